@@ -1,0 +1,68 @@
+/**
+ * Where a cluster's client config lives and how commands find it. `up` writes
+ * `<home>/clusters/<name>/config.json` (server URL, token, nodes); every other command reads it.
+ * `<home>` is `~/.minikube-lite` unless `--home` or MINIKUBE_LITE_HOME says otherwise.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient } from '../client/client.js';
+
+export const DEFAULT_CLUSTER = 'minikube-lite';
+
+export interface GlobalOptions {
+  name: string;
+  home: string;
+  namespace: string;
+}
+
+export interface ClusterConfig {
+  name: string;
+  server: string;
+  token: string;
+  apiPort: number;
+  /** Cluster pod CIDR, e.g. `10.244.0.0/16`; node i gets `10.244.i.0/24`. */
+  podCIDR: string;
+  nodes: string[];
+  createdAt: string;
+}
+
+export function defaultHome(): string {
+  return process.env.MINIKUBE_LITE_HOME || join(homedir(), '.minikube-lite');
+}
+
+export function clusterDir(home: string, name: string): string {
+  return join(home, 'clusters', name);
+}
+
+export function configPath(home: string, name: string): string {
+  return join(clusterDir(home, name), 'config.json');
+}
+
+export function readClusterConfig(home: string, name: string): ClusterConfig | undefined {
+  const p = configPath(home, name);
+  if (!existsSync(p)) return undefined;
+  return JSON.parse(readFileSync(p, 'utf8')) as ClusterConfig;
+}
+
+export function writeClusterConfig(home: string, cfg: ClusterConfig): void {
+  mkdirSync(clusterDir(home, cfg.name), { recursive: true, mode: 0o700 });
+  writeFileSync(configPath(home, cfg.name), JSON.stringify(cfg, null, 2) + '\n', { mode: 0o600 });
+}
+
+/** A user-facing failure: printed as `error: <message>` and exit code 1, no stack trace. */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** The API client for the selected cluster, or a CliError telling the user to run `up`. */
+export function clientFor(opts: GlobalOptions): { client: ApiClient; config: ClusterConfig } {
+  const config = readClusterConfig(opts.home, opts.name);
+  if (!config) {
+    throw new CliError(`cluster "${opts.name}" is not running: start it with "minikube-lite up${opts.name === DEFAULT_CLUSTER ? '' : ' --name ' + opts.name}"`);
+  }
+  return { client: new ApiClient({ server: config.server, token: config.token }), config };
+}

@@ -1,0 +1,228 @@
+/**
+ * The typed HTTP client every component uses to reach the API server: CRUD on any resource,
+ * subresources, watch streams, log and exec streams. It holds no state but its config, so any
+ * component can run in its own process or on another host.
+ */
+import { ApiError } from '../api/errors.js';
+import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
+
+export interface ClientConfig {
+  /** e.g. `http://127.0.0.1:6443` */
+  server: string;
+  /** Bearer token written by `up` into the client config. */
+  token: string;
+}
+
+/** Which collection a call is about: group/version/resource and, for namespaced kinds, namespace. */
+export interface ResourceRef {
+  group: string;
+  version: string;
+  resource: string;
+  namespace?: string;
+}
+
+export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
+export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
+export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
+export const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  /** Resume after this resourceVersion; omitted = replay current state as ADDED first. */
+  resourceVersion?: string;
+  allowWatchBookmarks?: boolean;
+  timeoutSeconds?: number;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  /** Only delete if the stored object still has this resourceVersion. */
+  resourceVersion?: string;
+}
+
+/** A running watch; `done` settles when the stream ends (resolves) or fails (rejects). */
+export interface WatchHandle {
+  stop(): void;
+  done: Promise<void>;
+}
+
+/** Path of a collection, item or subresource, e.g. `/api/v1/namespaces/default/pods/web/status`. */
+export function resourcePath(ref: ResourceRef, name?: string, subresource?: string): string {
+  let p = ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}`;
+  if (ref.namespace) p += `/namespaces/${encodeURIComponent(ref.namespace)}`;
+  p += `/${ref.resource}`;
+  if (name !== undefined) p += `/${encodeURIComponent(name)}`;
+  if (subresource) p += `/${subresource}`;
+  return p;
+}
+
+function query(params: Record<string, string | number | boolean | string[] | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === '') continue;
+    if (Array.isArray(v)) v.forEach((x) => q.append(k, x));
+    else q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export class ApiClient {
+  constructor(readonly config: ClientConfig) {}
+
+  /**
+   * Sends one request and parses the JSON answer. Non-2xx answers become an ApiError rebuilt
+   * from the server's Status; a server that cannot be reached becomes a 503 ApiError with one
+   * sentence saying so.
+   */
+  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
+    const text = await res.text();
+    if (!res.ok) throw errorFromResponse(res.status, text);
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  /** The raw fetch Response (for streams); throws only when the server cannot be reached. */
+  async raw(method: string, path: string, body?: string | Buffer, contentType = 'application/json', signal?: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.config.token}`, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = contentType;
+    try {
+      return await fetch(this.config.server + path, { method, headers, body: body as BodyInit | undefined, signal });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      throw new ApiError(503, 'ServiceUnavailable', `The connection to the server ${this.config.server.replace(/^https?:\/\//, '')} was refused - is the cluster up? (${cause})`);
+    }
+  }
+
+  get<T extends KubeObject>(ref: ResourceRef, name: string): Promise<T> {
+    return this.request<T>('GET', resourcePath(ref, name));
+  }
+
+  list<T extends KubeObject>(ref: ResourceRef, opts: ListOptions = {}): Promise<KubeList<T>> {
+    return this.request<KubeList<T>>('GET', resourcePath(ref) + query({ labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector }));
+  }
+
+  create<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
+    return this.request<T>('POST', resourcePath(ref), obj);
+  }
+
+  /** PUT; with `metadata.resourceVersion` set, a stale object gets 409 Conflict. */
+  update<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
+    return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? ''), obj);
+  }
+
+  /** PUT to the status subresource: only `status` is taken from `obj`. */
+  updateStatus<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
+    return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? '', 'status'), obj);
+  }
+
+  /** JSON merge patch (RFC 7386) of an object or of a subresource. */
+  patch<T extends KubeObject>(ref: ResourceRef, name: string, patch: unknown, subresource?: string): Promise<T> {
+    return this.request<T>('PATCH', resourcePath(ref, name, subresource), patch, 'application/merge-patch+json');
+  }
+
+  delete<T extends KubeObject>(ref: ResourceRef, name: string, opts: DeleteOptions = {}): Promise<T | Status> {
+    const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
+    if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
+    if (opts.propagationPolicy) body.propagationPolicy = opts.propagationPolicy;
+    if (opts.resourceVersion) body.preconditions = { resourceVersion: opts.resourceVersion };
+    return this.request<T | Status>('DELETE', resourcePath(ref, name), body);
+  }
+
+  /** POST to a subresource such as `binding`. */
+  createSubresource<T>(ref: ResourceRef, name: string, subresource: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', resourcePath(ref, name, subresource), body);
+  }
+
+  /**
+   * Opens a watch and calls `onEvent` for each event, in order. An `ERROR` event is handed to
+   * `onEvent` like any other (its object is a Status: 410 means relist). The handle's `done`
+   * resolves when the server closes the stream, and rejects on network errors.
+   */
+  watch<T extends KubeObject>(ref: ResourceRef, opts: WatchOptions, onEvent: (e: WatchEvent<T>) => void): WatchHandle {
+    const ctrl = new AbortController();
+    const path = resourcePath(ref) + query({
+      watch: 'true', resourceVersion: opts.resourceVersion, labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector, allowWatchBookmarks: opts.allowWatchBookmarks, timeoutSeconds: opts.timeoutSeconds,
+    });
+    const done = (async () => {
+      const res = await this.raw('GET', path, undefined, undefined, ctrl.signal);
+      if (!res.ok) throw errorFromResponse(res.status, await res.text());
+      for await (const line of ndjsonLines(res, ctrl.signal)) onEvent(JSON.parse(line) as WatchEvent<T>);
+    })().catch((e: unknown) => {
+      if (ctrl.signal.aborted) return;
+      throw e;
+    });
+    return { stop: () => ctrl.abort(), done };
+  }
+
+  /** Streams a pod's container log; the Response body is text. */
+  async logs(namespace: string, pod: string, opts: { container?: string; follow?: boolean; tailLines?: number; previous?: boolean; timestamps?: boolean }, signal?: AbortSignal): Promise<Response> {
+    const path = resourcePath({ ...PODS, namespace }, pod, 'log') + query({
+      container: opts.container, follow: opts.follow, tailLines: opts.tailLines, previous: opts.previous, timestamps: opts.timestamps,
+    });
+    const res = await this.raw('GET', path, undefined, undefined, signal);
+    if (!res.ok) throw errorFromResponse(res.status, await res.text());
+    return res;
+  }
+
+  /**
+   * Runs a command in a pod's container and streams its output to the given writers; resolves
+   * with the command's exit code.
+   */
+  async exec(namespace: string, pod: string, opts: { container?: string; command: string[]; stdin?: Buffer },
+    out: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void }): Promise<number> {
+    const path = resourcePath({ ...PODS, namespace }, pod, 'exec') + query({ container: opts.container, command: opts.command });
+    const res = await this.raw('POST', path, opts.stdin ?? Buffer.alloc(0), 'application/octet-stream');
+    if (!res.ok) throw errorFromResponse(res.status, await res.text());
+    let exitCode = -1;
+    for await (const line of ndjsonLines(res)) {
+      const f = JSON.parse(line) as { stream?: 'stdout' | 'stderr'; data?: string; exitCode?: number; error?: string };
+      if (f.stream && f.data !== undefined) (f.stream === 'stdout' ? out.stdout : out.stderr)(Buffer.from(f.data, 'base64'));
+      if (f.error) throw new ApiError(500, 'InternalError', f.error);
+      if (f.exitCode !== undefined) exitCode = f.exitCode;
+    }
+    return exitCode;
+  }
+}
+
+/** Yields the non-empty lines of a streamed response body. */
+export async function* ndjsonLines(res: Response, signal?: AbortSignal): AsyncGenerator<string> {
+  if (!res.body) return;
+  const decoder = new TextDecoder();
+  let buf = '';
+  const reader = res.body.getReader();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i).trim();
+        buf = buf.slice(i + 1);
+        if (line) yield line;
+      }
+      if (signal?.aborted) return;
+    }
+    if (buf.trim()) yield buf.trim();
+  } finally {
+    reader.cancel().catch(() => { /* the stream is already closed; nothing to release */ });
+  }
+}
+
+function errorFromResponse(code: number, text: string): ApiError {
+  try {
+    const s = JSON.parse(text) as Status;
+    if (s.kind === 'Status') return ApiError.fromStatus(s, code);
+  } catch {
+    // not JSON: fall through to a plain error carrying the body text
+  }
+  return new ApiError(code, code === 404 ? 'NotFound' : 'InternalError', text.trim() || `the server responded with HTTP ${code}`);
+}

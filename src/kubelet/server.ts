@@ -1,0 +1,119 @@
+/**
+ * The kubelet's own HTTP server, which the API server proxies `pods/log` and `pods/exec` to:
+ *   GET  /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=&previous=&timestamps=
+ *   POST /exec/{ns}/{pod}/{container}?command=a&command=b   (body = stdin)
+ * Exec answers `application/x-ndjson` frames `{"stream","data"(base64)}` then `{"exitCode"}`.
+ * Every request needs the cluster's bearer token.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { Writable, Readable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import type { Pod } from '../api/types.js';
+import type { ContainerStatus, Runtime } from '../runtime/types.js';
+import { instancesOf, currentSandbox, type PodRuntimeState } from './plan.js';
+
+export interface KubeletServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface KubeletServerOptions {
+  host: string;
+  port: number;
+  token: string;
+  runtime: Runtime;
+  findPod(namespace: string, name: string): Pod | undefined;
+  podState(uid: string): Promise<PodRuntimeState>;
+}
+
+function fail(res: ServerResponse, code: number, message: string): void {
+  if (!res.headersSent) res.writeHead(code, { 'Content-Type': 'text/plain' });
+  res.end(message + '\n');
+}
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const got = Buffer.from(req.headers.authorization ?? '');
+  const want = Buffer.from(`Bearer ${token}`);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** Picks the container instance a request is about: newest, or the previous one. */
+function pickInstance(state: PodRuntimeState, container: string, previous: boolean): ContainerStatus | undefined {
+  const all = instancesOf(state, container);
+  if (!previous) {
+    const sb = currentSandbox(state);
+    return all.find((c) => !sb || c.sandboxId === sb.id) ?? all[0];
+  }
+  return all.slice(1).find((c) => c.state === 'exited');
+}
+
+export async function startKubeletServer(opts: KubeletServerOptions): Promise<KubeletServer> {
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((e: unknown) => fail(res, 500, (e as Error).message));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://kubelet');
+    if (url.pathname === '/healthz') return fail(res, 200, 'ok');
+    if (!authorized(req, opts.token)) return fail(res, 401, 'Unauthorized');
+    const m = /^\/(containerLogs|exec)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (!m) return fail(res, 404, 'not found');
+    const [, verb, ns, podName, container] = m.map(decodeURIComponent);
+    const pod = opts.findPod(ns, podName);
+    if (!pod) return fail(res, 404, `pod "${podName}" not found on this node`);
+    const state = await opts.podState(pod.metadata?.uid ?? '');
+    const previous = url.searchParams.get('previous') === 'true';
+    const inst = pickInstance(state, container, previous);
+    if (!inst) {
+      const msg = previous
+        ? `previous terminated container "${container}" in pod "${podName}" not found`
+        : `container "${container}" in pod "${podName}" is waiting to start: ContainerCreating`;
+      return fail(res, 400, msg);
+    }
+    if (verb === 'containerLogs') {
+      if (req.method !== 'GET') return fail(res, 405, 'method not allowed');
+      const tail = url.searchParams.get('tailLines');
+      const stream = await opts.runtime.logs(inst.id, {
+        follow: url.searchParams.get('follow') === 'true',
+        tail: tail ? Number(tail) : undefined,
+        timestamps: url.searchParams.get('timestamps') === 'true',
+      });
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+      res.on('close', () => stream.destroy());
+      stream.pipe(res);
+      return;
+    }
+    if (req.method !== 'POST') return fail(res, 405, 'method not allowed');
+    if (inst.state !== 'running') return fail(res, 400, `container ${container} is not running`);
+    const command = url.searchParams.getAll('command');
+    if (!command.length) return fail(res, 400, 'you must specify at least one command for the container');
+    const body: Buffer[] = [];
+    for await (const chunk of req) body.push(chunk as Buffer);
+    res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Transfer-Encoding': 'chunked' });
+    const frame = (stream: 'stdout' | 'stderr') => new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        res.write(JSON.stringify({ stream, data: Buffer.from(chunk).toString('base64') }) + '\n', () => cb());
+      },
+    });
+    try {
+      const stdin = body.length ? Readable.from([Buffer.concat(body)]) : undefined;
+      const result = await opts.runtime.exec(inst.id, command, { stdout: frame('stdout'), stderr: frame('stderr'), stdin });
+      res.end(JSON.stringify({ exitCode: result.exitCode }) + '\n');
+    } catch (e) {
+      res.end(JSON.stringify({ error: (e as Error).message }) + '\n');
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

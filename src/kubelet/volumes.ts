@@ -1,0 +1,109 @@
+/**
+ * Pod volumes on the node: `emptyDir` is a runtime named volume that lives and dies with the
+ * pod; `hostPath` is a bind mount, with its `type` checked as Kubernetes does.
+ */
+import { mkdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { Container, Pod } from '../api/types.js';
+import type { Mount, Runtime } from '../runtime/types.js';
+import { LABEL_CLUSTER } from '../api/types.js';
+import { emptyDirVolumeName, LABEL_POD_UID, LABEL_VOLUME_NAME, podLabels, type NodeIdentity } from './naming.js';
+
+/** A volume that could not be set up; the message is shown in a FailedMount event. */
+export class MountError extends Error {
+  constructor(readonly volume: string, message: string) {
+    super(message);
+    this.name = 'MountError';
+  }
+}
+
+type Prepared = { kind: 'volume'; source: string } | { kind: 'host'; source: string };
+
+/** Checks a hostPath against its `type` (creating it for the *OrCreate types). */
+export function checkHostPath(path: string, type: string): void {
+  const stat = () => (existsSync(path) ? statSync(path) : undefined);
+  switch (type) {
+    case '':
+      return;
+    case 'DirectoryOrCreate':
+      if (!stat()) mkdirSync(path, { recursive: true, mode: 0o755 });
+      else if (!stat()?.isDirectory()) throw new Error(`hostPath type check failed: ${path} is not a directory`);
+      return;
+    case 'Directory':
+      if (!stat()?.isDirectory()) throw new Error(`hostPath type check failed: ${path} is not a directory`);
+      return;
+    case 'FileOrCreate':
+      if (!stat()) {
+        mkdirSync(posix.dirname(path), { recursive: true, mode: 0o755 });
+        writeFileSync(path, '', { mode: 0o644 });
+      } else if (!stat()?.isFile()) throw new Error(`hostPath type check failed: ${path} is not a file`);
+      return;
+    case 'File':
+      if (!stat()?.isFile()) throw new Error(`hostPath type check failed: ${path} is not a file`);
+      return;
+    case 'Socket':
+      if (!stat()?.isSocket()) throw new Error(`hostPath type check failed: ${path} is not a socket file`);
+      return;
+    case 'CharDevice':
+      if (!stat()?.isCharacterDevice()) throw new Error(`hostPath type check failed: ${path} is not a character device`);
+      return;
+    case 'BlockDevice':
+      if (!stat()?.isBlockDevice()) throw new Error(`hostPath type check failed: ${path} is not a block device`);
+      return;
+    default:
+      throw new Error(`hostPath type check failed: unknown type ${type}`);
+  }
+}
+
+export class VolumeManager {
+  constructor(private readonly runtime: Runtime, private readonly id: NodeIdentity) {}
+
+  /** Creates/checks every volume of the pod; idempotent. Throws MountError. */
+  async setUp(pod: Pod): Promise<Map<string, Prepared>> {
+    const out = new Map<string, Prepared>();
+    const uid = pod.metadata?.uid ?? '';
+    for (const v of pod.spec?.volumes ?? []) {
+      if (v.emptyDir) {
+        const name = emptyDirVolumeName(this.id, uid, v.name);
+        try {
+          await this.runtime.createVolume(name, { ...podLabels(this.id, pod), [LABEL_VOLUME_NAME]: v.name });
+        } catch (e) {
+          throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
+        }
+        out.set(v.name, { kind: 'volume', source: name });
+      } else if (v.hostPath) {
+        try {
+          checkHostPath(v.hostPath.path, v.hostPath.type ?? '');
+        } catch (e) {
+          throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
+        }
+        out.set(v.name, { kind: 'host', source: v.hostPath.path });
+      }
+    }
+    return out;
+  }
+
+  /** The runtime mounts for one container. */
+  mountsFor(container: Container, prepared: Map<string, Prepared>): Mount[] {
+    const mounts: Mount[] = [];
+    for (const m of container.volumeMounts ?? []) {
+      const p = prepared.get(m.name);
+      if (!p) continue;
+      const readOnly = m.readOnly === true;
+      if (p.kind === 'volume') {
+        mounts.push({ source: p.source, target: m.mountPath, readOnly, volume: true, ...(m.subPath ? { subPath: m.subPath } : {}) });
+      } else {
+        const source = m.subPath ? posix.join(p.source, m.subPath) : p.source;
+        if (m.subPath && !existsSync(source)) mkdirSync(source, { recursive: true, mode: 0o755 });
+        mounts.push({ source, target: m.mountPath, readOnly, volume: false });
+      }
+    }
+    return mounts;
+  }
+
+  /** Removes the pod's emptyDir volumes, found by label (containers must be gone first). */
+  async tearDown(podUid: string): Promise<void> {
+    const vols = await this.runtime.listVolumes({ [LABEL_CLUSTER]: this.id.cluster, [LABEL_POD_UID]: podUid });
+    await Promise.all(vols.map((v) => this.runtime.removeVolume(v.name)));
+  }
+}

@@ -1,0 +1,674 @@
+/**
+ * The Docker implementation of the container runtime interface — the only file in
+ * minikube-lite that imports dockerode. A pod is a "pause" sandbox container on the node's
+ * bridge network; app containers join its network and IPC namespaces (`container:<id>`), the
+ * same layout dockershim used.
+ *
+ * Errors are `RuntimeError`s carrying the engine's own message (without dockerode's
+ * `(HTTP code …)` prefix); 404s set `notFound`. Every method may be called concurrently.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { commandOverrides } from './command.js';
+import { ContainerEventHub, type ContainerEventHandler } from './events.js';
+import { PodTrafficRules, type CommandRunner } from './iptables.js';
+import { CLUSTER_LABEL, SANDBOX_ID_LABEL, SANDBOX_LABEL } from './labels.js';
+import { familiarImageReference, normalizeImageReference } from './reference.js';
+import {
+  RuntimeError,
+  type ContainerConfig,
+  type ContainerState,
+  type ContainerStatus,
+  type ExecResult,
+  type ImageStatus,
+  type LabelFilter,
+  type LogOptions,
+  type NetworkSpec,
+  type Runtime,
+  type SandboxConfig,
+  type SandboxStatus,
+} from './types.js';
+
+export interface DockerRuntimeOptions {
+  /** Engine socket; default `/var/run/docker.sock`. */
+  socketPath?: string;
+  /**
+   * Cluster name. When set, everything this runtime creates gets the label
+   * `minikube-lite.cluster=<clusterLabel>` and every list is scoped to it, so several
+   * clusters (or test runs) can share one engine without seeing each other's objects.
+   */
+  clusterLabel?: string;
+  /** Runs host programs (iptables) for `allowPodTraffic`; default `child_process.execFile`. */
+  commandRunner?: CommandRunner;
+  /** iptables binary; default `iptables` from PATH. */
+  iptablesPath?: string;
+  /** Reconnect backoff of the event stream. */
+  eventsBackoff?: { initialMs: number; maxMs: number };
+  /** Grace period given to the pause container by `stopPodSandbox`. */
+  sandboxStopTimeoutSeconds?: number;
+}
+
+/** The shape of errors produced by docker-modem (plus Node's socket errors). */
+interface EngineError {
+  message?: string;
+  statusCode?: number;
+  json?: unknown;
+  code?: string;
+}
+
+const ZERO_TIME_PREFIX = '0001-01-01';
+/** Inspect results kept for listContainers, bounded. */
+const INSPECT_CACHE_MAX = 4096;
+/** Docker keeps json-file logs forever by default; cap them like the kubelet's log rotation. */
+const LOG_CONFIG = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
+
+/** A Runtime on a Docker engine (20.10+). Cheap to construct; connects lazily. */
+export class DockerRuntime implements Runtime {
+  private readonly docker: Docker;
+  private readonly socketPath: string;
+  private readonly clusterLabel?: string;
+  private readonly podTraffic: PodTrafficRules;
+  private readonly events: ContainerEventHub;
+  private readonly sandboxStopTimeout: number;
+  /** In-flight pulls by normalized reference: concurrent pulls of one image share one. */
+  private readonly pulls = new Map<string, Promise<ImageStatus>>();
+  /** In-flight ensureNetwork by name: Docker's duplicate-name check is best effort. */
+  private readonly networkOps = new Map<string, Promise<void>>();
+  /** Container inspections by id, valid while the engine's list reports the same state. */
+  private readonly inspectCache = new Map<string, { listState: string; status: ContainerStatus }>();
+
+  constructor(opts: DockerRuntimeOptions = {}) {
+    this.socketPath = opts.socketPath ?? '/var/run/docker.sock';
+    this.docker = new Docker({ socketPath: this.socketPath });
+    this.clusterLabel = opts.clusterLabel;
+    this.podTraffic = new PodTrafficRules(opts.commandRunner, opts.iptablesPath);
+    this.sandboxStopTimeout = opts.sandboxStopTimeoutSeconds ?? 2;
+    this.events = new ContainerEventHub({
+      backoff: opts.eventsBackoff,
+      connect: (since) =>
+        this.docker.getEvents({ since, filters: { type: ['container'], event: ['start', 'die', 'destroy', 'oom'] } }),
+    });
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.docker.ping();
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  async version(): Promise<string> {
+    try {
+      const v = await this.docker.version();
+      return `docker ${v.Version}`;
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  // ---- networks ---------------------------------------------------------------------------
+
+  ensureNetwork(spec: NetworkSpec): Promise<void> {
+    const prev = this.networkOps.get(spec.name) ?? Promise.resolve();
+    const op = prev.then(
+      () => this.ensureNetworkNow(spec),
+      () => this.ensureNetworkNow(spec),
+    );
+    this.networkOps.set(spec.name, op);
+    const cleanup = () => {
+      if (this.networkOps.get(spec.name) === op) this.networkOps.delete(spec.name);
+    };
+    op.then(cleanup, cleanup);
+    return op;
+  }
+
+  private async ensureNetworkNow(spec: NetworkSpec): Promise<void> {
+    const existing = await this.inspectNetwork(spec.name);
+    if (existing) return checkSubnet(spec, existing);
+    try {
+      await this.docker.createNetwork({
+        Name: spec.name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+        Labels: this.ownLabels(spec.labels),
+      });
+    } catch (err) {
+      // Created concurrently by another process: fine if it is the same network.
+      const raced = statusOf(err) === 409 ? await this.inspectNetwork(spec.name) : undefined;
+      if (!raced) throw this.error(err);
+      checkSubnet(spec, raced);
+    }
+  }
+
+  private async inspectNetwork(name: string): Promise<Docker.NetworkInspectInfo | undefined> {
+    try {
+      return (await this.docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw this.error(err);
+    }
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (err) {
+      if (statusOf(err) !== 404) throw this.error(err);
+    }
+  }
+
+  allowPodTraffic(cidr: string): Promise<void> {
+    return this.podTraffic.allow(cidr);
+  }
+
+  disallowPodTraffic(cidr: string): Promise<void> {
+    return this.podTraffic.disallow(cidr);
+  }
+
+  async listNetworks(filter: LabelFilter): Promise<{ name: string; subnet: string; labels: Record<string, string> }[]> {
+    try {
+      const nets = await this.docker.listNetworks({ filters: { label: this.labelFilters(filter) } });
+      return nets.map((n) => ({ name: n.Name, subnet: n.IPAM?.Config?.[0]?.Subnet ?? '', labels: { ...(n.Labels ?? {}) } }));
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  // ---- sandboxes --------------------------------------------------------------------------
+
+  async runPodSandbox(config: SandboxConfig): Promise<SandboxStatus> {
+    const exposed: Record<string, Record<string, never>> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const p of config.portMappings) {
+      const key = `${p.containerPort}/${p.protocol.toLowerCase()}`;
+      exposed[key] = {};
+      (bindings[key] ??= []).push({ HostIp: p.hostIP ?? '', HostPort: String(p.hostPort) });
+    }
+    const create: Docker.ContainerCreateOptions = {
+      name: config.name,
+      Hostname: config.hostname,
+      Image: config.image,
+      Labels: this.ownLabels({ ...config.labels, [SANDBOX_LABEL]: 'true' }),
+      ExposedPorts: exposed,
+      HostConfig: {
+        NetworkMode: config.network,
+        PortBindings: bindings,
+        // App containers join this IPC namespace; Docker's default ("private") refuses that.
+        IpcMode: 'shareable',
+        RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+        LogConfig: LOG_CONFIG,
+      },
+    };
+    const container = await this.createWithImage(create);
+    try {
+      await container.start();
+    } catch (err) {
+      const failure = this.error(err);
+      await this.removeQuietly(container.id, failure);
+      throw failure;
+    }
+    const status = await this.podSandboxStatus(container.id);
+    if (!status) throw new RuntimeError(`Sandbox ${config.name} disappeared right after it started.`, true);
+    return status;
+  }
+
+  /** Creates a container; a missing image is pulled once (the CRI pulls the pause image itself). */
+  private async createWithImage(create: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer(create);
+    } catch (err) {
+      if (statusOf(err) !== 404 || !create.Image || !/no such image/i.test(engineMessage(err))) throw this.error(err);
+    }
+    await this.pullImage(create.Image);
+    try {
+      return await this.docker.createContainer(create);
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  /** Removes a container after a failure, keeping the original failure as the one reported. */
+  private async removeQuietly(id: string, cause: RuntimeError): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      cause.message += ` (and removing the half-created container ${id.slice(0, 12)} failed: ${engineMessage(err)})`;
+    }
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    await this.stopContainer(id, this.sandboxStopTimeout);
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    await this.removeContainer(id);
+  }
+
+  async listPodSandboxes(filter: LabelFilter): Promise<SandboxStatus[]> {
+    try {
+      const list = await this.docker.listContainers({
+        all: true,
+        filters: { label: this.labelFilters(filter, `${SANDBOX_LABEL}=true`) },
+      });
+      return list.map((c) => {
+        const running = c.State === 'running';
+        const net = Object.values(c.NetworkSettings?.Networks ?? {})[0];
+        return {
+          id: c.Id,
+          name: (c.Names[0] ?? '').replace(/^\//, ''),
+          state: running ? 'ready' : 'notready',
+          ip: running ? (net?.IPAddress ?? '') : '',
+          labels: { ...c.Labels },
+          createdAt: new Date(c.Created * 1000),
+        };
+      });
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  async podSandboxStatus(id: string): Promise<SandboxStatus | undefined> {
+    const info = await this.inspect(id);
+    if (!info || info.Config.Labels?.[SANDBOX_LABEL] !== 'true') return undefined;
+    const running = info.State.Running;
+    const net = info.NetworkSettings.Networks?.[info.HostConfig.NetworkMode ?? ''] ?? Object.values(info.NetworkSettings.Networks ?? {})[0];
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      state: running ? 'ready' : 'notready',
+      ip: running ? (net?.IPAddress ?? '') : '',
+      labels: { ...(info.Config.Labels ?? {}) },
+      createdAt: new Date(info.Created),
+    };
+  }
+
+  // ---- images -----------------------------------------------------------------------------
+
+  pullImage(image: string): Promise<ImageStatus> {
+    const key = normalizeImageReference(image);
+    let pull = this.pulls.get(key);
+    if (!pull) {
+      pull = this.pullNow(image).finally(() => this.pulls.delete(key));
+      this.pulls.set(key, pull);
+    }
+    return pull;
+  }
+
+  private async pullNow(image: string): Promise<ImageStatus> {
+    // An untagged reference would pull every tag of the repository.
+    const ref = familiarImageReference(image);
+    let events: unknown[];
+    try {
+      const stream = await this.docker.pull(ref);
+      events = await new Promise<unknown[]>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (err, output: unknown[]) => (err ? reject(err) : resolve(output)));
+      });
+    } catch (err) {
+      throw this.error(err);
+    }
+    // The engine reports most pull failures inside the 200 OK progress stream, not as HTTP errors.
+    const failed = events.map(progressError).find((m) => m !== undefined);
+    if (failed !== undefined) throw new RuntimeError(failed, /not found|manifest unknown|does not exist/i.test(failed));
+    const status = await this.imageStatus(ref);
+    if (!status) throw new RuntimeError(`The engine pulled ${ref} but does not list it.`);
+    return status;
+  }
+
+  async imageStatus(image: string): Promise<ImageStatus | undefined> {
+    try {
+      const info = await this.docker.getImage(familiarImageReference(image)).inspect();
+      return { id: info.Id, repoDigests: [...(info.RepoDigests ?? [])] };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw this.error(err);
+    }
+  }
+
+  // ---- containers -------------------------------------------------------------------------
+
+  async createContainer(sandboxId: string, config: ContainerConfig): Promise<string> {
+    const binds: string[] = [];
+    const mounts: Docker.MountSettings[] = [];
+    for (const m of config.mounts) {
+      if (!m.volume) {
+        binds.push(`${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`);
+      } else if (m.subPath) {
+        // Docker 20.10 has no VolumeOptions.Subpath: bind the directory inside the volume.
+        const host = await this.volumeSubPath(m.source, m.subPath);
+        binds.push(`${host}:${m.target}${m.readOnly ? ':ro' : ''}`);
+      } else {
+        mounts.push({ Type: 'volume', Source: m.source, Target: m.target, ReadOnly: m.readOnly });
+      }
+    }
+    const { entrypoint, cmd } = commandOverrides(config);
+    const create: Docker.ContainerCreateOptions = {
+      name: config.name,
+      Image: config.image,
+      Entrypoint: entrypoint,
+      Cmd: cmd,
+      Env: config.env.map((e) => `${e.name}=${e.value}`),
+      WorkingDir: config.workingDir || undefined,
+      Labels: this.ownLabels({ ...config.labels, [SANDBOX_ID_LABEL]: sandboxId }),
+      Tty: config.tty ?? false,
+      OpenStdin: config.stdin ?? false,
+      HostConfig: {
+        NetworkMode: `container:${sandboxId}`,
+        IpcMode: `container:${sandboxId}`,
+        Binds: binds,
+        Mounts: mounts,
+        NanoCpus: config.nanoCpus || undefined,
+        CpuShares: config.cpuShares || undefined,
+        Memory: config.memoryBytes || undefined,
+        LogConfig: LOG_CONFIG,
+      },
+    };
+    try {
+      const c = await this.docker.createContainer(create);
+      return c.id;
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  /** The host directory `<volume mountpoint>/<subPath>`, created if needed; must stay inside the volume. */
+  private async volumeSubPath(volume: string, subPath: string): Promise<string> {
+    let mountpoint: string;
+    try {
+      mountpoint = (await this.docker.getVolume(volume).inspect()).Mountpoint;
+    } catch (err) {
+      throw this.error(err);
+    }
+    const host = path.resolve(mountpoint, subPath);
+    if (host !== mountpoint && !host.startsWith(mountpoint + path.sep)) {
+      throw new RuntimeError(`subPath "${subPath}" must stay inside volume ${volume}.`);
+    }
+    // The engine runs on this host (unix socket), so its volume directories are ours to create.
+    await mkdir(host, { recursive: true });
+    return host;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    this.inspectCache.delete(id);
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (err) {
+      if (statusOf(err) !== 304) throw this.error(err);
+    } finally {
+      this.inspectCache.delete(id);
+    }
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.round(timeoutSeconds)) });
+    } catch (err) {
+      const code = statusOf(err);
+      if (code !== 304 && code !== 404) throw this.error(err);
+    } finally {
+      this.inspectCache.delete(id);
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.inspectCache.delete(id);
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      const code = statusOf(err);
+      // 409 "removal … is already in progress": a concurrent remove will finish the job.
+      if (code === 404 || (code === 409 && /already in progress/i.test(engineMessage(err)))) return;
+      throw this.error(err);
+    }
+  }
+
+  /**
+   * Lists app containers (sandboxes excluded). Docker's list lacks exit codes and times, so
+   * each container is inspected — but an inspection is reused while the list reports the same
+   * state, which keeps a steady-state relist at one API call.
+   */
+  async listContainers(filter: LabelFilter): Promise<ContainerStatus[]> {
+    let list: Docker.ContainerInfo[];
+    try {
+      list = await this.docker.listContainers({ all: true, filters: { label: this.labelFilters(filter, SANDBOX_ID_LABEL) } });
+    } catch (err) {
+      throw this.error(err);
+    }
+    const out = await Promise.all(
+      list.map(async (c) => {
+        const cached = this.inspectCache.get(c.Id);
+        if (cached && cached.listState === c.State) return cached.status;
+        const status = await this.containerStatus(c.Id);
+        if (status) this.remember(c.Id, c.State, status);
+        return status;
+      }),
+    );
+    return out.filter((s): s is ContainerStatus => s !== undefined);
+  }
+
+  private remember(id: string, listState: string, status: ContainerStatus): void {
+    this.inspectCache.delete(id);
+    this.inspectCache.set(id, { listState, status });
+    if (this.inspectCache.size > INSPECT_CACHE_MAX) {
+      const oldest = this.inspectCache.keys().next().value;
+      if (oldest !== undefined) this.inspectCache.delete(oldest);
+    }
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus | undefined> {
+    const info = await this.inspect(id);
+    if (!info) return undefined;
+    const labels = { ...(info.Config.Labels ?? {}) };
+    const state = containerState(info.State.Status);
+    const netMode = info.HostConfig.NetworkMode ?? '';
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      sandboxId: labels[SANDBOX_ID_LABEL] ?? (netMode.startsWith('container:') ? netMode.slice('container:'.length) : ''),
+      state,
+      image: info.Config.Image,
+      imageRef: info.Image,
+      exitCode: state === 'running' ? 0 : info.State.ExitCode,
+      reason: info.State.OOMKilled ? 'OOMKilled' : '',
+      message: info.State.Error ?? '',
+      createdAt: new Date(info.Created),
+      startedAt: engineTime(info.State.StartedAt),
+      finishedAt: state === 'running' ? undefined : engineTime(info.State.FinishedAt),
+      labels,
+    };
+  }
+
+  private async inspect(id: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+      return await this.docker.getContainer(id).inspect();
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw this.error(err);
+    }
+  }
+
+  // ---- exec and logs ----------------------------------------------------------------------
+
+  async exec(
+    id: string,
+    cmd: string[],
+    io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin?: Readable },
+  ): Promise<ExecResult> {
+    try {
+      const exec = await this.docker.getContainer(id).exec({
+        Cmd: cmd,
+        AttachStdin: io.stdin !== undefined,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      });
+      const stream = await exec.start({ hijack: true, stdin: io.stdin !== undefined });
+      const done = new Promise<void>((resolve, reject) => {
+        stream.once('end', resolve);
+        stream.once('close', resolve);
+        stream.once('error', reject);
+      });
+      this.docker.modem.demuxStream(stream, io.stdout, io.stderr);
+      // Ending stdin half-closes the hijacked connection, which is the process's EOF.
+      if (io.stdin) io.stdin.pipe(stream);
+      await done;
+      const info = await exec.inspect();
+      if (info.ExitCode === null) throw new RuntimeError(`exec in ${id.slice(0, 12)} ended without an exit code.`);
+      return { exitCode: info.ExitCode };
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  async logs(id: string, opts: LogOptions): Promise<Readable> {
+    const info = await this.inspect(id);
+    if (!info) throw new RuntimeError(`No such container: ${id}`, true);
+    const container = this.docker.getContainer(id);
+    const query: Docker.ContainerLogsOptions = { stdout: true, stderr: true, timestamps: opts.timestamps ?? false };
+    // Undefined query values would be sent as `tail=`; leave them out.
+    if (opts.tail !== undefined) query.tail = opts.tail;
+    const out = new PassThrough();
+    let source: NodeJS.ReadableStream;
+    try {
+      source = opts.follow
+        ? await container.logs({ ...query, follow: true })
+        : Readable.from([await container.logs({ ...query, follow: false })]);
+    } catch (err) {
+      throw this.error(err);
+    }
+    // TTY containers write raw bytes; others multiplex stdout/stderr in framed chunks.
+    if (info.Config.Tty) source.on('data', (chunk: Buffer) => out.write(chunk));
+    else this.docker.modem.demuxStream(source, out, out);
+    source.on('end', () => out.end());
+    source.on('error', (err: Error) => out.destroy(this.error(err)));
+    out.on('close', () => {
+      const s = source as NodeJS.ReadableStream & { destroy?: () => void };
+      if (typeof s.destroy === 'function') s.destroy();
+    });
+    return out;
+  }
+
+  // ---- volumes ----------------------------------------------------------------------------
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    try {
+      // Creating an existing local volume returns it unchanged.
+      await this.docker.createVolume({ Name: name, Labels: this.ownLabels(labels) });
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (err) {
+      if (statusOf(err) !== 404) throw this.error(err);
+    }
+  }
+
+  async listVolumes(filter: LabelFilter): Promise<{ name: string; labels: Record<string, string> }[]> {
+    try {
+      const res = await this.docker.listVolumes({ filters: { label: this.labelFilters(filter) } });
+      // `Volumes` is null, not [], when there are none.
+      return (res.Volumes ?? []).map((v) => ({ name: v.Name, labels: { ...(v.Labels ?? {}) } }));
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  // ---- events -----------------------------------------------------------------------------
+
+  onContainerEvent(handler: ContainerEventHandler): () => void {
+    return this.events.subscribe(handler);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------
+
+  /** The caller's labels plus the cluster label. */
+  private ownLabels(labels: Record<string, string>): Record<string, string> {
+    return this.clusterLabel ? { ...labels, [CLUSTER_LABEL]: this.clusterLabel } : { ...labels };
+  }
+
+  /** Docker `label` filters (ANDed): `k=v` per entry, extra ones, and the cluster scope. */
+  private labelFilters(filter: LabelFilter, ...extra: string[]): string[] {
+    const out = [...extra, ...Object.entries(filter).map(([k, v]) => `${k}=${v}`)];
+    if (this.clusterLabel) out.push(`${CLUSTER_LABEL}=${this.clusterLabel}`);
+    return out;
+  }
+
+  /** Converts anything dockerode throws into a RuntimeError with one clear sentence. */
+  private error(err: unknown): RuntimeError {
+    if (err instanceof RuntimeError) return err;
+    const e = (err ?? {}) as EngineError;
+    if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
+      return new RuntimeError(
+        `Cannot connect to the Docker engine at unix://${this.socketPath}: is dockerd running? Start it with: sudo bash scripts/engine.sh`,
+      );
+    }
+    if (e.code === 'EACCES') {
+      return new RuntimeError(`Permission denied on the Docker engine socket unix://${this.socketPath}: run as root or as a member of the docker group.`);
+    }
+    return new RuntimeError(engineMessage(err), statusOf(err) === 404);
+  }
+}
+
+function checkSubnet(spec: NetworkSpec, existing: Docker.NetworkInspectInfo): void {
+  const subnets = (existing.IPAM?.Config ?? []).map((c) => c.Subnet ?? '');
+  if (!subnets.includes(spec.subnet)) {
+    throw new RuntimeError(
+      `Network ${spec.name} already exists with subnet ${subnets.join(', ') || '(none)'}, not ${spec.subnet}; remove it or choose another subnet.`,
+    );
+  }
+}
+
+function containerState(status: string): ContainerState {
+  switch (status) {
+    case 'created':
+      return 'created';
+    case 'running':
+    case 'paused':
+    case 'restarting':
+      return 'running';
+    case 'exited':
+    case 'dead':
+    case 'removing':
+      return 'exited';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Docker reports "never" as `0001-01-01T00:00:00Z`. */
+function engineTime(s: string | undefined): Date | undefined {
+  if (!s || s.startsWith(ZERO_TIME_PREFIX)) return undefined;
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+function statusOf(err: unknown): number | undefined {
+  const code = (err as EngineError | undefined)?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** The engine's own sentence, without docker-modem's `(HTTP code 404) no such container - ` prefix. */
+function engineMessage(err: unknown): string {
+  const e = (err ?? {}) as EngineError;
+  const json = e.json as { message?: unknown } | null | undefined;
+  if (json && typeof json.message === 'string' && json.message) return json.message.trim();
+  const msg = String(e.message ?? err);
+  const m = /^\(HTTP code \d+\) [^-]*? - ([\s\S]*)$/.exec(msg);
+  return (m ? m[1] : msg).trim();
+}
+
+/** The error of one pull progress message, if it is one. */
+function progressError(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const e = event as { error?: unknown; errorDetail?: { message?: unknown } };
+  if (typeof e.errorDetail?.message === 'string') return e.errorDetail.message;
+  if (typeof e.error === 'string') return e.error;
+  return undefined;
+}

@@ -1,0 +1,291 @@
+/**
+ * The "processes" of the fake runtime: a handful of deterministic stand-ins for the programs
+ * minikube-lite's tests and examples run (busybox `sh -c`, `echo`, `cat`, `seq`, `sleep`,
+ * `wget`, `timeout`, and nginx / pause as servers), so that the same contract cases run on
+ * the fake and on Docker.
+ *
+ * A program either finishes at once (output + exit code) or keeps running until the container
+ * is stopped (`sleep`, servers, and any program the fake does not know — a simulated app).
+ * Nothing here uses timers or real I/O: the outcome depends only on the inputs.
+ */
+import path from 'node:path';
+
+/** What a program may do to the world around it; implemented by the fake runtime per container. */
+export interface FakeProcessHost {
+  env: Record<string, string>;
+  hostname: string;
+  stdin: string;
+  /** The fake's clock. */
+  now(): Date;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** File contents, or undefined when missing. */
+  readFile(file: string): string | undefined;
+  /** Writes (or appends) a file; returns an error sentence when it cannot. */
+  writeFile(file: string, content: string, append: boolean): string | undefined;
+  /** Starts serving HTTP on a port of the pod's network namespace. */
+  listen(port: number, serve: (req: { path: string; clientIp: string }) => string): void;
+  /** An HTTP GET from this pod: the body, or an error sentence (`connection refused`, …). */
+  fetch(url: string): { body: string } | { error: string };
+}
+
+/** `exit` with a code, or still running (until the container is stopped). */
+export type FakeOutcome = { exit: number } | { running: true };
+
+const RUNNING: FakeOutcome = { running: true };
+const exit = (code: number): FakeOutcome => ({ exit: code });
+
+export const NGINX_WELCOME = '<!DOCTYPE html>\n<html>\n<head><title>Welcome to nginx!</title></head>\n<body><h1>Welcome to nginx!</h1></body>\n</html>\n';
+
+/**
+ * Runs `argv` as a container's main process (`topLevel`) or as an exec'd/child command.
+ * An unknown top-level program keeps running, like a real app would; inside a shell an
+ * unknown command fails with 127 as `sh` does.
+ */
+export function runFakeProgram(argv: string[], host: FakeProcessHost, topLevel: boolean): FakeOutcome {
+  if (argv.length === 0) return topLevel ? RUNNING : exit(0);
+  const [file, ...args] = argv;
+  const name = path.posix.basename(file);
+  switch (name) {
+    case 'sh':
+    case 'ash':
+    case 'bash': {
+      if (args[0] !== '-c') return exit(0); // Non-interactive shell without a script: stdin is empty.
+      return runScript(args[1] ?? '', args.slice(2), host);
+    }
+    case 'echo': {
+      const noNewline = args[0] === '-n';
+      const words = noNewline ? args.slice(1) : args;
+      host.stdout(words.join(' ') + (noNewline ? '' : '\n'));
+      return exit(0);
+    }
+    case 'cat': {
+      if (args.length === 0) {
+        host.stdout(host.stdin);
+        return exit(0);
+      }
+      let status = 0;
+      for (const f of args) {
+        const content = host.readFile(f);
+        if (content === undefined) {
+          host.stderr(`cat: can't open '${f}': No such file or directory\n`);
+          status = 1;
+        } else {
+          host.stdout(content);
+        }
+      }
+      return exit(status);
+    }
+    case 'seq': {
+      const nums = args.map(Number);
+      const [first, last] = nums.length >= 2 ? [nums[0], nums[1]] : [1, nums[0] ?? 0];
+      for (let i = first; i <= last; i++) host.stdout(`${i}\n`);
+      return exit(0);
+    }
+    case 'true':
+      return exit(0);
+    case 'false':
+      return exit(1);
+    case 'hostname':
+      host.stdout(`${host.hostname}\n`);
+      return exit(0);
+    case 'env':
+    case 'printenv': {
+      if (args.length === 0) {
+        for (const [k, v] of Object.entries(host.env)) host.stdout(`${k}=${v}\n`);
+        return exit(0);
+      }
+      const missing = args.filter((a) => !(a in host.env));
+      for (const a of args) if (a in host.env) host.stdout(`${host.env[a]}\n`);
+      return exit(missing.length ? 1 : 0);
+    }
+    case 'mkdir':
+      return exit(0); // Directories are implicit in the fake's file maps.
+    case 'sleep':
+      return Number(args[0]) === 0 ? exit(0) : RUNNING;
+    case 'timeout': {
+      // `timeout N cmd…`: a command still running after N seconds gets SIGTERM (exit 143).
+      const outcome = runFakeProgram(args.slice(1), host, false);
+      return 'exit' in outcome ? outcome : exit(143);
+    }
+    case 'wget':
+      return wget(args, host);
+    case 'nginx':
+      host.listen(80, (req) => {
+        const now = host.now().toISOString();
+        host.writeFile('/var/log/nginx/access.log', `${req.clientIp} - - [${now}] "GET ${req.path} HTTP/1.1" 200\n`, true);
+        return NGINX_WELCOME;
+      });
+      return RUNNING;
+    case 'pause':
+      return RUNNING;
+    default:
+      if (topLevel) return RUNNING;
+      host.stderr(`sh: ${file}: not found\n`);
+      return exit(127);
+  }
+}
+
+/** `wget [-q] -O- URL` / `wget -qO- URL`: prints the body to stdout. */
+function wget(args: string[], host: FakeProcessHost): FakeOutcome {
+  const url = args.find((a) => /^https?:\/\//.test(a));
+  if (!url) {
+    host.stderr('wget: missing URL\n');
+    return exit(1);
+  }
+  const res = host.fetch(url);
+  if ('error' in res) {
+    host.stderr(`wget: ${res.error}\n`);
+    return exit(1);
+  }
+  host.stdout(res.body);
+  return exit(0);
+}
+
+// ---- a very small `sh -c` -----------------------------------------------------------------
+
+type Operator = ';' | '&&' | '||';
+interface Command {
+  words: string[];
+  /** `> file` or `>> file`. */
+  redirect?: { file: string; append: boolean };
+  /** How this command is joined to the previous one. */
+  after: Operator;
+}
+
+/**
+ * Interprets a script of simple commands joined by `;`, `&&`, `||` or newlines, with quotes,
+ * `$VAR`/`${VAR}`/`$?`/`$0…$9` expansion, `>`/`>>` redirection and the `exit` builtin.
+ * No pipes, loops or subshells: tests that need more run on Docker only.
+ */
+function runScript(script: string, positional: string[], host: FakeProcessHost): FakeOutcome {
+  let status = 0;
+  for (const cmd of parseScript(script, (name) => expand(name, status, positional, host.env))) {
+    if ((cmd.after === '&&' && status !== 0) || (cmd.after === '||' && status === 0)) continue;
+    if (cmd.words[0] === 'exit') return exit(cmd.words[1] === undefined ? status : Number(cmd.words[1]) & 0xff);
+    let captured = '';
+    const target: FakeProcessHost = cmd.redirect ? { ...host, stdout: (t) => (captured += t) } : host;
+    const outcome = runFakeProgram(cmd.words, target, false);
+    if (cmd.redirect) {
+      const err = host.writeFile(cmd.redirect.file, captured, cmd.redirect.append);
+      if (err) {
+        host.stderr(`sh: can't create ${cmd.redirect.file}: ${err}\n`);
+        status = 1;
+        continue;
+      }
+    }
+    if (!('exit' in outcome)) return outcome;
+    status = outcome.exit;
+  }
+  return exit(status);
+}
+
+function expand(name: string, status: number, positional: string[], env: Record<string, string>): string {
+  if (name === '?') return String(status);
+  if (/^\d$/.test(name)) return positional[Number(name)] ?? '';
+  return env[name] ?? '';
+}
+
+/** Splits a script into commands; variables are expanded as the script is read. */
+export function parseScript(script: string, lookup: (name: string) => string): Command[] {
+  const commands: Command[] = [];
+  let words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let redirect: Command['redirect'];
+  let pendingRedirect: boolean | undefined; // append flag while waiting for the file name
+  let after: Operator = ';';
+  const endWord = () => {
+    if (!inWord) return;
+    if (pendingRedirect !== undefined) {
+      redirect = { file: word, append: pendingRedirect };
+      pendingRedirect = undefined;
+    } else {
+      words.push(word);
+    }
+    word = '';
+    inWord = false;
+  };
+  const endCommand = (next: Operator) => {
+    endWord();
+    if (words.length) commands.push({ words, redirect, after });
+    words = [];
+    redirect = undefined;
+    after = next;
+  };
+  const readVar = (i: number): [string, number] => {
+    if (script[i] === '{') {
+      const close = script.indexOf('}', i);
+      return close < 0 ? [script.slice(i + 1), script.length] : [script.slice(i + 1, close), close + 1];
+    }
+    const m = /^(\?|\d|[A-Za-z_][A-Za-z0-9_]*)/.exec(script.slice(i));
+    return m ? [m[1], i + m[1].length] : ['', i];
+  };
+  let quote: "'" | '"' | undefined;
+  let i = 0;
+  while (i < script.length) {
+    const c = script[i];
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else word += c;
+      i++;
+      continue;
+    }
+    if (c === '$') {
+      const [name, next] = readVar(i + 1);
+      if (name) {
+        word += lookup(name);
+        inWord = true;
+        i = next;
+        continue;
+      }
+    }
+    if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else if (c === '\\' && i + 1 < script.length && '"\\$'.includes(script[i + 1])) word += script[++i];
+      else word += c;
+      i++;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      quote = c;
+      inWord = true;
+      i++;
+    } else if (c === '\\' && i + 1 < script.length) {
+      word += script[i + 1];
+      inWord = true;
+      i += 2;
+    } else if (c === ' ' || c === '\t') {
+      endWord();
+      i++;
+    } else if (c === ';' || c === '\n') {
+      endCommand(';');
+      i++;
+    } else if (script.startsWith('&&', i) || script.startsWith('||', i)) {
+      endCommand(script.slice(i, i + 2) as Operator);
+      i += 2;
+    } else if (c === '>') {
+      endWord();
+      pendingRedirect = script[i + 1] === '>';
+      i += pendingRedirect ? 2 : 1;
+    } else {
+      word += c;
+      inWord = true;
+      i++;
+    }
+  }
+  endCommand(';');
+  return commands;
+}
+
+/**
+ * Exit code of a main process asked to stop, as on Docker: nginx and pause shut down cleanly
+ * on SIGTERM (0); a shell or `sleep` running as PID 1 ignores SIGTERM and is SIGKILLed when
+ * the grace period ends (137); any other (simulated) app dies of the SIGTERM (143).
+ */
+export function exitCodeOnStop(argv: string[]): number {
+  const name = argv.length ? path.posix.basename(argv[0]) : '';
+  if (name === 'nginx' || name === 'pause') return 0;
+  if (['sh', 'ash', 'bash', 'sleep', 'timeout'].includes(name)) return 137;
+  return 143;
+}

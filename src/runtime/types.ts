@@ -1,0 +1,185 @@
+/**
+ * The container runtime interface: the narrow, CRI-shaped contract between the kubelet and a
+ * container engine. `docker.ts` implements it on dockerode (the only file that imports
+ * dockerode); `fake.ts` implements it in memory for unit tests and simulated nodes. Both pass
+ * the contract suite in test/contract/runtime.contract.ts.
+ *
+ * Every method is safe to call concurrently for different objects. Errors are `RuntimeError`s
+ * whose message is the engine's own sentence (it is shown to users in pod status).
+ */
+import type { Readable } from 'node:stream';
+
+/** A node's pod network (one Docker bridge network per node). */
+export interface NetworkSpec {
+  name: string;
+  /** e.g. `10.244.1.0/24` */
+  subnet: string;
+  /** e.g. `10.244.1.1` */
+  gateway: string;
+  labels: Record<string, string>;
+}
+
+export interface SandboxConfig {
+  /** Container name to use, unique per engine (e.g. `k8s_POD_<pod>_<ns>_<uid>_<attempt>`). */
+  name: string;
+  hostname: string;
+  /** Network (node) the sandbox joins; its IP is the pod IP. */
+  network: string;
+  /** Pause image reference. */
+  image: string;
+  labels: Record<string, string>;
+  /** Host ports to publish: containerPort → hostPort (TCP/UDP). */
+  portMappings: { containerPort: number; hostPort: number; protocol: 'TCP' | 'UDP' | 'SCTP'; hostIP?: string }[];
+}
+
+export type SandboxState = 'ready' | 'notready';
+export interface SandboxStatus {
+  id: string;
+  name: string;
+  state: SandboxState;
+  /** The pod IP on its network ('' when not running). */
+  ip: string;
+  labels: Record<string, string>;
+  createdAt: Date;
+}
+
+export interface Mount {
+  /** Absolute host path (bind) or a volume name (when `volume` is true). */
+  source: string;
+  target: string;
+  readOnly: boolean;
+  /** Source names a runtime-managed named volume rather than a host path. */
+  volume: boolean;
+  /** For a named volume: path inside the volume to mount (subPath). */
+  subPath?: string;
+}
+
+export interface ContainerConfig {
+  /** Engine-unique container name (e.g. `k8s_<container>_<pod>_<ns>_<uid>_<restartCount>`). */
+  name: string;
+  image: string;
+  /** Overrides the image's ENTRYPOINT when set (Kubernetes `command`). */
+  entrypoint?: string[];
+  /** Overrides the image's CMD when set (Kubernetes `args`). */
+  cmd?: string[];
+  env: { name: string; value: string }[];
+  workingDir?: string;
+  mounts: Mount[];
+  labels: Record<string, string>;
+  /** CPU limit in nano CPUs (0 = none). */
+  nanoCpus?: number;
+  /** Relative CPU weight from requests (Docker CpuShares; 0 = default). */
+  cpuShares?: number;
+  /** Memory limit in bytes (0 = none). */
+  memoryBytes?: number;
+  tty?: boolean;
+  stdin?: boolean;
+}
+
+export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
+export interface ContainerStatus {
+  id: string;
+  name: string;
+  sandboxId: string;
+  state: ContainerState;
+  image: string;
+  /** Image ID the container runs (e.g. `sha256:…`). */
+  imageRef: string;
+  exitCode: number;
+  /** `OOMKilled` when the engine says so, else ''. */
+  reason: string;
+  message: string;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  labels: Record<string, string>;
+}
+
+export interface ImageStatus {
+  /** Image ID, e.g. `sha256:…`. */
+  id: string;
+  /** Repo digests, e.g. `nginx@sha256:…`, when known. */
+  repoDigests: string[];
+}
+
+export interface ExecResult {
+  exitCode: number;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  /** Only the last N lines. */
+  tail?: number;
+  timestamps?: boolean;
+}
+
+export interface LabelFilter {
+  [label: string]: string;
+}
+
+export interface Runtime {
+  /** Checks that the engine answers; throws RuntimeError with one clear sentence if not. */
+  ping(): Promise<void>;
+  /** Version string of the engine, e.g. `docker 20.10.24`. */
+  version(): Promise<string>;
+
+  ensureNetwork(spec: NetworkSpec): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+  /**
+   * Lets pods on the node networks inside `cidr` reach each other directly, without NAT (the
+   * Kubernetes network model: every pod reaches every pod by its IP). Idempotent; undone by
+   * `disallowPodTraffic`. The fake records it.
+   */
+  allowPodTraffic(cidr: string): Promise<void>;
+  disallowPodTraffic(cidr: string): Promise<void>;
+  listNetworks(filter: LabelFilter): Promise<{ name: string; subnet: string; labels: Record<string, string> }[]>;
+
+  /** Creates and starts a pause container on `network`; returns its id and IP. */
+  runPodSandbox(config: SandboxConfig): Promise<SandboxStatus>;
+  /** Stops the sandbox (idempotent; a missing sandbox is not an error). */
+  stopPodSandbox(id: string): Promise<void>;
+  /** Removes the sandbox (idempotent). Containers must have been removed first. */
+  removePodSandbox(id: string): Promise<void>;
+  listPodSandboxes(filter: LabelFilter): Promise<SandboxStatus[]>;
+  podSandboxStatus(id: string): Promise<SandboxStatus | undefined>;
+
+  /** Pulls an image (concurrent pulls of one reference are done once). */
+  pullImage(image: string): Promise<ImageStatus>;
+  /** The local image, or undefined when it is not present. */
+  imageStatus(image: string): Promise<ImageStatus | undefined>;
+
+  /** Creates a container joined to the sandbox's network namespace (not started). */
+  createContainer(sandboxId: string, config: ContainerConfig): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM (or the image's stop signal), waits `timeoutSeconds`, then SIGKILL. Idempotent. */
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  /** Removes a container (idempotent). */
+  removeContainer(id: string): Promise<void>;
+  listContainers(filter: LabelFilter): Promise<ContainerStatus[]>;
+  containerStatus(id: string): Promise<ContainerStatus | undefined>;
+
+  /** Runs a command in a running container; output goes to the given streams. */
+  exec(id: string, cmd: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin?: Readable }): Promise<ExecResult>;
+  /** The container's log (stdout and stderr interleaved, as text lines). */
+  logs(id: string, opts: LogOptions): Promise<Readable>;
+
+  /** Creates a named volume (for emptyDir); idempotent. */
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** Removes a named volume (idempotent). */
+  removeVolume(name: string): Promise<void>;
+  listVolumes(filter: LabelFilter): Promise<{ name: string; labels: Record<string, string> }[]>;
+
+  /**
+   * Subscribes to container lifecycle changes (die, start, destroy) so the kubelet reacts
+   * without polling. Returns an unsubscribe function. The fake emits on its own changes.
+   */
+  onContainerEvent(handler: (e: { id: string; action: 'start' | 'die' | 'destroy' | 'oom'; labels: Record<string, string> }) => void): () => void;
+}
+
+/** An engine error; `message` is the engine's sentence; `notFound` marks a missing object. */
+export class RuntimeError extends Error {
+  constructor(message: string, readonly notFound = false) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
