@@ -248,7 +248,7 @@ EOF
   echo "1.23" >"$r/etc/nginx-version"
 
   # Leftovers of the build that an image does not need.
-  rm -rf "$r"/dev/* "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/* "$r"/var/cache/debconf/*-old \
+  rm -rf "${r:?}"/dev/* "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/* "$r"/var/cache/debconf/*-old \
     "$r"/var/log/apt "$r"/var/log/dpkg.log "$r"/var/log/alternatives.log "$r"/var/log/bootstrap.log \
     "$r"/tmp/* "$r"/etc/machine-id
   # (rm first: these may be symlinks pointing out of the rootfs)
@@ -315,13 +315,18 @@ ensure_nginx() {
     if img_exists "$r"; then have=$r; break; fi
   done
   if [[ -z $have ]]; then
+    for r in 1.23 latest; do
+      if restore nginx "$r"; then have=nginx:$r; break; fi
+    done
+  fi
+  if [[ -z $have ]]; then
     build_nginx nginx:1.23
     have=nginx:1.23
   fi
   for r in nginx:1.23 nginx:latest; do
     if ! img_exists "$r"; then docker tag "$have" "$r"; fi
   done
-  if ! img_exists nginx:1.22; then derive_nginx_122; fi
+  if ! img_exists nginx:1.22 && ! restore nginx 1.22; then derive_nginx_122; fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -333,6 +338,18 @@ registry_image_id() {
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     "http://${MKL_REGISTRY_ADDR}/v2/library/$1/manifests/$2" 2>/dev/null |
     tr -d ' \t\r\n' | grep -o '"config":{[^}]*}' | grep -o 'sha256:[0-9a-f]\{64\}' || true
+}
+
+# A missing image that the local registry still has is pulled back from it (same image ID,
+# seconds instead of a rebuild). Pulls by the 127.0.0.1:5000/... name, so dockerd never falls
+# back to docker.io. Returns 1 when the registry does not have it.
+restore() {
+  local name=$1 tag=$2 ref="${MKL_REGISTRY_ADDR}/library/$1:$2"
+  [[ $registry_up == 1 && -n $(registry_image_id "$name" "$tag") ]] || return 1
+  log "restoring $name:$tag from the local registry"
+  docker pull -q "$ref" >/dev/null || return 1
+  docker tag "$ref" "$name:$tag" || return 1
+  docker rmi "$ref" >/dev/null || true
 }
 
 # Make sure local image $1:$2 is in the registry as library/$1:$2, with the same image ID.
@@ -354,13 +371,17 @@ ensure_pushed() {
 }
 
 mkdir -p "$BUILD"
+registry_up=0
+if curl -fsS --max-time 2 -o /dev/null "http://${MKL_REGISTRY_ADDR}/v2/" 2>/dev/null; then
+  registry_up=1
+fi
+
 # (plain `if`s, not `a || b`: errexit is off inside a function called as `b`)
 if ! img_exists registry.k8s.io/pause:3.10; then build_pause; fi
-if ! img_exists busybox:latest; then build_busybox; fi
+if ! img_exists busybox:latest && ! restore busybox latest; then build_busybox; fi
 ensure_nginx
 
-curl -fsS --max-time 2 -o /dev/null "http://${MKL_REGISTRY_ADDR}/v2/" ||
-  die "registry is not running on ${MKL_REGISTRY_ADDR} (run scripts/registry.sh)"
+[[ $registry_up == 1 ]] || die "registry is not running on ${MKL_REGISTRY_ADDR} (run scripts/registry.sh)"
 for ref in nginx:latest nginx:1.23 nginx:1.22 busybox:latest; do
   ensure_pushed "${ref%%:*}" "${ref#*:}"
 done

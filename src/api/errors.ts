@@ -81,3 +81,17 @@ export const duplicate = (field: string, value: unknown): FieldError =>
   ({ field, type: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(value)}` });
 export const notSupported = (field: string, value: unknown, supported: string[]): FieldError =>
   ({ field, type: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported.map((s) => `"${s}"`).join(', ')}` });
+
+/** `Required value: <detail>`, e.g. `metadata.name: Required value: name or generateName is required`. */
+export const requiredWithDetail = (field: string, detail: string): FieldError =>
+  ({ field, type: 'FieldValueRequired', message: detail ? `Required value: ${detail}` : 'Required value' });
+/** `Forbidden: <detail>`, e.g. `spec: Forbidden: pod updates may not change fields other than ...`. */
+export const forbidden = (field: string, detail: string): FieldError =>
+  ({ field, type: 'FieldValueForbidden', message: `Forbidden: ${detail}` });
+/**
+ * `Not found: "<value>"`, e.g. `spec.containers[0].volumeMounts[0].name: Not found: "html"`.
+ * Kubernetes' cause reason is `FieldValueNotFound`, which `FieldError['type']` does not list, so
+ * the cause carries `FieldValueInvalid`; the message is Kubernetes' own.
+ */
+export const notFoundValue = (field: string, value: unknown): FieldError =>
+  ({ field, type: 'FieldValueInvalid', message: `Not found: ${JSON.stringify(value)}` });

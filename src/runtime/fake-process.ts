@@ -14,6 +14,8 @@ import path from 'node:path';
 export interface FakeProcessHost {
   env: Record<string, string>;
   hostname: string;
+  /** Working directory. */
+  cwd: string;
   stdin: string;
   /** The fake's clock. */
   now(): Date;
@@ -86,6 +88,9 @@ export function runFakeProgram(argv: string[], host: FakeProcessHost, topLevel: 
       return exit(0);
     case 'false':
       return exit(1);
+    case 'pwd':
+      host.stdout(`${host.cwd}\n`);
+      return exit(0);
     case 'hostname':
       host.stdout(`${host.hostname}\n`);
       return exit(0);
@@ -111,9 +116,9 @@ export function runFakeProgram(argv: string[], host: FakeProcessHost, topLevel: 
     case 'wget':
       return wget(args, host);
     case 'nginx':
+      // Like the nginx image, the access log goes to stdout (the container log).
       host.listen(80, (req) => {
-        const now = host.now().toISOString();
-        host.writeFile('/var/log/nginx/access.log', `${req.clientIp} - - [${now}] "GET ${req.path} HTTP/1.1" 200\n`, true);
+        host.stdout(`${req.clientIp} - - [${host.now().toISOString()}] "GET ${req.path} HTTP/1.1" 200 ${NGINX_WELCOME.length} "-" "Wget"\n`);
         return NGINX_WELCOME;
       });
       return RUNNING;

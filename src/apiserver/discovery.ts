@@ -1,0 +1,144 @@
+/**
+ * Discovery documents, shaped like Kubernetes' so that kubectl and client libraries can find
+ * every resource: `/version`, `/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}`, plus the
+ * smallest OpenAPI v3 index that tells kubectl the server validates fields itself (so that
+ * `kubectl apply` needs no client-side schema). All of it is derived from the ResourceDefs.
+ */
+import { apiVersionOf, type ResourceDef } from '../api/resource.js';
+
+/** The Kubernetes version minikube-lite answers as (the API it imitates). */
+export const SERVER_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-minikube-lite' };
+
+/** Kinds `kubectl get all` lists (Kubernetes marks them with the `all` category). */
+const ALL_CATEGORY = new Set(['pods', 'services', 'replicationcontrollers', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs']);
+
+const ITEM_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+const SUBRESOURCE_VERBS: Record<string, string[]> = {
+  status: ['get', 'patch', 'update'],
+  scale: ['get', 'patch', 'update'],
+  binding: ['create'],
+  log: ['get'],
+  exec: ['create', 'get'],
+};
+/** Kinds a subresource takes or returns when it is not the parent's kind. */
+const SUBRESOURCE_KINDS: Record<string, { group?: string; version?: string; kind: string }> = {
+  binding: { kind: 'Binding' },
+  log: { kind: 'Pod' },
+  exec: { kind: 'PodExecOptions' },
+  scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+};
+
+export function versionInfo(): Record<string, string> {
+  return {
+    ...SERVER_VERSION,
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2025-01-01T00:00:00Z',
+    goVersion: `node${process.versions.node}`,
+    compiler: 'tsc',
+    platform: `${process.platform}/${process.arch}`,
+  };
+}
+
+/** `/api`: the core group's versions. */
+export function apiVersions(serverAddress: string): Record<string, unknown> {
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
+}
+
+/** The named groups (not the core group) and their versions, in first-seen order. */
+function groups(resources: ResourceDef[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of resources) {
+    if (!r.group) continue;
+    const versions = out.get(r.group) ?? [];
+    if (!versions.includes(r.version)) versions.push(r.version);
+    out.set(r.group, versions);
+  }
+  return out;
+}
+
+/** `/apis`: every named group. */
+export function apiGroupList(resources: ResourceDef[]): Record<string, unknown> {
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: [...groups(resources)].map(([name, versions]) => apiGroup(name, versions)),
+  };
+}
+
+function apiGroup(name: string, versions: string[]): Record<string, unknown> {
+  const gv = versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v }));
+  return { name, versions: gv, preferredVersion: gv[0] };
+}
+
+/** `/apis/{group}`: one group, or undefined if no resource belongs to it. */
+export function apiGroupDoc(resources: ResourceDef[], group: string): Record<string, unknown> | undefined {
+  const versions = groups(resources).get(group);
+  return versions ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group, versions) } : undefined;
+}
+
+/** `/api/v1`, `/apis/{group}/{version}`: the resources and subresources of one group version. */
+export function apiResourceList(resources: ResourceDef[], group: string, version: string): Record<string, unknown> | undefined {
+  const defs = resources.filter((r) => r.group === group && r.version === version);
+  if (defs.length === 0 && !(group === '' && version === 'v1')) return undefined;
+  const list: Record<string, unknown>[] = [];
+  for (const r of defs) {
+    const entry: Record<string, unknown> = {
+      name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: ITEM_VERBS,
+    };
+    if (r.shortNames.length) entry.shortNames = r.shortNames;
+    if (ALL_CATEGORY.has(r.resource)) entry.categories = ['all'];
+    list.push(entry);
+    for (const sub of r.subresources) {
+      const k = SUBRESOURCE_KINDS[sub];
+      const s: Record<string, unknown> = {
+        name: `${r.resource}/${sub}`, singularName: '', namespaced: r.namespaced, kind: k?.kind ?? r.kind,
+        verbs: SUBRESOURCE_VERBS[sub] ?? ['get'],
+      };
+      if (k?.group !== undefined) s.group = k.group;
+      if (k?.version !== undefined) s.version = k.version;
+      list.push(s);
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources: list };
+}
+
+const gvPath = (group: string, version: string): string => (group ? `apis/${group}/${version}` : `api/${version}`);
+
+/** `/openapi/v3`: one entry per group version, pointing at `openApiV3Doc`. */
+export function openApiV3Index(resources: ResourceDef[]): Record<string, unknown> {
+  const paths: Record<string, { serverRelativeURL: string }> = {};
+  for (const r of resources) {
+    const p = gvPath(r.group, r.version);
+    paths[p] = { serverRelativeURL: `/openapi/v3/${p}` };
+  }
+  return { paths };
+}
+
+/**
+ * `/openapi/v3/api/v1` and the like: only the PATCH operation of each kind with its
+ * `fieldValidation` parameter, which is what kubectl looks for to leave validation to the
+ * server. Carries no schemas (kubectl then computes patches from its built-in types).
+ */
+export function openApiV3Doc(resources: ResourceDef[], group: string, version: string): Record<string, unknown> | undefined {
+  const defs = resources.filter((r) => r.group === group && r.version === version);
+  if (defs.length === 0) return undefined;
+  const paths: Record<string, unknown> = {};
+  for (const r of defs) {
+    const base = `/${gvPath(group, version)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}/{name}`;
+    paths[base] = {
+      patch: {
+        operationId: `patch${r.kind}`,
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': { group, version, kind: r.kind },
+        parameters: [{ name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } }],
+        responses: { '200': { description: 'OK' } },
+      },
+    };
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion }, paths };
+}

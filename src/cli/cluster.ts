@@ -1,0 +1,213 @@
+/**
+ * `up`, `down` and `status`: the life of a cluster on this machine. A cluster is a control-plane
+ * process, one kubelet process per node, one Docker network per node (its pod subnet), and a
+ * client config under `<home>/clusters/<name>/`. Everything in Docker carries the label
+ * `minikube-lite.cluster=<name>`, which is how `down` finds it all.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { Node } from '../api/types.js';
+import { LABEL_CLUSTER } from '../api/types.js';
+import { ApiClient, NODES } from '../client/client.js';
+import { DockerRuntime } from '../runtime/docker.js';
+import { RuntimeError, type Runtime } from '../runtime/types.js';
+import { nodeRow } from '../api/podstatus.js';
+import { CliError, clusterDir, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
+import { alive, readPid, spawnComponent, stopComponent } from './processes.js';
+
+export interface UpOptions {
+  nodes: number;
+  nodeLabels: string[];
+  port?: number;
+  podCidr?: string;
+  nodeCpu?: string;
+  nodeMemory?: string;
+  /** Maximum time to wait for readiness, ms. */
+  waitMs: number;
+}
+
+type Out = (line: string) => void;
+
+/** `node-2:gpu=true,zone=a` (repeatable) → { 'node-2': { gpu: 'true', zone: 'a' } } */
+export function parseNodeLabels(specs: string[], nodes: string[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const spec of specs) {
+    const i = spec.indexOf(':');
+    if (i <= 0) throw new CliError(`invalid --node-labels "${spec}": expected NODE:KEY=VALUE[,KEY=VALUE…], e.g. node-2:gpu=true`);
+    const node = spec.slice(0, i);
+    if (!nodes.includes(node)) throw new CliError(`invalid --node-labels "${spec}": no node "${node}" (nodes: ${nodes.join(', ')})`);
+    for (const kv of spec.slice(i + 1).split(',')) {
+      const j = kv.indexOf('=');
+      if (j <= 0) throw new CliError(`invalid --node-labels "${spec}": "${kv}" is not KEY=VALUE`);
+      (out[node] ??= {})[kv.slice(0, j)] = kv.slice(j + 1);
+    }
+  }
+  return out;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+const ipToInt = (ip: string) => ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
+function overlaps(a: string, b: string): boolean {
+  const [ia, la] = a.split('/');
+  const [ib, lb] = b.split('/');
+  const len = Math.min(Number(la), Number(lb));
+  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  return ((ipToInt(ia) & mask) >>> 0) === ((ipToInt(ib) & mask) >>> 0);
+}
+
+/** First `10.X.0.0/16` (X = 244…254, then 200…243) that no Docker network or other cluster uses. */
+async function choosePodCIDR(runtime: Runtime, home: string, requested?: string): Promise<string> {
+  const used = (await runtime.listNetworks({})).map((n) => n.subnet).filter(Boolean);
+  if (requested) {
+    if (!/^\d+\.\d+\.0\.0\/16$/.test(requested)) throw new CliError(`invalid --pod-cidr "${requested}": expected a /16 such as 10.244.0.0/16`);
+    const clash = used.find((u) => overlaps(u, requested));
+    if (clash) throw new CliError(`--pod-cidr ${requested} overlaps the Docker network subnet ${clash}`);
+    return requested;
+  }
+  void home;
+  for (const x of [...Array.from({ length: 11 }, (_, i) => 244 + i), ...Array.from({ length: 44 }, (_, i) => 200 + i)]) {
+    const cidr = `10.${x}.0.0/16`;
+    if (!used.some((u) => overlaps(u, cidr))) return cidr;
+  }
+  throw new CliError('no free 10.x.0.0/16 pod subnet left; pass --pod-cidr');
+}
+
+/** `10.244.0.0/16`, node 1 → `10.244.1.0/24` */
+export const nodeCIDR = (podCIDR: string, i: number): string => podCIDR.replace(/^(\d+\.\d+)\.0\.0\/16$/, `$1.${i}.0/24`);
+
+async function ready(server: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${server}/readyz`);
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(what: string, deadline: number, check: () => Promise<boolean>, logHint: string): Promise<void> {
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new CliError(`timed out waiting for ${what}; see ${logHint}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function connectRuntime(): Promise<DockerRuntime> {
+  const runtime = new DockerRuntime();
+  try {
+    await runtime.ping();
+  } catch (e) {
+    if (e instanceof RuntimeError) throw new CliError(e.message);
+    throw e;
+  }
+  return runtime;
+}
+
+function isUp(g: GlobalOptions): ClusterConfig | undefined {
+  const cfg = readClusterConfig(g.home, g.name);
+  if (!cfg) return undefined;
+  const pid = readPid(clusterDir(g.home, g.name), 'controlplane');
+  return pid && alive(pid) ? cfg : undefined;
+}
+
+export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void> {
+  const started = Date.now();
+  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 250) throw new CliError(`invalid --nodes "${o.nodes}": must be an integer from 1 to 250`);
+  const running = isUp(g);
+  if (running) {
+    out(`* Cluster "${g.name}" is already up (API server ${running.server}, nodes: ${running.nodes.join(', ')})`);
+    return;
+  }
+  const runtime = await connectRuntime();
+  const dir = clusterDir(g.home, g.name);
+  const previous = readClusterConfig(g.home, g.name);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const nodes = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
+  const labels = parseNodeLabels(o.nodeLabels, nodes);
+  const port = o.port ?? previous?.apiPort ?? (await freePort());
+  const podCIDR = previous?.podCIDR ?? (await choosePodCIDR(runtime, g.home, o.podCidr));
+  const token = previous?.token ?? randomBytes(24).toString('hex');
+  const server = `http://127.0.0.1:${port}`;
+  const cfg: ClusterConfig = { name: g.name, server, token, apiPort: port, podCIDR, nodes, createdAt: previous?.createdAt ?? new Date().toISOString() };
+  writeClusterConfig(g.home, cfg);
+  out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${previous ? ' (resuming its saved state)' : ''}`);
+  out(`* Starting control plane: API server on ${server}`);
+  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--data-dir', dir, '--token', token]);
+  const deadline = Date.now() + o.waitMs;
+  await waitFor('the API server', deadline, () => ready(server), `${dir}/controlplane.log`);
+  await runtime.allowPodTraffic(podCIDR);
+  out(`* Starting ${nodes.length} node${nodes.length > 1 ? 's' : ''}: ${nodes.map((n, i) => `${n} (${nodeCIDR(podCIDR, i + 1)})`).join(', ')}`);
+  nodes.forEach((n, i) => {
+    const l = Object.entries(labels[n] ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    spawnComponent(dir, `kubelet-${n}`, ['kubelet', '--name', g.name, '--home', g.home, '--node', n, '--pod-cidr', nodeCIDR(podCIDR, i + 1),
+      '--server', server, '--token', token, ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : [])]);
+  });
+  const client = new ApiClient({ server, token });
+  await waitFor('nodes to be Ready', deadline, async () => {
+    const list = await client.list<Node>(NODES).catch(() => undefined);
+    const readyNodes = (list?.items ?? []).filter((n) => nodes.includes(n.metadata?.name ?? '') &&
+      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    return readyNodes.length === nodes.length;
+  }, `${dir}/kubelet-*.log`);
+  out(`* Done! Cluster "${g.name}" is ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Try: minikube-lite${g.name === 'minikube-lite' ? '' : ' --name ' + g.name} get nodes`);
+}
+
+export async function down(g: GlobalOptions, out: Out): Promise<void> {
+  const dir = clusterDir(g.home, g.name);
+  const cfg = readClusterConfig(g.home, g.name);
+  const runtime = await connectRuntime();
+  let stopped = 0;
+  for (const n of cfg?.nodes ?? []) if (await stopComponent(dir, `kubelet-${n}`)) stopped++;
+  if (await stopComponent(dir, 'controlplane')) stopped++;
+  const filter = { [LABEL_CLUSTER]: g.name };
+  const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes(filter), runtime.listContainers(filter)]);
+  await Promise.all(containers.map((c) => runtime.removeContainer(c.id)));
+  await Promise.all(sandboxes.map((s) => runtime.removePodSandbox(s.id)));
+  const volumes = await runtime.listVolumes(filter);
+  await Promise.all(volumes.map((v) => runtime.removeVolume(v.name)));
+  const networks = await runtime.listNetworks(filter);
+  for (const n of networks) await runtime.removeNetwork(n.name);
+  if (cfg) await runtime.disallowPodTraffic(cfg.podCIDR);
+  const existed = cfg !== undefined || existsSync(dir) || stopped + containers.length + sandboxes.length + networks.length + volumes.length > 0;
+  rmSync(dir, { recursive: true, force: true });
+  if (!existed) {
+    out(`* Cluster "${g.name}" does not exist; nothing to remove`);
+    return;
+  }
+  out(`* Deleted cluster "${g.name}": ${stopped} processes stopped; removed ${containers.length + sandboxes.length} containers, ${networks.length} networks, ${volumes.length} volumes`);
+}
+
+export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
+  const cfg = readClusterConfig(g.home, g.name);
+  if (!cfg) {
+    out(`Cluster "${g.name}" is not running (no config at ${clusterDir(g.home, g.name)})`);
+    return false;
+  }
+  const dir = clusterDir(g.home, g.name);
+  const state = (c: string) => {
+    const pid = readPid(dir, c);
+    return pid && alive(pid) ? `Running (pid ${pid})` : 'Stopped';
+  };
+  out(`Cluster:       ${cfg.name}`);
+  out(`API server:    ${cfg.server} - ${(await ready(cfg.server)) ? 'Ready' : 'Not ready'}`);
+  out(`Control plane: ${state('controlplane')}`);
+  out(`Pod CIDR:      ${cfg.podCIDR}`);
+  const client = new ApiClient({ server: cfg.server, token: cfg.token });
+  const list = await client.list<Node>(NODES).catch(() => undefined);
+  for (const n of cfg.nodes) {
+    const node = list?.items.find((x) => x.metadata?.name === n);
+    const st = node ? nodeRow(node, new Date()).status : 'Unknown';
+    out(`Node ${n}:${' '.repeat(Math.max(1, 8 - n.length))}kubelet ${state(`kubelet-${n}`)}, ${st}`);
+  }
+  return true;
+}

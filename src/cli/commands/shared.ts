@@ -1,0 +1,127 @@
+/**
+ * What every resource command needs: the I/O it writes to (injected, so tests capture it),
+ * resource-type resolution with kubectl's error wording, and small parsing helpers.
+ */
+import type { ResourceDef } from '../../api/resource.js';
+import { resolveResourceName } from '../../api/registry.js';
+import type { ApiClient, ResourceRef } from '../../client/client.js';
+import { CliError, clientFor, type GlobalOptions } from '../context.js';
+
+/** Where a command's output goes and how it ends; `processIO()` in production. */
+export interface CommandIO {
+  out(chunk: string | Uint8Array): void;
+  err(chunk: string | Uint8Array): void;
+  /** All of stdin (for `-f -` and `exec -i`). */
+  readStdin(): Promise<Buffer>;
+  /** Sets the exit code the process ends with, without ending it. */
+  setExitCode(code: number): void;
+  /** Milliseconds since the epoch; ages are computed against it. */
+  now(): number;
+  /** Calls `fn` on Ctrl-C (SIGINT) instead of dying at once; returns the unsubscribe. */
+  onInterrupt(fn: () => void): () => void;
+}
+
+/** The process's own stdio. */
+export function processIO(): CommandIO {
+  return {
+    out: (c) => { process.stdout.write(c); },
+    err: (c) => { process.stderr.write(c); },
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
+      return Buffer.concat(chunks);
+    },
+    setExitCode: (code) => { process.exitCode = code; },
+    now: () => Date.now(),
+    onInterrupt: (fn) => {
+      process.on('SIGINT', fn);
+      return () => { process.off('SIGINT', fn); };
+    },
+  };
+}
+
+/** What commands use to reach the cluster: an API client. Narrowed so tests can fake it. */
+export type Client = Pick<ApiClient, 'get' | 'list' | 'create' | 'update' | 'delete' | 'watch' | 'logs' | 'exec'>;
+
+/** Injected dependencies of the resource commands. */
+export interface CommandDeps {
+  io: CommandIO;
+  client(opts: GlobalOptions): Client;
+}
+
+export function defaultDeps(): CommandDeps {
+  return { io: processIO(), client: (opts) => clientFor(opts).client };
+}
+
+/**
+ * Resolves a type word as kubectl accepts it (`po`, `pod`, `pods`, `Pod`, `deployments.apps`)
+ * or throws `the server doesn't have a resource type "foo"`.
+ */
+export function resolveType(word: string): ResourceDef {
+  const lower = word.toLowerCase();
+  const def = resolveResourceName(lower) ?? (lower.includes('.') ? resolveResourceName(lower.split('.')[0]) : undefined);
+  if (!def) throw new CliError(`the server doesn't have a resource type "${word}"`);
+  return def;
+}
+
+/** The collection of `def` in `namespace` (ignored for cluster-scoped kinds; omitted = all). */
+export function refFor(def: ResourceDef, namespace?: string): ResourceRef {
+  return { group: def.group, version: def.version, resource: def.resource, namespace: def.namespaced ? namespace : undefined };
+}
+
+/** `pod`, `deployment.apps`: how kubectl names a kind in `pod/web created`, `pod "web" deleted`. */
+export function kindString(def: Pick<ResourceDef, 'kind' | 'group'>): string {
+  const k = def.kind.toLowerCase();
+  return def.group ? `${k}.${def.group}` : k;
+}
+
+/** `pods`, `deployments.apps`: the resource as kubectl names it in messages. */
+export function resourceString(def: Pick<ResourceDef, 'resource' | 'group'>): string {
+  return def.group ? `${def.resource}.${def.group}` : def.resource;
+}
+
+/**
+ * Parses a Go-style duration (`30s`, `1m30s`, `2h`, `500ms`) or a bare number of seconds into
+ * milliseconds; throws a CliError naming the flag otherwise.
+ */
+export function parseDuration(s: string, flag: string): number {
+  const t = s.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let rest = t;
+  const re = /^(\d+(?:\.\d+)?)(ms|s|m|h)/;
+  if (!rest) throw new CliError(`invalid argument "${s}" for "${flag}" flag: time: invalid duration "${s}"`);
+  while (rest) {
+    const m = re.exec(rest);
+    if (!m) throw new CliError(`invalid argument "${s}" for "${flag}" flag: time: invalid duration "${s}"`);
+    total += Number(m[1]) * unit[m[2]];
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}
+
+/** Parses an integer flag value, or throws kubectl's wording for a bad one. */
+export function parseIntFlag(s: string, flag: string): number {
+  if (!/^-?\d+$/.test(s.trim())) throw new CliError(`invalid argument "${s}" for "${flag}" flag: strconv.ParseInt: parsing "${s}": invalid syntax`);
+  return Number(s);
+}
+
+/** Parses `--flag=true|false` (and bare `--flag`, which commander hands over as `true`). */
+export function parseBoolFlag(flag: string): (v: string) => boolean {
+  return (v: string) => {
+    if (/^(true|1|t)$/i.test(v)) return true;
+    if (/^(false|0|f)$/i.test(v)) return false;
+    throw new CliError(`invalid argument "${v}" for "${flag}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`);
+  };
+}
+
+/** Appends a repeated option's value to the list (commander `-f a -f b`). */
+export const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+/** Splits `pod/web` into type and name, or returns undefined for a bare word. */
+export function splitTypeName(arg: string): { type: string; name: string } | undefined {
+  const i = arg.indexOf('/');
+  if (i < 0) return undefined;
+  return { type: arg.slice(0, i), name: arg.slice(i + 1) };
+}

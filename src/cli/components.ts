@@ -1,0 +1,60 @@
+/**
+ * Entry points of the cluster's long-running components, each started as its own process by
+ * `up` (`minikube-lite controlplane …`, `minikube-lite kubelet …`). They reach each other only
+ * through the API server's HTTP API.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { RESOURCES } from '../api/registry.js';
+import { startApiServer } from '../apiserver/server.js';
+import { ApiClient } from '../client/client.js';
+import { Kubelet } from '../kubelet/kubelet.js';
+import { DockerRuntime } from '../runtime/docker.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { openSqliteStore } from '../store/sqlite.js';
+
+const log = (component: string) => (msg: string) => process.stderr.write(`${new Date().toISOString()} ${component} ${msg}\n`);
+
+/** Runs `fn` on SIGTERM/SIGINT, then exits. */
+function onShutdown(fn: () => Promise<void>): void {
+  let done = false;
+  const handler = () => {
+    if (done) return;
+    done = true;
+    fn().catch((e: unknown) => process.stderr.write(`shutdown: ${(e as Error).message}\n`)).finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+/** The control plane: API server (with its SQLite store) and scheduler. */
+export async function runControlPlane(opts: { dataDir: string; port: number; token: string; host: string }): Promise<void> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const store = openSqliteStore(join(opts.dataDir, 'state.db'));
+  const server = await startApiServer({ store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token });
+  const client = new ApiClient({ server: server.url, token: opts.token });
+  const scheduler = new Scheduler({ client, log: log('scheduler') });
+  await scheduler.start();
+  log('controlplane')(`API server listening on ${server.url}`);
+  onShutdown(async () => {
+    await scheduler.stop();
+    await server.close();
+    store.close();
+  });
+}
+
+/** One node's kubelet, driving the local Docker engine. */
+export async function runKubelet(opts: {
+  cluster: string; node: string; podCIDR: string; server: string; token: string; labels: Record<string, string>;
+  cpu?: string; memory?: string;
+}): Promise<void> {
+  const runtime = new DockerRuntime();
+  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const kubelet = new Kubelet({
+    client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, token: opts.token,
+    nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, log: log(`kubelet[${opts.node}]`),
+  });
+  await kubelet.start();
+  log(`kubelet[${opts.node}]`)(`node ${opts.node} registered (${opts.podCIDR})`);
+  onShutdown(() => kubelet.stop());
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * The `minikube-lite` command line. User commands read like kubectl's; `controlplane` and
+ * `kubelet` are the long-running components that `up` starts in the background.
+ */
+import { Command } from 'commander';
+import { ApiError } from '../api/errors.js';
+import { RuntimeError } from '../runtime/types.js';
+import { registerResourceCommands } from './commands/index.js';
+import { formatApiError } from './print.js';
+import { CliError, DEFAULT_CLUSTER, defaultHome, type GlobalOptions } from './context.js';
+import { down, status, up } from './cluster.js';
+import { runControlPlane, runKubelet } from './components.js';
+
+const program = new Command();
+program
+  .name('minikube-lite')
+  .description('A miniature Kubernetes that runs real containers on your Docker engine.\n\n' +
+    'Quick start:\n  minikube-lite up\n  minikube-lite apply -f examples/nginx-pod.yaml\n  minikube-lite get pods -o wide\n' +
+    '  minikube-lite debug -- wget -qO- http://<pod-ip>/\n  minikube-lite down')
+  .version('0.1.0')
+  .option('--name <cluster>', 'cluster name (several clusters can run side by side)', process.env.MINIKUBE_LITE_CLUSTER || DEFAULT_CLUSTER)
+  .option('--home <dir>', 'where client configs and cluster state live', defaultHome())
+  .option('-n, --namespace <ns>', 'namespace for this request', 'default')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(s) });
+
+const globals = (): GlobalOptions => {
+  const o = program.opts<{ name: string; home: string; namespace: string }>();
+  return { name: o.name, home: o.home, namespace: o.namespace };
+};
+const print = (line: string) => process.stdout.write(line + '\n');
+
+program.command('up')
+  .description('Start a cluster: the control plane, one Docker network and kubelet per node')
+  .option('--nodes <n>', 'number of nodes', (v) => Number(v), 2)
+  .option('--node-labels <spec>', 'labels for a node, NODE:KEY=VALUE[,KEY=VALUE] (repeatable), e.g. node-2:gpu=true',
+    (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option('--port <port>', 'API server port on 127.0.0.1 (default: a free port)', (v) => Number(v))
+  .option('--pod-cidr <cidr>', 'cluster pod CIDR, a /16 (default: the first free 10.x.0.0/16 from 10.244.0.0/16)')
+  .option('--node-cpu <cpu>', 'CPU capacity each node reports (default: the machine\'s cores)')
+  .option('--node-memory <mem>', 'memory capacity each node reports, e.g. 4Gi (default: the machine\'s memory)')
+  .option('--wait <seconds>', 'how long to wait for the cluster to be ready', (v) => Number(v), 60)
+  .addHelpText('after', '\nExamples:\n  minikube-lite up\n  minikube-lite up --nodes 3 --node-labels node-2:gpu=true\n  minikube-lite --name dev up --pod-cidr 10.250.0.0/16')
+  .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; nodeCpu?: string; nodeMemory?: string; wait: number }) => {
+    await up(globals(), { nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000 }, print);
+  });
+
+program.command('down')
+  .description('Stop the cluster and remove every container, network and volume it made')
+  .action(async () => down(globals(), print));
+
+program.command('status')
+  .description('Show whether the cluster\'s control plane and kubelets are running')
+  .action(async () => {
+    if (!(await status(globals(), print))) process.exitCode = 1;
+  });
+
+program.command('controlplane', { hidden: true })
+  .description('Run the API server and scheduler (started by "up")')
+  .requiredOption('--port <port>', 'API server port', (v) => Number(v))
+  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--data-dir <dir>', 'where the store lives')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .action(async (o: { port: number; token: string; dataDir: string; host: string }) => {
+    await runControlPlane({ dataDir: o.dataDir, port: o.port, token: o.token, host: o.host });
+  });
+
+program.command('kubelet', { hidden: true })
+  .description('Run one node\'s kubelet (started by "up")')
+  .requiredOption('--node <name>', 'node name')
+  .requiredOption('--pod-cidr <cidr>', 'the node\'s pod subnet')
+  .requiredOption('--server <url>', 'API server URL')
+  .requiredOption('--token <token>', 'bearer token')
+  .option('--labels <k=v,...>', 'node labels', '')
+  .option('--cpu <cpu>', 'CPU capacity to report')
+  .option('--memory <mem>', 'memory capacity to report')
+  .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string }) => {
+    const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory });
+  });
+
+registerResourceCommands(program, globals);
+
+/** User mistakes print one line and exit 1; anything else is a bug and keeps its stack. */
+function report(e: unknown): never {
+  if (e instanceof ApiError) process.stderr.write(formatApiError(e) + '\n');
+  else if (e instanceof CliError) process.stderr.write(`error: ${e.message}\n`);
+  else if (e instanceof RuntimeError) process.stderr.write(`error: ${e.message}\n`);
+  else process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(e instanceof CliError ? e.exitCode : 1);
+}
+
+program.parseAsync(process.argv).catch(report);

@@ -1,0 +1,99 @@
+/**
+ * Helpers for end-to-end tests: run the real CLI against a real Docker engine in a cluster of
+ * the test's own (its own name, home folder and pod subnet), and clean everything up after.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Pod } from '../../src/api/types.js';
+import { ApiClient, PODS } from '../../src/client/client.js';
+import { readClusterConfig } from '../../src/cli/context.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(ROOT, 'dist/cli/main.js');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Whether a Docker engine answers here (e2e tests are skipped, with this reason, if not). */
+export async function dockerAvailable(): Promise<boolean> {
+  const r = await sh('docker', ['info', '--format', '{{.ServerVersion}}']);
+  return r.code === 0;
+}
+
+export function sh(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+/** A cluster of the test's own. */
+export class TestCluster {
+  readonly home = mkdtempSync(join(tmpdir(), 'mkl-e2e-'));
+
+  constructor(readonly name: string, readonly podCIDR: string) {}
+
+  cli(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    return sh(process.execPath, [CLI, '--name', this.name, '--home', this.home, ...args], opts);
+  }
+
+  client(): ApiClient {
+    const cfg = readClusterConfig(this.home, this.name);
+    if (!cfg) throw new Error(`cluster ${this.name} has no config`);
+    return new ApiClient({ server: cfg.server, token: cfg.token });
+  }
+
+  /** Waits (by watch) until the pod satisfies `ok`; fails with the pod's last state after `ms`. */
+  async waitForPod(name: string, ok: (p: Pod) => boolean, ms = 60_000, namespace = 'default'): Promise<Pod> {
+    const client = this.client();
+    const ref = { ...PODS, namespace };
+    let last: Pod | undefined;
+    return new Promise<Pod>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        handle.stop();
+        reject(new Error(`timed out waiting for pod ${name}; last seen: ${JSON.stringify(last?.status ?? null)}`));
+      }, ms);
+      const handle = client.watch<Pod>(ref, { fieldSelector: `metadata.name=${name}` }, (e) => {
+        if (e.type === 'ERROR') return;
+        last = e.object;
+        if (e.type !== 'DELETED' && ok(e.object)) {
+          clearTimeout(timer);
+          handle.stop();
+          resolve(e.object);
+        }
+      });
+      handle.done.catch((err: unknown) => {
+        clearTimeout(timer);
+        reject(err as Error);
+      });
+    });
+  }
+
+  /** Docker objects carrying this cluster's label. */
+  async leftovers(): Promise<{ containers: string[]; networks: string[]; volumes: string[] }> {
+    const f = ['--filter', `label=minikube-lite.cluster=${this.name}`];
+    const lines = (r: RunResult) => r.stdout.split('\n').filter(Boolean);
+    const [c, n, v] = await Promise.all([
+      sh('docker', ['ps', '-aq', ...f]), sh('docker', ['network', 'ls', '-q', ...f]), sh('docker', ['volume', 'ls', '-q', ...f]),
+    ]);
+    return { containers: lines(c), networks: lines(n), volumes: lines(v) };
+  }
+
+  /** `down`, then remove the home folder. */
+  async destroy(): Promise<void> {
+    await this.cli(['down']);
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+export const isRunning = (p: Pod): boolean =>
+  p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready) && !!p.status.podIP;
