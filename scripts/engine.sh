@@ -7,6 +7,7 @@ set -euo pipefail
 
 DAEMON_JSON=/etc/docker/daemon.json
 PIDFILE=/var/run/docker.pid
+CONTAINERD_PIDFILE=/var/run/docker/containerd/containerd.pid
 LOGFILE=/var/log/dockerd.log
 START_TIMEOUT=60
 
@@ -93,20 +94,25 @@ dockerd_pid() {
   local pid=""
   if [[ -r $PIDFILE ]]; then
     pid=$(<"$PIDFILE")
-    if [[ -n $pid && -r /proc/$pid/comm && $(</proc/"$pid"/comm) == dockerd ]]; then
+    if proc_alive "$pid" dockerd; then
       printf '%s\n' "$pid"
       return 0
     fi
   fi
-  pgrep -xo dockerd 2>/dev/null || true
+  for pid in $(pgrep -x dockerd 2>/dev/null || true); do
+    if proc_alive "$pid" dockerd; then
+      printf '%s\n' "$pid"
+      return 0
+    fi
+  done
 }
 
+# Waits until `docker info` answers. Returns 2 if dockerd $1 exits first; dies on timeout.
 wait_for_daemon() {
   local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
   until docker info >/dev/null 2>&1; do
-    if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 20 "$LOGFILE" >&2 || true
-      die "dockerd exited during startup (see $LOGFILE)"
+    if ! proc_alive "$pid"; then
+      return 2
     fi
     if ((SECONDS >= deadline)); then
       tail -n 20 "$LOGFILE" >&2 || true
@@ -121,19 +127,32 @@ start_dockerd() {
     log "removing stale $PIDFILE"
     rm -f "$PIDFILE"
   fi
+  # dockerd reuses the containerd named in this file while `kill -0` accepts its PID, which
+  # a killed-but-unreaped (zombie) containerd still does: it then waits for a socket nobody
+  # serves and gives up ("timeout waiting for containerd to start").
+  local cpid
+  if [[ -r $CONTAINERD_PIDFILE ]]; then
+    cpid=$(<"$CONTAINERD_PIDFILE")
+    if ! proc_alive "$cpid" containerd; then
+      rm -f "$CONTAINERD_PIDFILE"
+    fi
+  fi
   log "starting dockerd (log: $LOGFILE)"
   mkdir -p "$(dirname "$LOGFILE")"
   # setsid: own session, so dockerd outlives this script and the shell that ran it.
   setsid dockerd >>"$LOGFILE" 2>&1 </dev/null &
   local pid=$!
-  wait_for_daemon "$pid"
+  if ! wait_for_daemon "$pid"; then
+    tail -n 20 "$LOGFILE" >&2 || true
+    die "dockerd exited during startup (see $LOGFILE)"
+  fi
 }
 
 stop_dockerd() {
   local pid=$1 deadline=$((SECONDS + 60))
   log "stopping dockerd (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null; do
+  while proc_alive "$pid"; do
     ((SECONDS < deadline)) || die "dockerd (pid $pid) did not stop within 60 s"
     sleep 0.25
   done
@@ -147,8 +166,10 @@ if [[ -z $pid ]]; then
   start_dockerd
 else
   # Running (or still starting): let it answer first.
-  wait_for_daemon "$pid"
-  if ! mirror_active; then
+  if ! wait_for_daemon "$pid"; then
+    log "dockerd (pid $pid) exited"
+    start_dockerd
+  elif ! mirror_active; then
     # registry-mirrors is a live-reloadable option: try SIGHUP before a full restart,
     # which would stop every running container.
     log "reloading dockerd configuration"

@@ -21,6 +21,7 @@ IMG_PATH_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 
 need_root
 docker info >/dev/null 2>&1 || die "docker engine is not running (run scripts/engine.sh)"
+registry_up=0
 
 img_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
@@ -104,18 +105,23 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # nginx
 # ---------------------------------------------------------------------------------------------
-# Debian 12 has nginx-light; Debian 13 folded it into nginx.
+# Debian 12 has nginx-light; Debian 13 folded it into nginx. $1 = suite to build.
 nginx_package() {
-  if apt-cache show nginx-light >/dev/null 2>&1; then
-    echo nginx-light
-  elif apt-cache show nginx >/dev/null 2>&1; then
-    echo nginx
-  else
-    case "$(debian_codename)" in
-      buster | bullseye | bookworm) echo nginx-light ;;
-      *) echo nginx ;;
-    esac
+  local suite=$1
+  if [[ $suite == "$(debian_codename)" ]]; then
+    # The machine's apt lists describe this suite: ask them.
+    if apt-cache show nginx-light >/dev/null 2>&1; then
+      echo nginx-light
+      return
+    elif apt-cache show nginx >/dev/null 2>&1; then
+      echo nginx
+      return
+    fi
   fi
+  case "$suite" in
+    buster | bullseye | bookworm) echo nginx-light ;;
+    *) echo nginx ;;
+  esac
 }
 
 # apt sources for mmdebstrap: the machine's own, so it uses the same mirror as apt-get.
@@ -259,8 +265,8 @@ EOF
 
 build_nginx() {
   local ref=$1 dir="$BUILD/nginx" suite pkg
-  suite=$(debian_codename)
-  pkg=$(nginx_package)
+  suite=${MKL_IMAGE_SUITE:-$(debian_codename)}
+  pkg=$(nginx_package "$suite")
   log "building $ref (mmdebstrap $suite, $pkg; ~30 s)"
   rm -rf "$dir" && mkdir -p "$dir"
   local opts=(
@@ -280,7 +286,11 @@ build_nginx() {
     opts+=(--hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr)
   fi
   local mirrors=()
-  mapfile -t mirrors < <(mmdebstrap_mirrors)
+  # The machine's apt sources name its own suite; for another (MKL_IMAGE_SUITE) use
+  # mmdebstrap's default mirrors.
+  if [[ $suite == "$(debian_codename)" ]]; then
+    mapfile -t mirrors < <(mmdebstrap_mirrors)
+  fi
   if ! mmdebstrap "${opts[@]}" "$suite" "$dir/rootfs" "${mirrors[@]}" </dev/null >"$dir/mmdebstrap.log" 2>&1; then
     tail -n 30 "$dir/mmdebstrap.log" >&2
     die "mmdebstrap failed (full log: $dir/mmdebstrap.log)"
@@ -365,24 +375,32 @@ ensure_pushed() {
     cat "$BUILD/push.log" >&2
     die "docker push $ref failed"
   fi
+  rm -f "$BUILD/push.log"
   docker rmi "$ref" >/dev/null # keep `docker images` tidy; the registry has it
   remote=$(registry_image_id "$name" "$tag")
   [[ $remote == "$id" ]] || die "registry has $remote for $name:$tag, expected $id"
 }
 
-mkdir -p "$BUILD"
-registry_up=0
-if curl -fsS --max-time 2 -o /dev/null "http://${MKL_REGISTRY_ADDR}/v2/" 2>/dev/null; then
-  registry_up=1
+main() {
+  mkdir -p "$BUILD"
+  registry_up=0
+  if curl -fsS --max-time 2 -o /dev/null "http://${MKL_REGISTRY_ADDR}/v2/" 2>/dev/null; then
+    registry_up=1
+  fi
+
+  # (plain `if`s, not `a || b`: errexit is off inside a function called as `b`)
+  if ! img_exists registry.k8s.io/pause:3.10; then build_pause; fi
+  if ! img_exists busybox:latest && ! restore busybox latest; then build_busybox; fi
+  ensure_nginx
+
+  [[ $registry_up == 1 ]] || die "registry is not running on ${MKL_REGISTRY_ADDR} (run scripts/registry.sh)"
+  for ref in nginx:latest nginx:1.23 nginx:1.22 busybox:latest; do
+    ensure_pushed "${ref%%:*}" "${ref#*:}"
+  done
+  log "images ready: nginx:latest nginx:1.23 nginx:1.22 busybox:latest registry.k8s.io/pause:3.10"
+}
+
+# Sourcing the file (for a test of one function) runs nothing.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
 fi
-
-# (plain `if`s, not `a || b`: errexit is off inside a function called as `b`)
-if ! img_exists registry.k8s.io/pause:3.10; then build_pause; fi
-if ! img_exists busybox:latest && ! restore busybox latest; then build_busybox; fi
-ensure_nginx
-
-[[ $registry_up == 1 ]] || die "registry is not running on ${MKL_REGISTRY_ADDR} (run scripts/registry.sh)"
-for ref in nginx:latest nginx:1.23 nginx:1.22 busybox:latest; do
-  ensure_pushed "${ref%%:*}" "${ref#*:}"
-done
-log "images ready: nginx:latest nginx:1.23 nginx:1.22 busybox:latest registry.k8s.io/pause:3.10"

@@ -44,6 +44,17 @@ ensure_packages() {
   apt-get install -y -qq "$@" >&2
 }
 
+# True when process $1 exists, is not a zombie, and (if $2 is given) is named $2.
+# (A daemon killed with SIGKILL whose parent does not reap it stays a zombie, which
+# `kill -0` still reports as alive.)
+proc_alive() {
+  local pid=$1 name=${2:-} state
+  [[ $pid =~ ^[0-9]+$ && -r /proc/$pid/status ]] || return 1
+  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z && $state != X ]] || return 1
+  [[ -z $name || $(cat "/proc/$pid/comm" 2>/dev/null) == "$name" ]]
+}
+
 # Debian codename of this machine (bookworm, trixie, ...).
 debian_codename() {
   local c=""

@@ -62,14 +62,14 @@ fi
 # A registry we started earlier that no longer answers (e.g. hung): replace it.
 if [[ -r $PIDFILE ]]; then
   pid=$(<"$PIDFILE")
-  if [[ -n $pid && -r /proc/$pid/comm && $(</proc/"$pid"/comm) == docker-registry ]]; then
+  if proc_alive "$pid" docker-registry; then
     if wait_for 5 registry_up; then
       log "registry running on ${MKL_REGISTRY_ADDR}"
       exit 0
     fi
     log "restarting unresponsive registry (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    wait_for 10 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+    if ! wait_for 10 eval "! proc_alive $pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$PIDFILE"
 fi
@@ -82,7 +82,7 @@ echo "$pid" >"$PIDFILE"
 
 deadline=$((SECONDS + START_TIMEOUT))
 until registry_up 2>/dev/null; do
-  if ! kill -0 "$pid" 2>/dev/null; then
+  if ! proc_alive "$pid"; then
     tail -n 20 "$LOGFILE" >&2 || true
     die "registry exited during startup (see $LOGFILE; is ${MKL_REGISTRY_ADDR} in use?)"
   fi

@@ -69,7 +69,8 @@ export const gone = (message: string) => new ApiError(410, 'Expired', message);
  * `Pod "x" is invalid: spec.containers[0].image: Required value`.
  */
 export function invalid(kind: string, name: string, causes: FieldError[], group = ''): ApiError {
-  const parts = causes.map((c) => `${c.field}: ${c.message}`);
+  // Like Kubernetes' aggregate error, the message lists each distinct problem once.
+  const parts = [...new Set(causes.map((c) => `${c.field}: ${c.message}`))];
   const list = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
   return new ApiError(422, 'Invalid', `${kind} "${name}" is invalid: ${list}`, causes, { name, group, kind });
 }

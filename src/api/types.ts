@@ -7,6 +7,10 @@ export type {
   EnvVar, Volume, VolumeMount, Node, NodeSpec, NodeStatus, NodeCondition, Namespace, Event,
   ObjectReference, Binding, ResourceRequirements, Service, ServiceSpec, ServicePort,
 } from 'kubernetes-types/core/v1.js';
+export type {
+  Probe, Lifecycle, LifecycleHandler, HTTPGetAction, Toleration, EnvVarSource, EnvFromSource, ObjectFieldSelector,
+  ContainerStateTerminated, NamespaceStatus, NodeAddress, ServiceStatus,
+} from 'kubernetes-types/core/v1.js';
 export type { ObjectMeta, Status, StatusCause, LabelSelector, OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 

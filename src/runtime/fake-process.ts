@@ -150,10 +150,12 @@ function wget(args: string[], host: FakeProcessHost): FakeOutcome {
 // ---- a very small `sh -c` -----------------------------------------------------------------
 
 type Operator = ';' | '&&' | '||';
+/** A word as written: literal text and variable references, expanded when the command runs. */
+type Word = (string | { variable: string })[];
 interface Command {
-  words: string[];
+  words: Word[];
   /** `> file` or `>> file`. */
-  redirect?: { file: string; append: boolean };
+  redirect?: { file: Word; append: boolean };
   /** How this command is joined to the previous one. */
   after: Operator;
 }
@@ -165,16 +167,28 @@ interface Command {
  */
 function runScript(script: string, positional: string[], host: FakeProcessHost): FakeOutcome {
   let status = 0;
-  for (const cmd of parseScript(script, (name) => expand(name, status, positional, host.env))) {
+  const expand = (word: Word) =>
+    word
+      .map((part) => {
+        if (typeof part === 'string') return part;
+        const name = part.variable;
+        if (name === '?') return String(status);
+        if (/^\d$/.test(name)) return positional[Number(name)] ?? '';
+        return host.env[name] ?? '';
+      })
+      .join('');
+  for (const cmd of parseScript(script)) {
     if ((cmd.after === '&&' && status !== 0) || (cmd.after === '||' && status === 0)) continue;
-    if (cmd.words[0] === 'exit') return exit(cmd.words[1] === undefined ? status : Number(cmd.words[1]) & 0xff);
+    const words = cmd.words.map(expand);
+    if (words[0] === 'exit') return exit(words[1] === undefined ? status : Number(words[1]) & 0xff);
     let captured = '';
     const target: FakeProcessHost = cmd.redirect ? { ...host, stdout: (t) => (captured += t) } : host;
-    const outcome = runFakeProgram(cmd.words, target, false);
+    const outcome = runFakeProgram(words, target, false);
     if (cmd.redirect) {
-      const err = host.writeFile(cmd.redirect.file, captured, cmd.redirect.append);
+      const file = expand(cmd.redirect.file);
+      const err = host.writeFile(file, captured, cmd.redirect.append);
       if (err) {
-        host.stderr(`sh: can't create ${cmd.redirect.file}: ${err}\n`);
+        host.stderr(`sh: can't create ${file}: ${err}\n`);
         status = 1;
         continue;
       }
@@ -185,21 +199,21 @@ function runScript(script: string, positional: string[], host: FakeProcessHost):
   return exit(status);
 }
 
-function expand(name: string, status: number, positional: string[], env: Record<string, string>): string {
-  if (name === '?') return String(status);
-  if (/^\d$/.test(name)) return positional[Number(name)] ?? '';
-  return env[name] ?? '';
-}
-
-/** Splits a script into commands; variables are expanded as the script is read. */
-export function parseScript(script: string, lookup: (name: string) => string): Command[] {
+/** Splits a script into commands of words; variables stay unexpanded until a command runs. */
+export function parseScript(script: string): Command[] {
   const commands: Command[] = [];
-  let words: string[] = [];
-  let word = '';
+  let words: Word[] = [];
+  let word: Word = [];
   let inWord = false;
   let redirect: Command['redirect'];
   let pendingRedirect: boolean | undefined; // append flag while waiting for the file name
   let after: Operator = ';';
+  const addText = (t: string) => {
+    const last = word[word.length - 1];
+    if (typeof last === 'string') word[word.length - 1] = last + t;
+    else word.push(t);
+    inWord = true;
+  };
   const endWord = () => {
     if (!inWord) return;
     if (pendingRedirect !== undefined) {
@@ -208,7 +222,7 @@ export function parseScript(script: string, lookup: (name: string) => string): C
     } else {
       words.push(word);
     }
-    word = '';
+    word = [];
     inWord = false;
   };
   const endCommand = (next: Operator) => {
@@ -232,14 +246,14 @@ export function parseScript(script: string, lookup: (name: string) => string): C
     const c = script[i];
     if (quote === "'") {
       if (c === "'") quote = undefined;
-      else word += c;
+      else addText(c);
       i++;
       continue;
     }
     if (c === '$') {
       const [name, next] = readVar(i + 1);
       if (name) {
-        word += lookup(name);
+        word.push({ variable: name });
         inWord = true;
         i = next;
         continue;
@@ -247,8 +261,8 @@ export function parseScript(script: string, lookup: (name: string) => string): C
     }
     if (quote === '"') {
       if (c === '"') quote = undefined;
-      else if (c === '\\' && i + 1 < script.length && '"\\$'.includes(script[i + 1])) word += script[++i];
-      else word += c;
+      else if (c === '\\' && i + 1 < script.length && '"\\$'.includes(script[i + 1])) addText(script[++i]);
+      else addText(c);
       i++;
       continue;
     }
@@ -257,8 +271,7 @@ export function parseScript(script: string, lookup: (name: string) => string): C
       inWord = true;
       i++;
     } else if (c === '\\' && i + 1 < script.length) {
-      word += script[i + 1];
-      inWord = true;
+      addText(script[i + 1]);
       i += 2;
     } else if (c === ' ' || c === '\t') {
       endWord();
@@ -274,8 +287,7 @@ export function parseScript(script: string, lookup: (name: string) => string): C
       pendingRedirect = script[i + 1] === '>';
       i += pendingRedirect ? 2 : 1;
     } else {
-      word += c;
-      inWord = true;
+      addText(c);
       i++;
     }
   }

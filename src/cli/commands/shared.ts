@@ -2,7 +2,9 @@
  * What every resource command needs: the I/O it writes to (injected, so tests capture it),
  * resource-type resolution with kubectl's error wording, and small parsing helpers.
  */
+import { ApiError } from '../../api/errors.js';
 import type { ResourceDef } from '../../api/resource.js';
+import type { KubeObject } from '../../api/types.js';
 import { resolveResourceName } from '../../api/registry.js';
 import type { ApiClient, ResourceRef } from '../../client/client.js';
 import { CliError, clientFor, type GlobalOptions } from '../context.js';
@@ -124,4 +126,41 @@ export function splitTypeName(arg: string): { type: string; name: string } | und
   const i = arg.indexOf('/');
   if (i < 0) return undefined;
   return { type: arg.slice(0, i), name: arg.slice(i + 1) };
+}
+
+/** The value at a dotted path (`involvedObject.name`), as a string ('' when absent). */
+export function fieldValue(obj: unknown, path: string): string {
+  let v: unknown = obj;
+  for (const part of path.split('.')) {
+    if (v === null || typeof v !== 'object') return '';
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v === undefined || v === null ? '' : String(v);
+}
+
+/**
+ * Client-side check of a field selector (`a=b,c==d,e!=f` on dotted paths), for when the server
+ * refuses a selector it does not index.
+ */
+export function matchesFieldSelector(obj: unknown, selector: string): boolean {
+  for (const term of selector.split(',').map((t) => t.trim()).filter(Boolean)) {
+    const m = /^(.*?)(!=|==|=)(.*)$/.exec(term);
+    if (!m) return false;
+    const actual = fieldValue(obj, m[1].trim());
+    if (m[2] === '!=' ? actual === m[3].trim() : actual !== m[3].trim()) return false;
+  }
+  return true;
+}
+
+/**
+ * LIST with a field selector; if the server refuses the selector (400), lists everything and
+ * applies the selector client-side instead.
+ */
+export async function listWithFieldSelector<T extends KubeObject>(client: Client, ref: ResourceRef, fieldSelector: string, labelSelector?: string): Promise<T[]> {
+  try {
+    return (await client.list<T>(ref, { fieldSelector, labelSelector })).items;
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.code !== 400) throw e;
+    return (await client.list<T>(ref, { labelSelector })).items.filter((o) => matchesFieldSelector(o, fieldSelector));
+  }
 }

@@ -1,0 +1,118 @@
+/**
+ * The kinds minikube-lite serves, each with its REST names, scope, subresources, defaults,
+ * validation and selectable fields. The API server, the client and the CLI are generic over
+ * {@link RESOURCES}; serving another kind (apps/v1 deployments, replicasets) means adding an
+ * entry built with {@link defineResource}.
+ */
+import type { Event, KubeObject, Namespace, Node, Pod, Service } from './types.js';
+import type { FieldError } from './errors.js';
+import type { ResourceDef } from './resource.js';
+import { apiVersionOf } from './resource.js';
+import { applyNamespaceDefaults, applyNodeDefaults, applyPodDefaults, applyServiceDefaults, clearNamespace } from './defaults.js';
+import { validateEvent, validateNamespace, validateNode, validatePod, validateService } from './validation.js';
+
+/** Builds a ResourceDef from typed strategy functions (the casts from KubeObject live here only). */
+export function defineResource<T>(def: Omit<ResourceDef, 'applyDefaults' | 'validate' | 'fieldLabels' | 'listKind'> & {
+  listKind?: string;
+  applyDefaults?: (obj: T) => void;
+  validate: (obj: T, old?: T) => FieldError[];
+  fieldLabels?: (obj: T) => Record<string, string>;
+}): ResourceDef {
+  const { applyDefaults, validate, fieldLabels, listKind, ...rest } = def;
+  const resource: ResourceDef = {
+    ...rest,
+    listKind: listKind ?? `${def.kind}List`,
+    applyDefaults: (obj: KubeObject) => {
+      if (!def.namespaced) clearNamespace(obj);
+      applyDefaults?.(obj as unknown as T);
+    },
+    validate: (obj: KubeObject, old?: KubeObject) => validate(obj as unknown as T, old as unknown as T | undefined),
+  };
+  if (fieldLabels) resource.fieldLabels = (obj: KubeObject) => fieldLabels(obj as unknown as T);
+  return resource;
+}
+
+/** The core/v1 kinds. */
+export const RESOURCES: ResourceDef[] = [
+  defineResource<Pod>({
+    group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
+    shortNames: ['po'], subresources: ['status', 'binding', 'log', 'exec'],
+    applyDefaults: applyPodDefaults,
+    validate: validatePod,
+    fieldLabels: (pod) => ({
+      'spec.nodeName': pod.spec?.nodeName ?? '',
+      'spec.restartPolicy': pod.spec?.restartPolicy ?? '',
+      'spec.schedulerName': pod.spec?.schedulerName ?? '',
+      'spec.serviceAccountName': pod.spec?.serviceAccountName ?? '',
+      'spec.hostNetwork': String(pod.spec?.hostNetwork ?? false),
+      'status.phase': pod.status?.phase ?? '',
+      'status.podIP': pod.status?.podIPs?.[0]?.ip ?? pod.status?.podIP ?? '',
+      'status.nominatedNodeName': pod.status?.nominatedNodeName ?? '',
+    }),
+  }),
+  defineResource<Node>({
+    group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
+    shortNames: ['no'], subresources: ['status'],
+    applyDefaults: applyNodeDefaults,
+    validate: validateNode,
+    fieldLabels: (node) => ({ 'spec.unschedulable': String(node.spec?.unschedulable ?? false) }),
+  }),
+  defineResource<Namespace>({
+    group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false,
+    shortNames: ['ns'], subresources: ['status'],
+    applyDefaults: applyNamespaceDefaults,
+    validate: validateNamespace,
+    fieldLabels: (ns) => ({ 'status.phase': ns.status?.phase ?? '' }),
+  }),
+  defineResource<Event>({
+    group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true,
+    shortNames: ['ev'], subresources: [],
+    validate: validateEvent,
+    fieldLabels: (ev) => ({
+      'involvedObject.kind': ev.involvedObject?.kind ?? '',
+      'involvedObject.namespace': ev.involvedObject?.namespace ?? '',
+      'involvedObject.name': ev.involvedObject?.name ?? '',
+      'involvedObject.uid': ev.involvedObject?.uid ?? '',
+      'involvedObject.apiVersion': ev.involvedObject?.apiVersion ?? '',
+      'involvedObject.resourceVersion': ev.involvedObject?.resourceVersion ?? '',
+      'involvedObject.fieldPath': ev.involvedObject?.fieldPath ?? '',
+      reason: ev.reason ?? '',
+      reportingComponent: ev.reportingComponent ?? '',
+      source: ev.source?.component || ev.reportingComponent || '',
+      type: ev.type ?? '',
+    }),
+  }),
+  defineResource<Service>({
+    group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true,
+    shortNames: ['svc'], subresources: ['status'],
+    applyDefaults: applyServiceDefaults,
+    validate: validateService,
+    fieldLabels: (svc) => ({ 'spec.clusterIP': svc.spec?.clusterIP ?? '', 'spec.type': svc.spec?.type ?? '' }),
+  }),
+];
+
+/** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */
+export function findResource(group: string, version: string, resource: string, resources: readonly ResourceDef[] = RESOURCES): ResourceDef | undefined {
+  return resources.find((r) => r.group === group && r.version === version && r.resource === resource);
+}
+
+/** The kind a manifest names with `apiVersion` (`v1`, `apps/v1`) and `kind` (`Pod`). */
+export function findKind(apiVersion: string, kind: string, resources: readonly ResourceDef[] = RESOURCES): ResourceDef | undefined {
+  return resources.find((r) => apiVersionOf(r) === apiVersion && r.kind === kind);
+}
+
+/**
+ * Resolves a word typed on the command line as kubectl does, case-insensitively: plural
+ * (`pods`), singular (`pod`), short name (`po`), kind (`Pod`), or qualified with a group
+ * (`deployments.apps`) or version and group (`deployments.v1.apps`; `pods.v1.` for core).
+ */
+export function resolveResourceName(name: string, resources: readonly ResourceDef[] = RESOURCES): ResourceDef | undefined {
+  const word = name.trim().toLowerCase();
+  const names = (r: ResourceDef): string[] => [r.resource, r.singular, r.kind.toLowerCase(), ...r.shortNames];
+  const exact = resources.find((r) => names(r).includes(word));
+  if (exact || !word.includes('.')) return exact;
+  const [head, ...rest] = word.split('.');
+  const qualifier = rest.join('.');
+  return resources.find((r) => names(r).includes(head) && (
+    qualifier === r.group || qualifier === `${r.version}.${r.group}`));
+}

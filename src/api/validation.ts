@@ -1,0 +1,123 @@
+/**
+ * Validation of every kind minikube-lite serves, returning `FieldError[]` with Kubernetes'
+ * field paths and messages (`pkg/apis/core/validation/validation.go`). Each function expects the
+ * kind's defaults applied first, as the API server does, and returns every problem found, each
+ * distinct problem once; an empty list means valid. Pure; never throws for user mistakes.
+ *
+ * Pod rules live in `podvalidation.ts`, metadata rules in `metavalidation.ts`.
+ */
+import type { Event, Namespace, Node, Pod, Service, ServicePort } from './types.js';
+import type { FieldError } from './errors.js';
+import { duplicate, invalidValue, notSupported, required, requiredWithDetail } from './errors.js';
+import { isDNS1123Label, isDNS1123Subdomain, isValidPortName, isValidPortNum, nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';
+import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
+import * as pods from './podvalidation.js';
+
+export { validateAnnotations, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
+export type { NameValidator } from './metavalidation.js';
+export { POD_UPDATE_FORBIDDEN_MESSAGE } from './podvalidation.js';
+
+/** Drops repeated problems (same field, same message), keeping the first. */
+function unique(errs: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errs.filter((e) => {
+    const key = `${e.field}\u0000${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * A pod on create, or on update when `old` is given (then the spec is immutable except for
+ * images, a shorter activeDeadlineSeconds, added tolerations).
+ */
+export function validatePod(pod: Pod, old?: Pod): FieldError[] {
+  return unique(old ? pods.validatePodUpdate(pod, old) : pods.validatePod(pod));
+}
+
+/** A node: a DNS-1123 subdomain name, labels, no namespace. */
+export function validateNode(node: Node, old?: Node): FieldError[] {
+  const errs = validateObjectMeta(node.metadata, false, nameIsDNSSubdomain);
+  if (old) errs.push(...validateObjectMetaUpdate(node.metadata, old.metadata));
+  return unique(errs);
+}
+
+/** A namespace: a DNS-1123 label name (at most 63 characters, no dots), no namespace. */
+export function validateNamespace(ns: Namespace, old?: Namespace): FieldError[] {
+  const errs = validateObjectMeta(ns.metadata, false, nameIsDNSLabel);
+  if (old) errs.push(...validateObjectMetaUpdate(ns.metadata, old.metadata));
+  return unique(errs);
+}
+
+/**
+ * A core/v1 event, checked as Kubernetes checks v1 events (`legacyValidateEvent`): the
+ * namespace is a DNS subdomain and agrees with `involvedObject.namespace` (an event about a
+ * cluster-scoped object lives in `default`). Events written in the newer style (`eventTime`
+ * set) also need `reportingComponent`, `reportingInstance`, `action` and `reason`.
+ * minikube-lite also requires a name (or generateName) and an `involvedObject`.
+ */
+export function validateEvent(ev: Event): FieldError[] {
+  const errs: FieldError[] = [];
+  const ns = ev.metadata?.namespace ?? '';
+  if (!ev.metadata?.name && !ev.metadata?.generateName) errs.push(requiredWithDetail('metadata.name', 'name or generateName is required'));
+  const involved = ev.involvedObject as Event['involvedObject'] | undefined;
+  if (!involved || (!involved.kind && !involved.name)) errs.push(required('involvedObject'));
+  const involvedNs = involved?.namespace ?? '';
+  if (!ev.eventTime) {
+    if (involvedNs ? ns !== involvedNs : ns !== '' && ns !== 'default') {
+      errs.push(invalidValue('involvedObject.namespace', involvedNs, 'does not match event.namespace'));
+    }
+  } else {
+    if (!involvedNs && ns !== 'default' && ns !== 'kube-system') errs.push(invalidValue('involvedObject.namespace', involvedNs, 'does not match event.namespace'));
+    if (!ev.reportingComponent) errs.push(required('reportingComponent'));
+    if (!ev.reportingInstance) errs.push(required('reportingInstance'));
+    if (!ev.action) errs.push(required('action'));
+    if (!ev.reason) errs.push(required('reason'));
+  }
+  for (const msg of isDNS1123Subdomain(ns)) errs.push(invalidValue('namespace', ns, msg));
+  return unique(errs);
+}
+
+const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
+const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+
+function validateServicePort(sp: ServicePort, requireName: boolean, names: Set<string>, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (requireName && !sp.name) {
+    errs.push(required(`${path}.name`));
+  } else if (sp.name) {
+    for (const msg of isDNS1123Label(sp.name)) errs.push(invalidValue(`${path}.name`, sp.name, msg));
+    if (names.has(sp.name)) errs.push(duplicate(`${path}.name`, sp.name));
+    else names.add(sp.name);
+  }
+  for (const msg of isValidPortNum(sp.port)) errs.push(invalidValue(`${path}.port`, sp.port ?? 0, msg));
+  if (!sp.protocol) errs.push(required(`${path}.protocol`));
+  else if (!PROTOCOLS.includes(sp.protocol)) errs.push(notSupported(`${path}.protocol`, sp.protocol, PROTOCOLS));
+  const tp = sp.targetPort;
+  if (typeof tp === 'number') for (const msg of isValidPortNum(tp)) errs.push(invalidValue(`${path}.targetPort`, tp, msg));
+  else for (const msg of isValidPortName(tp ?? '')) errs.push(invalidValue(`${path}.targetPort`, tp ?? '', msg));
+  if (sp.nodePort !== undefined && sp.nodePort !== 0) for (const msg of isValidPortNum(sp.nodePort)) errs.push(invalidValue(`${path}.nodePort`, sp.nodePort, msg));
+  return errs;
+}
+
+/**
+ * A service (minimal): a DNS-1035 label name, a supported type, ports (required unless headless
+ * or ExternalName; named when more than one; valid numbers and protocols) and selector labels.
+ */
+export function validateService(svc: Service, old?: Service): FieldError[] {
+  const errs = validateObjectMeta(svc.metadata, true, nameIsDNS1035Label);
+  if (old) errs.push(...validateObjectMetaUpdate(svc.metadata, old.metadata));
+  const spec = svc.spec ?? {};
+  const type = spec.type ?? '';
+  if (!type) errs.push(required('spec.type'));
+  else if (!SERVICE_TYPES.includes(type)) errs.push(notSupported('spec.type', type, SERVICE_TYPES));
+  const ports = Array.isArray(spec.ports) ? spec.ports : [];
+  const headless = spec.clusterIP === 'None';
+  if (ports.length === 0 && !headless && type !== 'ExternalName') errs.push(required('spec.ports'));
+  const names = new Set<string>();
+  ports.forEach((p, i) => errs.push(...validateServicePort(p, ports.length > 1, names, `spec.ports[${i}]`)));
+  errs.push(...validateLabels(spec.selector, 'spec.selector'));
+  if (type === 'ExternalName' && !spec.externalName) errs.push(required('spec.externalName'));
+  return unique(errs);
+}

@@ -1,0 +1,392 @@
+/**
+ * What the API server does to objects between HTTP and the store, for every kind alike (the
+ * part Kubernetes calls the generic registry): server-set metadata on create, optimistic
+ * concurrency and immutable fields on update, the status subresource, defaults and validation,
+ * patches, graceful deletion and finalizers. Pod-only rules come from `pods.ts`.
+ *
+ * Safe for concurrent requests: every read-modify-write goes through `Store.guaranteedUpdate`
+ * or a precondition, so a lost race is retried or answered 409, never silently overwritten.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { ApiError, badRequest, conflict, invalid, notFound, type FieldError } from '../api/errors.js';
+import { apiVersionOf, type ResourceDef } from '../api/resource.js';
+import type { KubeList, KubeObject, ObjectMeta } from '../api/types.js';
+import { collectionKey, objectKey, parseResourceVersion, qualifiedResource, type Store } from '../store/types.js';
+import { applyPatch, type Json, type PatchType } from './patch.js';
+import { podGracePeriod } from './pods.js';
+import type { ObjectFilter } from './selectors.js';
+
+/** DeleteOptions as Kubernetes defines them (the fields minikube-lite acts on). */
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  /** Accepted and stored nowhere: cascading deletion is the garbage collector's business. */
+  propagationPolicy?: string;
+  dryRun?: string[];
+}
+
+export interface WriteOptions {
+  /** `dryRun=All`: validate and answer as if written, store nothing. */
+  dryRun?: boolean;
+}
+
+/** Namespaces that can never be deleted, as in Kubernetes. */
+const UNDELETABLE_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+/** Alphabet of generated name suffixes (Kubernetes leaves out vowels and look-alikes). */
+const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+/** How many generated names to try before giving up with 409 (Kubernetes retries too). */
+const GENERATE_NAME_ATTEMPTS = 8;
+
+/** RFC 3339 in UTC with whole seconds, as Kubernetes writes timestamps: `2024-05-01T12:00:00Z`. */
+export function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** ObjectMeta with the server-owned fields writable: the API server is the one that sets them. */
+export type MutableMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
+
+/** Any stored object, with its kind-specific top-level fields (spec, status, ...) reachable. */
+export type AnyObject = KubeObject & { [field: string]: unknown };
+
+/** The object's metadata, created if missing, writable (for objects the server is building). */
+export function meta(obj: KubeObject): MutableMeta {
+  obj.metadata ??= {};
+  return obj.metadata as MutableMeta;
+}
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** Kubernetes' path-segment rule for names: they end up in URLs and store keys. */
+function pathSegmentErrors(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  const bad = ['/', '%'].filter((c) => name.includes(c));
+  return bad.map((c) => `may not contain '${c}'`);
+}
+
+export class RestStorage {
+  /** The namespaces kind, if served: namespaced creates then need an existing namespace. */
+  private readonly namespaces?: ResourceDef;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => Date,
+    private readonly resources: ResourceDef[],
+  ) {
+    this.namespaces = resources.find((d) => d.group === '' && d.resource === 'namespaces');
+  }
+
+  key(def: ResourceDef, namespace: string, name: string): string {
+    return objectKey(def, def.namespaced ? namespace : undefined, name);
+  }
+
+  async get(def: ResourceDef, namespace: string, name: string): Promise<KubeObject> {
+    const obj = await this.store.get(this.key(def, namespace, name));
+    if (!obj) throw notFound(def.resource, name, def.group);
+    return obj;
+  }
+
+  /** LIST: matching objects of one namespace (or all, when `namespace` is empty). */
+  async list(def: ResourceDef, namespace: string, filter: ObjectFilter): Promise<KubeList> {
+    const { items, resourceVersion } = await this.store.list(collectionKey(def, def.namespaced && namespace ? namespace : undefined));
+    return {
+      kind: def.listKind,
+      apiVersion: apiVersionOf(def),
+      metadata: { resourceVersion: String(resourceVersion) },
+      items: filter.selective ? items.filter((o) => filter.matches(o)) : items,
+    };
+  }
+
+  /** CREATE: 201-worthy object, or 400/404/409/422. `body` becomes the caller-visible object. */
+  async create(def: ResourceDef, namespace: string, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    this.checkTypeMeta(def, body);
+    const m = meta(body);
+    this.checkNamespace(def, namespace, m);
+    if (def.namespaced) await this.requireNamespace(m.namespace ?? '');
+    const generate = !m.name && !!m.generateName;
+    if (!m.name && !generate) {
+      throw invalid(def.kind, '', [{ field: 'metadata.name', type: 'FieldValueRequired', message: 'Required value: name or generateName is required' }], def.group);
+    }
+    const now = rfc3339(this.clock());
+    for (let attempt = 1; ; attempt++) {
+      const obj = structuredClone(body);
+      const om = meta(obj);
+      if (generate) om.name = om.generateName + Array.from({ length: 5 }, () => NAME_ALPHABET[randomInt(NAME_ALPHABET.length)]).join('');
+      const name = om.name ?? '';
+      om.uid = randomUUID();
+      om.creationTimestamp = now;
+      om.generation = 1;
+      delete om.resourceVersion;
+      delete om.deletionTimestamp;
+      delete om.deletionGracePeriodSeconds;
+      delete om.selfLink;
+      def.applyDefaults(obj);
+      this.validate(def, obj, undefined, name);
+      if (opts.dryRun) return obj;
+      try {
+        return await this.store.create(this.key(def, om.namespace ?? '', name), obj);
+      } catch (e) {
+        if (generate && e instanceof ApiError && e.reason === 'AlreadyExists' && attempt < GENERATE_NAME_ATTEMPTS) continue;
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * UPDATE (PUT) of the object or of its `status` subresource. A resourceVersion in `body`
+   * makes it conditional (409 if stale); none makes it unconditional.
+   */
+  async update(def: ResourceDef, namespace: string, name: string, body: KubeObject, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
+    this.checkTypeMeta(def, body);
+    const m = meta(body);
+    this.checkNamespace(def, namespace, m);
+    if (m.name && m.name !== name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
+    m.name = name;
+    const expected = parseResourceVersion(m.resourceVersion);
+    return this.write(def, namespace, name, opts, (cur) => {
+      if (expected !== undefined && String(expected) !== cur.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
+      return this.prepareUpdate(def, cur as AnyObject, body as AnyObject, subresource);
+    });
+  }
+
+  /** PATCH of the object or of its `status` subresource. */
+  async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.write(def, namespace, name, opts, (cur) => {
+      const patched = applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject;
+      this.checkTypeMeta(def, patched);
+      const pm = meta(patched);
+      // A resourceVersion written by the patch is a precondition, as in Kubernetes.
+      if (pm.resourceVersion !== undefined && pm.resourceVersion !== cur.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
+      if (pm.name !== name) throw badRequest(`the name of the object (${pm.name ?? ''}) does not match the name on the URL (${name})`);
+      if (def.namespaced && pm.namespace !== cur.metadata?.namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      return this.prepareUpdate(def, cur as AnyObject, patched as AnyObject, subresource);
+    });
+  }
+
+  /**
+   * DELETE. Pods on a node get a grace period (deletionTimestamp set, object kept, `deleted`
+   * false); objects with finalizers are kept until the last finalizer goes; everything else is
+   * removed now. Deleting a namespace removes its objects first.
+   */
+  async delete(def: ResourceDef, namespace: string, name: string, options: DeleteOptions, opts: WriteOptions = {}): Promise<{ object: KubeObject; deleted: boolean }> {
+    if (def.group === '' && def.resource === 'namespaces' && UNDELETABLE_NAMESPACES.has(name)) {
+      throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, [], { name, kind: 'namespaces' });
+    }
+    const key = this.key(def, namespace, name);
+    for (;;) {
+      const cur = await this.store.get(key);
+      if (!cur) throw notFound(def.resource, name, def.group);
+      this.checkPreconditions(def, cur, options);
+      const plan = this.planDelete(def, cur, options.gracePeriodSeconds);
+      if (opts.dryRun) return { object: plan.update ?? cur, deleted: plan.action === 'delete' };
+      const rv = Number(cur.metadata?.resourceVersion);
+      try {
+        if (plan.action === 'keep') return { object: cur, deleted: false };
+        if (plan.action === 'update' && plan.update) {
+          return { object: await this.store.update(key, plan.update, { expectedResourceVersion: rv }), deleted: false };
+        }
+        if (def.group === '' && def.resource === 'namespaces') await this.deleteNamespaceContents(name);
+        return { object: await this.store.delete(key, { expectedResourceVersion: rv }), deleted: true };
+      } catch (e) {
+        // Changed under us between read and write: decide again on the fresh object.
+        if (e instanceof ApiError && e.reason === 'Conflict') continue;
+        throw e;
+      }
+    }
+  }
+
+  /** Store writes for Binding and other server-side changes that are not user PUT/PATCH. */
+  async modify(def: ResourceDef, namespace: string, name: string, fn: (cur: KubeObject) => KubeObject): Promise<KubeObject> {
+    try {
+      return await this.store.guaranteedUpdate(this.key(def, namespace, name), fn);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 404 && e.reason === 'NotFound') throw notFound(def.resource, name, def.group);
+      throw e;
+    }
+  }
+
+  /** Creates the object unless it exists (used for the built-in namespaces at start). */
+  async ensure(def: ResourceDef, namespace: string, obj: KubeObject): Promise<void> {
+    try {
+      await this.create(def, namespace, obj);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** guaranteedUpdate with dry-run and "no longer has finalizers after deletion" handling. */
+  private async write(def: ResourceDef, namespace: string, name: string, opts: WriteOptions, fn: (cur: KubeObject) => KubeObject): Promise<KubeObject> {
+    const key = this.key(def, namespace, name);
+    if (opts.dryRun) {
+      const cur = await this.store.get(key);
+      if (!cur) throw notFound(def.resource, name, def.group);
+      return fn(cur);
+    }
+    let finished = false;
+    const out = await this.modify(def, namespace, name, (cur) => {
+      const next = fn(cur);
+      const nm = meta(next);
+      // Kubernetes deletes an object being deleted once its last finalizer is removed (and its
+      // grace period, if any, has been cut to zero).
+      finished = !!nm.deletionTimestamp && !(nm.finalizers?.length) && (nm.deletionGracePeriodSeconds ?? 0) === 0;
+      return next;
+    });
+    if (finished) {
+      try {
+        await this.store.delete(key, { expectedResourceVersion: Number(out.metadata?.resourceVersion) });
+      } catch (e) {
+        // Someone else already removed it or changed it again; their write decides.
+        if (!(e instanceof ApiError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) throw e;
+      }
+    }
+    return out;
+  }
+
+  /** The object to store for an update of `cur` with `body` (already name- and namespace-checked). */
+  private prepareUpdate(def: ResourceDef, cur: AnyObject, body: AnyObject, subresource: '' | 'status'): KubeObject {
+    const old = cur.metadata ?? {};
+    let next: AnyObject;
+    if (subresource === 'status') {
+      // The status subresource changes status only; everything else stays as stored.
+      next = { ...structuredClone(cur), status: structuredClone(body.status) };
+      if (body.status === undefined) delete next.status;
+    } else {
+      next = structuredClone(body);
+      // With a status subresource, the main resource cannot change status.
+      if (def.subresources.includes('status')) {
+        if (cur.status === undefined) delete next.status;
+        else next.status = structuredClone(cur.status);
+      }
+    }
+    next.apiVersion ??= cur.apiVersion;
+    next.kind ??= cur.kind;
+    const nm = meta(next);
+    const uid = nm.uid;
+    nm.name = old.name;
+    if (def.namespaced) nm.namespace = old.namespace;
+    else delete nm.namespace;
+    nm.uid = old.uid;
+    nm.creationTimestamp = old.creationTimestamp;
+    nm.generation = old.generation;
+    nm.resourceVersion = old.resourceVersion;
+    if (old.generateName !== undefined && nm.generateName === undefined) nm.generateName = old.generateName;
+    // Deletion state is the server's: an update can neither set nor clear it.
+    if (old.deletionTimestamp) nm.deletionTimestamp = old.deletionTimestamp;
+    else delete nm.deletionTimestamp;
+    if (old.deletionGracePeriodSeconds !== undefined) nm.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
+    else delete nm.deletionGracePeriodSeconds;
+    def.applyDefaults(next);
+    if (subresource === '' && old.generation !== undefined && !sameJson(next.spec, cur.spec)) nm.generation = old.generation + 1;
+    const extra: FieldError[] = [];
+    if (uid && uid !== old.uid) extra.push({ field: 'metadata.uid', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` });
+    this.validate(def, next, cur, old.name ?? '', extra);
+    return next;
+  }
+
+  private validate(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, name: string, extra: FieldError[] = []): void {
+    const errs = [...extra];
+    for (const msg of pathSegmentErrors(name)) {
+      errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(name)}: ${msg}` });
+    }
+    errs.push(...def.validate(obj, old));
+    if (errs.length) throw invalid(def.kind, name, errs, def.group);
+  }
+
+  /** kind/apiVersion must be the endpoint's when given; absent ones are filled in. */
+  private checkTypeMeta(def: ResourceDef, obj: KubeObject): void {
+    const want = apiVersionOf(def);
+    if (obj.kind !== undefined && obj.kind !== '' && obj.kind !== def.kind) {
+      throw badRequest(`${String(obj.kind)} in version ${JSON.stringify(obj.apiVersion ?? '')} cannot be handled as a ${def.kind}: the kind of the object does not match the endpoint`);
+    }
+    if (obj.apiVersion !== undefined && obj.apiVersion !== '' && obj.apiVersion !== want) {
+      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
+    }
+    obj.kind = def.kind;
+    obj.apiVersion = want;
+  }
+
+  /** The object's namespace must be the request's, or empty (then it becomes the request's). */
+  private checkNamespace(def: ResourceDef, namespace: string, m: MutableMeta): void {
+    if (!def.namespaced) {
+      delete m.namespace;
+      return;
+    }
+    if (!m.namespace) m.namespace = namespace;
+    else if (m.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+  }
+
+  private async requireNamespace(namespace: string): Promise<void> {
+    if (!namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (!this.namespaces) return;
+    const ns = await this.store.get(objectKey(this.namespaces, undefined, namespace));
+    if (!ns) throw notFound('namespaces', namespace);
+  }
+
+  private checkPreconditions(def: ResourceDef, cur: KubeObject, options: DeleteOptions): void {
+    const p = options.preconditions;
+    const m = cur.metadata ?? {};
+    const name = m.name ?? '';
+    if (p?.uid !== undefined && p.uid !== m.uid) {
+      throw conflict(qualifiedResource(def), name, `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${m.uid ?? ''}`);
+    }
+    if (p?.resourceVersion !== undefined && p.resourceVersion !== m.resourceVersion) {
+      throw conflict(qualifiedResource(def), name, `Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion ?? ''}`);
+    }
+  }
+
+  /**
+   * What a DELETE does to `cur`, following Kubernetes' BeforeDelete: a pod already terminating
+   * can only have its grace period shortened; a graceful kind gets deletionTimestamp = now +
+   * grace; finalizers keep the object (with deletionTimestamp set) until they are removed.
+   */
+  private planDelete(def: ResourceDef, cur: KubeObject, requested: number | undefined): { action: 'delete' | 'update' | 'keep'; update?: KubeObject } {
+    const m = cur.metadata ?? {};
+    const hasFinalizers = (m.finalizers?.length ?? 0) > 0;
+    const grace = requested !== undefined && requested < 0 ? 1 : requested;
+    const now = this.clock();
+    const next = structuredClone(cur);
+    const nm = meta(next);
+    if (m.deletionTimestamp) {
+      const curGrace = m.deletionGracePeriodSeconds ?? 0;
+      if (curGrace > 0 && grace !== undefined && grace < curGrace) {
+        // Only a shorter grace period may be asked for; it counts from the first request.
+        const requestedAt = Date.parse(m.deletionTimestamp) - curGrace * 1000;
+        nm.deletionTimestamp = rfc3339(new Date(requestedAt + grace * 1000));
+        nm.deletionGracePeriodSeconds = grace;
+        if (grace === 0 && !hasFinalizers) return { action: 'delete' };
+        return { action: 'update', update: next };
+      }
+      if (curGrace > 0 || hasFinalizers) return { action: 'keep' };
+      return { action: 'delete' };
+    }
+    const period = def.group === '' && def.resource === 'pods' ? podGracePeriod(cur, grace) : 0;
+    if (period > 0 || hasFinalizers) {
+      nm.deletionTimestamp = rfc3339(new Date(now.getTime() + period * 1000));
+      nm.deletionGracePeriodSeconds = period;
+      if ((nm.generation ?? 0) > 0) nm.generation = (nm.generation ?? 0) + 1;
+      return { action: 'update', update: next };
+    }
+    return { action: 'delete' };
+  }
+
+  /** Removes every namespaced object in `namespace` (immediately; no grace periods). */
+  private async deleteNamespaceContents(namespace: string): Promise<void> {
+    for (const def of this.resources) {
+      if (!def.namespaced) continue;
+      const { items } = await this.store.list(collectionKey(def, namespace));
+      for (const obj of items) {
+        try {
+          await this.store.delete(this.key(def, namespace, obj.metadata?.name ?? ''));
+        } catch (e) {
+          // Already gone (deleted concurrently): that is the outcome we want.
+          if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * The minikube-lite API server: Kubernetes' REST API over node:http, generic over the
+ * ResourceDefs it is given, storing objects in a `Store`. Every component (scheduler,
+ * controllers, kubelets, CLI, and real kubectl) talks to the cluster only through it.
+ *
+ * Requests are authenticated with one bearer token (health endpoints excepted); every error
+ * is a Kubernetes `Status`. Routing lives here; object semantics in `rest.ts`, watch in
+ * `watch.ts`, pod subresources in `pods.ts`, discovery in `discovery.ts`.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApiError, badRequest } from '../api/errors.js';
+import type { ResourceDef } from '../api/resource.js';
+import type { KubeObject, Node, Pod } from '../api/types.js';
+import type { Store } from '../store/types.js';
+import * as discovery from './discovery.js';
+import {
+  methodNotAllowed, notFoundPath, parseJson, parseJsonObject, readBody, sendError, sendJson, sendText, type ApiServerLogger,
+} from './http.js';
+import { PATCH_CONTENT_TYPES, unsupportedPatchType } from './patch.js';
+import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
+import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
+import { RestStorage, rfc3339, type DeleteOptions, type WriteOptions } from './rest.js';
+import { buildFilter } from './selectors.js';
+import { wantsTable, toTable } from './table.js';
+import { serveWatch } from './watch.js';
+
+export type { ApiServerLogger } from './http.js';
+
+export interface ApiServerOptions {
+  store: Store;
+  /** The kinds served; discovery and routing are derived from them. */
+  resources: ResourceDef[];
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port to listen on; 0 picks a free one (see the returned `port`). */
+  port: number;
+  /** The bearer token every request (but health checks) must carry; also sent to kubelets. */
+  token: string;
+  /** Source of "now" for timestamps (creation, deletion, conditions). */
+  clock?: () => Date;
+  logger?: ApiServerLogger;
+  /** How often watches that allow bookmarks get one (default 10 s). */
+  bookmarkIntervalMs?: number;
+}
+
+export interface ApiServer {
+  /** e.g. `http://127.0.0.1:6443` */
+  url: string;
+  port: number;
+  /** Stops listening, ends every watch and proxied stream, and waits for connections to close. */
+  close(): Promise<void>;
+}
+
+/** Namespaces every cluster has. */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+const HEALTH_PATHS = new Set(['/healthz', '/readyz', '/livez']);
+
+const defaultLogger: ApiServerLogger = {
+  info: () => undefined,
+  error: (message, err) => console.error(`apiserver: ${message}`, err ?? ''),
+};
+
+/** Kubernetes' server-side watch limit: a random time between 30 and 60 minutes. */
+const defaultWatchTimeout = (): number => (30 + Math.random() * 30) * 60_000;
+
+/** Parses an integer query parameter; 400 when it is not one. */
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: must be an integer`);
+  return Number(v);
+}
+
+const boolParam = (q: URLSearchParams, name: string): boolean => q.get(name) === 'true' || q.get(name) === '1';
+
+function writeOptions(q: URLSearchParams): WriteOptions {
+  const dry = q.getAll('dryRun').filter((v) => v !== '');
+  for (const v of dry) {
+    if (v !== 'All') throw badRequest(`dryRun: Unsupported value: ${JSON.stringify(v)}: supported values: "All"`);
+  }
+  return { dryRun: dry.length > 0 };
+}
+
+/** DeleteOptions from the query and the (optional) body; the body wins where both say something. */
+function deleteOptions(q: URLSearchParams, body: Buffer): DeleteOptions {
+  const opts: DeleteOptions = {};
+  const grace = intParam(q, 'gracePeriodSeconds');
+  if (grace !== undefined) opts.gracePeriodSeconds = grace;
+  const policy = q.get('propagationPolicy');
+  if (policy) opts.propagationPolicy = policy;
+  if (body.length > 0 && body.toString('utf8').trim() !== '') {
+    const b = parseJsonObject(body);
+    if (b.kind !== undefined && b.kind !== 'DeleteOptions') {
+      throw badRequest(`${String(b.kind)} in version ${JSON.stringify(b.apiVersion ?? '')} cannot be handled as a DeleteOptions: the kind of the object does not match the endpoint`);
+    }
+    if (b.gracePeriodSeconds !== undefined && b.gracePeriodSeconds !== null) {
+      if (typeof b.gracePeriodSeconds !== 'number' || !Number.isInteger(b.gracePeriodSeconds)) {
+        throw badRequest(`gracePeriodSeconds: Invalid value: ${JSON.stringify(b.gracePeriodSeconds)}: must be an integer`);
+      }
+      opts.gracePeriodSeconds = b.gracePeriodSeconds;
+    }
+    if (typeof b.propagationPolicy === 'string') opts.propagationPolicy = b.propagationPolicy;
+    const pre = b.preconditions as { uid?: unknown; resourceVersion?: unknown } | undefined;
+    if (pre && typeof pre === 'object') {
+      opts.preconditions = {};
+      if (typeof pre.uid === 'string') opts.preconditions.uid = pre.uid;
+      if (typeof pre.resourceVersion === 'string') opts.preconditions.resourceVersion = pre.resourceVersion;
+    }
+  }
+  return opts;
+}
+
+/** Starts the API server and ensures the system namespaces exist; resolves once it listens. */
+export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const logger = opts.logger ?? defaultLogger;
+  const clock = opts.clock ?? (() => new Date());
+  const rest = new RestStorage(opts.store, clock, opts.resources);
+  const tokenDigest = createHash('sha256').update(opts.token).digest();
+  const streams = new Set<() => void>();
+  const track = (end: () => void): (() => void) => {
+    streams.add(end);
+    return () => streams.delete(end);
+  };
+  let address = '';
+
+  const find = (r: ResourceRequest): ResourceDef | undefined =>
+    opts.resources.find((d) => d.group === r.group && d.version === r.version && d.resource === r.resource);
+  const core = (resource: string): ResourceDef | undefined => opts.resources.find((d) => d.group === '' && d.resource === resource);
+
+  function authorized(req: IncomingMessage): boolean {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!m) return false;
+    // Compare digests: constant time, whatever the lengths.
+    return timingSafeEqual(createHash('sha256').update(m[1]).digest(), tokenDigest);
+  }
+
+  async function serveDiscovery(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+    let doc: Record<string, unknown> | undefined;
+    const parts = path.split('/').filter(Boolean);
+    if (path === '/version') doc = discovery.versionInfo();
+    else if (path === '/api') doc = discovery.apiVersions(address);
+    else if (path === '/apis') doc = discovery.apiGroupList(opts.resources);
+    else if (parts[0] === 'api' && parts.length === 2) doc = discovery.apiResourceList(opts.resources, '', parts[1]);
+    else if (parts[0] === 'apis' && parts.length === 2) doc = discovery.apiGroupDoc(opts.resources, parts[1]);
+    else if (parts[0] === 'apis' && parts.length === 3) doc = discovery.apiResourceList(opts.resources, parts[1], parts[2]);
+    else if (path === '/openapi/v3') doc = discovery.openApiV3Index(opts.resources);
+    else if (parts[0] === 'openapi' && parts[1] === 'v3' && parts[2] === 'api' && parts.length === 4) doc = discovery.openApiV3Doc(opts.resources, '', parts[3]);
+    else if (parts[0] === 'openapi' && parts[1] === 'v3' && parts[2] === 'apis' && parts.length === 5) doc = discovery.openApiV3Doc(opts.resources, parts[3], parts[4]);
+    else return false;
+    if (!doc) throw notFoundPath();
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
+    sendJson(res, 200, doc);
+    return true;
+  }
+
+  async function serveResource(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: URLSearchParams): Promise<void> {
+    const def = find(r);
+    if (!def) throw notFoundPath();
+    if (r.namespace && !def.namespaced) throw notFoundPath();
+    if (r.subresource && !def.subresources.includes(r.subresource)) throw notFoundPath();
+    // A namespaced object is addressed inside its namespace; only lists span namespaces.
+    if (def.namespaced && !r.namespace && (r.name || req.method !== 'GET')) {
+      if (r.name) throw notFoundPath();
+      throw methodNotAllowed();
+    }
+    const method = req.method ?? 'GET';
+    const ns = r.namespace;
+
+    if (!r.name) {
+      switch (method) {
+        case 'GET': {
+          const filter = buildFilter(def, q.get('labelSelector'), q.get('fieldSelector'));
+          if (boolParam(q, 'watch')) {
+            await serveWatch(req, res, {
+              def, namespace: ns, filter,
+              resourceVersion: q.get('resourceVersion') ?? undefined,
+              timeoutSeconds: intParam(q, 'timeoutSeconds'),
+              allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
+              sendInitialEvents: q.has('sendInitialEvents') ? boolParam(q, 'sendInitialEvents') : undefined,
+            }, { store: opts.store, logger, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, defaultTimeout: defaultWatchTimeout, track });
+            return;
+          }
+          const list = await rest.list(def, ns, filter);
+          sendJson(res, 200, wantsTable(req) ? toTable(def, list.items, list.metadata.resourceVersion, clock()) : list);
+          return;
+        }
+        case 'POST': {
+          const body = parseJsonObject(await readBody(req)) as KubeObject;
+          sendJson(res, 201, await rest.create(def, ns, body, writeOptions(q)));
+          return;
+        }
+        case 'DELETE': {
+          const filter = buildFilter(def, q.get('labelSelector'), q.get('fieldSelector'));
+          const options = deleteOptions(q, await readBody(req));
+          const list = await rest.list(def, ns, filter);
+          const items: KubeObject[] = [];
+          for (const obj of list.items) {
+            try {
+              items.push((await rest.delete(def, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', options, writeOptions(q))).object);
+            } catch (e) {
+              // Deleted by someone else meanwhile: it is gone, as asked.
+              if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
+            }
+          }
+          sendJson(res, 200, { ...list, items });
+          return;
+        }
+        default:
+          throw methodNotAllowed();
+      }
+    }
+
+    switch (r.subresource) {
+      case '':
+      case 'status': {
+        const sub = r.subresource;
+        switch (method) {
+          case 'GET': {
+            const obj = await rest.get(def, ns, r.name);
+            sendJson(res, 200, wantsTable(req) ? toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock()) : obj);
+            return;
+          }
+          case 'PUT': {
+            const body = parseJsonObject(await readBody(req)) as KubeObject;
+            sendJson(res, 200, await rest.update(def, ns, r.name, body, sub, writeOptions(q)));
+            return;
+          }
+          case 'PATCH': {
+            const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+            const type = PATCH_CONTENT_TYPES[ct];
+            if (!type) throw unsupportedPatchType(ct);
+            const patch = parseJson(await readBody(req));
+            sendJson(res, 200, await rest.patch(def, ns, r.name, type, patch, sub, writeOptions(q)));
+            return;
+          }
+          case 'DELETE': {
+            if (sub) throw methodNotAllowed();
+            const options = deleteOptions(q, await readBody(req));
+            const { object } = await rest.delete(def, ns, r.name, options, writeOptions(q));
+            sendJson(res, 200, object);
+            return;
+          }
+          default:
+            throw methodNotAllowed();
+        }
+      }
+      case 'binding': {
+        if (method !== 'POST') throw methodNotAllowed();
+        const body = parseJsonObject(await readBody(req));
+        const change = planBinding(r.name, body, rfc3339(clock()));
+        if (!writeOptions(q).dryRun) await rest.modify(def, ns, r.name, change);
+        sendJson(res, 201, bindingCreated());
+        return;
+      }
+      case 'log':
+      case 'exec': {
+        const isLog = r.subresource === 'log';
+        if (isLog ? method !== 'GET' : method !== 'GET' && method !== 'POST') throw methodNotAllowed();
+        const pod = (await rest.get(def, ns, r.name)) as Pod;
+        const container = resolveContainer(pod, q.get('container'));
+        const nodeName = pod.spec?.nodeName;
+        if (!nodeName) throw badRequest(`pod ${r.name} does not have a host assigned`);
+        const nodesDef = core('nodes');
+        if (!nodesDef) throw new ApiError(503, 'ServiceUnavailable', 'this server does not serve nodes, so it cannot reach kubelets');
+        const { host, port } = kubeletAddress((await rest.get(nodesDef, '', nodeName)) as Node);
+        const where = `/${encodeURIComponent(ns)}/${encodeURIComponent(r.name)}/${encodeURIComponent(container)}`;
+        let path: string;
+        if (isLog) {
+          const query = logQuery(q).toString();
+          path = `/containerLogs${where}${query ? `?${query}` : ''}`;
+        } else {
+          const command = q.getAll('command');
+          if (command.length === 0) throw badRequest('you must specify at least 1 command');
+          const query = new URLSearchParams();
+          command.forEach((c) => query.append('command', c));
+          for (const flag of ['stdin', 'stdout', 'stderr', 'tty']) if (q.has(flag)) query.set(flag, q.get(flag) ?? '');
+          path = `/exec${where}?${query.toString()}`;
+        }
+        await proxyToKubelet(req, res, { host, port, method: isLog ? 'GET' : 'POST', path, token: opts.token }, track);
+        return;
+      }
+      default:
+        throw notFoundPath();
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://apiserver');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    if (HEALTH_PATHS.has(path)) {
+      sendText(res, 200, 'ok');
+      return;
+    }
+    if (!authorized(req)) {
+      // Drain the body so the connection stays usable.
+      req.resume();
+      sendJson(res, 401, new ApiError(401, 'Unauthorized', 'Unauthorized').toStatus());
+      return;
+    }
+    if (await serveDiscovery(req, res, path)) return;
+    if (path === '/openapi/v2') throw notFoundPath();
+    const r = parseResourcePath(path);
+    if (!r) throw notFoundPath();
+    await serveResource(req, res, r, url.searchParams);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => sendError(res, err, logger, `${req.method} ${req.url}`));
+  });
+  // Watches, log follows and exec sessions are long: no whole-request deadline.
+  server.requestTimeout = 0;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host ?? '127.0.0.1';
+  const hostForUrl = host.includes(':') ? `[${host}]` : host;
+  address = `${hostForUrl}:${port}`;
+
+  const namespaces = core('namespaces');
+  if (namespaces) {
+    for (const name of SYSTEM_NAMESPACES) {
+      await rest.ensure(namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${address}`,
+    port,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const end of [...streams]) end();
+        server.closeIdleConnections();
+        // Connections still mid-request after their streams ended have nothing left to say.
+        setImmediate(() => server.closeAllConnections());
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * `apply -f FILE|DIR|-`: client-side apply as kubectl does it. Each object is read back from
+ * the server; missing ones are created, existing ones get a three-way merge of (live object,
+ * manifest, last-applied manifest stored in an annotation) and are replaced only when that
+ * merge changes something. The merge is a pure function (`planApply`) and carries the tests.
+ */
+import { Command } from 'commander';
+import { ApiError } from '../../api/errors.js';
+import { findKind } from '../../api/registry.js';
+import type { KubeObject } from '../../api/types.js';
+import { CliError, type GlobalOptions } from '../context.js';
+import { mapManifests, readManifests, type MappedDoc } from '../manifest.js';
+import { formatApiError } from '../print.js';
+import { collect, kindString, refFor, resourceString, type CommandDeps } from './shared.js';
+
+/** Annotation holding the manifest last applied, so fields removed from it can be removed. */
+export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+const clone = <T>(v: T): T => structuredClone(v);
+
+/** What apply will do with one object. */
+export type ApplyPlan =
+  | { action: 'create'; object: KubeObject }
+  | { action: 'configure'; object: KubeObject }
+  | { action: 'unchanged' };
+
+/**
+ * The manifest as stored in the last-applied annotation: its own annotations minus that one
+ * (an empty map when none), JSON with sorted keys and a trailing newline, as kubectl writes it.
+ */
+export function lastAppliedValue(manifest: KubeObject): string {
+  const m = clone(manifest);
+  const annotations = { ...(m.metadata?.annotations ?? {}) };
+  delete annotations[LAST_APPLIED];
+  m.metadata = { ...(m.metadata ?? {}), annotations };
+  return JSON.stringify(sortDeep(m)) + '\n';
+}
+
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (isObj(v)) {
+    const out: Json = {};
+    for (const k of Object.keys(v).sort()) if (v[k] !== undefined) out[k] = sortDeep(v[k]);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * The key strategic merge uses to match list items, by field name; lists not named here (and
+ * lists whose items lack the key) are replaced wholesale.
+ */
+const MERGE_KEYS: Record<string, string[]> = {
+  containers: ['name'], initContainers: ['name'], ephemeralContainers: ['name'], volumes: ['name'], env: ['name'],
+  imagePullSecrets: ['name'], volumeMounts: ['mountPath'], ports: ['containerPort', 'port'], hostAliases: ['ip'],
+  readinessGates: ['conditionType'], topologySpreadConstraints: ['topologyKey'],
+};
+
+function mergeKeyOf(field: string, items: unknown[]): string | undefined {
+  for (const key of MERGE_KEYS[field] ?? []) {
+    if (items.every((i) => isObj(i) && i[key] !== undefined)) return key;
+  }
+  return undefined;
+}
+
+/**
+ * Three-way merge of one value: `desired` (manifest) wins, fields only `live` has are kept
+ * (server defaults, other writers), fields the previous manifest (`last`) had and the current
+ * one dropped are removed; `null` in the manifest removes a field. Keyed lists (containers by
+ * name, ...) are merged item by item. Pure; never modifies its inputs.
+ */
+export function merge3(live: unknown, desired: unknown, last: unknown, field = ''): unknown {
+  if (isObj(desired)) {
+    const out: Json = isObj(live) ? clone(live) : {};
+    for (const [k, v] of Object.entries(desired)) {
+      if (v === null) delete out[k];
+      else out[k] = merge3(out[k], v, isObj(last) ? last[k] : undefined, k);
+    }
+    if (isObj(last)) for (const k of Object.keys(last)) if (!(k in desired)) delete out[k];
+    return out;
+  }
+  if (Array.isArray(desired)) {
+    const key = mergeKeyOf(field, desired);
+    if (key && Array.isArray(live) && live.every((i) => isObj(i))) {
+      const keyOf = (i: unknown): string => String((i as Json)[key]);
+      const liveBy = new Map(live.map((i) => [keyOf(i), i]));
+      const lastBy = new Map(Array.isArray(last) ? last.filter(isObj).map((i) => [keyOf(i), i]) : []);
+      const wanted = new Set(desired.map(keyOf));
+      const out = desired.map((d) => merge3(liveBy.get(keyOf(d)), d, lastBy.get(keyOf(d)), field));
+      for (const l of live) if (!wanted.has(keyOf(l)) && !lastBy.has(keyOf(l))) out.push(clone(l));
+      return out;
+    }
+    return clone(desired);
+  }
+  return desired;
+}
+
+/**
+ * Equality that treats `1` and `"1"` alike (the server may store a quantity or port the
+ * manifest wrote as a number as a string) and ignores undefined fields.
+ */
+export function looseEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => looseEqual(x, b[i]));
+  if (isObj(a) && isObj(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) if (!looseEqual(a[k], b[k])) return false;
+    return true;
+  }
+  const prim = (v: unknown): boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  return prim(a) && prim(b) && String(a) === String(b);
+}
+
+/** Top-level fields apply never touches: identity and server-owned state. */
+const NOT_APPLIED = new Set(['apiVersion', 'kind', 'metadata', 'status']);
+
+/**
+ * Decides what apply does with `manifest` (already carrying its namespace) given the live
+ * object (undefined = does not exist). Pure.
+ *  - missing: create the manifest plus the last-applied annotation;
+ *  - present: merge labels, annotations and every top-level field (spec, data, ...) three-way;
+ *    `unchanged` when the merge equals the live object, else `configure` with the object to PUT
+ *    (live resourceVersion kept, so a concurrent change makes the PUT fail with 409).
+ */
+export function planApply(manifest: KubeObject, live: KubeObject | undefined): ApplyPlan {
+  const applied = lastAppliedValue(manifest);
+  if (!live) {
+    const object = clone(manifest);
+    object.metadata = { ...(object.metadata ?? {}), annotations: { ...(object.metadata?.annotations ?? {}), [LAST_APPLIED]: applied } };
+    return { action: 'create', object };
+  }
+  let last: Json | undefined;
+  const lastText = live.metadata?.annotations?.[LAST_APPLIED];
+  if (lastText) {
+    try {
+      const parsed: unknown = JSON.parse(lastText);
+      if (isObj(parsed)) last = parsed;
+    } catch {
+      last = undefined; // a hand-edited, unparsable annotation: merge two-way (nothing removed)
+    }
+  }
+  const lastMeta = isObj(last?.metadata) ? last.metadata : {};
+  const object = clone(live);
+  const meta = { ...(object.metadata ?? {}) };
+  const labels = merge3(live.metadata?.labels, manifest.metadata?.labels ?? {}, lastMeta.labels) as Record<string, string>;
+  const annotations = merge3(live.metadata?.annotations, { ...(manifest.metadata?.annotations ?? {}), [LAST_APPLIED]: applied },
+    lastMeta.annotations) as Record<string, string>;
+  if (Object.keys(labels).length || meta.labels) meta.labels = labels;
+  meta.annotations = annotations;
+  object.metadata = meta;
+  for (const [k, v] of Object.entries(manifest)) {
+    if (NOT_APPLIED.has(k)) continue;
+    if (v === null) delete object[k];
+    else object[k] = merge3(live[k], v, last?.[k], k);
+  }
+  if (last) for (const k of Object.keys(last)) if (!NOT_APPLIED.has(k) && !(k in manifest)) delete object[k];
+  return looseEqual(object, live) ? { action: 'unchanged' } : { action: 'configure', object };
+}
+
+/** The manifest with the namespace it will live in: its own, else `-n`; none if cluster-scoped. */
+export function withNamespace(doc: MappedDoc, namespace: string): KubeObject {
+  const object = clone(doc.object);
+  const meta = { ...(object.metadata ?? {}) };
+  if (doc.def.namespaced) meta.namespace = meta.namespace || namespace;
+  else delete meta.namespace;
+  object.metadata = meta;
+  return object;
+}
+
+const MISSING_ANNOTATION_WARNING = (what: string): string =>
+  `Warning: resource ${what} is missing the ${LAST_APPLIED} annotation which is required by kubectl apply. ` +
+  'kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. ' +
+  'The missing annotation will be patched automatically.\n';
+
+/** Re-reads and retries a PUT that lost a race this many times before giving up. */
+const CONFLICT_RETRIES = 3;
+
+/**
+ * Applies every document in order after checking all of them (an unknown kind or malformed
+ * YAML changes nothing). Server errors on one document do not stop the others: they are
+ * printed at the end, kubectl style, and the exit code becomes 1.
+ */
+export async function runApply(deps: CommandDeps, globals: GlobalOptions, files: string[]): Promise<void> {
+  const { io } = deps;
+  if (!files.length) throw new CliError('must specify one of -f and -k');
+  const docs = mapManifests(await readManifests(files, async () => (await io.readStdin()).toString('utf8')), findKind);
+  if (!docs.length) throw new CliError('no objects passed to apply');
+  for (const d of docs) {
+    const m = d.object.metadata ?? {};
+    if (!m.name) {
+      if (m.generateName) throw new CliError(`from ${d.source}: cannot use generate name with apply`);
+      throw new CliError(`error when retrieving current configuration of:\nResource: "${resourceString(d.def)}", GroupVersionKind: "${d.object.apiVersion}, Kind=${d.def.kind}"\n` +
+        `from server for: "${d.source}": resource name may not be empty`);
+    }
+  }
+  const client = deps.client(globals);
+  const errors: ApiError[] = [];
+  for (const doc of docs) {
+    const manifest = withNamespace(doc, globals.namespace);
+    const name = manifest.metadata?.name ?? '';
+    const ref = refFor(doc.def, manifest.metadata?.namespace);
+    const what = `${kindString(doc.def)}/${name}`;
+    let verb = 'retrieving current configuration of';
+    try {
+      for (let attempt = 0; ; attempt++) {
+        verb = 'retrieving current configuration of';
+        const live = await getOrUndefined(client.get(ref, name));
+        const plan = planApply(manifest, live);
+        if (plan.action === 'create') {
+          verb = 'creating';
+          await client.create(ref, plan.object);
+          io.out(`${what} created\n`);
+        } else if (plan.action === 'configure') {
+          if (attempt === 0 && !live?.metadata?.annotations?.[LAST_APPLIED]) io.err(MISSING_ANNOTATION_WARNING(`${resourceString(doc.def)}/${name}`));
+          verb = 'patching';
+          try {
+            await client.update(ref, plan.object);
+          } catch (e) {
+            if (e instanceof ApiError && e.code === 409 && e.reason === 'Conflict' && attempt < CONFLICT_RETRIES) continue;
+            throw e;
+          }
+          io.out(`${what} configured\n`);
+        } else {
+          io.out(`${what} unchanged\n`);
+        }
+        break;
+      }
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      errors.push(withSource(e, verb, doc.source));
+    }
+  }
+  if (errors.length) {
+    const inList = errors.length > 1;
+    for (const e of errors) io.err(formatApiError(e, { inList }) + '\n');
+    io.setExitCode(1);
+  }
+}
+
+/** kubectl's `error when creating "FILE": ...` prefix on a server error's message. */
+function withSource(e: ApiError, verb: string, source: string): ApiError {
+  if (e.code === 503 && e.message.startsWith('The connection to the server ')) return e;
+  return new ApiError(e.code, e.reason, `error when ${verb} "${source}": ${e.message}`, e.causes, e.details);
+}
+
+/** The object, or undefined on 404. */
+export async function getOrUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof ApiError && e.code === 404) return undefined;
+    throw e;
+  }
+}
+
+export function applyCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
+  return new Command('apply')
+    .description('Apply a configuration to a resource by file name or stdin')
+    .summary('Apply a configuration to a resource by file name or stdin')
+    .option('-f, --filename <file>', 'The files that contain the configurations to apply (a file, a directory of .yaml/.yml/.json files, or - for stdin); repeatable', collect, [])
+    .addHelpText('before', [
+      'Apply a configuration to a resource by file name or stdin. The resource name must be specified. This resource will be',
+      'created if it doesn\'t exist yet. To use \'apply\', always create the resource initially with either \'apply\' or',
+      '\'create --save-config\'.',
+      '',
+      'JSON and YAML formats are accepted; a file may hold several YAML documents and \'kind: List\' objects.',
+      '',
+    ].join('\n'))
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  # Apply the configuration in pod.yaml to a pod',
+      '  minikube-lite apply -f ./pod.yaml',
+      '',
+      '  # Apply every .yaml, .yml and .json file in a directory',
+      '  minikube-lite apply -f ./manifests/',
+      '',
+      '  # Apply the YAML passed into stdin to a pod',
+      '  cat pod.yaml | minikube-lite apply -f -',
+    ].join('\n'))
+    .action(async (opts: { filename: string[] }) => {
+      await runApply(deps, globals(), opts.filename);
+    });
+}

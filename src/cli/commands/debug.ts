@@ -1,0 +1,143 @@
+/**
+ * `debug [--image busybox:latest] [--node NODE] -- CMD...`: what `kubectl run --rm -i
+ * --restart=Never` does, for looking at the cluster from inside: a throwaway Pod runs CMD, its
+ * log is printed (and nothing else on stdout, so `debug -- wget -qO- http://IP/` prints exactly
+ * the page), the Pod is deleted, and the command's exit code becomes ours.
+ */
+import { Command } from 'commander';
+import type { Pod } from '../../api/types.js';
+import { PODS } from '../../client/client.js';
+import { CliError, type GlobalOptions } from '../context.js';
+import { parseDuration, type Client, type CommandDeps } from './shared.js';
+import { watchUntil, WaitTimeout } from './wait.js';
+
+/** Label on every debug pod, so leftovers can be found. */
+export const DEBUG_LABEL = 'app.kubernetes.io/managed-by';
+export const DEBUG_LABEL_VALUE = 'minikube-lite-debug';
+
+export interface DebugFlags {
+  image: string;
+  node?: string;
+  timeout: string;
+}
+
+/** The throwaway Pod: one container running `command`, never restarted, killed without grace. */
+export function debugPod(namespace: string, command: string[], image: string, node?: string): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { generateName: 'debug-', namespace, labels: { [DEBUG_LABEL]: DEBUG_LABEL_VALUE } },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      ...(node ? { nodeName: node } : {}),
+      containers: [{ name: 'debug', image, imagePullPolicy: 'IfNotPresent', command }],
+    },
+  };
+}
+
+/** Where a debug pod is: still going, finished with an exit code, or stuck for good. */
+export type DebugProgress =
+  | { state: 'waiting' }
+  | { state: 'done'; exitCode: number }
+  | { state: 'failed'; message: string };
+
+/** Container waiting reasons that will not resolve by themselves for a never-restarted pod. */
+const FATAL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName',
+  'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError', 'CrashLoopBackOff']);
+
+/** Reads a debug pod's state (pure; the planner `runDebug` acts on). */
+export function debugProgress(pod: Pod): DebugProgress {
+  const cs = pod.status?.containerStatuses?.[0];
+  if (cs?.state?.terminated) return { state: 'done', exitCode: cs.state.terminated.exitCode };
+  const waiting = cs?.state?.waiting;
+  if (waiting?.reason && FATAL_WAITING.has(waiting.reason)) {
+    return { state: 'failed', message: waiting.message ? `${waiting.reason}: ${waiting.message}` : waiting.reason };
+  }
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    return { state: 'failed', message: scheduled.message || 'the pod cannot be scheduled' };
+  }
+  if (pod.status?.phase === 'Succeeded') return { state: 'done', exitCode: 0 };
+  if (pod.status?.phase === 'Failed') return { state: 'failed', message: pod.status.message || pod.status.reason || 'the pod failed' };
+  return { state: 'waiting' };
+}
+
+class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+/** Deletes the pod at once; it may already be gone. Best effort: the command's result wins. */
+async function removePod(client: Client, namespace: string, name: string, warn: (s: string) => void): Promise<void> {
+  try {
+    await client.delete({ ...PODS, namespace }, name, { gracePeriodSeconds: 0 });
+  } catch (e) {
+    if ((e as { code?: number }).code !== 404) warn(`warning: could not delete debug pod ${name}: ${(e as Error).message}\n`);
+  }
+}
+
+export async function runDebug(deps: CommandDeps, globals: GlobalOptions, command: string[], f: DebugFlags): Promise<void> {
+  const { io } = deps;
+  if (!command.length) throw new CliError('you must specify a command to run: minikube-lite debug -- COMMAND [args...]');
+  const timeoutMs = parseDuration(f.timeout, '--timeout');
+  const client = deps.client(globals);
+  const ns = globals.namespace;
+  const created = await client.create<Pod>({ ...PODS, namespace: ns }, debugPod(ns, command, f.image, f.node));
+  const name = created.metadata?.name ?? '';
+  const abort = new AbortController();
+  const off = io.onInterrupt(() => abort.abort(new Interrupted()));
+  try {
+    const outcome = await watchUntil<Pod, DebugProgress>(client, { ...PODS, namespace: ns }, name, { timeoutMs, signal: abort.signal }, (e) => {
+      if (e.type === 'DELETED') return { state: 'failed', message: `pod ${name} was deleted before its command finished` };
+      const p = debugProgress(e.object);
+      return p.state === 'waiting' ? undefined : p;
+    });
+    if (outcome.state === 'failed') throw new CliError(outcome.message);
+    if (outcome.state === 'done') {
+      const res = await client.logs(ns, name, {}, abort.signal);
+      io.out(new Uint8Array(await res.arrayBuffer()));
+      io.setExitCode(outcome.exitCode);
+    }
+  } catch (e) {
+    if (e instanceof WaitTimeout) throw new CliError(`timed out waiting for the condition on pods/${name}`);
+    if (e instanceof Interrupted || abort.signal.aborted) throw new CliError('interrupted', 130);
+    throw e;
+  } finally {
+    off();
+    await removePod(client, ns, name, (s) => io.err(s));
+  }
+}
+
+export function debugCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
+  return new Command('debug')
+    .summary('Run a command in a throwaway pod and print its output')
+    .description([
+      'Run a command in a throwaway pod and print its output, like \'kubectl run --rm -i --restart=Never\'.',
+      '',
+      'The pod (generateName debug-, label app.kubernetes.io/managed-by=minikube-lite-debug) runs the command once, its log',
+      'is printed to stdout, the pod is deleted, and the command\'s exit code becomes this command\'s. Nothing else is printed',
+      'on stdout. If the pod cannot run (image pull failure, unschedulable), the reason is printed and the exit code is 1.',
+    ].join('\n'))
+    .usage('[--image IMAGE] [--node NODE] -- COMMAND [args...]')
+    .argument('[command...]', 'the command and its arguments, after --')
+    .option('--image <image>', 'Container image to run', 'busybox:latest')
+    .option('--node <node>', 'Run on this node (bypasses the scheduler)')
+    .option('--timeout <duration>', 'How long to wait for the command to finish', '60s')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  # Fetch a page from a pod by its IP, from inside the cluster',
+      '  minikube-lite debug -- wget -qO- http://10.244.1.2/',
+      '',
+      '  # Look at the network from node-2',
+      '  minikube-lite debug --node node-2 -- ip addr',
+      '',
+      '  # Use another image',
+      '  minikube-lite debug --image alpine:latest -- cat /etc/os-release',
+    ].join('\n'))
+    .action(async (command: string[], opts: DebugFlags) => {
+      await runDebug(deps, globals(), command, opts);
+    });
+}

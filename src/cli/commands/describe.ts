@@ -1,0 +1,147 @@
+/**
+ * `describe TYPE [NAME_PREFIX...]`: fetches the object(s) and their events and prints the
+ * detailed text (`describers.ts`). A name that matches nothing exactly describes every object
+ * whose name starts with it, as kubectl does.
+ */
+import { Command } from 'commander';
+import { ApiError } from '../../api/errors.js';
+import type { ResourceDef } from '../../api/resource.js';
+import type { Event, KubeObject, Node, Pod } from '../../api/types.js';
+import { EVENTS, PODS } from '../../client/client.js';
+import { CliError, type GlobalOptions } from '../context.js';
+import { formatApiError } from '../print.js';
+import { describeGeneric, describeNode, describePod } from './describers.js';
+import { listWithFieldSelector, refFor, resolveType, splitTypeName, type Client, type CommandDeps } from './shared.js';
+
+export interface DescribeFlags {
+  selector?: string;
+  allNamespaces?: boolean;
+  showEvents: boolean;
+}
+
+/**
+ * Events about one object: asks the server for `involvedObject.name=...,involvedObject.namespace=...`
+ * (falling back to filtering client-side if it refuses the selector), then keeps those about this
+ * very object (same uid, same kind when the event says).
+ */
+export async function eventsFor(client: Client, obj: KubeObject, kind: string, namespaced: boolean): Promise<Event[]> {
+  const name = obj.metadata?.name ?? '';
+  const ns = obj.metadata?.namespace ?? '';
+  const selector = namespaced ? `involvedObject.name=${name},involvedObject.namespace=${ns}` : `involvedObject.name=${name}`;
+  const events = await listWithFieldSelector<Event & KubeObject>(client, { ...EVENTS, namespace: namespaced ? ns : undefined }, selector);
+  const uid = obj.metadata?.uid;
+  return events.filter((e) => {
+    const io = e.involvedObject;
+    if (io.kind && io.kind !== kind) return false;
+    // Node events may carry the node name as uid (the kubelet's habit); accept both.
+    if (uid && io.uid && io.uid !== uid && io.uid !== name) return false;
+    return true;
+  });
+}
+
+/** The describe text of one object of `def`, events included when `showEvents`. */
+async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, showEvents: boolean, now: number): Promise<string> {
+  const events = showEvents ? await eventsFor(client, obj, def.kind, def.namespaced) : undefined;
+  if (def.resource === 'pods' && !def.group) return describePod(obj as Pod & KubeObject, events, now);
+  if (def.resource === 'nodes' && !def.group) {
+    const name = obj.metadata?.name ?? '';
+    const pods = await listWithFieldSelector<Pod & KubeObject>(client, PODS,
+      `spec.nodeName=${name},status.phase!=Succeeded,status.phase!=Failed`);
+    return describeNode(obj as Node & KubeObject, pods, events, now);
+  }
+  return describeGeneric(obj, events, now);
+}
+
+export async function runDescribe(deps: CommandDeps, globals: GlobalOptions, args: string[], f: DescribeFlags): Promise<void> {
+  const { io } = deps;
+  if (!args.length) {
+    throw new CliError("You must specify the type of resource to describe. Use \"minikube-lite get pods|nodes|...\".\nSee 'minikube-lite describe -h' for help and examples");
+  }
+  let targets: { def: ResourceDef; names: string[] }[];
+  if (args.every((a) => a.includes('/'))) {
+    targets = args.map((a) => {
+      const tn = splitTypeName(a)!;
+      return { def: resolveType(tn.type), names: [tn.name] };
+    });
+  } else {
+    targets = [{ def: resolveType(args[0]), names: args.slice(1) }];
+  }
+  const client = deps.client(globals);
+  const namespace = f.allNamespaces ? undefined : globals.namespace;
+  const objects: { def: ResourceDef; obj: KubeObject }[] = [];
+  const errors: ApiError[] = [];
+  for (const { def, names } of targets) {
+    if (!names.length) {
+      const list = await client.list(refFor(def, namespace), { labelSelector: f.selector });
+      objects.push(...list.items.map((obj) => ({ def, obj })));
+      continue;
+    }
+    for (const name of names) {
+      try {
+        objects.push({ def, obj: await client.get(refFor(def, globals.namespace), name) });
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.code !== 404) throw e;
+        const list = await client.list(refFor(def, globals.namespace), { labelSelector: f.selector });
+        const prefixed = list.items.filter((o) => (o.metadata?.name ?? '').startsWith(name));
+        if (!prefixed.length) errors.push(e);
+        objects.push(...prefixed.map((obj) => ({ def, obj })));
+      }
+    }
+  }
+  if (!objects.length && !errors.length) {
+    const allNamespaced = !f.allNamespaces && targets.every((t) => t.def.namespaced);
+    io.err(allNamespaced ? `No resources found in ${globals.namespace} namespace.\n` : 'No resources found\n');
+    return;
+  }
+  let first = true;
+  for (const { def, obj } of objects) {
+    const text = await describeOne(client, def, obj, f.showEvents, io.now());
+    if (!first) io.out('\n\n');
+    first = false;
+    io.out(text);
+  }
+  if (errors.length) {
+    for (const e of errors) io.err(formatApiError(e) + '\n');
+    io.setExitCode(1);
+  }
+}
+
+export function describeCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
+  return new Command('describe')
+    .summary('Show details of a specific resource or group of resources')
+    .description([
+      'Show details of a specific resource or group of resources.',
+      '',
+      'Print a detailed description of the selected resources, including related resources such as events.',
+      '',
+      '  $ minikube-lite describe TYPE NAME_PREFIX',
+      '',
+      'will first check for an exact match on TYPE and NAME_PREFIX. If no such resource exists, it will output details for',
+      'every resource that has a name prefixed with NAME_PREFIX.',
+      '',
+      'Pods and nodes have their own descriptions; other kinds show every field.',
+    ].join('\n'))
+    .usage('(TYPE [NAME_PREFIX | -l label] | TYPE/NAME) [options]')
+    .argument('[args...]', 'TYPE [NAME_PREFIX...] or TYPE/NAME...')
+    .option('-l, --selector <selector>', 'Selector (label query) to filter on, supports \'=\', \'==\', and \'!=\'.(e.g. -l key1=value1,key2=value2)')
+    .option('-A, --all-namespaces', 'If present, list the requested object(s) across all namespaces.')
+    .option('--show-events [bool]', 'If true, display events related to the described object.', (v: string) => !/^(false|0|f)$/i.test(v), true)
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  # Describe a node',
+      '  minikube-lite describe nodes node-1',
+      '',
+      '  # Describe a pod',
+      '  minikube-lite describe pods/nginx',
+      '',
+      '  # Describe pods by label name=myLabel',
+      '  minikube-lite describe pods -l name=myLabel',
+      '',
+      '  # Describe all pods whose names start with web',
+      '  minikube-lite describe pods web',
+    ].join('\n'))
+    .action(async (args: string[], opts: DescribeFlags) => {
+      await runDescribe(deps, globals(), args, opts);
+    });
+}

@@ -1,0 +1,26 @@
+/**
+ * The kubectl-like resource commands: apply, get, describe, delete, logs, exec, debug.
+ * `main.ts` registers them on the root program, which owns the global options.
+ */
+import type { Command } from 'commander';
+import type { GlobalOptions } from '../context.js';
+import { applyCommand } from './apply.js';
+import { debugCommand } from './debug.js';
+import { deleteCommand } from './delete.js';
+import { describeCommand } from './describe.js';
+import { execCommand } from './exec.js';
+import { getCommand } from './get.js';
+import { logsCommand } from './logs.js';
+import { defaultDeps, type CommandDeps } from './shared.js';
+
+/**
+ * Adds the resource commands to `program`. `globals()` is read when a command runs (after
+ * parsing). `deps` replaces the process's stdio and the cluster client, for tests.
+ */
+export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
+  for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand]) {
+    program.addCommand(make(deps, globals));
+  }
+}
+
+export type { CommandDeps, CommandIO } from './shared.js';

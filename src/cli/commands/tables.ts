@@ -1,0 +1,212 @@
+/**
+ * The `get` tables: which columns each kind shows (kubectl's, `-o wide` adding more) and how
+ * rows are laid out (namespace column with -A, `kind/name` when several kinds are listed,
+ * LABELS with --show-labels). Pure: objects and a clock in, lines of text out.
+ */
+import type { ResourceDef } from '../../api/resource.js';
+import type { Event, Node, Pod, Service } from '../../api/types.js';
+import type { KubeObject } from '../../api/types.js';
+import { eventRow, humanDuration, nodeRow, podRow } from '../../api/podstatus.js';
+import { formatLabels, orNone } from '../print.js';
+import { eventTime } from './describers.js';
+import { kindString } from './shared.js';
+
+interface Column {
+  header: string;
+  /** Shown only with `-o wide`. */
+  wide?: boolean;
+  /** Key into the row record. */
+  key: string;
+}
+
+/** How one kind prints as a table. */
+export interface TableSpec {
+  columns: Column[];
+  row(obj: KubeObject, now: number): Record<string, string>;
+}
+
+/** `5m`, or `<unknown>` without a timestamp. */
+export function age(ts: string | undefined, now: number): string {
+  if (!ts) return '<unknown>';
+  const t = Date.parse(ts);
+  return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
+}
+
+const col = (header: string, key: string, wide = false): Column => ({ header, key, wide });
+
+const PODS: TableSpec = {
+  columns: [col('NAME', 'name'), col('READY', 'ready'), col('STATUS', 'status'), col('RESTARTS', 'restarts'), col('AGE', 'age'),
+    col('IP', 'ip', true), col('NODE', 'node', true), col('NOMINATED NODE', 'nominatedNode', true), col('READINESS GATES', 'readinessGates', true)],
+  row: (obj, now) => {
+    const r = podRow(obj as Pod, new Date(now));
+    return {
+      name: r.name, ready: r.ready, status: r.status, restarts: String(r.restarts), age: r.age,
+      ip: orNone(r.ip), node: orNone(r.node), nominatedNode: orNone(r.nominatedNode), readinessGates: orNone(r.readinessGates),
+    };
+  },
+};
+
+const NODES: TableSpec = {
+  columns: [col('NAME', 'name'), col('STATUS', 'status'), col('ROLES', 'roles'), col('AGE', 'age'), col('VERSION', 'version'),
+    col('INTERNAL-IP', 'internalIP', true), col('EXTERNAL-IP', 'externalIP', true), col('OS-IMAGE', 'osImage', true),
+    col('KERNEL-VERSION', 'kernelVersion', true), col('CONTAINER-RUNTIME', 'containerRuntime', true)],
+  row: (obj, now) => {
+    const r = nodeRow(obj as Node, new Date(now));
+    return {
+      name: r.name, status: r.status, roles: orNone(r.roles), age: r.age, version: r.version,
+      internalIP: orNone(r.internalIP), externalIP: orNone(r.externalIP), osImage: orNone(r.osImage),
+      kernelVersion: orNone(r.kernelVersion), containerRuntime: orNone(r.containerRuntime),
+    };
+  },
+};
+
+const EVENTS: TableSpec = {
+  columns: [col('LAST SEEN', 'lastSeen'), col('TYPE', 'type'), col('REASON', 'reason'), col('OBJECT', 'object'),
+    col('SUBOBJECT', 'subobject', true), col('SOURCE', 'source', true), col('MESSAGE', 'message'),
+    col('FIRST SEEN', 'firstSeen', true), col('COUNT', 'count', true), col('NAME', 'name', true)],
+  row: (obj, now) => {
+    const e = obj as Event;
+    const r = eventRow(e, new Date(now));
+    const source = [e.source?.component || e.reportingComponent || '', e.source?.host ?? ''].filter(Boolean).join(', ');
+    return {
+      lastSeen: r.lastSeen, type: r.type, reason: r.reason, object: r.object, message: r.message,
+      subobject: e.involvedObject?.fieldPath ?? '', source, firstSeen: age(e.firstTimestamp ?? e.eventTime, now),
+      count: String(e.count ?? e.series?.count ?? 1), name: e.metadata?.name ?? '',
+    };
+  },
+};
+
+const NAMESPACES: TableSpec = {
+  columns: [col('NAME', 'name'), col('STATUS', 'status'), col('AGE', 'age')],
+  row: (obj, now) => ({
+    name: obj.metadata?.name ?? '',
+    status: String((obj.status as { phase?: string } | undefined)?.phase ?? ''),
+    age: age(obj.metadata?.creationTimestamp, now),
+  }),
+};
+
+interface LabelSelectorLike {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+interface WorkloadFields {
+  spec?: { replicas?: number; selector?: LabelSelectorLike;
+    template?: { spec?: { containers?: { name: string; image?: string }[] } } };
+  status?: { replicas?: number; readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number };
+}
+
+/** `app=web,tier in (a,b)`, as kubectl prints a LabelSelector; `<none>` when empty. */
+export function formatLabelSelector(s: LabelSelectorLike | undefined): string {
+  if (!s) return '<none>';
+  const parts = Object.keys(s.matchLabels ?? {}).sort().map((k) => `${k}=${s.matchLabels![k]}`);
+  for (const e of s.matchExpressions ?? []) {
+    const op = e.operator;
+    if (op === 'In' || op === 'NotIn') parts.push(`${e.key} ${op === 'In' ? 'in' : 'notin'} (${(e.values ?? []).join(',')})`);
+    else if (op === 'Exists') parts.push(e.key);
+    else if (op === 'DoesNotExist') parts.push(`!${e.key}`);
+    else parts.push(`${e.key} ${op} ${(e.values ?? []).join(',')}`);
+  }
+  return parts.length ? parts.join(',') : '<none>';
+}
+
+function workloadWide(w: WorkloadFields): Record<string, string> {
+  const containers = w.spec?.template?.spec?.containers ?? [];
+  return {
+    containers: containers.map((c) => c.name).join(','),
+    images: containers.map((c) => c.image ?? '').join(','),
+    selector: formatLabelSelector(w.spec?.selector),
+  };
+}
+
+const WORKLOAD_WIDE = [col('CONTAINERS', 'containers', true), col('IMAGES', 'images', true), col('SELECTOR', 'selector', true)];
+
+const DEPLOYMENTS: TableSpec = {
+  columns: [col('NAME', 'name'), col('READY', 'ready'), col('UP-TO-DATE', 'updated'), col('AVAILABLE', 'available'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  row: (obj, now) => {
+    const w = obj as WorkloadFields;
+    return {
+      name: obj.metadata?.name ?? '', ready: `${w.status?.readyReplicas ?? 0}/${w.spec?.replicas ?? 1}`,
+      updated: String(w.status?.updatedReplicas ?? 0), available: String(w.status?.availableReplicas ?? 0),
+      age: age(obj.metadata?.creationTimestamp, now), ...workloadWide(w),
+    };
+  },
+};
+
+const REPLICASETS: TableSpec = {
+  columns: [col('NAME', 'name'), col('DESIRED', 'desired'), col('CURRENT', 'current'), col('READY', 'ready'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  row: (obj, now) => {
+    const w = obj as WorkloadFields;
+    return {
+      name: obj.metadata?.name ?? '', desired: String(w.spec?.replicas ?? 1), current: String(w.status?.replicas ?? 0),
+      ready: String(w.status?.readyReplicas ?? 0), age: age(obj.metadata?.creationTimestamp, now), ...workloadWide(w),
+    };
+  },
+};
+
+const SERVICES: TableSpec = {
+  columns: [col('NAME', 'name'), col('TYPE', 'type'), col('CLUSTER-IP', 'clusterIP'), col('EXTERNAL-IP', 'externalIP'), col('PORT(S)', 'ports'),
+    col('AGE', 'age'), col('SELECTOR', 'selector', true)],
+  row: (obj, now) => {
+    const s = obj as Service;
+    const type = s.spec?.type ?? 'ClusterIP';
+    const ingress = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname || '').filter(Boolean);
+    const external = [...ingress, ...(s.spec?.externalIPs ?? [])];
+    let externalIP = external.join(',');
+    if (!externalIP) externalIP = type === 'LoadBalancer' ? '<pending>' : type === 'ExternalName' ? s.spec?.externalName ?? '<none>' : '<none>';
+    const ports = (s.spec?.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
+    return {
+      name: obj.metadata?.name ?? '', type, clusterIP: orNone(s.spec?.clusterIP), externalIP, ports: orNone(ports),
+      age: age(obj.metadata?.creationTimestamp, now), selector: formatLabels(s.spec?.selector),
+    };
+  },
+};
+
+const GENERIC: TableSpec = {
+  columns: [col('NAME', 'name'), col('AGE', 'age')],
+  row: (obj, now) => ({ name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now) }),
+};
+
+const SPECS: Record<string, TableSpec> = {
+  pods: PODS, nodes: NODES, events: EVENTS, namespaces: NAMESPACES, deployments: DEPLOYMENTS, replicasets: REPLICASETS, services: SERVICES,
+};
+
+/** The table spec for a resource (`NAME AGE` for kinds without their own). */
+export function tableSpec(def: Pick<ResourceDef, 'resource' | 'group'>): TableSpec {
+  const spec = SPECS[def.resource];
+  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services'];
+  if (spec && (def.group === '' || !coreOnly.includes(def.resource))) return spec;
+  return GENERIC;
+}
+
+export interface TableOptions {
+  wide?: boolean;
+  /** Leading NAMESPACE column (with -A, for namespaced kinds). */
+  withNamespace?: boolean;
+  /** `kind/name` in the NAME column (several kinds in one listing). */
+  withKind?: boolean;
+  showLabels?: boolean;
+  now: number;
+}
+
+/** The header cells for a kind's table. */
+export function tableHeader(def: Pick<ResourceDef, 'resource' | 'group'>, o: Omit<TableOptions, 'now' | 'withKind'>): string[] {
+  const cols = tableSpec(def).columns.filter((c) => o.wide || !c.wide).map((c) => c.header);
+  return [...(o.withNamespace ? ['NAMESPACE'] : []), ...cols, ...(o.showLabels ? ['LABELS'] : [])];
+}
+
+/** The cells of one object's row. */
+export function tableRow(def: Pick<ResourceDef, 'resource' | 'group' | 'kind'>, obj: KubeObject, o: TableOptions): string[] {
+  const spec = tableSpec(def);
+  const r = spec.row(obj, o.now);
+  const cells = spec.columns.filter((c) => o.wide || !c.wide).map((c) => {
+    const v = r[c.key] ?? '';
+    return c.key === 'name' && o.withKind ? `${kindString(def)}/${v}` : v;
+  });
+  return [...(o.withNamespace ? [obj.metadata?.namespace ?? ''] : []), ...cells, ...(o.showLabels ? [formatLabels(obj.metadata?.labels)] : [])];
+}
+
+/** Events oldest first, by their last occurrence (as `get events` shows them). */
+export function sortEvents<T extends KubeObject>(items: T[]): T[] {
+  return [...items].sort((a, b) => eventTime(a as unknown as Event) - eventTime(b as unknown as Event));
+}
