@@ -97,8 +97,8 @@ export class RestStorage {
   }
 
   /** CREATE: 201-worthy object, or 400/404/409/422. `body` becomes the caller-visible object. */
-  async create(def: ResourceDef, namespace: string, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    this.checkTypeMeta(def, body);
+  async create(def: ResourceDef, namespace: string, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const body = this.withTypeMeta(def, input);
     const m = meta(body);
     this.checkNamespace(def, namespace, m);
     if (def.namespaced) await this.requireNamespace(m.namespace ?? '');
@@ -135,8 +135,8 @@ export class RestStorage {
    * UPDATE (PUT) of the object or of its `status` subresource. A resourceVersion in `body`
    * makes it conditional (409 if stale); none makes it unconditional.
    */
-  async update(def: ResourceDef, namespace: string, name: string, body: KubeObject, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
-    this.checkTypeMeta(def, body);
+  async update(def: ResourceDef, namespace: string, name: string, input: KubeObject, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
+    const body = this.withTypeMeta(def, input);
     const m = meta(body);
     this.checkNamespace(def, namespace, m);
     if (m.name && m.name !== name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
@@ -151,8 +151,7 @@ export class RestStorage {
   /** PATCH of the object or of its `status` subresource. */
   async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
     return this.write(def, namespace, name, opts, (cur) => {
-      const patched = applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject;
-      this.checkTypeMeta(def, patched);
+      const patched = this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject);
       const pm = meta(patched);
       // A resourceVersion written by the patch is a precondition, as in Kubernetes.
       if (pm.resourceVersion !== undefined && pm.resourceVersion !== cur.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
@@ -295,8 +294,11 @@ export class RestStorage {
     if (errs.length) throw invalid(def.kind, name, errs, def.group);
   }
 
-  /** kind/apiVersion must be the endpoint's when given; absent ones are filled in. */
-  private checkTypeMeta(def: ResourceDef, obj: KubeObject): void {
+  /**
+   * kind/apiVersion must be the endpoint's when given; the object with them set (first, as
+   * Kubernetes writes them) is returned.
+   */
+  private withTypeMeta(def: ResourceDef, obj: KubeObject): KubeObject {
     const want = apiVersionOf(def);
     if (obj.kind !== undefined && obj.kind !== '' && obj.kind !== def.kind) {
       throw badRequest(`${String(obj.kind)} in version ${JSON.stringify(obj.apiVersion ?? '')} cannot be handled as a ${def.kind}: the kind of the object does not match the endpoint`);
@@ -304,8 +306,8 @@ export class RestStorage {
     if (obj.apiVersion !== undefined && obj.apiVersion !== '' && obj.apiVersion !== want) {
       throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
     }
-    obj.kind = def.kind;
-    obj.apiVersion = want;
+    const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj;
+    return { kind: def.kind, apiVersion: want, ...rest };
   }
 
   /** The object's namespace must be the request's, or empty (then it becomes the request's). */

@@ -9,6 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest } from '../api/errors.js';
@@ -24,7 +25,8 @@ import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, 
 import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
 import { RestStorage, rfc3339, type DeleteOptions, type WriteOptions } from './rest.js';
 import { buildFilter } from './selectors.js';
-import { wantsTable, toTable } from './table.js';
+import { includeObject, tableVersion, toTable } from './table.js';
+import type { ServingCertificate } from './tls.js';
 import { serveWatch } from './watch.js';
 
 export type { ApiServerLogger } from './http.js';
@@ -44,6 +46,11 @@ export interface ApiServerOptions {
   logger?: ApiServerLogger;
   /** How often watches that allow bookmarks get one (default 10 s). */
   bookmarkIntervalMs?: number;
+  /**
+   * Serve HTTPS with this certificate (see `selfSignedCertificate`). Needed for kubectl, which
+   * sends a kubeconfig's token only to https servers. Without it the server speaks plain HTTP.
+   */
+  tls?: ServingCertificate;
 }
 
 export interface ApiServer {
@@ -174,6 +181,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       switch (method) {
         case 'GET': {
           const filter = buildFilter(def, q.get('labelSelector'), q.get('fieldSelector'));
+          const tv = tableVersion(req);
           if (boolParam(q, 'watch')) {
             await serveWatch(req, res, {
               def, namespace: ns, filter,
@@ -181,11 +189,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
               timeoutSeconds: intParam(q, 'timeoutSeconds'),
               allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
               sendInitialEvents: q.has('sendInitialEvents') ? boolParam(q, 'sendInitialEvents') : undefined,
+              asTable: tv ? (obj) => toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv) : undefined,
             }, { store: opts.store, logger, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, defaultTimeout: defaultWatchTimeout, track });
             return;
           }
           const list = await rest.list(def, ns, filter);
-          sendJson(res, 200, wantsTable(req) ? toTable(def, list.items, list.metadata.resourceVersion, clock()) : list);
+          sendJson(res, 200, tv ? toTable(def, list.items, list.metadata.resourceVersion, clock(), includeObject(q), tv) : list);
           return;
         }
         case 'POST': {
@@ -221,7 +230,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         switch (method) {
           case 'GET': {
             const obj = await rest.get(def, ns, r.name);
-            sendJson(res, 200, wantsTable(req) ? toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock()) : obj);
+            const tv = tableVersion(req);
+            sendJson(res, 200, tv ? toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv) : obj);
             return;
           }
           case 'PUT': {
@@ -308,9 +318,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     await serveResource(req, res, r, url.searchParams);
   }
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => sendError(res, err, logger, `${req.method} ${req.url}`));
-  });
+  };
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
   // Watches, log follows and exec sessions are long: no whole-request deadline.
   server.requestTimeout = 0;
 
@@ -335,7 +346,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${address}`,
+    url: `${opts.tls ? 'https' : 'http'}://${address}`,
     port,
     close: () => {
       closing ??= new Promise<void>((resolve) => {

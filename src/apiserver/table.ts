@@ -1,11 +1,226 @@
+/**
+ * Server-side printing: the `meta.k8s.io/v1` `Table` kubectl asks for
+ * (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`), with the columns Kubernetes'
+ * printers give the built-in kinds (`kubectl get pods` → NAME READY STATUS RESTARTS AGE) and
+ * NAME/AGE for any other kind. Pure functions of (objects, now).
+ */
 import type { IncomingMessage } from 'node:http';
 import type { ResourceDef } from '../api/resource.js';
 import type { KubeObject } from '../api/types.js';
 
-export function wantsTable(_req: IncomingMessage): boolean {
-  return false;
+interface Column { name: string; type: string; format?: string; description: string; priority: number }
+type Cell = string | number;
+type Printer = { columns: Column[]; row(obj: KubeObject, now: Date): Cell[] };
+
+/** The value at a dotted path of stored JSON (`status.phase`), or undefined. */
+function g(obj: unknown, path: string): unknown {
+  let v: unknown = obj;
+  for (const k of path.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
 }
 
-export function toTable(_def: ResourceDef, items: KubeObject[], _rv: string, _now: Date): unknown {
-  return items;
+const col = (name: string, type = 'string', priority = 0, format?: string): Column =>
+  ({ name, type, priority, description: `${name} column`, ...(format ? { format } : {}) });
+
+/** Which `Table` version the client asked for in its Accept header, if any. */
+export function tableVersion(req: IncomingMessage): 'v1' | 'v1beta1' | undefined {
+  for (const part of (req.headers.accept ?? '').split(',')) {
+    const params = part.split(';').map((s) => s.trim());
+    if (!params.includes('as=Table') || !params.includes('g=meta.k8s.io')) continue;
+    if (params.includes('v=v1')) return 'v1';
+    if (params.includes('v=v1beta1')) return 'v1beta1';
+  }
+  return undefined;
+}
+
+export const wantsTable = (req: IncomingMessage): boolean => tableVersion(req) !== undefined;
+
+/** Kubernetes' HumanDuration: `45s`, `3m20s`, `5h`, `2d3h`, `400d`, `3y12d`. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 8) return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`;
+  if (hours < 24 * 365 * 2) return `${days}d`;
+  const years = Math.floor(days / 365);
+  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${years}y` : `${years}y${days % 365}d`;
+  return `${years}y`;
+}
+
+const age = (obj: KubeObject, now: Date): string => {
+  const t = obj.metadata?.creationTimestamp;
+  return t ? humanDuration(now.getTime() - Date.parse(t)) : '<unknown>';
+};
+
+const str = (v: unknown, none = '<none>'): string => (v === undefined || v === null || v === '' ? none : String(v));
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
+
+/** The STATUS column of `kubectl get pods`, as Kubernetes' pod printer derives it. */
+export function podStatusReason(pod: KubeObject): string {
+  let reason = str(g(pod, 'status.reason'), '') || str(g(pod, 'status.phase'), '');
+  const init = list(g(pod, 'status.initContainerStatuses'));
+  const initCount = list(g(pod, 'spec.initContainers')).length;
+  let initializing = false;
+  for (let i = 0; i < init.length; i++) {
+    const term = g(init[i], 'state.terminated');
+    if (term && num(g(term, 'exitCode')) === 0) continue;
+    initializing = true;
+    const waiting = str(g(init[i], 'state.waiting.reason'), '');
+    if (term) reason = `Init:${str(g(term, 'reason'), '') || exitDescription(term)}`;
+    else if (waiting && waiting !== 'PodInitializing') reason = `Init:${waiting}`;
+    else reason = `Init:${i}/${initCount}`;
+    break;
+  }
+  if (!initializing) {
+    let hasRunning = false;
+    const statuses = list(g(pod, 'status.containerStatuses'));
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const term = g(statuses[i], 'state.terminated');
+      const waiting = str(g(statuses[i], 'state.waiting.reason'), '');
+      if (waiting) reason = waiting;
+      else if (term && str(g(term, 'reason'), '')) reason = str(g(term, 'reason'));
+      else if (term) reason = exitDescription(term);
+      else if (g(statuses[i], 'ready') === true && g(statuses[i], 'state.running')) hasRunning = true;
+    }
+    if (reason === 'Completed' && hasRunning) {
+      const ready = list(g(pod, 'status.conditions')).some((c) => g(c, 'type') === 'Ready' && g(c, 'status') === 'True');
+      reason = ready ? 'Running' : 'NotReady';
+    }
+  }
+  if (pod.metadata?.deletionTimestamp) reason = g(pod, 'status.reason') === 'NodeLost' ? 'Unknown' : 'Terminating';
+  return reason;
+}
+
+const exitDescription = (term: unknown): string =>
+  (g(term, 'signal') ? `Signal:${String(g(term, 'signal'))}` : `ExitCode:${num(g(term, 'exitCode'))}`);
+
+const labelPairs = (m: unknown): string[] =>
+  Object.entries((m && typeof m === 'object' ? m : {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).sort();
+
+const containers = (o: KubeObject): { names: string; images: string } => {
+  const c = list(g(o, 'spec.template.spec.containers'));
+  return { names: c.map((x) => str(g(x, 'name'), '')).join(','), images: c.map((x) => str(g(x, 'image'), '')).join(',') };
+};
+
+const PRINTERS: Record<string, Printer> = {
+  '/pods': {
+    columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Status'), col('Restarts', 'string'), col('Age'),
+      col('IP', 'string', 1), col('Node', 'string', 1), col('Nominated Node', 'string', 1), col('Readiness Gates', 'string', 1)],
+    row: (p, now) => {
+      const statuses = list(g(p, 'status.containerStatuses'));
+      const ready = statuses.filter((s) => g(s, 'ready') === true).length;
+      const restarts = statuses.reduce((n: number, s) => n + num(g(s, 'restartCount')), 0);
+      const gates = list(g(p, 'spec.readinessGates'));
+      return [str(p.metadata?.name), `${ready}/${list(g(p, 'spec.containers')).length}`, podStatusReason(p), restarts, age(p, now),
+        str(g(p, 'status.podIP')), str(g(p, 'spec.nodeName')), str(g(p, 'status.nominatedNodeName')), gates.length ? `0/${gates.length}` : '<none>'];
+    },
+  },
+  '/nodes': {
+    columns: [col('Name', 'string', 0, 'name'), col('Status'), col('Roles'), col('Age'), col('Version'),
+      col('Internal-IP', 'string', 1), col('External-IP', 'string', 1), col('OS-Image', 'string', 1), col('Kernel-Version', 'string', 1), col('Container-Runtime', 'string', 1)],
+    row: (n, now) => {
+      const ready = list(g(n, 'status.conditions')).find((c) => g(c, 'type') === 'Ready');
+      const rs = g(ready, 'status');
+      let status = ready ? (rs === 'True' ? 'Ready' : rs === 'False' ? 'NotReady' : 'Unknown') : 'Unknown';
+      if (g(n, 'spec.unschedulable') === true) status += ',SchedulingDisabled';
+      const prefix = 'node-role.kubernetes.io/';
+      const roles = Object.keys(n.metadata?.labels ?? {}).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)).sort();
+      const addr = (t: string): string => str(g(list(g(n, 'status.addresses')).find((a) => g(a, 'type') === t), 'address'));
+      return [str(n.metadata?.name), status, roles.length ? roles.join(',') : '<none>', age(n, now), str(g(n, 'status.nodeInfo.kubeletVersion'), ''),
+        addr('InternalIP'), addr('ExternalIP'), str(g(n, 'status.nodeInfo.osImage'), '<unknown>'),
+        str(g(n, 'status.nodeInfo.kernelVersion'), '<unknown>'), str(g(n, 'status.nodeInfo.containerRuntimeVersion'), '<unknown>')];
+    },
+  },
+  '/namespaces': {
+    columns: [col('Name', 'string', 0, 'name'), col('Status'), col('Age')],
+    row: (ns, now) => [str(ns.metadata?.name), str(g(ns, 'status.phase'), ''), age(ns, now)],
+  },
+  '/events': {
+    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message'),
+      col('Subobject', 'string', 1), col('Source', 'string', 1), col('First Seen', 'string', 1), col('Count', 'integer', 1), col('Name', 'string', 1, 'name')],
+    row: (e, now) => {
+      const created = e.metadata?.creationTimestamp;
+      const last = g(e, 'lastTimestamp') ?? g(e, 'eventTime') ?? created;
+      const first = g(e, 'firstTimestamp') ?? g(e, 'eventTime') ?? created;
+      const since = (t: unknown): string => (typeof t === 'string' ? humanDuration(now.getTime() - Date.parse(t)) : '<unknown>');
+      const source = [g(e, 'source.component'), g(e, 'source.host')].filter((x) => x).map(String).join(', ');
+      return [since(last), str(g(e, 'type'), ''), str(g(e, 'reason'), ''),
+        `${str(g(e, 'involvedObject.kind'), '').toLowerCase()}/${str(g(e, 'involvedObject.name'), '')}`, str(g(e, 'message'), ''),
+        str(g(e, 'involvedObject.fieldPath'), ''), source, since(first), num(g(e, 'count') ?? 1), str(e.metadata?.name)];
+    },
+  },
+  '/services': {
+    columns: [col('Name', 'string', 0, 'name'), col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), col('Age'), col('Selector', 'string', 1)],
+    row: (s, now) => {
+      const ports = list(g(s, 'spec.ports')).map((p) => `${String(g(p, 'port'))}${g(p, 'nodePort') ? `:${String(g(p, 'nodePort'))}` : ''}/${str(g(p, 'protocol'), 'TCP')}`);
+      const ingress = list(g(s, 'status.loadBalancer.ingress')).map((i) => str(g(i, 'ip') ?? g(i, 'hostname'), ''));
+      const external = [...list(g(s, 'spec.externalIPs')).map(String), ...ingress].filter((x) => x);
+      const selector = labelPairs(g(s, 'spec.selector'));
+      return [str(s.metadata?.name), str(g(s, 'spec.type'), 'ClusterIP'), str(g(s, 'spec.clusterIP')), external.length ? external.join(',') : '<none>',
+        ports.length ? ports.join(',') : '<none>', age(s, now), selector.length ? selector.join(',') : '<none>'];
+    },
+  },
+  'apps/deployments': {
+    columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), col('Age'),
+      col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    row: (d, now) => {
+      const c = containers(d);
+      return [str(d.metadata?.name), `${num(g(d, 'status.readyReplicas'))}/${num(g(d, 'spec.replicas'))}`, num(g(d, 'status.updatedReplicas')),
+        num(g(d, 'status.availableReplicas')), age(d, now), c.names, c.images, matchLabels(d)];
+    },
+  },
+  'apps/replicasets': {
+    columns: [col('Name', 'string', 0, 'name'), col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), col('Age'),
+      col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    row: (r, now) => {
+      const c = containers(r);
+      return [str(r.metadata?.name), num(g(r, 'spec.replicas')), num(g(r, 'status.replicas')), num(g(r, 'status.readyReplicas')), age(r, now),
+        c.names, c.images, matchLabels(r)];
+    },
+  },
+};
+
+function matchLabels(o: KubeObject): string {
+  const m = labelPairs(g(o, 'spec.selector.matchLabels'));
+  return m.length ? m.join(',') : '<none>';
+}
+
+const DEFAULT_PRINTER: Printer = {
+  columns: [col('Name', 'string', 0, 'name'), col('Age')],
+  row: (o, now) => [str(o.metadata?.name), age(o, now)],
+};
+
+export type IncludeObject = 'None' | 'Object' | 'PartialObjectMetadata';
+
+/** `includeObject` query parameter; Kubernetes' default is PartialObjectMetadata. */
+export function includeObject(q: URLSearchParams): IncludeObject {
+  const v = q.get('includeObject');
+  return v === 'None' || v === 'Object' ? v : 'PartialObjectMetadata';
+}
+
+/** The `Table` of `items`, with ages measured from `now`. */
+export function toTable(def: ResourceDef, items: KubeObject[], resourceVersion: string, now: Date, include: IncludeObject = 'PartialObjectMetadata', version: 'v1' | 'v1beta1' = 'v1'): Record<string, unknown> {
+  const printer = PRINTERS[`${def.group}/${def.resource}`] ?? DEFAULT_PRINTER;
+  const apiVersion = `meta.k8s.io/${version}`;
+  return {
+    kind: 'Table',
+    apiVersion,
+    metadata: { resourceVersion },
+    columnDefinitions: printer.columns,
+    rows: items.map((obj) => {
+      const row: Record<string, unknown> = { cells: printer.row(obj, now) };
+      if (include === 'Object') row.object = obj;
+      else if (include === 'PartialObjectMetadata') row.object = { kind: 'PartialObjectMetadata', apiVersion, metadata: obj.metadata ?? {} };
+      return row;
+    }),
+  };
 }

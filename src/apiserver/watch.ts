@@ -29,6 +29,8 @@ export interface WatchRequest {
   allowBookmarks: boolean;
   /** `sendInitialEvents=true`: initial ADDED events, then a BOOKMARK marking their end. */
   sendInitialEvents?: boolean;
+  /** The Table to send instead of an object, when the client asked for Tables (kubectl get -w). */
+  asTable?: (obj: KubeObject) => unknown;
 }
 
 export interface WatchConfig {
@@ -46,7 +48,7 @@ const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 /** Serialized objects, shared by every watcher that sends the same event object. */
 const jsonCache = new WeakMap<KubeObject, string>();
-function objectJson(obj: KubeObject): string {
+function sharedJson(obj: KubeObject): string {
   let s = jsonCache.get(obj);
   if (s === undefined) {
     s = JSON.stringify(obj);
@@ -68,6 +70,9 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   const from = fromState ? undefined : parseResourceVersion(rvParam);
   const prefix = collectionKey(w.def, w.def.namespaced && w.namespace ? w.namespace : undefined);
   const apiVersion = apiVersionOf(w.def);
+  const asTable = w.asTable;
+  /** An object as this watcher sends it: shared JSON, or a one-row Table for kubectl. */
+  const objectJson = (obj: KubeObject): string => (asTable ? JSON.stringify(asTable(obj)) : sharedJson(obj));
 
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
@@ -132,7 +137,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
         else if (now) send(line('ADDED', objectJson(e.object)));
         else if (before && e.prevObject) {
           const gone = { ...e.prevObject, metadata: { ...e.prevObject.metadata, resourceVersion: String(e.resourceVersion) } };
-          send(line('DELETED', JSON.stringify(gone)));
+          send(line('DELETED', asTable ? objectJson(gone) : JSON.stringify(gone)));
         }
         return;
       }
@@ -143,7 +148,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
     let startRv = from;
     if (fromState) {
       const { items, resourceVersion } = await cfg.store.list(prefix);
-      for (const obj of items) if (w.filter.matches(obj)) send(line('ADDED', JSON.stringify(obj)));
+      for (const obj of items) if (w.filter.matches(obj)) send(line('ADDED', asTable ? objectJson(obj) : JSON.stringify(obj)));
       startRv = resourceVersion;
       if (w.sendInitialEvents && w.allowBookmarks) bookmark(resourceVersion, true);
     }

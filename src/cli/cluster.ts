@@ -102,8 +102,12 @@ async function waitFor(what: string, deadline: number, check: () => Promise<bool
   }
 }
 
-export async function connectRuntime(): Promise<DockerRuntime> {
-  const runtime = new DockerRuntime();
+/**
+ * The Docker runtime scoped to one cluster (or, without a name, seeing every network: used to
+ * pick a free pod subnet); a stopped engine becomes a CliError with its one-sentence message.
+ */
+export async function connectRuntime(cluster?: string): Promise<DockerRuntime> {
+  const runtime = new DockerRuntime({ clusterLabel: cluster });
   try {
     await runtime.ping();
   } catch (e) {
@@ -128,14 +132,14 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
     out(`* Cluster "${g.name}" is already up (API server ${running.server}, nodes: ${running.nodes.join(', ')})`);
     return;
   }
-  const runtime = await connectRuntime();
+  const runtime = await connectRuntime(g.name);
   const dir = clusterDir(g.home, g.name);
   const previous = readClusterConfig(g.home, g.name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const nodes = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
   const labels = parseNodeLabels(o.nodeLabels, nodes);
   const port = o.port ?? previous?.apiPort ?? (await freePort());
-  const podCIDR = previous?.podCIDR ?? (await choosePodCIDR(runtime, g.home, o.podCidr));
+  const podCIDR = previous?.podCIDR ?? (await choosePodCIDR(await connectRuntime(), g.home, o.podCidr));
   const token = previous?.token ?? randomBytes(24).toString('hex');
   const server = `http://127.0.0.1:${port}`;
   const cfg: ClusterConfig = { name: g.name, server, token, apiPort: port, podCIDR, nodes, createdAt: previous?.createdAt ?? new Date().toISOString() };
@@ -165,7 +169,7 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
 export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const dir = clusterDir(g.home, g.name);
   const cfg = readClusterConfig(g.home, g.name);
-  const runtime = await connectRuntime();
+  const runtime = await connectRuntime(g.name);
   let stopped = 0;
   for (const n of cfg?.nodes ?? []) if (await stopComponent(dir, `kubelet-${n}`)) stopped++;
   if (await stopComponent(dir, 'controlplane')) stopped++;

@@ -48,7 +48,7 @@ export async function runKubelet(opts: {
   cluster: string; node: string; podCIDR: string; server: string; token: string; labels: Record<string, string>;
   cpu?: string; memory?: string;
 }): Promise<void> {
-  const runtime = new DockerRuntime();
+  const runtime = new DockerRuntime({ clusterLabel: opts.cluster });
   const client = new ApiClient({ server: opts.server, token: opts.token });
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, token: opts.token,

@@ -191,7 +191,7 @@ export function toJson(obj: unknown): string {
 }
 
 /** The `v1 List` kubectl prints for several objects in `-o yaml|json`. */
-export function asList(items: KubeObject[]): KubeObject {
+export function asList(items: KubeObject[]): KubeObject & { items: KubeObject[] } {
   return { apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } };
 }
 

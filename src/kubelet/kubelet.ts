@@ -406,7 +406,7 @@ export class Kubelet {
       daemonEndpoints: { kubeletEndpoint: { Port: this.server?.port ?? 0 } },
       nodeInfo: {
         machineID: '', systemUUID: '', bootID: '', kernelVersion: release(), osImage: 'minikube-lite (Docker)',
-        containerRuntimeVersion: await this.runtime.version().catch(() => 'docker://unknown'),
+        containerRuntimeVersion: (await this.runtime.version().catch(() => 'docker unknown')).replace(/^(\w+) /, '$1://'),
         kubeletVersion: KUBELET_VERSION, kubeProxyVersion: '', operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch,
       },
     };

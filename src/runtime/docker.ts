@@ -40,7 +40,10 @@ export interface DockerRuntimeOptions {
    * clusters (or test runs) can share one engine without seeing each other's objects.
    */
   clusterLabel?: string;
-  /** Runs host programs (iptables) for `allowPodTraffic`; default `child_process.execFile`. */
+  /**
+   * Runs host programs (iptables) for `allowPodTraffic`; default `child_process.execFile`.
+   * The rules are tagged with `clusterLabel`, so each cluster adds and removes only its own.
+   */
   commandRunner?: CommandRunner;
   /** iptables binary; default `iptables` from PATH. */
   iptablesPath?: string;
@@ -83,7 +86,7 @@ export class DockerRuntime implements Runtime {
     this.socketPath = opts.socketPath ?? '/var/run/docker.sock';
     this.docker = new Docker({ socketPath: this.socketPath });
     this.clusterLabel = opts.clusterLabel;
-    this.podTraffic = new PodTrafficRules(opts.commandRunner, opts.iptablesPath);
+    this.podTraffic = new PodTrafficRules(opts.commandRunner, opts.iptablesPath ?? 'iptables', opts.clusterLabel);
     this.sandboxStopTimeout = opts.sandboxStopTimeoutSeconds ?? 2;
     this.events = new ContainerEventHub({
       backoff: opts.eventsBackoff,
@@ -440,9 +443,10 @@ export class DockerRuntime implements Runtime {
     const out = await Promise.all(
       list.map(async (c) => {
         const cached = this.inspectCache.get(c.Id);
-        if (cached && cached.listState === c.State) return cached.status;
+        // A copy: callers may change what they get; the cache must not change with it.
+        if (cached && cached.listState === c.State) return { ...cached.status, labels: { ...cached.status.labels } };
         const status = await this.containerStatus(c.Id);
-        if (status) this.remember(c.Id, c.State, status);
+        if (status) this.remember(c.Id, c.State, { ...status, labels: { ...status.labels } });
         return status;
       }),
     );
@@ -464,6 +468,11 @@ export class DockerRuntime implements Runtime {
     const labels = { ...(info.Config.Labels ?? {}) };
     const state = containerState(info.State.Status);
     const netMode = info.HostConfig.NetworkMode ?? '';
+    const startedAt = engineTime(info.State.StartedAt);
+    let finishedAt = state === 'running' ? undefined : engineTime(info.State.FinishedAt);
+    // Docker stamps StartedAt when its start call returns and FinishedAt from containerd's exit
+    // event, so a process that exits at once can "finish" a few ms before it "started".
+    if (startedAt && finishedAt && finishedAt < startedAt) finishedAt = startedAt;
     return {
       id: info.Id,
       name: info.Name.replace(/^\//, ''),
@@ -475,8 +484,8 @@ export class DockerRuntime implements Runtime {
       reason: info.State.OOMKilled ? 'OOMKilled' : '',
       message: info.State.Error ?? '',
       createdAt: new Date(info.Created),
-      startedAt: engineTime(info.State.StartedAt),
-      finishedAt: state === 'running' ? undefined : engineTime(info.State.FinishedAt),
+      startedAt,
+      finishedAt,
       labels,
     };
   }
@@ -509,7 +518,8 @@ export class DockerRuntime implements Runtime {
       const done = new Promise<void>((resolve, reject) => {
         stream.once('end', resolve);
         stream.once('close', resolve);
-        stream.once('error', reject);
+        // `on`, not `once`: a late EPIPE (stdin written after the process exited) must not go unhandled.
+        stream.on('error', reject);
       });
       this.docker.modem.demuxStream(stream, io.stdout, io.stderr);
       // Ending stdin half-closes the hijacked connection, which is the process's EOF.

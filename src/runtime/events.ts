@@ -7,7 +7,8 @@
  * Delivery is at-least-once: when the stream ends while someone is subscribed it reconnects
  * (exponential backoff, never a busy loop) asking the engine to replay from the last event it
  * saw, so an event may be delivered twice but not lost (within the engine's event buffer).
- * Handlers must therefore be idempotent — in minikube-lite they only enqueue a pod key.
+ * Handlers must therefore be idempotent — in minikube-lite they only enqueue a pod key — and
+ * must not throw (an exception is re-raised as an uncaught error).
  */
 import type { Runtime } from './types.js';
 
@@ -159,7 +160,17 @@ export class ContainerEventHub {
     this.lastKeys.add(key);
     if (ev.timeNano > 0) this.sinceSeconds = Math.max(this.sinceSeconds, ev.timeNano / 1e9);
     const event: ContainerEvent = { id: ev.id, action: ev.action, labels: ev.labels };
-    for (const h of [...this.handlers]) h(event);
+    for (const h of [...this.handlers]) {
+      try {
+        h(event);
+      } catch (err) {
+        // A throwing handler is a bug: surface it as an uncaught error, but after the other
+        // handlers got the event and without breaking this stream's parsing.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
   }
 
   private scheduleReconnect(): void {

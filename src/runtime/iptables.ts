@@ -8,6 +8,9 @@
  *   filter DOCKER-USER: -s CIDR -d CIDR -j ACCEPT    (evaluated before the isolation chains)
  *   nat    POSTROUTING: -s CIDR -d CIDR -j RETURN    (evaluated before Docker's MASQUERADE)
  *
+ * Each rule carries a comment naming its owner (`minikube-lite:<cluster>`), so two clusters on
+ * one host that use the same pod CIDR each own a rule and one's `disallow` leaves the other's.
+ *
  * The rules are planned by a pure function and applied by `PodTrafficRules`, which runs the
  * host's `iptables` through an injected command runner (execFile, never a shell).
  */
@@ -26,13 +29,19 @@ export interface IptablesRule {
 
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
+/** The comment that marks a rule as `owner`'s (characters iptables and shells take literally). */
+export function ruleComment(owner?: string): string {
+  const safe = (owner ?? '').replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 200);
+  return safe ? `minikube-lite:${safe}` : 'minikube-lite';
+}
+
 /** The rules that let pods inside `cidr` reach each other without isolation or NAT. */
-export function podTrafficRules(cidr: string): IptablesRule[] {
+export function podTrafficRules(cidr: string, owner?: string): IptablesRule[] {
   const m = CIDR_RE.exec(cidr);
   if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
     throw new RuntimeError(`Invalid pod CIDR "${cidr}": expected an IPv4 CIDR such as 10.244.0.0/16.`);
   }
-  const match = ['-s', cidr, '-d', cidr];
+  const match = ['-s', cidr, '-d', cidr, '-m', 'comment', '--comment', ruleComment(owner)];
   return [
     { table: 'filter', chain: 'DOCKER-USER', spec: [...match, '-j', 'ACCEPT'] },
     { table: 'nat', chain: 'POSTROUTING', spec: [...match, '-j', 'RETURN'] },
@@ -64,14 +73,16 @@ const MAX_DUPLICATES = 64;
 export class PodTrafficRules {
   private queue: Promise<unknown> = Promise.resolve();
 
+  /** `owner` names whose rules these are (the cluster); see `ruleComment`. */
   constructor(
     private readonly run: CommandRunner = execFileRunner,
     private readonly iptables = 'iptables',
+    private readonly owner?: string,
   ) {}
 
   /** Inserts each rule at the top of its chain unless it is present; creates DOCKER-USER if missing. */
   allow(cidr: string): Promise<void> {
-    const rules = podTrafficRules(cidr);
+    const rules = podTrafficRules(cidr, this.owner);
     return this.serialize(async () => {
       for (const rule of rules) {
         if (rule.chain === 'DOCKER-USER') await this.ensureChain(rule.table, rule.chain);
@@ -82,7 +93,7 @@ export class PodTrafficRules {
 
   /** Deletes every copy of each rule; a missing rule or chain is not an error. */
   disallow(cidr: string): Promise<void> {
-    const rules = podTrafficRules(cidr);
+    const rules = podTrafficRules(cidr, this.owner);
     return this.serialize(async () => {
       for (const rule of rules) {
         for (let i = 0; i < MAX_DUPLICATES && (await this.exists(rule)); i++) {

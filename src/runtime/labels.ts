@@ -10,7 +10,3 @@ export const SANDBOX_ID_LABEL = 'minikube-lite.sandbox-id';
 /** Scopes every object to one cluster when the runtime is given a `clusterLabel`. */
 export const CLUSTER_LABEL = 'minikube-lite.cluster';
 
-/** Merges the caller's labels with the runtime's own; the runtime's win. */
-export function withLabels(own: Record<string, string>, labels: Record<string, string>): Record<string, string> {
-  return { ...labels, ...own };
-}

@@ -43,8 +43,9 @@ function fakeIptables(chains: Record<string, string[]> = { 'filter/DOCKER-USER':
 }
 
 const CIDR = '10.244.0.0/16';
-const ACCEPT = `-s ${CIDR} -d ${CIDR} -j ACCEPT`;
-const RETURN = `-s ${CIDR} -d ${CIDR} -j RETURN`;
+const MATCH = `-s ${CIDR} -d ${CIDR} -m comment --comment minikube-lite`;
+const ACCEPT = `${MATCH} -j ACCEPT`;
+const RETURN = `${MATCH} -j RETURN`;
 
 describe('pod traffic rules', () => {
   it('are an ACCEPT in DOCKER-USER and a RETURN before masquerading', () => {
@@ -52,6 +53,18 @@ describe('pod traffic rules', () => {
       { table: 'filter', chain: 'DOCKER-USER', spec: ACCEPT.split(' ') },
       { table: 'nat', chain: 'POSTROUTING', spec: RETURN.split(' ') },
     ]);
+  });
+
+  it("carry their owner's name, made safe for iptables", () => {
+    expect(podTrafficRules(CIDR, 'dev cluster/1')[0].spec).toContain('minikube-lite:dev_cluster_1');
+  });
+
+  it("one owner's disallow leaves another owner's rules for the same CIDR", async () => {
+    const ipt = fakeIptables();
+    await new PodTrafficRules(ipt.run, 'iptables', 'a').allow(CIDR);
+    await new PodTrafficRules(ipt.run, 'iptables', 'b').allow(CIDR);
+    await new PodTrafficRules(ipt.run, 'iptables', 'a').disallow(CIDR);
+    expect(ipt.chains['nat/POSTROUTING']).toEqual([`-s ${CIDR} -d ${CIDR} -m comment --comment minikube-lite:b -j RETURN`]);
   });
 
   it.each(['10.244.0.0', '10.244.0.0/33', '300.1.1.1/8', '10.0.0.0/8; rm -rf /', ''])('refuse the malformed CIDR %j', (cidr) => {

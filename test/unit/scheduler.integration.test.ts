@@ -3,11 +3,10 @@
  * FitError reporting, retry when a node changes, and spreading of one controller's replicas.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/api/errors.js';
 import type { Event, KubeObject, Node, Pod } from '../../src/api/types.js';
 import { RESOURCES } from '../../src/api/registry.js';
 import { startApiServer } from '../../src/apiserver/server.js';
-import { ApiClient, EVENTS, NAMESPACES, NODES, PODS } from '../../src/client/client.js';
+import { ApiClient, EVENTS, NODES, PODS } from '../../src/client/client.js';
 import { Informer } from '../../src/client/informer.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
@@ -98,11 +97,6 @@ beforeAll(async () => {
   const store = new SqliteStore(':memory:');
   server = await startApiServer({ store, resources: RESOURCES, port: 0, token: TOKEN });
   client = new ApiClient({ server: server.url, token: TOKEN });
-  try {
-    await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  } catch (e) {
-    if (!(e instanceof ApiError && e.code === 409)) throw e;
-  }
   await createNode('node-1', { gpu: 'true' });
   await createNode('node-2', {});
   pods = new Informer<PodObject>(client, ns);
@@ -112,6 +106,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (process.env.SCHED_DEBUG) console.log(logs.join('\n'));
   await scheduler?.stop();
   pods?.stop();
   await server?.close();

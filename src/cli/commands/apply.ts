@@ -150,12 +150,15 @@ export function planApply(manifest: KubeObject, live: KubeObject | undefined): A
   if (Object.keys(labels).length || meta.labels) meta.labels = labels;
   meta.annotations = annotations;
   object.metadata = meta;
-  for (const [k, v] of Object.entries(manifest)) {
+  // Top-level fields other than identity and status (spec, data, ...), merged three-way.
+  const fields = object as unknown as Json;
+  const liveFields = live as unknown as Json;
+  for (const [k, v] of Object.entries(manifest as unknown as Json)) {
     if (NOT_APPLIED.has(k)) continue;
-    if (v === null) delete object[k];
-    else object[k] = merge3(live[k], v, last?.[k], k);
+    if (v === null) delete fields[k];
+    else fields[k] = merge3(liveFields[k], v, last?.[k], k);
   }
-  if (last) for (const k of Object.keys(last)) if (!NOT_APPLIED.has(k) && !(k in manifest)) delete object[k];
+  if (last) for (const k of Object.keys(last)) if (!NOT_APPLIED.has(k) && !(k in manifest)) delete fields[k];
   return looseEqual(object, live) ? { action: 'unchanged' } : { action: 'configure', object };
 }
 
@@ -257,17 +260,15 @@ export async function getOrUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 
 export function applyCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   return new Command('apply')
-    .description('Apply a configuration to a resource by file name or stdin')
     .summary('Apply a configuration to a resource by file name or stdin')
+    .description([
+      'Apply a configuration to a resource by file name or stdin. The resource name must be specified. This resource will be ' +
+        'created if it doesn\'t exist yet. To use \'apply\', always create the resource initially with \'apply\'.',
+      'JSON and YAML formats are accepted; a file may hold several YAML documents and \'kind: List\' objects. Every document ' +
+        'is checked before anything is sent, so a malformed file or an unknown kind changes nothing.',
+    ].join('\n\n'))
+    .usage('-f FILENAME [options]')
     .option('-f, --filename <file>', 'The files that contain the configurations to apply (a file, a directory of .yaml/.yml/.json files, or - for stdin); repeatable', collect, [])
-    .addHelpText('before', [
-      'Apply a configuration to a resource by file name or stdin. The resource name must be specified. This resource will be',
-      'created if it doesn\'t exist yet. To use \'apply\', always create the resource initially with either \'apply\' or',
-      '\'create --save-config\'.',
-      '',
-      'JSON and YAML formats are accepted; a file may hold several YAML documents and \'kind: List\' objects.',
-      '',
-    ].join('\n'))
     .addHelpText('after', [
       '',
       'Examples:',

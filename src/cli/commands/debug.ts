@@ -115,11 +115,10 @@ export function debugCommand(deps: CommandDeps, globals: () => GlobalOptions): C
     .summary('Run a command in a throwaway pod and print its output')
     .description([
       'Run a command in a throwaway pod and print its output, like \'kubectl run --rm -i --restart=Never\'.',
-      '',
-      'The pod (generateName debug-, label app.kubernetes.io/managed-by=minikube-lite-debug) runs the command once, its log',
-      'is printed to stdout, the pod is deleted, and the command\'s exit code becomes this command\'s. Nothing else is printed',
-      'on stdout. If the pod cannot run (image pull failure, unschedulable), the reason is printed and the exit code is 1.',
-    ].join('\n'))
+      'The pod (generateName debug-, label app.kubernetes.io/managed-by=minikube-lite-debug) runs the command once, its log ' +
+        'is printed to stdout, the pod is deleted, and the command\'s exit code becomes this command\'s. Nothing else is printed ' +
+        'on stdout. If the pod cannot run (image pull failure, unschedulable), the reason is printed and the exit code is 1.',
+    ].join('\n\n'))
     .usage('[--image IMAGE] [--node NODE] -- COMMAND [args...]')
     .argument('[command...]', 'the command and its arguments, after --')
     .option('--image <image>', 'Container image to run', 'busybox:latest')

@@ -166,15 +166,13 @@ export function deleteCommand(deps: CommandDeps, globals: () => GlobalOptions): 
     .summary('Delete resources by file names, stdin, resources and names, or by resources and label selector')
     .description([
       'Delete resources by file names, stdin, resources and names, or by resources and label selector.',
-      '',
-      'JSON and YAML formats are accepted. Only one type of argument may be specified: file names, resources and names, or',
-      'resources and label selector.',
-      '',
-      'Pods are deleted gracefully: they get a grace period (their own terminationGracePeriodSeconds, or --grace-period)',
-      'to stop before they are killed; --now sets a grace period of 1. By default the command waits until every deleted',
-      'object is really gone (--wait=false returns at once). To force delete a resource, use --force with',
-      '--grace-period=0: the object is removed at once, without waiting for its containers to stop.',
-    ].join('\n'))
+      'JSON and YAML formats are accepted. Only one type of argument may be specified: file names, resources and names, or ' +
+        'resources and label selector.',
+      'Pods are deleted gracefully: they get a grace period (their own terminationGracePeriodSeconds, or --grace-period) ' +
+        'to stop before they are killed; --now sets a grace period of 1. By default the command waits until every deleted ' +
+        'object is really gone (--wait=false returns at once). To force delete a resource, use --force with ' +
+        '--grace-period=0: the object is removed at once, without waiting for its containers to stop.',
+    ].join('\n\n'))
     .usage('([-f FILENAME] | TYPE [(NAME | -l label | --all)]) [options]')
     .argument('[args...]', 'TYPE NAME..., TYPE/NAME..., or TYPE with -l/--all')
     .option('-f, --filename <file>', 'containing the resource to delete (file, directory or - for stdin); repeatable', collect, [])

@@ -112,12 +112,13 @@ export function describeCommand(deps: CommandDeps, globals: () => GlobalOptions)
     .description([
       'Show details of a specific resource or group of resources.',
       '',
-      'Print a detailed description of the selected resources, including related resources such as events.',
+      'Print a detailed description of the selected resources, including related resources such',
+      'as events.',
       '',
       '  $ minikube-lite describe TYPE NAME_PREFIX',
       '',
-      'will first check for an exact match on TYPE and NAME_PREFIX. If no such resource exists, it will output details for',
-      'every resource that has a name prefixed with NAME_PREFIX.',
+      'will first check for an exact match on TYPE and NAME_PREFIX. If no such resource exists, it',
+      'will output details for every resource that has a name prefixed with NAME_PREFIX.',
       '',
       'Pods and nodes have their own descriptions; other kinds show every field.',
     ].join('\n'))

@@ -7,7 +7,7 @@ import type {
   Container, ContainerState, ContainerStatus, EnvVar, Event, Node, Pod, Volume,
 } from '../../api/types.js';
 import type { KubeObject } from '../../api/types.js';
-import { humanDuration } from '../../api/podstatus.js';
+import { age } from '../../api/podstatus.js';
 import { addQuantity, cpuToMillis, formatQuantity, memoryToBytes, parseQuantity, type Quantity } from '../../api/quantity.js';
 import { DESCRIBE_LAYOUT, rfc1123z, TabWriter } from '../print.js';
 import { LAST_APPLIED } from './apply.js';
@@ -35,11 +35,7 @@ class Out {
 }
 
 /** `5m`, or `<unknown>` for a missing timestamp. */
-function since(ts: string | undefined, now: number): string {
-  if (!ts) return '<unknown>';
-  const t = Date.parse(ts);
-  return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
-}
+const since = (ts: string | undefined, now: number): string => age(ts, new Date(now));
 
 /** Go's zero time, which kubectl prints for unset timestamps in tables. */
 const ZERO_TIME = 'Mon, 01 Jan 0001 00:00:00 +0000';
@@ -568,7 +564,7 @@ export function describeGeneric(obj: KubeObject, events: Event[] | undefined, no
   out.w(0, `Namespace:\t${obj.metadata?.namespace ?? ''}\n`);
   multiline(out, 'Labels', obj.metadata?.labels);
   annotationsMultiline(out, obj.metadata?.annotations);
-  describeContent(out, 0, obj, '', new Set(['.metadata.managedFields', '.metadata.name', '.metadata.namespace', '.metadata.labels', '.metadata.annotations']));
+  describeContent(out, 0, obj as unknown as Record<string, unknown>, '', new Set(['.metadata.managedFields', '.metadata.name', '.metadata.namespace', '.metadata.labels', '.metadata.annotations']));
   describeEvents(out, events, now);
   return out.toString();
 }

@@ -219,13 +219,11 @@ export function getCommand(deps: CommandDeps, globals: () => GlobalOptions): Com
     .summary('Display one or many resources')
     .description([
       'Display one or many resources.',
-      '',
-      'Prints a table of the most important information about the specified resources. You can filter the list using a label',
-      'selector and the --selector flag. If the desired resource type is namespaced you will only see results in your current',
-      'namespace unless you pass --all-namespaces.',
-      '',
+      'Prints a table of the most important information about the specified resources. You can filter the list using a label ' +
+        'selector and the --selector flag. If the desired resource type is namespaced you will only see results in your current ' +
+        'namespace unless you pass --all-namespaces.',
       'Resource types: pods (po), nodes (no), events (ev), namespaces (ns), and any other kind the server serves.',
-    ].join('\n'))
+    ].join('\n\n'))
     .usage('[(-o|--output=)json|yaml|wide|name] (TYPE[,TYPE...] [NAME | -l label] | TYPE/NAME ...) [options]')
     .argument('[args...]', 'TYPE[,TYPE...] [NAME...] or TYPE/NAME...')
     .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, wide).')

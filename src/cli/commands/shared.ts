@@ -60,8 +60,7 @@ export function defaultDeps(): CommandDeps {
  * or throws `the server doesn't have a resource type "foo"`.
  */
 export function resolveType(word: string): ResourceDef {
-  const lower = word.toLowerCase();
-  const def = resolveResourceName(lower) ?? (lower.includes('.') ? resolveResourceName(lower.split('.')[0]) : undefined);
+  const def = resolveResourceName(word);
   if (!def) throw new CliError(`the server doesn't have a resource type "${word}"`);
   return def;
 }

@@ -6,7 +6,7 @@
 import type { ResourceDef } from '../../api/resource.js';
 import type { Event, Node, Pod, Service } from '../../api/types.js';
 import type { KubeObject } from '../../api/types.js';
-import { eventRow, humanDuration, nodeRow, podRow } from '../../api/podstatus.js';
+import { age as ageSince, eventRow, nodeRow, podRow } from '../../api/podstatus.js';
 import { formatLabels, orNone } from '../print.js';
 import { eventTime } from './describers.js';
 import { kindString } from './shared.js';
@@ -26,11 +26,7 @@ export interface TableSpec {
 }
 
 /** `5m`, or `<unknown>` without a timestamp. */
-export function age(ts: string | undefined, now: number): string {
-  if (!ts) return '<unknown>';
-  const t = Date.parse(ts);
-  return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
-}
+const age = (ts: string | undefined, now: number): string => ageSince(ts, new Date(now));
 
 const col = (header: string, key: string, wide = false): Column => ({ header, key, wide });
 
@@ -39,10 +35,7 @@ const PODS: TableSpec = {
     col('IP', 'ip', true), col('NODE', 'node', true), col('NOMINATED NODE', 'nominatedNode', true), col('READINESS GATES', 'readinessGates', true)],
   row: (obj, now) => {
     const r = podRow(obj as Pod, new Date(now));
-    return {
-      name: r.name, ready: r.ready, status: r.status, restarts: String(r.restarts), age: r.age,
-      ip: orNone(r.ip), node: orNone(r.node), nominatedNode: orNone(r.nominatedNode), readinessGates: orNone(r.readinessGates),
-    };
+    return { ...r };
   },
 };
 
@@ -52,11 +45,7 @@ const NODES: TableSpec = {
     col('KERNEL-VERSION', 'kernelVersion', true), col('CONTAINER-RUNTIME', 'containerRuntime', true)],
   row: (obj, now) => {
     const r = nodeRow(obj as Node, new Date(now));
-    return {
-      name: r.name, status: r.status, roles: orNone(r.roles), age: r.age, version: r.version,
-      internalIP: orNone(r.internalIP), externalIP: orNone(r.externalIP), osImage: orNone(r.osImage),
-      kernelVersion: orNone(r.kernelVersion), containerRuntime: orNone(r.containerRuntime),
-    };
+    return { ...r };
   },
 };
 
@@ -65,14 +54,8 @@ const EVENTS: TableSpec = {
     col('SUBOBJECT', 'subobject', true), col('SOURCE', 'source', true), col('MESSAGE', 'message'),
     col('FIRST SEEN', 'firstSeen', true), col('COUNT', 'count', true), col('NAME', 'name', true)],
   row: (obj, now) => {
-    const e = obj as Event;
-    const r = eventRow(e, new Date(now));
-    const source = [e.source?.component || e.reportingComponent || '', e.source?.host ?? ''].filter(Boolean).join(', ');
-    return {
-      lastSeen: r.lastSeen, type: r.type, reason: r.reason, object: r.object, message: r.message,
-      subobject: e.involvedObject?.fieldPath ?? '', source, firstSeen: age(e.firstTimestamp ?? e.eventTime, now),
-      count: String(e.count ?? e.series?.count ?? 1), name: e.metadata?.name ?? '',
-    };
+    const r = eventRow(obj as Event, new Date(now));
+    return { ...r, count: String(r.count) };
   },
 };
 
@@ -80,7 +63,7 @@ const NAMESPACES: TableSpec = {
   columns: [col('NAME', 'name'), col('STATUS', 'status'), col('AGE', 'age')],
   row: (obj, now) => ({
     name: obj.metadata?.name ?? '',
-    status: String((obj.status as { phase?: string } | undefined)?.phase ?? ''),
+    status: (obj as { status?: { phase?: string } }).status?.phase ?? '',
     age: age(obj.metadata?.creationTimestamp, now),
   }),
 };

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { RESOURCES, defineResource, findKind, findResource, resolveResourceName } from '../../src/api/registry.js';
+import { invalid, required } from '../../src/api/errors.js';
+import type { KubeObject } from '../../src/api/types.js';
+
+describe('RESOURCES', () => {
+  it.each([
+    ['pods', 'Pod', true, ['po'], ['status', 'binding', 'log', 'exec']],
+    ['nodes', 'Node', false, ['no'], ['status']],
+    ['namespaces', 'Namespace', false, ['ns'], ['status']],
+    ['events', 'Event', true, ['ev'], []],
+    ['services', 'Service', true, ['svc'], ['status']],
+  ])('serves core/v1 %s', (resource, kind, namespaced, shortNames, subresources) => {
+    const def = findResource('', 'v1', resource);
+    expect(def).toMatchObject({ group: '', version: 'v1', kind, listKind: `${kind}List`, namespaced, shortNames, subresources });
+  });
+});
+
+describe('resolveResourceName', () => {
+  it.each([
+    ['pod', 'pods'], ['pods', 'pods'], ['po', 'pods'], ['Pod', 'pods'], ['PODS', 'pods'],
+    ['node', 'nodes'], ['no', 'nodes'], ['nodes', 'nodes'],
+    ['ns', 'namespaces'], ['namespace', 'namespaces'],
+    ['ev', 'events'], ['event', 'events'],
+    ['svc', 'services'], ['service', 'services'],
+    ['pods.', 'pods'], ['pods.v1.', 'pods'],
+  ])('maps %j to %s', (word, resource) => {
+    expect(resolveResourceName(word)?.resource).toBe(resource);
+  });
+
+  it.each(['deploy', 'pods.apps', 'p', ''])('knows no resource called %j', (word) => {
+    expect(resolveResourceName(word)).toBeUndefined();
+  });
+
+  it('resolves a kind added later, with its group', () => {
+    const deployments = defineResource<KubeObject>({
+      group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,
+      shortNames: ['deploy'], subresources: ['status', 'scale'], validate: () => [],
+    });
+    const all = [...RESOURCES, deployments];
+    expect(resolveResourceName('deploy', all)).toBe(deployments);
+    expect(resolveResourceName('deployments.apps', all)).toBe(deployments);
+    expect(resolveResourceName('deployments.v1.apps', all)).toBe(deployments);
+    expect(findKind('apps/v1', 'Deployment', all)).toBe(deployments);
+    expect(deployments.listKind).toBe('DeploymentList');
+  });
+});
+
+describe('findKind and findResource', () => {
+  it('find a kind by apiVersion and kind', () => {
+    expect(findKind('v1', 'Pod')?.resource).toBe('pods');
+    expect(findKind('v1', 'Namespace')?.resource).toBe('namespaces');
+  });
+
+  it.each([['apps/v1', 'Pod'], ['v1', 'Deployment'], ['v2', 'Pod']])('know nothing of %s %s', (apiVersion, kind) => {
+    expect(findKind(apiVersion, kind)).toBeUndefined();
+  });
+
+  it('find a resource only in its group and version', () => {
+    expect(findResource('', 'v1', 'pods')?.kind).toBe('Pod');
+    expect(findResource('apps', 'v1', 'pods')).toBeUndefined();
+  });
+});
+
+describe('the strategies behind each kind', () => {
+  const pods = findResource('', 'v1', 'pods')!;
+  const nodes = findResource('', 'v1', 'nodes')!;
+
+  it('defaults and validates a pod, giving the message kubectl shows', () => {
+    const pod: KubeObject = {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' },
+      spec: { containers: [{ name: 'web', image: 'nginx' }, { name: 'web', image: 'busybox' }] },
+    };
+    pods.applyDefaults(pod);
+    expect(pod.status).toEqual({ phase: 'Pending', qosClass: 'BestEffort' });
+    expect(invalid('Pod', 'web', pods.validate(pod)).message).toBe('Pod "web" is invalid: spec.containers[1].name: Duplicate value: "web"');
+  });
+
+  it('drops a namespace sent with a cluster-scoped object', () => {
+    const node: KubeObject = { metadata: { name: 'node-1', namespace: 'default' } };
+    nodes.applyDefaults(node);
+    expect(node.metadata).toEqual({ name: 'node-1' });
+    expect(nodes.validate(node)).toEqual([]);
+  });
+
+  it('lists the selectable fields of a pod', () => {
+    const pod: KubeObject = { metadata: { name: 'web' }, spec: { nodeName: 'node-1', containers: [] }, status: { phase: 'Running', podIP: '10.244.1.5' } };
+    expect(pods.fieldLabels?.(pod)).toEqual({
+      'spec.nodeName': 'node-1', 'spec.restartPolicy': '', 'spec.schedulerName': '', 'spec.serviceAccountName': '',
+      'spec.hostNetwork': 'false', 'status.phase': 'Running', 'status.podIP': '10.244.1.5', 'status.nominatedNodeName': '',
+    });
+  });
+
+  it('lists every selectable field name even for an empty object', () => {
+    const events = findResource('', 'v1', 'events')!;
+    expect(Object.keys(events.fieldLabels?.({ metadata: {} }) ?? {})).toEqual([
+      'involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
+      'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type',
+    ]);
+  });
+
+  it('passes the old object to validation on update', () => {
+    const seen: Array<KubeObject | undefined> = [];
+    const def = defineResource<KubeObject>({
+      group: 'example.com', version: 'v1', resource: 'widgets', singular: 'widget', kind: 'Widget', namespaced: true,
+      shortNames: [], subresources: [], validate: (obj, old) => { seen.push(old); return obj.spec ? [] : [required('spec')]; },
+    });
+    const old = { metadata: { name: 'w' }, spec: {} };
+    expect(def.validate({ metadata: { name: 'w' } }, old)).toEqual([required('spec')]);
+    expect(seen).toEqual([old]);
+  });
+});
