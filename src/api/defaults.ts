@@ -13,6 +13,10 @@ import type {
 import type { KubeObject } from './types.js';
 import { parseQuantity } from './quantity.js';
 
+/** The object elements of a list field; malformed JSON must not make defaulting throw. */
+const objects = <T>(x: readonly T[] | undefined | null): T[] =>
+  (Array.isArray(x) ? x.filter((e): e is T => typeof e === 'object' && e !== null) : []);
+
 /** Pod QoS class, as `status.qosClass` and `kubectl describe` show it. */
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
@@ -75,10 +79,10 @@ export function applyContainerDefaults(c: Container): void {
   c.imagePullPolicy ||= defaultPullPolicy(c.image ?? '');
   c.terminationMessagePath ||= '/dev/termination-log';
   c.terminationMessagePolicy ||= 'File';
-  for (const e of c.env ?? []) {
+  for (const e of objects(c.env)) {
     if (e.valueFrom?.fieldRef) e.valueFrom.fieldRef.apiVersion ||= 'v1';
   }
-  for (const p of c.ports ?? []) p.protocol ||= 'TCP';
+  for (const p of objects(c.ports)) p.protocol ||= 'TCP';
   defaultProbe(c.livenessProbe);
   defaultProbe(c.readinessProbe);
   defaultProbe(c.startupProbe);
@@ -97,7 +101,7 @@ function defaultVolume(v: Volume): void {
   const sources = v as unknown as Record<string, unknown>;
   if (VOLUME_SOURCES.every((s) => sources[s] === undefined || sources[s] === null)) v.emptyDir = {};
   if (v.hostPath && v.hostPath.type === undefined) v.hostPath.type = '';
-  for (const item of v.downwardAPI?.items ?? []) {
+  for (const item of objects(v.downwardAPI?.items)) {
     if (item.fieldRef) item.fieldRef.apiVersion ||= 'v1';
   }
 }
@@ -121,12 +125,12 @@ function applyPodSpecDefaults(spec: PodSpec, isPod: boolean): void {
   spec.securityContext ??= {};
   spec.terminationGracePeriodSeconds ??= 30;
   spec.schedulerName ||= 'default-scheduler';
-  for (const v of spec.volumes ?? []) defaultVolume(v);
-  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+  for (const v of objects(spec.volumes)) defaultVolume(v);
+  for (const c of [...objects(spec.initContainers), ...objects(spec.containers)]) {
     if (isPod) defaultRequestsFromLimits(c);
     applyContainerDefaults(c);
     if (spec.hostNetwork) {
-      for (const p of c.ports ?? []) if (!p.hostPort) p.hostPort = p.containerPort;
+      for (const p of objects(c.ports)) if (!p.hostPort) p.hostPort = p.containerPort;
     }
   }
 }
@@ -151,7 +155,7 @@ export function podQOSClass(pod: Pick<Pod, 'spec'>): QOSClass {
   const limits = new Map<string, string[]>();
   let guaranteed = true;
   const add = (m: Map<string, string[]>, k: string, v: string): void => { m.set(k, [...(m.get(k) ?? []), v]); };
-  for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])]) {
+  for (const c of [...objects(pod.spec?.containers), ...objects(pod.spec?.initContainers)]) {
     for (const [name, q] of Object.entries(c.resources?.requests ?? {})) {
       if ((name === 'cpu' || name === 'memory') && positive(q)) add(requests, name, String(q));
     }
@@ -220,7 +224,7 @@ export function applyServiceDefaults(svc: Service): void {
   spec.sessionAffinity ||= 'None';
   if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
   spec.type ||= 'ClusterIP';
-  for (const p of spec.ports ?? []) {
+  for (const p of objects(spec.ports)) {
     p.protocol ||= 'TCP';
     if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
   }

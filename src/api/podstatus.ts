@@ -260,3 +260,37 @@ export function eventRow(ev: Event, now: Date): EventRow {
     name: ev.metadata?.name ?? '',
   };
 }
+
+/** Pods of a controller by phase, as `kubectl describe rs` counts them. */
+export interface PodPhaseCounts {
+  running: number;
+  /** Pending pods. */
+  waiting: number;
+  succeeded: number;
+  failed: number;
+}
+
+/**
+ * Counts pods by phase for `Pods Status:` in `kubectl describe` of a ReplicaSet or Deployment.
+ * With `controllerUid`, only pods whose controller owner reference has that uid count (as
+ * kubectl skips orphans and pods of other controllers). Pods in the Unknown phase are not
+ * counted.
+ */
+export function podPhaseCounts(pods: readonly Pod[], controllerUid?: string): PodPhaseCounts {
+  const counts: PodPhaseCounts = { running: 0, waiting: 0, succeeded: 0, failed: 0 };
+  for (const pod of pods) {
+    if (controllerUid !== undefined && !(pod.metadata?.ownerReferences ?? []).some((o) => o.controller && o.uid === controllerUid)) continue;
+    switch (pod.status?.phase) {
+      case 'Running': counts.running++; break;
+      case 'Pending': counts.waiting++; break;
+      case 'Succeeded': counts.succeeded++; break;
+      case 'Failed': counts.failed++; break;
+      default: break;
+    }
+  }
+  return counts;
+}
+
+/** The `Pods Status:` value: `3 Running / 1 Waiting / 0 Succeeded / 0 Failed`. */
+export const podsStatusLine = (c: PodPhaseCounts): string =>
+  `${c.running} Running / ${c.waiting} Waiting / ${c.succeeded} Succeeded / ${c.failed} Failed`;

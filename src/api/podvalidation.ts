@@ -33,7 +33,12 @@ export const POD_UPDATE_FORBIDDEN_MESSAGE = 'pod updates may not change fields o
   '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
 ].join(',');
 
-const list = <T>(x: readonly T[] | undefined | null): readonly T[] => (Array.isArray(x) ? x : []);
+/**
+ * The object elements of a list field. Malformed JSON (a string where a list belongs, `null`
+ * items) is the decoder's to report; here it must only not crash validation.
+ */
+const list = <T>(x: readonly T[] | undefined | null): readonly T[] =>
+  (Array.isArray(x) ? x.filter((e): e is T => typeof e === 'object' && e !== null) : []);
 
 // ---- volumes ----
 
@@ -385,7 +390,7 @@ function validateHandler(h: Handler, gracePeriod: number | undefined, path: stri
     n++;
     errs.push(...check());
   };
-  if (h.exec) one('exec', () => (list(h.exec?.command).length ? [] : [required(`${path}.exec.command`)]));
+  if (h.exec) one('exec', () => ((Array.isArray(h.exec?.command) && h.exec.command.length > 0) ? [] : [required(`${path}.exec.command`)]));
   if (h.httpGet) {
     const g = h.httpGet;
     one('httpGet', () => {

@@ -29,7 +29,7 @@ export function unsupportedPatchType(contentType: string): ApiError {
 }
 
 const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
-const clone = <T extends Json>(v: T): T => structuredClone(v);
+const clone = <T extends Json>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /** Applies a patch of the given type; 400 for a malformed patch, 422 for one that cannot apply. */
 export function applyPatch(type: PatchType, target: JsonObject, patch: unknown): JsonObject {

@@ -56,6 +56,9 @@ export function meta(obj: KubeObject): MutableMeta {
 
 const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/** A deep copy of JSON data (much cheaper than structuredClone on Node 20). */
+export const copyJson = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
+
 /** Kubernetes' path-segment rule for names: they end up in URLs and store keys. */
 function pathSegmentErrors(name: string): string[] {
   if (name === '.' || name === '..') return [`may not be '${name}'`];
@@ -108,7 +111,7 @@ export class RestStorage {
     }
     const now = rfc3339(this.clock());
     for (let attempt = 1; ; attempt++) {
-      const obj = structuredClone(body);
+      const obj = copyJson(body);
       const om = meta(obj);
       if (generate) om.name = om.generateName + Array.from({ length: 5 }, () => NAME_ALPHABET[randomInt(NAME_ALPHABET.length)]).join('');
       const name = om.name ?? '';
@@ -250,14 +253,14 @@ export class RestStorage {
     let next: AnyObject;
     if (subresource === 'status') {
       // The status subresource changes status only; everything else stays as stored.
-      next = { ...structuredClone(cur), status: structuredClone(body.status) };
+      next = { ...copyJson(cur), status: copyJson(body.status) };
       if (body.status === undefined) delete next.status;
     } else {
-      next = structuredClone(body);
+      next = copyJson(body);
       // With a status subresource, the main resource cannot change status.
       if (def.subresources.includes('status')) {
         if (cur.status === undefined) delete next.status;
-        else next.status = structuredClone(cur.status);
+        else next.status = copyJson(cur.status);
       }
     }
     next.apiVersion ??= cur.apiVersion;
@@ -351,7 +354,7 @@ export class RestStorage {
     const hasFinalizers = (m.finalizers?.length ?? 0) > 0;
     const grace = requested !== undefined && requested < 0 ? 1 : requested;
     const now = this.clock();
-    const next = structuredClone(cur);
+    const next = copyJson(cur);
     const nm = meta(next);
     if (m.deletionTimestamp) {
       const curGrace = m.deletionGracePeriodSeconds ?? 0;

@@ -270,6 +270,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case 'exec': {
         const isLog = r.subresource === 'log';
         if (isLog ? method !== 'GET' : method !== 'GET' && method !== 'POST') throw methodNotAllowed();
+        if (!isLog && req.headers.upgrade) {
+          // kubectl exec asks for a WebSocket or SPDY stream; this server speaks the kubelet's
+          // newline-delimited JSON frames over a plain POST instead.
+          throw badRequest(`exec over a ${req.headers.upgrade} upgrade is not supported by this API server; POST without an upgrade to get application/x-ndjson frames`);
+        }
         const pod = (await rest.get(def, ns, r.name)) as Pod;
         const container = resolveContainer(pod, q.get('container'));
         const nodeName = pod.spec?.nodeName;

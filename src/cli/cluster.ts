@@ -149,11 +149,10 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--data-dir', dir, '--token', token]);
   const deadline = Date.now() + o.waitMs;
   await waitFor('the API server', deadline, () => ready(server), `${dir}/controlplane.log`);
-  await runtime.allowPodTraffic(podCIDR);
   out(`* Starting ${nodes.length} node${nodes.length > 1 ? 's' : ''}: ${nodes.map((n, i) => `${n} (${nodeCIDR(podCIDR, i + 1)})`).join(', ')}`);
   nodes.forEach((n, i) => {
     const l = Object.entries(labels[n] ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-    spawnComponent(dir, `kubelet-${n}`, ['kubelet', '--name', g.name, '--home', g.home, '--node', n, '--pod-cidr', nodeCIDR(podCIDR, i + 1),
+    spawnComponent(dir, `kubelet-${n}`, ['kubelet', '--name', g.name, '--home', g.home, '--node', n, '--pod-cidr', nodeCIDR(podCIDR, i + 1), '--cluster-cidr', podCIDR,
       '--server', server, '--token', token, ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : [])]);
   });
   const client = new ApiClient({ server, token });

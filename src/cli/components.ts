@@ -45,13 +45,13 @@ export async function runControlPlane(opts: { dataDir: string; port: number; tok
 
 /** One node's kubelet, driving the local Docker engine. */
 export async function runKubelet(opts: {
-  cluster: string; node: string; podCIDR: string; server: string; token: string; labels: Record<string, string>;
+  cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
   cpu?: string; memory?: string;
 }): Promise<void> {
   const runtime = new DockerRuntime({ clusterLabel: opts.cluster });
   const client = new ApiClient({ server: opts.server, token: opts.token });
   const kubelet = new Kubelet({
-    client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, token: opts.token,
+    client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
     nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, log: log(`kubelet[${opts.node}]`),
   });
   await kubelet.start();

@@ -70,14 +70,15 @@ program.command('kubelet', { hidden: true })
   .description('Run one node\'s kubelet (started by "up")')
   .requiredOption('--node <name>', 'node name')
   .requiredOption('--pod-cidr <cidr>', 'the node\'s pod subnet')
+  .option('--cluster-cidr <cidr>', 'the cluster\'s pod CIDR (pods of all nodes reach each other in it)')
   .requiredOption('--server <url>', 'API server URL')
   .requiredOption('--token <token>', 'bearer token')
   .option('--labels <k=v,...>', 'node labels', '')
   .option('--cpu <cpu>', 'CPU capacity to report')
   .option('--memory <mem>', 'memory capacity to report')
-  .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string }) => {
+  .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string }) => {
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory });
+    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory });
   });
 
 registerResourceCommands(program, globals);

@@ -36,6 +36,11 @@ export interface KubeletOptions {
   nodeName: string;
   /** The node's pod subnet, e.g. `10.244.1.0/24`; its `.1` is the node's address. */
   podCIDR: string;
+  /**
+   * The cluster's pod CIDR (all nodes' subnets). When set, the kubelet lets pods of all nodes
+   * reach each other without NAT once its network exists.
+   */
+  clusterCIDR?: string;
   /** Token the kubelet's own server requires (the API server proxies logs/exec with it). */
   token: string;
   nodeLabels?: Record<string, string>;
@@ -115,6 +120,7 @@ export class Kubelet {
       name: this.networkName, subnet: this.opts.podCIDR, gateway: gatewayOf(this.opts.podCIDR),
       labels: { [LABEL_CLUSTER]: this.opts.cluster, [LABEL_NODE]: this.opts.nodeName },
     });
+    if (this.opts.clusterCIDR) await this.runtime.allowPodTraffic(this.opts.clusterCIDR);
     this.server = await startKubeletServer({
       host: this.hostIP, port: this.opts.serverPort ?? 0, token: this.opts.token,
       runtime: this.runtime, findPod: (ns, name) => this.informer?.get(`${ns}/${name}`), podState: (uid) => this.runtimeState(uid),

@@ -80,15 +80,33 @@ export class PodTrafficRules {
     private readonly owner?: string,
   ) {}
 
-  /** Inserts each rule at the top of its chain unless it is present; creates DOCKER-USER if missing. */
+  /**
+   * Puts each rule at the top of its chain (creating DOCKER-USER if missing). A rule already
+   * present but no longer first is moved up: Docker inserts each new network's MASQUERADE rule
+   * at the top of POSTROUTING, so the kubelet calls this again after creating its network.
+   */
   allow(cidr: string): Promise<void> {
     const rules = podTrafficRules(cidr, this.owner);
     return this.serialize(async () => {
       for (const rule of rules) {
         if (rule.chain === 'DOCKER-USER') await this.ensureChain(rule.table, rule.chain);
-        if (!(await this.exists(rule))) await this.must(['-t', rule.table, '-I', rule.chain, ...rule.spec]);
+        if (await this.isFirst(rule)) continue;
+        for (let i = 0; i < MAX_DUPLICATES && (await this.exists(rule)); i++) {
+          await this.must(['-t', rule.table, '-D', rule.chain, ...rule.spec]);
+        }
+        await this.must(['-t', rule.table, '-I', rule.chain, ...rule.spec]);
       }
     });
+  }
+
+  /** Whether the rule is the first rule of its chain (`iptables -S` lists it right after `-N`/`-P`). */
+  private async isFirst(rule: IptablesRule): Promise<boolean> {
+    const r = await this.exec(['-t', rule.table, '-S', rule.chain]);
+    if (r.code !== 0) return false;
+    const first = r.stdout.split('\n').find((l) => l.startsWith('-A '));
+    if (!first) return false;
+    const norm = (s: string) => s.replace(/"/g, '').trim();
+    return norm(first) === norm(['-A', rule.chain, ...rule.spec].join(' '));
   }
 
   /** Deletes every copy of each rule; a missing rule or chain is not an error. */

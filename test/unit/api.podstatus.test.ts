@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, eventRow, humanDuration, nodeRow, podRow } from '../../src/api/podstatus.js';
+import { age, eventRow, humanDuration, nodeRow, podPhaseCounts, podRow, podsStatusLine } from '../../src/api/podstatus.js';
 import type { ContainerStatus, Event, Node, Pod, PodStatus } from '../../src/api/types.js';
 
 const NOW = new Date('2024-05-01T12:00:00Z');
@@ -187,5 +187,24 @@ describe('eventRow', () => {
     ['an object without name', { involvedObject: { kind: 'Node' } }, { object: 'node' }],
   ])('handles %s', (_, over, want) => {
     expect(eventRow({ ...base, ...over }, NOW)).toMatchObject(want);
+  });
+});
+
+describe('podPhaseCounts', () => {
+  const owned = (phase: string, uid = 'rs-1'): Pod => ({
+    metadata: { name: `p-${phase}`, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid, controller: true }] },
+    spec: { containers: [] },
+    status: { phase },
+  });
+
+  it('counts pods by phase and prints them as kubectl describe does', () => {
+    const counts = podPhaseCounts([owned('Running'), owned('Running'), owned('Pending'), owned('Failed'), owned('Unknown')]);
+    expect(counts).toEqual({ running: 2, waiting: 1, succeeded: 0, failed: 1 });
+    expect(podsStatusLine(counts)).toBe('2 Running / 1 Waiting / 0 Succeeded / 1 Failed');
+  });
+
+  it('counts only the pods a given controller owns', () => {
+    const orphan: Pod = { metadata: { name: 'o' }, spec: { containers: [] }, status: { phase: 'Running' } };
+    expect(podPhaseCounts([owned('Running'), owned('Running', 'rs-2'), orphan, owned('Succeeded')], 'rs-1')).toEqual({ running: 1, waiting: 0, succeeded: 1, failed: 0 });
   });
 });

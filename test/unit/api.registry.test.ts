@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { RESOURCES, defineResource, findKind, findResource, resolveResourceName } from '../../src/api/registry.js';
 import { invalid, required } from '../../src/api/errors.js';
-import type { KubeObject } from '../../src/api/types.js';
+import type { KubeObject, Node, Pod } from '../../src/api/types.js';
+
+interface Widget extends KubeObject {
+  spec?: Record<string, unknown>;
+}
 
 describe('RESOURCES', () => {
   it.each([
@@ -67,7 +71,7 @@ describe('the strategies behind each kind', () => {
   const nodes = findResource('', 'v1', 'nodes')!;
 
   it('defaults and validates a pod, giving the message kubectl shows', () => {
-    const pod: KubeObject = {
+    const pod: Pod = {
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' },
       spec: { containers: [{ name: 'web', image: 'nginx' }, { name: 'web', image: 'busybox' }] },
     };
@@ -77,14 +81,14 @@ describe('the strategies behind each kind', () => {
   });
 
   it('drops a namespace sent with a cluster-scoped object', () => {
-    const node: KubeObject = { metadata: { name: 'node-1', namespace: 'default' } };
+    const node: Node = { metadata: { name: 'node-1', namespace: 'default' } };
     nodes.applyDefaults(node);
     expect(node.metadata).toEqual({ name: 'node-1' });
     expect(nodes.validate(node)).toEqual([]);
   });
 
   it('lists the selectable fields of a pod', () => {
-    const pod: KubeObject = { metadata: { name: 'web' }, spec: { nodeName: 'node-1', containers: [] }, status: { phase: 'Running', podIP: '10.244.1.5' } };
+    const pod: Pod = { metadata: { name: 'web' }, spec: { nodeName: 'node-1', containers: [] }, status: { phase: 'Running', podIP: '10.244.1.5' } };
     expect(pods.fieldLabels?.(pod)).toEqual({
       'spec.nodeName': 'node-1', 'spec.restartPolicy': '', 'spec.schedulerName': '', 'spec.serviceAccountName': '',
       'spec.hostNetwork': 'false', 'status.phase': 'Running', 'status.podIP': '10.244.1.5', 'status.nominatedNodeName': '',
@@ -100,12 +104,12 @@ describe('the strategies behind each kind', () => {
   });
 
   it('passes the old object to validation on update', () => {
-    const seen: Array<KubeObject | undefined> = [];
-    const def = defineResource<KubeObject>({
+    const seen: Array<Widget | undefined> = [];
+    const def = defineResource<Widget>({
       group: 'example.com', version: 'v1', resource: 'widgets', singular: 'widget', kind: 'Widget', namespaced: true,
       shortNames: [], subresources: [], validate: (obj, old) => { seen.push(old); return obj.spec ? [] : [required('spec')]; },
     });
-    const old = { metadata: { name: 'w' }, spec: {} };
+    const old: Widget = { metadata: { name: 'w' }, spec: {} };
     expect(def.validate({ metadata: { name: 'w' } }, old)).toEqual([required('spec')]);
     expect(seen).toEqual([old]);
   });

@@ -332,3 +332,15 @@ describe('other kinds', () => {
     expect(lines(validateService(svc))).toEqual(want);
   });
 });
+
+describe('malformed manifests', () => {
+  it.each<[string, unknown, string[]]>([
+    ['containers given as a string', { containers: 'web' }, ['spec.containers: Required value']],
+    ['a null container', { containers: [null] }, ['spec.containers: Required value']],
+    ['ports given as bare numbers', { containers: [{ name: 'web', image: 'nginx', ports: [80] }] }, []],
+  ])('survive %s, reporting what they can', (_, spec, want) => {
+    const p = { metadata: { name: 'web', namespace: 'default' }, spec } as unknown as Pod;
+    expect(() => applyPodDefaults(p)).not.toThrow();
+    expect(lines(validatePod(p))).toEqual(want);
+  });
+});

@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -856,6 +857,23 @@ describe('log and exec (proxied to the kubelet)', () => {
     expect(kubelet.requests.at(-1)).toMatchObject({ method: 'POST', url: '/exec/default/k-1/app?command=echo&command=hi', body: 'stdin-data' });
   });
 
+  it('refuses a streaming (SPDY/WebSocket) exec upgrade with a 400 Status instead of running the command', async () => {
+    const before = kubelet.requests.length;
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const url = new URL(`${base}${podsPath('default', 'k-1', 'exec')}?command=ls`);
+      const req = http.request(url, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, Connection: 'Upgrade', Upgrade: 'SPDY/3.1' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => { text += c.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(400);
+    expect((JSON.parse(body) as Status).message).toMatch(/^exec over a SPDY\/3\.1 upgrade is not supported/);
+    expect(kubelet.requests.length).toBe(before);
+  });
+
   it('refuses exec without a command (400)', async () => {
     const r = await api<Status>('POST', podsPath('default', 'k-1', 'exec'), '');
     expect(r.body).toMatchObject({ code: 400, message: 'you must specify at least 1 command' });
@@ -910,4 +928,41 @@ describe('kubectl against the server', () => {
     expect(await k('delete', 'pod', 'web')).toBe('pod "web" deleted\n');
     expect(await k('get', 'pods')).toBe('No resources found in default namespace.\n');
   });
+});
+
+describe('throughput', () => {
+  it('creates pods over HTTP and delivers every change, in order and once, to 50 watchers', async () => {
+    const s = await start([PODS_DEF, NAMESPACES_DEF]);
+    const watchers: WatchReader[] = [];
+    try {
+      const list = await call<{ metadata: { resourceVersion: string } }>(s.url, 'GET', podsPath());
+      for (let i = 0; i < 50; i++) watchers.push(new WatchReader(s.url, `${podsPath()}?watch=true&resourceVersion=${list.body.metadata.resourceVersion}`));
+      const n = 1000;
+      const t0 = performance.now();
+      let next = 0;
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (next < n) {
+          const r = await call(s.url, 'POST', podsPath(), { body: pod(`t-${next++}`) });
+          expect(r.status).toBe(201);
+        }
+      }));
+      const createSeconds = (performance.now() - t0) / 1000;
+      for (const w of watchers) {
+        let last = Number(list.body.metadata.resourceVersion);
+        for (let i = 0; i < n; i++) {
+          const e = await w.next();
+          expect(e.type).toBe('ADDED');
+          expect(rv(e.object)).toBe(last + 1);
+          last = rv(e.object);
+        }
+        expect(await w.pending()).toBe(0);
+      }
+      const totalSeconds = (performance.now() - t0) / 1000;
+      console.log(`apiserver: ${Math.round(n / createSeconds)} creates/s over HTTP (8 clients); ${n * watchers.length} watch events to ${watchers.length} watchers in ${totalSeconds.toFixed(2)} s (${Math.round((n * watchers.length) / totalSeconds)} events/s)`);
+      expect(n / createSeconds).toBeGreaterThan(300);
+    } finally {
+      watchers.forEach((w) => w.stop());
+      await s.close();
+    }
+  }, 60_000);
 });
