@@ -22,7 +22,6 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
   /** Accepted and stored nowhere: cascading deletion is the garbage collector's business. */
   propagationPolicy?: string;
-  dryRun?: string[];
 }
 
 export interface WriteOptions {

@@ -183,7 +183,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           const filter = buildFilter(def, q.get('labelSelector'), q.get('fieldSelector'));
           const tv = tableVersion(req);
           if (boolParam(q, 'watch')) {
-            await serveWatch(req, res, {
+            await serveWatch(res, {
               def, namespace: ns, filter,
               resourceVersion: q.get('resourceVersion') ?? undefined,
               timeoutSeconds: intParam(q, 'timeoutSeconds'),

@@ -11,7 +11,7 @@
  * - BOOKMARK events (kind, apiVersion and resourceVersion only) every `bookmarkIntervalMs` when
  *   the client allows them.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
 import { apiVersionOf, type ResourceDef } from '../api/resource.js';
 import type { KubeObject, WatchEventType } from '../api/types.js';
@@ -64,7 +64,7 @@ const line = (type: WatchEventType, objJson: string): string => `{"type":"${type
  * shuts down. Errors before the stream starts (bad resourceVersion syntax) are thrown for the
  * caller to answer as a Status; after that, they become an ERROR event.
  */
-export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRequest, cfg: WatchConfig): Promise<void> {
+export async function serveWatch(res: ServerResponse, w: WatchRequest, cfg: WatchConfig): Promise<void> {
   const rvParam = w.resourceVersion ?? '';
   const fromState = rvParam === '' || rvParam === '0' || w.sendInitialEvents === true;
   const from = fromState ? undefined : parseResourceVersion(rvParam);
@@ -92,7 +92,6 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
   };
   const untrack = cfg.track(end);
   res.on('close', end);
-  req.on('aborted', end);
 
   const send = (text: string): void => {
     if (ended) return;
@@ -163,6 +162,8 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, w: W
     sendError(err);
     return;
   }
+  // Replayed history may already have ended the watch (client gone, store closed).
+  if (ended) return;
 
   const timeoutMs = (w.timeoutSeconds !== undefined && w.timeoutSeconds > 0 ? w.timeoutSeconds * 1000 : cfg.defaultTimeout());
   timeoutTimer = setTimeout(end, timeoutMs);

@@ -102,12 +102,20 @@ async function waitFor(what: string, deadline: number, check: () => Promise<bool
   }
 }
 
+/** The engine's socket: DOCKER_HOST when it names a unix socket, else Docker's default. */
+export function dockerSocket(): string | undefined {
+  const host = process.env.DOCKER_HOST;
+  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
+  if (host) throw new CliError(`DOCKER_HOST=${host} is not supported: minikube-lite drives a local engine through a unix socket (unix:///var/run/docker.sock)`);
+  return undefined;
+}
+
 /**
  * The Docker runtime scoped to one cluster (or, without a name, seeing every network: used to
  * pick a free pod subnet); a stopped engine becomes a CliError with its one-sentence message.
  */
 export async function connectRuntime(cluster?: string): Promise<DockerRuntime> {
-  const runtime = new DockerRuntime({ clusterLabel: cluster });
+  const runtime = new DockerRuntime({ clusterLabel: cluster, socketPath: dockerSocket() });
   try {
     await runtime.ping();
   } catch (e) {

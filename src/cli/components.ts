@@ -12,6 +12,7 @@ import { Kubelet } from '../kubelet/kubelet.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { openSqliteStore } from '../store/sqlite.js';
+import { dockerSocket } from './cluster.js';
 
 const log = (component: string) => (msg: string) => process.stderr.write(`${new Date().toISOString()} ${component} ${msg}\n`);
 
@@ -48,7 +49,7 @@ export async function runKubelet(opts: {
   cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
   cpu?: string; memory?: string;
 }): Promise<void> {
-  const runtime = new DockerRuntime({ clusterLabel: opts.cluster });
+  const runtime = new DockerRuntime({ clusterLabel: opts.cluster, socketPath: dockerSocket() });
   const client = new ApiClient({ server: opts.server, token: opts.token });
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,

@@ -3,9 +3,9 @@
  * kubectl prints for API errors, YAML/JSON output, and the small value formatters tables and
  * `describe` use. Everything here is pure (no I/O) so it can be unit-tested on strings.
  */
-import yaml from 'js-yaml';
 import type { ApiError } from '../api/errors.js';
 import type { KubeObject } from '../api/types.js';
+import { toKubectlYaml } from './commands/yaml.js';
 
 // ---------------------------------------------------------------------------------------------
 // Column alignment
@@ -180,9 +180,9 @@ export function sortKeys(v: unknown): unknown {
   return v;
 }
 
-/** `-o yaml`: sorted keys, lists not indented under their key, double-quoted strings. */
+/** `-o yaml`, as kubectl (go-yaml) writes it: see `commands/yaml.ts`. */
 export function toYaml(obj: unknown): string {
-  return yaml.dump(sortKeys(obj), { noArrayIndent: true, lineWidth: -1, quotingType: '"', noRefs: true });
+  return toKubectlYaml(obj);
 }
 
 /** `-o json`: sorted keys, 4-space indent, trailing newline. */

@@ -44,6 +44,17 @@ function stamp(obj: KubeObject, rv: number): string {
   return JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
 }
 
+/** Deep equality of JSON values, ignoring the order of object keys. */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  const ka = Object.keys(a);
+  const rb = b as Record<string, unknown>;
+  return ka.length === Object.keys(rb).length && ka.every((k) => k in rb && jsonEqual((a as Record<string, unknown>)[k], rb[k]));
+}
+
 function notFoundAt(key: string): ApiError {
   const k = describeKey(key);
   return notFound(k.resource, k.name, k.group);
@@ -188,7 +199,9 @@ export class SqliteStore implements Store {
       const cur = this.stmt.get.get(key);
       if (!cur) throw notFoundAt(key);
       const next = await fn(JSON.parse(cur.value) as KubeObject);
-      if (stamp(next, cur.rv) === cur.value) return JSON.parse(cur.value) as KubeObject;
+      const nextJson = stamp(next, cur.rv);
+      // Unchanged (even if reordered): no write, no new resourceVersion, no watch event.
+      if (nextJson === cur.value || jsonEqual(JSON.parse(nextJson), JSON.parse(cur.value))) return JSON.parse(cur.value) as KubeObject;
       try {
         this.assertOpen();
         return this.updateSync(key, next, { expectedResourceVersion: cur.rv });

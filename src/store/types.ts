@@ -93,7 +93,8 @@ export interface Store {
    * Watches every key starting with `prefix`. Delivery is asynchronous, in commit order, exactly
    * once per change, and only of committed changes. The handler must not throw (if it does, the
    * watch is cancelled and the error rethrown asynchronously). Rejects with 410 Expired
-   * (`too old resource version: N (M)`) when `fromResourceVersion` is older than the history kept.
+   * (`too old resource version: N (M)`) when `fromResourceVersion` is older than the history
+   * kept, and with 504 (`Too large resource version`) when it is ahead of the store.
    */
   watch(prefix: string, opts: StoreWatchOptions, handler: (e: StoreWatchEvent) => void): Promise<StoreWatch>;
   /** Ends every watch (each gets `CLOSED`) and releases the store; later calls fail. */

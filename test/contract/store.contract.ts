@@ -251,6 +251,16 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         expect(await c.pending()).toBe(0);
       });
 
+      it('writes nothing when the function returns the same object with its keys in another order', async () => {
+        await open();
+        const key = objectKey(PODS, 'default', 'web');
+        const v1 = await store.create(key, pod('web'));
+        const reordered = Object.fromEntries(Object.entries(v1).reverse()) as KubeObject;
+        const out = await store.guaranteedUpdate(key, () => reordered);
+        expect(out.metadata?.resourceVersion).toBe(v1.metadata?.resourceVersion);
+        expect((await store.list(collectionKey(PODS))).resourceVersion).toBe(rvOf(v1));
+      });
+
       it('retries with a fresh read when another write lands while the function runs', async () => {
         await open();
         const key = objectKey(PODS, 'default', 'web');
