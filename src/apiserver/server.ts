@@ -51,12 +51,19 @@ export interface ApiServerOptions {
    * sends a kubeconfig's token only to https servers. Without it the server speaks plain HTTP.
    */
   tls?: ServingCertificate;
+  /**
+   * With `tls`: serve HTTPS on this port (0 = any free port) *in addition to* plain HTTP on
+   * `port`, the loopback address the cluster's own components use. kubectl gets the HTTPS one.
+   */
+  securePort?: number;
 }
 
 export interface ApiServer {
   /** e.g. `http://127.0.0.1:6443` */
   url: string;
   port: number;
+  /** The HTTPS URL when a secure port is served in addition to `url`. */
+  secureUrl?: string;
   /** Stops listening, ends every watch and proxied stream, and waits for connections to close. */
   close(): Promise<void>;
 }
@@ -326,18 +333,24 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => sendError(res, err, logger, `${req.method} ${req.url}`));
   };
-  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
-  // Watches, log follows and exec sessions are long: no whole-request deadline.
-  server.requestTimeout = 0;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const dual = opts.tls !== undefined && opts.securePort !== undefined;
+  const makeServer = (secure: boolean) => {
+    const s = secure && opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
+    // Watches, log follows and exec sessions are long: no whole-request deadline.
+    s.requestTimeout = 0;
+    return s;
+  };
+  const listen = (s: http.Server, port: number) => new Promise<number>((resolve, reject) => {
+    s.once('error', reject);
+    s.listen(port, opts.host ?? '127.0.0.1', () => {
+      s.off('error', reject);
+      resolve((s.address() as AddressInfo).port);
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const server = makeServer(!dual && opts.tls !== undefined);
+  const secureServer = dual ? makeServer(true) : undefined;
+  const port = await listen(server, opts.port);
+  const securePort = secureServer ? await listen(secureServer, opts.securePort ?? 0) : undefined;
   const host = opts.host ?? '127.0.0.1';
   const hostForUrl = host.includes(':') ? `[${host}]` : host;
   address = `${hostForUrl}:${port}`;
@@ -351,16 +364,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   let closing: Promise<void> | undefined;
   return {
-    url: `${opts.tls ? 'https' : 'http'}://${address}`,
+    url: `${opts.tls && !dual ? 'https' : 'http'}://${address}`,
     port,
+    ...(securePort !== undefined ? { secureUrl: `https://${hostForUrl}:${securePort}` } : {}),
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      closing ??= Promise.all([server, ...(secureServer ? [secureServer] : [])].map((srv) => new Promise<void>((resolve) => {
+        srv.close(() => resolve());
         for (const end of [...streams]) end();
-        server.closeIdleConnections();
+        srv.closeIdleConnections();
         // Connections still mid-request after their streams ended have nothing left to say.
-        setImmediate(() => server.closeAllConnections());
-      });
+        setImmediate(() => srv.closeAllConnections());
+      }))).then(() => undefined);
       return closing;
     },
   };

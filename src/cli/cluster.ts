@@ -5,7 +5,9 @@
  * `minikube-lite.cluster=<name>`, which is how `down` finds it all.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { selfSignedCertificate } from '../apiserver/tls.js';
 import { createServer } from 'node:net';
 import type { Node } from '../api/types.js';
 import { LABEL_CLUSTER } from '../api/types.js';
@@ -86,6 +88,29 @@ async function choosePodCIDR(runtime: Runtime, home: string, requested?: string)
 /** `10.244.0.0/16`, node 1 → `10.244.1.0/24` */
 export const nodeCIDR = (podCIDR: string, i: number): string => podCIDR.replace(/^(\d+\.\d+)\.0\.0\/16$/, `$1.${i}.0/24`);
 
+/**
+ * Writes the API server's self-signed serving certificate (cert.pem, key.pem) and a kubeconfig
+ * trusting it, for the real kubectl; keeps an existing certificate when resuming.
+ */
+function writeServingFiles(dir: string, name: string, secureServer: string, token: string, keep: boolean): string {
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  if (!keep || !existsSync(certPath) || !existsSync(keyPath)) {
+    const { cert, key } = selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+    writeFileSync(certPath, cert, { mode: 0o600 });
+    writeFileSync(keyPath, key, { mode: 0o600 });
+  }
+  const ca = Buffer.from(readFileSync(certPath, 'utf8')).toString('base64');
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, [
+    'apiVersion: v1', 'kind: Config', `current-context: ${name}`, 'preferences: {}',
+    'clusters:', `- name: ${name}`, '  cluster:', `    server: ${secureServer}`, `    certificate-authority-data: ${ca}`,
+    'users:', `- name: ${name}`, '  user:', `    token: ${token}`,
+    'contexts:', `- name: ${name}`, '  context:', `    cluster: ${name}`, `    user: ${name}`, '    namespace: default', '',
+  ].join('\n'), { mode: 0o600 });
+  return kubeconfig;
+}
+
 async function ready(server: string): Promise<boolean> {
   try {
     const res = await fetch(`${server}/readyz`);
@@ -150,11 +175,16 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const podCIDR = previous?.podCIDR ?? (await choosePodCIDR(await connectRuntime(), g.home, o.podCidr));
   const token = previous?.token ?? randomBytes(24).toString('hex');
   const server = `http://127.0.0.1:${port}`;
-  const cfg: ClusterConfig = { name: g.name, server, token, apiPort: port, podCIDR, nodes, createdAt: previous?.createdAt ?? new Date().toISOString() };
+  const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
+  const secureServer = `https://127.0.0.1:${securePort}`;
+  const kubeconfig = writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  const cfg: ClusterConfig = {
+    name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
+  };
   writeClusterConfig(g.home, cfg);
   out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${previous ? ' (resuming its saved state)' : ''}`);
   out(`* Starting control plane: API server on ${server}`);
-  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--data-dir', dir, '--token', token]);
+  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--secure-port', String(securePort), '--data-dir', dir, '--token', token]);
   const deadline = Date.now() + o.waitMs;
   await waitFor('the API server', deadline, () => ready(server), `${dir}/controlplane.log`);
   out(`* Starting ${nodes.length} node${nodes.length > 1 ? 's' : ''}: ${nodes.map((n, i) => `${n} (${nodeCIDR(podCIDR, i + 1)})`).join(', ')}`);
@@ -170,6 +200,7 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
       n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     return readyNodes.length === nodes.length;
   }, `${dir}/kubelet-*.log`);
+  out(`* kubectl works too: kubectl --kubeconfig ${kubeconfig} get pods`);
   out(`* Done! Cluster "${g.name}" is ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Try: minikube-lite${g.name === 'minikube-lite' ? '' : ' --name ' + g.name} get nodes`);
 }
 

@@ -3,7 +3,7 @@
  * `up` (`minikube-lite controlplane …`, `minikube-lite kubelet …`). They reach each other only
  * through the API server's HTTP API.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCES } from '../api/registry.js';
 import { startApiServer } from '../apiserver/server.js';
@@ -29,14 +29,20 @@ function onShutdown(fn: () => Promise<void>): void {
 }
 
 /** The control plane: API server (with its SQLite store) and scheduler. */
-export async function runControlPlane(opts: { dataDir: string; port: number; token: string; host: string }): Promise<void> {
+export async function runControlPlane(opts: { dataDir: string; port: number; securePort?: number; token: string; host: string }): Promise<void> {
   mkdirSync(opts.dataDir, { recursive: true });
   const store = openSqliteStore(join(opts.dataDir, 'state.db'));
-  const server = await startApiServer({ store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token });
+  const certPath = join(opts.dataDir, 'cert.pem');
+  const keyPath = join(opts.dataDir, 'key.pem');
+  const tls = opts.securePort !== undefined && existsSync(certPath) && existsSync(keyPath)
+    ? { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') } : undefined;
+  const server = await startApiServer({
+    store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token, ...(tls ? { tls, securePort: opts.securePort } : {}),
+  });
   const client = new ApiClient({ server: server.url, token: opts.token });
   const scheduler = new Scheduler({ client, log: log('scheduler') });
   await scheduler.start();
-  log('controlplane')(`API server listening on ${server.url}`);
+  log('controlplane')(`API server listening on ${server.url}${server.secureUrl ? ` and ${server.secureUrl}` : ''}`);
   onShutdown(async () => {
     await scheduler.stop();
     await server.close();

@@ -21,6 +21,10 @@ export interface ClusterConfig {
   server: string;
   token: string;
   apiPort: number;
+  /** The HTTPS endpoint for kubectl (it sends tokens only over TLS), e.g. `https://127.0.0.1:43121`. */
+  secureServer?: string;
+  /** A kubeconfig for the real kubectl: `kubectl --kubeconfig <path> get pods`. */
+  kubeconfig?: string;
   /** Cluster pod CIDR, e.g. `10.244.0.0/16`; node i gets `10.244.i.0/24`. */
   podCIDR: string;
   nodes: string[];

@@ -62,8 +62,9 @@ program.command('controlplane', { hidden: true })
   .requiredOption('--token <token>', 'bearer token')
   .requiredOption('--data-dir <dir>', 'where the store lives')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .action(async (o: { port: number; token: string; dataDir: string; host: string }) => {
-    await runControlPlane({ dataDir: o.dataDir, port: o.port, token: o.token, host: o.host });
+  .option('--secure-port <port>', 'also serve HTTPS (for kubectl) on this port, with <data-dir>/cert.pem', (v) => Number(v))
+  .action(async (o: { port: number; securePort?: number; token: string; dataDir: string; host: string }) => {
+    await runControlPlane({ dataDir: o.dataDir, port: o.port, securePort: o.securePort, token: o.token, host: o.host });
   });
 
 program.command('kubelet', { hidden: true })

@@ -166,28 +166,46 @@ function isConnectionError(e: ApiError): boolean {
 // ---------------------------------------------------------------------------------------------
 // YAML / JSON
 
-/** Deep copy with object keys sorted, as kubectl's output (from unstructured maps) has them. */
-export function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(o).sort()) {
-      if (o[k] !== undefined) out[k] = sortKeys(o[k]);
-    }
-    return out;
-  }
-  return v;
-}
-
 /** `-o yaml`, as kubectl (go-yaml) writes it: see `commands/yaml.ts`. */
 export function toYaml(obj: unknown): string {
   return toKubectlYaml(obj);
 }
 
-/** `-o json`: sorted keys, 4-space indent, trailing newline. */
+/** A JSON string as Go's encoding/json writes it: HTML-safe (`<`, `>`, `&` escaped), U+2028/9 escaped. */
+function goJsonString(str: string): string {
+  return JSON.stringify(str).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Go's json.Marshal (indent undefined) or MarshalIndent with 4 spaces, of unstructured data. */
+function goJson(v: unknown, indent: string | undefined): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return goJsonString(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  const inner = indent === undefined ? undefined : indent + '    ';
+  const open = inner === undefined ? '' : '\n' + inner;
+  const sep = inner === undefined ? ',' : ',\n' + inner;
+  const close = indent === undefined ? '' : '\n' + indent;
+  if (Array.isArray(v)) {
+    if (!v.length) return '[]';
+    return `[${open}${v.map((x) => goJson(x, inner)).join(sep)}${close}]`;
+  }
+  const o = v as Record<string, unknown>;
+  // Go sorts map keys bytewise; JS objects would put integer-like keys first, so sort here.
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!keys.length) return '{}';
+  const colon = inner === undefined ? ':' : ': ';
+  return `{${open}${keys.map((k) => `${goJsonString(k)}${colon}${goJson(o[k], inner)}`).join(sep)}${close}}`;
+}
+
+/** Compact JSON as Go's json.Marshal writes unstructured data (sorted keys, HTML-safe escapes). */
+export function toCompactJson(obj: unknown): string {
+  return goJson(obj, undefined);
+}
+
+/** `-o json`, as kubectl writes it: sorted keys, 4-space indent, Go's escaping, trailing newline. */
 export function toJson(obj: unknown): string {
-  return JSON.stringify(sortKeys(obj), null, 4) + '\n';
+  return goJson(obj, '') + '\n';
 }
 
 /** The `v1 List` kubectl prints for several objects in `-o yaml|json`. */

@@ -7,7 +7,7 @@
  * Errors are `ApiError`s, worded as the Kubernetes API server words them, so the API server can
  * pass them through: NotFound (404), AlreadyExists (409), Conflict (409), Expired (410).
  */
-import { ApiError, badRequest } from '../api/errors.js';
+import { ApiError, badRequest, gone } from '../api/errors.js';
 import type { KubeObject } from '../api/types.js';
 
 /** A change committed to the store, as a watcher sees it. */
@@ -158,5 +158,5 @@ export function tooLargeResourceVersion(requested: number, current: number): Api
 
 /** The 410 a watch gets when its resourceVersion has been compacted away. */
 export function tooOldResourceVersion(requested: number, compacted: number): ApiError {
-  return new ApiError(410, 'Expired', `too old resource version: ${requested} (${compacted})`);
+  return gone(`too old resource version: ${requested} (${compacted})`);
 }

@@ -4,7 +4,7 @@
  * second cluster side by side with the other e2e file's, a stopped engine, and the real kubectl.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, rmSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from '../../src/api/types.js';
@@ -171,14 +171,8 @@ describe.skipIf(!hasDocker)('the pod lifecycle on a real Docker engine (skipped:
   });
 
   it.skipIf(!existsSync('/usr/bin/kubectl'))('answers the real kubectl (skipped: /usr/bin/kubectl is not installed)', async () => {
-    const cfg = readClusterConfig(cluster.home, cluster.name);
-    const kubeconfig = join(cluster.home, 'kubeconfig');
-    writeFileSync(kubeconfig, [
-      'apiVersion: v1', 'kind: Config', 'current-context: mkl',
-      'clusters:', `- name: mkl`, '  cluster:', `    server: ${cfg?.server}`,
-      'users:', '- name: mkl', '  user:', `    token: ${cfg?.token}`,
-      'contexts:', '- name: mkl', '  context:', '    cluster: mkl', '    user: mkl', '',
-    ].join('\n'));
+    const kubeconfig = readClusterConfig(cluster.home, cluster.name)?.kubeconfig ?? '';
+    expect(existsSync(kubeconfig)).toBe(true);
     const kc = (args: string[]) => sh('kubectl', ['--kubeconfig', kubeconfig, ...args]);
     const nodes = await kc(['get', 'nodes']);
     expect(nodes.code, nodes.stderr).toBe(0);

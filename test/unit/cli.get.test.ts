@@ -215,8 +215,15 @@ describe('parseGetArgs', () => {
     expect(() => parseGetArgs(['pods', 'pod/nginx'])).toThrow('there is no need to specify a resource type as a separate argument');
   });
 
-  it('asks for a type when none is given', () => {
-    expect(() => parseGetArgs([])).toThrow('You must specify the type of resource to get.');
+  it('asks for a type when none is given', async () => {
+    expect(() => parseGetArgs([])).toThrow('Required resource not specified.');
+    const deps = fakeDeps(cluster());
+    await expect(runGet(deps, GLOBALS, [], {})).rejects.toThrow("Required resource not specified.\nSee 'minikube-lite get -h' for help and examples");
+    expect(deps.io.stderr).toMatch(/^You must specify the type of resource to get\./);
+  });
+
+  it('expands "all" to the workload kinds the server serves', () => {
+    expect(parseGetArgs(['all']).requests.map((r) => r.def.resource)[0]).toBe('pods');
   });
 });
 

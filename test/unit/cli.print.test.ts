@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, invalid, notFound, required } from '../../src/api/errors.js';
-import { DESCRIBE_LAYOUT, TABLE_LAYOUT, TabWriter, asList, formatApiError, formatLabels, formatTable, rfc1123z, toJson, toYaml } from '../../src/cli/print.js';
+import { DESCRIBE_LAYOUT, TABLE_LAYOUT, TabWriter, asList, formatApiError, formatLabels, formatTable, rfc1123z, toCompactJson, toJson, toYaml } from '../../src/cli/print.js';
 
 function render(text: string, opts = DESCRIBE_LAYOUT): string {
   let out = '';
@@ -134,6 +134,11 @@ describe('YAML and JSON output', () => {
 
   it('prints JSON with sorted keys, 4-space indent and a final newline', () => {
     expect(toJson({ b: 1, a: { d: [1], c: 'x' } })).toBe('{\n    "a": {\n        "c": "x",\n        "d": [\n            1\n        ]\n    },\n    "b": 1\n}\n');
+  });
+
+  it('escapes <, > and & as Go does and sorts keys bytewise, integer-like ones included', () => {
+    expect(toJson({ b: 'a && b <c>', 1: 'one', '': 'empty' })).toBe('{\n    "": "empty",\n    "1": "one",\n    "b": "a \\u0026\\u0026 b \\u003cc\\u003e"\n}\n');
+    expect(toCompactJson({ z: [1, { y: null }], a: {} })).toBe('{"a":{},"z":[1,{"y":null}]}');
   });
 
   it('wraps several objects in a v1 List with an empty resourceVersion', () => {

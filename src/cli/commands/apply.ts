@@ -10,7 +10,7 @@ import { findKind } from '../../api/registry.js';
 import type { KubeObject } from '../../api/types.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { mapManifests, readManifests, type MappedDoc } from '../manifest.js';
-import { formatApiError } from '../print.js';
+import { formatApiError, toCompactJson } from '../print.js';
 import { collect, kindString, refFor, resourceString, type CommandDeps } from './shared.js';
 
 /** Annotation holding the manifest last applied, so fields removed from it can be removed. */
@@ -28,24 +28,15 @@ export type ApplyPlan =
 
 /**
  * The manifest as stored in the last-applied annotation: its own annotations minus that one
- * (an empty map when none), JSON with sorted keys and a trailing newline, as kubectl writes it.
+ * (an empty map when none), Go-style JSON (sorted keys, `&` as \u0026) and a trailing newline,
+ * as kubectl writes it.
  */
 export function lastAppliedValue(manifest: KubeObject): string {
   const m = clone(manifest);
   const annotations = { ...(m.metadata?.annotations ?? {}) };
   delete annotations[LAST_APPLIED];
   m.metadata = { ...(m.metadata ?? {}), annotations };
-  return JSON.stringify(sortDeep(m)) + '\n';
-}
-
-function sortDeep(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortDeep);
-  if (isObj(v)) {
-    const out: Json = {};
-    for (const k of Object.keys(v).sort()) if (v[k] !== undefined) out[k] = sortDeep(v[k]);
-    return out;
-  }
-  return v;
+  return toCompactJson(m) + '\n';
 }
 
 /**
@@ -258,6 +249,7 @@ export async function getOrUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
+/** The `apply` command (commander), running {@link runApply}. */
 export function applyCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   return new Command('apply')
     .summary('Apply a configuration to a resource by file name or stdin')

@@ -78,6 +78,11 @@ async function removePod(client: Client, namespace: string, name: string, warn: 
   }
 }
 
+/**
+ * Creates the debug pod, waits on the watch until its container has finished (or cannot run),
+ * prints its log, sets the exit code to the container's, and always deletes the pod (also on
+ * failure, timeout and Ctrl-C). A pod that cannot run throws a CliError with the reason.
+ */
 export async function runDebug(deps: CommandDeps, globals: GlobalOptions, command: string[], f: DebugFlags): Promise<void> {
   const { io } = deps;
   if (!command.length) throw new CliError('you must specify a command to run: minikube-lite debug -- COMMAND [args...]');
@@ -110,6 +115,7 @@ export async function runDebug(deps: CommandDeps, globals: GlobalOptions, comman
   }
 }
 
+/** The `debug` command (commander), running {@link runDebug}. */
 export function debugCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   return new Command('debug')
     .summary('Run a command in a throwaway pod and print its output')

@@ -161,6 +161,7 @@ export async function runDelete(deps: CommandDeps, globals: GlobalOptions, args:
   }
 }
 
+/** The `delete` command (commander), running {@link runDelete}. */
 export function deleteCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   return new Command('delete')
     .summary('Delete resources by file names, stdin, resources and names, or by resources and label selector')

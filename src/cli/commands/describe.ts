@@ -52,10 +52,15 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
   return describeGeneric(obj, events, now);
 }
 
+/**
+ * Fetches what the arguments name (exact names, else name prefixes; no name = all, `-l`
+ * filtering), prints each description separated by blank lines, then NotFound errors (exit 1).
+ */
 export async function runDescribe(deps: CommandDeps, globals: GlobalOptions, args: string[], f: DescribeFlags): Promise<void> {
   const { io } = deps;
   if (!args.length) {
-    throw new CliError("You must specify the type of resource to describe. Use \"minikube-lite get pods|nodes|...\".\nSee 'minikube-lite describe -h' for help and examples");
+    io.err('You must specify the type of resource to describe. Use "minikube-lite get pods|nodes|events|namespaces|TYPE".\n\n');
+    throw new CliError("Required resource not specified.\nSee 'minikube-lite describe -h' for help and examples");
   }
   let targets: { def: ResourceDef; names: string[] }[];
   if (args.every((a) => a.includes('/'))) {
@@ -106,6 +111,7 @@ export async function runDescribe(deps: CommandDeps, globals: GlobalOptions, arg
   }
 }
 
+/** The `describe` command (commander), running {@link runDescribe}. */
 export function describeCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   return new Command('describe')
     .summary('Show details of a specific resource or group of resources')

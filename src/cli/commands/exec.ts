@@ -37,6 +37,10 @@ export interface ExecFlags {
   tty?: boolean;
 }
 
+/**
+ * Runs `command` in the pod (container chosen as kubectl does), copying its output; a non-zero
+ * exit code is reported on stderr and becomes the process's exit code.
+ */
 export async function runExec(deps: CommandDeps, globals: GlobalOptions, podArg: string, command: string[], f: ExecFlags): Promise<void> {
   const { io } = deps;
   if (!command.length) throw new CliError('you must specify at least one command for the container');
@@ -56,6 +60,7 @@ export async function runExec(deps: CommandDeps, globals: GlobalOptions, podArg:
   }
 }
 
+/** The `exec` command (commander), running {@link runExec}. */
 export function execCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   return new Command('exec')
     .summary('Execute a command in a container')

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
+import { RESOURCES } from '../../api/registry.js';
 import { apiVersionOf, type ResourceDef } from '../../api/resource.js';
 import type { KubeObject, Status } from '../../api/types.js';
 import { CliError, type GlobalOptions } from '../context.js';
@@ -37,10 +38,7 @@ export interface GetRequest {
  * `-o yaml|json` rather than as a List.
  */
 export function parseGetArgs(args: string[]): { requests: GetRequest[]; single: boolean } {
-  if (!args.length) {
-    throw new CliError('You must specify the type of resource to get. Use "minikube-lite get pods|nodes|events|namespaces".\n' +
-      "error: Required resource not specified.\nSee 'minikube-lite get -h' for help and examples");
-  }
+  if (!args.length) throw new CliError("Required resource not specified.\nSee 'minikube-lite get -h' for help and examples");
   if (args.every((a) => a.includes('/'))) {
     const requests = args.map((a) => {
       const tn = splitTypeName(a)!;
@@ -53,9 +51,15 @@ export function parseGetArgs(args: string[]): { requests: GetRequest[]; single: 
     throw new CliError('there is no need to specify a resource type as a separate argument when passing arguments in resource/name form ' +
       `(e.g. 'minikube-lite get resource/<resource_name>' instead of 'minikube-lite get resource resource/<resource_name>')`);
   }
-  const defs = args[0].split(',').filter(Boolean).map(resolveType);
+  const defs = args[0].split(',').filter(Boolean).flatMap((word) => (word.toLowerCase() === 'all' ? allCategory() : [resolveType(word)]));
   const names = args.slice(1);
   return { requests: defs.map((def) => ({ def, names })), single: defs.length === 1 && names.length === 1 };
+}
+
+/** What `get all` lists, as kubectl's `all` category: the workload kinds the server serves. */
+function allCategory(): ResourceDef[] {
+  const order = ['pods', 'services', 'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'jobs', 'cronjobs'];
+  return order.flatMap((r) => RESOURCES.filter((d) => d.resource === r));
 }
 
 /** Fills in apiVersion/kind, which items of a LIST may lack. */
@@ -95,6 +99,11 @@ export function printTables(found: Found[], f: GetFlags, now: number, out: (s: s
   return written;
 }
 
+/**
+ * Lists or reads what the arguments name and prints it in the chosen format. Server errors for
+ * named objects are printed after the output and make the exit code 1; an empty table prints
+ * kubectl's `No resources found ...` on stderr.
+ */
 export async function runGet(deps: CommandDeps, globals: GlobalOptions, args: string[], f: GetFlags): Promise<void> {
   const { io } = deps;
   const output = f.output ?? '';
@@ -102,7 +111,9 @@ export async function runGet(deps: CommandDeps, globals: GlobalOptions, args: st
     throw new CliError(`unable to match a printer suitable for the output format "${output}", allowed formats are: json,name,wide,yaml`);
   }
   if (f.showLabels && output !== '' && output !== 'wide') throw new CliError(`--show-labels option cannot be used with ${output} printer`);
+  if (!args.length) io.err('You must specify the type of resource to get. Use "minikube-lite get pods|nodes|events|namespaces|TYPE".\n\n');
   const { requests, single } = parseGetArgs(args);
+  if (f.selector && requests.some((r) => r.names.length)) throw new CliError('name cannot be provided when a selector is specified');
   if (f.watch) return watchGet(deps, globals, requests, f);
 
   const client = deps.client(globals);
@@ -208,12 +219,14 @@ async function watchGet(deps: CommandDeps, globals: GlobalOptions, requests: Get
     });
     const off = io.onInterrupt(() => {
       handle.stop();
+      io.setExitCode(130); // as a kubectl killed by Ctrl-C
       resolve();
     });
     handle.done.then(() => { off(); resolve(); }, (err: unknown) => { off(); reject(err); });
   });
 }
 
+/** The `get` command (commander), running {@link runGet}. */
 export function getCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   return new Command('get')
     .summary('Display one or many resources')

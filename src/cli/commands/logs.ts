@@ -24,11 +24,19 @@ export function podNameArg(arg: string): string {
   return tn.name;
 }
 
+/**
+ * Copies the log stream to stdout until it ends (or, with `-f`, until Ctrl-C). Server errors
+ * (unknown pod, ambiguous container) are thrown for main to print.
+ */
 export async function runLogs(deps: CommandDeps, globals: GlobalOptions, podArg: string, f: LogsFlags): Promise<void> {
   const pod = podNameArg(podArg);
   const client = deps.client(globals);
   const abort = new AbortController();
-  const off = deps.io.onInterrupt(() => abort.abort());
+  // Ctrl-C ends a followed log quietly, with the exit code a killed kubectl would have.
+  const off = deps.io.onInterrupt(() => {
+    abort.abort();
+    deps.io.setExitCode(130);
+  });
   try {
     const res = await client.logs(globals.namespace, pod, {
       container: f.container, follow: f.follow, tailLines: f.tail >= 0 ? f.tail : undefined, previous: f.previous, timestamps: f.timestamps,
@@ -51,6 +59,7 @@ export async function runLogs(deps: CommandDeps, globals: GlobalOptions, podArg:
   }
 }
 
+/** The `logs` command (commander), running {@link runLogs}. */
 export function logsCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   return new Command('logs')
     .summary('Print the logs for a container in a pod')
