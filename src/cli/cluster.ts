@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { selfSignedCertificate } from '../apiserver/tls.js';
 import { createServer } from 'node:net';
 import type { Node } from '../api/types.js';
-import { LABEL_CLUSTER } from '../api/types.js';
+import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
 import { ApiClient, NODES } from '../client/client.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { RuntimeError, type Runtime } from '../runtime/types.js';
@@ -27,6 +27,10 @@ export interface UpOptions {
   nodeMemory?: string;
   /** Maximum time to wait for readiness, ms. */
   waitMs: number;
+  /** Extra arguments for the control-plane process (e.g. controller timings). */
+  controlPlaneArgs?: string[];
+  /** Extra arguments for every kubelet process (e.g. back-off timings). */
+  kubeletArgs?: string[];
 }
 
 type Out = (line: string) => void;
@@ -184,15 +188,19 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   writeClusterConfig(g.home, cfg);
   out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${previous ? ' (resuming its saved state)' : ''}`);
   out(`* Starting control plane: API server on ${server}`);
-  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--secure-port', String(securePort), '--data-dir', dir, '--token', token]);
+  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--secure-port', String(securePort), '--data-dir', dir, '--token', token, ...(o.controlPlaneArgs ?? [])]);
   const deadline = Date.now() + o.waitMs;
   await waitFor('the API server', deadline, () => ready(server), `${dir}/controlplane.log`);
   out(`* Starting ${nodes.length} node${nodes.length > 1 ? 's' : ''}: ${nodes.map((n, i) => `${n} (${nodeCIDR(podCIDR, i + 1)})`).join(', ')}`);
+  const kubeletArgs: Record<string, string[]> = {};
   nodes.forEach((n, i) => {
     const l = Object.entries(labels[n] ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-    spawnComponent(dir, `kubelet-${n}`, ['kubelet', '--name', g.name, '--home', g.home, '--node', n, '--pod-cidr', nodeCIDR(podCIDR, i + 1), '--cluster-cidr', podCIDR,
-      '--server', server, '--token', token, ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : [])]);
+    kubeletArgs[n] = ['kubelet', '--name', g.name, '--home', g.home, '--node', n, '--pod-cidr', nodeCIDR(podCIDR, i + 1), '--cluster-cidr', podCIDR,
+      '--server', server, '--token', token, ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : []),
+      ...(o.kubeletArgs ?? [])];
+    spawnComponent(dir, `kubelet-${n}`, kubeletArgs[n]);
   });
+  writeClusterConfig(g.home, { ...cfg, kubeletArgs });
   const client = new ApiClient({ server, token });
   await waitFor('nodes to be Ready', deadline, async () => {
     const list = await client.list<Node>(NODES).catch(() => undefined);
@@ -252,4 +260,61 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
     out(`Node ${n}:${' '.repeat(Math.max(1, 8 - n.length))}kubelet ${state(`kubelet-${n}`)}, ${st}`);
   }
   return true;
+}
+
+/** Ready condition of one node, as `get nodes` shows it, or 'Unknown' when it is not registered. */
+async function nodeReady(client: ApiClient, node: string): Promise<string> {
+  const n = await client.get<Node>(NODES, node).catch(() => undefined);
+  return n ? nodeRow(n, new Date()).status : 'Unknown';
+}
+
+/**
+ * `node stop NAME`: simulates losing a node, as when its machine powers off: its kubelet stops
+ * (so heartbeats stop and the node lifecycle controller takes over) and its containers stop.
+ * With `keepContainers`, only the kubelet stops (a kubelet crash).
+ */
+export async function nodeStop(g: GlobalOptions, node: string, keepContainers: boolean, out: Out): Promise<void> {
+  const cfg = readClusterConfig(g.home, g.name);
+  if (!cfg || !isUp(g)) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
+  if (!cfg.nodes.includes(node)) throw new CliError(`node "${node}" not found (nodes: ${cfg.nodes.join(', ')})`);
+  const dir = clusterDir(g.home, g.name);
+  const wasRunning = await stopComponent(dir, `kubelet-${node}`);
+  let stopped = 0;
+  if (!keepContainers) {
+    const runtime = await connectRuntime(g.name);
+    const filter = { [LABEL_CLUSTER]: g.name, [LABEL_NODE]: node };
+    const running = (await runtime.listContainers(filter)).filter((c) => c.state === 'running');
+    const sandboxes = (await runtime.listPodSandboxes(filter)).filter((s) => s.state === 'ready');
+    await Promise.all(running.map((c) => runtime.stopContainer(c.id, 0)));
+    await Promise.all(sandboxes.map((s) => runtime.stopPodSandbox(s.id)));
+    stopped = running.length + sandboxes.length;
+  }
+  out(wasRunning
+    ? `* Node ${node} stopped (kubelet down${keepContainers ? ', containers left running' : `, ${stopped} containers stopped`}); it turns NotReady once its heartbeat is missed`
+    : `* Node ${node} was already stopped`);
+}
+
+/** `node start NAME`: starts the node's kubelet again, which re-registers and cleans stale containers. */
+export async function nodeStart(g: GlobalOptions, node: string, waitMs: number, out: Out): Promise<void> {
+  const cfg = readClusterConfig(g.home, g.name);
+  if (!cfg || !isUp(g)) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
+  const args = cfg.kubeletArgs?.[node];
+  if (!args) throw new CliError(`node "${node}" not found (nodes: ${cfg.nodes.join(', ')})`);
+  const dir = clusterDir(g.home, g.name);
+  const pid = readPid(dir, `kubelet-${node}`);
+  if (pid && alive(pid)) {
+    out(`* Node ${node} is already running`);
+    return;
+  }
+  const started = Date.now();
+  spawnComponent(dir, `kubelet-${node}`, args);
+  const client = new ApiClient({ server: cfg.server, token: cfg.token });
+  // The kubelet posts Ready with a fresh heartbeat as soon as it has registered again.
+  const since = new Date(started - 1000);
+  await waitFor(`node ${node} to be Ready`, Date.now() + waitMs, async () => {
+    const n = await client.get<Node>(NODES, node).catch(() => undefined);
+    const ready = n?.status?.conditions?.find((c) => c.type === 'Ready');
+    return ready?.status === 'True' && new Date(ready.lastHeartbeatTime ?? 0) >= since;
+  }, `${dir}/kubelet-${node}.log`);
+  out(`* Node ${node} started and ${await nodeReady(client, node)} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }

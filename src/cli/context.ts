@@ -28,6 +28,8 @@ export interface ClusterConfig {
   /** Cluster pod CIDR, e.g. `10.244.0.0/16`; node i gets `10.244.i.0/24`. */
   podCIDR: string;
   nodes: string[];
+  /** The arguments each node's kubelet was started with, so `node start` can start it again. */
+  kubeletArgs?: Record<string, string[]>;
   createdAt: string;
 }
 

@@ -9,7 +9,7 @@ import { RuntimeError } from '../runtime/types.js';
 import { registerResourceCommands } from './commands/index.js';
 import { formatApiError } from './print.js';
 import { CliError, DEFAULT_CLUSTER, defaultHome, type GlobalOptions } from './context.js';
-import { down, status, up } from './cluster.js';
+import { down, nodeStart, nodeStop, status, up } from './cluster.js';
 import { runControlPlane, runKubelet } from './components.js';
 
 const program = new Command();
@@ -55,6 +55,19 @@ program.command('status')
   .action(async () => {
     if (!(await status(globals(), print))) process.exitCode = 1;
   });
+
+const node = program.command('node').description('Simulate losing a node and getting it back');
+node.command('stop <name>')
+  .description('Stop a node: its kubelet stops heartbeating and its containers stop, as if its machine powered off')
+  .option('--keep-containers', 'stop only the kubelet (a kubelet crash); the containers keep running')
+  .addHelpText('after', '\nThe node turns NotReady after the node monitor grace period (40s by default), and its pods are\n' +
+    'evicted after the pod eviction timeout, so their ReplicaSets replace them on other nodes.\n\nExample:\n  minikube-lite node stop node-2')
+  .action(async (name: string, o: { keepContainers?: boolean }) => nodeStop(globals(), name, o.keepContainers === true, print));
+node.command('start <name>')
+  .description('Start a stopped node\'s kubelet again; it re-registers and cleans up stale containers')
+  .option('--wait <seconds>', 'how long to wait for the node to be Ready', (v) => Number(v), 60)
+  .addHelpText('after', '\nExample:\n  minikube-lite node start node-2')
+  .action(async (name: string, o: { wait: number }) => nodeStart(globals(), name, o.wait * 1000, print));
 
 program.command('controlplane', { hidden: true })
   .description('Run the API server and scheduler (started by "up")')

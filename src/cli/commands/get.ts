@@ -114,6 +114,9 @@ export async function runGet(deps: CommandDeps, globals: GlobalOptions, args: st
   if (!args.length) io.err('You must specify the type of resource to get. Use "minikube-lite get pods|nodes|events|namespaces|TYPE".\n\n');
   const { requests, single } = parseGetArgs(args);
   if (f.selector && requests.some((r) => r.names.length)) throw new CliError('name cannot be provided when a selector is specified');
+  if (f.allNamespaces && requests.some((r) => r.names.length && r.def.namespaced)) {
+    throw new CliError('a resource cannot be retrieved by name across all namespaces');
+  }
   if (f.watch) return watchGet(deps, globals, requests, f);
 
   const client = deps.client(globals);
