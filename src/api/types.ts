@@ -11,7 +11,13 @@ export type {
   Probe, Lifecycle, LifecycleHandler, HTTPGetAction, Toleration, EnvVarSource, EnvFromSource, ObjectFieldSelector,
   ContainerStateTerminated, NamespaceStatus, NodeAddress, ServiceStatus,
 } from 'kubernetes-types/core/v1.js';
-export type { ObjectMeta, Status, StatusCause, LabelSelector, OwnerReference } from 'kubernetes-types/meta/v1.js';
+export type { ObjectMeta, Status, StatusCause, LabelSelector, LabelSelectorRequirement, OwnerReference } from 'kubernetes-types/meta/v1.js';
+export type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
+export type {
+  Deployment, DeploymentSpec, DeploymentStatus, DeploymentStrategy, DeploymentCondition, RollingUpdateDeployment,
+  ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, ReplicaSetCondition,
+} from 'kubernetes-types/apps/v1.js';
+export type { Scale, ScaleSpec, ScaleStatus } from 'kubernetes-types/autoscaling/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 
 /** Any API object: the fields every stored kind has. */
