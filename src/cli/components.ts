@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { RESOURCES } from '../api/registry.js';
 import { startApiServer } from '../apiserver/server.js';
 import { ApiClient } from '../client/client.js';
+import type { BackoffPolicy } from '../kubelet/backoff.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { startControllers } from '../controllers/manager.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { dockerSocket } from './cluster.js';
 
@@ -28,8 +30,11 @@ function onShutdown(fn: () => Promise<void>): void {
   process.on('SIGINT', handler);
 }
 
-/** The control plane: API server (with its SQLite store) and scheduler. */
-export async function runControlPlane(opts: { dataDir: string; port: number; securePort?: number; token: string; host: string }): Promise<void> {
+/** The control plane: API server (with its SQLite store), scheduler and controller manager. */
+export async function runControlPlane(opts: {
+  dataDir: string; port: number; securePort?: number; token: string; host: string;
+  nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
+}): Promise<void> {
   mkdirSync(opts.dataDir, { recursive: true });
   const store = openSqliteStore(join(opts.dataDir, 'state.db'));
   const certPath = join(opts.dataDir, 'cert.pem');
@@ -42,8 +47,13 @@ export async function runControlPlane(opts: { dataDir: string; port: number; sec
   const client = new ApiClient({ server: server.url, token: opts.token });
   const scheduler = new Scheduler({ client, log: log('scheduler') });
   await scheduler.start();
+  const controllers = await startControllers({
+    client, log: log('controller-manager'),
+    nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
+  });
   log('controlplane')(`API server listening on ${server.url}${server.secureUrl ? ` and ${server.secureUrl}` : ''}`);
   onShutdown(async () => {
+    await controllers.stop();
     await scheduler.stop();
     await server.close();
     store.close();
@@ -53,13 +63,13 @@ export async function runControlPlane(opts: { dataDir: string; port: number; sec
 /** One node's kubelet, driving the local Docker engine. */
 export async function runKubelet(opts: {
   cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
-  cpu?: string; memory?: string;
+  cpu?: string; memory?: string; backoff?: BackoffPolicy;
 }): Promise<void> {
   const runtime = new DockerRuntime({ clusterLabel: opts.cluster, socketPath: dockerSocket() });
   const client = new ApiClient({ server: opts.server, token: opts.token });
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
-    nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, log: log(`kubelet[${opts.node}]`),
+    nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, log: log(`kubelet[${opts.node}]`),
   });
   await kubelet.start();
   log(`kubelet[${opts.node}]`)(`node ${opts.node} registered (${opts.podCIDR})`);

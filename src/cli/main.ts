@@ -11,6 +11,7 @@ import { formatApiError } from './print.js';
 import { CliError, DEFAULT_CLUSTER, defaultHome, type GlobalOptions } from './context.js';
 import { down, nodeStart, nodeStop, status, up } from './cluster.js';
 import { runControlPlane, runKubelet } from './components.js';
+import { backoffPolicy, parseDuration } from '../kubelet/backoff.js';
 
 const program = new Command();
 program
@@ -41,9 +42,28 @@ program.command('up')
   .option('--node-cpu <cpu>', 'CPU capacity each node reports (default: the machine\'s cores)')
   .option('--node-memory <mem>', 'memory capacity each node reports, e.g. 4Gi (default: the machine\'s memory)')
   .option('--wait <seconds>', 'how long to wait for the cluster to be ready', (v) => Number(v), 60)
+  .option('--node-monitor-grace-period <duration>', 'how long a node may miss heartbeats before it is NotReady (default 40s)')
+  .option('--pod-eviction-timeout <duration>', 'how long pods stay on a NotReady node before they are evicted (default 5m)')
+  .option('--kubelet-backoff-base <duration>', 'first container restart back-off of every kubelet, e.g. 10s (default 10s)')
+  .option('--kubelet-backoff-cap <duration>', 'longest container restart back-off of every kubelet, e.g. 5m (default 5m)')
   .addHelpText('after', '\nExamples:\n  minikube-lite up\n  minikube-lite up --nodes 3 --node-labels node-2:gpu=true\n  minikube-lite --name dev up --pod-cidr 10.250.0.0/16')
-  .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; nodeCpu?: string; nodeMemory?: string; wait: number }) => {
-    await up(globals(), { nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000 }, print);
+  .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; nodeCpu?: string; nodeMemory?: string; wait: number;
+    kubeletBackoffBase?: string; kubeletBackoffCap?: string; nodeMonitorGracePeriod?: string; podEvictionTimeout?: string }) => {
+    const ms = (flag: string, v?: string) => {
+      if (v === undefined) return [];
+      try {
+        return [flag, String(parseDuration(v))];
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+    };
+    await up(globals(), {
+      nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
+      controlPlaneArgs: [...ms('--node-monitor-grace-period-ms', o.nodeMonitorGracePeriod), ...ms('--pod-eviction-timeout-ms', o.podEvictionTimeout)],
+      kubeletArgs: [
+        ...(o.kubeletBackoffBase ? ['--backoff-base', o.kubeletBackoffBase] : []), ...(o.kubeletBackoffCap ? ['--backoff-cap', o.kubeletBackoffCap] : []),
+      ],
+    }, print);
   });
 
 program.command('down')
@@ -76,8 +96,13 @@ program.command('controlplane', { hidden: true })
   .requiredOption('--data-dir <dir>', 'where the store lives')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--secure-port <port>', 'also serve HTTPS (for kubectl) on this port, with <data-dir>/cert.pem', (v) => Number(v))
-  .action(async (o: { port: number; securePort?: number; token: string; dataDir: string; host: string }) => {
-    await runControlPlane({ dataDir: o.dataDir, port: o.port, securePort: o.securePort, token: o.token, host: o.host });
+  .option('--node-monitor-grace-period-ms <ms>', 'node lifecycle: heartbeat grace period', (v) => Number(v))
+  .option('--pod-eviction-timeout-ms <ms>', 'node lifecycle: eviction delay', (v) => Number(v))
+  .action(async (o: { port: number; securePort?: number; token: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number }) => {
+    await runControlPlane({
+      dataDir: o.dataDir, port: o.port, securePort: o.securePort, token: o.token, host: o.host,
+      nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: o.podEvictionTimeoutMs,
+    });
   });
 
 program.command('kubelet', { hidden: true })
@@ -90,9 +115,18 @@ program.command('kubelet', { hidden: true })
   .option('--labels <k=v,...>', 'node labels', '')
   .option('--cpu <cpu>', 'CPU capacity to report')
   .option('--memory <mem>', 'memory capacity to report')
-  .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string }) => {
+  .option('--backoff-base <duration>', 'first container restart back-off, e.g. 10s or 500ms', '10s')
+  .option('--backoff-cap <duration>', 'longest container restart back-off, e.g. 5m', '5m')
+  .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string;
+    backoffBase: string; backoffCap: string; }) => {
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory });
+    let backoff;
+    try {
+      backoff = backoffPolicy(parseDuration(o.backoffBase), parseDuration(o.backoffCap));
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff });
   });
 
 registerResourceCommands(program, globals);
