@@ -8,7 +8,8 @@
  * validation. Callers holding a cached (read-only) object must copy it first.
  */
 import type {
-  Container, Namespace, Node, Pod, PodSpec, PodStatus, Probe, Service, Volume, Lifecycle, LifecycleHandler,
+  Container, Deployment, DeploymentSpec, Namespace, Node, Pod, PodSpec, PodStatus, PodTemplateSpec, Probe, ReplicaSet,
+  ReplicaSetSpec, RollingUpdateDeployment, Service, Volume, Lifecycle, LifecycleHandler,
 } from './types.js';
 import type { KubeObject } from './types.js';
 import { parseQuantity } from './quantity.js';
@@ -232,6 +233,58 @@ export function applyServiceDefaults(svc: Service): void {
   if (external) spec.externalTrafficPolicy ||= 'Cluster';
   if (spec.internalTrafficPolicy === undefined && spec.type !== 'ExternalName') spec.internalTrafficPolicy = 'Cluster';
   if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/**
+ * Pod template defaults (`SetDefaults_PodSpec` on `spec.template.spec`): everything a pod's spec
+ * gets, except requests copied from limits, which only pods get. A template without `spec` gets
+ * one (with no containers, which validation then reports), as Kubernetes' non-optional struct
+ * would.
+ */
+export function applyPodTemplateDefaults(template: PodTemplateSpec): void {
+  if (!isObject(template.spec)) template.spec = { containers: [] };
+  applyPodSpecDefaults(template.spec, false);
+}
+
+/**
+ * Deployment defaults (`apps/v1` `SetDefaults_Deployment`): `replicas` 1, strategy
+ * `RollingUpdate` with `maxUnavailable` and `maxSurge` `25%` (a `Recreate` strategy gets no
+ * `rollingUpdate`), `revisionHistoryLimit` 10, `progressDeadlineSeconds` 600, and pod defaults
+ * for the template. `minReadySeconds` stays unset, meaning 0, as Kubernetes omits it. A `spec`
+ * that is not an object is left for validation to report.
+ */
+export function applyDeploymentDefaults(d: Deployment): void {
+  const writable = d as { spec?: unknown };
+  writable.spec ??= {};
+  if (!isObject(writable.spec)) return;
+  const spec = writable.spec as unknown as DeploymentSpec;
+  spec.replicas ??= 1;
+  if (!isObject(spec.strategy)) spec.strategy = {};
+  const strategy = spec.strategy;
+  strategy.type ||= 'RollingUpdate';
+  if (strategy.type === 'RollingUpdate') {
+    const rollingUpdate: RollingUpdateDeployment = isObject(strategy.rollingUpdate) ? strategy.rollingUpdate : {};
+    rollingUpdate.maxUnavailable ??= '25%';
+    rollingUpdate.maxSurge ??= '25%';
+    strategy.rollingUpdate = rollingUpdate;
+  }
+  spec.revisionHistoryLimit ??= 10;
+  spec.progressDeadlineSeconds ??= 600;
+  if (!isObject(spec.template)) spec.template = {};
+  applyPodTemplateDefaults(spec.template);
+}
+
+/** ReplicaSet defaults (`apps/v1` `SetDefaults_ReplicaSet`): `replicas` 1, pod defaults for the template. */
+export function applyReplicaSetDefaults(rs: ReplicaSet): void {
+  const writable = rs as { spec?: unknown };
+  writable.spec ??= {};
+  if (!isObject(writable.spec)) return;
+  const spec = writable.spec as unknown as ReplicaSetSpec;
+  spec.replicas ??= 1;
+  if (!isObject(spec.template)) spec.template = {};
+  applyPodTemplateDefaults(spec.template);
 }
 
 /**

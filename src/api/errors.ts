@@ -65,19 +65,27 @@ export const badRequest = (message: string) => new ApiError(400, 'BadRequest', m
 export const gone = (message: string) => new ApiError(410, 'Expired', message);
 
 /**
- * 422 Invalid, with the message Kubernetes prints:
- * `Pod "x" is invalid: spec.containers[0].image: Required value`.
+ * 422 Invalid, with the message Kubernetes prints, the kind qualified by its group outside the
+ * core group: `Pod "x" is invalid: spec.containers[0].image: Required value`,
+ * `Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1: ...`.
  */
 export function invalid(kind: string, name: string, causes: FieldError[], group = ''): ApiError {
   // Like Kubernetes' aggregate error, the message lists each distinct problem once.
   const parts = [...new Set(causes.map((c) => `${c.field}: ${c.message}`))];
   const list = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
-  return new ApiError(422, 'Invalid', `${kind} "${name}" is invalid: ${list}`, causes, { name, group, kind });
+  const qualified = group ? `${kind}.${group}` : kind;
+  return new ApiError(422, 'Invalid', `${qualified} "${name}" is invalid: ${list}`, causes, { name, group, kind });
 }
 
 export const required = (field: string): FieldError => ({ field, type: 'FieldValueRequired', message: 'Required value' });
 export const invalidValue = (field: string, value: unknown, detail: string): FieldError =>
   ({ field, type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value)}: ${detail}` });
+/**
+ * `Invalid value: <value>: <detail>` with the value already formatted, for values Kubernetes
+ * prints with Go's `%#v` (maps, structs): `map[string]string{"app":"web"}`.
+ */
+export const invalidFormatted = (field: string, formatted: string, detail: string): FieldError =>
+  ({ field, type: 'FieldValueInvalid', message: `Invalid value: ${formatted}: ${detail}` });
 export const duplicate = (field: string, value: unknown): FieldError =>
   ({ field, type: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(value)}` });
 export const notSupported = (field: string, value: unknown, supported: string[]): FieldError =>

@@ -2,10 +2,11 @@
  * Validation of `metadata` and of label maps, shared by every kind, in Kubernetes' words
  * (`apimachinery/pkg/api/validation/objectmeta.go`). Pure functions returning `FieldError[]`.
  */
-import type { ObjectMeta } from './types.js';
+import type { LabelSelector, ObjectMeta } from './types.js';
 import type { FieldError } from './errors.js';
 import { forbidden, invalidValue, required, requiredWithDetail } from './errors.js';
 import { isQualifiedName, isValidLabelValue, nameIsDNSLabel } from './names.js';
+import { goStringSlice } from './gofmt.js';
 
 /** Checks a name; `prefix` is true for `generateName`. Returns problem sentences. */
 export type NameValidator = (name: string, prefix: boolean) => string[];
@@ -80,5 +81,42 @@ export function validateObjectMetaUpdate(meta: ObjectMeta | undefined, old: Obje
   if (n.uid) immutable('uid');
   errs.push(...validateLabels(n.labels, `${path}.labels`));
   errs.push(...validateAnnotations(n.annotations, `${path}.annotations`));
+  if (o.deletionTimestamp) {
+    const before = new Set(o.finalizers ?? []);
+    const added = [...new Set((n.finalizers ?? []).filter((f) => !before.has(f)))].sort();
+    if (added.length) errs.push(forbidden(`${path}.finalizers`, `no new finalizers can be added if the object is being deleted, found new finalizers ${goStringSlice(added)}`));
+  }
+  return errs;
+}
+
+/**
+ * A `LabelSelector` (`unversionedvalidation.ValidateLabelSelector`): `matchLabels` as labels,
+ * and each expression's operator, key and values, e.g.
+ * `spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'`.
+ * An absent selector is not an error here; kinds that need one say so themselves.
+ */
+export function validateLabelSelector(ls: LabelSelector | undefined | null, path: string): FieldError[] {
+  if (!ls) return [];
+  const errs = validateLabels(ls.matchLabels, `${path}.matchLabels`);
+  (Array.isArray(ls.matchExpressions) ? ls.matchExpressions : []).forEach((e, i) => {
+    const p = `${path}.matchExpressions[${i}]`;
+    const values = Array.isArray(e.values) ? e.values : [];
+    switch (e.operator) {
+      case 'In':
+      case 'NotIn':
+        if (values.length === 0) errs.push(requiredWithDetail(`${p}.values`, "must be specified when `operator` is 'In' or 'NotIn'"));
+        break;
+      case 'Exists':
+      case 'DoesNotExist':
+        if (values.length > 0) errs.push(forbidden(`${p}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+        break;
+      default:
+        errs.push(invalidValue(`${p}.operator`, e.operator ?? '', 'not a valid selector operator'));
+    }
+    for (const msg of isQualifiedName(e.key ?? '')) errs.push(invalidValue(`${p}.key`, e.key ?? '', msg));
+    values.forEach((v, vi) => {
+      for (const msg of isValidLabelValue(v)) errs.push(invalidValue(`${p}.values[${vi}]`, v, msg));
+    });
+  });
   return errs;
 }

@@ -532,7 +532,11 @@ function validateTolerations(tolerations: readonly Toleration[], path: string): 
   return errs;
 }
 
-function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): FieldError[] {
+/**
+ * A pod spec at `path` (`spec` for pods, `spec.template.spec` for pod templates): grace period,
+ * volumes, containers, init containers, policies, node selector, names, deadlines, tolerations.
+ */
+export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): FieldError[] {
   const s: Partial<PodSpec> = spec ?? {};
   const errs: FieldError[] = [];
   const grace = s.terminationGracePeriodSeconds;

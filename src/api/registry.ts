@@ -1,24 +1,32 @@
 /**
  * The kinds minikube-lite serves, each with its REST names, scope, subresources, defaults,
  * validation and selectable fields. The API server, the client and the CLI are generic over
- * {@link RESOURCES}; serving another kind (apps/v1 deployments, replicasets) means adding an
- * entry built with {@link defineResource}.
+ * {@link RESOURCES}; serving another kind means adding an entry built with {@link defineResource}.
  */
-import type { Event, KubeObject, Namespace, Node, Pod, Service } from './types.js';
+import type { Deployment, Event, KubeObject, Namespace, Node, Pod, ReplicaSet, Service } from './types.js';
 import type { FieldError } from './errors.js';
 import type { ResourceDef } from './resource.js';
 import { apiVersionOf } from './resource.js';
-import { applyNamespaceDefaults, applyNodeDefaults, applyPodDefaults, applyServiceDefaults, clearNamespace } from './defaults.js';
-import { validateEvent, validateNamespace, validateNode, validatePod, validateService } from './validation.js';
+import {
+  applyDeploymentDefaults, applyNamespaceDefaults, applyNodeDefaults, applyPodDefaults, applyReplicaSetDefaults,
+  applyServiceDefaults, clearNamespace,
+} from './defaults.js';
+import {
+  validateDeployment, validateEvent, validateNamespace, validateNode, validatePod, validateReplicaSet, validateService,
+} from './validation.js';
+
+type Subresource = '' | 'status';
 
 /** Builds a ResourceDef from typed strategy functions (the casts from KubeObject live here only). */
-export function defineResource<T>(def: Omit<ResourceDef, 'applyDefaults' | 'validate' | 'fieldLabels' | 'listKind'> & {
+export function defineResource<T>(def: Omit<ResourceDef, 'applyDefaults' | 'validate' | 'fieldLabels' | 'listKind' | 'prepareForCreate' | 'prepareForUpdate'> & {
   listKind?: string;
   applyDefaults?: (obj: T) => void;
   validate: (obj: T, old?: T) => FieldError[];
   fieldLabels?: (obj: T) => Record<string, string>;
+  prepareForCreate?: (obj: T) => void;
+  prepareForUpdate?: (obj: T, old: T, requested: T, subresource: Subresource) => void;
 }): ResourceDef {
-  const { applyDefaults, validate, fieldLabels, listKind, ...rest } = def;
+  const { applyDefaults, validate, fieldLabels, listKind, prepareForCreate, prepareForUpdate, ...rest } = def;
   const resource: ResourceDef = {
     ...rest,
     listKind: listKind ?? `${def.kind}List`,
@@ -29,10 +37,53 @@ export function defineResource<T>(def: Omit<ResourceDef, 'applyDefaults' | 'vali
     validate: (obj: KubeObject, old?: KubeObject) => validate(obj as unknown as T, old as unknown as T | undefined),
   };
   if (fieldLabels) resource.fieldLabels = (obj: KubeObject) => fieldLabels(obj as unknown as T);
+  if (prepareForCreate) resource.prepareForCreate = (obj: KubeObject) => prepareForCreate(obj as unknown as T);
+  if (prepareForUpdate) {
+    resource.prepareForUpdate = (obj: KubeObject, old: KubeObject, requested: KubeObject, sub: Subresource) =>
+      prepareForUpdate(obj as unknown as T, old as unknown as T, requested as unknown as T, sub);
+  }
   return resource;
 }
 
-/** The core/v1 kinds. */
+/** Maps compared as Kubernetes' semantic equality compares them: absent equals empty. */
+function sameStringMap(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  const ka = Object.keys(a ?? {});
+  return ka.length === Object.keys(b ?? {}).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b ?? {}, k) && (b ?? {})[k] === (a ?? {})[k]);
+}
+
+/** Sets (or, when absent in `from`, removes) one metadata map on `obj`, copying it. */
+function takeMap(obj: KubeObject, from: KubeObject, field: 'labels' | 'annotations'): void {
+  const value = from.metadata?.[field];
+  const m = (obj.metadata ??= {});
+  if (value === undefined || value === null) delete m[field];
+  else m[field] = { ...value };
+}
+
+/**
+ * Deployment update rules (`deploymentStrategy` / `deploymentStatusStrategy`): a change of
+ * annotations bumps the generation too, since they are copied to the ReplicaSets; a status
+ * update may also change annotations (the controller records `deployment.kubernetes.io/revision`
+ * that way) but nothing else outside status.
+ */
+function prepareDeploymentUpdate(d: Deployment, old: Deployment, requested: Deployment, sub: Subresource): void {
+  if (sub === 'status') {
+    takeMap(d, requested, 'annotations');
+    return;
+  }
+  // The server owns metadata.generation; here is where it sets it.
+  const m = (d.metadata ??= {}) as { generation?: number; annotations?: Record<string, string> };
+  const gen = old.metadata?.generation;
+  if (gen !== undefined && m.generation === gen && !sameStringMap(m.annotations, old.metadata?.annotations)) m.generation = gen + 1;
+}
+
+/** ReplicaSet status updates may change labels and annotations as well as status (`rsStatusStrategy`). */
+function prepareReplicaSetUpdate(rs: ReplicaSet, _old: ReplicaSet, requested: ReplicaSet, sub: Subresource): void {
+  if (sub !== 'status') return;
+  takeMap(rs, requested, 'labels');
+  takeMap(rs, requested, 'annotations');
+}
+
+/** The core/v1 and apps/v1 kinds. */
 export const RESOURCES: ResourceDef[] = [
   defineResource<Pod>({
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
@@ -81,6 +132,25 @@ export const RESOURCES: ResourceDef[] = [
       source: ev.source?.component || ev.reportingComponent || '',
       type: ev.type ?? '',
     }),
+  }),
+  defineResource<Deployment>({
+    group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,
+    shortNames: ['deploy'], subresources: ['status', 'scale'],
+    applyDefaults: applyDeploymentDefaults,
+    // A new Deployment starts with an empty status: only the controller writes it.
+    prepareForCreate: (d) => { (d as { status?: object }).status = {}; },
+    prepareForUpdate: prepareDeploymentUpdate,
+    validate: validateDeployment,
+  }),
+  defineResource<ReplicaSet>({
+    group: 'apps', version: 'v1', resource: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true,
+    shortNames: ['rs'], subresources: ['status', 'scale'],
+    applyDefaults: applyReplicaSetDefaults,
+    // `status.replicas` is not omitted when 0 in apps/v1, so a new ReplicaSet shows it.
+    prepareForCreate: (rs) => { (rs as { status?: object }).status = { replicas: 0 }; },
+    prepareForUpdate: prepareReplicaSetUpdate,
+    validate: validateReplicaSet,
+    fieldLabels: (rs) => ({ 'status.replicas': String(rs.status?.replicas ?? 0) }),
   }),
   defineResource<Service>({
     group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true,

@@ -31,6 +31,19 @@ export interface ResourceDef {
    */
   validate(obj: KubeObject, old?: KubeObject): FieldError[];
   /**
+   * Kind-specific changes to a new object, after defaults and before validation (Kubernetes'
+   * strategy `PrepareForCreate`), e.g. dropping a status clients may not set. Optional.
+   */
+  prepareForCreate?(obj: KubeObject): void;
+  /**
+   * Kind-specific changes to an updated object (the strategy's, or for `subresource` `status`
+   * the status strategy's, `PrepareForUpdate`). Called after the generic rules, which leave
+   * `obj` as what would be stored (main resource: stored status kept, generation bumped when the
+   * spec changed; status: everything but the status kept), and before validation. `requested`
+   * is the object the client sent (after any patch); `old` is the stored object (read-only).
+   */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject, requested: KubeObject, subresource: '' | 'status'): void;
+  /**
    * Values selectable with `fieldSelector` besides `metadata.name`/`metadata.namespace`,
    * e.g. `spec.nodeName` and `status.phase` for pods.
    */

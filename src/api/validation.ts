@@ -4,16 +4,18 @@
  * kind's defaults applied first, as the API server does, and returns every problem found, each
  * distinct problem once; an empty list means valid. Pure; never throws for user mistakes.
  *
- * Pod rules live in `podvalidation.ts`, metadata rules in `metavalidation.ts`.
+ * Pod rules live in `podvalidation.ts`, metadata rules in `metavalidation.ts`, Deployment and
+ * ReplicaSet rules in `appsvalidation.ts`.
  */
-import type { Event, Namespace, Node, Pod, Service, ServicePort } from './types.js';
+import type { Deployment, Event, Namespace, Node, Pod, ReplicaSet, Service, ServicePort } from './types.js';
 import type { FieldError } from './errors.js';
 import { duplicate, invalidValue, notSupported, required, requiredWithDetail } from './errors.js';
 import { isDNS1123Label, isDNS1123Subdomain, isValidPortName, isValidPortNum, nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
 import * as pods from './podvalidation.js';
+import * as apps from './appsvalidation.js';
 
-export { validateAnnotations, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
+export { validateAnnotations, validateLabelSelector, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
 export type { NameValidator } from './metavalidation.js';
 export { POD_UPDATE_FORBIDDEN_MESSAGE } from './podvalidation.js';
 
@@ -34,6 +36,20 @@ function unique(errs: FieldError[]): FieldError[] {
  */
 export function validatePod(pod: Pod, old?: Pod): FieldError[] {
   return unique(old ? pods.validatePodUpdate(pod, old) : pods.validatePod(pod));
+}
+
+/**
+ * A Deployment on create, or on update when `old` is given: selector (required, not empty,
+ * matching the template's labels, immutable), replicas, the pod template (validated as a pod
+ * spec, restartPolicy Always), strategy, revision history limit, progress deadline, status counts.
+ */
+export function validateDeployment(d: Deployment, old?: Deployment): FieldError[] {
+  return unique(apps.validateDeployment(d, old));
+}
+
+/** A ReplicaSet on create, or on update when `old` is given (see {@link validateDeployment}). */
+export function validateReplicaSet(rs: ReplicaSet, old?: ReplicaSet): FieldError[] {
+  return unique(apps.validateReplicaSet(rs, old));
 }
 
 /** A node: a DNS-1123 subdomain name, labels, no namespace. */

@@ -12,7 +12,7 @@
 import { ApiError } from '../api/errors.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type JsonObject = { [k: string]: Json };
+export type JsonObject = { [k: string]: Json };
 
 export type PatchType = 'json' | 'merge' | 'strategic';
 

@@ -1,8 +1,9 @@
 /**
  * What the API server does to objects between HTTP and the store, for every kind alike (the
  * part Kubernetes calls the generic registry): server-set metadata on create, optimistic
- * concurrency and immutable fields on update, the status subresource, defaults and validation,
- * patches, graceful deletion and finalizers. Pod-only rules come from `pods.ts`.
+ * concurrency and immutable fields on update, the status and scale subresources, defaults,
+ * validation and each kind's prepare-for-create/update hooks, patches, graceful deletion,
+ * finalizers and propagation policies. Pod-only rules come from `pods.ts`.
  *
  * Safe for concurrent requests: every read-modify-write goes through `Store.guaranteedUpdate`
  * or a precondition, so a lost race is retried or answered 409, never silently overwritten.
@@ -10,18 +11,37 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { ApiError, badRequest, conflict, invalid, notFound, type FieldError } from '../api/errors.js';
 import { apiVersionOf, type ResourceDef } from '../api/resource.js';
-import type { KubeList, KubeObject, ObjectMeta } from '../api/types.js';
+import { scaleOf, validateScale, type Scalable } from '../api/scale.js';
+import type { KubeList, KubeObject, ObjectMeta, Scale } from '../api/types.js';
 import { collectionKey, objectKey, parseResourceVersion, qualifiedResource, type Store } from '../store/types.js';
 import { applyPatch, type Json, type PatchType } from './patch.js';
 import { podGracePeriod } from './pods.js';
+import { checkScaleBody } from './scale.js';
 import type { ObjectFilter } from './selectors.js';
+
+/** How a DELETE treats the object's dependents (objects whose ownerReferences name it). */
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
+export const PROPAGATION_POLICIES: readonly PropagationPolicy[] = ['Foreground', 'Background', 'Orphan'];
+
+/** The finalizer that keeps an owner until the garbage collector has deleted its dependents. */
+export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+/** The finalizer that asks for an owner's dependents to be orphaned before it goes. */
+export const ORPHAN_FINALIZER = 'orphan';
 
 /** DeleteOptions as Kubernetes defines them (the fields minikube-lite acts on). */
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
-  /** Accepted and stored nowhere: cascading deletion is the garbage collector's business. */
-  propagationPolicy?: string;
+  /**
+   * `Background` (the default for every kind): the object goes now and the garbage collector
+   * deletes its dependents afterwards. `Foreground`: the object stays, marked with
+   * deletionTimestamp and the `foregroundDeletion` finalizer, until the garbage collector has
+   * deleted its dependents and removed the finalizer. `Orphan`: the dependents lose their
+   * ownerReference to it first, and are kept.
+   */
+  propagationPolicy?: PropagationPolicy;
+  /** Deprecated form of the policy: true means Orphan, false Background (never both given). */
+  orphanDependents?: boolean;
 }
 
 export interface WriteOptions {
@@ -63,6 +83,28 @@ function pathSegmentErrors(name: string): string[] {
   if (name === '.' || name === '..') return [`may not be '${name}'`];
   const bad = ['/', '%'].filter((c) => name.includes(c));
   return bad.map((c) => `may not contain '${c}'`);
+}
+
+/**
+ * The finalizers an object should carry once a DELETE with `options` has been applied, and
+ * whether its dependents are to be orphaned (Kubernetes' `deletionFinalizersForGarbageCollection`):
+ * an explicit policy wins, else an `orphan` or `foregroundDeletion` finalizer already present,
+ * else Background. Foreground keeps exactly one `foregroundDeletion` finalizer; the `orphan`
+ * finalizer is never kept, since orphaning happens at once (see `RestStorage.delete`).
+ */
+export function deletionFinalizers(obj: KubeObject, options: DeleteOptions): { finalizers: string[]; orphan: boolean } {
+  const existing = obj.metadata?.finalizers ?? [];
+  let policy: PropagationPolicy | undefined = options.orphanDependents !== undefined
+    ? (options.orphanDependents ? 'Orphan' : 'Background')
+    : options.propagationPolicy;
+  if (!policy) {
+    const first = existing.find((f) => f === ORPHAN_FINALIZER || f === FOREGROUND_FINALIZER);
+    policy = first === ORPHAN_FINALIZER ? 'Orphan' : first === FOREGROUND_FINALIZER ? 'Foreground' : 'Background';
+  }
+  let finalizers = existing.filter((f) => f !== ORPHAN_FINALIZER);
+  if (policy !== 'Foreground') finalizers = finalizers.filter((f) => f !== FOREGROUND_FINALIZER);
+  else if (!finalizers.includes(FOREGROUND_FINALIZER)) finalizers.push(FOREGROUND_FINALIZER);
+  return { finalizers, orphan: policy === 'Orphan' };
 }
 
 export class RestStorage {
@@ -122,6 +164,7 @@ export class RestStorage {
       delete om.deletionGracePeriodSeconds;
       delete om.selfLink;
       def.applyDefaults(obj);
+      def.prepareForCreate?.(obj);
       this.validate(def, obj, undefined, name);
       if (opts.dryRun) return obj;
       try {
@@ -169,18 +212,31 @@ export class RestStorage {
    * DELETE. Pods on a node get a grace period (deletionTimestamp set, object kept, `deleted`
    * false); objects with finalizers are kept until the last finalizer goes; everything else is
    * removed now. Deleting a namespace removes its objects first.
+   *
+   * Dependents follow `propagationPolicy` (see {@link DeleteOptions}); without one, an
+   * `orphan` or `foregroundDeletion` finalizer already on the object decides, else Background.
+   * Orphaning is done here, synchronously, before the object is deleted or marked: every object
+   * that names it in an ownerReference (in its namespace, or anywhere for a cluster-scoped
+   * owner) loses that reference. Kubernetes lets the garbage collector do it behind an `orphan`
+   * finalizer; the outcome is the same, without the finalizer ever being visible.
    */
   async delete(def: ResourceDef, namespace: string, name: string, options: DeleteOptions, opts: WriteOptions = {}): Promise<{ object: KubeObject; deleted: boolean }> {
     if (def.group === '' && def.resource === 'namespaces' && UNDELETABLE_NAMESPACES.has(name)) {
       throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, [], { name, kind: 'namespaces' });
     }
     const key = this.key(def, namespace, name);
+    let orphaned = false;
     for (;;) {
       const cur = await this.store.get(key);
       if (!cur) throw notFound(def.resource, name, def.group);
       this.checkPreconditions(def, cur, options);
-      const plan = this.planDelete(def, cur, options.gracePeriodSeconds);
+      const gc = deletionFinalizers(cur, options);
+      const plan = this.planDelete(def, cur, options.gracePeriodSeconds, gc.finalizers);
       if (opts.dryRun) return { object: plan.update ?? cur, deleted: plan.action === 'delete' };
+      if (gc.orphan && !orphaned) {
+        await this.orphanDependents(def, cur);
+        orphaned = true;
+      }
       const rv = Number(cur.metadata?.resourceVersion);
       try {
         if (plan.action === 'keep') return { object: cur, deleted: false };
@@ -195,6 +251,34 @@ export class RestStorage {
         throw e;
       }
     }
+  }
+
+  /**
+   * PUT or PATCH of the `scale` subresource. `change` turns the parent's current Scale into the
+   * requested one (the PUT body, or the patched Scale); 400 when that is not an
+   * `autoscaling/v1` Scale for this object, 422 `Scale.autoscaling "x" is invalid: ...` for a
+   * negative `spec.replicas`, 409 when its uid or resourceVersion (a precondition on the
+   * parent) is stale. Only `spec.replicas` reaches the parent, which is then updated like a PUT
+   * (defaults, validation, generation). Returns the parent's new Scale.
+   */
+  async updateScale(def: ResourceDef, namespace: string, name: string, change: (current: Scale) => unknown, opts: WriteOptions = {}): Promise<Scale> {
+    const out = await this.write(def, namespace, name, opts, (cur) => {
+      const wanted = checkScaleBody(change(scaleOf(cur as Scalable)), namespace, name);
+      const errs = validateScale(wanted);
+      if (errs.length) throw invalid('Scale', name, errs, 'autoscaling');
+      const m = cur.metadata ?? {};
+      const uid = wanted.metadata?.uid;
+      if (uid && uid !== m.uid) {
+        throw conflict(`${def.resource}/scale${def.group ? `.${def.group}` : ''}`, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${m.uid ?? ''}`);
+      }
+      const rv = wanted.metadata?.resourceVersion;
+      if (rv && rv !== m.resourceVersion) throw conflict(qualifiedResource(def), name);
+      const next = copyJson(cur) as AnyObject;
+      const spec = (next.spec !== null && typeof next.spec === 'object' ? next.spec : (next.spec = {})) as { replicas?: number };
+      spec.replicas = wanted.spec?.replicas ?? 0;
+      return this.prepareUpdate(def, cur as AnyObject, next, '');
+    });
+    return scaleOf(out as Scalable);
   }
 
   /** Store writes for Binding and other server-side changes that are not user PUT/PATCH. */
@@ -281,6 +365,7 @@ export class RestStorage {
     else delete nm.deletionGracePeriodSeconds;
     def.applyDefaults(next);
     if (subresource === '' && old.generation !== undefined && !sameJson(next.spec, cur.spec)) nm.generation = old.generation + 1;
+    def.prepareForUpdate?.(next, cur, body, subresource);
     const extra: FieldError[] = [];
     if (uid && uid !== old.uid) extra.push({ field: 'metadata.uid', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` });
     this.validate(def, next, cur, old.name ?? '', extra);
@@ -346,15 +431,21 @@ export class RestStorage {
   /**
    * What a DELETE does to `cur`, following Kubernetes' BeforeDelete: a pod already terminating
    * can only have its grace period shortened; a graceful kind gets deletionTimestamp = now +
-   * grace; finalizers keep the object (with deletionTimestamp set) until they are removed.
+   * grace; finalizers (`finalizers`: the object's, as the propagation policy leaves them) keep
+   * the object, with deletionTimestamp set, until they are removed.
    */
-  private planDelete(def: ResourceDef, cur: KubeObject, requested: number | undefined): { action: 'delete' | 'update' | 'keep'; update?: KubeObject } {
+  private planDelete(def: ResourceDef, cur: KubeObject, requested: number | undefined, finalizers: string[]): { action: 'delete' | 'update' | 'keep'; update?: KubeObject } {
     const m = cur.metadata ?? {};
-    const hasFinalizers = (m.finalizers?.length ?? 0) > 0;
+    const hasFinalizers = finalizers.length > 0;
+    const finalizersChanged = !sameJson(finalizers, m.finalizers ?? []);
     const grace = requested !== undefined && requested < 0 ? 1 : requested;
     const now = this.clock();
     const next = copyJson(cur);
     const nm = meta(next);
+    if (finalizersChanged) {
+      if (hasFinalizers) nm.finalizers = finalizers;
+      else delete nm.finalizers;
+    }
     if (m.deletionTimestamp) {
       const curGrace = m.deletionGracePeriodSeconds ?? 0;
       if (curGrace > 0 && grace !== undefined && grace < curGrace) {
@@ -365,7 +456,7 @@ export class RestStorage {
         if (grace === 0 && !hasFinalizers) return { action: 'delete' };
         return { action: 'update', update: next };
       }
-      if (curGrace > 0 || hasFinalizers) return { action: 'keep' };
+      if (curGrace > 0 || hasFinalizers) return finalizersChanged ? { action: 'update', update: next } : { action: 'keep' };
       return { action: 'delete' };
     }
     const period = def.group === '' && def.resource === 'pods' ? podGracePeriod(cur, grace) : 0;
@@ -376,6 +467,36 @@ export class RestStorage {
       return { action: 'update', update: next };
     }
     return { action: 'delete' };
+  }
+
+  /**
+   * Removes `owner`'s ownerReferences from every object that has one: in the owner's namespace
+   * for a namespaced owner, everywhere for a cluster-scoped one. Each change is an ordinary
+   * write (new resourceVersion, MODIFIED to watchers); objects deleted meanwhile are skipped.
+   */
+  private async orphanDependents(ownerDef: ResourceDef, owner: KubeObject): Promise<void> {
+    const uid = owner.metadata?.uid;
+    if (!uid) return;
+    const namespace = ownerDef.namespaced ? owner.metadata?.namespace ?? '' : undefined;
+    for (const def of this.resources) {
+      if (namespace !== undefined && !def.namespaced) continue;
+      const { items } = await this.store.list(collectionKey(def, def.namespaced ? namespace : undefined));
+      for (const obj of items) {
+        if (!(obj.metadata?.ownerReferences ?? []).some((r) => r.uid === uid)) continue;
+        try {
+          await this.store.guaranteedUpdate(this.key(def, obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''), (c) => {
+            const refs = (c.metadata?.ownerReferences ?? []).filter((r) => r.uid !== uid);
+            const cm = meta(c);
+            if (refs.length) cm.ownerReferences = refs;
+            else delete cm.ownerReferences;
+            return c;
+          });
+        } catch (e) {
+          // Deleted meanwhile: it depends on nobody any more.
+          if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
+        }
+      }
+    }
   }
 
   /** Removes every namespaced object in `namespace` (immediately; no grace periods). */

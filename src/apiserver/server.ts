@@ -5,25 +5,27 @@
  *
  * Requests are authenticated with one bearer token (health endpoints excepted); every error
  * is a Kubernetes `Status`. Routing lives here; object semantics in `rest.ts`, watch in
- * `watch.ts`, pod subresources in `pods.ts`, discovery in `discovery.ts`.
+ * `watch.ts`, pod subresources in `pods.ts`, the scale subresource in `scale.ts` (and
+ * `RestStorage.updateScale`), discovery in `discovery.ts`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, badRequest } from '../api/errors.js';
+import { ApiError, badRequest, invalid, invalidValue, notSupported, type FieldError } from '../api/errors.js';
 import type { ResourceDef } from '../api/resource.js';
+import { scaleOf, type Scalable } from '../api/scale.js';
 import type { KubeObject, Node, Pod } from '../api/types.js';
 import type { Store } from '../store/types.js';
 import * as discovery from './discovery.js';
 import {
   methodNotAllowed, notFoundPath, parseJson, parseJsonObject, readBody, sendError, sendJson, sendText, type ApiServerLogger,
 } from './http.js';
-import { PATCH_CONTENT_TYPES, unsupportedPatchType } from './patch.js';
+import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
 import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
-import { RestStorage, rfc3339, type DeleteOptions, type WriteOptions } from './rest.js';
+import { PROPAGATION_POLICIES, RestStorage, rfc3339, type DeleteOptions, type PropagationPolicy, type WriteOptions } from './rest.js';
 import { buildFilter } from './selectors.js';
 import { includeObject, tableVersion, toTable } from './table.js';
 import type { ServingCertificate } from './tls.js';
@@ -91,21 +93,28 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
 
 const boolParam = (q: URLSearchParams, name: string): boolean => q.get(name) === 'true' || q.get(name) === '1';
 
-function writeOptions(q: URLSearchParams): WriteOptions {
-  const dry = q.getAll('dryRun').filter((v) => v !== '');
+/** `dryRun` from the query, plus (for DELETE, where kubectl sends it in DeleteOptions) from the body. */
+function writeOptions(q: URLSearchParams, fromBody: readonly unknown[] = []): WriteOptions {
+  const dry = [...q.getAll('dryRun'), ...fromBody].filter((v) => v !== '');
   for (const v of dry) {
     if (v !== 'All') throw badRequest(`dryRun: Unsupported value: ${JSON.stringify(v)}: supported values: "All"`);
   }
   return { dryRun: dry.length > 0 };
 }
 
-/** DeleteOptions from the query and the (optional) body; the body wins where both say something. */
-function deleteOptions(q: URLSearchParams, body: Buffer): DeleteOptions {
+/**
+ * DeleteOptions from the query and the (optional) body; the body wins where both say something.
+ * 422 (`DeleteOptions.meta.k8s.io "" is invalid: ...`) for an unknown propagationPolicy or one
+ * given together with orphanDependents, as Kubernetes' `ValidateDeleteOptions` words it.
+ */
+function deleteOptions(q: URLSearchParams, body: Buffer): { options: DeleteOptions; write: WriteOptions } {
   const opts: DeleteOptions = {};
+  let dryRun: unknown[] = [];
   const grace = intParam(q, 'gracePeriodSeconds');
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
-  const policy = q.get('propagationPolicy');
-  if (policy) opts.propagationPolicy = policy;
+  let policy: unknown = q.get('propagationPolicy') || undefined;
+  const orphanParam = q.get('orphanDependents');
+  let orphan: unknown = orphanParam === null || orphanParam === '' ? undefined : orphanParam === 'true' || orphanParam === '1';
   if (body.length > 0 && body.toString('utf8').trim() !== '') {
     const b = parseJsonObject(body);
     if (b.kind !== undefined && b.kind !== 'DeleteOptions') {
@@ -117,7 +126,9 @@ function deleteOptions(q: URLSearchParams, body: Buffer): DeleteOptions {
       }
       opts.gracePeriodSeconds = b.gracePeriodSeconds;
     }
-    if (typeof b.propagationPolicy === 'string') opts.propagationPolicy = b.propagationPolicy;
+    if (Array.isArray(b.dryRun)) dryRun = b.dryRun;
+    if (b.propagationPolicy !== undefined && b.propagationPolicy !== null) policy = b.propagationPolicy;
+    if (b.orphanDependents !== undefined && b.orphanDependents !== null) orphan = b.orphanDependents;
     const pre = b.preconditions as { uid?: unknown; resourceVersion?: unknown } | undefined;
     if (pre && typeof pre === 'object') {
       opts.preconditions = {};
@@ -125,7 +136,16 @@ function deleteOptions(q: URLSearchParams, body: Buffer): DeleteOptions {
       if (typeof pre.resourceVersion === 'string') opts.preconditions.resourceVersion = pre.resourceVersion;
     }
   }
-  return opts;
+  if (orphan !== undefined && typeof orphan !== 'boolean') throw badRequest(`orphanDependents: Invalid value: ${JSON.stringify(orphan)}: must be a boolean`);
+  const errs: FieldError[] = [];
+  if (policy !== undefined) {
+    if (orphan !== undefined) errs.push(invalidValue('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set'));
+    if (!PROPAGATION_POLICIES.includes(policy as PropagationPolicy)) errs.push(notSupported('propagationPolicy', policy, [...PROPAGATION_POLICIES, 'nil']));
+  }
+  if (errs.length) throw invalid('DeleteOptions', '', errs, 'meta.k8s.io');
+  if (policy !== undefined) opts.propagationPolicy = policy as PropagationPolicy;
+  if (orphan !== undefined) opts.orphanDependents = orphan as boolean;
+  return { options: opts, write: writeOptions(q, dryRun) };
 }
 
 /** Starts the API server and ensures the system namespaces exist; resolves once it listens. */
@@ -211,12 +231,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         }
         case 'DELETE': {
           const filter = buildFilter(def, q.get('labelSelector'), q.get('fieldSelector'));
-          const options = deleteOptions(q, await readBody(req));
+          const { options, write } = deleteOptions(q, await readBody(req));
           const list = await rest.list(def, ns, filter);
           const items: KubeObject[] = [];
           for (const obj of list.items) {
             try {
-              items.push((await rest.delete(def, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', options, writeOptions(q))).object);
+              items.push((await rest.delete(def, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', options, write)).object);
             } catch (e) {
               // Deleted by someone else meanwhile: it is gone, as asked.
               if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
@@ -256,9 +276,33 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           }
           case 'DELETE': {
             if (sub) throw methodNotAllowed();
-            const options = deleteOptions(q, await readBody(req));
-            const { object } = await rest.delete(def, ns, r.name, options, writeOptions(q));
-            sendJson(res, 200, object);
+            const { options, write } = deleteOptions(q, await readBody(req));
+            const { object, deleted } = await rest.delete(def, ns, r.name, options, write);
+            // Kubernetes answers 202 only when the object stays and the client asked for
+            // cascading with the deprecated orphanDependents=false.
+            sendJson(res, !deleted && options.orphanDependents === false ? 202 : 200, object);
+            return;
+          }
+          default:
+            throw methodNotAllowed();
+        }
+      }
+      case 'scale': {
+        switch (method) {
+          case 'GET':
+            sendJson(res, 200, scaleOf((await rest.get(def, ns, r.name)) as Scalable));
+            return;
+          case 'PUT': {
+            const body = parseJsonObject(await readBody(req));
+            sendJson(res, 200, await rest.updateScale(def, ns, r.name, () => body, writeOptions(q)));
+            return;
+          }
+          case 'PATCH': {
+            const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+            const type = PATCH_CONTENT_TYPES[ct];
+            if (!type) throw unsupportedPatchType(ct);
+            const patch = parseJson(await readBody(req));
+            sendJson(res, 200, await rest.updateScale(def, ns, r.name, (current) => applyPatch(type, current as unknown as JsonObject, patch), writeOptions(q)));
             return;
           }
           default:

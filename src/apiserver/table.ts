@@ -6,7 +6,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { ResourceDef } from '../api/resource.js';
-import type { KubeObject } from '../api/types.js';
+import type { Deployment, KubeObject, ReplicaSet } from '../api/types.js';
+import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
 
 interface Column { name: string; type: string; format?: string; description: string; priority: number }
 type Cell = string | number;
@@ -106,11 +107,6 @@ const exitDescription = (term: unknown): string =>
 const labelPairs = (m: unknown): string[] =>
   Object.entries((m && typeof m === 'object' ? m : {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).sort();
 
-const containers = (o: KubeObject): { names: string; images: string } => {
-  const c = list(g(o, 'spec.template.spec.containers'));
-  return { names: c.map((x) => str(g(x, 'name'), '')).join(','), images: c.map((x) => str(g(x, 'image'), '')).join(',') };
-};
-
 const PRINTERS: Record<string, Printer> = {
   '/pods': {
     columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Status'), col('Restarts', 'string'), col('Age'),
@@ -170,29 +166,22 @@ const PRINTERS: Record<string, Printer> = {
     },
   },
   'apps/deployments': {
-    columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Up-to-date', 'integer'), col('Available', 'integer'), col('Age'),
+    columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Up-to-date'), col('Available'), col('Age'),
       col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
     row: (d, now) => {
-      const c = containers(d);
-      return [str(d.metadata?.name), `${num(g(d, 'status.readyReplicas'))}/${num(g(d, 'spec.replicas'))}`, num(g(d, 'status.updatedReplicas')),
-        num(g(d, 'status.availableReplicas')), age(d, now), c.names, c.images, matchLabels(d)];
+      const r = deploymentRow(d as Deployment, now);
+      return [r.name, r.ready, r.upToDate, r.available, r.age, r.containers, r.images, r.selector];
     },
   },
   'apps/replicasets': {
     columns: [col('Name', 'string', 0, 'name'), col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), col('Age'),
       col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
-    row: (r, now) => {
-      const c = containers(r);
-      return [str(r.metadata?.name), num(g(r, 'spec.replicas')), num(g(r, 'status.replicas')), num(g(r, 'status.readyReplicas')), age(r, now),
-        c.names, c.images, matchLabels(r)];
+    row: (rs, now) => {
+      const r = replicaSetRow(rs as ReplicaSet, now);
+      return [r.name, r.desired, r.current, r.ready, r.age, r.containers, r.images, r.selector];
     },
   },
 };
-
-function matchLabels(o: KubeObject): string {
-  const m = labelPairs(g(o, 'spec.selector.matchLabels'));
-  return m.length ? m.join(',') : '<none>';
-}
 
 const DEFAULT_PRINTER: Printer = {
   columns: [col('Name', 'string', 0, 'name'), col('Age')],

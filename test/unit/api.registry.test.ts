@@ -18,6 +18,14 @@ describe('RESOURCES', () => {
     const def = findResource('', 'v1', resource);
     expect(def).toMatchObject({ group: '', version: 'v1', kind, listKind: `${kind}List`, namespaced, shortNames, subresources });
   });
+
+  it.each([
+    ['deployments', 'Deployment', ['deploy']],
+    ['replicasets', 'ReplicaSet', ['rs']],
+  ])('serves apps/v1 %s, namespaced, with status and scale subresources', (resource, kind, shortNames) => {
+    const def = findResource('apps', 'v1', resource);
+    expect(def).toMatchObject({ group: 'apps', version: 'v1', kind, listKind: `${kind}List`, namespaced: true, shortNames, subresources: ['status', 'scale'] });
+  });
 });
 
 describe('resolveResourceName', () => {
@@ -28,25 +36,27 @@ describe('resolveResourceName', () => {
     ['ev', 'events'], ['event', 'events'],
     ['svc', 'services'], ['service', 'services'],
     ['pods.', 'pods'], ['pods.v1.', 'pods'],
+    ['deploy', 'deployments'], ['deployment', 'deployments'], ['Deployment', 'deployments'], ['deployments.apps', 'deployments'],
+    ['deployments.v1.apps', 'deployments'], ['rs', 'replicasets'], ['replicaset', 'replicasets'], ['replicasets.apps', 'replicasets'],
   ])('maps %j to %s', (word, resource) => {
     expect(resolveResourceName(word)?.resource).toBe(resource);
   });
 
-  it.each(['deploy', 'pods.apps', 'p', ''])('knows no resource called %j', (word) => {
+  it.each(['sts', 'pods.apps', 'deployments.v1', 'p', ''])('knows no resource called %j', (word) => {
     expect(resolveResourceName(word)).toBeUndefined();
   });
 
   it('resolves a kind added later, with its group', () => {
-    const deployments = defineResource<KubeObject>({
-      group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,
-      shortNames: ['deploy'], subresources: ['status', 'scale'], validate: () => [],
+    const statefulsets = defineResource<KubeObject>({
+      group: 'apps', version: 'v1', resource: 'statefulsets', singular: 'statefulset', kind: 'StatefulSet', namespaced: true,
+      shortNames: ['sts'], subresources: ['status', 'scale'], validate: () => [],
     });
-    const all = [...RESOURCES, deployments];
-    expect(resolveResourceName('deploy', all)).toBe(deployments);
-    expect(resolveResourceName('deployments.apps', all)).toBe(deployments);
-    expect(resolveResourceName('deployments.v1.apps', all)).toBe(deployments);
-    expect(findKind('apps/v1', 'Deployment', all)).toBe(deployments);
-    expect(deployments.listKind).toBe('DeploymentList');
+    const all = [...RESOURCES, statefulsets];
+    expect(resolveResourceName('sts', all)).toBe(statefulsets);
+    expect(resolveResourceName('statefulsets.apps', all)).toBe(statefulsets);
+    expect(resolveResourceName('statefulsets.v1.apps', all)).toBe(statefulsets);
+    expect(findKind('apps/v1', 'StatefulSet', all)).toBe(statefulsets);
+    expect(statefulsets.listKind).toBe('StatefulSetList');
   });
 });
 
