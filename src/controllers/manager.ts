@@ -1,0 +1,63 @@
+/**
+ * The controller manager (Kubernetes' `kube-controller-manager`, in miniature): runs the
+ * ReplicaSet, Deployment, garbage-collector and node-lifecycle controllers in one process over
+ * one set of shared informers, talking to the cluster only through the API client.
+ */
+import type { ApiClient } from '../client/client.js';
+import { DeploymentController } from './deployment.js';
+import { GarbageCollector } from './garbagecollector.js';
+import { SharedInformers } from './informers.js';
+import { NodeLifecycleController } from './nodelifecycle.js';
+import { ReplicaSetController } from './replicaset.js';
+
+export interface ControllerManagerOptions {
+  client: ApiClient;
+  /** Source of "now" for conditions, expectations and node health (default: the real clock). */
+  clock?: () => Date;
+  /** Where progress and errors go (default: `console.error`). */
+  log?: (m: string) => void;
+  /** See {@link NodeLifecycleController}: default 40 s. */
+  nodeMonitorGracePeriodMs?: number;
+  /** See {@link NodeLifecycleController}: default 300 s. */
+  podEvictionTimeoutMs?: number;
+  /** How often node health is checked (default 1 s). */
+  nodeMonitorPeriodMs?: number;
+}
+
+export interface ControllerManager {
+  /** Stops every controller and the informers; resolves once in-flight syncs have finished. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts all four controllers; resolves once their caches are filled and their workers run.
+ * If one fails to start, the ones already started are stopped and the error is thrown.
+ */
+export async function startControllers(opts: ControllerManagerOptions): Promise<ControllerManager> {
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const informers = new SharedInformers(opts.client, (ref, e) => log(`controller-manager: watch ${ref.resource} (retrying): ${(e as Error).message}`));
+  const common = { client: opts.client, informers, clock: opts.clock, log };
+  const controllers = [
+    new ReplicaSetController(common),
+    new DeploymentController(common),
+    new GarbageCollector({ client: opts.client, informers, log }),
+    new NodeLifecycleController({
+      ...common,
+      nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
+      podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
+      nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
+    }),
+  ];
+  const stopAll = async (): Promise<void> => {
+    informers.stop();
+    await Promise.all(controllers.map((c) => c.stop()));
+  };
+  try {
+    await informers.start();
+    for (const c of controllers) await c.start();
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+  return { stop: stopAll };
+}

@@ -1,0 +1,20 @@
+/**
+ * The object types and REST coordinates the controllers work with. The apps/v1 kinds are the
+ * upstream types from `kubernetes-types`, named here so every controller spells them alike.
+ */
+import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
+import type { KubeObject, Node, Pod } from '../api/types.js';
+import type { ResourceRef } from '../client/client.js';
+
+export type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetStatus };
+
+export type PodObject = Pod & KubeObject;
+export type NodeObject = Node & KubeObject;
+export type ReplicaSetObject = ReplicaSet & KubeObject;
+export type DeploymentObject = Deployment & KubeObject;
+
+export const REPLICASETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'replicasets' };
+export const DEPLOYMENTS: ResourceRef = { group: 'apps', version: 'v1', resource: 'deployments' };
+
+/** The collection of `ref` in one namespace. */
+export const inNamespace = (ref: ResourceRef, namespace: string | undefined): ResourceRef => ({ ...ref, namespace: namespace || 'default' });
