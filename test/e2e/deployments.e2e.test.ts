@@ -21,8 +21,8 @@ interface Deployment extends KubeObject {
 const ready = (p: Pod) => !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' &&
   (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
-describe.skipIf(!hasDocker)('Deployments on a real Docker engine (skipped: no Docker engine answers `docker info`)', () => {
-  const cluster = new TestCluster(`e2e-deploy-${process.pid}`, '10.235.0.0/16');
+describe.skipIf(!hasDocker)('Deployments on a real Docker engine (skipped when no Docker engine answers `docker info`)', () => {
+  const cluster = new TestCluster(`e2e-deploy-${process.pid}`, '10.238.0.0/16');
 
   /** Pods of myapp, from a fresh LIST. */
   const myappPods = async () => (await cluster.client().list<Pod>(podsRef, { labelSelector: 'app=myapp' })).items;
@@ -74,7 +74,7 @@ describe.skipIf(!hasDocker)('Deployments on a real Docker engine (skipped: no Do
     expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBe(2); // spread over both nodes
     for (const p of pods) {
       const page = await cluster.cli(['debug', '--', 'wget', '-qO-', `http://${p.status?.podIP}/`]);
-      expect(page.stdout).toContain('Welcome to nginx!');
+      expect(page.stdout, `pod ${p.metadata?.name} at ${p.status?.podIP}: ${page.stderr}`).toContain('Welcome to nginx!');
     }
   }, 120_000);
 

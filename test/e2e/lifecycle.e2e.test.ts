@@ -19,7 +19,7 @@ function podOf(name: string, spec: Record<string, unknown>): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: spec as Pod['spec'] };
 }
 
-describe.skipIf(!hasDocker)('the pod lifecycle on a real Docker engine (skipped: no Docker engine answers `docker info`)', () => {
+describe.skipIf(!hasDocker)('the pod lifecycle on a real Docker engine (skipped when no Docker engine answers `docker info`)', () => {
   const cluster = new TestCluster(`e2e-life-${process.pid}`, '10.232.0.0/16');
 
   beforeAll(async () => {

@@ -9,7 +9,7 @@ import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js'
 const hasDocker = await dockerAvailable();
 const ex = (f: string) => join(ROOT, 'examples', f);
 
-describe.skipIf(!hasDocker)('pods on a real Docker engine (skipped: no Docker engine answers `docker info`)', () => {
+describe.skipIf(!hasDocker)('pods on a real Docker engine (skipped when no Docker engine answers `docker info`)', () => {
   const cluster = new TestCluster(`e2e-pods-${process.pid}`, '10.231.0.0/16');
 
   beforeAll(async () => {
