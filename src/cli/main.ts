@@ -11,7 +11,7 @@ import { formatApiError } from './print.js';
 import { CliError, DEFAULT_CLUSTER, defaultHome, type GlobalOptions } from './context.js';
 import { down, nodeStart, nodeStop, status, up } from './cluster.js';
 import { runControlPlane, runKubelet } from './components.js';
-import { backoffPolicy, parseDuration } from '../kubelet/backoff.js';
+import { backoffPolicy, parseDuration, type BackoffPolicy } from '../kubelet/backoff.js';
 
 const program = new Command();
 program
@@ -31,6 +31,22 @@ const globals = (): GlobalOptions => {
   return { name: o.name, home: o.home, namespace: o.namespace };
 };
 const print = (line: string) => process.stdout.write(line + '\n');
+
+/** The kubelet's restart back-off from `--backoff-base`/`--backoff-cap` durations; a bad value is a CliError. */
+function restartBackoff(base: string, cap: string): BackoffPolicy {
+  try {
+    return backoffPolicy(parseDuration(base), parseDuration(cap));
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+/** `up --kubelet-backoff-base/-cap` as kubelet arguments, checked before any process starts. */
+function kubeletBackoffArgs(base: string | undefined, cap: string | undefined): string[] {
+  if (base === undefined && cap === undefined) return [];
+  restartBackoff(base ?? '10s', cap ?? '5m');
+  return [...(base !== undefined ? ['--backoff-base', base] : []), ...(cap !== undefined ? ['--backoff-cap', cap] : [])];
+}
 
 program.command('up')
   .description('Start a cluster: the control plane, one Docker network and kubelet per node')
@@ -60,9 +76,7 @@ program.command('up')
     await up(globals(), {
       nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
       controlPlaneArgs: [...ms('--node-monitor-grace-period-ms', o.nodeMonitorGracePeriod), ...ms('--pod-eviction-timeout-ms', o.podEvictionTimeout)],
-      kubeletArgs: [
-        ...(o.kubeletBackoffBase ? ['--backoff-base', o.kubeletBackoffBase] : []), ...(o.kubeletBackoffCap ? ['--backoff-cap', o.kubeletBackoffCap] : []),
-      ],
+      kubeletArgs: kubeletBackoffArgs(o.kubeletBackoffBase, o.kubeletBackoffCap),
     }, print);
   });
 
@@ -120,12 +134,7 @@ program.command('kubelet', { hidden: true })
   .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string;
     backoffBase: string; backoffCap: string; }) => {
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-    let backoff;
-    try {
-      backoff = backoffPolicy(parseDuration(o.backoffBase), parseDuration(o.backoffCap));
-    } catch (e) {
-      throw new CliError((e as Error).message);
-    }
+    const backoff = restartBackoff(o.backoffBase, o.backoffCap);
     await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff });
   });
 

@@ -5,23 +5,24 @@
  * API server. It talks to the control plane only through the API client.
  */
 import { cpus, totalmem, release } from 'node:os';
-import type { Container, KubeObject, Node, NodeCondition, Pod } from '../api/types.js';
+import type { KubeObject, Node, NodeCondition, Pod } from '../api/types.js';
 import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
-import { containerEnv, expandCommand } from '../api/expansion.js';
-import { cpuToMillis, memoryToBytes } from '../api/quantity.js';
 import { ApiClient, NODES, PODS } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
-import type { ContainerConfig, Runtime } from '../runtime/types.js';
+import type { Runtime, SandboxStatus } from '../runtime/types.js';
 import { DEFAULT_BACKOFF, PullBackoff, type BackoffPolicy } from './backoff.js';
+import { realClock, type Clock } from './clock.js';
+import { ActionRunner } from './handlers.js';
 import { ImageManager, type Recorder } from './images.js';
+import { ContainerLifecycle, gracePeriodFor, specOf } from './lifecycle.js';
 import {
-  containerName, LABEL_CONTAINER_NAME, LABEL_GRACE, LABEL_POD_UID, LABEL_RESTART_COUNT, LABEL_SANDBOX_ATTEMPT,
-  LABEL_SANDBOX_ID, nodeNetworkName, podLabels, sandboxName, type NodeIdentity,
+  LABEL_CONTAINER_NAME, LABEL_POD_UID, LABEL_SANDBOX_ATTEMPT, nodeNetworkName, podLabels, sandboxName, type NodeIdentity,
 } from './naming.js';
 import { computePodActions, currentSandbox, instancesOf, type PodRuntimeState } from './plan.js';
 import { PodWorkers } from './podworkers.js';
+import { ProbeManager, type ProbedContainer } from './prober.js';
 import { computePodStatus, rfc3339, type Waiting } from './status.js';
 import { MountError, VolumeManager } from './volumes.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
@@ -53,9 +54,11 @@ export interface KubeletOptions {
    * node network's gateway (the node's own address on its pod subnet).
    */
   address?: string;
-  clock?: () => Date;
+  /** Time for probes, back-off, hooks and retries (default: the wall clock and Node's timers). */
+  clock?: Clock;
   heartbeatMs?: number;
   resyncMs?: number;
+  /** Restart (and image pull) back-off; default 10 s doubling to 5 min. */
   backoff?: BackoffPolicy;
   log?: (msg: string) => void;
   recorder?: Recorder;
@@ -73,12 +76,14 @@ export class Kubelet {
   private readonly client: ApiClient;
   private readonly runtime: Runtime;
   private readonly id: NodeIdentity;
-  private readonly now: () => Date;
+  private readonly clock: Clock;
   private readonly log: (msg: string) => void;
   private readonly recorder: Recorder;
   private readonly images: ImageManager;
   private readonly volumes: VolumeManager;
   private readonly workers: PodWorkers;
+  private readonly probes: ProbeManager;
+  private readonly containers: ContainerLifecycle;
   private readonly backoff: BackoffPolicy;
   private readonly hostIP: string;
   private informer?: Informer<Pod>;
@@ -86,7 +91,8 @@ export class Kubelet {
   /** Reasons a container waits that only the kubelet knows (image/mount errors), by pod uid. */
   private readonly waiting = new Map<string, Record<string, Waiting>>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly wakeups = new Map<string, NodeJS.Timeout>();
+  /** Pending wake-ups of pods (back-off ends, retries): when, and how to cancel. */
+  private readonly wakeups = new Map<string, { at: number; cancel: () => void }>();
   private unsubscribeRuntime?: () => void;
   private server?: KubeletServer;
   private stopped = false;
@@ -95,14 +101,20 @@ export class Kubelet {
     this.client = opts.client;
     this.runtime = opts.runtime;
     this.id = { cluster: opts.cluster, node: opts.nodeName };
-    this.now = opts.clock ?? (() => new Date());
+    this.clock = opts.clock ?? realClock;
     this.log = opts.log ?? ((m) => process.stderr.write(`kubelet[${opts.nodeName}] ${m}\n`));
     this.recorder = opts.recorder ?? new EventRecorder(this.client, 'kubelet', opts.nodeName);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
-    this.images = new ImageManager(this.runtime, this.recorder, new PullBackoff(this.backoff, () => this.now().getTime()), () => this.now().getTime());
+    const nowMs = () => this.clock.now().getTime();
+    this.images = new ImageManager(this.runtime, this.recorder, new PullBackoff(this.backoff, nowMs), nowMs);
     this.volumes = new VolumeManager(this.runtime, this.id);
     this.workers = new PodWorkers((uid) => this.syncPod(uid), (uid, e) => this.syncFailed(uid, e));
     this.hostIP = opts.address ?? gatewayOf(opts.podCIDR);
+    const runner = new ActionRunner(this.runtime, this.clock);
+    this.probes = new ProbeManager({ runner, clock: this.clock, recorder: this.recorder, onChange: (uid) => this.workers.enqueue(uid) });
+    this.containers = new ContainerLifecycle({
+      runtime: this.runtime, recorder: this.recorder, images: this.images, runner, clock: this.clock, id: this.id, hostIP: this.hostIP, log: this.log,
+    });
   }
 
   get nodeName(): string {
@@ -149,15 +161,19 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timers.forEach(clearInterval);
-    this.wakeups.forEach(clearTimeout);
+    this.wakeups.forEach((w) => w.cancel());
+    this.probes.stop();
     this.unsubscribeRuntime?.();
     this.informer?.stop();
     await this.server?.close();
   }
 
-  /** Resolves when no pod sync is queued or running (for tests). */
-  idle(): Promise<void> {
-    return this.workers.idle();
+  /** Resolves when no pod sync and no probe is queued or running (for tests). */
+  async idle(): Promise<void> {
+    do {
+      await this.workers.idle();
+      await this.probes.idle();
+    } while (this.workers.busy || this.probes.busy);
   }
 
   private track(p: Pod): void {
@@ -185,46 +201,65 @@ export class Kubelet {
     this.wakeAfter(uid, 2000);
   }
 
+  /** Syncs the pod again after `ms` (the earliest of several requested wake-ups wins). */
   private wakeAfter(uid: string, ms: number): void {
-    if (this.stopped || this.wakeups.has(uid)) return;
-    const t = setTimeout(() => {
+    if (this.stopped) return;
+    const delay = Math.max(10, ms);
+    const at = this.clock.now().getTime() + delay;
+    const pending = this.wakeups.get(uid);
+    if (pending && pending.at <= at) return;
+    pending?.cancel();
+    const cancel = this.clock.after(delay, () => {
       this.wakeups.delete(uid);
       this.workers.enqueue(uid);
-    }, Math.max(10, ms));
-    this.wakeups.set(uid, t);
+    });
+    this.wakeups.set(uid, { at, cancel });
   }
 
   /**
    * Drives one pod towards its spec. Called only by the pod's worker (never concurrently for one
-   * pod); re-reads the pod and the runtime each time, so it is idempotent.
+   * pod); re-reads the pod and the runtime each time, so it is idempotent. Order, as Kubernetes'
+   * `SyncPod`: kill what must go (a dead sandbox's pod, containers that failed liveness or
+   * startup probes), set up volumes, create the sandbox, start the next init container or the
+   * app containers, then hand the running containers to the prober and report status.
    */
   private async syncPod(uid: string): Promise<void> {
     if (this.stopped) return;
     const pod = this.podByUid(uid);
     let state = await this.runtimeState(uid);
     if (!pod) {
-      await this.killPodResources(state, 0);
+      this.probes.removePod(uid);
+      await this.killPodResources(state);
       await this.volumes.tearDown(uid);
       this.waiting.delete(uid);
       this.uidToKey.delete(uid);
       return;
     }
     if (pod.metadata?.deletionTimestamp) {
+      this.probes.removePod(uid);
       await this.terminatePod(pod, state);
       return;
     }
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
       // A finished pod keeps its containers (for logs) but gives its sandbox back.
+      this.probes.removePod(uid);
       await Promise.all(state.sandboxes.filter((s) => s.state === 'ready').map((s) => this.runtime.stopPodSandbox(s.id)));
       return;
     }
     const waiting = this.waiting.get(uid) ?? {};
-    const now = this.now().getTime();
-    const actions = computePodActions(pod, state, now, this.backoff);
+    const actions = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid));
     let retryIn = Infinity;
-    if (actions.killPod) await this.killPodResources(state, 0);
-    let sandboxId = actions.sandboxId;
+    if (actions.killPod) {
+      if (state.sandboxes.length) this.recorder.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      await this.killPodResources(state);
+    }
+    const podIP = currentSandbox(state)?.ip ?? '';
+    await Promise.all(actions.containersToKill.map(async (k) => {
+      const c = state.containers.find((x) => x.id === k.id);
+      if (c) await this.containers.kill(pod, c, k.message, gracePeriodFor(pod, k.name, k.cause), podIP);
+    }));
+    let sandbox: Pick<SandboxStatus, 'id' | 'ip'> | undefined = actions.sandboxId ? { id: actions.sandboxId, ip: podIP } : undefined;
     let prepared;
     try {
       prepared = await this.volumes.setUp(pod);
@@ -232,45 +267,59 @@ export class Kubelet {
     } catch (e) {
       if (!(e instanceof MountError)) throw e;
       this.recorder.event(pod, 'Warning', 'FailedMount', e.message);
-      for (const c of pod.spec?.containers ?? []) waiting[c.name] = { reason: 'ContainerCreating' };
+      for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) waiting[c.name] = { reason: 'ContainerCreating' };
       this.waiting.set(uid, waiting);
       retryIn = 10_000;
     }
     if (prepared && actions.createSandbox) {
       try {
-        sandboxId = await this.createSandbox(pod, actions.sandboxAttempt);
+        sandbox = await this.createSandbox(pod, actions.sandboxAttempt);
       } catch (e) {
         this.recorder.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
-        sandboxId = undefined;
+        sandbox = undefined;
         retryIn = Math.min(retryIn, 5000);
       }
     }
-    if (prepared && sandboxId) {
+    if (prepared && sandbox) {
       await Promise.all(actions.containersToRemove.map((id) => this.runtime.removeContainer(id)));
-      const byName = new Map((pod.spec?.containers ?? []).map((c) => [c.name, c]));
       for (const start of actions.containersToStart) {
-        const c = byName.get(start.name);
+        const c = specOf(pod, start.name);
         if (!c) continue;
-        const res = await this.startContainer(pod, c, sandboxId, start.restartCount, this.volumes.mountsFor(c, prepared));
-        if (res) {
-          waiting[c.name] = res.waiting;
-          retryIn = Math.min(retryIn, res.retryInMs);
+        const failed = await this.containers.start(pod, c, sandbox, start.restartCount, this.volumes.mountsFor(c, prepared));
+        if (failed) {
+          waiting[c.name] = failed.waiting;
+          retryIn = Math.min(retryIn, failed.retryInMs);
         } else delete waiting[c.name];
       }
       this.waiting.set(uid, waiting);
+    }
+    if (actions.killPod || actions.containersToKill.length || actions.containersToStart.length || actions.containersToRemove.length) {
       state = await this.runtimeState(uid);
     }
-    const after = computePodActions(pod, state, this.now().getTime(), this.backoff);
+    this.probes.syncPod(pod, this.runningContainers(pod, state));
+    const after = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid));
     for (const ms of Object.values(after.backoff)) retryIn = Math.min(retryIn, ms);
     await this.reportStatus(pod, state, waiting, after.backoff);
     if (retryIn !== Infinity) this.wakeAfter(uid, retryIn);
   }
 
-  private async createSandbox(pod: Pod, attempt: number): Promise<string> {
+  /** The app containers running in the pod's current sandbox, for the prober. */
+  private runningContainers(pod: Pod, state: PodRuntimeState): ProbedContainer[] {
+    const sandbox = currentSandbox(state);
+    if (!sandbox || sandbox.state !== 'ready') return [];
+    return (pod.spec?.containers ?? []).flatMap((c) => {
+      const last = instancesOf(state, c.name, sandbox.id)[0];
+      return last?.state === 'running'
+        ? [{ name: c.name, id: last.id, sandboxId: sandbox.id, podIP: sandbox.ip, startedAt: last.startedAt ?? this.clock.now() }]
+        : [];
+    });
+  }
+
+  private async createSandbox(pod: Pod, attempt: number): Promise<SandboxStatus> {
     const image = this.opts.pauseImage ?? DEFAULT_PAUSE_IMAGE;
     if (!(await this.runtime.imageStatus(image))) await this.runtime.pullImage(image);
     const ports = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).filter((p) => p.hostPort);
-    const sandbox = await this.runtime.runPodSandbox({
+    return this.runtime.runPodSandbox({
       name: sandboxName(pod, attempt),
       hostname: pod.spec?.hostname ?? pod.metadata?.name ?? '',
       network: this.networkName,
@@ -278,61 +327,12 @@ export class Kubelet {
       labels: { ...podLabels(this.id, pod), [LABEL_SANDBOX_ATTEMPT]: String(attempt) },
       portMappings: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort ?? 0, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' | 'SCTP', hostIP: p.hostIP })),
     });
-    return sandbox.id;
-  }
-
-  /** Pulls, creates and starts one container; returns why it waits when it could not start. */
-  private async startContainer(pod: Pod, c: Container, sandboxId: string, restartCount: number, mounts: ContainerConfig['mounts']):
-    Promise<{ waiting: Waiting; retryInMs: number } | undefined> {
-    const pulled = await this.images.ensure(pod, c);
-    if (!pulled.ok) return { waiting: pulled.waiting, retryInMs: pulled.retryInMs };
-    const env = containerEnv(c, {
-      podName: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', uid: pod.metadata?.uid ?? '',
-      nodeName: this.opts.nodeName, podIP: '', hostIP: this.hostIP, labels: pod.metadata?.labels ?? {}, annotations: pod.metadata?.annotations ?? {},
-      serviceAccountName: pod.spec?.serviceAccountName ?? 'default',
-    });
-    const limits = c.resources?.limits ?? {};
-    const requests = c.resources?.requests ?? {};
-    const config: ContainerConfig = {
-      name: containerName(pod, c.name, restartCount),
-      image: c.image ?? '',
-      ...(c.command ? { entrypoint: expandCommand(c.command, env) } : {}),
-      ...(c.args ? { cmd: expandCommand(c.args, env) } : {}),
-      env,
-      workingDir: c.workingDir,
-      mounts,
-      labels: {
-        ...podLabels(this.id, pod), [LABEL_CONTAINER_NAME]: c.name, [LABEL_RESTART_COUNT]: String(restartCount),
-        [LABEL_SANDBOX_ID]: sandboxId, [LABEL_GRACE]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
-      },
-      nanoCpus: limits.cpu ? Math.round(cpuToMillis(String(limits.cpu)) * 1e6) : 0,
-      cpuShares: requests.cpu ? Math.max(2, Math.round((cpuToMillis(String(requests.cpu)) * 1024) / 1000)) : 0,
-      memoryBytes: limits.memory ? Math.round(memoryToBytes(String(limits.memory))) : 0,
-      tty: c.tty === true,
-      stdin: c.stdin === true,
-    };
-    let id: string;
-    try {
-      id = await this.runtime.createContainer(sandboxId, config);
-    } catch (e) {
-      const message = (e as Error).message;
-      this.recorder.event(pod, 'Warning', 'Failed', `Error: ${message}`);
-      return { waiting: { reason: 'CreateContainerError', message }, retryInMs: 10_000 };
-    }
-    this.recorder.event(pod, 'Normal', 'Created', `Created container ${c.name}`);
-    try {
-      await this.runtime.startContainer(id);
-    } catch (e) {
-      const message = (e as Error).message;
-      this.recorder.event(pod, 'Warning', 'Failed', `Error: failed to start container "${c.name}": ${message}`);
-      return { waiting: { reason: 'RunContainerError', message }, retryInMs: 10_000 };
-    }
-    this.recorder.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
-    return undefined;
   }
 
   private async reportStatus(pod: Pod, state: PodRuntimeState, waiting: Record<string, Waiting>, backoff: Record<string, number>): Promise<void> {
-    const status = computePodStatus({ pod, state, waiting, backoff, hostIP: this.hostIP, now: this.now() });
+    const status = computePodStatus({
+      pod, state, waiting, backoff, hostIP: this.hostIP, now: this.clock.now(), probes: this.probes.results(pod.metadata?.uid ?? ''),
+    });
     if (JSON.stringify(status) === JSON.stringify(pod.status)) return;
     try {
       await this.client.patch(PODS_IN(pod), pod.metadata?.name ?? '', { status }, 'status');
@@ -342,12 +342,17 @@ export class Kubelet {
     }
   }
 
-  /** Graceful stop of a pod being deleted, then removal of the API object (grace 0). */
+  /**
+   * Graceful stop of a pod being deleted: every running container gets its preStop hook and the
+   * stop signal within the grace period (in parallel), then everything is removed and the API
+   * object deleted (grace 0).
+   */
   private async terminatePod(pod: Pod, state: PodRuntimeState): Promise<void> {
     const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-    const running = state.containers.filter((c) => c.state === 'running');
-    for (const c of running) this.recorder.event(pod, 'Normal', 'Killing', `Stopping container ${c.labels[LABEL_CONTAINER_NAME]}`);
-    await this.killPodResources(state, grace);
+    const podIP = currentSandbox(state)?.ip ?? '';
+    await Promise.all(state.containers.filter((c) => c.state === 'running').map((c) =>
+      this.containers.kill(pod, c, `Stopping container ${c.labels[LABEL_CONTAINER_NAME]}`, grace, podIP)));
+    await this.killPodResources(state);
     await this.volumes.tearDown(pod.metadata?.uid ?? '');
     this.waiting.delete(pod.metadata?.uid ?? '');
     try {
@@ -357,10 +362,10 @@ export class Kubelet {
     }
   }
 
-  /** Stops (with the grace period) and removes every container and sandbox in `state`. */
-  private async killPodResources(state: PodRuntimeState, graceSeconds: number): Promise<void> {
+  /** Stops at once and removes every container and sandbox in `state` (graceful stops come first, from the caller). */
+  private async killPodResources(state: PodRuntimeState): Promise<void> {
     await Promise.all(state.containers.map(async (c) => {
-      if (c.state === 'running') await this.runtime.stopContainer(c.id, graceSeconds);
+      if (c.state === 'running') await this.runtime.stopContainer(c.id, 0);
       await this.runtime.removeContainer(c.id);
     }));
     await Promise.all(state.sandboxes.map(async (s) => {
@@ -384,7 +389,7 @@ export class Kubelet {
   }
 
   private nodeConditions(): NodeCondition[] {
-    const now = rfc3339(this.now());
+    const now = rfc3339(this.clock.now());
     const cond = (type: string, status: string, reason: string, message: string): NodeCondition =>
       ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: this.transitions.get(type) ?? now });
     for (const t of ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'Ready']) if (!this.transitions.has(t)) this.transitions.set(t, now);

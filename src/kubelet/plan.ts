@@ -1,9 +1,12 @@
 /**
- * The kubelet's planner: from a Pod and what the runtime has for it, compute what to do, as a
- * plain object (Kubernetes' `computePodActions`). Pure, so it carries the unit tests; the
- * kubelet's `syncPod` carries the plan out.
+ * The kubelet's planner: from a Pod, what the runtime has for it and the probes' verdicts,
+ * compute what to do, as a plain object (Kubernetes' `computePodActions`). Pure, so it carries
+ * the unit tests; the kubelet's `syncPod` carries the plan out.
+ *
+ * Init containers run one at a time, in order, each to completion, inside the current sandbox;
+ * app containers start only when all of them succeeded there. A new sandbox runs them again.
  */
-import type { Container, Pod } from '../api/types.js';
+import type { Container, ContainerStatus as K8sContainerStatus, Pod } from '../api/types.js';
 import type { ContainerStatus, SandboxStatus } from '../runtime/types.js';
 import { restartDelayMs, type BackoffPolicy } from './backoff.js';
 import { LABEL_CONTAINER_NAME, LABEL_RESTART_COUNT, LABEL_SANDBOX_ATTEMPT } from './naming.js';
@@ -16,10 +19,25 @@ export interface PodRuntimeState {
 
 export interface ContainerToStart {
   name: string;
+  /** An init container (runs to completion before the app containers start). */
+  init: boolean;
   /** The restart count the new instance carries (0 for the first). */
   restartCount: number;
-  reason: 'first start' | 'restart' | 'sandbox recreated';
+  reason: 'first start' | 'restart' | 'sandbox recreated' | 'failed liveness probe' | 'failed startup probe';
 }
+
+/** A running container to stop (and keep, for its status and logs) before anything starts. */
+export interface ContainerToKill {
+  id: string;
+  name: string;
+  /** Why: a failed probe, or a sandbox that died under a pod that may not restart. */
+  cause: 'liveness' | 'startup' | 'sandbox';
+  /** The `Killing` event's message, e.g. `Container web failed liveness probe, will be restarted`. */
+  message: string;
+}
+
+/** Containers whose liveness or startup probe failed, by container id. */
+export type ProbeFailures = Readonly<Record<string, 'liveness' | 'startup'>>;
 
 export interface PodActions {
   /** Stop and remove every container and sandbox of the pod before anything else. */
@@ -29,17 +47,19 @@ export interface PodActions {
   sandboxAttempt: number;
   /** The ready sandbox to start containers in (when not creating one). */
   sandboxId?: string;
+  containersToKill: ContainerToKill[];
+  /** In order; at most one init container, and then no app container. */
   containersToStart: ContainerToStart[];
   /** Containers whose restart is held back: name → ms left. */
   backoff: Record<string, number>;
-  /** Exited instances no longer needed (older than the last one per container). */
+  /** Exited instances no longer needed (older than the last two per container). */
   containersToRemove: string[];
 }
 
 export const restartCountOf = (c: ContainerStatus): number => Number(c.labels[LABEL_RESTART_COUNT] ?? '0') || 0;
 export const attemptOf = (s: SandboxStatus): number => Number(s.labels[LABEL_SANDBOX_ATTEMPT] ?? '0') || 0;
 
-/** The instances of one container, newest first. */
+/** The instances of one container, newest first (only those in `sandboxId` when given). */
 export function instancesOf(state: PodRuntimeState, name: string, sandboxId?: string): ContainerStatus[] {
   return state.containers
     .filter((c) => c.labels[LABEL_CONTAINER_NAME] === name && (sandboxId === undefined || c.sandboxId === sandboxId))
@@ -58,66 +78,139 @@ export function shouldRestart(policy: string | undefined, exitCode: number): boo
   return true;
 }
 
+/** The status the API server holds for a container (from an earlier report). */
+export function reportedStatus(pod: Pod, name: string, init: boolean): K8sContainerStatus | undefined {
+  return ((init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses) ?? []).find((s) => s.name === name);
+}
+
 /**
- * Computes the actions for a pod that is not being deleted.
- * `now` is epoch ms; `backoff` the restart back-off policy.
+ * The restart count of a container's next instance: one more than its newest instance's; or,
+ * when the runtime lost every instance (removed behind the kubelet's back), one more than the
+ * count last reported for one that ran; else 0.
  */
-export function computePodActions(pod: Pod, state: PodRuntimeState, now: number, backoff: BackoffPolicy): PodActions {
+export function nextRestartCount(pod: Pod, state: PodRuntimeState, name: string, init: boolean): number {
+  const last = instancesOf(state, name)[0];
+  if (last) return restartCountOf(last) + 1;
+  const reported = reportedStatus(pod, name, init);
+  return reported?.containerID ? (reported.restartCount ?? 0) + 1 : 0;
+}
+
+/** Whether nothing of the pod will run again: its app containers all ended for good, or an init container failed under `Never`. */
+function podFinished(pod: Pod, state: PodRuntimeState): boolean {
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  if (state.containers.length === 0) return false;
+  const ended = (c: Container) => {
+    const last = instancesOf(state, c.name)[0];
+    return last !== undefined && last.state === 'exited' && !shouldRestart(policy, last.exitCode);
+  };
+  const initFailed = (pod.spec?.initContainers ?? []).some((c) => {
+    const last = instancesOf(state, c.name)[0];
+    return policy === 'Never' && last?.state === 'exited' && last.exitCode !== 0;
+  });
+  return initFailed || (pod.spec?.containers ?? []).every(ended);
+}
+
+/** Back-off left before an exited instance may be followed by another (0 = now). */
+function backoffLeft(last: ContainerStatus, now: number, backoff: BackoffPolicy): number {
+  const ran = last.startedAt && last.finishedAt ? last.finishedAt.getTime() - last.startedAt.getTime() : 0;
+  const delay = restartDelayMs(backoff, restartCountOf(last), ran);
+  return (last.finishedAt?.getTime() ?? now) + delay - now;
+}
+
+/**
+ * Computes the actions for a pod that is not being deleted. `now` is epoch ms; `backoff` the
+ * restart back-off policy; `probeFailures` the running containers whose liveness or startup
+ * probe failed.
+ */
+export function computePodActions(pod: Pod, state: PodRuntimeState, now: number, backoff: BackoffPolicy, probeFailures: ProbeFailures = {}): PodActions {
+  const inits: Container[] = pod.spec?.initContainers ?? [];
   const containers: Container[] = pod.spec?.containers ?? [];
   const policy = pod.spec?.restartPolicy ?? 'Always';
   const sandbox = currentSandbox(state);
   const actions: PodActions = {
-    killPod: false, createSandbox: false, sandboxAttempt: 0, containersToStart: [], backoff: {}, containersToRemove: [],
+    killPod: false, createSandbox: false, sandboxAttempt: 0, containersToKill: [], containersToStart: [], backoff: {}, containersToRemove: [],
+  };
+  const start = (c: Container, init: boolean, reason?: ContainerToStart['reason']) => {
+    const restartCount = nextRestartCount(pod, state, c.name, init);
+    actions.containersToStart.push({ name: c.name, init, restartCount, reason: reason ?? (restartCount > 0 ? 'restart' : 'first start') });
   };
 
   // The sandbox holds the pod's network namespace: if it is gone or dead, everything restarts in a
   // new one (Kubernetes: "pod sandbox changed, it will be killed and re-created").
   const sandboxOk = sandbox !== undefined && sandbox.state === 'ready' && sandbox.ip !== '';
   if (!sandboxOk) {
-    const everStarted = state.containers.length > 0;
-    // A pod whose containers all ended for good does not get a new sandbox.
-    const allDone = everStarted && containers.every((c) => {
-      const last = instancesOf(state, c.name)[0];
-      return last !== undefined && last.state === 'exited' && !shouldRestart(policy, last.exitCode);
-    });
-    if (allDone) return actions;
+    if (podFinished(pod, state)) return actions;
+    if (policy === 'Never' && state.containers.length > 0) {
+      // A pod that may not restart gets no second sandbox: what still runs is stopped, and the
+      // exit codes decide its phase.
+      for (const c of state.containers.filter((x) => x.state === 'running')) {
+        const name = c.labels[LABEL_CONTAINER_NAME] ?? '';
+        actions.containersToKill.push({ id: c.id, name, cause: 'sandbox', message: `Stopping container ${name}` });
+      }
+      return actions;
+    }
     actions.killPod = state.sandboxes.length > 0 || state.containers.length > 0;
     actions.createSandbox = true;
     actions.sandboxAttempt = sandbox ? attemptOf(sandbox) + 1 : 0;
-    for (const c of containers) {
-      const last = instancesOf(state, c.name)[0];
-      const restartCount = last ? restartCountOf(last) + 1 : 0;
-      actions.containersToStart.push({ name: c.name, restartCount, reason: last ? 'sandbox recreated' : 'first start' });
-    }
+    const recreated = (c: Container) => (instancesOf(state, c.name)[0] ? 'sandbox recreated' : undefined);
+    if (inits.length) start(inits[0], true, recreated(inits[0]));
+    else for (const c of containers) start(c, false, recreated(c));
     return actions;
   }
 
   actions.sandboxId = sandbox.id;
+  for (const c of [...inits, ...containers]) actions.containersToRemove.push(...instancesOf(state, c.name).slice(2).map((x) => x.id));
+
+  // Init containers, in order, in this sandbox; an app container that ran here means they are done.
+  const appStarted = containers.some((c) => instancesOf(state, c.name, sandbox.id).length > 0);
+  if (!appStarted) {
+    for (const c of inits) {
+      const last = instancesOf(state, c.name, sandbox.id)[0];
+      if (!last) {
+        start(c, true);
+        return actions;
+      }
+      if (last.state === 'running') return actions;
+      if (last.state === 'created' || last.state === 'unknown') {
+        // Created but never started (a kubelet that died mid-start): replace it.
+        actions.containersToRemove.push(last.id);
+        actions.containersToStart.push({ name: c.name, init: true, restartCount: restartCountOf(last), reason: 'first start' });
+        return actions;
+      }
+      if (last.exitCode === 0) continue;
+      if (!shouldRestart(policy, last.exitCode)) return actions;
+      const left = backoffLeft(last, now, backoff);
+      if (left > 0) actions.backoff[c.name] = left;
+      else start(c, true, 'restart');
+      return actions;
+    }
+  }
+
   for (const c of containers) {
-    const all = instancesOf(state, c.name);
-    const last = all[0];
-    actions.containersToRemove.push(...all.slice(2).map((x) => x.id));
+    const last = instancesOf(state, c.name)[0];
     if (!last) {
-      actions.containersToStart.push({ name: c.name, restartCount: 0, reason: 'first start' });
+      start(c, false);
       continue;
     }
-    if (last.state === 'running') continue;
+    if (last.state === 'running') {
+      const failed = probeFailures[last.id];
+      if (!failed) continue;
+      const restart = policy !== 'Never';
+      actions.containersToKill.push({
+        id: last.id, name: c.name, cause: failed, message: `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`,
+      });
+      if (restart) start(c, false, failed === 'liveness' ? 'failed liveness probe' : 'failed startup probe');
+      continue;
+    }
     if (last.state === 'created' || last.state === 'unknown') {
-      // Created but never started (a kubelet that died mid-start): replace it.
       actions.containersToRemove.push(last.id);
-      actions.containersToStart.push({ name: c.name, restartCount: restartCountOf(last), reason: 'first start' });
+      actions.containersToStart.push({ name: c.name, init: false, restartCount: restartCountOf(last), reason: 'first start' });
       continue;
     }
     if (!shouldRestart(policy, last.exitCode)) continue;
-    const ran = last.startedAt && last.finishedAt ? last.finishedAt.getTime() - last.startedAt.getTime() : 0;
-    const delay = restartDelayMs(backoff, restartCountOf(last), ran);
-    const finished = last.finishedAt?.getTime() ?? now;
-    const left = finished + delay - now;
-    if (left > 0) {
-      actions.backoff[c.name] = left;
-      continue;
-    }
-    actions.containersToStart.push({ name: c.name, restartCount: restartCountOf(last) + 1, reason: 'restart' });
+    const left = backoffLeft(last, now, backoff);
+    if (left > 0) actions.backoff[c.name] = left;
+    else start(c, false, 'restart');
   }
   return actions;
 }

@@ -42,6 +42,11 @@ export class PodWorkers {
     }
   }
 
+  /** Whether any pod has a sync queued or running. */
+  get busy(): boolean {
+    return [...this.perPod.values()].some((w) => w.queue.size > 0 || w.queue.pending > 0);
+  }
+
   get active(): number {
     return this.perPod.size;
   }

@@ -1,11 +1,13 @@
 /**
- * Derives a Pod's status from what the runtime reports (Kubernetes `generateAPIPodStatus` and
- * `getPhase`). Pure: the runtime's labels and states are the truth, plus the kubelet's
- * in-memory waiting reasons (image pull errors, mount errors) that the runtime cannot know.
+ * Derives a Pod's status from what the runtime reports (Kubernetes `generateAPIPodStatus`,
+ * `getPhase` and the prober manager's `UpdatePodStatus`). Pure: the runtime's labels and states
+ * are the truth, plus what only the kubelet knows: waiting reasons (image pull errors, mount
+ * errors, failed hooks), restart back-off and the probes' verdicts.
  */
-import type { ContainerState as K8sState, ContainerStatus as K8sContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
+import type { Container, ContainerState as K8sState, ContainerStatus as K8sContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
 import type { ContainerStatus } from '../runtime/types.js';
-import { currentSandbox, instancesOf, restartCountOf, shouldRestart, type PodRuntimeState } from './plan.js';
+import { currentSandbox, instancesOf, reportedStatus, restartCountOf, shouldRestart, type PodRuntimeState } from './plan.js';
+import { containerReadiness, type ContainerProbeResults } from './probes.js';
 
 /** A reason a container is not running that only the kubelet knows (e.g. `ErrImagePull`). */
 export interface Waiting {
@@ -23,6 +25,8 @@ export interface StatusInputs {
   /** The node's IP (status.hostIP). */
   hostIP: string;
   now: Date;
+  /** The probes' verdicts by container id (no entry: no verdict yet, or no probe). */
+  probes?: Record<string, ContainerProbeResults>;
 }
 
 /** RFC 3339 without fractional seconds, as Kubernetes writes times. */
@@ -41,45 +45,61 @@ function terminated(c: ContainerStatus): K8sState {
   };
 }
 
-function containerStatusFor(inputs: StatusInputs, name: string, image: string): K8sContainerStatus {
+const waitingState = (reason: string, message?: string): K8sState => ({ waiting: { reason, ...(message ? { message } : {}) } });
+
+function containerStatusFor(inputs: StatusInputs, spec: Container, init: boolean): K8sContainerStatus {
   const { state, waiting, backoff, pod } = inputs;
+  const name = spec.name;
   const sandbox = currentSandbox(state);
   const all = instancesOf(state, name);
   const last = all[0];
-  const base = { name, image, imageID: '', ready: false, restartCount: last ? restartCountOf(last) : 0, started: false };
+  // Containers that have not run yet wait for the pod's init containers, or for their creation.
+  const defaultReason = (pod.spec?.initContainers ?? []).length ? 'PodInitializing' : 'ContainerCreating';
+  const restartCount = last ? restartCountOf(last) : (reportedStatus(pod, name, init)?.restartCount ?? 0);
+  const base = { name, image: spec.image ?? '', imageID: '', ready: false, restartCount, started: false };
   const w = waiting[name];
-  if (!last) {
-    return { ...base, state: { waiting: { reason: w?.reason ?? 'ContainerCreating', ...(w?.message ? { message: w.message } : {}) } } };
-  }
+  if (!last) return { ...base, state: waitingState(w?.reason ?? defaultReason, w?.message) };
   const ids = { imageID: last.imageRef ? `docker-pullable://${last.imageRef}` : '', containerID: `docker://${last.id}` };
   const previous = all.find((c) => c !== last && c.state === 'exited');
   const lastState: K8sState = previous ? terminated(previous) : {};
   const inCurrentSandbox = sandbox !== undefined && last.sandboxId === sandbox.id;
   if (last.state === 'running' && inCurrentSandbox && sandbox.state === 'ready') {
+    const { started, ready } = init ? { started: true, ready: false } : containerReadiness(spec, true, inputs.probes?.[last.id]);
     return {
-      ...base, ...ids, ready: true, started: true, lastState,
+      ...base, ...ids, ready, started, lastState,
       state: { running: { startedAt: last.startedAt ? rfc3339(last.startedAt) : rfc3339(inputs.now) } },
     };
   }
   if (last.state === 'exited') {
-    const restarting = shouldRestart(pod.spec?.restartPolicy, last.exitCode);
+    const restarting = shouldRestart(pod.spec?.restartPolicy, last.exitCode) && !(init && last.exitCode === 0);
     if (restarting && backoff[name] !== undefined) {
       const secs = Math.round(backoff[name] / 1000);
       const m = pod.metadata ?? {};
       return {
         ...base, ...ids, lastState: terminated(last),
-        state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${secs}s restarting failed container=${name} pod=${m.name}_${m.namespace}(${m.uid})` } },
+        state: waitingState('CrashLoopBackOff', `back-off ${secs}s restarting failed container=${name} pod=${m.name}_${m.namespace}(${m.uid})`),
       };
     }
-    if (w) return { ...base, ...ids, lastState: terminated(last), state: { waiting: { reason: w.reason, ...(w.message ? { message: w.message } : {}) } } };
-    return { ...base, ...ids, lastState, state: terminated(last) };
+    if (w) return { ...base, ...ids, lastState: terminated(last), state: waitingState(w.reason, w.message) };
+    // A finished init container counts as ready: it did its part.
+    return { ...base, ...ids, ready: init && last.exitCode === 0, lastState, state: terminated(last) };
   }
-  return { ...base, ...ids, lastState, state: { waiting: { reason: w?.reason ?? 'ContainerCreating', ...(w?.message ? { message: w.message } : {}) } } };
+  return { ...base, ...ids, lastState, state: waitingState(w?.reason ?? defaultReason, w?.message) };
 }
 
-/** Kubernetes' `getPhase` over the container statuses. */
-export function podPhase(pod: Pod, statuses: K8sContainerStatus[]): NonNullable<PodStatus['phase']> {
+/** Kubernetes' `getPhase` over the init and app container statuses. */
+export function podPhase(pod: Pod, statuses: K8sContainerStatus[], initStatuses: K8sContainerStatus[] = []): NonNullable<PodStatus['phase']> {
   const policy = pod.spec?.restartPolicy ?? 'Always';
+  let pendingInit = 0, failedInit = 0;
+  for (const s of initStatuses) {
+    if (s.state?.running) pendingInit++;
+    else if (s.state?.terminated) {
+      if (s.state.terminated.exitCode !== 0) failedInit++;
+    } else if (s.state?.waiting && s.lastState?.terminated) {
+      if (s.lastState.terminated.exitCode !== 0) failedInit++;
+    } else pendingInit++;
+  }
+  if (failedInit > 0 && policy === 'Never') return 'Failed';
   let pending = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
   for (const s of statuses) {
     if (s.state?.running) running++;
@@ -91,9 +111,8 @@ export function podPhase(pod: Pod, statuses: K8sContainerStatus[]): NonNullable<
       else waiting++;
     } else pending++;
   }
-  const unknown = statuses.length === 0;
-  if (unknown) return 'Pending';
-  if (waiting > 0 || pending > 0) return 'Pending';
+  if (statuses.length === 0) return 'Pending';
+  if (pendingInit > 0 || waiting > 0 || pending > 0) return 'Pending';
   if (running > 0) return 'Running';
   if (stopped > 0) {
     if (policy === 'Always') return 'Running';
@@ -104,44 +123,47 @@ export function podPhase(pod: Pod, statuses: K8sContainerStatus[]): NonNullable<
   return 'Pending';
 }
 
-function condition(type: string, ok: boolean, old: PodCondition[] | undefined, now: Date, reason?: string): PodCondition {
+function condition(type: string, ok: boolean, old: PodCondition[] | undefined, now: Date, reason?: string, message?: string): PodCondition {
   const status = ok ? 'True' : 'False';
   const prev = old?.find((c) => c.type === type);
   const lastTransitionTime = prev && prev.status === status ? prev.lastTransitionTime : rfc3339(now);
-  return { type, status, lastTransitionTime, ...(reason && !ok ? { reason } : {}) };
+  return { type, status, lastTransitionTime, ...(reason && !ok ? { reason } : {}), ...(message && !ok ? { message } : {}) };
 }
 
 /** The full status the kubelet reports for a pod. */
 export function computePodStatus(inputs: StatusInputs): PodStatus {
   const { pod, state, now } = inputs;
   const old = pod.status ?? {};
-  const statuses = (pod.spec?.containers ?? []).map((c) => containerStatusFor(inputs, c.name, c.image ?? ''));
-  const phase = podPhase(pod, statuses);
+  const initSpecs = pod.spec?.initContainers ?? [];
+  const initStatuses = initSpecs.map((c) => containerStatusFor(inputs, c, true));
+  const statuses = (pod.spec?.containers ?? []).map((c) => containerStatusFor(inputs, c, false));
+  const phase = podPhase(pod, statuses, initStatuses);
   const sandbox = currentSandbox(state);
   const podIP = sandbox?.state === 'ready' ? sandbox.ip : '';
   const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
   const notReadyReason = terminal ? 'PodCompleted' : 'ContainersNotReady';
+  // Initialized once every init container succeeded; an app container that ran means it was.
+  const incomplete = initStatuses.filter((s) => !(s.state?.terminated && s.state.terminated.exitCode === 0)).map((s) => s.name);
+  const appRan = statuses.some((s) => s.state?.running || s.state?.terminated || s.lastState?.terminated);
+  const initialized = incomplete.length === 0 || appRan;
+  const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
+  const readyMessage = terminal ? undefined : `containers with unready status: [${notReady.join(' ')}]`;
   const scheduled = old.conditions?.find((c) => c.type === 'PodScheduled');
   const conditions: PodCondition[] = [
     condition('PodReadyToStartContainers', sandbox?.state === 'ready', old.conditions, now),
-    condition('Initialized', true, old.conditions, now),
-    condition('Ready', allReady, old.conditions, now, notReadyReason),
-    condition('ContainersReady', allReady, old.conditions, now, notReadyReason),
+    condition('Initialized', initialized, old.conditions, now, 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`),
+    condition('Ready', allReady, old.conditions, now, notReadyReason, readyMessage),
+    condition('ContainersReady', allReady, old.conditions, now, notReadyReason, readyMessage),
     scheduled ?? condition('PodScheduled', true, old.conditions, now),
   ];
-  const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
-  for (const c of conditions) {
-    if ((c.type === 'Ready' || c.type === 'ContainersReady') && c.status === 'False' && !terminal) {
-      c.message = `containers with unready status: [${notReady.join(' ')}]`;
-    }
-  }
   const status: PodStatus = {
     phase,
     conditions,
     hostIP: inputs.hostIP,
     hostIPs: [{ ip: inputs.hostIP }],
     startTime: old.startTime ?? rfc3339(now),
+    ...(initSpecs.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
     qosClass: old.qosClass,
   };

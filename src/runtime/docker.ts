@@ -14,6 +14,7 @@ import Docker from 'dockerode';
 import { commandOverrides } from './command.js';
 import { ContainerEventHub, type ContainerEventHandler } from './events.js';
 import { PodTrafficRules, type CommandRunner } from './iptables.js';
+import { httpGetFromNode, tcpConnectFromNode } from './podnet.js';
 import { CLUSTER_LABEL, SANDBOX_ID_LABEL, SANDBOX_LABEL } from './labels.js';
 import { familiarImageReference, normalizeImageReference } from './reference.js';
 import {
@@ -21,11 +22,15 @@ import {
   type ContainerConfig,
   type ContainerState,
   type ContainerStatus,
+  type ExecOptions,
   type ExecResult,
   type ImageStatus,
   type LabelFilter,
   type LogOptions,
   type NetworkSpec,
+  type PodHttpGet,
+  type PodHttpResponse,
+  type PodNetworkOptions,
   type Runtime,
   type SandboxConfig,
   type SandboxStatus,
@@ -81,6 +86,8 @@ export class DockerRuntime implements Runtime {
   private readonly networkOps = new Map<string, Promise<void>>();
   /** Container inspections by id, valid while the engine's list reports the same state. */
   private readonly inspectCache = new Map<string, { listState: string; status: ContainerStatus }>();
+  /** Sandboxes with an event the engine's list may not show yet (bounded like the cache). */
+  private readonly changed = new Set<string>();
 
   constructor(opts: DockerRuntimeOptions = {}) {
     this.socketPath = opts.socketPath ?? '/var/run/docker.sock';
@@ -251,27 +258,39 @@ export class DockerRuntime implements Runtime {
     await this.removeContainer(id);
   }
 
+  /**
+   * Lists sandboxes from Docker's container list; a sandbox that had an event since it was last
+   * seen is inspected instead, because the list lags behind the event (see onContainerEvent).
+   */
   async listPodSandboxes(filter: LabelFilter): Promise<SandboxStatus[]> {
+    let list: Docker.ContainerInfo[];
     try {
-      const list = await this.docker.listContainers({
+      list = await this.docker.listContainers({
         all: true,
         filters: { label: this.labelFilters(filter, `${SANDBOX_LABEL}=true`) },
-      });
-      return list.map((c) => {
-        const running = c.State === 'running';
-        const net = Object.values(c.NetworkSettings?.Networks ?? {})[0];
-        return {
-          id: c.Id,
-          name: (c.Names[0] ?? '').replace(/^\//, ''),
-          state: running ? 'ready' : 'notready',
-          ip: running ? (net?.IPAddress ?? '') : '',
-          labels: { ...c.Labels },
-          createdAt: new Date(c.Created * 1000),
-        };
       });
     } catch (err) {
       throw this.error(err);
     }
+    const out = await Promise.all(list.map(async (c): Promise<SandboxStatus | undefined> => {
+      if (this.changed.has(c.Id)) {
+        const status = await this.podSandboxStatus(c.Id);
+        // Trust the list again once it shows what the inspection showed.
+        if (!status || (status.state === 'ready') === (c.State === 'running')) this.changed.delete(c.Id);
+        return status;
+      }
+      const running = c.State === 'running';
+      const net = Object.values(c.NetworkSettings?.Networks ?? {})[0];
+      return {
+        id: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        state: running ? 'ready' : 'notready',
+        ip: running ? (net?.IPAddress ?? '') : '',
+        labels: { ...c.Labels },
+        createdAt: new Date(c.Created * 1000),
+      };
+    }));
+    return out.filter((s): s is SandboxStatus => s !== undefined);
   }
 
   async podSandboxStatus(id: string): Promise<SandboxStatus | undefined> {
@@ -505,8 +524,13 @@ export class DockerRuntime implements Runtime {
     id: string,
     cmd: string[],
     io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin?: Readable },
+    opts: ExecOptions = {},
   ): Promise<ExecResult> {
+    const { signal } = opts;
+    const cancelled = () => new RuntimeError(`exec in ${id.slice(0, 12)} was cancelled`);
+    let onAbort: (() => void) | undefined;
     try {
+      if (signal?.aborted) throw cancelled();
       const exec = await this.docker.getContainer(id).exec({
         Cmd: cmd,
         AttachStdin: io.stdin !== undefined,
@@ -520,6 +544,13 @@ export class DockerRuntime implements Runtime {
         stream.once('close', resolve);
         // `on`, not `once`: a late EPIPE (stdin written after the process exited) must not go unhandled.
         stream.on('error', reject);
+        // Docker has no call to kill an exec'd process: giving up closes our end of it.
+        onAbort = () => {
+          reject(cancelled());
+          stream.destroy();
+        };
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
       });
       this.docker.modem.demuxStream(stream, io.stdout, io.stderr);
       // Ending stdin half-closes the hijacked connection, which is the process's EOF.
@@ -530,7 +561,27 @@ export class DockerRuntime implements Runtime {
       return { exitCode: info.ExitCode };
     } catch (err) {
       throw this.error(err);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  // ---- pod network ------------------------------------------------------------------------
+
+  async podHttpGet(sandboxId: string, req: PodHttpGet, opts: PodNetworkOptions = {}): Promise<PodHttpResponse> {
+    return httpGetFromNode(await this.podIP(sandboxId), req, opts.signal);
+  }
+
+  async podTcpConnect(sandboxId: string, target: { host?: string; port: number }, opts: PodNetworkOptions = {}): Promise<void> {
+    return tcpConnectFromNode(await this.podIP(sandboxId), target, opts.signal);
+  }
+
+  /** The IP of a running sandbox: its address on the node's bridge network, reachable from this host. */
+  private async podIP(sandboxId: string): Promise<string> {
+    const sandbox = await this.podSandboxStatus(sandboxId);
+    if (!sandbox) throw new RuntimeError(`No such container: ${sandboxId}`, true);
+    if (!sandbox.ip) throw new RuntimeError(`Sandbox ${sandboxId.slice(0, 12)} is not running`);
+    return sandbox.ip;
   }
 
   async logs(id: string, opts: LogOptions): Promise<Readable> {
@@ -593,7 +644,16 @@ export class DockerRuntime implements Runtime {
   // ---- events -----------------------------------------------------------------------------
 
   onContainerEvent(handler: ContainerEventHandler): () => void {
-    return this.events.subscribe(handler);
+    return this.events.subscribe((e) => {
+      // Docker sends `die` before its container list shows the new state: a cached inspection
+      // would then outlive the change, so the next list inspects this container again.
+      this.inspectCache.delete(e.id);
+      if (e.labels[SANDBOX_LABEL] === 'true' && e.action !== 'destroy') {
+        this.changed.add(e.id);
+        if (this.changed.size > INSPECT_CACHE_MAX) this.changed.delete(this.changed.values().next().value ?? '');
+      }
+      handler(e);
+    });
   }
 
   // ---- helpers ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * The "processes" of the fake runtime: a handful of deterministic stand-ins for the programs
  * minikube-lite's tests and examples run (busybox `sh -c`, `echo`, `cat`, `seq`, `sleep`,
- * `wget`, `timeout`, and nginx / pause as servers), so that the same contract cases run on
+ * `touch`, `rm`, `wget`, `timeout`, and nginx / pause as servers), so that the same contract cases run on
  * the fake and on Docker.
  *
  * A program either finishes at once (output + exit code) or keeps running until the container
@@ -25,11 +25,22 @@ export interface FakeProcessHost {
   readFile(file: string): string | undefined;
   /** Writes (or appends) a file; returns an error sentence when it cannot. */
   writeFile(file: string, content: string, append: boolean): string | undefined;
+  /** Removes a file; returns an error sentence when it cannot (missing, read-only). */
+  removeFile(file: string): string | undefined;
   /** Starts serving HTTP on a port of the pod's network namespace. */
-  listen(port: number, serve: (req: { path: string; clientIp: string }) => string): void;
-  /** An HTTP GET from this pod: the body, or an error sentence (`connection refused`, …). */
-  fetch(url: string): { body: string } | { error: string };
+  listen(port: number, serve: (req: { path: string; clientIp: string }) => FakeHttpResponse): void;
+  /** An HTTP GET from this pod: the response, or an error sentence (`connection refused`, …). */
+  fetch(url: string): FakeHttpResponse | { error: string };
 }
+
+/** What a stand-in server answers. */
+export interface FakeHttpResponse {
+  status: number;
+  body: string;
+}
+
+/** Where the stand-in nginx serves files from, as the nginx image does. */
+export const NGINX_ROOT = '/usr/share/nginx/html';
 
 /** `exit` with a code, or still running (until the container is stopped). */
 export type FakeOutcome = { exit: number } | { running: true };
@@ -38,6 +49,7 @@ const RUNNING: FakeOutcome = { running: true };
 const exit = (code: number): FakeOutcome => ({ exit: code });
 
 export const NGINX_WELCOME = '<!DOCTYPE html>\n<html>\n<head><title>Welcome to nginx!</title></head>\n<body><h1>Welcome to nginx!</h1></body>\n</html>\n';
+const NGINX_NOT_FOUND = '<html>\n<head><title>404 Not Found</title></head>\n<body>\n<center><h1>404 Not Found</h1></center>\n</body>\n</html>\n';
 
 /**
  * Runs `argv` as a container's main process (`topLevel`) or as an exec'd/child command.
@@ -106,6 +118,28 @@ export function runFakeProgram(argv: string[], host: FakeProcessHost, topLevel: 
     }
     case 'mkdir':
       return exit(0); // Directories are implicit in the fake's file maps.
+    case 'touch': {
+      for (const f of args.filter((a) => !a.startsWith('-'))) {
+        const err = host.writeFile(f, '', true);
+        if (err) {
+          host.stderr(`touch: ${f}: ${err}\n`);
+          return exit(1);
+        }
+      }
+      return exit(0);
+    }
+    case 'rm': {
+      const force = args.some((a) => /^-[a-zA-Z]*f/.test(a));
+      let status = 0;
+      for (const f of args.filter((a) => !a.startsWith('-'))) {
+        const err = host.removeFile(f);
+        if (err && !(force && host.readFile(f) === undefined)) {
+          host.stderr(`rm: can't remove '${f}': ${err}\n`);
+          status = 1;
+        }
+      }
+      return exit(status);
+    }
     case 'sleep':
       return Number(args[0]) === 0 ? exit(0) : RUNNING;
     case 'timeout': {
@@ -116,10 +150,14 @@ export function runFakeProgram(argv: string[], host: FakeProcessHost, topLevel: 
     case 'wget':
       return wget(args, host);
     case 'nginx':
-      // Like the nginx image, the access log goes to stdout (the container log).
+      // Like the nginx image: files under NGINX_ROOT (index.html for a directory), 404 for
+      // anything else; the access log goes to stdout (the container log).
       host.listen(80, (req) => {
-        host.stdout(`${req.clientIp} - - [${host.now().toISOString()}] "GET ${req.path} HTTP/1.1" 200 ${NGINX_WELCOME.length} "-" "Wget"\n`);
-        return NGINX_WELCOME;
+        const file = path.posix.join(NGINX_ROOT, req.path.split('?')[0]);
+        const content = host.readFile(req.path.split('?')[0].endsWith('/') ? path.posix.join(file, 'index.html') : file);
+        const res = content === undefined ? { status: 404, body: NGINX_NOT_FOUND } : { status: 200, body: content };
+        host.stdout(`${req.clientIp} - - [${host.now().toISOString()}] "GET ${req.path} HTTP/1.1" ${res.status} ${res.body.length} "-" "Wget"\n`);
+        return res;
       });
       return RUNNING;
     case 'pause':
@@ -141,6 +179,10 @@ function wget(args: string[], host: FakeProcessHost): FakeOutcome {
   const res = host.fetch(url);
   if ('error' in res) {
     host.stderr(`wget: ${res.error}\n`);
+    return exit(1);
+  }
+  if (res.status >= 400) {
+    host.stderr(`wget: server returned error: HTTP/1.1 ${res.status} ${res.status === 404 ? 'Not Found' : 'Error'}\n`);
     return exit(1);
   }
   host.stdout(res.body);

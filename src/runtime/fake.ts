@@ -7,14 +7,15 @@
  * `createContainer`, stop/remove are idempotent, events are emitted asynchronously.
  *
  * Test hooks: `addImage`, `publishImage`, `failPull`, `pullCount`, `exitContainer`,
- * `failPing`, `podTrafficCidrs`.
+ * `failPing`, `podTrafficCidrs`. Pod-network requests (`podHttpGet`, `podTcpConnect`) reach the
+ * stand-in servers of `fake-process.ts` (nginx) listening in the target sandbox.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { effectiveArgv } from './command.js';
 import type { ContainerEvent, ContainerEventHandler } from './events.js';
-import { exitCodeOnStop, runFakeProgram, type FakeProcessHost } from './fake-process.js';
+import { exitCodeOnStop, runFakeProgram, type FakeHttpResponse, type FakeProcessHost } from './fake-process.js';
 import { CLUSTER_LABEL, SANDBOX_ID_LABEL, SANDBOX_LABEL } from './labels.js';
 import { familiarImageReference, normalizeImageReference, parseImageReference } from './reference.js';
 import {
@@ -22,12 +23,16 @@ import {
   type ContainerConfig,
   type ContainerState,
   type ContainerStatus,
+  type ExecOptions,
   type ExecResult,
   type ImageStatus,
   type LabelFilter,
   type LogOptions,
   type Mount,
   type NetworkSpec,
+  type PodHttpGet,
+  type PodHttpResponse,
+  type PodNetworkOptions,
   type Runtime,
   type SandboxConfig,
   type SandboxStatus,
@@ -48,6 +53,8 @@ export interface FakeImageConfig {
   cmd?: string[];
   /** `NAME=value` entries. */
   env?: string[];
+  /** Files every container of the image starts with, by absolute path (e.g. nginx's index.html). */
+  files?: Record<string, string>;
 }
 
 interface FakeImage extends FakeImageConfig {
@@ -64,7 +71,7 @@ interface FakeNetwork {
 
 interface Listener {
   containerId: string;
-  serve: (req: { path: string; clientIp: string }) => string;
+  serve: (req: { path: string; clientIp: string }) => FakeHttpResponse;
 }
 
 interface FakeSandbox {
@@ -362,7 +369,7 @@ export class FakeRuntime implements Runtime {
       log: [],
       partial: '',
       followers: new Set(),
-      files: new Map(),
+      files: new Map(Object.entries(image.files ?? {})),
       execWaiters: new Set(),
     });
     return id;
@@ -413,17 +420,59 @@ export class FakeRuntime implements Runtime {
     id: string,
     cmd: string[],
     io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin?: Readable },
+    opts: ExecOptions = {},
   ): Promise<ExecResult> {
     const c = this.mustContainer(id);
     if (c.state !== 'running') throw new RuntimeError(`Container ${c.id} is not running`);
     const stdin = io.stdin ? await readAll(io.stdin) : '';
     const sandbox = this.sandboxes.get(c.sandboxId);
     if (!sandbox) throw new RuntimeError(`No such container: ${c.sandboxId}`, true);
+    if (opts.signal?.aborted) throw cancelled(c.id);
     const outcome = runFakeProgram(cmd, this.processHost(c, sandbox, stdin, io), false);
     if ('exit' in outcome) return { exitCode: outcome.exit };
-    // A long-running exec lasts until the container stops.
-    await new Promise<void>((resolve) => c.execWaiters.add(resolve));
+    // A long-running exec lasts until the container stops, or until the caller gives up on it.
+    const signal = opts.signal;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        c.execWaiters.delete(done);
+        reject(cancelled(c.id));
+      };
+      const done = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      c.execWaiters.add(done);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
     return { exitCode: 137 };
+  }
+
+  // ---- pod network ------------------------------------------------------------------------
+
+  async podHttpGet(sandboxId: string, req: PodHttpGet, opts: PodNetworkOptions = {}): Promise<PodHttpResponse> {
+    const { sandbox, host } = this.podTarget(sandboxId, req.host);
+    const url = `${req.scheme.toLowerCase()}://${host}:${req.port}${req.path}`;
+    if (opts.signal?.aborted) throw new RuntimeError(`Get "${url}": context canceled`);
+    const listener = sandbox?.listeners.get(req.port);
+    if (!sandbox || !listener) throw new RuntimeError(`Get "${url}": dial tcp ${host}:${req.port}: connect: connection refused`);
+    const gateway = this.networks.get(sandbox.config.network)?.spec.gateway ?? '';
+    const res = listener.serve({ path: req.path, clientIp: gateway });
+    return { statusCode: res.status, body: res.body.slice(0, 10 * 1024) };
+  }
+
+  async podTcpConnect(sandboxId: string, target: { host?: string; port: number }, opts: PodNetworkOptions = {}): Promise<void> {
+    const { sandbox, host } = this.podTarget(sandboxId, target.host);
+    if (opts.signal?.aborted) throw new RuntimeError(`dial tcp ${host}:${target.port}: operation was canceled`);
+    if (!sandbox?.listeners.has(target.port)) throw new RuntimeError(`dial tcp ${host}:${target.port}: connect: connection refused`);
+  }
+
+  /** The sandbox a pod-network request reaches: the given one, or the ready sandbox holding `host`. */
+  private podTarget(sandboxId: string, host: string | undefined): { sandbox?: FakeSandbox; host: string } {
+    const own = this.findSandbox(sandboxId);
+    if (!own) throw new RuntimeError(`No such container: ${sandboxId}`, true);
+    if (own.state !== 'ready') throw new RuntimeError(`Sandbox ${own.id} is not running`);
+    if (!host || host === own.ip) return { sandbox: own, host: own.ip };
+    return { sandbox: [...this.sandboxes.values()].find((s) => s.state === 'ready' && s.ip === host), host };
   }
 
   async logs(id: string, opts: LogOptions): Promise<Readable> {
@@ -619,6 +668,13 @@ export class FakeRuntime implements Runtime {
         loc.store.set(loc.key, (append ? (loc.store.get(loc.key) ?? '') : '') + content);
         return undefined;
       },
+      removeFile: (file) => {
+        const loc = this.locate(c, file);
+        if (!loc.store.has(loc.key)) return 'No such file or directory';
+        if (loc.readOnly) return 'Read-only file system';
+        loc.store.delete(loc.key);
+        return undefined;
+      },
       listen: (port, serve) => {
         sandbox.listeners.set(port, { containerId: c.id, serve });
       },
@@ -648,7 +704,7 @@ export class FakeRuntime implements Runtime {
   }
 
   /** An HTTP GET from a pod: loopback stays in the pod; pod IPs are reachable on one network or an allowed CIDR. */
-  private fetch(from: FakeSandbox, url: string): { body: string } | { error: string } {
+  private fetch(from: FakeSandbox, url: string): FakeHttpResponse | { error: string } {
     let u: URL;
     try {
       u = new URL(url);
@@ -661,7 +717,7 @@ export class FakeRuntime implements Runtime {
     if (!target || (!local && !this.reachable(from, target))) return { error: 'download timed out' };
     const listener = target.listeners.get(port);
     if (!listener) return { error: `can't connect to remote host (${u.hostname}): Connection refused` };
-    return { body: listener.serve({ path: u.pathname + u.search, clientIp: local ? '127.0.0.1' : from.ip }) };
+    return listener.serve({ path: u.pathname + u.search, clientIp: local ? '127.0.0.1' : from.ip });
   }
 
   private reachable(a: FakeSandbox, b: FakeSandbox): boolean {
@@ -695,6 +751,10 @@ function parseCidr(cidr: string): { base: number; size: number } {
   if (!m || Number(m[2]) > 32) throw new RuntimeError(`invalid CIDR address: ${cidr}`);
   const size = 2 ** (32 - Number(m[2]));
   return { base: ipToInt(m[1]) - (ipToInt(m[1]) % size), size };
+}
+
+function cancelled(id: string): RuntimeError {
+  return new RuntimeError(`exec in ${id.slice(0, 12)} was cancelled`);
 }
 
 async function readAll(stream: Readable): Promise<string> {

@@ -106,6 +106,37 @@ export interface ExecResult {
   exitCode: number;
 }
 
+export interface ExecOptions {
+  /**
+   * Gives up on the command when aborted (a probe or hook timeout): the call rejects with a
+   * RuntimeError. Docker cannot kill an exec'd process, so there the command may run on.
+   */
+  signal?: AbortSignal;
+}
+
+/** An HTTP GET into a pod's network: what an `httpGet` probe or lifecycle hook asks for. */
+export interface PodHttpGet {
+  /** Address to connect to; default the pod's IP (the sandbox's). */
+  host?: string;
+  port: number;
+  /** Path and query, starting with `/`. */
+  path: string;
+  scheme: 'HTTP' | 'HTTPS';
+  /** Request headers; a `Host` header sets the virtual host. */
+  headers: { name: string; value: string }[];
+}
+
+export interface PodHttpResponse {
+  statusCode: number;
+  /** The start of the body (at most 10 KiB). */
+  body: string;
+}
+
+export interface PodNetworkOptions {
+  /** Gives up when aborted (the caller's timeout); the call then rejects with a RuntimeError. */
+  signal?: AbortSignal;
+}
+
 export interface LogOptions {
   follow?: boolean;
   /** Only the last N lines. */
@@ -159,7 +190,25 @@ export interface Runtime {
   containerStatus(id: string): Promise<ContainerStatus | undefined>;
 
   /** Runs a command in a running container; output goes to the given streams. */
-  exec(id: string, cmd: string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin?: Readable }): Promise<ExecResult>;
+  exec(
+    id: string,
+    cmd: string[],
+    io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin?: Readable },
+    opts?: ExecOptions,
+  ): Promise<ExecResult>;
+
+  /**
+   * An HTTP(S) GET to a port of the pod whose sandbox is `sandboxId`, for `httpGet` probes and
+   * hooks. It is sent from the node into the pod's network, to the pod IP (or `req.host`), as
+   * the kubelet does: on Docker the node's bridge network is this host's, so the pod IP is
+   * directly reachable and no host port or tool inside the image is needed. Redirects are not
+   * followed and certificates not checked. Any HTTP status resolves; no connection or no
+   * answer rejects with a RuntimeError worded like Go's
+   * (`Get "http://10.244.1.5:81/": dial tcp 10.244.1.5:81: connect: connection refused`).
+   */
+  podHttpGet(sandboxId: string, req: PodHttpGet, opts?: PodNetworkOptions): Promise<PodHttpResponse>;
+  /** Opens (and closes) a TCP connection to a port of the pod, as `tcpSocket` probes do; rejects like podHttpGet. */
+  podTcpConnect(sandboxId: string, target: { host?: string; port: number }, opts?: PodNetworkOptions): Promise<void>;
   /** The container's log (stdout and stderr interleaved, as text lines). */
   logs(id: string, opts: LogOptions): Promise<Readable>;
 

@@ -465,6 +465,25 @@ export function runtimeContract(
         expect(res).toEqual({ exitCode: 0, stdout: 'from stdin\n', stderr: '' });
       }, timeout);
 
+      it('exec gives up on a command when its signal is aborted, and the container keeps working', async () => {
+        const controller = new AbortController();
+        const started = Date.now();
+        const pending = rt.exec(running, ['sleep', '30'], { stdout: collector().stream, stderr: collector().stream }, { signal: controller.signal });
+        setTimeout(() => controller.abort(), 200);
+        const err = await pending.catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(RuntimeError);
+        expect((err as Error).message).toMatch(/cancelled/);
+        expect(Date.now() - started).toBeLessThan(5000);
+        expect(await execIn(running, ['echo', 'still-here'])).toMatchObject({ exitCode: 0, stdout: 'still-here\n' });
+      }, timeout);
+
+      it('exec with a signal that is already aborted does not run the command', async () => {
+        const controller = new AbortController();
+        controller.abort();
+        await expect(rt.exec(running, ['echo', 'x'], { stdout: collector().stream, stderr: collector().stream }, { signal: controller.signal }))
+          .rejects.toThrow(RuntimeError);
+      }, timeout);
+
       it('exec into a container that is not running fails', async () => {
         const status = await runToExit(sandbox, { entrypoint: ['true'] });
         await expect(execIn(status.id, ['echo', 'x'])).rejects.toThrow(RuntimeError);
@@ -495,6 +514,33 @@ export function runtimeContract(
         expect(seen[1].labels).toMatchObject({ role: 'events', [CLUSTER_LABEL]: cluster });
       }, timeout);
 
+      it('once a die event arrives, listing shows the exit (of a container and of a sandbox)', async () => {
+        const sandbox = await runSandbox(netA, { role: 'die-list' });
+        const id = await startIn(sandbox, { ...sleeper, labels: { role: 'die-list' } });
+        await rt.listContainers({ role: 'die-list' }); // a listing made while it ran must not be reused
+        const seen: { container?: string; sandbox?: string } = {};
+        const done = new Promise<void>((resolve, reject) => {
+          const unsubscribe = rt.onContainerEvent((e) => {
+            if (e.action !== 'die' || (e.id !== id && e.id !== sandbox.id)) return;
+            const which = e.id === id ? 'container' : 'sandbox';
+            const list = which === 'container'
+              ? rt.listContainers({ role: 'die-list' }).then((l) => l.find((c) => c.id === id)?.state)
+              : rt.listPodSandboxes({ role: 'die-list' }).then((l) => l.find((s) => s.id === sandbox.id)?.state);
+            list.then((state) => {
+              seen[which] = state;
+              if (seen.container && seen.sandbox) {
+                unsubscribe();
+                resolve();
+              }
+            }, reject);
+          });
+        });
+        await rt.stopContainer(id, 0);
+        await rt.stopPodSandbox(sandbox.id);
+        await done;
+        expect(seen).toEqual({ container: 'exited', sandbox: 'notready' });
+      }, timeout);
+
       it('an unsubscribed handler gets no more events', async () => {
         const sandbox = await runSandbox();
         const gone: string[] = [];
@@ -504,6 +550,54 @@ export function runtimeContract(
         const status = await runToExit(sandbox, { entrypoint: ['true'] });
         // untilExited saw the die event through its own subscription; the removed one saw nothing.
         expect(gone).not.toContain(status.id);
+      }, timeout);
+    });
+
+    // ---- requests from the node into a pod (probes, hooks) -----------------------------------
+
+    describe('pod HTTP and TCP from the node', () => {
+      let sandbox: SandboxStatus;
+      beforeAll(async () => {
+        sandbox = await runSandbox();
+        await startIn(sandbox, { image: opts.images.server });
+        // nginx needs a moment to listen: retry until it answers.
+        for (let i = 0; i < 100; i++) {
+          const ok = await rt.podHttpGet(sandbox.id, { port: 80, path: '/', scheme: 'HTTP', headers: [] }).then(() => true, () => false);
+          if (ok) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }, 60_000);
+
+      it('podHttpGet answers with the status code and the start of the body', async () => {
+        const ok = await rt.podHttpGet(sandbox.id, { port: 80, path: '/', scheme: 'HTTP', headers: [{ name: 'X-Probe', value: 'yes' }] });
+        expect(ok.statusCode).toBe(200);
+        expect(ok.body).toMatch(/nginx/i);
+        const missing = await rt.podHttpGet(sandbox.id, { port: 80, path: '/no-such-page.html', scheme: 'HTTP', headers: [] });
+        expect(missing.statusCode).toBe(404);
+      }, timeout);
+
+      it("podHttpGet to a port nobody listens on is refused, in Go's words", async () => {
+        const err = await rt.podHttpGet(sandbox.id, { port: 81, path: '/healthz', scheme: 'HTTP', headers: [] }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(RuntimeError);
+        expect((err as Error).message).toBe(`Get "http://${sandbox.ip}:81/healthz": dial tcp ${sandbox.ip}:81: connect: connection refused`);
+      }, timeout);
+
+      it('podTcpConnect succeeds on a listening port and is refused on a closed one', async () => {
+        await rt.podTcpConnect(sandbox.id, { port: 80 });
+        await expect(rt.podTcpConnect(sandbox.id, { port: 81 })).rejects.toThrow(`dial tcp ${sandbox.ip}:81: connect: connection refused`);
+      }, timeout);
+
+      it('an aborted request rejects with a RuntimeError', async () => {
+        const controller = new AbortController();
+        controller.abort();
+        await expect(rt.podHttpGet(sandbox.id, { port: 80, path: '/', scheme: 'HTTP', headers: [] }, { signal: controller.signal }))
+          .rejects.toThrow(RuntimeError);
+      }, timeout);
+
+      it('a request to a sandbox that does not exist is a not-found RuntimeError', async () => {
+        const err = await rt.podTcpConnect(`${cluster}-no-such-sandbox`, { port: 80 }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(RuntimeError);
+        expect((err as RuntimeError).notFound).toBe(true);
       }, timeout);
     });
 

@@ -43,12 +43,12 @@ describe('computePodActions', () => {
   it('recreates the sandbox and restarts the containers when the pause container died', () => {
     const a = computePodActions(pod(), { sandboxes: [sandbox({ state: 'notready', ip: '' })], containers: [ctr('web', { restart: 2 })] }, T0, policy);
     expect(a).toMatchObject({ killPod: true, createSandbox: true, sandboxAttempt: 1 });
-    expect(a.containersToStart).toEqual([{ name: 'web', restartCount: 3, reason: 'sandbox recreated' }]);
+    expect(a.containersToStart).toEqual([{ name: 'web', init: false, restartCount: 3, reason: 'sandbox recreated' }]);
   });
 
   it('starts a container that is missing from a ready sandbox', () => {
     const a = computePodActions(pod('Always', ['a', 'b']), { sandboxes: [sandbox()], containers: [ctr('a')] }, T0, policy);
-    expect(a.containersToStart).toEqual([{ name: 'b', restartCount: 0, reason: 'first start' }]);
+    expect(a.containersToStart).toEqual([{ name: 'b', init: false, restartCount: 0, reason: 'first start' }]);
   });
 
   const exited = (exitCode: number, restart = 0, finishedAt = T0) =>
@@ -70,7 +70,7 @@ describe('computePodActions', () => {
 
   it('restarts the first crash at once and holds the second in back-off for the base delay', () => {
     const first = computePodActions(pod(), { sandboxes: [sandbox()], containers: [exited(1, 0)] }, T0, policy);
-    expect(first.containersToStart).toEqual([{ name: 'web', restartCount: 1, reason: 'restart' }]);
+    expect(first.containersToStart).toEqual([{ name: 'web', init: false, restartCount: 1, reason: 'restart' }]);
     const second = computePodActions(pod(), { sandboxes: [sandbox()], containers: [exited(1, 1)] }, T0 + 4000, policy);
     expect(second.containersToStart).toEqual([]);
     expect(second.backoff).toEqual({ web: 6000 });
@@ -149,5 +149,160 @@ describe('computePodStatus', () => {
 
   it('calls a pod with no container statuses Pending', () => {
     expect(podPhase(pod(), [])).toBe('Pending');
+  });
+});
+
+describe('the restart decision: restartPolicy × how the container ended × its probes', () => {
+  const running = () => ctr('web', { restart: 2 });
+  const ended = (exitCode: number) => ctr('web', { state: 'exited', exitCode, restart: 2, startedAt: new Date(T0 - 1000), finishedAt: new Date(T0 - 60_000 + 59_000) });
+  type Row = [string, string, ContainerStatus, 'liveness' | 'startup' | undefined, string | undefined, number | undefined];
+  const table: Row[] = [
+    ['Always', 'a healthy running container', running(), undefined, undefined, undefined],
+    ['Always', 'a container failing its liveness probe', running(), 'liveness', 'Container web failed liveness probe, will be restarted', 3],
+    ['OnFailure', 'a container failing its liveness probe', running(), 'liveness', 'Container web failed liveness probe, will be restarted', 3],
+    ['Never', 'a container failing its liveness probe', running(), 'liveness', 'Container web failed liveness probe', undefined],
+    ['Always', 'a container failing its startup probe', running(), 'startup', 'Container web failed startup probe, will be restarted', 3],
+    ['Never', 'a container failing its startup probe', running(), 'startup', 'Container web failed startup probe', undefined],
+    ['Always', 'a container that exited 0', ended(0), undefined, undefined, 3],
+    ['Always', 'a container that exited 1', ended(1), undefined, undefined, 3],
+    ['OnFailure', 'a container that exited 0', ended(0), undefined, undefined, undefined],
+    ['OnFailure', 'a container that was killed (137)', ended(137), undefined, undefined, 3],
+    ['Never', 'a container that exited 1', ended(1), undefined, undefined, undefined],
+  ];
+  it.each(table)('restartPolicy %s, %s (probe failure: %s) → kill with %j, restart as %j', (restartPolicy, _d, c, failure, kill, restartAs) => {
+    // The back-off before restart 3 (20 s) is over: the last instance finished a minute ago.
+    const a = computePodActions(pod(restartPolicy), { sandboxes: [sandbox()], containers: [c] }, T0 + 60_000, policy, failure ? { [c.id]: failure } : {});
+    expect(a.containersToKill.map((k) => k.message)).toEqual(kill ? [kill] : []);
+    if (kill) expect(a.containersToKill[0]).toMatchObject({ id: c.id, name: 'web', cause: failure });
+    expect(a.containersToStart.map((s) => s.restartCount)).toEqual(restartAs === undefined ? [] : [restartAs]);
+    if (failure && restartAs !== undefined) expect(a.containersToStart[0].reason).toBe(`failed ${failure} probe`);
+  });
+
+  it('ignores probe verdicts about instances that are not the running one', () => {
+    const a = computePodActions(pod(), { sandboxes: [sandbox()], containers: [running()] }, T0, policy, { 'some-old-id': 'liveness' });
+    expect(a.containersToKill).toEqual([]);
+  });
+
+  it('counts on from the reported restart count when the runtime lost the container (docker rm -f)', () => {
+    const base = pod();
+    const p: Pod = { ...base, status: { ...base.status, containerStatuses: [{ name: 'web', image: 'nginx', imageID: '', ready: true, restartCount: 2, containerID: 'docker://gone' }] } };
+    const a = computePodActions(p, { sandboxes: [sandbox()], containers: [] }, T0, policy);
+    expect(a.containersToStart).toEqual([{ name: 'web', init: false, restartCount: 3, reason: 'restart' }]);
+  });
+
+  it('stops what still runs of a Never pod whose sandbox died, without a new sandbox', () => {
+    const a = computePodActions(pod('Never'), { sandboxes: [sandbox({ state: 'notready', ip: '' })], containers: [ctr('web')] }, T0, policy);
+    expect(a).toMatchObject({ killPod: false, createSandbox: false, containersToStart: [] });
+    expect(a.containersToKill).toEqual([{ id: 'web-0', name: 'web', cause: 'sandbox', message: 'Stopping container web' }]);
+  });
+});
+
+describe('init containers', () => {
+  function initPod(restartPolicy = 'Always'): Pod {
+    const p = pod(restartPolicy, ['web']);
+    p.spec = { ...p.spec, containers: p.spec?.containers ?? [], initContainers: [{ name: 'one', image: 'busybox' }, { name: 'two', image: 'busybox' }] };
+    return p;
+  }
+  const done = (name: string, over: Partial<ContainerStatus> & { restart?: number } = {}) =>
+    ctr(name, { state: 'exited', exitCode: 0, startedAt: new Date(T0 - 2000), finishedAt: new Date(T0 - 1000), ...over });
+  const plan = (p: Pod, containers: ContainerStatus[], now = T0, sb: SandboxStatus[] = [sandbox()]) =>
+    computePodActions(p, { sandboxes: sb, containers }, now, policy);
+  const started = (a: ReturnType<typeof plan>) => a.containersToStart.map((s) => `${s.init ? 'init:' : ''}${s.name}#${s.restartCount}`);
+
+  it('starts only the first init container in a new sandbox', () => {
+    const a = plan(initPod(), [], T0, []);
+    expect(a.createSandbox).toBe(true);
+    expect(started(a)).toEqual(['init:one#0']);
+  });
+
+  it.each<[string, ContainerStatus[], string[]]>([
+    ['waits while the first one runs', [ctr('one')], []],
+    ['starts the second once the first succeeded', [done('one')], ['init:two#0']],
+    ['waits while the second one runs', [done('one'), ctr('two')], []],
+    ['starts the app containers once all succeeded', [done('one'), done('two')], ['web#0']],
+    ['runs no init container again once an app container ran in this sandbox', [ctr('web')], []],
+  ])('%s', (_name, containers, expected) => {
+    expect(started(plan(initPod(), containers))).toEqual(expected);
+  });
+
+  it('retries a failed init container at once the first time, then after the back-off', () => {
+    expect(started(plan(initPod(), [done('one', { exitCode: 1 })]))).toEqual(['init:one#1']);
+    const held = plan(initPod(), [done('one', { exitCode: 1, restart: 1 })], T0 + 3000);
+    expect(started(held)).toEqual([]);
+    expect(held.backoff).toEqual({ one: 6000 });
+    expect(started(plan(initPod(), [done('one', { exitCode: 1, restart: 1 })], T0 + 9000))).toEqual(['init:one#2']);
+  });
+
+  it('does not retry a failed init container under restartPolicy Never, nor start the app containers', () => {
+    expect(started(plan(initPod('Never'), [done('one', { exitCode: 1 })]))).toEqual([]);
+  });
+
+  it('runs the init containers again, counting on, in a recreated sandbox', () => {
+    const dead = sandbox({ state: 'notready', ip: '' });
+    const a = plan(initPod(), [done('one'), done('two'), ctr('web')], T0, [dead]);
+    expect(a).toMatchObject({ killPod: true, createSandbox: true, sandboxAttempt: 1 });
+    expect(a.containersToStart).toEqual([{ name: 'one', init: true, restartCount: 1, reason: 'sandbox recreated' }]);
+  });
+});
+
+describe('computePodStatus with init containers and probes', () => {
+  const now = new Date(T0 + 5000);
+  function initPod(restartPolicy = 'Always'): Pod {
+    const p = pod(restartPolicy, ['web']);
+    p.spec = { ...p.spec, containers: p.spec?.containers ?? [], initContainers: [{ name: 'one', image: 'busybox' }, { name: 'two', image: 'busybox' }] };
+    return p;
+  }
+  const status = (p: Pod, containers: ContainerStatus[], extra: Partial<Parameters<typeof computePodStatus>[0]> = {}) =>
+    computePodStatus({ pod: p, state: { sandboxes: [sandbox()], containers }, waiting: {}, backoff: {}, hostIP: 'h', now, ...extra });
+  const exited = (name: string, exitCode: number, restart = 0) =>
+    ctr(name, { state: 'exited', exitCode, restart, startedAt: new Date(T0), finishedAt: new Date(T0 + 1000) });
+  const cond = (s: ReturnType<typeof status>, type: string) => s.conditions?.find((c) => c.type === type);
+
+  it('shows PodInitializing for what has not run yet, and Initialized False while the first init container runs', () => {
+    const s = status(initPod(), [ctr('one')]);
+    expect(s.phase).toBe('Pending');
+    expect(s.initContainerStatuses?.map((c) => Object.keys(c.state ?? {})[0])).toEqual(['running', 'waiting']);
+    expect(s.initContainerStatuses?.[1]?.state?.waiting?.reason).toBe('PodInitializing');
+    expect(s.containerStatuses?.[0]?.state?.waiting?.reason).toBe('PodInitializing');
+    expect(cond(s, 'Initialized')).toMatchObject({ status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [one two]' });
+  });
+
+  it('reports finished init containers as Completed and ready, and the pod Initialized and Running', () => {
+    const s = status(initPod(), [exited('one', 0), exited('two', 0), ctr('web')]);
+    expect(s.initContainerStatuses?.map((c) => [c.state?.terminated?.reason, c.ready])).toEqual([['Completed', true], ['Completed', true]]);
+    expect(cond(s, 'Initialized')?.status).toBe('True');
+    expect(s.phase).toBe('Running');
+  });
+
+  it('fails a Never pod whose init container failed', () => {
+    const s = status(initPod('Never'), [exited('one', 3)]);
+    expect(s.phase).toBe('Failed');
+    expect(s.initContainerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+  });
+
+  it('keeps a pod whose init container is in back-off Pending with CrashLoopBackOff', () => {
+    const s = status(initPod(), [exited('one', 3, 1)], { backoff: { one: 2000 } });
+    expect(s.phase).toBe('Pending');
+    expect(s.initContainerStatuses?.[0]).toMatchObject({ restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 3 } } });
+  });
+
+  it('makes readiness follow the readiness probe, and holds it until the startup probe passed', () => {
+    const p = pod();
+    p.spec = { ...p.spec, containers: [{ name: 'web', image: 'nginx', startupProbe: { exec: { command: ['true'] } }, readinessProbe: { exec: { command: ['true'] } } }] };
+    const c = ctr('web');
+    const view = (probes: Record<string, Record<string, string>>) => {
+      const s = status(p, [c], { probes: probes as Parameters<typeof computePodStatus>[0]['probes'] });
+      return [s.containerStatuses?.[0]?.started, s.containerStatuses?.[0]?.ready, cond(s, 'Ready')?.status];
+    };
+    expect(view({})).toEqual([false, false, 'False']);
+    expect(view({ [c.id]: { startup: 'unknown', readiness: 'success' } })).toEqual([false, false, 'False']);
+    expect(view({ [c.id]: { startup: 'success', readiness: 'failure' } })).toEqual([true, false, 'False']);
+    expect(view({ [c.id]: { startup: 'success', readiness: 'success' } })).toEqual([true, true, 'True']);
+  });
+
+  it('keeps the reported restart count for a container the runtime lost', () => {
+    const base = pod();
+    const p: Pod = { ...base, status: { ...base.status, containerStatuses: [{ name: 'web', image: 'nginx', imageID: '', ready: true, restartCount: 4, containerID: 'docker://gone' }] } };
+    expect(status(p, []).containerStatuses?.[0]?.restartCount).toBe(4);
   });
 });

@@ -16,6 +16,7 @@ function host(env: Record<string, string> = {}) {
     stderr: (t) => (err += t),
     readFile: (f) => files.get(f),
     writeFile: (f, c, append) => void files.set(f, (append ? (files.get(f) ?? '') : '') + c),
+    removeFile: (f) => (files.delete(f) ? undefined : 'No such file or directory'),
     listen: () => {},
     fetch: () => ({ error: 'download timed out' }),
   };
@@ -75,5 +76,26 @@ describe('fake programs', () => {
     const t = host();
     expect(runFakeProgram(['wget', '-qO-', 'http://10.0.0.9/'], t.h, false)).toEqual({ exit: 1 });
     expect(t.err()).toBe('wget: download timed out\n');
+  });
+
+  it('touch creates a file and rm removes it; rm of a missing file fails unless forced', () => {
+    const t = host();
+    expect(runFakeProgram(['sh', '-c', 'touch /tmp/ready && cat /tmp/ready && rm /tmp/ready'], t.h, false)).toEqual({ exit: 0 });
+    expect(t.files.has('/tmp/ready')).toBe(false);
+    expect(runFakeProgram(['rm', '/tmp/ready'], t.h, false)).toEqual({ exit: 1 });
+    expect(t.err()).toBe("rm: can't remove '/tmp/ready': No such file or directory\n");
+    expect(runFakeProgram(['rm', '-f', '/tmp/ready'], t.h, false)).toEqual({ exit: 0 });
+  });
+
+  it('nginx serves files from its document root, index.html for a directory, and 404 for the rest', () => {
+    let serve: ((req: { path: string; clientIp: string }) => { status: number; body: string }) | undefined;
+    const t = host();
+    t.files.set('/usr/share/nginx/html/index.html', 'home');
+    t.files.set('/usr/share/nginx/html/healthz', 'ok');
+    expect(runFakeProgram(['nginx', '-g', 'daemon off;'], { ...t.h, listen: (_port, s) => (serve = s) }, true)).toEqual({ running: true });
+    expect(serve?.({ path: '/', clientIp: '10.0.0.1' })).toEqual({ status: 200, body: 'home' });
+    expect(serve?.({ path: '/healthz?x=1', clientIp: '10.0.0.1' })).toEqual({ status: 200, body: 'ok' });
+    expect(serve?.({ path: '/gone', clientIp: '10.0.0.1' })?.status).toBe(404);
+    expect(t.out()).toMatch(/"GET \/gone HTTP\/1.1" 404 /);
   });
 });

@@ -5,6 +5,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FakeRuntime } from '../../src/runtime/fake.js';
+import { NGINX_WELCOME } from '../../src/runtime/fake-process.js';
 import { RuntimeError, type ContainerConfig } from '../../src/runtime/types.js';
 import { runtimeContract } from '../contract/runtime.contract.js';
 
@@ -19,7 +20,7 @@ function fakeWithImages(opts: ConstructorParameters<typeof FakeRuntime>[0] = {})
   const fake = new FakeRuntime(opts);
   fake.addImage(PAUSE, { entrypoint: ['/pause'] });
   fake.addImage(BUSYBOX, { cmd: ['sh'], env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] });
-  fake.addImage(NGINX, { cmd: ['nginx', '-g', 'daemon off;'] });
+  fake.addImage(NGINX, { cmd: ['nginx', '-g', 'daemon off;'], files: { '/usr/share/nginx/html/index.html': NGINX_WELCOME } });
   fake.failPull(MISSING, MISSING_MESSAGE);
   return fake;
 }

@@ -1,0 +1,157 @@
+/**
+ * Starting and killing one container the way the kubelet does (Kubernetes
+ * `kuberuntime_container.go`: `startContainer`, `killContainer`): pull, create, start, then the
+ * `postStart` hook — whose failure kills the container again; and for a kill, the `preStop`
+ * hook first, then the stop signal with what is left of the grace period, then SIGKILL.
+ *
+ * Called only from a pod's worker, so never concurrently for one pod.
+ */
+import type { Container, Pod } from '../api/types.js';
+import { containerEnv, expandCommand } from '../api/expansion.js';
+import { cpuToMillis, memoryToBytes } from '../api/quantity.js';
+import type { ContainerConfig, ContainerStatus, Runtime } from '../runtime/types.js';
+import type { Clock } from './clock.js';
+import { hookFailureMessage, podDesc, type ActionRunner } from './handlers.js';
+import type { ImageManager, Recorder } from './images.js';
+import {
+  containerName, LABEL_CONTAINER_NAME, LABEL_GRACE, LABEL_RESTART_COUNT, LABEL_SANDBOX_ID, podLabels, type NodeIdentity,
+} from './naming.js';
+import type { ContainerToKill } from './plan.js';
+import { probeOf } from './probes.js';
+import type { Waiting } from './status.js';
+
+/** Kubernetes gives every stop at least this long between the stop signal and SIGKILL. */
+export const MIN_GRACE_SECONDS = 2;
+/** A postStart hook that has not finished by then counts as failed (it blocks the pod's sync). */
+export const POST_START_TIMEOUT_MS = 120_000;
+
+/** Why a container did not start, for its status, and when to try again. */
+export interface StartFailure {
+  waiting: Waiting;
+  retryInMs: number;
+}
+
+export interface ContainerLifecycleOptions {
+  runtime: Runtime;
+  recorder: Recorder;
+  images: ImageManager;
+  runner: ActionRunner;
+  clock: Clock;
+  id: NodeIdentity;
+  hostIP: string;
+  log: (msg: string) => void;
+}
+
+/** The spec of a container of the pod, app or init, by name. */
+export function specOf(pod: Pod, name: string): Container | undefined {
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === name);
+}
+
+/**
+ * The grace period of a kill: the probe's own `terminationGracePeriodSeconds` for a liveness or
+ * startup failure when it sets one, else the deletion's, else the pod's (default 30 s).
+ */
+export function gracePeriodFor(pod: Pod, name: string, cause?: ContainerToKill['cause']): number {
+  const spec = specOf(pod, name);
+  if (spec && (cause === 'liveness' || cause === 'startup')) {
+    const own = probeOf(spec, cause)?.terminationGracePeriodSeconds;
+    if (own !== undefined && own !== null) return own;
+  }
+  return pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+}
+
+export class ContainerLifecycle {
+  constructor(private readonly o: ContainerLifecycleOptions) {}
+
+  /**
+   * Pulls, creates and starts one container, then runs its postStart hook. Returns why it waits
+   * when it could not start (or its hook failed and it was killed), else undefined.
+   */
+  async start(pod: Pod, c: Container, sandbox: { id: string; ip: string }, restartCount: number, mounts: ContainerConfig['mounts']):
+    Promise<StartFailure | undefined> {
+    const { runtime, recorder } = this.o;
+    const pulled = await this.o.images.ensure(pod, c);
+    if (!pulled.ok) return { waiting: pulled.waiting, retryInMs: pulled.retryInMs };
+    const env = containerEnv(c, {
+      podName: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', uid: pod.metadata?.uid ?? '',
+      nodeName: this.o.id.node, podIP: sandbox.ip, hostIP: this.o.hostIP, labels: pod.metadata?.labels ?? {}, annotations: pod.metadata?.annotations ?? {},
+      serviceAccountName: pod.spec?.serviceAccountName ?? 'default',
+    });
+    const limits = c.resources?.limits ?? {};
+    const requests = c.resources?.requests ?? {};
+    const config: ContainerConfig = {
+      name: containerName(pod, c.name, restartCount),
+      image: c.image ?? '',
+      ...(c.command ? { entrypoint: expandCommand(c.command, env) } : {}),
+      ...(c.args ? { cmd: expandCommand(c.args, env) } : {}),
+      env,
+      workingDir: c.workingDir,
+      mounts,
+      labels: {
+        ...podLabels(this.o.id, pod), [LABEL_CONTAINER_NAME]: c.name, [LABEL_RESTART_COUNT]: String(restartCount),
+        [LABEL_SANDBOX_ID]: sandbox.id, [LABEL_GRACE]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
+      },
+      nanoCpus: limits.cpu ? Math.round(cpuToMillis(String(limits.cpu)) * 1e6) : 0,
+      cpuShares: requests.cpu ? Math.max(2, Math.round((cpuToMillis(String(requests.cpu)) * 1024) / 1000)) : 0,
+      memoryBytes: limits.memory ? Math.round(memoryToBytes(String(limits.memory))) : 0,
+      tty: c.tty === true,
+      stdin: c.stdin === true,
+    };
+    let id: string;
+    try {
+      id = await runtime.createContainer(sandbox.id, config);
+    } catch (e) {
+      const message = (e as Error).message;
+      recorder.event(pod, 'Warning', 'Failed', `Error: ${message}`);
+      return { waiting: { reason: 'CreateContainerError', message }, retryInMs: 10_000 };
+    }
+    recorder.event(pod, 'Normal', 'Created', `Created container ${c.name}`);
+    try {
+      await runtime.startContainer(id);
+    } catch (e) {
+      const message = (e as Error).message;
+      recorder.event(pod, 'Warning', 'Failed', `Error: failed to start container "${c.name}": ${message}`);
+      return { waiting: { reason: 'RunContainerError', message }, retryInMs: 10_000 };
+    }
+    recorder.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    const postStart = c.lifecycle?.postStart;
+    if (!postStart) return undefined;
+    const outcome = await this.o.runner.run({ container: c, containerId: id, sandboxId: sandbox.id, podIP: sandbox.ip }, postStart, POST_START_TIMEOUT_MS);
+    if (outcome.status === 'success') return undefined;
+    const message = hookFailureMessage(pod, c.name, postStart, outcome);
+    recorder.event(pod, 'Warning', 'FailedPostStartHook', message);
+    const status = await runtime.containerStatus(id);
+    if (status) await this.kill(pod, status, 'FailedPostStartHook', gracePeriodFor(pod, c.name), sandbox.ip);
+    // The container exited: the next sync restarts it under the pod's restartPolicy and back-off.
+    return { waiting: { reason: 'PostStartHookError', message }, retryInMs: 0 };
+  }
+
+  /**
+   * Stops a container gracefully: a `Killing` event with `message`, the preStop hook (bounded by
+   * the grace period, whose time it uses up), then the stop signal with what is left — at least
+   * MIN_GRACE_SECONDS — before SIGKILL. A grace period of 0 stops at once, without the hook. The
+   * container is kept (its status and logs are still wanted); idempotent for a stopped one.
+   */
+  async kill(pod: Pod, c: ContainerStatus, message: string, graceSeconds: number, podIP: string): Promise<void> {
+    const name = c.labels[LABEL_CONTAINER_NAME] ?? '';
+    const spec = specOf(pod, name);
+    this.o.recorder.event(pod, 'Normal', 'Killing', message);
+    let left = graceSeconds;
+    const preStop = spec?.lifecycle?.preStop;
+    if (spec && preStop && graceSeconds > 0 && c.state === 'running') {
+      const started = this.o.clock.now().getTime();
+      const outcome = await this.o.runner.run({ container: spec, containerId: c.id, sandboxId: c.sandboxId, podIP }, preStop, graceSeconds * 1000);
+      if (outcome.timedOut) {
+        // Not a failure of the hook: the grace period is over, and the stop signal comes now.
+        this.o.log(`preStop hook of container ${name} in pod ${podDesc(pod)} did not complete within the grace period of ${graceSeconds}s`);
+      } else if (outcome.status !== 'success') {
+        const why = hookFailureMessage(pod, name, preStop, outcome);
+        this.o.log(why);
+        this.o.recorder.event(pod, 'Warning', 'FailedPreStopHook', why);
+      }
+      left -= (this.o.clock.now().getTime() - started) / 1000;
+    }
+    const timeout = graceSeconds > 0 ? Math.max(MIN_GRACE_SECONDS, Math.ceil(left)) : 0;
+    await this.o.runtime.stopContainer(c.id, timeout);
+  }
+}

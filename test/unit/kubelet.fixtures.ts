@@ -1,0 +1,110 @@
+/**
+ * Test doubles for the kubelet's unit tests: a clock whose time and timers the test moves, a
+ * recorder that keeps events in memory, and a fake runtime with the images the tests use.
+ */
+import type { KubeObject } from '../../src/api/types.js';
+import type { Clock } from '../../src/kubelet/clock.js';
+import type { Recorder } from '../../src/kubelet/images.js';
+import { FakeRuntime } from '../../src/runtime/fake.js';
+import { NGINX_WELCOME } from '../../src/runtime/fake-process.js';
+
+export const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+/** A clock that stands still until `advance` moves it; timers fire in time order as it passes them. */
+export class FakeClock implements Clock {
+  private t: number;
+  private seq = 0;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+
+  constructor(start = T0) {
+    this.t = start;
+  }
+
+  now(): Date {
+    return new Date(this.t);
+  }
+
+  after(ms: number, fn: () => void): () => void {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return () => {
+      this.timers.delete(id);
+    };
+  }
+
+  /**
+   * Moves time forward by `ms`, in steps of at most `stepMs`, firing due timers; after each
+   * step `settle` lets the work they started finish (and schedule new timers) before time moves on.
+   */
+  async advance(ms: number, settle: () => Promise<void> = flush, stepMs = 100): Promise<void> {
+    const end = this.t + ms;
+    while (this.t < end) {
+      const stop = Math.min(end, this.t + stepMs);
+      for (;;) {
+        const due = [...this.timers.entries()].filter(([, x]) => x.at <= stop).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+        if (!due) break;
+        this.timers.delete(due[0]);
+        this.t = Math.max(this.t, due[1].at);
+        due[1].fn();
+        await settle();
+      }
+      this.t = stop;
+      await settle();
+    }
+  }
+
+  /** Timers not fired yet. */
+  get pending(): number {
+    return this.timers.size;
+  }
+}
+
+/** Lets queued promise callbacks and immediates run. */
+export async function flush(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+export interface RecordedEvent {
+  object: string;
+  type: string;
+  reason: string;
+  message: string;
+}
+
+/** Keeps events in order; `about()` reads them back, `next()` waits for one. */
+export class MemoryRecorder implements Recorder {
+  readonly events: RecordedEvent[] = [];
+  private readonly waiters: { ok: (e: RecordedEvent) => boolean; resolve: () => void }[] = [];
+
+  event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const e = { object: obj.metadata?.name ?? '', type, reason, message };
+    this.events.push(e);
+    for (const w of [...this.waiters]) {
+      if (w.ok(e)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /** Resolves once an event about `object` with `Reason: message` matching `line` is recorded (or already was). */
+  seen(object: string, line: RegExp): Promise<void> {
+    const ok = (e: RecordedEvent) => e.object === object && line.test(`${e.reason}: ${e.message}`);
+    if (this.events.some(ok)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ ok, resolve }));
+  }
+
+  /** `Reason: message` lines about one object. */
+  about(name: string): string[] {
+    return this.events.filter((e) => e.object === name).map((e) => `${e.reason}: ${e.message}`);
+  }
+}
+
+/** A fake runtime on `clock` with pause, busybox and nginx (serving its welcome page). */
+export function fakeRuntime(clock: Clock): FakeRuntime {
+  const fake = new FakeRuntime({ now: () => clock.now() });
+  fake.addImage('registry.k8s.io/pause:3.10', { entrypoint: ['/pause'] });
+  fake.addImage('busybox:latest', { cmd: ['sh'] });
+  fake.addImage('nginx:latest', { cmd: ['nginx', '-g', 'daemon off;'], files: { '/usr/share/nginx/html/index.html': NGINX_WELCOME } });
+  return fake;
+}
