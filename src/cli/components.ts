@@ -63,13 +63,13 @@ export async function runControlPlane(opts: {
 /** One node's kubelet, driving the local Docker engine. */
 export async function runKubelet(opts: {
   cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
-  cpu?: string; memory?: string; backoff?: BackoffPolicy;
+  cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number;
 }): Promise<void> {
   const runtime = new DockerRuntime({ clusterLabel: opts.cluster, socketPath: dockerSocket() });
   const client = new ApiClient({ server: opts.server, token: opts.token });
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
-    nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, log: log(`kubelet[${opts.node}]`),
+    nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
   });
   await kubelet.start();
   log(`kubelet[${opts.node}]`)(`node ${opts.node} registered (${opts.podCIDR})`);

@@ -60,11 +60,12 @@ program.command('up')
   .option('--wait <seconds>', 'how long to wait for the cluster to be ready', (v) => Number(v), 60)
   .option('--node-monitor-grace-period <duration>', 'how long a node may miss heartbeats before it is NotReady (default 40s)')
   .option('--pod-eviction-timeout <duration>', 'how long pods stay on a NotReady node before they are evicted (default 5m)')
+  .option('--node-status-update-frequency <duration>', 'how often each kubelet posts its node status heartbeat (default 10s)')
   .option('--kubelet-backoff-base <duration>', 'first container restart back-off of every kubelet, e.g. 10s (default 10s)')
   .option('--kubelet-backoff-cap <duration>', 'longest container restart back-off of every kubelet, e.g. 5m (default 5m)')
   .addHelpText('after', '\nExamples:\n  minikube-lite up\n  minikube-lite up --nodes 3 --node-labels node-2:gpu=true\n  minikube-lite --name dev up --pod-cidr 10.250.0.0/16')
   .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; nodeCpu?: string; nodeMemory?: string; wait: number;
-    kubeletBackoffBase?: string; kubeletBackoffCap?: string; nodeMonitorGracePeriod?: string; podEvictionTimeout?: string }) => {
+    kubeletBackoffBase?: string; kubeletBackoffCap?: string; nodeMonitorGracePeriod?: string; podEvictionTimeout?: string; nodeStatusUpdateFrequency?: string }) => {
     const ms = (flag: string, v?: string) => {
       if (v === undefined) return [];
       try {
@@ -76,7 +77,7 @@ program.command('up')
     await up(globals(), {
       nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
       controlPlaneArgs: [...ms('--node-monitor-grace-period-ms', o.nodeMonitorGracePeriod), ...ms('--pod-eviction-timeout-ms', o.podEvictionTimeout)],
-      kubeletArgs: kubeletBackoffArgs(o.kubeletBackoffBase, o.kubeletBackoffCap),
+      kubeletArgs: [...kubeletBackoffArgs(o.kubeletBackoffBase, o.kubeletBackoffCap), ...ms('--node-status-update-frequency-ms', o.nodeStatusUpdateFrequency)],
     }, print);
   });
 
@@ -131,11 +132,12 @@ program.command('kubelet', { hidden: true })
   .option('--memory <mem>', 'memory capacity to report')
   .option('--backoff-base <duration>', 'first container restart back-off, e.g. 10s or 500ms', '10s')
   .option('--backoff-cap <duration>', 'longest container restart back-off, e.g. 5m', '5m')
+  .option('--node-status-update-frequency-ms <ms>', 'heartbeat period', (v) => Number(v))
   .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string;
-    backoffBase: string; backoffCap: string; }) => {
+    backoffBase: string; backoffCap: string; nodeStatusUpdateFrequencyMs?: number }) => {
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     const backoff = restartBackoff(o.backoffBase, o.backoffCap);
-    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff });
+    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff, heartbeatMs: o.nodeStatusUpdateFrequencyMs });
   });
 
 registerResourceCommands(program, globals);

@@ -48,7 +48,7 @@ describe.skipIf(!hasDocker)('Deployments on a real Docker engine (skipped when n
 
   beforeAll(async () => {
     const r = await cluster.cli(['up', '--nodes', '2', '--pod-cidr', cluster.podCIDR,
-      '--node-monitor-grace-period', '4s', '--pod-eviction-timeout', '2s']);
+      '--node-status-update-frequency', '1s', '--node-monitor-grace-period', '4s', '--pod-eviction-timeout', '2s']);
     expect(r.code, r.stderr).toBe(0);
   }, 120_000);
 
