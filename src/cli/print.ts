@@ -244,3 +244,14 @@ export function rfc1123z(ts: string | Date | undefined): string {
   return `${DAYS[d.getDay()]}, ${pad2(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
     `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())} ${sign}${pad2(Math.floor(abs / 60))}${pad2(abs % 60)}`;
 }
+
+/**
+ * Go's RFC3339 layout in local time, as `rollout restart` stamps pod templates:
+ * `2006-01-02T15:04:05+07:00`, or `...Z` in UTC.
+ */
+export function rfc3339Local(ts: number | Date): string {
+  const d = ts instanceof Date ? ts : new Date(ts);
+  const off = -d.getTimezoneOffset();
+  const zone = off === 0 ? 'Z' : `${off < 0 ? '-' : '+'}${pad2(Math.floor(Math.abs(off) / 60))}:${pad2(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}${zone}`;
+}

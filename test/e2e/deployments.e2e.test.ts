@@ -48,7 +48,7 @@ describe.skipIf(!hasDocker)('Deployments on a real Docker engine (skipped when n
 
   beforeAll(async () => {
     const r = await cluster.cli(['up', '--nodes', '2', '--pod-cidr', cluster.podCIDR,
-      '--node-status-update-frequency', '1s', '--node-monitor-grace-period', '4s', '--pod-eviction-timeout', '2s']);
+      '--node-status-update-frequency', '1s', '--node-monitor-grace-period', '10s', '--pod-eviction-timeout', '2s']);
     expect(r.code, r.stderr).toBe(0);
   }, 120_000);
 
@@ -134,7 +134,7 @@ describe.skipIf(!hasDocker)('Deployments on a real Docker engine (skipped when n
     expect(stop.code, stop.stderr).toBe(0);
     const moved = await waitForPods((ps) => ps.filter(ready).length === 3 && ps.filter(ready).every((p) => p.spec?.nodeName === 'node-1'), 120_000);
     const recovery = (Date.now() - t0) / 1000;
-    process.stderr.write(`node-loss recovery: ${recovery.toFixed(1)}s (grace 4s, eviction 2s)\n`);
+    process.stderr.write(`node-loss recovery: ${recovery.toFixed(1)}s (grace 10s, eviction 2s)\n`);
     expect(moved.filter(ready).length).toBe(3);
     const nodes = await cluster.cli(['get', 'nodes']);
     expect(nodes.stdout).toMatch(/^node-2\s+NotReady/m);

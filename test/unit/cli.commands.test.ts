@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/api/types.js';
 import { registerResourceCommands } from '../../src/cli/commands/index.js';
 import type { GlobalOptions } from '../../src/cli/context.js';
-import { FakeClient, NODE_REF, POD_REF, fakeDeps } from './cli.fakes.js';
-import { nginxPod, readyNode } from './cli.fixtures.js';
+import { DEPLOY_REF, FakeClient, NODE_REF, POD_REF, RS_REF, fakeDeps } from './cli.fakes.js';
+import { myappDeployment, myappReplicaSet, nginxPod, readyNode } from './cli.fixtures.js';
 
 async function run(args: string[], client = cluster()) {
   const program = new Command().name('minikube-lite').exitOverride()
@@ -24,15 +24,20 @@ function cluster(): FakeClient {
   c.seed(POD_REF, nginxPod() as KubeObject);
   c.seed({ ...POD_REF, namespace: 'kube-system' }, { ...nginxPod(), metadata: { name: 'dns', namespace: 'kube-system' } } as KubeObject);
   c.seed(NODE_REF, readyNode('node-1', '172.18.0.2') as KubeObject);
+  c.seed(DEPLOY_REF, myappDeployment() as KubeObject);
+  c.seed(RS_REF, myappReplicaSet('5f7b8c9d6', 'nginx:latest', 1, 0, '2024-05-01T11:55:00Z') as KubeObject);
+  c.seed(RS_REF, myappReplicaSet('7d9c6b5f4', 'nginx:1.22', 2, 3, '2024-05-01T11:58:00Z') as KubeObject);
   return c;
 }
 
 describe('resource commands in the program', () => {
-  it('registers apply, get, describe, delete, logs, exec and debug with descriptions', () => {
+  it('registers apply, get, describe, delete, logs, exec, debug, scale, set, rollout and wait with descriptions and examples', () => {
     const program = new Command();
     registerResourceCommands(program, () => ({ name: 'x', home: '/x', namespace: 'default' }), fakeDeps(new FakeClient()));
-    expect(program.commands.map((c) => c.name())).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug']);
-    for (const c of program.commands) {
+    expect(program.commands.map((c) => c.name())).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait']);
+    const all = program.commands.flatMap((c) => [c, ...c.commands]);
+    expect(all.map((c) => c.name())).toEqual(expect.arrayContaining(['image', 'status', 'history', 'undo', 'pause', 'resume', 'restart']));
+    for (const c of all) {
       expect(c.description()).not.toBe('');
       let help = '';
       c.configureOutput({ writeOut: (s) => { help += s; } });
@@ -80,5 +85,52 @@ describe('resource commands in the program', () => {
     c.logs_.set('nginx', 'x\n');
     const { io } = await run(['logs', 'nginx', '--tail', '5'], c);
     expect(io.stdout).toBe('x\n');
+  });
+
+  it('scales with the seed\'s command line, and with TYPE/NAME', async () => {
+    const { io, client } = await run(['scale', 'deployment', 'myapp', '--replicas=3']);
+    expect(io.stdout).toBe('deployment.apps/myapp scaled\n');
+    expect(client.calls).toContain('UPDATE deployments/scale myapp replicas=3');
+    const again = await run(['scale', 'deployment/myapp', '--replicas', '5', '--current-replicas=3'], client);
+    expect(again.io.stdout).toBe('deployment.apps/myapp scaled\n');
+  });
+
+  it('sets an image, reads rollout history --revision and undoes', async () => {
+    const { client } = await run(['set', 'image', 'deployment/myapp', 'web=nginx:1.23']);
+    const hist = await run(['rollout', 'history', 'deployment/myapp', '--revision=1'], client);
+    expect(hist.io.stdout.split('\n')[0]).toBe('deployment.apps/myapp with revision #1');
+    const undo = await run(['rollout', 'undo', 'deployment/myapp', '--to-revision=1'], client);
+    expect(undo.io.stdout).toBe('deployment.apps/myapp rolled back\n');
+  });
+
+  it('reads -w=false and --watch=false on rollout status', async () => {
+    for (const flags of [['-w=false'], ['--watch=false'], ['--watch', 'false']]) {
+      const c = cluster();
+      c.modify(DEPLOY_REF, 'myapp', (o) => { o.metadata = { ...o.metadata, generation: 9 }; });
+      const { io } = await run(['rollout', 'status', 'deploy/myapp', ...flags], c);
+      expect(io.stdout).toBe('Waiting for deployment spec update to be observed...\n');
+    }
+  });
+
+  it('reads --cascade with a value, bare, and the legacy booleans on delete', async () => {
+    const orphan = await run(['delete', 'deployment', 'myapp', '--cascade=orphan']);
+    expect(orphan.client.deleteOptions[0].propagationPolicy).toBe('Orphan');
+    const bare = await run(['delete', 'pod', 'nginx', '--cascade', '--wait=false']);
+    expect(bare.client.deleteOptions[0].propagationPolicy).toBe('Background');
+    const legacy = await run(['delete', 'pod', 'nginx', '--cascade=false', '--wait=false']);
+    expect(legacy.client.deleteOptions[0].propagationPolicy).toBe('Orphan');
+    expect(legacy.io.stderr).toContain('--cascade=false is deprecated');
+  });
+
+  it('waits with --for and --timeout', async () => {
+    const { io } = await run(['wait', '--for=condition=Ready', 'pod/nginx', '--timeout=5s']);
+    expect(io.stdout).toBe('pod/nginx condition met\n');
+  });
+
+  it('passes -o jsonpath=... and -o custom-columns=... through to get', async () => {
+    const jp = await run(['get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}']);
+    expect(jp.io.stdout).toBe('nginx');
+    const cc = await run(['get', 'pod', 'nginx', '-o=custom-columns=NAME:.metadata.name,IP:.status.podIP']);
+    expect(cc.io.stdout).toBe('NAME    IP\nnginx   10.244.1.5\n');
   });
 });

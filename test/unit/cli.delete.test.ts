@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/api/types.js';
-import { FORCE_WARNING, effectiveGracePeriod, runDelete, type DeleteFlags } from '../../src/cli/commands/delete.js';
-import { FakeClient, GLOBALS, NODE_REF, POD_REF, fakeDeps } from './cli.fakes.js';
-import { nginxPod, readyNode } from './cli.fixtures.js';
+import { FORCE_WARNING, cascadingStrategy, effectiveGracePeriod, runDelete, type DeleteFlags } from '../../src/cli/commands/delete.js';
+import { DEPLOY_REF, FakeClient, GLOBALS, NODE_REF, POD_REF, fakeDeps } from './cli.fakes.js';
+import { myappDeployment, nginxPod, readyNode } from './cli.fixtures.js';
 
 const flags = (f: Partial<DeleteFlags> = {}): DeleteFlags => ({ filename: [], gracePeriod: -1, wait: true, timeout: '0s', ...f });
 
@@ -116,5 +116,51 @@ describe('runDelete', () => {
   it('asks for names, a selector or --all', async () => {
     await expect(runDelete(fakeDeps(cluster()), GLOBALS, ['pods'], flags())).rejects.toThrow('resource(s) were provided, but no name was specified');
     await expect(runDelete(fakeDeps(cluster()), GLOBALS, [], flags())).rejects.toThrow('You must provide one or more resources by argument or filename.');
+  });
+
+  it('deletes a deployment in the background by default and waits until it is gone', async () => {
+    const c = cluster();
+    c.seed(DEPLOY_REF, myappDeployment() as KubeObject);
+    const deps = fakeDeps(c);
+    await runDelete(deps, GLOBALS, ['deployment', 'myapp'], flags());
+    expect(deps.io.stdout).toBe('deployment.apps "myapp" deleted\n');
+    expect(c.deleteOptions).toEqual([{ gracePeriodSeconds: undefined, propagationPolicy: 'Background' }]);
+    expect(c.openWatches).toBe(0);
+  });
+
+  it('passes --cascade on as the propagation policy, and waits for a foreground deletion to finish', async () => {
+    const c = cluster();
+    c.graceful = true;
+    c.seed(DEPLOY_REF, myappDeployment() as KubeObject);
+    const deps = fakeDeps(c);
+    const run = runDelete(deps, GLOBALS, ['deploy/myapp'], flags({ cascade: 'foreground' }));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(deps.io.stdout).toBe('deployment.apps "myapp" deleted\n');
+    expect(c.openWatches).toBe(1);
+    c.finishDeletion(DEPLOY_REF, 'myapp');
+    await run;
+    expect(c.deleteOptions[0].propagationPolicy).toBe('Foreground');
+    await runDelete(fakeDeps(c), GLOBALS, ['pod', 'db'], flags({ cascade: 'orphan', wait: false }));
+    expect(c.deleteOptions[1].propagationPolicy).toBe('Orphan');
+  });
+});
+
+describe('cascadingStrategy', () => {
+  it('maps kubectl\'s --cascade values, the deprecated booleans with a warning', () => {
+    const warnings: string[] = [];
+    const warn = (s: string) => { warnings.push(s); };
+    expect(cascadingStrategy(undefined, warn)).toBe('Background');
+    expect(cascadingStrategy(true, warn)).toBe('Background');
+    expect(cascadingStrategy('background', warn)).toBe('Background');
+    expect(cascadingStrategy('foreground', warn)).toBe('Foreground');
+    expect(cascadingStrategy('orphan', warn)).toBe('Orphan');
+    expect(warnings).toEqual([]);
+    expect(cascadingStrategy('true', warn)).toBe('Background');
+    expect(cascadingStrategy('false', warn)).toBe('Orphan');
+    expect(warnings).toEqual([
+      'warning: --cascade=true is deprecated (boolean value) and can be replaced with --cascade=background.\n',
+      'warning: --cascade=false is deprecated (boolean value) and can be replaced with --cascade=orphan.\n',
+    ]);
+    expect(() => cascadingStrategy('sideways', warn)).toThrow('invalid cascade value (sideways). Must be "background", "foreground", or "orphan"');
   });
 });

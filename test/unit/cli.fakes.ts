@@ -3,7 +3,7 @@
  * watches, logs, exec) and an I/O that records what a command printed.
  */
 import { ApiError, notFound, conflict } from '../../src/api/errors.js';
-import type { KubeList, KubeObject, WatchEvent } from '../../src/api/types.js';
+import type { KubeList, KubeObject, LabelSelector, Scale, WatchEvent } from '../../src/api/types.js';
 import type { DeleteOptions, ListOptions, ResourceRef, WatchHandle, WatchOptions } from '../../src/client/client.js';
 import type { GlobalOptions } from '../../src/cli/context.js';
 import type { Client, CommandDeps, CommandIO } from '../../src/cli/commands/shared.js';
@@ -48,6 +48,12 @@ interface Watcher {
 
 const clone = <T>(v: T): T => structuredClone(v);
 
+/** A kind with a scale subresource, as far as the fake needs it. */
+interface Scalable extends KubeObject {
+  spec?: { replicas?: number; selector?: LabelSelector };
+  status?: { replicas?: number };
+}
+
 /** Label selector subset: `k=v`, `k==v`, `k!=v`, `k`, comma-separated. */
 function labelsMatch(labels: Record<string, string> | undefined, selector: string | undefined): boolean {
   if (!selector) return true;
@@ -69,6 +75,10 @@ export class FakeClient implements Client {
   private readonly watchers = new Set<Watcher>();
   readonly calls: string[] = [];
   graceful = false;
+  /** How many scale updates lose a race (someone writes the object just before): a 409 each. */
+  scaleConflicts = 0;
+  /** DeleteOptions of each DELETE, in order. */
+  readonly deleteOptions: DeleteOptions[] = [];
   /** Field selectors the fake pretends not to support (LIST answers 400). */
   refuseFieldSelectors = false;
   readonly logs_ = new Map<string, string>();
@@ -157,8 +167,41 @@ export class FakeClient implements Client {
     this.emit(ref, 'MODIFIED', o);
   }
 
+  /** The Scale of a deployment or replica set, as the scale subresource serves it. */
+  async getScale(ref: ResourceRef, name: string): Promise<Scale> {
+    this.calls.push(`GET ${ref.resource}/scale ${name}`);
+    return this.scaleOf(ref, name);
+  }
+
+  private scaleOf(ref: ResourceRef, name: string): Scale {
+    const o = this.objects.get(this.key(ref, name)) as Scalable | undefined;
+    if (!o) throw notFound(ref.resource, name, ref.group);
+    const labels = o.spec?.selector?.matchLabels ?? {};
+    return {
+      apiVersion: 'autoscaling/v1', kind: 'Scale',
+      metadata: { name, namespace: o.metadata?.namespace, uid: o.metadata?.uid, resourceVersion: o.metadata?.resourceVersion },
+      spec: { replicas: o.spec?.replicas ?? 0 },
+      status: { replicas: o.status?.replicas ?? 0, selector: Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(',') },
+    };
+  }
+
+  /** Writes `spec.replicas` of the parent; a stale resourceVersion is a 409 Conflict. */
+  async updateScale(ref: ResourceRef, name: string, scale: Scale): Promise<Scale> {
+    this.calls.push(`UPDATE ${ref.resource}/scale ${name} replicas=${scale.spec?.replicas ?? 0}`);
+    const o = this.objects.get(this.key(ref, name)) as Scalable | undefined;
+    if (!o) throw notFound(ref.resource, name, ref.group);
+    if (this.scaleConflicts > 0) {
+      this.scaleConflicts--;
+      this.modify(ref, name, () => undefined);
+    }
+    if (scale.metadata?.resourceVersion && scale.metadata.resourceVersion !== o.metadata?.resourceVersion) throw conflict(`${ref.resource}.${ref.group}`, name);
+    this.modify(ref, name, (x) => { (x as Scalable).spec = { ...(x as Scalable).spec, replicas: scale.spec?.replicas ?? 0 }; });
+    return this.scaleOf(ref, name);
+  }
+
   async delete<T extends KubeObject>(ref: ResourceRef, name: string, opts: DeleteOptions = {}): Promise<T> {
     this.calls.push(`DELETE ${ref.resource} ${name}${opts.gracePeriodSeconds !== undefined ? ` grace=${opts.gracePeriodSeconds}` : ''}`);
+    this.deleteOptions.push(opts);
     const k = this.key(ref, name);
     const o = this.objects.get(k);
     if (!o) throw notFound(ref.resource, name);
@@ -231,3 +274,5 @@ export function fakeDeps(client: FakeClient, io: RecordingIO = recordingIO()): C
 export const POD_REF: ResourceRef = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
 export const NODE_REF: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 export const EVENT_REF: ResourceRef = { group: '', version: 'v1', resource: 'events', namespace: 'default' };
+export const DEPLOY_REF: ResourceRef = { group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default' };
+export const RS_REF: ResourceRef = { group: 'apps', version: 'v1', resource: 'replicasets', namespace: 'default' };

@@ -1,5 +1,5 @@
 /** Objects as the API server returns them, for the CLI's printing tests. */
-import type { Event, Node, Pod } from '../../src/api/types.js';
+import type { Deployment, Event, Node, Pod, PodTemplateSpec, ReplicaSet } from '../../src/api/types.js';
 
 const at = (iso: string): string => iso;
 
@@ -113,4 +113,75 @@ export function podEvent(name: string, reason: string, message: string, opts: {
     source: { component: opts.component ?? 'kubelet' },
     firstTimestamp: opts.first, lastTimestamp: opts.last ?? opts.first, count: opts.count ?? 1,
   };
+}
+
+/** A pod template of myapp (the e2e example) with the given image and, for a ReplicaSet's, its hash label. */
+export function myappTemplate(image: string, hash?: string): PodTemplateSpec {
+  return {
+    metadata: { labels: { app: 'myapp', ...(hash ? { 'pod-template-hash': hash } : {}) } },
+    spec: {
+      containers: [{ name: 'web', image, imagePullPolicy: 'Always', ports: [{ containerPort: 80, protocol: 'TCP' }],
+        resources: {}, terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' }],
+      restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler',
+    },
+  };
+}
+
+/**
+ * Deployment myapp, 5 minutes old, rolled out twice (revision 2 is nginx:1.22), three replicas
+ * all available, with the status and conditions its controller writes.
+ */
+export function myappDeployment(): Deployment {
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment',
+    metadata: {
+      name: 'myapp', namespace: 'default', uid: 'uid-myapp', resourceVersion: '50', generation: 2,
+      creationTimestamp: at('2024-05-01T11:55:00Z'), labels: { app: 'myapp' },
+      annotations: { 'deployment.kubernetes.io/revision': '2' },
+    },
+    spec: {
+      replicas: 3, selector: { matchLabels: { app: 'myapp' } }, template: myappTemplate('nginx:1.22'),
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } },
+      revisionHistoryLimit: 10, progressDeadlineSeconds: 600,
+    },
+    status: {
+      observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3,
+      conditions: [
+        { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.',
+          lastUpdateTime: at('2024-05-01T11:55:10Z'), lastTransitionTime: at('2024-05-01T11:55:10Z') },
+        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ReplicaSet "myapp-7d9c6b5f4" has successfully progressed.',
+          lastUpdateTime: at('2024-05-01T11:58:00Z'), lastTransitionTime: at('2024-05-01T11:55:00Z') },
+      ],
+    },
+  };
+}
+
+/** A ReplicaSet of myapp at `revision`, owned by the Deployment. */
+export function myappReplicaSet(hash: string, image: string, revision: number, replicas: number, created: string, changeCause?: string): ReplicaSet {
+  return {
+    apiVersion: 'apps/v1', kind: 'ReplicaSet',
+    metadata: {
+      name: `myapp-${hash}`, namespace: 'default', uid: `uid-myapp-${hash}`, creationTimestamp: at(created),
+      labels: { app: 'myapp', 'pod-template-hash': hash },
+      annotations: {
+        'deployment.kubernetes.io/desired-replicas': '3', 'deployment.kubernetes.io/max-replicas': '4',
+        'deployment.kubernetes.io/revision': String(revision), ...(changeCause ? { 'kubernetes.io/change-cause': changeCause } : {}),
+      },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'myapp', uid: 'uid-myapp', controller: true, blockOwnerDeletion: true }],
+    },
+    spec: { replicas, selector: { matchLabels: { app: 'myapp', 'pod-template-hash': hash } }, template: myappTemplate(image, hash) },
+    status: { replicas, fullyLabeledReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas, observedGeneration: 1 },
+  };
+}
+
+/** A running pod of a myapp ReplicaSet. */
+export function myappPod(name: string, hash: string, phase: 'Running' | 'Pending' = 'Running'): Pod {
+  const p = nginxPod();
+  p.metadata = {
+    name, namespace: 'default', uid: `uid-${name}`, creationTimestamp: at('2024-05-01T11:58:00Z'),
+    labels: { app: 'myapp', 'pod-template-hash': hash },
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `myapp-${hash}`, uid: `uid-myapp-${hash}`, controller: true, blockOwnerDeletion: true }],
+  };
+  p.status!.phase = phase;
+  return p;
 }

@@ -4,8 +4,8 @@ import type { KubeObject, Pod } from '../../src/api/types.js';
 import { debugPod, debugProgress, runDebug } from '../../src/cli/commands/debug.js';
 import { chooseContainer, runExec } from '../../src/cli/commands/exec.js';
 import { podNameArg, runLogs } from '../../src/cli/commands/logs.js';
-import { FakeClient, GLOBALS, POD_REF, fakeDeps } from './cli.fakes.js';
-import { nginxPod } from './cli.fixtures.js';
+import { FakeClient, GLOBALS, NODE_REF, POD_REF, fakeDeps } from './cli.fakes.js';
+import { nginxPod, readyNode } from './cli.fixtures.js';
 
 describe('debug', () => {
   it('builds a throwaway pod: generateName, label, busybox IfNotPresent, Never restarted, no grace', () => {
@@ -82,6 +82,17 @@ describe('debug', () => {
     expect(c.calls).toContain('DELETE pods debug-x7k2q grace=0');
   });
 
+  it('checks that --node names a node before creating anything', async () => {
+    const c = new FakeClient();
+    await expect(runDebug(fakeDeps(c), GLOBALS, ['true'], { image: 'busybox:latest', node: 'node-9', timeout: '5s' })).rejects.toThrow('nodes "node-9" not found');
+    expect(c.calls).toEqual(['GET nodes node-9']);
+    const ok = runner(() => ({ phase: 'Succeeded', containerStatuses: [{ name: 'debug', image: 'busybox', imageID: '', ready: false, restartCount: 0,
+      state: { terminated: { exitCode: 0 } } }] }));
+    ok.seed(NODE_REF, readyNode('node-1', '172.18.0.2') as KubeObject);
+    await runDebug(fakeDeps(ok), GLOBALS, ['true'], { image: 'busybox:latest', node: 'node-1', timeout: '5s' });
+    expect(ok.calls.slice(0, 2)).toEqual(['GET nodes node-1', 'CREATE pods debug-x7k2q']);
+  });
+
   it('needs a command', async () => {
     await expect(runDebug(fakeDeps(new FakeClient()), GLOBALS, [], { image: 'busybox:latest', timeout: '60s' })).rejects.toThrow('you must specify a command');
   });
@@ -140,18 +151,63 @@ describe('exec', () => {
 });
 
 describe('logs', () => {
-  it('streams the log to stdout', async () => {
+  /** A cluster with pod `web`: containers a and b (and init container setup when asked), logs of each. */
+  function multi(opts: { annotation?: string; init?: boolean } = {}): FakeClient {
     const c = new FakeClient();
+    const p = nginxPod();
+    p.metadata = { name: 'web', namespace: 'default', ...(opts.annotation ? { annotations: { 'kubectl.kubernetes.io/default-container': opts.annotation } } : {}) };
+    p.spec!.containers = [{ name: 'a', image: 'nginx' }, { name: 'b', image: 'busybox' }];
+    if (opts.init) p.spec!.initContainers = [{ name: 'setup', image: 'busybox' }];
+    c.seed(POD_REF, p as KubeObject);
+    c.logs_.set('web', 'log\n');
+    return c;
+  }
+
+  it('streams the log of a single-container pod to stdout, saying nothing else', async () => {
+    const c = new FakeClient();
+    c.seed(POD_REF, nginxPod() as KubeObject);
     c.logs_.set('nginx', 'line 1\nline 2\n');
     const deps = fakeDeps(c);
     await runLogs(deps, GLOBALS, 'nginx', { tail: -1 });
     expect(deps.io.stdout).toBe('line 1\nline 2\n');
+    expect(deps.io.stderr).toBe('');
+    expect(c.calls).toContain('LOGS nginx -c nginx');
   });
 
-  it('lets the server\'s 400 about several containers through to be printed', async () => {
-    const c = new FakeClient();
-    c.logs = async () => { throw new ApiError(400, 'BadRequest', 'a container name must be specified for pod web, choose one of: [a b]'); };
-    await expect(runLogs(fakeDeps(c), GLOBALS, 'web', { tail: -1 })).rejects.toThrow('a container name must be specified for pod web');
+  it('defaults to the first of several containers and says so on stderr, like kubectl 1.32', async () => {
+    const c = multi({ init: true });
+    const deps = fakeDeps(c);
+    await runLogs(deps, GLOBALS, 'web', { tail: -1 });
+    expect(deps.io.stderr).toBe('Defaulted container "a" out of: a, b, setup (init)\n');
+    expect(deps.io.stdout).toBe('log\n');
+    expect(c.calls).toContain('LOGS web -c a');
+  });
+
+  it('uses the default-container annotation silently, and says when it names no container', async () => {
+    const annotated = multi({ annotation: 'b' });
+    const deps = fakeDeps(annotated);
+    await runLogs(deps, GLOBALS, 'web', { tail: -1 });
+    expect(deps.io.stderr).toBe('');
+    expect(annotated.calls).toContain('LOGS web -c b');
+
+    const wrong = multi({ annotation: 'nope' });
+    const deps2 = fakeDeps(wrong);
+    await runLogs(deps2, GLOBALS, 'web', { tail: -1 });
+    expect(deps2.io.stderr).toBe('Default container name "nope" not found in pod web\nDefaulted container "a" out of: a, b\n');
+    expect(wrong.calls).toContain('LOGS web -c a');
+  });
+
+  it('takes -c as given, and words a missing pod as kubectl logs does', async () => {
+    const c = multi();
+    await runLogs(fakeDeps(c), GLOBALS, 'web', { tail: -1, container: 'b' });
+    expect(c.calls).toContain('LOGS web -c b');
+    await expect(runLogs(fakeDeps(c), GLOBALS, 'nope', { tail: -1 })).rejects.toThrow('error from server (NotFound): pods "nope" not found in namespace "default"');
+  });
+
+  it('lets the server\'s errors through to be printed', async () => {
+    const c = multi();
+    c.logs = async () => { throw new ApiError(400, 'BadRequest', 'container c is not valid for pod web'); };
+    await expect(runLogs(fakeDeps(c), GLOBALS, 'web', { tail: -1, container: 'c' })).rejects.toThrow('container c is not valid for pod web');
   });
 
   it('accepts pod/NAME and refuses other types', () => {

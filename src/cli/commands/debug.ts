@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import type { Pod } from '../../api/types.js';
-import { PODS } from '../../client/client.js';
+import { NODES, PODS } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { parseDuration, type Client, type CommandDeps } from './shared.js';
 import { watchUntil, WaitTimeout } from './wait.js';
@@ -81,7 +81,8 @@ async function removePod(client: Client, namespace: string, name: string, warn: 
 /**
  * Creates the debug pod, waits on the watch until its container has finished (or cannot run),
  * prints its log, sets the exit code to the container's, and always deletes the pod (also on
- * failure, timeout and Ctrl-C). A pod that cannot run throws a CliError with the reason.
+ * failure, timeout and Ctrl-C). A pod that cannot run throws a CliError with the reason; an
+ * unknown `--node` is the server's NotFound, before anything is created.
  */
 export async function runDebug(deps: CommandDeps, globals: GlobalOptions, command: string[], f: DebugFlags): Promise<void> {
   const { io } = deps;
@@ -89,6 +90,8 @@ export async function runDebug(deps: CommandDeps, globals: GlobalOptions, comman
   const timeoutMs = parseDuration(f.timeout, '--timeout');
   const client = deps.client(globals);
   const ns = globals.namespace;
+  // A pod bound to a node that does not exist would wait for nothing: refuse it up front.
+  if (f.node) await client.get(NODES, f.node);
   const created = await client.create<Pod>({ ...PODS, namespace: ns }, debugPod(ns, command, f.image, f.node));
   const name = created.metadata?.name ?? '';
   const abort = new AbortController();

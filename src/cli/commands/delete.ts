@@ -12,7 +12,7 @@ import { CliError, type GlobalOptions } from '../context.js';
 import { mapManifests, readManifests } from '../manifest.js';
 import { formatApiError } from '../print.js';
 import {
-  collect, kindString, parseBoolFlag, parseDuration, parseIntFlag, refFor, resolveType, resourceString, splitTypeName,
+  collect, kindString, NO_RESOURCES_MESSAGE, parseBoolFlag, parseDuration, parseIntFlag, refFor, resolveType, resourceString, splitTypeName,
   type CommandDeps,
 } from './shared.js';
 import { waitForDeletion, WaitTimeout } from './wait.js';
@@ -29,6 +29,29 @@ export interface DeleteFlags {
   ignoreNotFound?: boolean;
   timeout: string;
   output?: string;
+  /** `background` (default; also a bare `--cascade`), `foreground`, `orphan`, or the legacy `true`/`false`. */
+  cascade?: string | boolean;
+}
+
+type Propagation = 'Background' | 'Foreground' | 'Orphan';
+
+/**
+ * `--cascade` as kubectl reads it: `background|foreground|orphan`, or the deprecated booleans
+ * (`true` = background, `false` = orphan, with a warning). Throws for anything else.
+ */
+export function cascadingStrategy(value: string | boolean | undefined, warn: (s: string) => void): Propagation {
+  const v = value === undefined || value === true ? 'background' : String(value);
+  if (/^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.test(v)) {
+    const on = /^(1|t|T|TRUE|true|True)$/.test(v);
+    warn(`warning: --cascade=${on} is deprecated (boolean value) and can be replaced with --cascade=${on ? 'background' : 'orphan'}.\n`);
+    return on ? 'Background' : 'Orphan';
+  }
+  switch (v) {
+    case 'background': return 'Background';
+    case 'foreground': return 'Foreground';
+    case 'orphan': return 'Orphan';
+    default: throw new CliError(`invalid cascade value (${v}). Must be "background", "foreground", or "orphan"`);
+  }
 }
 
 /** One object to delete. */
@@ -100,6 +123,7 @@ export async function runDelete(deps: CommandDeps, globals: GlobalOptions, args:
   const { io } = deps;
   if (f.output && f.output !== 'name') throw new CliError(`unexpected -o output mode: ${f.output}. We only support '-o name'`);
   if (f.all && f.selector) throw new CliError('cannot set --all and --selector at the same time');
+  const propagationPolicy = cascadingStrategy(f.cascade, (s) => io.err(s));
   const grace = effectiveGracePeriod(f);
   if (grace === 0 && f.force) io.err(FORCE_WARNING);
   const timeoutMs = f.timeout ? parseDuration(f.timeout, '--timeout') : 0;
@@ -115,8 +139,7 @@ export async function runDelete(deps: CommandDeps, globals: GlobalOptions, args:
   } else if (args.length) {
     targets = await targetsFromArgs(deps, globals, args, f);
   } else {
-    throw new CliError('You must provide one or more resources by argument or filename.\nExample resource specifications include:\n' +
-      "   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'");
+    throw new CliError(NO_RESOURCES_MESSAGE);
   }
   const ignoreNotFound = f.ignoreNotFound ?? !!(f.selector || f.all);
 
@@ -126,7 +149,7 @@ export async function runDelete(deps: CommandDeps, globals: GlobalOptions, args:
   for (const t of targets) {
     const ref = refFor(t.def, t.namespace);
     try {
-      const res = await client.delete<KubeObject>(ref, t.name, { gracePeriodSeconds: grace, propagationPolicy: 'Background' });
+      const res = await client.delete<KubeObject>(ref, t.name, { gracePeriodSeconds: grace, propagationPolicy });
       const meta = (res as KubeObject).metadata;
       const details = (res as { details?: { uid?: string } }).details;
       deleted.push({ target: t, uid: meta?.uid ?? details?.uid, graceSeconds: meta?.deletionGracePeriodSeconds ?? grace ?? DEFAULT_GRACE_SECONDS });
@@ -183,6 +206,8 @@ export function deleteCommand(deps: CommandDeps, globals: () => GlobalOptions): 
     .option('--grace-period <seconds>', 'Period of time in seconds given to the resource to terminate gracefully. Ignored if negative. Set to 1 for immediate shutdown. Can only be set to 0 when --force is true (force deletion).',
       (v: string) => parseIntFlag(v, '--grace-period'), -1)
     .option('--force', 'If true, immediately remove resources from API and bypass graceful deletion. Note that immediate deletion of some resources may result in inconsistency or data loss and requires confirmation.')
+    .option('--cascade [strategy]', 'Must be "background", "orphan", or "foreground". Selects the deletion cascading strategy for the dependents ' +
+      '(e.g. Pods created by a ReplicationController). Defaults to background.', 'background')
     .option('--now', 'If true, resources are signaled for immediate shutdown (same as --grace-period=1).')
     .option('--wait [bool]', 'If true, wait for resources to be gone before returning. This waits for finalizers.', parseBoolFlag('--wait'), true)
     .option('--ignore-not-found [bool]', 'Treat "resource not found" as a successful delete. Defaults to "true" when --all or -l is specified.', parseBoolFlag('--ignore-not-found'))
@@ -199,6 +224,9 @@ export function deleteCommand(deps: CommandDeps, globals: () => GlobalOptions): 
       '',
       '  # Delete pods with label name=myLabel',
       '  minikube-lite delete pods -l name=myLabel',
+      '',
+      '  # Delete a deployment but keep its replica sets and pods',
+      '  minikube-lite delete deployment myapp --cascade=orphan',
       '',
       '  # Delete a pod with minimal delay',
       '  minikube-lite delete pod foo --now',

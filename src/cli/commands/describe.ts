@@ -6,11 +6,13 @@
 import { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
 import type { ResourceDef } from '../../api/resource.js';
-import type { Event, KubeObject, Node, Pod } from '../../api/types.js';
+import { podPhaseCounts } from '../../api/podstatus.js';
+import type { Deployment, Event, KubeObject, Node, Pod, ReplicaSet } from '../../api/types.js';
 import { EVENTS, PODS } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { formatApiError } from '../print.js';
-import { describeGeneric, describeNode, describePod } from './describers.js';
+import { replicaSetsOf, selectorString, splitReplicaSets } from './apps.js';
+import { describeDeployment, describeGeneric, describeNode, describePod, describeReplicaSet } from './describers.js';
 import { listWithFieldSelector, refFor, resolveType, splitTypeName, type Client, type CommandDeps } from './shared.js';
 
 export interface DescribeFlags {
@@ -48,6 +50,16 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
     const pods = await listWithFieldSelector<Pod & KubeObject>(client, PODS,
       `spec.nodeName=${name},status.phase!=Succeeded,status.phase!=Failed`);
     return describeNode(obj as Node & KubeObject, pods, events, now);
+  }
+  if (def.resource === 'deployments' && def.group === 'apps') {
+    const d = obj as Deployment;
+    const { allOld, newRS } = splitReplicaSets(d, await replicaSetsOf(client, d));
+    return describeDeployment(d, { old: allOld, newRS }, events, now);
+  }
+  if (def.resource === 'replicasets' && def.group === 'apps') {
+    const rs = obj as ReplicaSet;
+    const pods = await client.list<Pod & KubeObject>({ ...PODS, namespace: rs.metadata?.namespace }, { labelSelector: selectorString(rs.spec?.selector) });
+    return describeReplicaSet(rs, podPhaseCounts(pods.items, rs.metadata?.uid ?? ''), events, now);
   }
   return describeGeneric(obj, events, now);
 }
@@ -126,7 +138,7 @@ export function describeCommand(deps: CommandDeps, globals: () => GlobalOptions)
       'will first check for an exact match on TYPE and NAME_PREFIX. If no such resource exists, it',
       'will output details for every resource that has a name prefixed with NAME_PREFIX.',
       '',
-      'Pods and nodes have their own descriptions; other kinds show every field.',
+      'Pods, nodes, deployments and replicasets have their own descriptions; other kinds show every field.',
     ].join('\n'))
     .usage('(TYPE [NAME_PREFIX | -l label] | TYPE/NAME) [options]')
     .argument('[args...]', 'TYPE [NAME_PREFIX...] or TYPE/NAME...')
@@ -141,6 +153,9 @@ export function describeCommand(deps: CommandDeps, globals: () => GlobalOptions)
       '',
       '  # Describe a pod',
       '  minikube-lite describe pods/nginx',
+      '',
+      '  # Describe a deployment, with its replica sets and rollout conditions',
+      '  minikube-lite describe deployment myapp',
       '',
       '  # Describe pods by label name=myLabel',
       '  minikube-lite describe pods -l name=myLabel',

@@ -4,10 +4,12 @@
  * objects, their events and the current time, so they can be checked against fixed strings.
  */
 import type {
-  Container, ContainerState, ContainerStatus, EnvVar, Event, Node, Pod, Volume,
+  Container, ContainerState, ContainerStatus, Deployment, EnvVar, Event, Node, Pod, PodTemplateSpec, ReplicaSet, Volume,
 } from '../../api/types.js';
 import type { KubeObject } from '../../api/types.js';
-import { age } from '../../api/podstatus.js';
+import type { TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
+import { formatLabelSelector, labelSelectorString } from '../../api/appsstatus.js';
+import { age, podsStatusLine, type PodPhaseCounts } from '../../api/podstatus.js';
 import { addQuantity, cpuToMillis, formatQuantity, memoryToBytes, parseQuantity, type Quantity } from '../../api/quantity.js';
 import { DESCRIBE_LAYOUT, rfc1123z, TabWriter } from '../print.js';
 import { LAST_APPLIED } from './apply.js';
@@ -15,21 +17,27 @@ import { LAST_APPLIED } from './apply.js';
 /**
  * Writes describe text at indentation levels of two spaces into an elastic-tabstop layout;
  * `flush()` closes the current alignment section (kubectl flushes before the Events table).
+ * A `raw` Out keeps the tabs as they are, as kubectl's `rollout history --revision` prints.
  */
 class Out {
   private text = '';
-  private readonly tw = new TabWriter((s) => { this.text += s; }, DESCRIBE_LAYOUT);
+  private readonly tw: TabWriter | undefined;
+
+  constructor(raw = false) {
+    this.tw = raw ? undefined : new TabWriter((s) => { this.text += s; }, DESCRIBE_LAYOUT);
+  }
 
   w(level: number, s: string): void {
-    this.tw.write('  '.repeat(level) + s);
+    if (this.tw) this.tw.write('  '.repeat(level) + s);
+    else this.text += '  '.repeat(level) + s;
   }
 
   flush(): void {
-    this.tw.flush();
+    this.tw?.flush();
   }
 
   toString(): string {
-    this.tw.flush();
+    this.tw?.flush();
     return this.text;
   }
 }
@@ -55,8 +63,8 @@ function multiline(out: Out, title: string, values: Record<string, string> | und
 const MAX_ANNOTATION_LEN = 140;
 
 /** Annotations as kubectl prints them: `key: value`, long or multi-line values on their own lines. */
-function annotationsMultiline(out: Out, annotations: Record<string, string> | undefined): void {
-  out.w(0, 'Annotations:\t');
+function annotationsMultiline(out: Out, annotations: Record<string, string> | undefined, title = 'Annotations'): void {
+  out.w(0, `${title}:\t`);
   const keys = Object.keys(annotations ?? {}).filter((k) => k !== LAST_APPLIED).sort();
   if (!keys.length) {
     out.w(0, '<none>\n');
@@ -144,7 +152,8 @@ function podFieldValue(pod: Pod, path: string): string {
   }
 }
 
-function describeEnv(out: Out, pod: Pod, c: Container): void {
+/** `pod` resolves `fieldRef` values; a pod template (no pod) shows them empty, as kubectl does. */
+function describeEnv(out: Out, pod: Pod | undefined, c: Container): void {
   if (c.envFrom?.length) {
     out.w(2, 'Environment Variables from:\n');
     for (const e of c.envFrom) {
@@ -158,14 +167,14 @@ function describeEnv(out: Out, pod: Pod, c: Container): void {
   for (const e of c.env ?? []) describeEnvVar(out, pod, c, e);
 }
 
-function describeEnvVar(out: Out, pod: Pod, c: Container, e: EnvVar): void {
+function describeEnvVar(out: Out, pod: Pod | undefined, c: Container, e: EnvVar): void {
   const vf = e.valueFrom;
   if (!vf) {
     (e.value ?? '').split('\n').forEach((line, i) => out.w(3, i === 0 ? `${e.name}:\t${line}\n` : `\t${line}\n`));
     return;
   }
   if (vf.fieldRef) {
-    out.w(3, `${e.name}:\t${podFieldValue(pod, vf.fieldRef.fieldPath)} (${vf.fieldRef.apiVersion ?? 'v1'}:${vf.fieldRef.fieldPath})\n`);
+    out.w(3, `${e.name}:\t${pod ? podFieldValue(pod, vf.fieldRef.fieldPath) : ''} (${vf.fieldRef.apiVersion ?? 'v1'}:${vf.fieldRef.fieldPath})\n`);
   } else if (vf.resourceFieldRef) {
     const [kind, res] = vf.resourceFieldRef.resource.split('.');
     const set = kind === 'limits' ? c.resources?.limits : c.resources?.requests;
@@ -213,12 +222,16 @@ function quantityString(v: string | number): string {
   return q.ok ? formatQuantity(q.quantity) : String(v);
 }
 
-function describeContainers(out: Out, title: string, pod: Pod, containers: Container[], statuses: ContainerStatus[] | undefined): void {
-  out.w(0, `${title}:${containers.length ? '' : ' <none>'}\n`);
+/**
+ * A pod's or a pod template's containers. `space` indents the title (`  ` in a template, whose
+ * container names then get one more space, as kubectl prints them).
+ */
+function describeContainers(out: Out, title: string, pod: Pod | undefined, containers: Container[], statuses: ContainerStatus[] | undefined, space = ''): void {
+  out.w(0, `${space}${title}:${containers.length ? '' : ' <none>'}\n`);
   const byName = new Map((statuses ?? []).map((s) => [s.name, s]));
   for (const c of containers) {
     const st = byName.get(c.name);
-    out.w(1, `${c.name}:\n`);
+    out.w(1, `${space ? ' ' : ''}${c.name}:\n`);
     if (st) out.w(2, `Container ID:\t${st.containerID ?? ''}\n`);
     out.w(2, `Image:\t${c.image ?? ''}\n`);
     if (st) out.w(2, `Image ID:\t${st.imageID ?? ''}\n`);
@@ -256,8 +269,8 @@ function describeContainers(out: Out, title: string, pod: Pod, containers: Conta
 }
 
 /** Volume `Type:` lines for the sources minikube-lite serves, kubectl's words. */
-function describeVolume(out: Out, v: Volume): void {
-  out.w(1, `${v.name}:\n`);
+function describeVolume(out: Out, v: Volume, nameIndent = ''): void {
+  out.w(1, `${nameIndent}${v.name}:\n`);
   if (v.hostPath) {
     out.w(2, `Type:\tHostPath (bare host directory volume)\n    Path:\t${v.hostPath.path}\n    HostPathType:\t${v.hostPath.type || '<none>'}\n`);
   } else if (v.emptyDir) {
@@ -288,6 +301,26 @@ function describeVolume(out: Out, v: Volume): void {
   }
 }
 
+/** `Volumes:` with each volume, or `<none>`; `space` indents it inside a pod template. */
+function describeVolumes(out: Out, volumes: Volume[] | undefined, space = ''): void {
+  if (!volumes?.length) {
+    out.w(0, `${space}Volumes:\t<none>\n`);
+    return;
+  }
+  out.w(0, `${space}Volumes:\n`);
+  for (const v of volumes) describeVolume(out, v, space ? ' ' : '');
+}
+
+/** `Topology Spread Constraints:` lines (none when there are none), sorted by topology key. */
+function describeTopologySpread(out: Out, tscs: TopologySpreadConstraint[] | undefined, space: string): void {
+  if (!tscs?.length) return;
+  const sorted = [...tscs].sort((a, b) => (a.topologyKey < b.topologyKey ? -1 : a.topologyKey > b.topologyKey ? 1 : 0));
+  sorted.forEach((t, i) => {
+    const selector = t.labelSelector ? ` for selector ${formatLabelSelector(t.labelSelector)}` : '';
+    out.w(0, `${i ? `${space}\t` : `${space}Topology Spread Constraints:\t`}${t.topologyKey}:${t.whenUnsatisfiable} when max skew ${t.maxSkew} is exceeded${selector}\n`);
+  });
+}
+
 /** Kubernetes' QoS class: status.qosClass if set, else derived from requests and limits. */
 export function qosClass(pod: Pod): string {
   if (pod.status?.qosClass) return pod.status.qosClass;
@@ -309,8 +342,8 @@ export function qosClass(pod: Pod): string {
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
-function tolerationsMultiline(out: Out, tolerations: NonNullable<Pod['spec']>['tolerations']): void {
-  out.w(0, 'Tolerations:\t');
+function tolerationsMultiline(out: Out, tolerations: NonNullable<Pod['spec']>['tolerations'], title = 'Tolerations'): void {
+  out.w(0, `${title}:\t`);
   const list = [...(tolerations ?? [])].sort((a, b) => ((a.key ?? '') < (b.key ?? '') ? -1 : (a.key ?? '') > (b.key ?? '') ? 1 : 0));
   if (!list.length) {
     out.w(0, '<none>\n');
@@ -376,15 +409,107 @@ export function describePod(pod: Pod, events: Event[] | undefined, now: number):
     out.w(0, 'Conditions:\n  Type\tStatus\n');
     for (const c of st.conditions) out.w(1, `${c.type} \t${c.status} \n`);
   }
-  if (spec.volumes?.length) {
-    out.w(0, 'Volumes:\n');
-    for (const v of spec.volumes) describeVolume(out, v);
-  } else {
-    out.w(0, 'Volumes:\t<none>\n');
-  }
+  describeVolumes(out, spec.volumes);
   out.w(0, `QoS Class:\t${qosClass(pod)}\n`);
   multiline(out, 'Node-Selectors', spec.nodeSelector);
   tolerationsMultiline(out, spec.tolerations);
+  describeEvents(out, events, now);
+  return out.toString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads: pod templates, Deployments, ReplicaSets
+
+function describeTemplateInto(out: Out, t: PodTemplateSpec | undefined): void {
+  out.w(0, 'Pod Template:\n');
+  if (!t) {
+    out.w(1, '<unset>');
+    return;
+  }
+  const spec = t.spec ?? { containers: [] };
+  multiline(out, '  Labels', t.metadata?.labels);
+  if (Object.keys(t.metadata?.annotations ?? {}).length) annotationsMultiline(out, t.metadata?.annotations, '  Annotations');
+  if (spec.serviceAccountName) out.w(1, `Service Account:\t${spec.serviceAccountName}\n`);
+  if (spec.initContainers?.length) describeContainers(out, 'Init Containers', undefined, spec.initContainers, undefined, '  ');
+  describeContainers(out, 'Containers', undefined, spec.containers ?? [], undefined, '  ');
+  describeVolumes(out, spec.volumes, '  ');
+  describeTopologySpread(out, spec.topologySpreadConstraints, '  ');
+  if (spec.priorityClassName) out.w(1, `Priority Class Name:\t${spec.priorityClassName}\n`);
+  multiline(out, '  Node-Selectors', spec.nodeSelector);
+  tolerationsMultiline(out, spec.tolerations, '  Tolerations');
+}
+
+/**
+ * kubectl's `DescribePodTemplate`: the `Pod Template:` block of `describe deployment|rs` and
+ * `rollout history --revision=N`. With `raw`, tabs are left unaligned, as `rollout history` prints.
+ */
+export function describePodTemplate(t: PodTemplateSpec | undefined, raw = false): string {
+  const out = new Out(raw);
+  describeTemplateInto(out, t);
+  return out.toString();
+}
+
+/** `Conditions:` of a workload: `Type  Status  Reason` rows, nothing when there are none. */
+function describeWorkloadConditions(out: Out, conditions: { type: string; status: string; reason?: string }[] | undefined): void {
+  if (!conditions?.length) return;
+  out.w(0, 'Conditions:\n  Type\tStatus\tReason\n');
+  out.w(1, '----\t------\t------\n');
+  for (const c of conditions) out.w(1, `${c.type} \t${c.status}\t${c.reason ?? ''}\n`);
+}
+
+/** `name (2/3 replicas created), ...`, or `<none>`. */
+const replicaSetsByLabels = (rss: ReplicaSet[]): string =>
+  rss.map((rs) => `${rs.metadata?.name ?? ''} (${rs.status?.replicas ?? 0}/${rs.spec?.replicas ?? 1} replicas created)`).join(', ') || '<none>';
+
+/**
+ * `describe deployment`: identity, replica counts, strategy, the pod template, conditions, its
+ * old and new ReplicaSets (lines left out when it has none) and events.
+ */
+export function describeDeployment(d: Deployment, rs: { old: ReplicaSet[]; newRS?: ReplicaSet }, events: Event[] | undefined, now: number): string {
+  const out = new Out();
+  const m = d.metadata ?? {};
+  const st = d.status ?? {};
+  out.w(0, `Name:\t${m.name ?? ''}\n`);
+  out.w(0, `Namespace:\t${m.namespace ?? ''}\n`);
+  out.w(0, `CreationTimestamp:\t${time(m.creationTimestamp)}\n`);
+  multiline(out, 'Labels', m.labels);
+  annotationsMultiline(out, m.annotations);
+  out.w(0, `Selector:\t${labelSelectorString(d.spec?.selector) ?? ''}\n`);
+  out.w(0, `Replicas:\t${d.spec?.replicas ?? 1} desired | ${st.updatedReplicas ?? 0} updated | ${st.replicas ?? 0} total | ` +
+    `${st.availableReplicas ?? 0} available | ${st.unavailableReplicas ?? 0} unavailable\n`);
+  const strategy = d.spec?.strategy;
+  out.w(0, `StrategyType:\t${strategy?.type ?? ''}\n`);
+  out.w(0, `MinReadySeconds:\t${d.spec?.minReadySeconds ?? 0}\n`);
+  const ru = strategy?.rollingUpdate;
+  if (ru) out.w(0, `RollingUpdateStrategy:\t${String(ru.maxUnavailable ?? '<nil>')} max unavailable, ${String(ru.maxSurge ?? '<nil>')} max surge\n`);
+  describeTemplateInto(out, d.spec?.template);
+  describeWorkloadConditions(out, st.conditions);
+  if (rs.old.length || rs.newRS) {
+    out.w(0, `OldReplicaSets:\t${replicaSetsByLabels(rs.old)}\n`);
+    out.w(0, `NewReplicaSet:\t${replicaSetsByLabels(rs.newRS ? [rs.newRS] : [])}\n`);
+  }
+  describeEvents(out, events, now);
+  return out.toString();
+}
+
+/**
+ * `describe replicaset`: identity, its controller, replica counts, its pods by phase (those it
+ * controls), the pod template, conditions and events.
+ */
+export function describeReplicaSet(rs: ReplicaSet, pods: PodPhaseCounts, events: Event[] | undefined, now: number): string {
+  const out = new Out();
+  const m = rs.metadata ?? {};
+  out.w(0, `Name:\t${m.name ?? ''}\n`);
+  out.w(0, `Namespace:\t${m.namespace ?? ''}\n`);
+  out.w(0, `Selector:\t${formatLabelSelector(rs.spec?.selector)}\n`);
+  multiline(out, 'Labels', m.labels);
+  annotationsMultiline(out, m.annotations);
+  const controller = (m.ownerReferences ?? []).find((o) => o.controller);
+  if (controller) out.w(0, `Controlled By:\t${controller.kind}/${controller.name}\n`);
+  out.w(0, `Replicas:\t${rs.status?.replicas ?? 0} current / ${rs.spec?.replicas ?? 1} desired\n`);
+  out.w(0, `Pods Status:\t${podsStatusLine(pods)}\n`);
+  describeTemplateInto(out, rs.spec?.template);
+  describeWorkloadConditions(out, rs.status?.conditions);
   describeEvents(out, events, now);
   return out.toString();
 }

@@ -7,11 +7,8 @@ import { Command } from 'commander';
 import type { Pod } from '../../api/types.js';
 import { PODS } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
-import { podNameArg } from './logs.js';
+import { defaultContainer, podNameArg } from './logs.js';
 import type { CommandDeps } from './shared.js';
-
-/** Annotation naming the container kubectl picks when `-c` is not given. */
-export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
 /**
  * The container to run in, as kubectl picks it: `-c` if given; else the pod's default-container
@@ -24,11 +21,8 @@ export function chooseContainer(pod: Pod, requested: string | undefined): { cont
     throw new CliError(`cannot exec into a container in a completed pod; current phase is ${phase}`);
   }
   if (requested) return { container: requested };
-  const names = (pod.spec?.containers ?? []).map((c) => c.name);
-  const annotated = pod.metadata?.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
-  const container = annotated && names.includes(annotated) ? annotated : names[0] ?? '';
-  if (names.length > 1 && !annotated) return { container, note: `Defaulted container "${container}" out of: ${names.join(', ')}\n` };
-  return { container };
+  const { container, note } = defaultContainer(pod);
+  return note ? { container, note } : { container };
 }
 
 export interface ExecFlags {

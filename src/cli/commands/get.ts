@@ -11,6 +11,7 @@ import type { KubeObject, Status } from '../../api/types.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { asList, formatApiError, TABLE_LAYOUT, TabWriter, toJson, toYaml } from '../print.js';
 import { kindString, refFor, resolveType, splitTypeName, type CommandDeps } from './shared.js';
+import { customColumnCells, executeJsonPath, parseCustomColumns, parseJsonPath, type CustomColumn, type JsonPath } from './jsonpath.js';
 import { sortEvents, tableHeader, tableRow } from './tables.js';
 
 export interface GetFlags {
@@ -24,7 +25,50 @@ export interface GetFlags {
   ignoreNotFound?: boolean;
 }
 
-const OUTPUTS = ['', 'wide', 'yaml', 'json', 'name'];
+/** How `-o` asked for the objects to be printed. */
+export type OutputFormat =
+  | { kind: 'table'; wide: boolean }
+  | { kind: 'yaml' | 'json' | 'name' }
+  | { kind: 'jsonpath'; template: JsonPath }
+  | { kind: 'custom-columns'; columns: CustomColumn[] };
+
+/**
+ * Parses `-o`: (none), `wide`, `yaml`, `json`, `name`, `jsonpath=TEMPLATE`,
+ * `custom-columns=HEADER:PATH,...`, with kubectl's errors for anything else.
+ */
+export function parseOutput(output: string | undefined): OutputFormat {
+  const o = output ?? '';
+  const eq = o.indexOf('=');
+  const format = eq < 0 ? o : o.slice(0, eq);
+  const arg = eq < 0 ? '' : o.slice(eq + 1);
+  switch (format) {
+    case '':
+    case 'wide':
+      if (eq < 0) return { kind: 'table', wide: format === 'wide' };
+      break;
+    case 'yaml':
+    case 'json':
+    case 'name':
+      if (eq < 0) return { kind: format };
+      break;
+    case 'jsonpath':
+      if (!arg) throw new CliError('template format specified but no template given');
+      return { kind: 'jsonpath', template: parseJsonPath(arg) };
+    case 'custom-columns':
+      return { kind: 'custom-columns', columns: parseCustomColumns(arg) };
+  }
+  throw new CliError(`unable to match a printer suitable for the output format "${o}", allowed formats are: custom-columns,json,jsonpath,name,wide,yaml`);
+}
+
+/** Custom-column rows (header first unless `noHeaders`), aligned as kubectl aligns them. */
+function customColumnsText(columns: CustomColumn[], objs: KubeObject[], noHeaders: boolean | undefined): string {
+  let text = '';
+  const tw = new TabWriter((s) => { text += s; }, TABLE_LAYOUT);
+  if (!noHeaders) tw.write(columns.map((c) => c.header).join('\t') + '\n');
+  for (const obj of objs) tw.write(customColumnCells(columns, obj).join('\t') + '\n');
+  tw.flush();
+  return text;
+}
 
 /** What was asked for: a kind and either names or (none) a listing. */
 export interface GetRequest {
@@ -51,7 +95,7 @@ export function parseGetArgs(args: string[]): { requests: GetRequest[]; single: 
     throw new CliError('there is no need to specify a resource type as a separate argument when passing arguments in resource/name form ' +
       `(e.g. 'minikube-lite get resource/<resource_name>' instead of 'minikube-lite get resource resource/<resource_name>')`);
   }
-  const defs = args[0].split(',').filter(Boolean).flatMap((word) => (word.toLowerCase() === 'all' ? allCategory() : [resolveType(word)]));
+  const defs = [...new Set(args[0].split(',').filter(Boolean).flatMap((word) => (word.toLowerCase() === 'all' ? allCategory() : [resolveType(word)])))];
   const names = args.slice(1);
   return { requests: defs.map((def) => ({ def, names })), single: defs.length === 1 && names.length === 1 };
 }
@@ -73,12 +117,11 @@ interface Found {
 }
 
 /**
- * Prints found objects as tables: one section per kind (blank line between), `kind/name` names
- * when more than one kind was found. Returns whether anything was printed.
+ * Prints found objects as tables: one section per kind (blank line between), with `kind/name`
+ * names when `withKind` (kubectl: the answers were of more than one kind, an empty list
+ * counting as an answer). Returns whether anything was printed.
  */
-export function printTables(found: Found[], f: GetFlags, now: number, out: (s: string) => void): boolean {
-  const kinds = new Set(found.map((x) => `${x.def.group}/${x.def.resource}`));
-  const withKind = kinds.size > 1;
+export function printTables(found: Found[], f: GetFlags, now: number, out: (s: string) => void, withKind: boolean): boolean {
   let written = false;
   let i = 0;
   while (i < found.length) {
@@ -106,11 +149,8 @@ export function printTables(found: Found[], f: GetFlags, now: number, out: (s: s
  */
 export async function runGet(deps: CommandDeps, globals: GlobalOptions, args: string[], f: GetFlags): Promise<void> {
   const { io } = deps;
-  const output = f.output ?? '';
-  if (!OUTPUTS.includes(output)) {
-    throw new CliError(`unable to match a printer suitable for the output format "${output}", allowed formats are: json,name,wide,yaml`);
-  }
-  if (f.showLabels && output !== '' && output !== 'wide') throw new CliError(`--show-labels option cannot be used with ${output} printer`);
+  const output = parseOutput(f.output);
+  if (f.showLabels && output.kind !== 'table') throw new CliError(`--show-labels option cannot be used with ${f.output} printer`);
   if (!args.length) io.err('You must specify the type of resource to get. Use "minikube-lite get pods|nodes|events|namespaces|TYPE".\n\n');
   const { requests, single } = parseGetArgs(args);
   if (f.selector && requests.some((r) => r.names.length)) throw new CliError('name cannot be provided when a selector is specified');
@@ -140,15 +180,19 @@ export async function runGet(deps: CommandDeps, globals: GlobalOptions, args: st
     }
   }
 
-  if (output === 'yaml' || output === 'json') {
-    if (!(single && errors.length)) {
-      const doc = single && found.length === 1 ? found[0].obj : asList(found.map((x) => x.obj));
-      io.out(output === 'yaml' ? toYaml(doc) : toJson(doc));
-    }
-  } else if (output === 'name') {
+  // One object asked for by name prints as itself; anything else as a List.
+  const doc = (): KubeObject => (single && found.length === 1 ? found[0].obj : asList(found.map((x) => x.obj)));
+  if (output.kind === 'yaml' || output.kind === 'json') {
+    if (!(single && errors.length)) io.out(output.kind === 'yaml' ? toYaml(doc()) : toJson(doc()));
+  } else if (output.kind === 'jsonpath') {
+    if (!(single && errors.length)) io.out(executeJsonPath(output.template, doc()));
+  } else if (output.kind === 'custom-columns') {
+    if (!(single && errors.length)) io.out(customColumnsText(output.columns, found.map((x) => x.obj), f.noHeaders));
+  } else if (output.kind === 'name') {
     for (const x of found) io.out(`${kindString(x.def)}/${x.obj.metadata?.name ?? ''}\n`);
   } else {
-    const written = printTables(found, f, io.now(), (s) => io.out(s));
+    const kinds = new Set([...requests.filter((r) => !r.names.length).map((r) => r.def), ...found.map((x) => x.def)]);
+    const written = printTables(found, f, io.now(), (s) => io.out(s), kinds.size > 1);
     if (!written && !errors.length && !f.ignoreNotFound) {
       const allNamespaced = !f.allNamespaces && requests.every((r) => r.def.namespaced);
       io.err(allNamespaced ? `No resources found in ${globals.namespace} namespace.\n` : 'No resources found\n');
@@ -171,18 +215,22 @@ async function watchGet(deps: CommandDeps, globals: GlobalOptions, requests: Get
   if (names.length > 1) throw new CliError('watch is only supported on individual resources and resource collections - more than 1 resource was found');
   const client = deps.client(globals);
   const ref = refFor(def, f.allNamespaces ? undefined : globals.namespace);
-  const output = f.output ?? '';
-  const o = { wide: output === 'wide', withNamespace: !!f.allNamespaces && def.namespaced, showLabels: f.showLabels };
-  const table = !output || output === 'wide';
+  const output = parseOutput(f.output);
+  const o = { wide: output.kind === 'table' && output.wide, withNamespace: !!f.allNamespaces && def.namespaced, showLabels: f.showLabels };
   const tw = new TabWriter((s) => io.out(s), TABLE_LAYOUT);
   // Like kubectl, the header comes with the first row, whether from the list or the watch.
-  let headerPending = table && !f.noHeaders;
+  let headerPending = (output.kind === 'table' || output.kind === 'custom-columns') && !f.noHeaders;
   let printedDocs = 0;
   const print = (obj: KubeObject): void => {
-    if (output === 'yaml') io.out((printedDocs++ ? '---\n' : '') + toYaml(obj));
-    else if (output === 'json') io.out(toJson(obj));
-    else if (output === 'name') io.out(`${kindString(def)}/${obj.metadata?.name ?? ''}\n`);
-    else {
+    if (output.kind === 'yaml') io.out((printedDocs++ ? '---\n' : '') + toYaml(obj));
+    else if (output.kind === 'json') io.out(toJson(obj));
+    else if (output.kind === 'name') io.out(`${kindString(def)}/${obj.metadata?.name ?? ''}\n`);
+    else if (output.kind === 'jsonpath') io.out(executeJsonPath(output.template, obj));
+    else if (output.kind === 'custom-columns') {
+      if (headerPending) tw.write(output.columns.map((c) => c.header).join('\t') + '\n');
+      headerPending = false;
+      tw.write(customColumnCells(output.columns, obj).join('\t') + '\n');
+    } else {
       if (headerPending) tw.write(tableHeader(def, o).join('\t') + '\n');
       headerPending = false;
       tw.write(tableRow(def, obj, { ...o, now: io.now() }).join('\t') + '\n');
@@ -240,9 +288,10 @@ export function getCommand(deps: CommandDeps, globals: () => GlobalOptions): Com
         'namespace unless you pass --all-namespaces.',
       'Resource types: pods (po), nodes (no), events (ev), namespaces (ns), and any other kind the server serves.',
     ].join('\n\n'))
-    .usage('[(-o|--output=)json|yaml|wide|name] (TYPE[,TYPE...] [NAME | -l label] | TYPE/NAME ...) [options]')
+    .usage('[(-o|--output=)json|yaml|wide|name|custom-columns=...|jsonpath=...] (TYPE[,TYPE...] [NAME | -l label] | TYPE/NAME ...) [options]')
     .argument('[args...]', 'TYPE[,TYPE...] [NAME...] or TYPE/NAME...')
-    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, wide).')
+    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name, wide, custom-columns=HEADER:PATH,..., jsonpath=TEMPLATE). ' +
+      'jsonpath supports {.a.b}, [n], [a:b], [*], [?(@.k=="v")], {"literal"} and {range ...}{end}.')
     .option('-l, --selector <selector>', 'Selector (label query) to filter on, supports \'=\', \'==\', and \'!=\'.(e.g. -l key1=value1,key2=value2)')
     .option('--field-selector <selector>', 'Selector (field query) to filter on, supports \'=\', \'==\', and \'!=\'.(e.g. --field-selector key1=value1,key2=value2). The server only supports a limited number of field queries per type.')
     .option('-w, --watch', 'After listing/getting the requested object, watch for changes.')
@@ -268,6 +317,18 @@ export function getCommand(deps: CommandDeps, globals: () => GlobalOptions): Com
       '  # List nodes with their labels',
       '  minikube-lite get nodes --show-labels',
       '',
+      '  # Print a pod\'s IP only',
+      '  minikube-lite get pod nginx -o jsonpath=\'{.status.podIP}\'',
+      '',
+      '  # One line per pod: its name and node',
+      '  minikube-lite get pods -o jsonpath=\'{range .items[*]}{.metadata.name}{"\\t"}{.spec.nodeName}{"\\n"}{end}\'',
+      '',
+      '  # Columns of your choice',
+      '  minikube-lite get pods -o custom-columns=NAME:.metadata.name,IP:.status.podIP',
+      '',
+      '  # Deployments, their replica sets and pods together',
+      '  minikube-lite get deploy,rs,pods',
+      '',
       '  # List pods and nodes together',
       '  minikube-lite get pods,nodes',
       '',
@@ -278,6 +339,7 @@ export function getCommand(deps: CommandDeps, globals: () => GlobalOptions): Com
       '  minikube-lite get pods -w',
     ].join('\n'))
     .action(async (args: string[], opts: GetFlags & { headers?: boolean }) => {
-      await runGet(deps, globals(), args, { ...opts, noHeaders: opts.headers === false });
+      // `-o=json` reaches the action as `=json` (commander's reading of short options).
+      await runGet(deps, globals(), args, { ...opts, output: opts.output?.replace(/^=/, ''), noHeaders: opts.headers === false });
     });
 }

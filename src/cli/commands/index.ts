@@ -1,5 +1,6 @@
 /**
- * The kubectl-like resource commands: apply, get, describe, delete, logs, exec, debug.
+ * The kubectl-like resource commands: apply, get, describe, delete, logs, exec, debug, scale,
+ * set, rollout, wait.
  * `main.ts` registers them on the root program, which owns the global options.
  */
 import type { Command } from 'commander';
@@ -11,6 +12,10 @@ import { describeCommand } from './describe.js';
 import { execCommand } from './exec.js';
 import { getCommand } from './get.js';
 import { logsCommand } from './logs.js';
+import { rolloutCommand } from './rollout.js';
+import { scaleCommand } from './scale.js';
+import { setCommand } from './set.js';
+import { waitCommand } from './waitfor.js';
 import { defaultDeps, type CommandDeps } from './shared.js';
 
 /**
@@ -18,7 +23,8 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  * parsing). `deps` replaces the process's stdio and the cluster client, for tests.
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
-  for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand]) {
+  for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
+    scaleCommand, setCommand, rolloutCommand, waitCommand]) {
     program.addCommand(make(deps, globals));
   }
 }

@@ -4,9 +4,9 @@
  */
 import { ApiError } from '../../api/errors.js';
 import type { ResourceDef } from '../../api/resource.js';
-import type { KubeObject } from '../../api/types.js';
+import type { KubeObject, Scale } from '../../api/types.js';
 import { resolveResourceName } from '../../api/registry.js';
-import type { ApiClient, ResourceRef } from '../../client/client.js';
+import { ApiClient, resourcePath, type ResourceRef } from '../../client/client.js';
 import { CliError, clientFor, type GlobalOptions } from '../context.js';
 
 /** Where a command's output goes and how it ends; `processIO()` in production. */
@@ -42,8 +42,27 @@ export function processIO(): CommandIO {
   };
 }
 
-/** What commands use to reach the cluster: an API client. Narrowed so tests can fake it. */
-export type Client = Pick<ApiClient, 'get' | 'list' | 'create' | 'update' | 'delete' | 'watch' | 'logs' | 'exec'>;
+/**
+ * What commands use to reach the cluster: the API client's calls, narrowed so tests can fake
+ * them, plus the `scale` subresource (autoscaling/v1 Scale) that `scale` reads and writes.
+ */
+export interface Client extends Pick<ApiClient, 'get' | 'list' | 'create' | 'update' | 'delete' | 'watch' | 'logs' | 'exec'> {
+  /** GET `.../{name}/scale`. */
+  getScale(ref: ResourceRef, name: string): Promise<Scale>;
+  /** PUT `.../{name}/scale`; with `metadata.resourceVersion` set, a stale Scale gets 409 Conflict. */
+  updateScale(ref: ResourceRef, name: string, scale: Scale): Promise<Scale>;
+}
+
+/** The API client with the subresource calls {@link Client} adds. Stateless like ApiClient. */
+export class CliClient extends ApiClient implements Client {
+  getScale(ref: ResourceRef, name: string): Promise<Scale> {
+    return this.request<Scale>('GET', resourcePath(ref, name, 'scale'));
+  }
+
+  updateScale(ref: ResourceRef, name: string, scale: Scale): Promise<Scale> {
+    return this.request<Scale>('PUT', resourcePath(ref, name, 'scale'), scale);
+  }
+}
 
 /** Injected dependencies of the resource commands. */
 export interface CommandDeps {
@@ -52,7 +71,7 @@ export interface CommandDeps {
 }
 
 export function defaultDeps(): CommandDeps {
-  return { io: processIO(), client: (opts) => clientFor(opts).client };
+  return { io: processIO(), client: (opts) => new CliClient(clientFor(opts).client.config) };
 }
 
 /**
@@ -163,3 +182,69 @@ export async function listWithFieldSelector<T extends KubeObject>(client: Client
     return (await client.list<T>(ref, { labelSelector })).items.filter((o) => matchesFieldSelector(o, fieldSelector));
   }
 }
+
+/**
+ * Read-modify-write with optimistic concurrency: GETs the object, lets `change` edit it (it is
+ * a fresh copy), and PUTs it back with the resourceVersion it was read at. A 409 Conflict
+ * (someone wrote in between) reads again and retries, up to `attempts` times. `change` returns
+ * false when there is nothing to write (no PUT then). Resolves with the stored object, or
+ * undefined when nothing changed. Errors thrown by `change` (user mistakes) pass through.
+ */
+export async function updateWithRetry<T extends KubeObject>(
+  client: Client, ref: ResourceRef, name: string, change: (obj: T) => boolean | Promise<boolean>, attempts = 5,
+): Promise<T | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const obj = await client.get<T>(ref, name);
+    if (!(await change(obj))) return undefined;
+    try {
+      return await client.update<T>(ref, obj);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 409 && e.reason === 'Conflict') || attempt >= attempts) throw e;
+    }
+  }
+}
+
+/** One object a command acts on, as kubectl's resource builder finds it. */
+export interface Target {
+  def: ResourceDef;
+  name: string;
+  namespace?: string;
+}
+
+/**
+ * The objects `TYPE NAME...`, `TYPE/NAME...` or `TYPE -l SEL | --all` name, as kubectl's
+ * resource builder finds them (names are taken as given, not read; a selector or --all lists).
+ * Without names, selector or --all it lists every object of the type when `allowEmpty`, else
+ * refuses like kubectl.
+ */
+export async function findTargets(
+  client: Client, namespace: string, requests: { def: ResourceDef; names: string[] }[],
+  opts: { selector?: string; all?: boolean; allowEmpty?: boolean },
+): Promise<Target[]> {
+  const named = requests.some((r) => r.names.length);
+  if (named && opts.selector) throw new CliError('name cannot be provided when a selector is specified');
+  if (named && opts.all) throw new CliError('name cannot be provided when a selector or --all is specified');
+  if (named) return requests.flatMap((r) => r.names.map((name) => ({ def: r.def, name, namespace })));
+  if (!opts.selector && !opts.all && !opts.allowEmpty) throw new CliError('resource(s) were provided, but no name was specified');
+  const out: Target[] = [];
+  for (const { def } of requests) {
+    const list = await client.list(refFor(def, namespace), { labelSelector: opts.selector });
+    for (const o of list.items) out.push({ def, name: o.metadata?.name ?? '', namespace: o.metadata?.namespace ?? namespace });
+  }
+  return out;
+}
+
+/**
+ * The error kubectl reports for several failures of one command: one `error: ...` line each.
+ * Messages are given without their `error: ` prefix, which main adds to the first line.
+ */
+export function aggregateError(messages: string[]): CliError {
+  return new CliError(messages.join('\nerror: '));
+}
+
+/** kubectl's answer to a command given no resource at all. */
+export const NO_RESOURCES_MESSAGE = 'You must provide one or more resources by argument or filename.\nExample resource specifications include:\n' +
+  "   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'";
+
+/** `Deployment.apps`, `Pod`: a kind as Go prints a GroupKind in kubectl's errors. */
+export const groupKindString = (def: Pick<ResourceDef, 'kind' | 'group'>): string => (def.group ? `${def.kind}.${def.group}` : def.kind);

@@ -4,8 +4,9 @@
  * LABELS with --show-labels). Pure: objects and a clock in, lines of text out.
  */
 import type { ResourceDef } from '../../api/resource.js';
-import type { Event, Node, Pod, Service } from '../../api/types.js';
+import type { Deployment, Event, Node, Pod, ReplicaSet, Service } from '../../api/types.js';
 import type { KubeObject } from '../../api/types.js';
+import { deploymentRow, replicaSetRow } from '../../api/appsstatus.js';
 import { age as ageSince, eventRow, nodeRow, podRow } from '../../api/podstatus.js';
 import { formatLabels, orNone } from '../print.js';
 import { eventTime } from './describers.js';
@@ -68,62 +69,21 @@ const NAMESPACES: TableSpec = {
   }),
 };
 
-interface LabelSelectorLike {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
-interface WorkloadFields {
-  spec?: { replicas?: number; selector?: LabelSelectorLike;
-    template?: { spec?: { containers?: { name: string; image?: string }[] } } };
-  status?: { replicas?: number; readyReplicas?: number; updatedReplicas?: number; availableReplicas?: number };
-}
-
-/** `app=web,tier in (a,b)`, as kubectl prints a LabelSelector; `<none>` when empty. */
-export function formatLabelSelector(s: LabelSelectorLike | undefined): string {
-  if (!s) return '<none>';
-  const parts = Object.keys(s.matchLabels ?? {}).sort().map((k) => `${k}=${s.matchLabels![k]}`);
-  for (const e of s.matchExpressions ?? []) {
-    const op = e.operator;
-    if (op === 'In' || op === 'NotIn') parts.push(`${e.key} ${op === 'In' ? 'in' : 'notin'} (${(e.values ?? []).join(',')})`);
-    else if (op === 'Exists') parts.push(e.key);
-    else if (op === 'DoesNotExist') parts.push(`!${e.key}`);
-    else parts.push(`${e.key} ${op} ${(e.values ?? []).join(',')}`);
-  }
-  return parts.length ? parts.join(',') : '<none>';
-}
-
-function workloadWide(w: WorkloadFields): Record<string, string> {
-  const containers = w.spec?.template?.spec?.containers ?? [];
-  return {
-    containers: containers.map((c) => c.name).join(','),
-    images: containers.map((c) => c.image ?? '').join(','),
-    selector: formatLabelSelector(w.spec?.selector),
-  };
-}
-
 const WORKLOAD_WIDE = [col('CONTAINERS', 'containers', true), col('IMAGES', 'images', true), col('SELECTOR', 'selector', true)];
 
 const DEPLOYMENTS: TableSpec = {
-  columns: [col('NAME', 'name'), col('READY', 'ready'), col('UP-TO-DATE', 'updated'), col('AVAILABLE', 'available'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  columns: [col('NAME', 'name'), col('READY', 'ready'), col('UP-TO-DATE', 'upToDate'), col('AVAILABLE', 'available'), col('AGE', 'age'), ...WORKLOAD_WIDE],
   row: (obj, now) => {
-    const w = obj as WorkloadFields;
-    return {
-      name: obj.metadata?.name ?? '', ready: `${w.status?.readyReplicas ?? 0}/${w.spec?.replicas ?? 1}`,
-      updated: String(w.status?.updatedReplicas ?? 0), available: String(w.status?.availableReplicas ?? 0),
-      age: age(obj.metadata?.creationTimestamp, now), ...workloadWide(w),
-    };
+    const r = deploymentRow(obj as Deployment, new Date(now));
+    return { ...r, upToDate: String(r.upToDate), available: String(r.available) };
   },
 };
 
 const REPLICASETS: TableSpec = {
   columns: [col('NAME', 'name'), col('DESIRED', 'desired'), col('CURRENT', 'current'), col('READY', 'ready'), col('AGE', 'age'), ...WORKLOAD_WIDE],
   row: (obj, now) => {
-    const w = obj as WorkloadFields;
-    return {
-      name: obj.metadata?.name ?? '', desired: String(w.spec?.replicas ?? 1), current: String(w.status?.replicas ?? 0),
-      ready: String(w.status?.readyReplicas ?? 0), age: age(obj.metadata?.creationTimestamp, now), ...workloadWide(w),
-    };
+    const r = replicaSetRow(obj as ReplicaSet, new Date(now));
+    return { ...r, desired: String(r.desired), current: String(r.current), ready: String(r.ready) };
   },
 };
 
