@@ -6,8 +6,8 @@
  */
 import type { Node, Pod } from '../api/types.js';
 import type { NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration } from 'kubernetes-types/core/v1.js';
-import type { FilterPlugin, NodeInfo, Plugins, ScorePlugin, Snapshot } from './framework.js';
-import { FIT_OK, podHostPorts, podRequests, unschedulable } from './framework.js';
+import type { FilterPlugin, NodeInfo, Plugins, Resources, ScorePlugin, Snapshot } from './framework.js';
+import { controllerUID, FIT_OK, labelSetKey, podHostPorts, podRequests, unschedulable } from './framework.js';
 
 /** Reason texts, exactly as kube-scheduler words them. */
 export const REASON = {
@@ -41,15 +41,19 @@ export function toleratesTaint(tol: Toleration, taint: Taint): boolean {
  * Ready condition (`not-ready` when False or missing, `unreachable` when Unknown), since our
  * nodes may report a condition without carrying the taint.
  */
-export function effectiveTaints(node: Node): Taint[] {
-  const taints = [...(node.spec?.taints ?? [])];
+export function effectiveTaints(node: Node): readonly Taint[] {
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-  const implied = ready?.status === 'True' ? undefined : ready?.status === 'Unknown' ? TAINT_UNREACHABLE : TAINT_NOT_READY;
-  if (implied && !taints.some((t) => t.key === implied && t.effect === 'NoSchedule')) {
+  // The common case, a Ready node: its own taints, not copied (filters run for every node).
+  if (ready?.status === 'True') return node.spec?.taints ?? NO_TAINTS;
+  const taints = [...(node.spec?.taints ?? [])];
+  const implied = ready?.status === 'Unknown' ? TAINT_UNREACHABLE : TAINT_NOT_READY;
+  if (!taints.some((t) => t.key === implied && t.effect === 'NoSchedule')) {
     taints.push({ key: implied, effect: 'NoSchedule' });
   }
   return taints;
 }
+
+const NO_TAINTS: readonly Taint[] = [];
 
 /** Rejects cordoned nodes (`spec.unschedulable`) unless the pod tolerates the unschedulable taint. */
 export const nodeUnschedulable: FilterPlugin = {
@@ -129,10 +133,13 @@ export function matchesNodeSelectorAndAffinity(pod: Pod, node: Node): boolean {
   return required.nodeSelectorTerms.some((t) => matchesTerm(node, t));
 }
 
+/** Shared: most nodes fail a selective pod's affinity, and statuses are never modified. */
+const AFFINITY_MISMATCH = unschedulable(REASON.nodeAffinity);
+
 /** Rejects nodes that fail the pod's `nodeSelector` or required node affinity. */
 export const nodeAffinity: FilterPlugin = {
   name: 'NodeAffinity',
-  filter: (pod, { node }) => (matchesNodeSelectorAndAffinity(pod, node) ? FIT_OK : unschedulable(REASON.nodeAffinity)),
+  filter: (pod, { node }) => (matchesNodeSelectorAndAffinity(pod, node) ? FIT_OK : AFFINITY_MISMATCH),
 };
 
 /**
@@ -174,9 +181,8 @@ export const nodeResourcesFit: FilterPlugin = {
 
 const MAX_SCORE = 100;
 
-/** Fraction of a node's cpu and memory used once the pod is added (non-zero requests). */
-function usedFractions(pod: Pod, info: NodeInfo): [number, number] {
-  const req = podRequests(pod, true);
+/** Fraction of a node's cpu and memory used once a pod with (non-zero) request `req` is added. */
+function usedFractions(req: Readonly<Resources>, info: NodeInfo): [number, number] {
   const frac = (used: number, cap: number) => (cap <= 0 ? 1 : Math.min(1, used / cap));
   return [
     frac(info.nonZeroRequested.milliCPU + req.milliCPU, info.allocatable.milliCPU),
@@ -184,27 +190,35 @@ function usedFractions(pod: Pod, info: NodeInfo): [number, number] {
   ];
 }
 
+function leastAllocatedScore(req: Readonly<Resources>, info: NodeInfo): number {
+  const [cpu, mem] = usedFractions(req, info);
+  return (((1 - cpu) + (1 - mem)) / 2) * MAX_SCORE;
+}
+
+function balancedAllocationScore(req: Readonly<Resources>, info: NodeInfo): number {
+  const [cpu, mem] = usedFractions(req, info);
+  return (1 - Math.abs(cpu - mem) / 2) * MAX_SCORE;
+}
+
 /** Prefers nodes with the most cpu and memory left after placing the pod (equal weights). */
 export const leastAllocated: ScorePlugin = {
   name: 'NodeResourcesLeastAllocated',
-  score(pod, info) {
-    const [cpu, mem] = usedFractions(pod, info);
-    return (((1 - cpu) + (1 - mem)) / 2) * MAX_SCORE;
+  score: (pod, info) => leastAllocatedScore(podRequests(pod, true), info),
+  prepare(pod) {
+    const req = podRequests(pod, true);
+    return (info) => leastAllocatedScore(req, info);
   },
 };
 
 /** Prefers nodes whose cpu and memory use stay close to each other after placing the pod. */
 export const balancedAllocation: ScorePlugin = {
   name: 'NodeResourcesBalancedAllocation',
-  score(pod, info) {
-    const [cpu, mem] = usedFractions(pod, info);
-    return (1 - Math.abs(cpu - mem) / 2) * MAX_SCORE;
+  score: (pod, info) => balancedAllocationScore(podRequests(pod, true), info),
+  prepare(pod) {
+    const req = podRequests(pod, true);
+    return (info) => balancedAllocationScore(req, info);
   },
 };
-
-function controllerUID(pod: Pod): string | undefined {
-  return pod.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
-}
 
 function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   const ka = Object.keys(a);
@@ -225,25 +239,38 @@ export function siblingMatcher(pod: Pod): (other: Pod) => boolean {
   return () => true;
 }
 
-/** Siblings on a node, not counting pods already being deleted. */
-function countSiblings(info: NodeInfo, isSibling: (o: Pod) => boolean): number {
-  return info.pods.reduce((n, p) => n + (!p.metadata?.deletionTimestamp && isSibling(p) ? 1 : 0), 0);
+/**
+ * How many siblings of `pod` (in `siblingMatcher`'s sense, not counting pods being deleted) a
+ * node has, read from its spread counters in O(1).
+ */
+export function siblingCounter(pod: Pod): (info: NodeInfo) => number {
+  const uid = controllerUID(pod);
+  if (uid) return (info) => info.spread.byOwner.get(uid) ?? 0;
+  if (Object.keys(pod.metadata?.labels ?? {}).length) {
+    const key = labelSetKey(pod);
+    return (info) => info.spread.byLabelSet.get(key) ?? 0;
+  }
+  return (info) => info.spread.live;
+}
+
+function spreadScorer(pod: Pod, snapshot: Snapshot): (info: NodeInfo) => number {
+  const count = siblingCounter(pod);
+  let max = 0;
+  for (const n of snapshot.nodes) max = Math.max(max, count(n));
+  return max === 0 ? () => MAX_SCORE : (info) => ((max - count(info)) / max) * MAX_SCORE;
 }
 
 /**
  * Spreads a controller's replicas: 100 on the candidate nodes with the fewest siblings of the
  * pod, falling linearly to 0 on the one with the most (see `siblingMatcher`). Weighted 2, like
- * kube-scheduler's default topology spreading, so it outweighs resource scores.
+ * kube-scheduler's default topology spreading, so it outweighs resource scores. The maximum
+ * over the candidates is found once per cycle in `prepare`.
  */
 export const selectorSpread: ScorePlugin = {
   name: 'SelectorSpread',
   weight: 2,
-  score(pod, info, snapshot: Snapshot) {
-    const isSibling = siblingMatcher(pod);
-    const max = Math.max(0, ...snapshot.nodes.map((n) => countSiblings(n, isSibling)));
-    if (max === 0) return MAX_SCORE;
-    return ((max - countSiblings(info, isSibling)) / max) * MAX_SCORE;
-  },
+  score: (pod, info, snapshot) => spreadScorer(pod, snapshot)(info),
+  prepare: spreadScorer,
 };
 
 /** The default plugin set, filters in kube-scheduler's order. */

@@ -30,9 +30,10 @@ export function fitErrorMessage(numAllNodes: number, perNodeReasons: ReadonlyMap
   return msg;
 }
 
-/** 32-bit FNV-1a: a cheap, stable hash for tie-breaking. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
+const FNV_OFFSET = 0x811c9dc5;
+
+/** 32-bit FNV-1a of `s`, continuing from `h`: a cheap, stable hash for tie-breaking. */
+function fnv1a(s: string, h = FNV_OFFSET): number {
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
@@ -40,45 +41,103 @@ function fnv1a(s: string): number {
   return h;
 }
 
+/** kube-scheduler's `minFeasibleNodesToFind`: below this many nodes, every node is filtered. */
+export const MIN_FEASIBLE_NODES_TO_FIND = 100;
+/** kube-scheduler's `minFeasibleNodesPercentageToFind`: the adaptive percentage's floor. */
+const MIN_FEASIBLE_NODES_PERCENTAGE = 5;
+
 /**
- * Picks a node for `pod` from `snapshot`. Filters run in order and the first rejection decides a
- * node's reasons; the nodes that pass are scored by every score plugin (weighted sum, each
- * plugin seeing the passing nodes as its snapshot). Among equally scored nodes the pick is a
+ * How many feasible nodes to look for before scoring (kube-scheduler's `numFeasibleNodesToFind`):
+ * every node below 100 nodes; otherwise `percentage` of them (adaptive when 0 or unset:
+ * 50 − nodes/125, at least 5), but never fewer than 100.
+ */
+export function numFeasibleNodesToFind(numAllNodes: number, percentage = 0): number {
+  if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND || percentage >= 100) return numAllNodes;
+  let pct = percentage;
+  if (pct <= 0) pct = Math.max(MIN_FEASIBLE_NODES_PERCENTAGE, 50 - Math.trunc(numAllNodes / 125));
+  const n = Math.trunc((numAllNodes * pct) / 100);
+  return Math.max(MIN_FEASIBLE_NODES_TO_FIND, n);
+}
+
+/** Where a cycle starts filtering and how much of the cluster it may stop after. */
+export interface CycleOptions {
+  /** Index into `snapshot.nodes` where filtering starts, wrapping around (default 0). */
+  startIndex?: number;
+  /** kube-scheduler's `percentageOfNodesToScore`; 0 or unset: adaptive (see `numFeasibleNodesToFind`). */
+  percentageOfNodesToScore?: number;
+}
+
+/** A cycle's decision and how many nodes it filtered (to move the next cycle's start past them). */
+export interface CycleResult {
+  result: ScheduleResult;
+  /** Nodes run through the filters, from `startIndex` on. */
+  processed: number;
+}
+
+/**
+ * Picks a node for `pod` from `snapshot` (every node filtered, starting at the first). See
+ * `scheduleCycle`, which this is with default options.
+ */
+export function schedulePod(pod: Pod, snapshot: Snapshot, plugins: Plugins): ScheduleResult {
+  return scheduleCycle(pod, snapshot, plugins, { percentageOfNodesToScore: 100 }).result;
+}
+
+/**
+ * One scheduling cycle, as kube-scheduler runs it. Filters run in order and the first rejection
+ * decides a node's reasons. Nodes are filtered from `startIndex` round the cluster until
+ * `numFeasibleNodesToFind` of them pass (so on a large cluster only a share is looked at, and a
+ * rotating start spreads pods over all of it); when none passes, every node was filtered and the
+ * FitError counts them all. The passing nodes are scored by every score plugin (weighted sum,
+ * each plugin seeing the passing nodes as its snapshot). Among equally scored nodes the pick is a
  * stable hash of pod and node name, so equal nodes still share out a stream of pods, the way
  * kube-scheduler picks at random among the best. Pure: no I/O, same input same answer.
  */
-export function schedulePod(pod: Pod, snapshot: Snapshot, plugins: Plugins): ScheduleResult {
-  if (!snapshot.nodes.length) return { unschedulable: true, message: NO_NODES_MESSAGE, perNode: {} };
+export function scheduleCycle(pod: Pod, snapshot: Snapshot, plugins: Plugins, opts: CycleOptions = {}): CycleResult {
+  const all = snapshot.nodes;
+  if (!all.length) return { result: { unschedulable: true, message: NO_NODES_MESSAGE, perNode: {} }, processed: 0 };
+  const toFind = numFeasibleNodesToFind(all.length, opts.percentageOfNodesToScore);
+  const start = ((opts.startIndex ?? 0) % all.length + all.length) % all.length;
   const feasible: NodeInfo[] = [];
   const failed = new Map<string, string[]>();
-  for (const info of snapshot.nodes) {
+  let processed = 0;
+  while (processed < all.length && feasible.length < toFind) {
+    const info = all[(start + processed) % all.length];
+    processed++;
     let reasons: string[] = [];
     for (const f of plugins.filters) {
-      reasons = reasonsOf(f.filter(pod, info));
-      if (reasons.length) break;
+      const status = f.filter(pod, info);
+      if (!status.ok) {
+        reasons = reasonsOf(status);
+        break;
+      }
     }
     if (reasons.length) failed.set(info.name, reasons);
     else feasible.push(info);
   }
   if (!feasible.length) {
     const perNode = Object.fromEntries([...failed].map(([n, r]) => [n, r.join(', ')]));
-    return { unschedulable: true, message: fitErrorMessage(snapshot.nodes.length, failed), perNode };
+    return { result: { unschedulable: true, message: fitErrorMessage(all.length, failed), perNode }, processed };
   }
-  if (feasible.length === 1) return { node: feasible[0].name };
+  if (feasible.length === 1) return { result: { node: feasible[0].name }, processed };
 
   const candidates: Snapshot = { nodes: feasible };
+  const scorers = plugins.scores.map((s) => ({
+    weight: s.weight ?? 1,
+    score: s.prepare ? s.prepare(pod, candidates) : (info: NodeInfo) => s.score(pod, info, candidates),
+  }));
   const podKey = pod.metadata?.uid || `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+  const podHash = fnv1a(`${podKey}/`);
   let best = { name: '', score: -Infinity, tie: 0 };
   for (const info of feasible) {
     let score = 0;
-    for (const s of plugins.scores) score += (s.weight ?? 1) * clampScore(s.score(pod, info, candidates));
-    const tie = fnv1a(`${podKey}/${info.name}`);
+    for (const s of scorers) score += s.weight * clampScore(s.score(info));
+    const tie = fnv1a(info.name, podHash);
     // Scores are sums of fractions: treat differences below 1e-9 as equal.
     if (score > best.score + 1e-9 || (Math.abs(score - best.score) <= 1e-9 && tie < best.tie)) {
       best = { name: info.name, score, tie };
     }
   }
-  return { node: best.name };
+  return { result: { node: best.name }, processed };
 }
 
 function clampScore(n: number): number {

@@ -1,13 +1,16 @@
 /**
  * The scheduler component: watches pods and nodes, and binds each pending pod it is responsible
- * for to a node, one pod at a time (as kube-scheduler's scheduling cycle is sequential).
+ * for to a node, one pod at a time (as kube-scheduler's scheduling cycle is sequential), while
+ * the bindings of earlier pods are still being written (its binding cycles run in parallel).
  *
- * Flow: informer handlers only enqueue pod keys; the single worker re-reads the pod from the
- * cache, builds a snapshot (cache + pods it has bound but not yet seen bound), runs the pure
- * `schedulePod`, then either binds (POST `pods/<name>/binding`) and records `Scheduled`, or marks
- * the pod `PodScheduled=False/Unschedulable`, records `FailedScheduling` and retries after a
- * back-off or as soon as something that could make room changes (a node appears or changes,
- * an assigned pod goes away or finishes).
+ * Flow: informer handlers enqueue pod keys and keep the `SchedulerCache` (per-node totals)
+ * current; the single worker re-reads the pod, runs the pure `scheduleCycle` on the cache's node
+ * infos, then either assumes the pod on the chosen node and starts the binding (POST
+ * `pods/<name>/binding`, at most `maxBindsInFlight` at once, not awaited by the cycle; a failure
+ * forgets the assumption and requeues the pod) and records `Scheduled` (best effort, never
+ * awaited), or marks the pod `PodScheduled=False/Unschedulable`, records `FailedScheduling` and
+ * retries after a back-off or as soon as something that could make room changes (a node appears
+ * or changes, an assigned pod goes away or finishes).
  */
 import { ApiError } from '../api/errors.js';
 import type { KubeObject, Node, Pod, PodCondition } from '../api/types.js';
@@ -15,9 +18,11 @@ import { NODES, PODS, type ApiClient } from '../client/client.js';
 import { EventRecorder, kubeTime } from '../client/events.js';
 import { Informer, objectKey } from '../client/informer.js';
 import { WorkQueue } from '../client/workqueue.js';
-import { buildSnapshot, isTerminal, type Plugins } from './framework.js';
+import { SchedulerCache } from './cache.js';
+import { isTerminal, type Plugins } from './framework.js';
+import { Limiter } from './limiter.js';
 import { defaultPlugins } from './plugins.js';
-import { schedulePod } from './schedule.js';
+import { scheduleCycle, type ScheduleResult } from './schedule.js';
 
 type PodObject = Pod & KubeObject;
 type NodeObject = Node & KubeObject;
@@ -37,18 +42,16 @@ export interface SchedulerOptions {
   /** Retry delay of an unschedulable pod: `initialMs` doubling up to `maxMs` (default 1 s → 10 s). */
   backoff?: { initialMs: number; maxMs: number };
   /**
-   * How long a bound pod counts as placed without the cache confirming it (default 30 s);
-   * after that the cache is believed again.
+   * How long a bound pod counts as placed without the informer confirming it (default 30 s,
+   * from the end of its binding); after that the informer is believed again.
    */
   assumeTtlMs?: number;
-}
-
-/** A pod bound by this scheduler whose binding the cache has not shown yet. */
-interface Assumed {
-  uid: string;
-  node: string;
-  /** `clock()` time (ms) of the binding. */
-  at: number;
+  /** Bindings written at once while scheduling goes on (default 16). */
+  maxBindsInFlight?: number;
+  /** `Scheduled`/`FailedScheduling` events written at once; more wait their turn (default 8). */
+  maxEventsInFlight?: number;
+  /** kube-scheduler's `percentageOfNodesToScore` (default 0: adaptive, see `numFeasibleNodesToFind`). */
+  percentageOfNodesToScore?: number;
 }
 
 export class Scheduler {
@@ -59,12 +62,16 @@ export class Scheduler {
   private readonly plugins: Plugins;
   private readonly recorder: EventRecorder;
   private readonly backoff: { initialMs: number; maxMs: number };
-  private readonly assumeTtlMs: number;
+  private readonly percentageOfNodesToScore: number;
   private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000 });
   private readonly pods: Informer<PodObject>;
   private readonly nodes: Informer<NodeObject>;
-  /** Pods bound but not yet seen bound in the cache, by `namespace/name`. */
-  private readonly assumed = new Map<string, Assumed>();
+  /** Per-node totals, including pods assumed on the node chosen for them. */
+  private readonly cache: SchedulerCache;
+  private readonly binds: Limiter;
+  private readonly events: Limiter;
+  /** Where the next cycle starts filtering (kube-scheduler's `nextStartNodeIndex`). */
+  private nextStartNodeIndex = 0;
   /** Pods that found no node, by key, with the number of attempts so far (for back-off). */
   private readonly unschedulable = new Map<string, number>();
   private running?: Promise<void>;
@@ -77,7 +84,10 @@ export class Scheduler {
     this.plugins = opts.plugins ?? defaultPlugins();
     this.recorder = opts.recorder ?? new EventRecorder(this.client, this.schedulerName, undefined, { clock: this.clock, log: this.log });
     this.backoff = opts.backoff ?? { initialMs: 1000, maxMs: 10_000 };
-    this.assumeTtlMs = opts.assumeTtlMs ?? 30_000;
+    this.cache = new SchedulerCache(opts.assumeTtlMs ?? 30_000);
+    this.binds = new Limiter(opts.maxBindsInFlight ?? 16);
+    this.events = new Limiter(opts.maxEventsInFlight ?? 8);
+    this.percentageOfNodesToScore = opts.percentageOfNodesToScore ?? 0;
     const onError = (e: unknown) => this.log(`scheduler: watch error (retrying): ${(e as Error).message}`);
     this.pods = new Informer<PodObject>(this.client, PODS, { onError });
     this.nodes = new Informer<NodeObject>(this.client, NODES, { onError });
@@ -89,33 +99,45 @@ export class Scheduler {
    */
   async start(): Promise<void> {
     this.pods.addHandlers({
-      onAdd: (p) => this.enqueueIfPending(p),
+      onAdd: (p) => {
+        this.cache.addPod(p);
+        this.enqueueIfPending(p);
+      },
       onUpdate: (old, p) => {
+        this.cache.updatePod(p);
         this.enqueueIfPending(p);
         if (p.spec?.nodeName && !isTerminal(old) && isTerminal(p)) this.retryUnschedulable();
       },
       onDelete: (p) => {
         const key = objectKey(p);
-        if (p.spec?.nodeName || this.assumed.has(key)) this.retryUnschedulable();
-        if (this.unschedulable.has(key) || this.assumed.has(key)) this.queue.add(key); // the worker forgets it
+        if (p.spec?.nodeName || this.cache.isAssumed(key)) this.retryUnschedulable();
+        this.cache.removePod(p);
+        if (this.unschedulable.has(key)) this.queue.add(key); // the worker forgets it
       },
     });
     this.nodes.addHandlers({
-      onAdd: () => this.retryUnschedulable(),
+      onAdd: (n) => {
+        this.cache.addNode(n);
+        this.retryUnschedulable();
+      },
       onUpdate: (old, n) => {
+        this.cache.updateNode(n);
         if (nodeSchedulingChanged(old, n)) this.retryUnschedulable();
       },
+      onDelete: (n) => this.cache.removeNode(n),
     });
     await Promise.all([this.nodes.start(), this.pods.start()]);
     this.running = this.queue.run(1, (key) => this.sync(key), (key, e) => this.log(`scheduler: ${key}: ${(e as Error).message} (will retry)`));
   }
 
-  /** Stops watching and waits for the pod being scheduled, if any, to finish. */
+  /** Stops watching and waits for the pod being scheduled, the bindings and events in flight. */
   async stop(): Promise<void> {
     this.pods.stop();
     this.nodes.stop();
     this.queue.shutdown();
     await this.running;
+    await this.binds.idle();
+    await this.events.idle();
   }
 
   /** Whether this scheduler should place the pod now. */
@@ -132,26 +154,56 @@ export class Scheduler {
     for (const key of this.unschedulable.keys()) this.queue.add(key);
   }
 
-  /** Schedules one pod by key. Idempotent; throws only for errors worth a rate-limited retry. */
+  /**
+   * Schedules one pod by key: one scheduling cycle, then the binding started in the background.
+   * Idempotent; throws only for errors worth a rate-limited retry.
+   */
   private async sync(key: string): Promise<void> {
-    this.expireAssumed();
+    this.cache.cleanupExpired(this.clock().getTime());
     const pod = this.pods.get(key);
     if (!pod || !this.isPending(pod)) {
       this.unschedulable.delete(key);
       return;
     }
-    if (this.assumed.get(key)?.uid === pod.metadata?.uid) return; // bound; waiting for the cache to say so
-
-    const assumedNodes = new Map([...this.assumed].map(([k, a]) => [k, a.node]));
-    const snapshot = buildSnapshot(this.nodes.list(), this.pods.list(), assumedNodes);
-    const result = schedulePod(pod, snapshot, this.plugins);
-    if ('node' in result) await this.bind(key, pod, result.node);
-    else await this.failed(key, pod, result.message);
+    if (this.cache.isAssumed(key, pod.metadata?.uid)) return; // binding; waiting for the informer to say so
+    // Backpressure: with `maxBindsInFlight` bindings outstanding, wait before choosing, so the
+    // choice is made on the freshest cache.
+    await this.binds.acquire();
+    if (this.pods.get(key) !== pod) {
+      // Changed or gone while we waited; a change was enqueued again by the informer handler.
+      this.binds.release();
+      return;
+    }
+    let result: ScheduleResult;
+    try {
+      // From here to `assumePod` nothing awaits: the cycle sees one consistent cache.
+      const snapshot = this.cache.snapshot();
+      const cycle = scheduleCycle(pod, snapshot, this.plugins, {
+        startIndex: this.nextStartNodeIndex, percentageOfNodesToScore: this.percentageOfNodesToScore,
+      });
+      result = cycle.result;
+      if (snapshot.nodes.length) this.nextStartNodeIndex = (this.nextStartNodeIndex + cycle.processed) % snapshot.nodes.length;
+    } catch (e) {
+      this.binds.release();
+      throw e;
+    }
+    if ('node' in result) {
+      this.cache.assumePod(pod, result.node);
+      void this.bind(key, pod, result.node)
+        .catch((e: unknown) => this.log(`scheduler: ${key}: binding: ${(e as Error).message}`))
+        .finally(() => this.binds.release());
+      return;
+    }
+    this.binds.release();
+    await this.failed(key, pod, result.message);
   }
 
+  /**
+   * The binding cycle of one assumed pod, run beside later scheduling cycles. Never rejects: a
+   * failure forgets the assumption and requeues the pod (409 already bound / 404 gone: dropped).
+   */
   private async bind(key: string, pod: PodObject, node: string): Promise<void> {
     const { name = '', namespace = 'default', uid = '' } = pod.metadata ?? {};
-    this.assumed.set(key, { uid, node, at: this.clock().getTime() });
     try {
       await this.client.createSubresource({ ...PODS, namespace }, name, 'binding', {
         apiVersion: 'v1', kind: 'Binding',
@@ -159,14 +211,23 @@ export class Scheduler {
         target: { apiVersion: 'v1', kind: 'Node', name: node },
       });
     } catch (e) {
-      this.assumed.delete(key);
+      this.cache.forgetPod(key);
       // 409: someone else bound it first; 404: it is gone. Either way there is nothing to do.
       if (e instanceof ApiError && (e.code === 409 || e.code === 404)) return;
-      throw e;
+      this.log(`scheduler: binding ${namespace}/${name} to ${node} failed: ${(e as Error).message} (will retry)`);
+      this.queue.addRateLimited(key);
+      return;
     }
+    this.cache.finishBinding(key, this.clock().getTime());
+    this.queue.forget(key);
     this.unschedulable.delete(key);
     this.log(`scheduler: bound ${namespace}/${name} to ${node}`);
-    await this.recorder.event(podRef(pod), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
+    this.recordEvent(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
+  }
+
+  /** Records an event in the background, a few at a time; best effort (the recorder logs failures). */
+  private recordEvent(pod: PodObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    void this.events.run(() => this.recorder.event(podRef(pod), type, reason, message));
   }
 
   private async failed(key: string, pod: PodObject, message: string): Promise<void> {
@@ -183,19 +244,9 @@ export class Scheduler {
         return; // deleted meanwhile
       }
     }
-    await this.recorder.event(podRef(pod), 'Warning', 'FailedScheduling', message);
+    this.recordEvent(pod, 'Warning', 'FailedScheduling', message);
     const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (attempts - 1));
     this.queue.addAfter(key, delay);
-  }
-
-  /** Drops assumptions the cache has caught up with (or that are too old to trust). */
-  private expireAssumed(): void {
-    const now = this.clock().getTime();
-    for (const [key, a] of this.assumed) {
-      const cached = this.pods.get(key);
-      const confirmed = !cached || cached.metadata?.uid !== a.uid || !!cached.spec?.nodeName;
-      if (confirmed || now - a.at > this.assumeTtlMs) this.assumed.delete(key);
-    }
   }
 }
 
