@@ -12,8 +12,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 parts=()
+skip_value=0
 for a in "$@"; do
+  if ((skip_value)); then skip_value=0; continue; fi
   case $a in
+    --out) skip_value=1 ;;
     -*) ;;
     *) parts+=("$a") ;;
   esac

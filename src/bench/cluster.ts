@@ -17,11 +17,14 @@ import { nowMs, sleep } from './clock.js';
 import type { BenchContext } from './context.js';
 import { exec, type ExecResult } from './exec.js';
 
-/** Second octets of the /16s the benchmark uses (e2e tests use 10.231–10.235; `up` defaults to 10.244+). */
+/**
+ * Second octets of the /16s the benchmark uses, first free one wins (e2e tests use 10.231–10.235;
+ * `up` picks 10.244–10.254 first).
+ */
 export const SUBNET_POOLS = {
   cluster: [236, 239, 240],
-  floor: [237, 241],
-  compose: [238, 242],
+  floor: [237, 241, 229],
+  compose: [238, 242, 228],
 } as const;
 
 const ipToInt = (ip: string): number => ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);

@@ -8,6 +8,11 @@ import { randomBytes } from 'node:crypto';
 /** One thing to undo; `run` does it at most once and unregisters it. */
 export interface CleanupTask {
   run(): Promise<void>;
+  /**
+   * Like `run`, but a failure is returned as a sentence (for the part's notes) instead of
+   * thrown, so that a leftover does not discard what the part measured.
+   */
+  runReporting(): Promise<string | undefined>;
 }
 
 /** Undo actions, run last-in first-out. Errors are logged and the remaining tasks still run. */
@@ -20,12 +25,23 @@ export class Cleanup {
   add(what: string, fn: () => Promise<void>): CleanupTask {
     const task = { what, fn, done: false };
     this.tasks.push(task);
+    const run = async () => {
+      if (task.done) return;
+      task.done = true;
+      this.tasks.splice(this.tasks.indexOf(task), 1);
+      await fn();
+    };
     return {
-      run: async () => {
-        if (task.done) return;
-        task.done = true;
-        this.tasks.splice(this.tasks.indexOf(task), 1);
-        await fn();
+      run,
+      runReporting: async () => {
+        try {
+          await run();
+          return undefined;
+        } catch (e) {
+          const msg = `cleanup of ${what} failed, remove it by hand: ${(e as Error).message}`;
+          this.log(msg);
+          return msg;
+        }
       },
     };
   }

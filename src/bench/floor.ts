@@ -2,18 +2,26 @@
  * The raw-Docker floor: what starting a pod costs with nothing but the engine. Through the
  * project's own Docker adapter (`DockerRuntime`, so no second Docker client), it does the
  * minimum a kubelet must do for one nginx pod — run a pause sandbox on a bridge network, create
- * nginx joined to it, start it — on a network of its own, and waits until nginx answers HTTP
- * from the host. Everything it makes carries the label `minikube-lite.cluster=<label>` (and
- * `minikube-lite.bench`), which is how `tearDown` finds and removes it.
+ * nginx joined to it, start it — and waits until nginx answers HTTP from the host. Its
+ * containers carry the label `minikube-lite.cluster=<label>` (and `minikube-lite.bench`), which
+ * is how `tearDown` finds and removes them.
+ *
+ * The bridge network (`mkl-bench-floor`, a /24 of the benchmark's own range) is shared by every
+ * part and run: Docker 20.10 now and then refuses to remove a network after many concurrent
+ * container removals ("has active endpoints" with none attached, until dockerd restarts), and a
+ * network that cannot be removed is then reused rather than a new one leaked each run.
  */
 import PQueue from 'p-queue';
 import { DockerRuntime } from '../runtime/docker.js';
 import { nowMs } from './clock.js';
+import { freeSubnet16, subnet24, SUBNET_POOLS } from './cluster.js';
 import { waitForHttp } from './http.js';
 
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 export const NGINX_IMAGE = 'nginx:latest';
 const BENCH_LABEL = 'minikube-lite.bench';
+/** The floor's bridge network, shared by parts and runs (see the file comment). */
+export const FLOOR_NETWORK = 'mkl-bench-floor';
 
 /** Marks of one pause+nginx pair, epoch ms (see `nowMs`). */
 export interface PairTiming {
@@ -43,19 +51,23 @@ export interface EngineTimes {
 
 export class RawDockerFloor {
   readonly runtime: DockerRuntime;
-  readonly network: string;
+  readonly network = FLOOR_NETWORK;
+  /** The engine without a cluster scope, for the shared network. */
+  private readonly engine = new DockerRuntime();
+  /** Set by `tearDown` when the shared network could not be removed (why, for the part's notes). */
+  networkLeft?: string;
 
-  /**
-   * @param label unique per run (e.g. `bench-floor-<runId>`): the cluster label of everything made.
-   * @param subnet a /24 of the benchmark's own range, with its gateway.
-   */
-  constructor(readonly label: string, private readonly subnet: { subnet: string; gateway: string }) {
+  /** @param label unique per part and run (e.g. `bench-floor-pods-<runId>`): the cluster label of its containers. */
+  constructor(readonly label: string) {
     this.runtime = new DockerRuntime({ clusterLabel: label });
-    this.network = `${label}-net`;
   }
 
+  /** Creates the shared network in a free benchmark subnet, or reuses it. */
   async setUp(): Promise<void> {
-    await this.runtime.ensureNetwork({ name: this.network, subnet: this.subnet.subnet, gateway: this.subnet.gateway, labels: { [BENCH_LABEL]: 'floor' } });
+    const existing = (await this.engine.listNetworks({ [BENCH_LABEL]: 'floor' })).find((n) => n.name === FLOOR_NETWORK);
+    if (existing) return;
+    const { subnet, gateway } = subnet24(await freeSubnet16(SUBNET_POOLS.floor), 1);
+    await this.engine.ensureNetwork({ name: FLOOR_NETWORK, subnet, gateway, labels: { [BENCH_LABEL]: 'floor' } });
   }
 
   /**
@@ -111,13 +123,22 @@ export class RawDockerFloor {
     })));
   }
 
-  /** Removes every container and the network carrying this floor's label. */
+  /**
+   * Removes this floor's containers, then the shared network unless another floor still uses
+   * it or the engine refuses (see the file comment): then it stays, `networkLeft` says why, and
+   * the next run reuses it.
+   */
   async tearDown(): Promise<void> {
     const filter = {};
     const containers = await this.runtime.listContainers(filter);
     await Promise.all(containers.map((c) => this.runtime.removeContainer(c.id)));
     const sandboxes = await this.runtime.listPodSandboxes(filter);
     await Promise.all(sandboxes.map((s) => this.runtime.removePodSandbox(s.id)));
-    for (const n of await this.runtime.listNetworks(filter)) await this.runtime.removeNetwork(n.name);
+    try {
+      await this.engine.removeNetwork(FLOOR_NETWORK);
+    } catch (e) {
+      if (!/active endpoints/i.test((e as Error).message)) throw e;
+      this.networkLeft = `the raw-Docker floor's network ${FLOOR_NETWORK} was left in place (the engine says: ${(e as Error).message}); the next run reuses it`;
+    }
   }
 }

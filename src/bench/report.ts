@@ -118,7 +118,7 @@ export function renderTable(parts: readonly PartResult[]): string {
   const rows: string[][] = [['PART', 'FIGURE', 'N', 'P50', 'SPREAD', 'REFERENCE', 'OURS/REF']];
   for (const p of parts) {
     if (p.skipped && p.figures.length === 0) {
-      rows.push([p.part, `skipped: ${p.skipped}`, '', '', '', '', '']);
+      rows.push([p.part, p.skipped.startsWith('failed') ? 'FAILED (see below)' : 'skipped (see below)', '', '', '', '', '']);
       continue;
     }
     for (const f of p.figures) {

@@ -3,9 +3,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cidrsOverlap, subnet24 } from '../../src/bench/cluster.js';
-import { parseEngineTime } from '../../src/bench/clock.js';
 import { sourceOf, summarizeProfile, type CpuProfile } from '../../src/bench/profile.js';
-import { formatRatio, formatValue, newPart, renderTable } from '../../src/bench/report.js';
+import { formatRatio, formatValue, newPart, renderReport, renderTable } from '../../src/bench/report.js';
 import { perWindowCounts, quantile, ratio, single, summarize } from '../../src/bench/stats.js';
 
 describe('quantile (nearest rank)', () => {
@@ -81,19 +80,19 @@ describe('formatting', () => {
     expect(lines[2]).toMatch(/floor 1\.00 s\s+2×$/);
   });
 
-  it('a skipped part without figures shows its reason', () => {
+  it('a skipped part without figures is marked in the table and gives its reason under it', () => {
     const part = newPart('scaleout', 'test');
     part.skipped = 'no Deployments yet';
-    expect(renderTable([part])).toContain('skipped: no Deployments yet');
+    expect(renderTable([part])).toMatch(/^scaleout\s+skipped \(see below\)$/m);
+    const machine = {
+      date: '2026-01-01T00:00:00Z', cores: 2, cpuModel: 'cpu', memoryGiB: 24, os: 'Linux', loadAverage: [0, 0, 0],
+      node: 'v20', docker: 'docker engine 20.10', minikubeLite: '0.1.0',
+    };
+    expect(renderReport(machine, [part], false)).toContain('  skipped: no Deployments yet');
   });
 });
 
-describe('engine times and subnets', () => {
-  it('keeps the sub-millisecond part of Docker\'s nanosecond times, and "never" is NaN', () => {
-    expect(parseEngineTime('2024-01-01T00:00:00.123456789Z')).toBeCloseTo(Date.UTC(2024, 0, 1) + 123.456789, 6);
-    expect(parseEngineTime('0001-01-01T00:00:00Z')).toBeNaN();
-  });
-
+describe('subnets', () => {
   it.each([
     { a: '10.236.0.0/16', b: '10.236.4.0/24', want: true },
     { a: '10.236.0.0/16', b: '10.237.0.0/16', want: false },

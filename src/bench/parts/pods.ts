@@ -13,7 +13,7 @@ import { LABEL_POD_UID } from '../../api/types.js';
 import { PODS, type ApiClient } from '../../client/client.js';
 import { DockerRuntime } from '../../runtime/docker.js';
 import { nowMs } from '../clock.js';
-import { freeSubnet16, newCluster, subnet24, SUBNET_POOLS } from '../cluster.js';
+import { newCluster } from '../cluster.js';
 import type { BenchContext } from '../context.js';
 import { NGINX_IMAGE, PAUSE_IMAGE, RawDockerFloor, type EngineTimes, type PairTiming } from '../floor.js';
 import { waitForHttp } from '../http.js';
@@ -79,11 +79,11 @@ const med = (xs: number[]): string => formatValue(summarize(xs.filter(Number.isF
 
 export async function runPods(ctx: BenchContext): Promise<PartResult> {
   const n = ctx.quick ? 5 : 30;
-  const part = newPart('pods', `${n} nginx pods (nginx:latest, imagePullPolicy IfNotPresent, image present) created one after another on a 2-node cluster, each waited for before the next; interleaved with ${n} raw-Docker pause+nginx pairs (DockerRuntime: runPodSandbox + createContainer + startContainer on a bridge network of the run's own); one warm-up of each not counted`);
+  const part = newPart('pods', `${n} nginx pods (nginx:latest, imagePullPolicy IfNotPresent, image present) created one after another on a 2-node cluster, each waited for before the next; interleaved with ${n} raw-Docker pause+nginx pairs (DockerRuntime: runPodSandbox + createContainer + startContainer on the benchmark's own bridge network, mkl-bench-floor); one warm-up of each not counted`);
   await requireImages([PAUSE_IMAGE, NGINX_IMAGE]);
 
-  const floorLabel = `bench-floor-${ctx.runId}`;
-  const floor = new RawDockerFloor(floorLabel, subnet24(await freeSubnet16(SUBNET_POOLS.floor), 1));
+  const floorLabel = `bench-floor-pods-${ctx.runId}`;
+  const floor = new RawDockerFloor(floorLabel);
   const floorTask = ctx.cleanup.add(`raw-Docker floor ${floorLabel}`, () => floor.tearDown());
   await floor.setUp();
 
@@ -108,7 +108,7 @@ export async function runPods(ctx: BenchContext): Promise<PartResult> {
         const p = await floor.startPair(i < 0 ? 999 : i, true);
         if (i >= 0) floors.push(p);
       };
-      // ABBA order: neither side always goes first on a machine that may be warming up or loaded.
+      // Alternate which side goes first, so neither always gets the warmer (or quieter) moment.
       if (i % 2 === 0) {
         await runOurs();
         await runFloor();
@@ -165,7 +165,9 @@ export async function runPods(ctx: BenchContext): Promise<PartResult> {
   part.notes.push('With fewer than 100 samples p99 is the slowest sample.');
 
   await release();
-  await floorTask.run();
+  const leftover = await floorTask.runReporting();
+  if (leftover) part.notes.push(leftover);
+  if (floor.networkLeft) part.notes.push(floor.networkLeft);
   return part;
 }
 

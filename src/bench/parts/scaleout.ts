@@ -8,7 +8,7 @@
  * is skipped with the reason, and the peers are still measured.
  */
 import { ApiError } from '../../api/errors.js';
-import type { KubeObject } from '../../api/types.js';
+import type { Deployment, KubeObject } from '../../api/types.js';
 import type { ApiClient, ResourceRef } from '../../client/client.js';
 import type { DockerRuntime } from '../../runtime/docker.js';
 import { nowMs } from '../clock.js';
@@ -64,7 +64,7 @@ function controllerObserves(client: ApiClient, timeoutMs: number): Promise<boole
   });
 }
 
-function deployment(): KubeObject & Record<string, unknown> {
+function deployment(): Deployment & KubeObject {
   return {
     apiVersion: 'apps/v1', kind: 'Deployment',
     metadata: { name: NAME, namespace: NS, labels: { app: NAME } },
@@ -235,8 +235,8 @@ export async function runScaleout(ctx: BenchContext): Promise<PartResult> {
   }
 
   // (a) The raw-Docker floor at each parallelism.
-  const floorLabel = `bench-floor-${ctx.runId}`;
-  const floor = new RawDockerFloor(floorLabel, subnet24(await freeSubnet16(SUBNET_POOLS.floor), 1));
+  const floorLabel = `bench-floor-scaleout-${ctx.runId}`;
+  const floor = new RawDockerFloor(floorLabel);
   const floorTask = ctx.cleanup.add(`raw-Docker floor ${floorLabel}`, () => floor.tearDown());
   await floor.setUp();
   const floorRuns: { concurrency: number; startMs: number; removeMs: number; timeline: Timeline }[] = [];
@@ -259,7 +259,9 @@ export async function runScaleout(ctx: BenchContext): Promise<PartResult> {
     floorRuns.push({ concurrency, startMs, removeMs, timeline });
     ctx.log(`scaleout: floor at parallelism ${concurrency}: ${formatValue(startMs, 'ms')} to start, ${formatValue(removeMs, 'ms')} to remove`);
   }
-  await floorTask.run();
+  const leftover = await floorTask.runReporting();
+  if (leftover) part.notes.push(leftover);
+  if (floor.networkLeft) part.notes.push(floor.networkLeft);
   const bestStart = floorRuns.reduce((a, b) => (b.startMs < a.startMs ? b : a));
   const bestRemove = floorRuns.reduce((a, b) => (b.removeMs < a.removeMs ? b : a));
 
