@@ -62,6 +62,9 @@ export function parseContainerEvent(line: string): (ContainerEvent & { timeNano:
  * handler subscribes and closed when the last one unsubscribes. Not reentrant-sensitive:
  * handlers may subscribe/unsubscribe from inside a callback.
  */
+/** How many recent events are remembered for de-duplication. */
+const SEEN_MAX = 4096;
+
 export class ContainerEventHub {
   private readonly handlers = new Set<ContainerEventHandler>();
   private readonly backoff: { initialMs: number; maxMs: number };
@@ -73,9 +76,12 @@ export class ContainerEventHub {
   private delayMs: number;
   /** Replay point for the next connection (Unix seconds). */
   private sinceSeconds = 0;
-  /** Newest event delivered, to drop replayed duplicates. */
-  private lastTimeNano = 0;
-  private lastKeys = new Set<string>();
+  /**
+   * Recently delivered events (id/action/time), to drop the duplicates a reconnect replays.
+   * A set rather than a "newest time" mark: Docker emits concurrent events slightly out of time
+   * order, and an older-looking event is still new.
+   */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly opts: ContainerEventHubOptions) {
     this.backoff = opts.backoff ?? { initialMs: 250, maxMs: 5_000 };
@@ -149,15 +155,10 @@ export class ContainerEventHub {
     const ev = parseContainerEvent(line);
     if (!ev) return;
     this.delayMs = this.backoff.initialMs;
-    const key = `${ev.id}/${ev.action}`;
-    if (ev.timeNano < this.lastTimeNano) return;
-    if (ev.timeNano === this.lastTimeNano) {
-      if (this.lastKeys.has(key)) return;
-    } else {
-      this.lastTimeNano = ev.timeNano;
-      this.lastKeys = new Set();
-    }
-    this.lastKeys.add(key);
+    const key = `${ev.id}/${ev.action}/${ev.timeNano}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value as string);
     if (ev.timeNano > 0) this.sinceSeconds = Math.max(this.sinceSeconds, ev.timeNano / 1e9);
     const event: ContainerEvent = { id: ev.id, action: ev.action, labels: ev.labels };
     for (const h of [...this.handlers]) {

@@ -54,6 +54,20 @@ describe('ContainerEventHub', () => {
     vi.useRealTimers();
   });
 
+  it('delivers an event that arrives slightly out of time order, and drops only true duplicates', async () => {
+    const e = engine();
+    const hub = new ContainerEventHub({ connect: e.connect, nowMs: () => 1000 });
+    const got: string[] = [];
+    const off = hub.subscribe((ev) => got.push(`${ev.id}/${ev.action}`));
+    await flush();
+    e.streams[0].write(line('a', 'destroy', 2_000_000_002));
+    e.streams[0].write(line('b', 'destroy', 2_000_000_001));
+    e.streams[0].write(line('a', 'destroy', 2_000_000_002));
+    await flush();
+    expect(got).toEqual(['a/destroy', 'b/destroy']);
+    off();
+  });
+
   it('fans events out to every handler, also when a line arrives in pieces', async () => {
     const e = engine();
     const hub = new ContainerEventHub({ connect: e.connect, nowMs: () => 1000 });
