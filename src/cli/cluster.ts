@@ -15,7 +15,7 @@ import { ApiClient, NODES } from '../client/client.js';
 import { DockerRuntime } from '../runtime/docker.js';
 import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { nodeRow } from '../api/podstatus.js';
-import { CliError, clusterDir, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
+import { CliError, clusterDir, dockerSocket, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
 import { alive, readPid, spawnComponent, stopComponent } from './processes.js';
 
 export interface UpOptions {
@@ -129,14 +129,6 @@ async function waitFor(what: string, deadline: number, check: () => Promise<bool
     if (Date.now() > deadline) throw new CliError(`timed out waiting for ${what}; see ${logHint}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** The engine's socket: DOCKER_HOST when it names a unix socket, else Docker's default. */
-export function dockerSocket(): string | undefined {
-  const host = process.env.DOCKER_HOST;
-  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
-  if (host) throw new CliError(`DOCKER_HOST=${host} is not supported: minikube-lite drives a local engine through a unix socket (unix:///var/run/docker.sock)`);
-  return undefined;
 }
 
 /**

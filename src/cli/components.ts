@@ -9,12 +9,10 @@ import { RESOURCES } from '../api/registry.js';
 import { startApiServer } from '../apiserver/server.js';
 import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
-import { Kubelet } from '../kubelet/kubelet.js';
-import { DockerRuntime } from '../runtime/docker.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startControllers } from '../controllers/manager.js';
 import { openSqliteStore } from '../store/sqlite.js';
-import { dockerSocket } from './cluster.js';
+import { dockerSocket } from './context.js';
 
 const log = (component: string) => (msg: string) => process.stderr.write(`${new Date().toISOString()} ${component} ${msg}\n`);
 
@@ -65,7 +63,10 @@ export async function runKubelet(opts: {
   cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
   cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number;
 }): Promise<void> {
+  // Loaded here so that the control plane and the CLI never pay for dockerode's start-up.
+  const { DockerRuntime } = await import('../runtime/docker.js');
   const runtime = new DockerRuntime({ clusterLabel: opts.cluster, socketPath: dockerSocket() });
+  const { Kubelet } = await import('../kubelet/kubelet.js');
   const client = new ApiClient({ server: opts.server, token: opts.token });
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,

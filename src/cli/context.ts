@@ -72,3 +72,11 @@ export function clientFor(opts: GlobalOptions): { client: ApiClient; config: Clu
   }
   return { client: new ApiClient({ server: config.server, token: config.token }), config };
 }
+
+/** The engine's socket: DOCKER_HOST when it names a unix socket, else Docker's default. */
+export function dockerSocket(): string | undefined {
+  const host = process.env.DOCKER_HOST;
+  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
+  if (host) throw new CliError(`DOCKER_HOST=${host} is not supported: minikube-lite drives a local engine through a unix socket (unix:///var/run/docker.sock)`);
+  return undefined;
+}

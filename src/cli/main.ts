@@ -9,8 +9,6 @@ import { RuntimeError } from '../runtime/types.js';
 import { registerResourceCommands } from './commands/index.js';
 import { formatApiError } from './print.js';
 import { CliError, DEFAULT_CLUSTER, defaultHome, type GlobalOptions } from './context.js';
-import { down, nodeStart, nodeStop, status, up } from './cluster.js';
-import { runControlPlane, runKubelet } from './components.js';
 import { backoffPolicy, parseDuration, type BackoffPolicy } from '../kubelet/backoff.js';
 
 const program = new Command();
@@ -74,6 +72,7 @@ program.command('up')
         throw new CliError((e as Error).message);
       }
     };
+    const { up } = await import('./cluster.js');
     await up(globals(), {
       nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
       controlPlaneArgs: [...ms('--node-monitor-grace-period-ms', o.nodeMonitorGracePeriod), ...ms('--pod-eviction-timeout-ms', o.podEvictionTimeout)],
@@ -83,12 +82,12 @@ program.command('up')
 
 program.command('down')
   .description('Stop the cluster and remove every container, network and volume it made')
-  .action(async () => down(globals(), print));
+  .action(async () => (await import('./cluster.js')).down(globals(), print));
 
 program.command('status')
   .description('Show whether the cluster\'s control plane and kubelets are running')
   .action(async () => {
-    if (!(await status(globals(), print))) process.exitCode = 1;
+    if (!(await (await import('./cluster.js')).status(globals(), print))) process.exitCode = 1;
   });
 
 const node = program.command('node').description('Simulate losing a node and getting it back');
@@ -97,12 +96,12 @@ node.command('stop <name>')
   .option('--keep-containers', 'stop only the kubelet (a kubelet crash); the containers keep running')
   .addHelpText('after', '\nThe node turns NotReady after the node monitor grace period (40s by default), and its pods are\n' +
     'evicted after the pod eviction timeout, so their ReplicaSets replace them on other nodes.\n\nExample:\n  minikube-lite node stop node-2')
-  .action(async (name: string, o: { keepContainers?: boolean }) => nodeStop(globals(), name, o.keepContainers === true, print));
+  .action(async (name: string, o: { keepContainers?: boolean }) => (await import('./cluster.js')).nodeStop(globals(), name, o.keepContainers === true, print));
 node.command('start <name>')
   .description('Start a stopped node\'s kubelet again; it re-registers and cleans up stale containers')
   .option('--wait <seconds>', 'how long to wait for the node to be Ready', (v) => Number(v), 60)
   .addHelpText('after', '\nExample:\n  minikube-lite node start node-2')
-  .action(async (name: string, o: { wait: number }) => nodeStart(globals(), name, o.wait * 1000, print));
+  .action(async (name: string, o: { wait: number }) => (await import('./cluster.js')).nodeStart(globals(), name, o.wait * 1000, print));
 
 program.command('controlplane', { hidden: true })
   .description('Run the API server and scheduler (started by "up")')
@@ -114,6 +113,7 @@ program.command('controlplane', { hidden: true })
   .option('--node-monitor-grace-period-ms <ms>', 'node lifecycle: heartbeat grace period', (v) => Number(v))
   .option('--pod-eviction-timeout-ms <ms>', 'node lifecycle: eviction delay', (v) => Number(v))
   .action(async (o: { port: number; securePort?: number; token: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number }) => {
+    const { runControlPlane } = await import('./components.js');
     await runControlPlane({
       dataDir: o.dataDir, port: o.port, securePort: o.securePort, token: o.token, host: o.host,
       nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: o.podEvictionTimeoutMs,
@@ -137,6 +137,7 @@ program.command('kubelet', { hidden: true })
     backoffBase: string; backoffCap: string; nodeStatusUpdateFrequencyMs?: number }) => {
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     const backoff = restartBackoff(o.backoffBase, o.backoffCap);
+    const { runKubelet } = await import('./components.js');
     await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff, heartbeatMs: o.nodeStatusUpdateFrequencyMs });
   });
 

@@ -99,11 +99,14 @@ describe.skipIf(!hasDocker)('health checks and the container lifecycle on a real
     await cluster.cli(['exec', 'ready', '--', 'touch', '/tmp/started']);
     const started = await cluster.waitForPod('ready', (p) => status0(p)?.started === true, 15_000);
     expect(status0(started)?.ready).toBe(false);
+    // Once started, the readiness probe runs and fails (no ready.html yet) before the page exists.
+    const notFound = 'Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404';
+    for (let i = 0; i < 50 && !(await eventsOf('ready')).includes(notFound); i++) await new Promise((r) => setTimeout(r, 200));
     await cluster.cli(['exec', 'ready', '--', 'sh', '-c', `echo ok > ${HTML}/ready.html`]);
     const readyPod = await cluster.waitForPod('ready', (p) => condition(p, 'Ready') === 'True', 15_000);
     expect(status0(readyPod)).toMatchObject({ started: true, ready: true, restartCount: 0 });
     expect(condition(readyPod, 'ContainersReady')).toBe('True');
-    expect(await eventsOf('ready')).toContain('Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 404');
+    expect(await eventsOf('ready')).toContain(notFound);
 
     await cluster.cli(['exec', 'ready', '--', 'rm', `${HTML}/ready.html`]);
     const unready = await cluster.waitForPod('ready', (p) => condition(p, 'Ready') === 'False', 15_000);
