@@ -9,14 +9,9 @@ bash scripts/build.sh
 mkl() { echo "\$ minikube-lite $*" >&2; node dist/cli/main.js "$@"; }
 mkl up --node-labels node-2:gpu=true
 mkl apply -f examples/nginx-pod.yaml
-echo "==> waiting for pod/nginx to be Running" >&2
-for _ in $(seq 1 120); do
-  phase=$(node dist/cli/main.js get pod nginx -o json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const p=JSON.parse(s);const ok=p.status&&p.status.phase==="Running"&&p.status.podIP;console.log(ok?p.status.podIP:"")})')
-  [ -n "$phase" ] && break
-  sleep 0.5
-done
+mkl wait --for=condition=Ready pod/nginx --timeout=120s
 mkl get pods -o wide
-ip=$phase
+ip=$(node dist/cli/main.js get pod nginx -o jsonpath='{.status.podIP}')
 mkl debug -- wget -qO- "http://$ip/"
 echo >&2
 echo "The cluster is up. Try: minikube-lite get nodes; minikube-lite apply -f examples/two-container-pod.yaml; minikube-lite down" >&2
