@@ -26,6 +26,7 @@ import { ProbeManager, type ProbedContainer } from './prober.js';
 import { computePodStatus, rfc3339, type Waiting } from './status.js';
 import { MountError, VolumeManager } from './volumes.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
+import { jsonEqual } from '../api/json.js';
 
 export const DEFAULT_PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 export const KUBELET_VERSION = 'v1.32.0-minikube-lite';
@@ -333,7 +334,7 @@ export class Kubelet {
     const status = computePodStatus({
       pod, state, waiting, backoff, hostIP: this.hostIP, now: this.clock.now(), probes: this.probes.results(pod.metadata?.uid ?? ''),
     });
-    if (sameJson(status, pod.status)) return;
+    if (jsonEqual(status, pod.status)) return;
     try {
       await this.client.patch(PODS_IN(pod), pod.metadata?.name ?? '', { status }, 'status');
     } catch (e) {
@@ -466,16 +467,3 @@ export class Kubelet {
 const PODS_IN = (pod: Pod) => ({ ...PODS, namespace: pod.metadata?.namespace ?? 'default' });
 /** Events about the node are recorded against a Pod-shaped reference (kind Node). */
 const nodeRef = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, uid: name } });
-
-/** Deep equality of JSON values, ignoring key order (the stored status may order keys differently). */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
-  const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => sameJson(ra[k], rb[k]));
-}

@@ -18,6 +18,7 @@ import {
   type Preconditions, type Store, type StoreWatch, type StoreWatchEvent, type StoreWatchOptions,
 } from './types.js';
 import { WatchHub, type RawChange } from './watchhub.js';
+import { jsonEqual } from '../api/json.js';
 
 export interface SqliteStoreOptions {
   /** How many recent changes to keep for watch resume (default 10,000). */
@@ -42,17 +43,6 @@ function prefixEnd(prefix: string): string {
 /** The object's JSON with `metadata.resourceVersion` set to `rv` (the argument is not changed). */
 function stamp(obj: KubeObject, rv: number): string {
   return JSON.stringify({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } });
-}
-
-/** Deep equality of JSON values, ignoring the order of object keys. */
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
-  const ka = Object.keys(a);
-  const rb = b as Record<string, unknown>;
-  return ka.length === Object.keys(rb).length && ka.every((k) => k in rb && jsonEqual((a as Record<string, unknown>)[k], rb[k]));
 }
 
 function notFoundAt(key: string): ApiError {
