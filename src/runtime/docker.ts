@@ -17,6 +17,7 @@ import { PodTrafficRules, type CommandRunner } from './iptables.js';
 import { httpGetFromNode, tcpConnectFromNode } from './podnet.js';
 import { CLUSTER_LABEL, SANDBOX_ID_LABEL, SANDBOX_LABEL } from './labels.js';
 import { familiarImageReference, normalizeImageReference } from './reference.js';
+import { SingleFlight } from './singleflight.js';
 import {
   RuntimeError,
   type ContainerConfig,
@@ -81,7 +82,7 @@ export class DockerRuntime implements Runtime {
   private readonly events: ContainerEventHub;
   private readonly sandboxStopTimeout: number;
   /** In-flight pulls by normalized reference: concurrent pulls of one image share one. */
-  private readonly pulls = new Map<string, Promise<ImageStatus>>();
+  private readonly pulls = new SingleFlight<ImageStatus>();
   /** In-flight ensureNetwork by name: Docker's duplicate-name check is best effort. */
   private readonly networkOps = new Map<string, Promise<void>>();
   /** Container inspections by id, valid while the engine's list reports the same state. */
@@ -312,12 +313,7 @@ export class DockerRuntime implements Runtime {
 
   pullImage(image: string): Promise<ImageStatus> {
     const key = normalizeImageReference(image);
-    let pull = this.pulls.get(key);
-    if (!pull) {
-      pull = this.pullNow(image).finally(() => this.pulls.delete(key));
-      this.pulls.set(key, pull);
-    }
-    return pull;
+    return this.pulls.do(key, () => this.pullNow(image));
   }
 
   private async pullNow(image: string): Promise<ImageStatus> {

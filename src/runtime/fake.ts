@@ -18,6 +18,7 @@ import type { ContainerEvent, ContainerEventHandler } from './events.js';
 import { exitCodeOnStop, runFakeProgram, type FakeHttpResponse, type FakeProcessHost } from './fake-process.js';
 import { CLUSTER_LABEL, SANDBOX_ID_LABEL, SANDBOX_LABEL } from './labels.js';
 import { familiarImageReference, normalizeImageReference, parseImageReference } from './reference.js';
+import { SingleFlight } from './singleflight.js';
 import {
   RuntimeError,
   type ContainerConfig,
@@ -134,7 +135,7 @@ export class FakeRuntime implements Runtime {
   /** Image configs the "registry" serves; any other reference pulls as an empty image. */
   private readonly registry = new Map<string, FakeImageConfig>();
   private readonly pullFailures = new Map<string, string>();
-  private readonly inflightPulls = new Map<string, Promise<ImageStatus>>();
+  private readonly inflightPulls = new SingleFlight<ImageStatus>();
   private readonly allowedCidrs = new Set<string>();
   /** `tcp/8080` → sandbox id. */
   private readonly hostPorts = new Map<string, string>();
@@ -310,12 +311,7 @@ export class FakeRuntime implements Runtime {
 
   pullImage(image: string): Promise<ImageStatus> {
     const key = normalizeImageReference(image);
-    let pull = this.inflightPulls.get(key);
-    if (!pull) {
-      pull = this.pullNow(key).finally(() => this.inflightPulls.delete(key));
-      this.inflightPulls.set(key, pull);
-    }
-    return pull;
+    return this.inflightPulls.do(key, () => this.pullNow(key));
   }
 
   private async pullNow(key: string): Promise<ImageStatus> {
