@@ -59,8 +59,13 @@ export class LinuxHostNetwork implements HostNetwork {
   }
 
   async routesTo(dst: string): Promise<HostRoute[]> {
-    const out = (await this.must('ip', ['-o', 'route', 'show', 'exact', dst, 'type', 'all'])).stdout;
+    const out = (await this.must('ip', ['-o', 'route', 'show', 'exact', dst])).stdout;
     return parseRoutes(out);
+  }
+
+  /** Every route of the main table. */
+  async routes(): Promise<HostRoute[]> {
+    return parseRoutes((await this.must('ip', ['-o', 'route', 'show'])).stdout);
   }
 
   async addresses(): Promise<{ dev: string; address: string }[]> {
