@@ -27,6 +27,8 @@ import type { HostRoute } from '../runtime/hostnet.js';
 
 /** The label that ties an EndpointSlice to its Service. */
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+/** Annotation with the loopback address of each port of a ClusterIP Service: `{"80/TCP":"127.0.0.1:41234"}`. */
+export const LOOPBACK_ANNOTATION = 'minikube-lite.io/loopback';
 /** kube-proxy's default `sessionAffinityConfig.clientIP.timeoutSeconds`. */
 export const DEFAULT_AFFINITY_SECONDS = 10800;
 

@@ -24,15 +24,13 @@ import { NODES } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import type { HostNetwork, HostRoute } from '../runtime/hostnet.js';
-import { cleanupText, LABEL_SERVICE_NAME, planRules, restoreText, chainPrefix, type RulesPlan } from './plan.js';
+import { cleanupText, LABEL_SERVICE_NAME, LOOPBACK_ANNOTATION, planRules, restoreText, chainPrefix, type RulesPlan } from './plan.js';
 import { Relays, type RelaySpec, type RelayState } from './relay.js';
 
 const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
 const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
 const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 
-/** Annotation with the loopback address of each port of a ClusterIP Service: `{"80/TCP":"127.0.0.1:41234"}`. */
-export const LOOPBACK_ANNOTATION = 'minikube-lite.io/loopback';
 /** kube-apiserver marks the `kubernetes` Endpoints so the mirroring controller leaves them alone. */
 const SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
 
