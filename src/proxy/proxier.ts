@@ -154,6 +154,14 @@ export class Proxier {
     return undefined;
   }
 
+  /** The bridges of this host's nodes: the interfaces holding the nodes' InternalIPs. */
+  private localBridges(addresses: { dev: string; address: string }[]): string[] {
+    const local = new Set(this.localNodeNames());
+    const ips = new Set(this.nodes.list().filter((n) => local.has(n.metadata?.name ?? ''))
+      .map((n) => n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address).filter(Boolean));
+    return addresses.filter((a) => ips.has(a.address)).map((a) => a.dev);
+  }
+
   private plan(bridge?: string): RulesPlan {
     return planRules({
       cluster: this.opts.cluster, serviceCIDR: this.opts.serviceCIDR, clusterCIDR: this.opts.clusterCIDR,
@@ -163,7 +171,10 @@ export class Proxier {
 
   private async syncOnce(): Promise<void> {
     const nodeIP = this.firstNodeAddress();
-    const bridge = nodeIP ? (await this.opts.host.addresses()).find((a) => a.address === nodeIP)?.dev : undefined;
+    const addresses = await this.opts.host.addresses();
+    const bridge = nodeIP ? addresses.find((a) => a.address === nodeIP)?.dev : undefined;
+    // Hairpin first: an endpoint added by this sync must be able to reach itself through its VIP.
+    for (const dev of this.localBridges(addresses)) await this.opts.host.enableHairpin(dev);
     const plan = this.plan(bridge);
     for (const w of plan.warnings) {
       if (this.warned.has(w.service + w.message)) continue;
