@@ -24,8 +24,7 @@
  * atomically or not at all. `cleanupText` is the batch that removes every trace of a cluster.
  */
 import { createHash } from 'node:crypto';
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Service } from '../api/types.js';
+import type { EndpointSlice, Service } from '../api/types.js';
 import { MASQUERADE_MARK, ruleComment } from '../runtime/iptables.js';
 import type { HostRoute } from '../runtime/hostnet.js';
 

@@ -15,21 +15,16 @@
  * Written node-scoped: `localNodes` are the nodes whose pods this host holds; a node on another
  * host would run its own proxy with its own list.
  */
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Endpoints } from 'kubernetes-types/core/v1.js';
-import type { Node, Service } from '../api/types.js';
+import type { EndpointSlice, Endpoints, Node, Service } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
 import type { ApiClient, ResourceRef } from '../client/client.js';
-import { NODES } from '../client/client.js';
+import { ENDPOINTS, ENDPOINTSLICES, NODES, SERVICES } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import type { HostNetwork, HostRoute } from '../runtime/hostnet.js';
 import { cleanupText, LABEL_SERVICE_NAME, LOOPBACK_ANNOTATION, planRules, restoreText, chainPrefix, type RulesPlan } from './plan.js';
 import { Relays, type RelaySpec, type RelayState } from './relay.js';
 
-const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
-const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
-const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 
 /** kube-apiserver marks the `kubernetes` Endpoints so the mirroring controller leaves them alone. */
 const SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';

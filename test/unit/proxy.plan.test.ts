@@ -3,8 +3,7 @@
  * the restore/cleanup batches computed against a host's iptables-save.
  */
 import { describe, expect, it } from 'vitest';
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Service } from '../../src/api/types.js';
+import type { EndpointSlice, Service } from '../../src/api/types.js';
 import {
   chainPrefix, cidrContains, cleanupText, planRules, restoreText, servicePorts, type ProxyState,
 } from '../../src/proxy/plan.js';

@@ -7,13 +7,11 @@
  */
 import { Command } from 'commander';
 import type { Service } from '../../api/types.js';
-import type { ResourceRef } from '../../client/client.js';
+import { SERVICES } from '../../client/client.js';
 import { LOOPBACK_ANNOTATION } from '../../proxy/plan.js';
 import { CliError, readClusterConfig, type GlobalOptions } from '../context.js';
 import { parseDuration, type CommandDeps } from './shared.js';
 import { watchUntil, WaitTimeout } from './wait.js';
-
-const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
 
 export interface ServiceURL {
   port: number;
