@@ -8,9 +8,12 @@
  * one key) and its informer handlers, all on one thread.
  */
 import { ApiError } from '../api/errors.js';
+import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../api/endpoints.js';
 import type { EndpointSlice, KubeObject } from '../api/types.js';
 import { ENDPOINTSLICES, type ApiClient } from '../client/client.js';
+import type { Informer } from '../client/informer.js';
 import type { SlicePlan } from './endpointsliceplan.js';
+import { splitKey } from './podutil.js';
 
 const DELETED = -1;
 /** After this long an unseen write no longer holds the owner back (a lost watch event). */
@@ -85,4 +88,20 @@ export async function applySlicePlan(client: ApiClient, tracker: SliceTracker, o
   for (const s of plan.create) {
     tracker.wrote(owner, await client.create<EndpointSlice>({ ...ENDPOINTSLICES, namespace: s.metadata?.namespace }, s));
   }
+}
+
+/** The slices `manager` manages for the Service (or Endpoints) `key` (`namespace/name`). */
+export function managedSlices<T extends EndpointSlice>(slices: readonly T[], key: string, manager: string): T[] {
+  const { namespace, name } = splitKey(key);
+  return slices.filter((s) => s.metadata?.namespace === namespace &&
+    s.metadata?.labels?.[LABEL_SERVICE_NAME] === name && s.metadata?.labels?.[LABEL_MANAGED_BY] === manager);
+}
+
+/** Enqueues `namespace/<service-name>` when a slice managed by `manager` changes. */
+export function enqueueSliceOwners<T extends EndpointSlice & KubeObject>(slices: Informer<T>, manager: string, enqueue: (key: string) => void): void {
+  const changed = (s: T): void => {
+    const labels = s.metadata?.labels ?? {};
+    if (labels[LABEL_MANAGED_BY] === manager && labels[LABEL_SERVICE_NAME]) enqueue(`${s.metadata?.namespace ?? ''}/${labels[LABEL_SERVICE_NAME]}`);
+  };
+  slices.addHandlers({ onAdd: changed, onUpdate: (_old, s) => changed(s), onDelete: changed });
 }
