@@ -141,6 +141,24 @@ program.command('kubelet', { hidden: true })
     await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff, heartbeatMs: o.nodeStatusUpdateFrequencyMs });
   });
 
+program.command('dns', { hidden: true })
+  .description('Run the cluster DNS server (started by "up")')
+  .requiredOption('--server <url>', 'API server URL')
+  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--listen <addresses>', 'comma-separated addresses of this host on the cluster\'s networks to answer on')
+  .option('--port <port>', 'port to answer on (UDP and TCP)', (v) => Number(v), 53)
+  .option('--cluster-dns <ip>', 'ClusterIP to create the kube-system/kube-dns Service with (its endpoints are the listen addresses)')
+  .option('--cluster-domain <domain>', 'the cluster domain', 'cluster.local')
+  .option('--ttl <seconds>', 'TTL of the records served', (v) => Number(v), 30)
+  .option('--upstream <ip[:port]>', 'resolver to forward names outside the cluster domain to (default: answer NXDOMAIN)')
+  .action(async (o: { server: string; token: string; listen: string; port: number; clusterDns?: string; clusterDomain: string; ttl: number; upstream?: string }) => {
+    const { runDns } = await import('./components.js');
+    await runDns({
+      server: o.server, token: o.token, listen: o.listen.split(',').map((a) => a.trim()).filter(Boolean), port: o.port,
+      serviceIP: o.clusterDns, domain: o.clusterDomain, ttl: o.ttl, upstream: o.upstream,
+    });
+  });
+
 registerResourceCommands(program, globals);
 
 /** User mistakes print one line and exit 1; anything else is a bug and keeps its stack. */
