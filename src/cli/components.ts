@@ -62,6 +62,7 @@ export async function runControlPlane(opts: {
 export async function runKubelet(opts: {
   cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
   cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number;
+  clusterDNS?: string[]; clusterDomain?: string; resolvConf?: string; rootDir?: string;
 }): Promise<void> {
   // Loaded here so that the control plane and the CLI never pay for dockerode's start-up.
   const { DockerRuntime } = await import('../runtime/docker.js');
@@ -71,6 +72,7 @@ export async function runKubelet(opts: {
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
     nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
+    clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain, resolvConf: opts.resolvConf, rootDir: opts.rootDir,
   });
   await kubelet.start();
   log(`kubelet[${opts.node}]`)(`node ${opts.node} registered (${opts.podCIDR})`);

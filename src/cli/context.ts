@@ -28,6 +28,12 @@ export interface ClusterConfig {
   /** Cluster pod CIDR, e.g. `10.244.0.0/16`; node i gets `10.244.i.0/24`. */
   podCIDR: string;
   nodes: string[];
+  /** Cluster service CIDR, e.g. `10.96.0.0/16` (default when absent). */
+  serviceCIDR?: string;
+  /** The cluster DNS Service IP (kube-system/kube-dns), the 10th address of the service CIDR. */
+  clusterDNS?: string;
+  /** Where the cluster DNS forwards names outside the cluster domain (`up --upstream-dns`). */
+  upstreamDNS?: string;
   /** The arguments each node's kubelet was started with, so `node start` can start it again. */
   kubeletArgs?: Record<string, string[]>;
   createdAt: string;

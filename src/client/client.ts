@@ -25,6 +25,7 @@ export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
 export const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
+export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
 
 export interface ListOptions {
   labelSelector?: string;

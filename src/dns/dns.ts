@@ -39,6 +39,8 @@ export class ClusterDns {
   private readonly server: DnsServer;
   private readonly log: (msg: string) => void;
   private index?: DnsIndex;
+  /** Set once every informer has listed: before that, in-cluster names get SERVFAIL, not a wrong NXDOMAIN. */
+  private synced = false;
   private readonly bound = new Map<string, number>();
   private retry?: NodeJS.Timeout;
   private stopped = false;
@@ -67,8 +69,9 @@ export class ClusterDns {
     this.index = undefined;
   }
 
-  /** The index of the informers' current caches (rebuilt only after a change). */
-  currentIndex(): DnsIndex {
+  /** The index of the informers' current caches (rebuilt only after a change); undefined until they have synced. */
+  currentIndex(): DnsIndex | undefined {
+    if (!this.synced) return undefined;
     this.index ??= buildIndex({ services: this.services.list(), slices: this.slices.list(), pods: this.pods.list() }, { domain: this.o.domain, ttl: this.o.ttl });
     return this.index;
   }
@@ -79,13 +82,16 @@ export class ClusterDns {
   }
 
   /**
-   * Syncs the caches, binds every address it can (retrying the others in the background),
-   * then writes the kube-dns Service and its endpoints. Rejects only when no address binds.
+   * Binds every address it can (retrying the others in the background), syncs the caches
+   * (answering SERVFAIL meanwhile), then writes the kube-dns Service and its endpoints.
+   * Rejects when no address binds.
    */
   async start(): Promise<void> {
-    await Promise.all([this.services.start(), this.slices.start(), this.pods.start()]);
     await this.bindAll();
     if (this.bound.size === 0) throw new Error(`could not listen on any of ${this.o.listen.join(', ')} port ${this.o.port ?? DNS_PORT}`);
+    await Promise.all([this.services.start(), this.slices.start(), this.pods.start()]);
+    this.synced = true;
+    this.invalidate();
     await this.publish();
   }
 

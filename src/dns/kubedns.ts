@@ -8,7 +8,7 @@
 import type { Endpoints } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Service } from '../api/types.js';
-import type { ResourceRef } from '../client/client.js';
+import { SERVICES, type ResourceRef } from '../client/client.js';
 import { LABEL_SERVICE_NAME } from './records.js';
 
 export const KUBE_DNS = 'kube-dns';
@@ -21,7 +21,7 @@ export const DNS_MANAGER = 'minikube-lite-dns';
 export const LABEL_SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 
-export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
+export { SERVICES };
 export const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
 export const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 

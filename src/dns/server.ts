@@ -79,8 +79,8 @@ export async function forwardQuery(upstream: Upstream, query: Buffer, transport:
 }
 
 export interface DnsServerOptions {
-  /** The current index (called per query; the caller rebuilds it when its caches change). */
-  index: () => DnsIndex;
+  /** The current index (called per query; the caller rebuilds it when its caches change); undefined while not ready. */
+  index: () => DnsIndex | undefined;
   upstream?: Upstream;
   log?: (msg: string) => void;
 }
@@ -110,7 +110,9 @@ export class DnsServer {
     if (query.type === 'response') return formErr(raw);
     if ((query.flags ?? 0) & 0x7800) return encodeWithin(errorReply(query, 'NOTIMP', ra), limit); // opcode other than QUERY
     if (questions.length !== 1) return encodeWithin(errorReply(query, 'FORMERR', ra), limit);
-    const res = resolve(this.o.index(), questions[0]);
+    const index = this.o.index();
+    if (!index) return encodeWithin(errorReply(query, 'SERVFAIL', ra), limit);
+    const res = resolve(index, questions[0]);
     if (res.kind === 'forward') {
       if (!this.o.upstream) return encodeWithin(buildReply(query, { rcode: 'NXDOMAIN', authoritative: false, recursionAvailable: false }), limit);
       try {
