@@ -32,6 +32,8 @@ function onShutdown(fn: () => Promise<void>): void {
 export async function runControlPlane(opts: {
   dataDir: string; port: number; securePort?: number; token: string; host: string;
   nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
+  /** Where Service ClusterIPs come from (default 10.96.0.0/16) and node ports (default 30000-32767). */
+  serviceCIDR?: string; nodePortRange?: string;
 }): Promise<void> {
   mkdirSync(opts.dataDir, { recursive: true });
   const store = openSqliteStore(join(opts.dataDir, 'state.db'));
@@ -41,6 +43,7 @@ export async function runControlPlane(opts: {
     ? { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') } : undefined;
   const server = await startApiServer({
     store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token, ...(tls ? { tls, securePort: opts.securePort } : {}),
+    serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange,
   });
   const client = new ApiClient({ server: server.url, token: opts.token });
   const scheduler = new Scheduler({ client, log: log('scheduler') });

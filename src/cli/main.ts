@@ -123,11 +123,15 @@ program.command('controlplane', { hidden: true })
   .option('--secure-port <port>', 'also serve HTTPS (for kubectl) on this port, with <data-dir>/cert.pem', (v) => Number(v))
   .option('--node-monitor-grace-period-ms <ms>', 'node lifecycle: heartbeat grace period', (v) => Number(v))
   .option('--pod-eviction-timeout-ms <ms>', 'node lifecycle: eviction delay', (v) => Number(v))
-  .action(async (o: { port: number; securePort?: number; token: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number }) => {
+  .option('--service-cidr <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from', '10.96.0.0/16')
+  .option('--service-node-port-range <range>', 'range node ports are allocated from', '30000-32767')
+  .action(async (o: { port: number; securePort?: number; token: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
+    serviceCidr: string; serviceNodePortRange: string }) => {
     const { runControlPlane } = await import('./components.js');
     await runControlPlane({
       dataDir: o.dataDir, port: o.port, securePort: o.securePort, token: o.token, host: o.host,
       nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: o.podEvictionTimeoutMs,
+      serviceCIDR: o.serviceCidr, nodePortRange: o.serviceNodePortRange,
     });
   });
 
