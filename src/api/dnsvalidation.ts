@@ -7,18 +7,11 @@
 import type { PodSpec } from './types.js';
 import { invalidFormatted, invalidValue, requiredWithDetail, type FieldError } from './errors.js';
 import { isDNS1123Subdomain } from './names.js';
+import { isValidIP } from './ip.js';
 
 const MAX_NAMESERVERS = 3;
 const MAX_SEARCH_PATHS = 32;
 const MAX_SEARCH_CHARS = 2048;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const IP_MSG = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
-
-/** Whether `s` is an IPv4 address or a plausible IPv6 one (Go's net.ParseIP, roughly). */
-function isIP(s: string): boolean {
-  return IPV4.test(s) || (/^[0-9a-fA-F:.]+$/.test(s) && s.includes(':') && s.split('::').length <= 2);
-}
-
 /** Go's `%#v` of a string slice: `[]string{"a", "b"}`. */
 const goStrings = (xs: readonly string[]): string => `[]string{${xs.map((x) => JSON.stringify(x)).join(', ')}}`;
 
@@ -34,7 +27,7 @@ export function validatePodDNS(s: Partial<PodSpec>, path = 'spec'): FieldError[]
     const ns = cfg.nameservers ?? [];
     if (ns.length > MAX_NAMESERVERS) errs.push(invalidFormatted(`${p}.nameservers`, goStrings(ns), `must not have more than ${MAX_NAMESERVERS} nameservers`));
     ns.forEach((ip, i) => {
-      if (!isIP(ip)) errs.push(invalidValue(`${p}.nameservers[${i}]`, ip, IP_MSG));
+      for (const msg of isValidIP(ip)) errs.push(invalidValue(`${p}.nameservers[${i}]`, ip, msg));
     });
     const searches = cfg.searches ?? [];
     if (searches.length > MAX_SEARCH_PATHS) errs.push(invalidFormatted(`${p}.searches`, goStrings(searches), `must not have more than ${MAX_SEARCH_PATHS} search paths`));
@@ -51,7 +44,7 @@ export function validatePodDNS(s: Partial<PodSpec>, path = 'spec'): FieldError[]
     });
   }
   (s.hostAliases ?? []).forEach((a, i) => {
-    if (!isIP(a.ip ?? '')) errs.push(invalidValue(`${path}.hostAliases[${i}].ip`, a.ip ?? '', IP_MSG));
+    for (const msg of isValidIP(a.ip ?? '')) errs.push(invalidValue(`${path}.hostAliases[${i}].ip`, a.ip ?? '', msg));
     (a.hostnames ?? []).forEach((h, j) => {
       for (const msg of isDNS1123Subdomain(h)) errs.push(invalidValue(`${path}.hostAliases[${i}].hostnames[${j}]`, h, msg));
     });

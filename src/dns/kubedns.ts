@@ -9,6 +9,7 @@ import type { Endpoints } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Service } from '../api/types.js';
 import { SERVICES, type ResourceRef } from '../client/client.js';
+import { formatIPv4, parseIPv4CIDR } from '../api/ip.js';
 import { LABEL_SERVICE_NAME } from './records.js';
 
 export const KUBE_DNS = 'kube-dns';
@@ -30,20 +31,11 @@ const PORTS = [
   { name: 'dns-tcp', port: DNS_PORT, protocol: 'TCP' },
 ] as const;
 
-/** The `n`th address of an IPv4 CIDR: `nthIP('10.96.0.0/16', 10)` → `10.96.0.10`. Throws on a malformed CIDR or an out-of-range n. */
-export function nthIP(cidr: string, n: number): string {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) throw new Error(`invalid CIDR "${cidr}"`);
-  const bits = Number(m[5]);
-  const size = 2 ** (32 - bits);
-  if (n < 0 || n >= size) throw new Error(`${cidr} has no address number ${n}`);
-  const base = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0);
-  const v = base - (base % size) + n;
-  return [24, 16, 8, 0].map((s) => Math.floor(v / 2 ** s) % 256).join('.');
+/** The cluster DNS Service IP for a service CIDR (its 10th address, which the API server keeps for kube-dns). Throws on a malformed CIDR. */
+export function clusterDnsIP(serviceCIDR: string): string {
+  const net = parseIPv4CIDR(serviceCIDR);
+  return formatIPv4(net.base + 10);
 }
-
-/** The cluster DNS Service IP for a service CIDR (its 10th address). */
-export const clusterDnsIP = (serviceCIDR: string): string => nthIP(serviceCIDR, 10);
 
 /** The `kube-dns` Service (selector-less: its endpoints are written, not selected). */
 export function kubeDnsService(clusterIP: string): Service {

@@ -21,6 +21,7 @@
  * Everything here is pure: {@link buildIndex} turns objects into an index, {@link resolve}
  * answers one question from it. The server (server.ts) is a thin layer around this.
  */
+import { isIPv4 } from 'node:net';
 import type { Answer, Question, RecordType } from 'dns-packet';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Pod, Service } from '../api/types.js';
@@ -70,9 +71,6 @@ export interface IndexOptions {
   ttl?: number;
 }
 
-/** An IPv4 address in dotted form (the only family this cluster uses). */
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-export const isIPv4 = (s: string): boolean => IPV4.test(s);
 export const dashedIP = (ip: string): string => ip.replace(/\./g, '-');
 
 /** Endpoints of a Service that DNS publishes: `ready` (nil means ready), or every one when `publishNotReadyAddresses`. */
