@@ -103,3 +103,34 @@ export async function runDns(opts: {
   await dns.start();
   log('dns')(`serving ${opts.domain} on ${dns.listening.map((l) => `${l.address}:${l.port}`).join(', ')}${upstream ? `, forwarding other names to ${upstream.host}:${upstream.port}` : ''}`);
 }
+
+/**
+ * The service proxy of this host (`minikube-lite proxy`): Services → iptables rules, routes and
+ * loopback relays. Serves `/healthz` on 127.0.0.1:`healthzPort` (200 once the first sync is
+ * done, with the time of the last one, as kube-proxy's healthz does).
+ */
+export async function runProxy(opts: {
+  cluster: string; server: string; token: string; serviceCIDR: string; clusterCIDR: string; listenAddress: string;
+  apiSecurePort?: number; localNodes?: string[]; healthzPort?: number;
+}): Promise<void> {
+  const { Proxier } = await import('../proxy/proxier.js');
+  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+  const { createServer } = await import('node:http');
+  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const proxier = new Proxier({
+    client, host: new LinuxHostNetwork(), cluster: opts.cluster, serviceCIDR: opts.serviceCIDR, clusterCIDR: opts.clusterCIDR,
+    listenAddress: opts.listenAddress, apiSecurePort: opts.apiSecurePort, localNodes: opts.localNodes, log: log('proxy'),
+  });
+  const healthz = createServer((req, res) => {
+    const s = proxier.status;
+    res.writeHead(s.lastSync ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ lastUpdated: s.lastSync?.toISOString() ?? null, syncs: s.syncs, rules: s.rules, lastError: s.lastError ?? null }));
+  });
+  if (opts.healthzPort !== undefined) await new Promise<void>((r) => healthz.listen(opts.healthzPort, '127.0.0.1', () => r()));
+  onShutdown(async () => {
+    healthz.close();
+    await proxier.stop();
+  });
+  await proxier.start();
+  log('proxy')(`programmed ${proxier.status.rules} rules for service CIDR ${opts.serviceCIDR} (pods ${opts.clusterCIDR}); relays on ${opts.listenAddress}`);
+}

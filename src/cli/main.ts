@@ -53,6 +53,8 @@ program.command('up')
     (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option('--port <port>', 'API server port on 127.0.0.1 (default: a free port)', (v) => Number(v))
   .option('--pod-cidr <cidr>', 'cluster pod CIDR, a /16 (default: the first free 10.x.0.0/16 from 10.244.0.0/16)')
+  .option('--service-cidr <cidr>', 'cluster service CIDR for ClusterIPs, a /16 (default: 10.96.0.0/16, or the next free 10.x.0.0/16 when another cluster has it)')
+  .option('--listen-address <ip>', 'where NodePorts and LoadBalancer ports are served on this host (default 127.0.0.1)')
   .option('--node-cpu <cpu>', 'CPU capacity each node reports (default: the machine\'s cores)')
   .option('--node-memory <mem>', 'memory capacity each node reports, e.g. 4Gi (default: the machine\'s memory)')
   .option('--wait <seconds>', 'how long to wait for the cluster to be ready', (v) => Number(v), 60)
@@ -63,7 +65,7 @@ program.command('up')
   .option('--kubelet-backoff-cap <duration>', 'longest container restart back-off of every kubelet, e.g. 5m (default 5m)')
   .option('--upstream-dns <ip[:port]>', 'resolver the cluster DNS forwards names outside cluster.local to (default: none, they get NXDOMAIN)')
   .addHelpText('after', '\nExamples:\n  minikube-lite up\n  minikube-lite up --nodes 3 --node-labels node-2:gpu=true\n  minikube-lite --name dev up --pod-cidr 10.250.0.0/16')
-  .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; nodeCpu?: string; nodeMemory?: string; wait: number;
+  .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; serviceCidr?: string; listenAddress?: string; nodeCpu?: string; nodeMemory?: string; wait: number;
     kubeletBackoffBase?: string; kubeletBackoffCap?: string; nodeMonitorGracePeriod?: string; podEvictionTimeout?: string; nodeStatusUpdateFrequency?: string;
     upstreamDns?: string }) => {
     const ms = (flag: string, v?: string) => {
@@ -84,7 +86,7 @@ program.command('up')
     }
     const { up } = await import('./cluster.js');
     await up(globals(), {
-      nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
+      nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, serviceCidr: o.serviceCidr, listenAddress: o.listenAddress, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
       controlPlaneArgs: [...ms('--node-monitor-grace-period-ms', o.nodeMonitorGracePeriod), ...ms('--pod-eviction-timeout-ms', o.podEvictionTimeout)],
       kubeletArgs: [...kubeletBackoffArgs(o.kubeletBackoffBase, o.kubeletBackoffCap), ...ms('--node-status-update-frequency-ms', o.nodeStatusUpdateFrequency)],
       upstreamDns: o.upstreamDns,
@@ -179,6 +181,24 @@ program.command('dns', { hidden: true })
     await runDns({
       server: o.server, token: o.token, listen: o.listen.split(',').map((a) => a.trim()).filter(Boolean), port: o.port,
       serviceIP: o.clusterDns, domain: o.clusterDomain, ttl: o.ttl, upstream: o.upstream,
+    });
+  });
+
+program.command('proxy', { hidden: true })
+  .description('Run the service proxy of this host (started by "up")')
+  .requiredOption('--server <url>', 'API server URL')
+  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--service-cidr <cidr>', 'the cluster\'s service CIDR')
+  .requiredOption('--cluster-cidr <cidr>', 'the cluster\'s pod CIDR')
+  .option('--listen-address <ip>', 'where NodePorts, LoadBalancer and loopback relays listen', '127.0.0.1')
+  .option('--api-secure-port <port>', 'the API server\'s HTTPS port on 127.0.0.1 (endpoint of the kubernetes Service)', (v) => Number(v))
+  .option('--nodes <names>', 'the nodes on this host (default: all nodes)')
+  .option('--healthz-port <port>', 'serve /healthz on 127.0.0.1:PORT', (v) => Number(v))
+  .action(async (o: { server: string; token: string; serviceCidr: string; clusterCidr: string; listenAddress: string; apiSecurePort?: number; nodes?: string; healthzPort?: number }) => {
+    const { runProxy } = await import('./components.js');
+    await runProxy({
+      cluster: globals().name, server: o.server, token: o.token, serviceCIDR: o.serviceCidr, clusterCIDR: o.clusterCidr, listenAddress: o.listenAddress,
+      apiSecurePort: o.apiSecurePort, localNodes: o.nodes?.split(',').filter(Boolean), healthzPort: o.healthzPort,
     });
   });
 
