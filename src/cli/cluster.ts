@@ -226,6 +226,13 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
       await waitFor('the service proxy', Date.now() + o.waitMs, () => ready(running.proxyHealthz ?? '', ''), `${dir}/proxy.log`);
       out(`* Service proxy of "${g.name}" was not running: started it again`);
     }
+    const dnsPid = readPid(dir, 'dns');
+    if (running.dnsArgs && !(dnsPid && alive(dnsPid))) {
+      spawnComponent(dir, 'dns', running.dnsArgs);
+      const gateway = running.dnsArgs[running.dnsArgs.indexOf('--listen') + 1]?.split(',')[0] ?? '';
+      await waitFor('the cluster DNS', Date.now() + o.waitMs, () => dnsAnswers(gateway), `${dir}/dns.log`);
+      out(`* Cluster DNS of "${g.name}" was not running: started it again`);
+    }
     out(`* Cluster "${g.name}" is already up (API server ${running.server}, nodes: ${running.nodes.join(', ')})`);
     return;
   }
@@ -287,8 +294,10 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   }, `${dir}/kubelet-*.log`);
   const gateways = nodes.map((_, i) => nodeGateway(nodeCIDR(podCIDR, i + 1)));
   out(`* Starting cluster DNS: Service kube-system/kube-dns ${clusterDNS}, answering on ${gateways.map((a) => `${a}:${DNS_PORT}`).join(', ')}${upstreamDNS ? `, forwarding other names to ${upstreamDNS}` : ''}`);
-  spawnComponent(dir, 'dns', ['dns', '--name', g.name, '--home', g.home, '--server', server, '--token', token, '--listen', gateways.join(','),
-    '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN, ...(upstreamDNS ? ['--upstream', upstreamDNS] : [])]);
+  const dnsArgs = ['dns', '--name', g.name, '--home', g.home, '--server', server, '--token', token, '--listen', gateways.join(','),
+    '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN, ...(upstreamDNS ? ['--upstream', upstreamDNS] : [])];
+  spawnComponent(dir, 'dns', dnsArgs);
+  writeClusterConfig(g.home, { ...cfg, kubeletArgs, dnsArgs });
   await waitFor('the cluster DNS', deadline, () => dnsAnswers(gateways[0]), `${dir}/dns.log`);
   out(`* kubectl works too: kubectl --kubeconfig ${kubeconfig} get pods`);
   out(`* Done! Cluster "${g.name}" is ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Try: minikube-lite${g.name === 'minikube-lite' ? '' : ' --name ' + g.name} get nodes`);

@@ -40,6 +40,8 @@ export interface ClusterConfig {
   clusterDNS?: string;
   /** Where the cluster DNS forwards names outside the cluster domain (`up --upstream-dns`). */
   upstreamDNS?: string;
+  /** The arguments the DNS process was started with, so `up` can restart a crashed one. */
+  dnsArgs?: string[];
   /** The arguments each node's kubelet was started with, so `node start` can start it again. */
   kubeletArgs?: Record<string, string[]>;
   createdAt: string;
