@@ -24,6 +24,8 @@ export interface ClusterDnsOptions {
   port?: number;
   /** The kube-dns Service IP to create it with (undefined: do not manage the Service). */
   serviceIP?: string;
+  /** Addresses to publish as kube-dns endpoints; default: the listen addresses that are bound. */
+  advertise?: string[];
   domain?: string;
   ttl?: number;
   upstream?: Upstream;
@@ -114,7 +116,7 @@ export class ClusterDns {
   /** Creates the kube-dns Service if missing, and points its Endpoints and EndpointSlice at where we listen. */
   async publish(): Promise<void> {
     if (this.o.serviceIP === undefined) return;
-    const addresses = [...this.bound.keys()];
+    const addresses = this.o.advertise ?? [...this.bound.keys()];
     const svc = await this.ensure(SERVICES, kubeDnsService(this.o.serviceIP), false);
     const ip = (svc as Service | undefined)?.spec?.clusterIP;
     if (ip && ip !== this.o.serviceIP) this.log(`warning: Service kube-system/kube-dns has ClusterIP ${ip}, not ${this.o.serviceIP}; pods' resolv.conf name ${this.o.serviceIP}`);

@@ -179,7 +179,7 @@ function rr(type: 'A', name: string, ttl: number, ips: string[]): Answer[] {
  * Answers one question from the index. `qname` may carry any case and a trailing dot; answer
  * names echo the question's spelling as CoreDNS does. Never throws.
  */
-export function resolve(index: DnsIndex, q: Question): Resolution {
+export function resolve(index: DnsIndex, q: Question, depth = 0): Resolution {
   const qname = q.name.replace(/\.$/, '');
   const name = qname.toLowerCase();
   const qtype: string = q.type;
@@ -228,7 +228,7 @@ export function resolve(index: DnsIndex, q: Question): Resolution {
   const fqdn = `${svc.name}.${svc.namespace}.svc.${zone}`;
   const labels = rest.slice(0, -3);
 
-  if (labels.length === 0) return serviceAnswer(index, svc, qname, qtype, fqdn);
+  if (labels.length === 0) return serviceAnswer(index, svc, qname, qtype, fqdn, depth);
   if (labels.length === 1) {
     // An endpoint of the Service, by hostname or dashed IP.
     if (svc.externalName !== undefined) return nxdomain();
@@ -282,15 +282,18 @@ function srvAnswer(index: DnsIndex, svc: ServiceEntry, qname: string, fqdn: stri
   return answer('NOERROR', answers, additionals);
 }
 
-function serviceAnswer(index: DnsIndex, svc: ServiceEntry, qname: string, qtype: RecordType | string, fqdn: string): Resolution {
+/** How many in-cluster ExternalName aliases are followed before the chain is answered as is (a loop guard). */
+const MAX_ALIAS_DEPTH = 8;
+
+function serviceAnswer(index: DnsIndex, svc: ServiceEntry, qname: string, qtype: RecordType | string, fqdn: string, depth: number): Resolution {
   const ttl = index.ttl;
   if (svc.externalName !== undefined) {
     const cname: Answer = { type: 'CNAME', name: qname, ttl, class: 'IN', data: svc.externalName };
     if (qtype === 'CNAME' || qtype === 'ANY') return answer('NOERROR', [cname]);
     // Follow the alias inside the cluster domain; outside it, the server may chase it upstream.
     const target = svc.externalName.toLowerCase();
-    if (target === index.domain || target.endsWith(`.${index.domain}`)) {
-      const inner = resolve(index, { name: svc.externalName, type: qtype as RecordType, class: 'IN' });
+    if ((target === index.domain || target.endsWith(`.${index.domain}`)) && depth < MAX_ALIAS_DEPTH) {
+      const inner = resolve(index, { name: svc.externalName, type: qtype as RecordType, class: 'IN' }, depth + 1);
       if (inner.kind === 'answer') return answer(inner.rcode, [cname, ...inner.answers], inner.additionals, inner.authorities);
     }
     return answer('NOERROR', [cname]);

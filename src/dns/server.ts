@@ -148,8 +148,21 @@ export class DnsServer {
     }
   }
 
-  /** Listens on UDP and TCP `port` of `address`; rejects if either cannot bind. */
+  /**
+   * Listens on UDP and TCP `port` of `address`; rejects if either cannot bind. Port 0 picks a
+   * port free for both (tests): a UDP port whose TCP twin is taken is given back and another tried.
+   */
   async listen(address: string, port: number): Promise<{ udpPort: number; tcpPort: number }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.listenOnce(address, port);
+      } catch (e) {
+        if (port !== 0 || attempt >= 20 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      }
+    }
+  }
+
+  private async listenOnce(address: string, port: number): Promise<{ udpPort: number; tcpPort: number }> {
     const udp = createSocket({ type: 'udp4', reuseAddr: false });
     await new Promise<void>((res, rej) => {
       udp.once('error', rej);
