@@ -8,7 +8,7 @@
 import type { Endpoints } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Service } from '../api/types.js';
-import { SERVICES, type ResourceRef } from '../client/client.js';
+import { ENDPOINTS, ENDPOINTSLICES, SERVICES } from '../client/client.js';
 import { formatIPv4, parseIPv4CIDR } from '../api/ip.js';
 import { LABEL_SERVICE_NAME } from './records.js';
 
@@ -22,9 +22,7 @@ export const DNS_MANAGER = 'minikube-lite-dns';
 export const LABEL_SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 
-export { SERVICES };
-export const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
-export const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
+export { ENDPOINTS, ENDPOINTSLICES, SERVICES };
 
 const PORTS = [
   { name: 'dns', port: DNS_PORT, protocol: 'UDP' },

@@ -8,7 +8,11 @@
  *                                               ─► DNAT podIP:targetPort
  *   nat    POSTROUTING ─► <P>-POSTROUTING: masquerade what <P>-MARK-MASQ marked (hairpin, host)
  *   filter DOCKER-USER (pods), OUTPUT (host) ─► <P>-FW: REJECT service ports without endpoints,
- *          then REJECT everything else still addressed to the service CIDR (the guard).
+ *          then REJECT everything else still addressed to the service CIDR (the guard). TCP is
+ *          refused with a reset ("connection refused" at once): the kernel rate-limits ICMP
+ *          errors per destination, so an icmp-port-unreachable can arrive only after a retry.
+ *   route  the pod CIDR `unreachable` (node subnets are more specific routes), the service CIDR
+ *          onto one of the cluster's bridges: nothing of either range takes the default route.
  *
  * `<P>` is `MKL-<6 hex of sha256(cluster)>`, so two clusters on one host never share a chain.
  * The filter chain sees packets after nat DNAT: whatever still targets the service CIDR there
@@ -20,8 +24,7 @@
  * atomically or not at all. `cleanupText` is the batch that removes every trace of a cluster.
  */
 import { createHash } from 'node:crypto';
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Service } from '../api/types.js';
+import type { EndpointSlice, Service } from '../api/types.js';
 import { MASQUERADE_MARK, ruleComment } from '../runtime/iptables.js';
 import type { HostRoute } from '../runtime/hostnet.js';
 
@@ -231,7 +234,7 @@ export function planRules(state: ProxyState): RulesPlan {
     const proto = sp.protocol.toLowerCase();
     const dest = `-d ${sp.clusterIP}/32 -p ${proto} -m ${proto} --dport ${sp.port}`;
     if (sp.endpoints.length === 0) {
-      fw.push(`${dest} ${comment(`${sp.name} has no endpoints`)} -j REJECT --reject-with icmp-port-unreachable`);
+      fw.push(`${dest} ${comment(`${sp.name} has no endpoints`)} -j REJECT --reject-with ${proto === 'tcp' ? 'tcp-reset' : 'icmp-port-unreachable'}`);
       continue;
     }
     const svcName = svcChain(p, sp);
@@ -255,7 +258,9 @@ export function planRules(state: ProxyState): RulesPlan {
       ]);
     });
   }
-  fw.push(`-d ${state.serviceCIDR} ${comment(`${ruleComment(state.cluster)}:no service rule for this address`)} -j REJECT --reject-with icmp-port-unreachable`);
+  const guard = comment(`${ruleComment(state.cluster)}:no service rule for this address`);
+  fw.push(`-d ${state.serviceCIDR} -p tcp ${guard} -j REJECT --reject-with tcp-reset`);
+  fw.push(`-d ${state.serviceCIDR} ${guard} -j REJECT --reject-with icmp-port-unreachable`);
   const routes: HostRoute[] = [{ dst: state.clusterCIDR, type: 'unreachable' }];
   if (state.bridge) routes.push({ dst: state.serviceCIDR, type: 'unicast', dev: state.bridge });
   return { prefix: p, nat, filter, jumps: jumpRules(state.cluster), routes, servicePorts: ports, warnings };

@@ -15,21 +15,16 @@
  * Written node-scoped: `localNodes` are the nodes whose pods this host holds; a node on another
  * host would run its own proxy with its own list.
  */
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Endpoints } from 'kubernetes-types/core/v1.js';
-import type { Node, Service } from '../api/types.js';
+import type { EndpointSlice, Endpoints, Node, Service } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
 import type { ApiClient, ResourceRef } from '../client/client.js';
-import { NODES } from '../client/client.js';
+import { ENDPOINTS, ENDPOINTSLICES, NODES, SERVICES } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import type { HostNetwork, HostRoute } from '../runtime/hostnet.js';
 import { cleanupText, LABEL_SERVICE_NAME, LOOPBACK_ANNOTATION, planRules, restoreText, chainPrefix, type RulesPlan } from './plan.js';
 import { Relays, type RelaySpec, type RelayState } from './relay.js';
 
-const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
-const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
-const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 
 /** kube-apiserver marks the `kubernetes` Endpoints so the mirroring controller leaves them alone. */
 const SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
@@ -154,6 +149,14 @@ export class Proxier {
     return undefined;
   }
 
+  /** The bridges of this host's nodes: the interfaces holding the nodes' InternalIPs. */
+  private localBridges(addresses: { dev: string; address: string }[]): string[] {
+    const local = new Set(this.localNodeNames());
+    const ips = new Set(this.nodes.list().filter((n) => local.has(n.metadata?.name ?? ''))
+      .map((n) => n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address).filter(Boolean));
+    return addresses.filter((a) => ips.has(a.address)).map((a) => a.dev);
+  }
+
   private plan(bridge?: string): RulesPlan {
     return planRules({
       cluster: this.opts.cluster, serviceCIDR: this.opts.serviceCIDR, clusterCIDR: this.opts.clusterCIDR,
@@ -163,7 +166,10 @@ export class Proxier {
 
   private async syncOnce(): Promise<void> {
     const nodeIP = this.firstNodeAddress();
-    const bridge = nodeIP ? (await this.opts.host.addresses()).find((a) => a.address === nodeIP)?.dev : undefined;
+    const addresses = await this.opts.host.addresses();
+    const bridge = nodeIP ? addresses.find((a) => a.address === nodeIP)?.dev : undefined;
+    // Hairpin first: an endpoint added by this sync must be able to reach itself through its VIP.
+    for (const dev of this.localBridges(addresses)) await this.opts.host.enableHairpin(dev);
     const plan = this.plan(bridge);
     for (const w of plan.warnings) {
       if (this.warned.has(w.service + w.message)) continue;

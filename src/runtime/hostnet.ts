@@ -34,6 +34,13 @@ export interface HostNetwork {
   addresses(): Promise<{ dev: string; address: string }[]>;
   /** Hairpin mode of each port of a bridge (`/sys/class/net/<br>/brif/<port>/hairpin_mode`). */
   hairpinModes(bridge: string): Promise<Record<string, boolean>>;
+  /**
+   * Turns hairpin mode on for every port of `bridge`; returns how many ports changed. Needed
+   * for a pod reaching itself through its Service: with br_netfilter, a frame DNATed to a pod
+   * on the same bridge is bridged back out of the port it came in on, which a bridge refuses
+   * unless the port is in hairpin mode (kubenet's hairpin-veth mode).
+   */
+  enableHairpin(bridge: string): Promise<number>;
 }
 
 /** `HostNetwork` on Linux with the `iptables`, `iptables-save`, `iptables-restore` and `ip` programs. */
@@ -80,6 +87,22 @@ export class LinuxHostNetwork implements HostNetwork {
     const out: Record<string, boolean> = {};
     for (const p of ports) out[p] = (await readFile(`${dir}/${p}/hairpin_mode`, 'utf8').catch(() => '0')).trim() === '1';
     return out;
+  }
+
+  async enableHairpin(bridge: string): Promise<number> {
+    const { writeFile } = await import('node:fs/promises');
+    let changed = 0;
+    for (const [port, on] of Object.entries(await this.hairpinModes(bridge))) {
+      if (on) continue;
+      try {
+        await writeFile(`/sys/class/net/${bridge}/brif/${port}/hairpin_mode`, '1');
+        changed++;
+      } catch (e) {
+        // The port went away with its container between listing and writing: nothing to do.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new RuntimeError(`cannot turn on hairpin mode on ${bridge} port ${port}: ${(e as Error).message}`);
+      }
+    }
+    return changed;
   }
 
   private async must(file: string, args: string[], input?: string): Promise<{ stdout: string }> {

@@ -3,8 +3,7 @@
  * the restore/cleanup batches computed against a host's iptables-save.
  */
 import { describe, expect, it } from 'vitest';
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Service } from '../../src/api/types.js';
+import type { EndpointSlice, Service } from '../../src/api/types.js';
 import {
   chainPrefix, cidrContains, cleanupText, planRules, restoreText, servicePorts, type ProxyState,
 } from '../../src/proxy/plan.js';
@@ -103,7 +102,8 @@ describe('planned rules', () => {
   it('REJECT a service port without endpoints at once, and no nat rule for it', () => {
     const plan = planRules({ ...base, services: [svc('web', '10.96.0.10')] });
     expect(plan.filter.get(`${P}-FW`)).toEqual([
-      '-d 10.96.0.10/32 -p tcp -m tcp --dport 80 -m comment --comment "default/web:http has no endpoints" -j REJECT --reject-with icmp-port-unreachable',
+      '-d 10.96.0.10/32 -p tcp -m tcp --dport 80 -m comment --comment "default/web:http has no endpoints" -j REJECT --reject-with tcp-reset',
+      '-d 10.96.0.0/16 -p tcp -m comment --comment "minikube-lite:dev:no service rule for this address" -j REJECT --reject-with tcp-reset',
       '-d 10.96.0.0/16 -m comment --comment "minikube-lite:dev:no service rule for this address" -j REJECT --reject-with icmp-port-unreachable',
     ]);
     expect(plan.nat.get(`${P}-SERVICES`)).toEqual([]);

@@ -7,13 +7,11 @@
  */
 import { Command } from 'commander';
 import type { Service } from '../../api/types.js';
-import type { ResourceRef } from '../../client/client.js';
+import { SERVICES } from '../../client/client.js';
 import { LOOPBACK_ANNOTATION } from '../../proxy/plan.js';
 import { CliError, readClusterConfig, type GlobalOptions } from '../context.js';
 import { parseDuration, type CommandDeps } from './shared.js';
 import { watchUntil, WaitTimeout } from './wait.js';
-
-const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
 
 export interface ServiceURL {
   port: number;
@@ -52,7 +50,9 @@ export function serviceURLs(svc: Service, listenAddress = '127.0.0.1'): ServiceU
       addr = loopback[`${p.port}/TCP`];
     }
     if (!addr) return undefined;
-    urls.push({ port: p.port, portName: p.name ?? '', targetPort: String(p.targetPort ?? p.port), url: `http://${addr}` });
+    // As kubectl's port-forward users expect: an `https` port (by name, or 443) gets an https URL.
+    const scheme = p.name === 'https' || p.port === 443 ? 'https' : 'http';
+    urls.push({ port: p.port, portName: p.name ?? '', targetPort: String(p.targetPort ?? p.port), url: `${scheme}://${addr}` });
   }
   if (!urls.length) throw new CliError(`service ${id} has no TCP port to open`);
   return urls;
