@@ -11,6 +11,15 @@ import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './
 import { isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidPortNum, nameIsDNSSubdomain } from './names.js';
 import { SERVICE_PROTOCOLS } from './servicevalidation.js';
 
+/** Names the Service a slice belongs to (`discovery.LabelServiceName`). */
+export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+/** Names the controller that manages a slice (`discovery.LabelManagedBy`). */
+export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
+/** Endpoints carrying this label set to "true" are not mirrored (kube-apiserver sets it on `kubernetes`). */
+export const LABEL_SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
+/** Label a headless Service's Endpoints and EndpointSlices carry (`v1.IsHeadlessService`). */
+export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
+
 /** `discovery.k8s.io/v1` limits. */
 export const MAX_SLICE_ENDPOINTS = 1000;
 const MAX_SLICE_PORTS = 20000;

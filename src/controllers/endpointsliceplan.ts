@@ -10,15 +10,11 @@
 import type { EndpointSlice, Endpoints, OwnerReference, Pod, Service, SliceEndpoint, SliceEndpointPort } from '../api/types.js';
 import { parseIPv4 } from '../api/ip.js';
 import { jsonEqual } from '../api/json.js';
-import { compareAddresses, findPort, HEADLESS_LABEL, hasSelector, podIPv4, shouldPodBeInEndpoints, shouldSetHostname } from './endpointsplan.js';
+import { HEADLESS_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SKIP_MIRROR } from '../api/endpoints.js';
+import { compareAddresses, findPort, hasSelector, podIPv4, shouldPodBeInEndpoints, shouldSetHostname } from './endpointsplan.js';
 import { isPodReady } from './podutil.js';
 
-/** Names the Service a slice belongs to (`discovery.LabelServiceName`). */
-export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
-/** Names the controller that manages a slice (`discovery.LabelManagedBy`). */
-export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
-/** Endpoints carrying this label set to "true" are not mirrored (kube-apiserver sets it on `kubernetes`). */
-export const LABEL_SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
+export { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SKIP_MIRROR };
 export const SLICE_CONTROLLER = 'endpointslice-controller.k8s.io';
 export const MIRRORING_CONTROLLER = 'endpointslicemirroring-controller.k8s.io';
 /** `--max-endpoints-per-slice` default. */

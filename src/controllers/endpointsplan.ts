@@ -5,12 +5,11 @@
  * out. The helpers about pods and ports are shared with the EndpointSlice planner.
  */
 import type { Endpoints, EndpointAddress, EndpointSubset, CoreEndpointPort, Pod, Service, ServicePort } from '../api/types.js';
+import { HEADLESS_LABEL } from '../api/endpoints.js';
 import { parseIPv4 } from '../api/ip.js';
 import { jsonEqual } from '../api/json.js';
 import { isPodReady } from './podutil.js';
 
-/** Label a headless Service's Endpoints and EndpointSlices carry (`v1.IsHeadlessService`). */
-export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 /** Annotation marking Endpoints cut down to {@link MAX_ENDPOINTS_ADDRESSES}. */
 export const OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';
 /** Kubernetes stops at 1000 addresses per Endpoints object. */

@@ -10,6 +10,7 @@ import { debugCommand } from './debug.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
 import { execCommand } from './exec.js';
+import { exposeCommand } from './expose.js';
 import { getCommand } from './get.js';
 import { logsCommand } from './logs.js';
 import { rolloutCommand } from './rollout.js';
@@ -25,7 +26,7 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
   for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
-    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand]) {
+    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand]) {
     program.addCommand(make(deps, globals));
   }
 }
