@@ -17,6 +17,14 @@ import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { nodeRow } from '../api/podstatus.js';
 import { CliError, clusterDir, dockerSocket, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
 import { alive, readPid, spawnComponent, stopComponent } from './processes.js';
+import { clusterDnsIP, DNS_PORT } from '../dns/kubedns.js';
+import { queryDns, rcodeOf } from '../dns/client.js';
+import { DEFAULT_DOMAIN } from '../dns/records.js';
+
+/** The service CIDR of a cluster whose config does not name one. */
+const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';
+/** `10.244.1.0/24` → `10.244.1.1`: a node network's gateway, this host's address on it. */
+const nodeGateway = (cidr: string): string => cidr.replace(/\.0\/24$/, '.1');
 
 export interface UpOptions {
   nodes: number;
@@ -35,6 +43,8 @@ export interface UpOptions {
   controlPlaneArgs?: string[];
   /** Extra arguments for every kubelet process (e.g. back-off timings). */
   kubeletArgs?: string[];
+  /** Resolver the cluster DNS forwards outside names to, `IP[:port]` (default: none, NXDOMAIN). */
+  upstreamDns?: string;
 }
 
 type Out = (line: string) => void;
@@ -164,6 +174,16 @@ async function ready(server: string, path = '/readyz'): Promise<boolean> {
   }
 }
 
+/** Whether the cluster DNS at `address` answers for its zone (it answers SERVFAIL until its caches are filled). */
+async function dnsAnswers(address: string): Promise<boolean> {
+  try {
+    const reply = await queryDns(address, DNS_PORT, DEFAULT_DOMAIN, { type: 'SOA', timeoutMs: 300 });
+    return rcodeOf(reply) === 0;
+  } catch {
+    return false;
+  }
+}
+
 async function waitFor(what: string, deadline: number, check: () => Promise<boolean>, logHint: string): Promise<void> {
   while (!(await check())) {
     if (Date.now() > deadline) throw new CliError(`timed out waiting for ${what}; see ${logHint}`);
@@ -206,6 +226,13 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
       await waitFor('the service proxy', Date.now() + o.waitMs, () => ready(running.proxyHealthz ?? '', ''), `${dir}/proxy.log`);
       out(`* Service proxy of "${g.name}" was not running: started it again`);
     }
+    const dnsPid = readPid(dir, 'dns');
+    if (running.dnsArgs && !(dnsPid && alive(dnsPid))) {
+      spawnComponent(dir, 'dns', running.dnsArgs);
+      const gateway = running.dnsArgs[running.dnsArgs.indexOf('--listen') + 1]?.split(',')[0] ?? '';
+      await waitFor('the cluster DNS', Date.now() + o.waitMs, () => dnsAnswers(gateway), `${dir}/dns.log`);
+      out(`* Cluster DNS of "${g.name}" was not running: started it again`);
+    }
     out(`* Cluster "${g.name}" is already up (API server ${running.server}, nodes: ${running.nodes.join(', ')})`);
     return;
   }
@@ -225,8 +252,11 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
   const kubeconfig = writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  const clusterDNS = clusterDnsIP(serviceCIDR);
+  const upstreamDNS = o.upstreamDns ?? previous?.upstreamDNS;
   const cfg: ClusterConfig = {
     name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, serviceCIDR, listenAddress, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
+    clusterDNS, ...(upstreamDNS ? { upstreamDNS } : {}),
   };
   writeClusterConfig(g.home, cfg);
   out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${previous ? ' (resuming its saved state)' : ''}`);
@@ -249,7 +279,8 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   nodes.forEach((n, i) => {
     const l = Object.entries(labels[n] ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
     kubeletArgs[n] = ['kubelet', '--name', g.name, '--home', g.home, '--node', n, '--pod-cidr', nodeCIDR(podCIDR, i + 1), '--cluster-cidr', podCIDR,
-      '--server', server, '--token', token, ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : []),
+      '--server', server, '--token', token, '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN, '--root-dir', join(dir, 'nodes', n),
+      ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : []),
       ...(o.kubeletArgs ?? [])];
     spawnComponent(dir, `kubelet-${n}`, kubeletArgs[n]);
   });
@@ -261,6 +292,13 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
       n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     return readyNodes.length === nodes.length;
   }, `${dir}/kubelet-*.log`);
+  const gateways = nodes.map((_, i) => nodeGateway(nodeCIDR(podCIDR, i + 1)));
+  out(`* Starting cluster DNS: Service kube-system/kube-dns ${clusterDNS}, answering on ${gateways.map((a) => `${a}:${DNS_PORT}`).join(', ')}${upstreamDNS ? `, forwarding other names to ${upstreamDNS}` : ''}`);
+  const dnsArgs = ['dns', '--name', g.name, '--home', g.home, '--server', server, '--token', token, '--listen', gateways.join(','),
+    '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN, ...(upstreamDNS ? ['--upstream', upstreamDNS] : [])];
+  spawnComponent(dir, 'dns', dnsArgs);
+  writeClusterConfig(g.home, { ...cfg, kubeletArgs, dnsArgs });
+  await waitFor('the cluster DNS', deadline, () => dnsAnswers(gateways[0]), `${dir}/dns.log`);
   out(`* kubectl works too: kubectl --kubeconfig ${kubeconfig} get pods`);
   out(`* Done! Cluster "${g.name}" is ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Try: minikube-lite${g.name === 'minikube-lite' ? '' : ' --name ' + g.name} get nodes`);
 }
@@ -272,6 +310,7 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   let stopped = 0;
   for (const n of cfg?.nodes ?? []) if (await stopComponent(dir, `kubelet-${n}`)) stopped++;
   if (await stopComponent(dir, 'proxy')) stopped++;
+  if (await stopComponent(dir, 'dns')) stopped++;
   if (await stopComponent(dir, 'controlplane')) stopped++;
   const filter = { [LABEL_CLUSTER]: g.name };
   const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes(filter), runtime.listContainers(filter)]);
@@ -312,6 +351,9 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
   out(`Service proxy: ${state('proxy')}${cfg.proxyHealthz ? ` - ${(await ready(cfg.proxyHealthz, '')) ? 'synced' : 'not synced'}` : ''}`);
   out(`Pod CIDR:      ${cfg.podCIDR}`);
   if (cfg.serviceCIDR) out(`Service CIDR:  ${cfg.serviceCIDR}`);
+  const gateways = cfg.nodes.map((_, i) => `${nodeGateway(nodeCIDR(cfg.podCIDR, i + 1))}:${DNS_PORT}`);
+  out(`DNS:           ${state('dns')}, Service kube-system/kube-dns ${cfg.clusterDNS ?? clusterDnsIP(cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR)} -> ${gateways.join(', ')}` +
+    `${cfg.upstreamDNS ? `, upstream ${cfg.upstreamDNS}` : ''}`);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
   const list = await client.list<Node>(NODES).catch(() => undefined);
   for (const n of cfg.nodes) {

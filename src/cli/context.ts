@@ -36,6 +36,12 @@ export interface ClusterConfig {
   proxyHealthz?: string;
   /** The arguments the service proxy was started with, so `up` can restart a crashed one. */
   proxyArgs?: string[];
+  /** The cluster DNS Service IP (kube-system/kube-dns), the 10th address of the service CIDR. */
+  clusterDNS?: string;
+  /** Where the cluster DNS forwards names outside the cluster domain (`up --upstream-dns`). */
+  upstreamDNS?: string;
+  /** The arguments the DNS process was started with, so `up` can restart a crashed one. */
+  dnsArgs?: string[];
   /** The arguments each node's kubelet was started with, so `node start` can start it again. */
   kubeletArgs?: Record<string, string[]>;
   createdAt: string;

@@ -63,9 +63,11 @@ program.command('up')
   .option('--node-status-update-frequency <duration>', 'how often each kubelet posts its node status heartbeat (default 10s)')
   .option('--kubelet-backoff-base <duration>', 'first container restart back-off of every kubelet, e.g. 10s (default 10s)')
   .option('--kubelet-backoff-cap <duration>', 'longest container restart back-off of every kubelet, e.g. 5m (default 5m)')
+  .option('--upstream-dns <ip[:port]>', 'resolver the cluster DNS forwards names outside cluster.local to (default: none, they get NXDOMAIN)')
   .addHelpText('after', '\nExamples:\n  minikube-lite up\n  minikube-lite up --nodes 3 --node-labels node-2:gpu=true\n  minikube-lite --name dev up --pod-cidr 10.250.0.0/16')
   .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; serviceCidr?: string; listenAddress?: string; nodeCpu?: string; nodeMemory?: string; wait: number;
-    kubeletBackoffBase?: string; kubeletBackoffCap?: string; nodeMonitorGracePeriod?: string; podEvictionTimeout?: string; nodeStatusUpdateFrequency?: string }) => {
+    kubeletBackoffBase?: string; kubeletBackoffCap?: string; nodeMonitorGracePeriod?: string; podEvictionTimeout?: string; nodeStatusUpdateFrequency?: string;
+    upstreamDns?: string }) => {
     const ms = (flag: string, v?: string) => {
       if (v === undefined) return [];
       try {
@@ -74,11 +76,20 @@ program.command('up')
         throw new CliError((e as Error).message);
       }
     };
+    if (o.upstreamDns !== undefined) {
+      const { parseUpstream } = await import('../dns/server.js');
+      try {
+        parseUpstream(o.upstreamDns);
+      } catch (e) {
+        throw new CliError(`--upstream-dns: ${(e as Error).message}`);
+      }
+    }
     const { up } = await import('./cluster.js');
     await up(globals(), {
       nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, serviceCidr: o.serviceCidr, listenAddress: o.listenAddress, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
       controlPlaneArgs: [...ms('--node-monitor-grace-period-ms', o.nodeMonitorGracePeriod), ...ms('--pod-eviction-timeout-ms', o.podEvictionTimeout)],
       kubeletArgs: [...kubeletBackoffArgs(o.kubeletBackoffBase, o.kubeletBackoffCap), ...ms('--node-status-update-frequency-ms', o.nodeStatusUpdateFrequency)],
+      upstreamDns: o.upstreamDns,
     }, print);
   });
 
@@ -139,12 +150,38 @@ program.command('kubelet', { hidden: true })
   .option('--backoff-base <duration>', 'first container restart back-off, e.g. 10s or 500ms', '10s')
   .option('--backoff-cap <duration>', 'longest container restart back-off, e.g. 5m', '5m')
   .option('--node-status-update-frequency-ms <ms>', 'heartbeat period', (v) => Number(v))
+  .option('--cluster-dns <ips>', 'comma-separated cluster DNS server IPs for pods with dnsPolicy ClusterFirst')
+  .option('--cluster-domain <domain>', 'the cluster domain pods search', 'cluster.local')
+  .option('--resolv-conf <path>', 'resolver file dnsPolicy Default pods inherit ("" for none)', '/etc/resolv.conf')
+  .option('--root-dir <dir>', 'where the kubelet keeps per-pod files (etc-hosts, resolv.conf)')
   .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string;
-    backoffBase: string; backoffCap: string; nodeStatusUpdateFrequencyMs?: number }) => {
+    backoffBase: string; backoffCap: string; nodeStatusUpdateFrequencyMs?: number; clusterDns?: string; clusterDomain: string; resolvConf: string; rootDir?: string }) => {
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     const backoff = restartBackoff(o.backoffBase, o.backoffCap);
     const { runKubelet } = await import('./components.js');
-    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff, heartbeatMs: o.nodeStatusUpdateFrequencyMs });
+    await runKubelet({
+      cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff,
+      heartbeatMs: o.nodeStatusUpdateFrequencyMs, clusterDNS: (o.clusterDns ?? '').split(',').map((x) => x.trim()).filter(Boolean), clusterDomain: o.clusterDomain,
+      resolvConf: o.resolvConf, rootDir: o.rootDir,
+    });
+  });
+
+program.command('dns', { hidden: true })
+  .description('Run the cluster DNS server (started by "up")')
+  .requiredOption('--server <url>', 'API server URL')
+  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--listen <addresses>', 'comma-separated addresses of this host on the cluster\'s networks to answer on')
+  .option('--port <port>', 'port to answer on (UDP and TCP)', (v) => Number(v), 53)
+  .option('--cluster-dns <ip>', 'ClusterIP to create the kube-system/kube-dns Service with (its endpoints are the listen addresses)')
+  .option('--cluster-domain <domain>', 'the cluster domain', 'cluster.local')
+  .option('--ttl <seconds>', 'TTL of the records served', (v) => Number(v), 30)
+  .option('--upstream <ip[:port]>', 'resolver to forward names outside the cluster domain to (default: answer NXDOMAIN)')
+  .action(async (o: { server: string; token: string; listen: string; port: number; clusterDns?: string; clusterDomain: string; ttl: number; upstream?: string }) => {
+    const { runDns } = await import('./components.js');
+    await runDns({
+      server: o.server, token: o.token, listen: o.listen.split(',').map((a) => a.trim()).filter(Boolean), port: o.port,
+      serviceIP: o.clusterDns, domain: o.clusterDomain, ttl: o.ttl, upstream: o.upstream,
+    });
   });
 
 program.command('proxy', { hidden: true })
