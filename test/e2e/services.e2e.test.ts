@@ -194,6 +194,15 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     }
   }, 120_000);
 
+  it('answers by name from a debug pod, as the README shows (cluster DNS + the proxy)', async () => {
+    const names = await podNames(a);
+    for (const url of ['http://myapp/host.txt', 'http://myapp.default.svc.cluster.local/host.txt']) {
+      const r = await a.cli(['debug', '--', 'wget', '-qO-', url], { timeoutMs: 90_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(names).toContain(r.stdout.trim());
+    }
+  }, 120_000);
+
   it('keeps answering while a replica is replaced: no failure once the replacement is Ready', async () => {
     const before = await podNames(a);
     const victim = before[0];
