@@ -114,6 +114,7 @@ function checkReadParams(q: URLSearchParams): void {
     if (!rv) throw invalid('ListOptions', '', [forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided')], 'meta.k8s.io');
   }
   intParam(q, 'limit', 0);
+  intParam(q, 'timeoutSeconds', 0);
 }
 
 /** The `fieldValidation` mode of a write (default Warn, as the Kubernetes API server's). */
@@ -153,12 +154,44 @@ async function readObject(req: IncomingMessage): Promise<DecodedBody & { value: 
   return { value: asObject(decoded.value), duplicates: decoded.duplicates };
 }
 
+/**
+ * 400 for a request path whose segments, once decoded, are `.` or `..`, contain `/` or NUL, or
+ * are not valid percent-encoding. Checked on the raw path, before URL parsing would resolve
+ * `pods/..` to the namespace itself (a DELETE of `pods/..` must not delete the namespace).
+ */
+function checkRawPath(raw: string): void {
+  const path = raw.split('?')[0];
+  for (const seg of path.split('/')) {
+    if (seg === '') continue;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(seg);
+    } catch {
+      throw badRequest(`invalid path segment ${JSON.stringify(seg)}: malformed percent-encoding`);
+    }
+    const why = decoded === '.' || decoded === '..' ? `may not be '${decoded}'`
+      : decoded.includes('/') ? "may not contain '/'"
+        : decoded.includes('\0') ? 'may not contain NUL' : '';
+    if (why) throw badRequest(`invalid resource name ${JSON.stringify(decoded)}: [${why}]`);
+  }
+}
+
 /** Sets the response's `Warning` headers (`299 - "unknown field \"spec.foo\""`). */
 function setWarnings(res: ServerResponse, warnings: readonly string[]): void {
   if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
-const boolParam = (q: URLSearchParams, name: string): boolean => q.get(name) === 'true' || q.get(name) === '1';
+const TRUE_WORDS = ['1', 't', 'T', 'TRUE', 'true', 'True'];
+const FALSE_WORDS = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
+
+/** A boolean query parameter as Go's strconv.ParseBool reads it; absent or empty is false, anything else 400. */
+function boolParam(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  if (v === null || v === '') return false;
+  if (TRUE_WORDS.includes(v)) return true;
+  if (FALSE_WORDS.includes(v)) return false;
+  throw badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+}
 
 /** `dryRun` from the query, plus (for DELETE, where kubectl sends it in DeleteOptions) from the body. */
 function writeOptions(q: URLSearchParams, fromBody: readonly unknown[] = [], duplicates: readonly string[] = []): WriteOptions & { warnings: string[] } {
@@ -183,7 +216,7 @@ function deleteOptions(req: IncomingMessage, q: URLSearchParams, body: Buffer): 
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   let policy: unknown = q.get('propagationPolicy') || undefined;
   const orphanParam = q.get('orphanDependents');
-  let orphan: unknown = orphanParam === null || orphanParam === '' ? undefined : orphanParam === 'true' || orphanParam === '1';
+  let orphan: unknown = orphanParam === null || orphanParam === '' ? undefined : boolParam(q, 'orphanDependents');
   if (body.length > 0 && body.toString('utf8').trim() !== '') {
     const b = asObject(parseJson(body));
     if (b.kind !== undefined && b.kind !== 'DeleteOptions') {
@@ -436,6 +469,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    checkRawPath(req.url ?? '/');
     const url = new URL(req.url ?? '/', 'http://apiserver');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     if (HEALTH_PATHS.has(path)) {
