@@ -473,7 +473,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const url = new URL(req.url ?? '/', 'http://apiserver');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     if (HEALTH_PATHS.has(path)) {
-      sendText(res, 200, 'ok');
+      // livez/healthz: the process serves. readyz: it can also store what it is sent.
+      const why = path === '/readyz' ? opts.store.health?.() : undefined;
+      if (why) sendText(res, 500, `[-]store failed: ${why}\nreadyz check failed\n`);
+      else sendText(res, 200, 'ok');
       return;
     }
     if (!authorized(req)) {

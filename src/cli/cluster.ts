@@ -17,6 +17,7 @@ import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { nodeRow } from '../api/podstatus.js';
 import { CliError, clusterDir, dockerSocket, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
 import { alive, readPid, spawnComponent, stopComponent } from './processes.js';
+import { checkStoreFile } from '../store/sqlite.js';
 
 export interface UpOptions {
   nodes: number;
@@ -115,12 +116,37 @@ function writeServingFiles(dir: string, name: string, secureServer: string, toke
   return kubeconfig;
 }
 
+/** Where the control plane keeps its store, inside the cluster directory. */
+export const storePath = (dir: string): string => join(dir, 'state.db');
+
+/**
+ * What to tell the user about a damaged store: the reason, and the commands to back it up,
+ * repair it (sqlite3's `.recover`) or reset the cluster.
+ */
+export function storeDamagedMessage(path: string, reason: string, cluster: string): string {
+  const recovered = path.replace(/\.db$/, '') + '.recovered.db';
+  const nameFlag = cluster === 'minikube-lite' ? '' : ` --name ${cluster}`;
+  return [
+    `the store at ${path} is damaged: ${reason}`,
+    `  back it up:  cp ${path} ${path}.damaged`,
+    `  repair it:   sqlite3 ${path} .recover | sqlite3 ${recovered} && mv ${recovered} ${path} && rm -f ${path}-wal ${path}-shm`,
+    `  or reset the cluster (every object is lost): minikube-lite${nameFlag} down && minikube-lite${nameFlag} up`,
+  ].join('\n');
+}
+
 async function ready(server: string): Promise<boolean> {
+  return (await readyz(server)).ok;
+}
+
+/** The API server's readyz: ok, or the first failed check it reports (`store failed: ...`). */
+async function readyz(server: string): Promise<{ ok: boolean; why?: string }> {
   try {
     const res = await fetch(`${server}/readyz`);
-    return res.ok;
+    if (res.ok) return { ok: true };
+    const failed = (await res.text()).split('\n').find((l) => l.startsWith('[-]'));
+    return { ok: false, why: failed?.slice(3) };
   } catch {
-    return false;
+    return { ok: false };
   }
 }
 
@@ -164,6 +190,9 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const runtime = await connectRuntime(g.name);
   const dir = clusterDir(g.home, g.name);
   const previous = readClusterConfig(g.home, g.name);
+  // A damaged store would make the control plane exit at once and this command wait for it.
+  const damage = checkStoreFile(storePath(dir));
+  if (damage) throw new CliError(storeDamagedMessage(storePath(dir), damage, g.name));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const nodes = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
   const labels = parseNodeLabels(o.nodeLabels, nodes);
@@ -241,7 +270,13 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
     return pid && alive(pid) ? `Running (pid ${pid})` : 'Stopped';
   };
   out(`Cluster:       ${cfg.name}`);
-  out(`API server:    ${cfg.server} - ${(await ready(cfg.server)) ? 'Ready' : 'Not ready'}`);
+  const readiness = await readyz(cfg.server);
+  out(`API server:    ${cfg.server} - ${readiness.ok ? 'Ready' : `Not ready${readiness.why ? ` (${readiness.why})` : ''}`}`);
+  const damage = checkStoreFile(storePath(dir));
+  if (damage) {
+    out(`Store:         ${storeDamagedMessage(storePath(dir), damage, g.name)}`);
+    return false;
+  }
   out(`Control plane: ${state('controlplane')}`);
   out(`Pod CIDR:      ${cfg.podCIDR}`);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
