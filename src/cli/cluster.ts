@@ -5,6 +5,7 @@
  * `minikube-lite.cluster=<name>`, which is how `down` finds it all.
  */
 import { randomBytes } from 'node:crypto';
+import yaml from 'js-yaml';
 import { mkdirSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfSignedCertificate } from '../apiserver/tls.js';
@@ -94,25 +95,32 @@ async function choosePodCIDR(runtime: Runtime, home: string, requested?: string)
 export const nodeCIDR = (podCIDR: string, i: number): string => podCIDR.replace(/^(\d+\.\d+)\.0\.0\/16$/, `$1.${i}.0/24`);
 
 /**
+ * The kubeconfig for the real kubectl, as YAML (js-yaml quotes whatever needs quoting): one
+ * cluster trusting `caPem`, one token user, one context with namespace `default`, current.
+ */
+export function kubeconfigYaml(o: { name: string; server: string; caPem: string; token: string }): string {
+  return yaml.dump({
+    apiVersion: 'v1', kind: 'Config', 'current-context': o.name, preferences: {},
+    clusters: [{ name: o.name, cluster: { server: o.server, 'certificate-authority-data': Buffer.from(o.caPem).toString('base64') } }],
+    users: [{ name: o.name, user: { token: o.token } }],
+    contexts: [{ name: o.name, context: { cluster: o.name, user: o.name, namespace: 'default' } }],
+  }, { lineWidth: -1 });
+}
+
+/**
  * Writes the API server's self-signed serving certificate (cert.pem, key.pem) and a kubeconfig
  * trusting it, for the real kubectl; keeps an existing certificate when resuming.
  */
-function writeServingFiles(dir: string, name: string, secureServer: string, token: string, keep: boolean): string {
+async function writeServingFiles(dir: string, name: string, secureServer: string, token: string, keep: boolean): Promise<string> {
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   if (!keep || !existsSync(certPath) || !existsSync(keyPath)) {
-    const { cert, key } = selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+    const { cert, key } = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
     writeFileSync(certPath, cert, { mode: 0o600 });
     writeFileSync(keyPath, key, { mode: 0o600 });
   }
-  const ca = Buffer.from(readFileSync(certPath, 'utf8')).toString('base64');
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', `current-context: ${name}`, 'preferences: {}',
-    'clusters:', `- name: ${name}`, '  cluster:', `    server: ${secureServer}`, `    certificate-authority-data: ${ca}`,
-    'users:', `- name: ${name}`, '  user:', `    token: ${token}`,
-    'contexts:', `- name: ${name}`, '  context:', `    cluster: ${name}`, `    user: ${name}`, '    namespace: default', '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(kubeconfig, kubeconfigYaml({ name, server: secureServer, caPem: readFileSync(certPath, 'utf8'), token }), { mode: 0o600 });
   return kubeconfig;
 }
 
@@ -202,7 +210,7 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const server = `http://127.0.0.1:${port}`;
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
-  const kubeconfig = writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  const kubeconfig = await writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
   const cfg: ClusterConfig = {
     name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
   };

@@ -895,7 +895,7 @@ describe('kubectl against the server', () => {
     if (skip) return;
     dir = mkdtempSync(join(tmpdir(), 'mkl-kubectl-'));
     // kubectl sends a kubeconfig's token only over TLS, so this server serves HTTPS.
-    const tls = selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+    const tls = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
     s = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: TOKEN, tls });
     writeFileSync(join(dir, 'config'), [
       'apiVersion: v1', 'kind: Config', 'current-context: test',
