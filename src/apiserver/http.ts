@@ -29,39 +29,30 @@ export const tooLarge = (): ApiError =>
 
 /**
  * Reads the whole request body; 413 when it is (or announces to be) larger than
- * `MAX_BODY_BYTES`. A refused body is drained rather than cut off, so the client reads the 413
- * Status instead of a connection reset; past `MAX_DISCARD_BYTES` the connection is dropped.
+ * `MAX_BODY_BYTES`. A refused body is still read to its end (and thrown away) before the 413
+ * is given, so the client, which is still sending, reads a Status instead of a reset
+ * connection; past `MAX_DISCARD_BYTES` the connection is dropped instead.
  */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let refused = false;
-    const refuse = (): void => {
-      refused = true;
-      chunks.length = 0;
-      reject(tooLarge());
-    };
-    const announced = Number(req.headers['content-length'] ?? NaN);
-    if (announced > MAX_BODY_BYTES) refuse();
+    let refused = Number(req.headers['content-length'] ?? NaN) > MAX_BODY_BYTES;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (refused) {
-        if (size > MAX_DISCARD_BYTES) req.socket.destroy();
-        return;
-      }
-      if (size > MAX_BODY_BYTES) {
-        refuse();
+      if (refused || size > MAX_BODY_BYTES) {
+        refused = true;
+        chunks.length = 0;
+        if (size > MAX_DISCARD_BYTES) {
+          reject(tooLarge());
+          req.socket.destroy();
+        }
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => {
-      if (!refused) resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (e) => {
-      if (!refused) reject(e);
-    });
+    req.on('end', () => (refused ? reject(tooLarge()) : resolve(Buffer.concat(chunks))));
+    req.on('error', reject);
   });
 }
 

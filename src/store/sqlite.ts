@@ -10,6 +10,7 @@
  * One process owns the file at a time: watch delivery relies on all writes going through this
  * object.
  */
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ApiError, alreadyExists, notFound } from '../api/errors.js';
 import type { KubeObject } from '../api/types.js';
@@ -63,6 +64,7 @@ const isStorageError = (e: unknown): boolean => /^SQLITE_(FULL|READONLY|IOERR|CO
  * and `status` before (or beside) the control plane.
  */
 export function checkStoreFile(path: string): string | undefined {
+  if (!existsSync(path)) return undefined; // no store yet
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });

@@ -51,6 +51,7 @@ describe('a damaged store is found at open', () => {
   it('passes a sound store and a missing one', async () => {
     const path = join(dir, 'state.db');
     expect(checkStoreFile(path)).toBeUndefined();
+    expect(checkStoreFile(join(dir, 'no', 'such', 'dir', 'state.db'))).toBeUndefined();
     await filledStore(path, 10);
     expect(checkStoreFile(path)).toBeUndefined();
   });
