@@ -76,3 +76,12 @@ describe('kubeconfig (js-yaml)', () => {
     });
   });
 });
+
+describe('Warning headers reach the CLI', () => {
+  it('parses one or several 299 warnings with escaped quotes', async () => {
+    const { parseWarnings } = await import('../../src/client/client.js');
+    expect(parseWarnings('299 - "unknown field \\"spec.foo\\""')).toEqual(['unknown field "spec.foo"']);
+    expect(parseWarnings('299 - "a", 299 - "b, c"')).toEqual(['a', 'b, c']);
+    expect(parseWarnings(null)).toEqual([]);
+  });
+});
