@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClusterConfig } from '../../src/cli/context.js';
 import { BILLION_LAUGHS, hostileCases, SEED, SEED_NAMESPACE, validDeployment, validPod } from '../unit/hostile.cases.js';
 import { problem, sendCase, summarize, type HostileResult } from '../unit/hostile.runner.js';
-import { TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
+import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 
@@ -64,6 +64,17 @@ describe.skipIf(!hasDocker)('hostile input against a real cluster (skipped when 
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('yaml: document contains excessive aliasing');
     expect(ms).toBeLessThan(5000);
+  });
+
+  it('drops an unknown field with a printed warning in apply, and kubectl (strict by default) refuses it', async () => {
+    const r = await cluster.cli(['apply', '-f', join(ROOT, 'examples', 'typo-pod.yaml')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Warning: unknown field "spec.containers[0].imagePullPolice"');
+    await cluster.cli(['delete', 'pod', 'typo']);
+    const kubeconfig = join(cluster.home, 'clusters', cluster.name, 'kubeconfig');
+    const k = await sh('kubectl', ['--kubeconfig', kubeconfig, 'create', '-f', join(ROOT, 'examples', 'typo-pod.yaml')]);
+    expect(k.code).not.toBe(0);
+    expect(k.stderr).toContain('strict decoding error: unknown field "spec.containers[0].imagePullPolice"');
   });
 
   it('answers every generated hostile request with a 4xx Status, creates no container and changes no object', async () => {
