@@ -28,6 +28,7 @@ import {
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
+import { paginate } from './paging.js';
 import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
 import { PROPAGATION_POLICIES, RestStorage, rfc3339, type DeleteOptions, type PropagationPolicy, type WriteOptions } from './rest.js';
 import { buildFilter } from './selectors.js';
@@ -222,6 +223,7 @@ function deleteOptions(req: IncomingMessage, q: URLSearchParams, body: Buffer): 
     if (b.kind !== undefined && b.kind !== 'DeleteOptions') {
       throw badRequest(`${String(b.kind)} in version ${JSON.stringify(b.apiVersion ?? '')} cannot be handled as a DeleteOptions: the kind of the object does not match the endpoint`);
     }
+    decodeObject('v1', 'DeleteOptions', b);
     if (b.gracePeriodSeconds !== undefined && b.gracePeriodSeconds !== null) {
       if (typeof b.gracePeriodSeconds !== 'number' || !Number.isInteger(b.gracePeriodSeconds)) {
         throw badRequest(`gracePeriodSeconds: Invalid value: ${JSON.stringify(b.gracePeriodSeconds)}: must be an integer`);
@@ -323,8 +325,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             }, { store: opts.store, logger, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, defaultTimeout: defaultWatchTimeout, track });
             return;
           }
-          const list = await rest.list(def, ns, filter);
-          sendJson(res, 200, tv ? toTable(def, list.items, list.metadata.resourceVersion, clock(), includeObject(q), tv) : list);
+          const list = paginate(await rest.list(def, ns, filter), intParam(q, 'limit', 0), q.get('continue') || undefined);
+          if (!tv) {
+            sendJson(res, 200, list);
+            return;
+          }
+          sendJson(res, 200, { ...toTable(def, list.items, list.metadata.resourceVersion, clock(), includeObject(q), tv), metadata: list.metadata });
           return;
         }
         case 'POST': {

@@ -205,3 +205,31 @@ describe('hostile-input chaos suite (in-process)', () => {
     expect(after).toBe(before);
   }, 120_000);
 });
+
+describe('limit and continue are honoured, not ignored', () => {
+  it('pages a list of 7 pods by 3, with continue tokens and remaining counts, in the Table form too', async () => {
+    for (let i = 0; i < 7; i++) await call(base, 'POST', '/api/v1/namespaces/default/pods', { body: validPod(`page-${i}`) });
+    const names: string[] = [];
+    let token = '';
+    const remaining: (number | undefined)[] = [];
+    for (let page = 0; page < 5; page++) {
+      const r = await call<{ metadata: { continue?: string; remainingItemCount?: number }; items: { metadata: { name: string } }[] }>(
+        base, 'GET', `/api/v1/namespaces/default/pods?limit=3${token ? `&continue=${token}` : ''}`);
+      expect(r.status).toBe(200);
+      names.push(...r.body.items.map((p) => p.metadata.name));
+      remaining.push(r.body.metadata.remainingItemCount);
+      token = r.body.metadata.continue ?? '';
+      if (!token) break;
+    }
+    expect(names).toEqual(Array.from({ length: 7 }, (_, i) => `page-${i}`));
+    expect(remaining).toEqual([4, 1, undefined]);
+    const table = await call<{ kind: string; metadata: { continue?: string }; rows: unknown[] }>(base, 'GET', '/api/v1/namespaces/default/pods?limit=5',
+      { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    expect(table.body.kind).toBe('Table');
+    expect(table.body.rows).toHaveLength(5);
+    expect(table.body.metadata.continue).toBeTruthy();
+    const bad = await call<StatusBody>(base, 'GET', '/api/v1/namespaces/default/pods?limit=3&continue=garbage');
+    expect(bad.status).toBe(400);
+    for (let i = 0; i < 7; i++) await call(base, 'DELETE', `/api/v1/namespaces/default/pods/page-${i}`);
+  });
+});
