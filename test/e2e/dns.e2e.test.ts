@@ -68,7 +68,6 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
     expect((await cluster.cli(['apply', '-f', join(ROOT, 'examples/myapp-deployment.yaml')])).code).toBe(0);
     myappIP = (await cluster.client().get<Service>({ ...SERVICES, namespace: 'default' }, 'myapp')).spec?.clusterIP ?? '';
     expect(myappIP).toMatch(/^10\.115\./);
-    await waitForEndpoints('myapp', 2, 90_000);
   }, 180_000);
 
   afterAll(async () => {
@@ -107,6 +106,7 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
   });
 
   it('fetches a page by the Service\'s short name and by its FQDN', async () => {
+    await waitForEndpoints('myapp', 2, 90_000);
     for (const url of ['http://myapp/', 'http://myapp.default.svc.cluster.local/']) {
       const r = await debug(['wget', '-qO-', url]);
       expect(r.code, `${url}: ${r.stderr}`).toBe(0);
