@@ -67,6 +67,7 @@ export class Proxier {
   private stopped = false;
   private timer?: NodeJS.Timeout;
   private readonly warned = new Set<string>();
+  private writeBackError?: string;
   readonly status: SyncStatus = { syncs: 0, rules: 0 };
 
   constructor(private readonly opts: ProxierOptions) {
@@ -180,9 +181,18 @@ export class Proxier {
     }
     await this.apply(plan);
     const relays = await this.relays.reconcile(this.relaySpecs(plan, nodeIP));
-    await this.writeBack(relays, nodeIP);
     this.status.lastSync = new Date();
     this.status.syncs++;
+    // The rules are in place; what the API should show is retried on its own, not by re-applying them.
+    try {
+      await this.writeBack(relays, nodeIP);
+      this.writeBackError = undefined;
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (msg !== this.writeBackError) this.log(`writing Service status/endpoints: ${msg}`);
+      this.writeBackError = msg;
+      setTimeout(() => this.requestSync(), 2000).unref();
+    }
   }
 
   /** One iptables-restore batch, then the routes. */
