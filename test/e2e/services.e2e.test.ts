@@ -130,7 +130,8 @@ async function untilAnswers(url: string, ms = 10_000): Promise<string> {
 async function hostTraces(c: TestCluster, serviceCIDR: string): Promise<string[]> {
   const prefix = chainPrefix(c.name);
   const save = (await sh('iptables-save', [])).stdout.split('\n');
-  const rules = save.filter((l) => l.includes(prefix) || l.includes(`minikube-lite:${c.name}:`));
+  const mine = new RegExp(`minikube-lite:${c.name}(:|"|\\s|$)`);
+  const rules = save.filter((l) => l.includes(prefix) || mine.test(l));
   const routes = (await sh('ip', ['route', 'show'])).stdout.split('\n').filter((l) => l.includes(serviceCIDR) || l.includes(c.podCIDR));
   return [...rules, ...routes];
 }

@@ -9,8 +9,8 @@
  * 2. HTTP requests/s from the host through the ClusterIP vs straight to the pod IP, same pod,
  *    same run, interleaved in rounds; a new connection per request, so every request goes
  *    through the nat rules (conntrack keeps later packets of a connection off them).
- * 3. DNS lookup latency from a pod: needs the cluster DNS component (svc-dns); reported as not
- *    measured when the cluster has no `kube-dns` Service.
+ * 3. DNS lookup latency from a pod: A queries for the Service's name sent from inside the last
+ *    pod's network namespace to the kube-dns ClusterIP (so through the proxy's DNAT).
  */
 import http from 'node:http';
 import type { Pod, Service } from '../../api/types.js';
@@ -24,6 +24,9 @@ import { PodWatch } from '../podwatch.js';
 import { newPart, type PartResult } from '../report.js';
 import { summarize } from '../stats.js';
 import { nginxPod, requireImages } from './pods.js';
+import { LABEL_POD_UID } from '../../api/types.js';
+import { dnsLookupLatency } from '../../dns/latency.js';
+import { exec } from '../exec.js';
 
 const NS = 'default';
 const LABEL = 'bench=services';
@@ -123,8 +126,18 @@ export async function runServices(ctx: BenchContext): Promise<PartResult> {
     part.notes.push(`Proxy overhead = pod-IP rate / ClusterIP rate = ${(podMedian / summarize(vipRates).p50).toFixed(3)}× (goal ≤ 1.05×); ${errors} failed requests.`);
 
     const dns = await client.get<Service>({ ...SERVICES, namespace: 'kube-system' }, 'kube-dns').catch(() => undefined);
-    if (!dns) part.notes.push('DNS lookup latency from a pod: not measured, this cluster has no kube-dns Service (the cluster DNS component is not part of this build).');
-    else part.notes.push('DNS lookup latency from a pod: measured by the DNS part of the benchmark (kube-dns exists), not here.');
+    const dnsIP = dns?.spec?.clusterIP;
+    const uid = last ? watch.marks.get(last)?.uid : undefined;
+    const sandbox = uid ? (await cluster.runtime().listPodSandboxes({ [LABEL_POD_UID]: uid }))[0] : undefined;
+    const pid = sandbox ? Number((await exec('docker', ['inspect', '-f', '{{.State.Pid}}', sandbox.id])).stdout.trim()) : 0;
+    if (!dnsIP || !pid) {
+      part.notes.push('DNS lookup latency from a pod: not measured, this cluster has no kube-dns Service (or the pod\'s sandbox was not found).');
+    } else {
+      const { samples, failed } = await dnsLookupLatency({ podPid: pid, server: dnsIP, name: 'bench-svc.default.svc.cluster.local', count: ctx.quick ? 20 : 200 });
+      part.figures.push({ name: 'DNS lookup from a pod (A bench-svc.default.svc.cluster.local, UDP, via the kube-dns ClusterIP)', unit: 'ms',
+        summary: summarize(samples), spread: 'p99', samples, references: [] });
+      if (failed) part.notes.push(`${failed} DNS lookups failed.`);
+    }
     part.notes.push('With fewer than 100 samples p99 is the slowest sample.');
   } finally {
     watch.stop();
