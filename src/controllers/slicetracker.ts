@@ -105,3 +105,6 @@ export function enqueueSliceOwners<T extends EndpointSlice & KubeObject>(slices:
   };
   slices.addHandlers({ onAdd: changed, onUpdate: (_old, s) => changed(s), onDelete: changed });
 }
+
+/** 409s (a stale cache lost a race): retried with back-off, not worth a log line. */
+export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;

@@ -180,7 +180,7 @@ export class Proxier {
       if (svc) void this.recorder.event({ ...svc, kind: 'Service', apiVersion: 'v1' }, 'Warning', 'NotProxied', w.message);
     }
     await this.apply(plan);
-    const relays = await this.relays.reconcile(this.relaySpecs(plan, nodeIP));
+    const relays = await this.relays.reconcile(this.relaySpecs(nodeIP));
     this.status.lastSync = new Date();
     this.status.syncs++;
     // The rules are in place; what the API should show is retried on its own, not by re-applying them.
@@ -203,7 +203,8 @@ export class Proxier {
     await syncRoutes(this.opts.host, plan.routes);
   }
 
-  private relaySpecs(plan: RulesPlan, nodeIP: string | undefined): RelaySpec[] {
+  /** Every relay this host should run: NodePorts, LoadBalancer ports, loopback ports, the API server's. */
+  private relaySpecs(nodeIP: string | undefined): RelaySpec[] {
     const specs: RelaySpec[] = [];
     for (const svc of this.services.list()) {
       const spec = svc.spec ?? {};
@@ -234,7 +235,6 @@ export class Proxier {
     if (nodeIP && this.opts.apiSecurePort) {
       specs.push({ key: 'apiserver', host: nodeIP, port: this.opts.apiSecurePort, targetHost: '127.0.0.1', targetPort: this.opts.apiSecurePort });
     }
-    void plan;
     return specs;
   }
 

@@ -31,7 +31,7 @@ function cluster(): FakeClient {
 }
 
 describe('resource commands in the program', () => {
-  it('registers apply, get, describe, delete, logs, exec, debug, scale, set, rollout and wait with descriptions and examples', () => {
+  it('registers apply, get, describe, delete, logs, exec, debug, scale, set, rollout, wait and expose with descriptions and examples', () => {
     const program = new Command();
     registerResourceCommands(program, () => ({ name: 'x', home: '/x', namespace: 'default' }), fakeDeps(new FakeClient()));
     expect(program.commands.map((c) => c.name())).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait', 'expose', 'service']);
