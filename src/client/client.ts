@@ -50,6 +50,9 @@ export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
 export const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
+export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
+export const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
+export const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 
 export interface ListOptions {
   labelSelector?: string;
