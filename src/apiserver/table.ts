@@ -49,7 +49,6 @@ const str = (v: unknown, none = '<none>'): string => (v === undefined || v === n
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
 
-
 const PRINTERS: Record<string, Printer> = {
   '/pods': {
     columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Status'), col('Restarts', 'string'), col('Age'),
