@@ -10,7 +10,8 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Service } from '../api/types.js';
 import { ENDPOINTS, ENDPOINTSLICES, SERVICES } from '../client/client.js';
 import { formatIPv4, parseIPv4CIDR } from '../api/ip.js';
-import { LABEL_SERVICE_NAME } from './records.js';
+// Our Endpoints carry skip-mirror: the mirroring controller leaves them alone, as we write the slice ourselves.
+import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SKIP_MIRROR } from '../controllers/endpointsliceplan.js';
 
 export const KUBE_DNS = 'kube-dns';
 export const KUBE_SYSTEM = 'kube-system';
@@ -18,9 +19,6 @@ export const DNS_PORT = 53;
 export const DNS_LABELS = { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' };
 /** Who manages the kube-dns EndpointSlice (so the mirroring controller leaves it alone). */
 export const DNS_MANAGER = 'minikube-lite-dns';
-/** Tells the EndpointSlice mirroring controller not to mirror our Endpoints: we write the slice ourselves. */
-export const LABEL_SKIP_MIRROR = 'endpointslice.kubernetes.io/skip-mirror';
-export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 
 export { ENDPOINTS, ENDPOINTSLICES, SERVICES };
 

@@ -25,12 +25,11 @@ import { isIPv4 } from 'node:net';
 import type { Answer, Question, RecordType } from 'dns-packet';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Pod, Service } from '../api/types.js';
+import { LABEL_SERVICE_NAME } from '../controllers/endpointsliceplan.js';
 
 /** TTL of every record we serve, and the SOA minimum (negative-caching TTL). */
 export const DEFAULT_TTL = 30;
 export const DEFAULT_DOMAIN = 'cluster.local';
-/** The label an EndpointSlice names its Service by. */
-export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
 
 /** One address of a Service (from its EndpointSlices). */
 export interface EndpointRecord {

@@ -5,9 +5,10 @@
  * the UDP limit with TC set, never over TCP. A thin layer: all record logic is in records.ts.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { createServer, Socket as TcpSocket, type Server } from 'node:net';
+import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { Answer, Packet, Question } from 'dns-packet';
+import { exchange } from './client.js';
 import { buildReply, encodeWithin, errorReply, formErr, udpLimit } from './message.js';
 import { resolve, type DnsIndex } from './records.js';
 
@@ -34,48 +35,8 @@ export function parseUpstream(spec: string): Upstream {
 }
 
 /** Sends one query to an upstream resolver and returns its raw reply (the caller's id kept). */
-export async function forwardQuery(upstream: Upstream, query: Buffer, transport: Transport, timeoutMs = UPSTREAM_TIMEOUT_MS): Promise<Buffer> {
-  if (transport === 'udp') {
-    return new Promise<Buffer>((resolvePromise, reject) => {
-      const sock = createSocket('udp4');
-      const timer = setTimeout(() => done(new Error(`upstream ${upstream.host}:${upstream.port} did not answer within ${timeoutMs} ms`)), timeoutMs);
-      const done = (err?: Error, reply?: Buffer) => {
-        clearTimeout(timer);
-        sock.close();
-        if (err) reject(err);
-        else resolvePromise(reply as Buffer);
-      };
-      sock.on('error', (e) => done(e));
-      sock.on('message', (msg) => {
-        if (msg.length >= 2 && msg.readUInt16BE(0) === query.readUInt16BE(0)) done(undefined, msg);
-      });
-      sock.send(query, upstream.port, upstream.host);
-    });
-  }
-  return new Promise<Buffer>((resolvePromise, reject) => {
-    const sock = new TcpSocket();
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => fail(new Error(`upstream ${upstream.host}:${upstream.port} did not answer within ${timeoutMs} ms`)), timeoutMs);
-    const fail = (e: Error) => {
-      clearTimeout(timer);
-      sock.destroy();
-      reject(e);
-    };
-    sock.on('error', fail);
-    sock.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        clearTimeout(timer);
-        sock.destroy();
-        resolvePromise(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-      }
-    });
-    sock.connect(upstream.port, upstream.host, () => {
-      const len = Buffer.alloc(2);
-      len.writeUInt16BE(query.length);
-      sock.write(Buffer.concat([len, query]));
-    });
-  });
+export function forwardQuery(upstream: Upstream, query: Buffer, transport: Transport, timeoutMs = UPSTREAM_TIMEOUT_MS): Promise<Buffer> {
+  return exchange(upstream.host, upstream.port, query, transport, timeoutMs);
 }
 
 export interface DnsServerOptions {

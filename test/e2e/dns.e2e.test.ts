@@ -16,6 +16,8 @@ import { alive, readPid } from '../../src/cli/processes.js';
 import { queryDns, rcodeOf } from '../../src/dns/client.js';
 import { ENDPOINTSLICES } from '../../src/dns/kubedns.js';
 import { hostResolvConf } from '../../src/kubelet/dns.js';
+import { dnsLookupLatency } from '../../src/dns/latency.js';
+import { summarize } from '../../src/bench/stats.js';
 import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
@@ -68,7 +70,6 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
     expect((await cluster.cli(['apply', '-f', join(ROOT, 'examples/myapp-deployment.yaml')])).code).toBe(0);
     myappIP = (await cluster.client().get<Service>({ ...SERVICES, namespace: 'default' }, 'myapp')).spec?.clusterIP ?? '';
     expect(myappIP).toMatch(/^10\.115\./);
-    await waitForEndpoints('myapp', 2, 90_000);
   }, 180_000);
 
   afterAll(async () => {
@@ -107,6 +108,7 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
   });
 
   it('fetches a page by the Service\'s short name and by its FQDN', async () => {
+    await waitForEndpoints('myapp', 2, 90_000);
     for (const url of ['http://myapp/', 'http://myapp.default.svc.cluster.local/']) {
       const r = await debug(['wget', '-qO-', url]);
       expect(r.code, `${url}: ${r.stderr}`).toBe(0);
@@ -170,6 +172,18 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
     expect(port.stdout).toBe('tcp://10.115.0.1:443\n');
     const env = await cluster.cli(['exec', name, '--', 'printenv', 'KUBERNETES_SERVICE_HOST', 'MYAPP_SERVICE_HOST', 'MYAPP_SERVICE_PORT_HTTP', 'MYAPP_PORT_80_TCP_ADDR']);
     expect(env.stdout).toBe(`10.115.0.1\n${myappIP}\n80\n${myappIP}\n`);
+  });
+
+  it('measures lookup latency from inside a pod\'s network namespace (the bench figure)', async () => {
+    const pod = (await cluster.client().list<Pod>({ ...PODS, namespace: 'default' }, { labelSelector: 'app=myapp' })).items[0];
+    const ids = await sh('docker', ['ps', '-q', '--filter', `label=io.kubernetes.pod.uid=${pod.metadata?.uid}`]);
+    const pid = Number((await sh('docker', ['inspect', '-f', '{{.State.Pid}}', ids.stdout.split('\n')[0]])).stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    const { samples, failed } = await dnsLookupLatency({ podPid: pid, server: DNS_IP, name: 'myapp.default.svc.cluster.local', count: 200 });
+    expect(failed).toBe(0);
+    const s = summarize(samples);
+    process.stdout.write(`DNS lookup from a pod through ${DNS_IP}: n=${samples.length} p50=${s.p50.toFixed(3)} ms p99=${s.p99.toFixed(3)} ms\n`);
+    expect(samples).toHaveLength(200);
   });
 
   it('answers over TCP as well as UDP (from the host, at the DNS process\'s address)', async () => {
