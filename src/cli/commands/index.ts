@@ -1,6 +1,6 @@
 /**
  * The kubectl-like resource commands: apply, get, describe, delete, logs, exec, debug, scale,
- * set, rollout, wait.
+ * set, rollout, wait, service.
  * `main.ts` registers them on the root program, which owns the global options.
  */
 import type { Command } from 'commander';
@@ -15,6 +15,7 @@ import { getCommand } from './get.js';
 import { logsCommand } from './logs.js';
 import { rolloutCommand } from './rollout.js';
 import { scaleCommand } from './scale.js';
+import { serviceCommand } from './service.js';
 import { setCommand } from './set.js';
 import { waitCommand } from './waitfor.js';
 import { defaultDeps, type CommandDeps } from './shared.js';
@@ -25,7 +26,7 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
   for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
-    scaleCommand, setCommand, rolloutCommand, waitCommand, exposeCommand]) {
+    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand]) {
     program.addCommand(make(deps, globals));
   }
 }
