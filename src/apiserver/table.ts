@@ -9,6 +9,7 @@ import type { ResourceDef } from '../api/resource.js';
 import type { Deployment, Endpoints, EndpointSlice, KubeObject, ReplicaSet, Service } from '../api/types.js';
 import { endpointSliceRow, endpointsRow, serviceRow } from '../api/servicestatus.js';
 import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
+import { humanDuration } from '../api/podstatus.js';
 
 interface Column { name: string; type: string; format?: string; description: string; priority: number }
 type Cell = string | number;
@@ -37,25 +38,8 @@ export function tableVersion(req: IncomingMessage): 'v1' | 'v1beta1' | undefined
 
 export const wantsTable = (req: IncomingMessage): boolean => tableVersion(req) !== undefined;
 
-/** Kubernetes' HumanDuration: `45s`, `3m20s`, `5h`, `2d3h`, `400d`, `3y12d`. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
-  if (hours < 48) return `${hours}h`;
-  const days = Math.floor(hours / 24);
-  if (hours < 24 * 8) return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`;
-  if (hours < 24 * 365 * 2) return `${days}d`;
-  const years = Math.floor(days / 365);
-  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${years}y` : `${years}y${days % 365}d`;
-  return `${years}y`;
-}
+/** Kubernetes' HumanDuration (one implementation, in src/api/podstatus.ts). */
+export { humanDuration };
 
 const age = (obj: KubeObject, now: Date): string => {
   const t = obj.metadata?.creationTimestamp;
