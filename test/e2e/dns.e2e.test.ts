@@ -123,8 +123,11 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
     expect(ips).toEqual([db0.status?.podIP, db1.status?.podIP].sort());
     const r = await debug(['nslookup', 'db']);
     for (const ip of ips) expect(r.stdout).toContain(`Name:\tdb.default.svc.cluster.local\nAddress: ${ip}`);
-    const one = await debug(['nslookup', 'db-0.db']);
+    const one = await debug(['nslookup', 'db-0.db.default.svc.cluster.local']);
     expect(one.stdout).toContain(`Name:\tdb-0.db.default.svc.cluster.local\nAddress: ${db0.status?.podIP}`);
+    // The libc resolver applies the search list (ndots:5) to a name with a dot, too.
+    const page = await debug(['wget', '-qO-', 'http://db-1.db/']);
+    expect(page.stdout).toContain('Welcome to nginx!');
     const hosts = await cluster.cli(['exec', 'db-0', '--', 'cat', '/etc/hosts']);
     expect(hosts.stdout).toContain(`${db0.status?.podIP}\tdb-0.db.default.svc.cluster.local\tdb-0\n`);
     // The example's own client pod does the same lookups and prints them.
@@ -132,6 +135,7 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
     expect(client.status?.phase).toBe('Succeeded');
     const logs = await cluster.cli(['logs', 'dns-client']);
     expect(logs.stdout).toContain(`Name:\tdb-1.db.default.svc.cluster.local`);
+    expect(logs.stdout).toContain('<title>Welcome to nginx!</title>');
     expect(logs.stdout).toContain(`KUBERNETES_PORT=tcp://10.115.0.1:443`);
   }, 180_000);
 
