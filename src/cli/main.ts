@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { ApiError } from '../api/errors.js';
 import { RuntimeError } from '../runtime/types.js';
 import { registerResourceCommands } from './commands/index.js';
+import { exposeArgv } from './commands/expose.js';
 import { formatApiError } from './print.js';
 import { CliError, DEFAULT_CLUSTER, defaultHome, type GlobalOptions } from './context.js';
 import { backoffPolicy, parseDuration, type BackoffPolicy } from '../kubelet/backoff.js';
@@ -213,4 +214,4 @@ function report(e: unknown): never {
   process.exit(e instanceof CliError ? e.exitCode : 1);
 }
 
-program.parseAsync(process.argv).catch(report);
+program.parseAsync(exposeArgv(process.argv)).catch(report);

@@ -230,7 +230,7 @@ subsets:
   it.each<[string, Service['spec'], string[]]>([
     ['duplicate ports', { selector: { app: 'x' }, ports: [{ name: 'a', port: 80 }, { name: 'b', port: 80 }] }, ['spec.ports[1]']],
     ['two unnamed ports', { selector: { app: 'x' }, ports: [{ port: 80 }, { port: 81 }] }, ['spec.ports[0].name', 'spec.ports[1].name']],
-    ['a port out of range', { selector: { app: 'x' }, ports: [{ port: 0 }] }, ['spec.ports[0].port']],
+    ['a port out of range (its defaulted targetPort too)', { selector: { app: 'x' }, ports: [{ port: 0 }] }, ['spec.ports[0].port', 'spec.ports[0].targetPort']],
     ['a bad protocol', { selector: { app: 'x' }, ports: [{ port: 80, protocol: 'HTTP' }] }, ['spec.ports[0].protocol']],
     ['a bad selector label', { selector: { app: 'not ok' }, ports: [{ port: 80 }] }, ['spec.selector']],
     ['a ClusterIP outside the range', { selector: { app: 'x' }, clusterIP: '192.168.7.7', ports: [{ port: 80 }] }, ['spec.clusterIPs']],

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoints, EndpointSlice, Event, Service } from '../../src/api/types.js';
 import { RESOURCES } from '../../src/api/registry.js';
-import { serviceForExpose } from '../../src/cli/commands/expose.js';
+import { exposeArgv, serviceForExpose } from '../../src/cli/commands/expose.js';
 import { describeEndpoints, describeService } from '../../src/cli/commands/servicedescribers.js';
 import { tableHeader, tableRow } from '../../src/cli/commands/tables.js';
 import { toTable } from '../../src/apiserver/table.js';
@@ -157,6 +157,16 @@ Events:  <none>
 });
 
 describe('expose', () => {
+  it.each<[string, string[], string[]]>([
+    ['--name after expose names the Service', ['expose', 'deploy', 'web', '--name', 'front'], ['expose', 'deploy', 'web', '--service-name', 'front']],
+    ['--name= after expose names the Service', ['expose', 'deploy', 'web', '--name=front'], ['expose', 'deploy', 'web', '--service-name=front']],
+    ['--name before expose stays the cluster', ['--name', 'dev', 'expose', 'deploy', 'web'], ['--name', 'dev', 'expose', 'deploy', 'web']],
+    ['both', ['--home', '/h', '--name', 'dev', '-n', 'x', 'expose', 'deploy', 'web', '--name', 'front'], ['--home', '/h', '--name', 'dev', '-n', 'x', 'expose', 'deploy', 'web', '--service-name', 'front']],
+    ['other commands keep --name', ['get', 'pods', '--name', 'dev'], ['get', 'pods', '--name', 'dev']],
+  ])('reads argv: %s', (_, args, want) => {
+    expect(exposeArgv(['node', 'main.js', ...args]).slice(2)).toEqual(want);
+  });
+
   const deployment = {
     kind: 'Deployment', metadata: { name: 'myapp', labels: { app: 'myapp' } },
     spec: { selector: { matchLabels: { app: 'myapp' } }, template: { spec: { containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP' }] }] } } },
@@ -172,12 +182,12 @@ describe('expose', () => {
     ['a pod, selecting it by its labels', { kind: 'Pod', metadata: { name: 'p', labels: { run: 'p' } }, spec: { containers: [{ name: 'c', image: 'nginx', ports: [{ containerPort: 8080 }] }] } },
       { targetPort: '8080', port: '80' }, { ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }], selector: { run: 'p' } }, { run: 'p' }],
     ['a service, taking its selector and ports', { kind: 'Service', metadata: { name: 's' }, spec: { selector: { app: 'x' }, ports: [{ port: 443, protocol: 'TCP' }] } },
-      { name: 's2' }, { ports: [{ port: 443, protocol: 'TCP', targetPort: 443 }], selector: { app: 'x' } }, undefined],
+      { serviceName: 's2' }, { ports: [{ port: 443, protocol: 'TCP', targetPort: 443 }], selector: { app: 'x' } }, undefined],
   ])('exposes %s', (_, obj, flags, spec, labels) => {
     const svc = serviceForExpose(obj, flags, 'default');
     expect(svc.spec).toEqual(spec);
     expect(svc.metadata?.labels).toEqual(labels);
-    expect(svc.metadata?.name).toBe(flags.name ?? obj.metadata?.name);
+    expect(svc.metadata?.name).toBe(flags.serviceName ?? obj.metadata?.name);
   });
 
   it.each<[string, Parameters<typeof serviceForExpose>[0], string]>([

@@ -15,7 +15,8 @@ import { refFor, resolveType, splitTypeName, type CommandDeps } from './shared.j
 export interface ExposeFlags {
   port?: string;
   targetPort?: string;
-  name?: string;
+  /** `--name` after `expose` (see {@link exposeArgv}). */
+  serviceName?: string;
   type?: string;
   protocol?: string;
   selector?: string;
@@ -23,6 +24,26 @@ export interface ExposeFlags {
   clusterIp?: string;
   externalIp?: string;
   sessionAffinity?: string;
+}
+
+/** Global options that take a value (to find where the subcommand starts in argv). */
+const GLOBAL_VALUED = new Set(['--name', '--home', '-n', '--namespace']);
+
+/**
+ * `expose --name NAME` names the Service, as in kubectl, but `--name` is also the global
+ * cluster option, which commander recognises anywhere. So after the `expose` subcommand,
+ * `--name` is renamed to `--service-name` before parsing; before it, it stays the cluster's.
+ */
+export function exposeArgv(argv: readonly string[]): string[] {
+  const out = [...argv];
+  let i = 2;
+  while (i < out.length && out[i].startsWith('-')) i += GLOBAL_VALUED.has(out[i]) ? 2 : 1;
+  if (out[i] !== 'expose') return out;
+  for (let j = i + 1; j < out.length && out[j] !== '--'; j++) {
+    if (out[j] === '--name') out[j] = '--service-name';
+    else if (out[j].startsWith('--name=')) out[j] = `--service-name=${out[j].slice('--name='.length)}`;
+  }
+  return out;
 }
 
 /** Kinds `kubectl expose` accepts. */
@@ -106,7 +127,7 @@ export function serviceForExpose(obj: Exposable, f: ExposeFlags, namespace: stri
     port: p.port, protocol: p.protocol, targetPort: target ?? p.port,
   }));
   const labels = f.labels !== undefined ? parseMap(f.labels, 'labels via --labels flag') : { ...(obj.metadata?.labels ?? {}) };
-  const name = f.name ?? obj.metadata?.name ?? '';
+  const name = f.serviceName ?? obj.metadata?.name ?? '';
   return {
     apiVersion: 'v1', kind: 'Service',
     metadata: { name, namespace, ...(Object.keys(labels).length ? { labels } : {}) },
@@ -158,7 +179,7 @@ export function exposeCommand(deps: CommandDeps, globals: () => GlobalOptions): 
     .argument('[args...]', 'TYPE NAME or TYPE/NAME')
     .option('--port <port>', 'The port that the service should serve on. Copied from the resource being exposed, if unspecified')
     .option('--target-port <port>', 'Name or number for the port on the container that the service should direct traffic to. Optional.')
-    .option('--name <name>', 'The name for the newly created object.')
+    .option('--service-name <name>', 'The name for the newly created object (also given as --name after "expose").')
     .option('--type <type>', 'Type for this service: ClusterIP, NodePort, LoadBalancer, or ExternalName. Default is \'ClusterIP\'.')
     .option('--protocol <protocol>', 'The network protocol for the service to be created. Default is \'TCP\'.')
     .option('--selector <selector>', 'A label selector to use for this service. Only equality-based selector requirements are supported.')
