@@ -101,6 +101,31 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
     expect(hosts.stdout).toMatch(/^10\.215\.[12]\.\d+\t(debug-\w+)\n[^]*^\1$/m);
   });
 
+  it('honours dnsPolicy Default and None with dnsConfig', async () => {
+    const pod = (name: string, spec: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  restartPolicy: Never
+${spec}
+  containers: [{name: c, image: busybox:latest, command: [cat, /etc/resolv.conf]}]
+`;
+    const manifests = [
+      pod('dns-default', '  dnsPolicy: Default'),
+      pod('dns-none', '  dnsPolicy: None\n  dnsConfig: {nameservers: [1.2.3.4], searches: [ns1.svc.cluster-domain.example], options: [{name: ndots, value: "2"}, {name: edns0}]}'),
+    ].join('---\n');
+    expect((await cluster.cli(['apply', '-f', '-'], { input: manifests })).code).toBe(0);
+    const done = (p: Pod) => p.status?.phase === 'Succeeded';
+    await Promise.all([cluster.waitForPod('dns-default', done), cluster.waitForPod('dns-none', done)]);
+    const host = hostResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
+    const expectDefault = `${host.searches.length ? `search ${host.searches.join(' ')}\n` : ''}${host.servers.map((x) => `nameserver ${x}\n`).join('')}${host.options.length ? `options ${host.options.join(' ')}\n` : ''}`;
+    expect((await cluster.cli(['logs', 'dns-default'])).stdout).toBe(expectDefault);
+    expect((await cluster.cli(['logs', 'dns-none'])).stdout).toBe('search ns1.svc.cluster-domain.example\nnameserver 1.2.3.4\noptions ndots:2 edns0\n');
+    const bad = await cluster.cli(['apply', '-f', '-'], { input: pod('dns-bad', '  dnsPolicy: None') });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None');
+  });
+
   it('resolves a Service by its short name with busybox nslookup, through the kube-dns ClusterIP', async () => {
     const r = await debug(['nslookup', 'myapp']);
     expect(r.stdout).toContain(`Server:\t\t${DNS_IP}`);
