@@ -68,6 +68,8 @@ export interface ApiServerOptions {
   serviceCIDR?: string;
   /** Node ports' range (default 30000-32767). */
   nodePortRange?: string;
+  /** How often the `kubernetes` Service is checked and repaired (default 10 s; 0 = only at start). */
+  kubernetesServiceIntervalMs?: number;
 }
 
 export interface ApiServer {
@@ -541,7 +543,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       await rest.ensure(namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
   }
-  if (servicesDef) await ensureKubernetesService(rest, servicesDef, kubernetesService(serviceAllocations.kubernetesIP, securePort ?? port), logger);
+  // The `kubernetes` Service is created now and kept (recreated if deleted, repaired if
+  // changed) every `kubernetesServiceIntervalMs`, as kube-apiserver's reconciler does every 10 s.
+  let repairTimer: NodeJS.Timeout | undefined;
+  if (servicesDef) {
+    const want = kubernetesService(serviceAllocations.kubernetesIP, securePort ?? port);
+    await ensureKubernetesService(rest, servicesDef, want, logger);
+    const interval = opts.kubernetesServiceIntervalMs ?? 10_000;
+    if (interval > 0) {
+      repairTimer = setInterval(() => {
+        ensureKubernetesService(rest, servicesDef, want, logger).catch((e: unknown) => logger.error('services: keeping the kubernetes Service', e));
+      }, interval);
+      repairTimer.unref();
+    }
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -549,6 +564,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     port,
     ...(securePort !== undefined ? { secureUrl: `https://${hostForUrl}:${securePort}` } : {}),
     close: () => {
+      clearInterval(repairTimer);
       closing ??= Promise.all([server, ...(secureServer ? [secureServer] : [])].map((srv) => new Promise<void>((resolve) => {
         srv.close(() => resolve());
         for (const end of [...streams]) end();

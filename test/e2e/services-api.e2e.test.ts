@@ -120,7 +120,7 @@ describe.skipIf(!hasDocker)('Services API on a real Docker engine (skipped when 
     expect(get.stdout).toMatch(new RegExp(`^NAME\\s+TYPE\\s+CLUSTER-IP\\s+EXTERNAL-IP\\s+PORT\\(S\\)\\s+AGE\\s+SELECTOR$`, 'm'));
     expect(get.stdout).toMatch(new RegExp(`^service/myapp\\s+ClusterIP\\s+${svc.spec?.clusterIP?.replace(/\./g, '\\.')}\\s+<none>\\s+80/TCP\\s+\\S+\\s+app=myapp$`, 'm'));
     expect(get.stdout).toMatch(/^NAME\s+ENDPOINTS\s+AGE$/m);
-    expect(get.stdout).toContain(`endpoints/myapp   ${sorted.map((ip) => `${ip}:80`).join(',')}`);
+    expect(get.stdout).toMatch(new RegExp(`^endpoints/myapp\\s+${sorted.map((ip) => `${ip}:80`).join(',').replace(/\./g, '\\.')}\\s+\\S+$`, 'm'));
     expect(get.stdout).toMatch(/^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE$/m);
     expect(get.stdout).toMatch(new RegExp(`^endpointslice\\.discovery\\.k8s\\.io/${slice.metadata?.name}\\s+IPv4\\s+80\\s+${sorted.join(',').replace(/\./g, '\\.')}\\s`, 'm'));
     console.log(get.stdout);
