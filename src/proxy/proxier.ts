@@ -22,7 +22,7 @@ import { ENDPOINTS, ENDPOINTSLICES, NODES, SERVICES } from '../client/client.js'
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import type { HostNetwork, HostRoute } from '../runtime/hostnet.js';
-import { cleanupText, LABEL_SERVICE_NAME, LOOPBACK_ANNOTATION, planRules, restoreText, chainPrefix, type RulesPlan } from './plan.js';
+import { cleanupText, LABEL_SERVICE_NAME, LOOPBACK_ANNOTATION, planRules, restoreText, chainPrefix, savedCIDRs, type RulesPlan } from './plan.js';
 import { Relays, type RelaySpec, type RelayState } from './relay.js';
 
 
@@ -343,13 +343,18 @@ export async function syncRoutes(host: HostNetwork, routes: readonly HostRoute[]
 
 /**
  * Removes every rule, chain and route of `cluster` from the host, whether or not its proxy is
- * still running (stop it first, or it puts them back). Idempotent; used by `down`.
+ * still running (stop it first, or it puts them back). Idempotent; used by `down`. CIDRs not
+ * given are read back from the cluster's guard chain; returns the CIDRs it used.
  */
-export async function cleanupHost(host: HostNetwork, cluster: string, cidrs: { serviceCIDR?: string; clusterCIDR?: string }): Promise<void> {
-  const text = cleanupText(chainPrefix(cluster), { nat: await host.save('nat'), filter: await host.save('filter') });
+export async function cleanupHost(host: HostNetwork, cluster: string, cidrs: { serviceCIDR?: string; clusterCIDR?: string }): Promise<{ serviceCIDR?: string; clusterCIDR?: string }> {
+  const prefix = chainPrefix(cluster);
+  const current = { nat: await host.save('nat'), filter: await host.save('filter') };
+  const saved = savedCIDRs(prefix, current.filter);
+  const text = cleanupText(prefix, current);
   if (text) await host.restore(text);
-  for (const dst of [cidrs.serviceCIDR, cidrs.clusterCIDR]) {
+  for (const dst of new Set([cidrs.serviceCIDR, cidrs.clusterCIDR, saved.serviceCIDR, saved.clusterCIDR])) {
     if (!dst) continue;
     for (const r of await host.routesTo(dst)) await host.deleteRoute(r);
   }
+  return { serviceCIDR: cidrs.serviceCIDR ?? saved.serviceCIDR, clusterCIDR: cidrs.clusterCIDR ?? saved.clusterCIDR };
 }
