@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { EndpointSlice, Pod, Service } from '../../src/api/types.js';
 import { ENDPOINTSLICES, PODS, SERVICES } from '../../src/client/client.js';
 import { chainPrefix } from '../../src/proxy/plan.js';
+import { queryDns } from '../../src/dns/client.js';
 import { readClusterConfig, clusterDir } from '../../src/cli/context.js';
 import { alive, readPid } from '../../src/cli/processes.js';
 import { ROOT, TestCluster, dockerAvailable, sh } from './helpers.js';
@@ -264,6 +265,25 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     // The plain ClusterIP Service too, through its loopback relay.
     const url = (await a.cli(['service', 'myapp', '--url'])).stdout.trim();
     expect(names).toContain(await untilAnswers(`${url}/host.txt`));
+  }, 60_000);
+
+  it('relays a UDP NodePort from the host (cluster DNS behind a selector-less NodePort Service)', async () => {
+    await apply(a, [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'dns-np' }, spec: { type: 'NodePort', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } },
+      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'dns-np-1', labels: { 'kubernetes.io/service-name': 'dns-np' } },
+        addressType: 'IPv4', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+        // Where the cluster DNS process listens: this host's address on node-1's network.
+        endpoints: [{ addresses: [a.podCIDR.replace(/\.0\.0\/16$/, '.1.1')], conditions: { ready: true } }] },
+    ]);
+    const svc = await a.client().get<Service>({ ...SERVICES, namespace: ns }, 'dns-np');
+    const nodePort = svc.spec?.ports?.[0]?.nodePort ?? 0;
+    const deadline = Date.now() + 10_000;
+    let answer: string | undefined;
+    while (!answer && Date.now() < deadline) {
+      const reply = await queryDns('127.0.0.1', nodePort, 'myapp.default.svc.cluster.local', { timeoutMs: 500 }).catch(() => undefined);
+      answer = reply?.answers?.find((x) => x.type === 'A')?.data as string | undefined;
+    }
+    expect(answer).toBe(vip);
   }, 60_000);
 
   it('reaches the API server from a pod through the kubernetes Service', async () => {
