@@ -75,8 +75,6 @@ export class ContainerLifecycle {
   async start(pod: Pod, c: Container, sandbox: { id: string; ip: string }, restartCount: number, mounts: ContainerConfig['mounts']):
     Promise<StartFailure | undefined> {
     const { runtime, recorder } = this.o;
-    const pulled = await this.o.images.ensure(pod, c);
-    if (!pulled.ok) return { waiting: pulled.waiting, retryInMs: pulled.retryInMs };
     const reader = this.o.config ?? { configMap: () => undefined, secret: () => undefined };
     const ns = pod.metadata?.namespace ?? 'default';
     let env: EnvVarValue[];
@@ -96,6 +94,10 @@ export class ContainerLifecycle {
       recorder.event(pod, 'Warning', 'Failed', `Error: ${e.message}`);
       return { waiting: { reason: 'CreateContainerConfigError', message: e.message }, retryInMs: Infinity };
     }
+    // Pulled after the environment resolved (Kubernetes pulls first): a container that waits for
+    // a ConfigMap or Secret does not pull its image again on every sync while it waits.
+    const pulled = await this.o.images.ensure(pod, c);
+    if (!pulled.ok) return { waiting: pulled.waiting, retryInMs: pulled.retryInMs };
     const limits = c.resources?.limits ?? {};
     const requests = c.resources?.requests ?? {};
     const config: ContainerConfig = {
