@@ -112,6 +112,11 @@ export class VolumeManager {
           throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
         }
         out.set(v.name, { kind: 'host', source: v.hostPath.path });
+      } else {
+        // Validation refuses the types nobody implements; one that passed it but has no setup
+        // here yet (e.g. a claim before the storage work) keeps the pod waiting, never dropped.
+        const type = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
+        throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${type} volumes are not set up by this kubelet`);
       }
     }
     return out;

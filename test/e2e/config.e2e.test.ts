@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigMap, Pod } from '../../src/api/types.js';
 import { CONFIGMAPS, PODS } from '../../src/client/client.js';
-import { ROOT, TestCluster, dockerAvailable, isRunning } from './helpers.js';
+import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const ex = (f: string) => join(ROOT, 'examples', f);
@@ -274,6 +274,24 @@ spec:
     await cluster.waitForPod('test-projected-volume', isRunning);
     expect(await exec('test-projected-volume', 'ls /projected-volume; cat /projected-volume/username.txt')).toBe('password.txt\nusername.txt\nadmin');
   }, 120_000);
+
+  it.skipIf(!existsSync('/usr/bin/kubectl'))('works with the real kubectl: apply, get, describe and its Warning lines (skipped without /usr/bin/kubectl)', async () => {
+    const kubeconfig = join(cluster.home, 'clusters', cluster.name, 'kubeconfig');
+    const k = (args: string[], input?: string) => sh('/usr/bin/kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(files, 'kcache'), ...args], { input });
+    // (kubectl's own `create configmap|secret` send protobuf bodies, which this API server does not decode.)
+    const applied = await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kc}\ndata: {a: "1", b: "2"}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: ks}\nstringData: {password: hunter2}\n');
+    expect(applied.stdout).toBe('configmap/kc created\nsecret/ks created\n');
+    expect((await k(['get', 'configmap', 'kc'])).stdout).toMatch(/^NAME\s+DATA\s+AGE\nkc\s+2\s+\S+\n$/);
+    expect((await k(['get', 'secret', 'ks'])).stdout).toMatch(/^NAME\s+TYPE\s+DATA\s+AGE\nks\s+Opaque\s+1\s+\S+\n$/);
+    const d = (await k(['describe', 'secret', 'ks'])).stdout;
+    expect(d).toMatch(/^password:\s+7 bytes$/m);
+    expect(d).not.toContain('hunter2');
+    const bad = await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kbad}\ndata: {"..": x}\n');
+    expect(bad.stderr).toContain('data[..]: Invalid value: "..": must not be \'..\'');
+    const w = await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: kwarn}\nspec:\n  hostPID: true\n  containers: [{name: c, image: busybox, command: [sleep, "3600"]}]\n');
+    expect(w.stderr).toContain('Warning: spec.hostPID: ignored by minikube-lite: the pod has its own process namespace');
+    expect(w.stdout).toBe('pod/kwarn created\n');
+  }, 60_000);
 
   it('removes a deleted pod\'s volume directories from the node', async () => {
     const client = cluster.client();

@@ -15,6 +15,7 @@ import {
   buildConfigMap, buildDockerRegistrySecret, buildGenericSecret, parseEnvFile, type FileReader,
 } from '../../src/cli/commands/create.js';
 import { TOKEN } from './apiserver.fixtures.js';
+import { describeConfigMap, describeSecret } from '../../src/cli/commands/describers.js';
 
 let server: ApiServer;
 let client: ApiClient;
@@ -142,5 +143,16 @@ describe('create configmap / secret builders', () => {
     });
     expect(() => buildDockerRegistrySecret('reg', 'default', { dockerServer: 'x', fromFile: [] }, reader))
       .toThrow('either --from-file or the combination of --docker-username, --docker-password and --docker-server is required');
+  });
+});
+
+describe('describe configmap / secret, as kubectl 1.32 prints them', () => {
+  it('shows a ConfigMap\'s values and binary sizes', () => {
+    expect(describeConfigMap({ metadata: { name: 'kc', namespace: 'default' }, data: { b: '2', a: '1' }, binaryData: { bin: b64('xyz') } }, [], 0)).toBe(
+      'Name:         kc\nNamespace:    default\nLabels:       <none>\nAnnotations:  <none>\n\nData\n====\na:\n----\n1\n\nb:\n----\n2\n\n\nBinaryData\n====\nbin: 3 bytes\n\nEvents:  <none>\n');
+  });
+  it('shows a Secret\'s sizes, never its values', () => {
+    expect(describeSecret({ metadata: { name: 'ks', namespace: 'default' }, type: 'Opaque', data: { password: b64('hunter2') } })).toBe(
+      'Name:         ks\nNamespace:    default\nLabels:       <none>\nAnnotations:  <none>\n\nType:  Opaque\n\nData\n====\npassword:  7 bytes\n');
   });
 });

@@ -705,7 +705,7 @@ export function describeConfigMap(cm: ConfigMap, events: Event[] | undefined, no
   out.w(0, '\nData\n====\n');
   for (const k of Object.keys(cm.data ?? {}).sort()) {
     out.w(0, `${k}:\n----\n`);
-    out.w(0, `${(cm.data ?? {})[k]}\n`);
+    out.w(0, `${(cm.data ?? {})[k]}\n\n`);
   }
   out.w(0, '\nBinaryData\n====\n');
   for (const k of Object.keys(cm.binaryData ?? {}).sort()) out.w(0, `${k}: ${Buffer.byteLength((cm.binaryData ?? {})[k], 'base64')} bytes\n`);
