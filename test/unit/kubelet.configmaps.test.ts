@@ -19,7 +19,7 @@ import { Kubelet } from '../../src/kubelet/kubelet.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../../src/kubelet/naming.js';
 import type { FakeRuntime } from '../../src/runtime/fake.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { FakeClock, MemoryRecorder, fakeRuntime } from './kubelet.fixtures.js';
+import { FakeClock, MemoryRecorder, fakeRuntime, waitForCachedPod } from './kubelet.fixtures.js';
 
 type PodObject = Pod & KubeObject;
 const TOKEN = 'kubelet-config-token';
@@ -56,26 +56,7 @@ afterEach(async () => {
   rmSync(rootDir, { recursive: true, force: true });
 });
 
-/** Resolves with the cached pod once `ok` holds, re-checking on every watch event. */
-function waitForPod(name: string, ok: (p: PodObject) => boolean, ms = 5000): Promise<PodObject> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const check = () => {
-      const p = pods.get(`default/${name}`);
-      if (!done && p && ok(p)) {
-        done = true;
-        clearTimeout(timer);
-        resolve(p);
-      }
-    };
-    const timer = setTimeout(() => {
-      done = true;
-      reject(new Error(`pod ${name}: condition not met; last status ${JSON.stringify(pods.get(`default/${name}`)?.status)}`));
-    }, ms);
-    pods.addHandlers({ onAdd: check, onUpdate: check, onDelete: () => undefined });
-    check();
-  });
-}
+const waitForPod = (name: string, ok: (p: PodObject) => boolean, ms = 5000): Promise<PodObject> => waitForCachedPod(pods, name, ok, ms);
 
 async function output(uid: string, cmd: string[]): Promise<string> {
   const c = (await fake.listContainers({ [LABEL_POD_UID]: uid, [LABEL_CONTAINER_NAME]: 'c' })).find((x) => x.state === 'running');
