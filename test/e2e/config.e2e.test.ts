@@ -27,6 +27,16 @@ async function httpGet(url: string): Promise<string> {
   }
 }
 
+/**
+ * Reads until `ok` holds (at most `tries` reads) and returns the last value. For what has no
+ * watch: a file's content inside a container, a log line; each read is a CLI round trip.
+ */
+async function eventually(read: () => Promise<string>, ok: (s: string) => boolean, tries = 100): Promise<string> {
+  let v = await read();
+  for (let i = 1; i < tries && !ok(v); i++) v = await read();
+  return v;
+}
+
 describe.skipIf(!hasDocker)('ConfigMaps, Secrets and the downward API on a real Docker engine (skipped without Docker)', () => {
   const cluster = new TestCluster(`e2e-cfg-${process.pid}`, '10.217.0.0/16');
   const files = mkdtempSync(join(tmpdir(), 'mkl-cfg-files-'));
@@ -69,8 +79,7 @@ describe.skipIf(!hasDocker)('ConfigMaps, Secrets and the downward API on a real 
     await exec('web-configured', 'nohup sh -c "while ! grep -q v2 /etc/nginx/conf.d/default.conf; do sleep 0.01; done; date +%s%3N > /tmp/seen" >/dev/null 2>&1 &');
     const started = Date.now();
     await client.update<ConfigMap>(cmRef, { ...cm, data: { ...cm.data, 'default.conf': (cm.data?.['default.conf'] ?? '').replace('v1', 'v2') } });
-    let seenAt = '';
-    for (let i = 0; i < 100 && !/^\d+$/.test(seenAt.trim()); i++) seenAt = await exec('web-configured', 'cat /tmp/seen 2>/dev/null || true');
+    const seenAt = await eventually(() => exec('web-configured', 'cat /tmp/seen 2>/dev/null || true'), (v) => /^\d+$/.test(v.trim()));
     const tookMs = Number(seenAt.trim()) - started;
     expect(await exec('web-configured', 'cat /etc/nginx/conf.d/default.conf')).toContain('from-volume: v2');
     console.log(`configmap update visible in the running pod ${tookMs} ms after the API write`);
@@ -108,8 +117,7 @@ spec:
     await cluster.waitForPod('sub-pod', isRunning);
     expect(await exec('sub-pod', 'cat /etc/value /etc/whole/value')).toBe('oneone');
     await cluster.cli(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: sub-cm}\ndata: {value: two}\n' });
-    let whole = '';
-    for (let i = 0; i < 100 && whole !== 'two'; i++) whole = await exec('sub-pod', 'cat /etc/whole/value');
+    const whole = await eventually(() => exec('sub-pod', 'cat /etc/whole/value'), (v) => v === 'two');
     expect(whole).toBe('two');
     expect(await exec('sub-pod', 'cat /etc/value')).toBe('one');
   }, 60_000);
@@ -184,8 +192,7 @@ spec:
     // Labels are updated in place, as the kubelet does on a pod update.
     const l = await cluster.cli(['apply', '-f', '-'], { input: (await import('node:fs')).readFileSync(join(files, 'dapi.yaml'), 'utf8').replace('tier: demo', 'tier: live') });
     expect(l.code).toBe(0);
-    let labels = '';
-    for (let i = 0; i < 100 && !labels.includes('live'); i++) labels = await exec('self-aware', 'cat /etc/info/labels');
+    const labels = await eventually(() => exec('self-aware', 'cat /etc/info/labels'), (v) => v.includes('live'));
     expect(labels).toBe('tier="live"');
   }, 60_000);
 
@@ -216,8 +223,7 @@ spec:
     expect(c.stdout).toBe('secret/api-token created\n');
     await cluster.waitForPod('needs-secret', isRunning, 30_000);
     console.log(`pod started ${Date.now() - started} ms after its Secret was created`);
-    let log = '';
-    for (let i = 0; i < 50 && !log.includes('token='); i++) log = (await cluster.cli(['logs', 'needs-secret'])).stdout;
+    const log = await eventually(async () => (await cluster.cli(['logs', 'needs-secret'])).stdout, (v) => v.includes('token='), 50);
     expect(log).toBe('token=abc123\n');
   }, 60_000);
 
@@ -258,8 +264,7 @@ spec:
     expect(await exec('kubernetes-downwardapi-volume-example', 'cat /etc/podinfo/labels')).toBe('cluster="test-cluster1"\nrack="rack-22"\nzone="us-est-coast"');
     expect(await exec('kubernetes-downwardapi-volume-example', 'cat /etc/podinfo/annotations')).toMatch(/^build="two"\nbuilder="john-doe"/);
     await cluster.waitForPod('dapi-envars-resourcefieldref', isRunning);
-    let out = '';
-    for (let i = 0; i < 50 && !out.includes('67108864'); i++) out = (await cluster.cli(['logs', 'dapi-envars-resourcefieldref'])).stdout;
+    const out = await eventually(async () => (await cluster.cli(['logs', 'dapi-envars-resourcefieldref'])).stdout, (v) => v.includes('67108864'), 50);
     expect(out).toContain('1\n1\n33554432\n67108864\n');
     await cluster.waitForPod('dapi-test-pod', (p) => p.status?.phase === 'Succeeded');
     const env = (await cluster.cli(['logs', 'dapi-test-pod'])).stdout;
