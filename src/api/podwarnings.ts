@@ -75,7 +75,6 @@ function containerWarnings(c: Container, path: string, init: boolean): string[] 
   (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m, i) => {
     const mp = `${path}.volumeMounts[${i}]`;
     if (m.mountPropagation && m.mountPropagation !== 'None') out.push(`${mp}.mountPropagation: ignored by minikube-lite: mounts are private`);
-    if (m.subPathExpr) out.push(`${mp}.subPathExpr: ignored by minikube-lite: the whole volume is mounted`);
     if ((m as { recursiveReadOnly?: string }).recursiveReadOnly && (m as { recursiveReadOnly?: string }).recursiveReadOnly !== 'Disabled') {
       out.push(`${mp}.recursiveReadOnly: ignored by minikube-lite: only the mount itself is read-only`);
     }

@@ -323,7 +323,7 @@ export class Kubelet {
       for (const start of actions.containersToStart) {
         const c = specOf(pod, start.name);
         if (!c) continue;
-        const failed = await this.containers.start(pod, c, sandbox, start.restartCount, this.volumes.mountsFor(c, prepared));
+        const failed = await this.containers.start(pod, c, sandbox, start.restartCount, (env) => this.volumes.mountsFor(c, prepared, env));
         if (failed) {
           waiting[c.name] = failed.waiting;
           retryIn = Math.min(retryIn, failed.retryInMs);

@@ -69,15 +69,18 @@ export class ContainerLifecycle {
   constructor(private readonly o: ContainerLifecycleOptions) {}
 
   /**
-   * Pulls, creates and starts one container, then runs its postStart hook. Returns why it waits
-   * when it could not start (or its hook failed and it was killed), else undefined.
+   * Resolves the container's environment and mounts (`mountsFor` gets the environment, for
+   * `subPathExpr`), pulls, creates and starts one container, then runs its postStart hook.
+   * Returns why it waits when it could not start (or its hook failed and it was killed), else
+   * undefined.
    */
-  async start(pod: Pod, c: Container, sandbox: { id: string; ip: string }, restartCount: number, mounts: ContainerConfig['mounts']):
-    Promise<StartFailure | undefined> {
+  async start(pod: Pod, c: Container, sandbox: { id: string; ip: string }, restartCount: number,
+    mountsFor: (env: readonly EnvVarValue[]) => ContainerConfig['mounts']): Promise<StartFailure | undefined> {
     const { runtime, recorder } = this.o;
     const reader = this.o.config ?? { configMap: () => undefined, secret: () => undefined };
     const ns = pod.metadata?.namespace ?? 'default';
     let env: EnvVarValue[];
+    let mounts: ContainerConfig['mounts'];
     try {
       env = containerEnv(c, {
         pod, podName: pod.metadata?.name ?? '', namespace: ns, uid: pod.metadata?.uid ?? '',
@@ -87,6 +90,7 @@ export class ContainerLifecycle {
         ...envResolvers(pod, reader, (kind, name, keys) => recorder.event(pod, 'Warning', 'InvalidEnvironmentVariableNames',
           `Keys [${keys.join(', ')}] from the EnvFrom ${kind} ${ns}/${name} were skipped since they are considered invalid environment variable names.`)),
       });
+      mounts = mountsFor(env);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       // Kubernetes: the container waits with CreateContainerConfigError; the pod is synced again

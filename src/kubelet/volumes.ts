@@ -11,7 +11,8 @@ import { posix } from 'node:path';
 import type { Container, Pod } from '../api/types.js';
 import type { ServiceAccountTokenProjection } from 'kubernetes-types/core/v1.js';
 import { payloadDigest, writeAtomic } from './atomicwriter.js';
-import type { ConfigReader } from './configsource.js';
+import { ConfigError, type ConfigReader } from './configsource.js';
+import { expand, type EnvVarValue } from '../api/expansion.js';
 import { configVolumeKind, volumePayload } from './volumepayload.js';
 import type { Mount, Runtime } from '../runtime/types.js';
 import { LABEL_CLUSTER } from '../api/types.js';
@@ -79,6 +80,21 @@ export function checkHostPath(path: string, type: string): void {
   }
 }
 
+/** Kubernetes' `ExpandContainerVolumeMounts` plus the kubelet's checks of the result. */
+export function expandSubPath(expr: string, env: readonly EnvVarValue[]): string {
+  const values = new Map(env.map((e) => [e.name, e.value]));
+  const missing = new Set<string>();
+  const out = expand(expr, (name) => {
+    const v = values.get(name);
+    if (!v) missing.add(name);
+    return v ?? '';
+  });
+  if (missing.size) throw new ConfigError(`missing value for ${[...missing].sort().join(', ')}`);
+  if (out.startsWith('/')) throw new ConfigError(`error SubPath \`${out}\` must not be an absolute path`);
+  if (out.split('/').includes('..')) throw new ConfigError(`unable to provision SubPath \`${out}\`: must not contain '..'`);
+  return out;
+}
+
 export class VolumeManager {
   /** Digest of what each config volume dir holds, so an unchanged payload is not re-read from disk. */
   private readonly written = new Map<string, string>();
@@ -122,12 +138,18 @@ export class VolumeManager {
     return out;
   }
 
-  /** The runtime mounts for one container. */
-  mountsFor(container: Container, prepared: Map<string, Prepared>): Mount[] {
+  /**
+   * The runtime mounts for one container. `env` is the container's environment, for
+   * `subPathExpr` (`$(POD_NAME)`), which expands as the kubelet expands it; a variable that is
+   * missing or empty, or an expansion that is absolute or climbs out with `..`, throws a
+   * {@link ConfigError} (the container then waits in CreateContainerConfigError).
+   */
+  mountsFor(container: Container, prepared: Map<string, Prepared>, env: readonly EnvVarValue[] = []): Mount[] {
     const mounts: Mount[] = [];
-    for (const m of container.volumeMounts ?? []) {
-      const p = prepared.get(m.name);
+    for (const mount of container.volumeMounts ?? []) {
+      const p = prepared.get(mount.name);
       if (!p) continue;
+      const m = mount.subPathExpr ? { ...mount, subPath: expandSubPath(mount.subPathExpr, env) } : mount;
       const readOnly = m.readOnly === true;
       if (p.kind === 'config') {
         // Always read-only, as the kubelet mounts them; a subPath binds the file it names now

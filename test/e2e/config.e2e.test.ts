@@ -177,7 +177,10 @@ spec:
     - {name: MY_MEM, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
     volumeMounts:
     - {name: info, mountPath: /etc/info}
+    - {name: scratch, mountPath: /scratch}
+    - {name: scratch, mountPath: /mine, subPathExpr: $(MY_NAME)}
   volumes:
+  - {name: scratch, emptyDir: {}}
   - name: info
     downwardAPI:
       items:
@@ -189,6 +192,8 @@ spec:
     const pod = await cluster.waitForPod('self-aware', isRunning);
     expect(await exec('self-aware', 'echo "$MY_NAME $MY_IP $MY_MEM"')).toBe(`self-aware ${pod.status?.podIP} 64\n`);
     expect(await exec('self-aware', 'cat /etc/info/name; echo; cat /etc/info/mem; echo; cat /etc/info/labels')).toBe('self-aware\n64\ntier="demo"');
+    // subPathExpr: the pod's own directory of a shared volume, named through the downward API.
+    expect(await exec('self-aware', 'echo mine > /mine/f; cat /scratch/self-aware/f')).toBe('mine\n');
     // Labels are updated in place, as the kubelet does on a pod update.
     const l = await cluster.cli(['apply', '-f', '-'], { input: (await import('node:fs')).readFileSync(join(files, 'dapi.yaml'), 'utf8').replace('tier: demo', 'tier: live') });
     expect(l.code).toBe(0);

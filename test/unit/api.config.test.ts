@@ -243,7 +243,6 @@ describe('warnings for pod fields minikube-lite does not honour', () => {
       'spec.template.spec.containers[0].securityContext: ignored by minikube-lite: container security settings (privileged, capabilities, runAsUser, readOnlyRootFilesystem...) are not applied',
       'spec.template.spec.containers[0].resources.limits[example.com/gpu]: ignored by minikube-lite: only cpu and memory are enforced on containers',
       'spec.template.spec.containers[0].volumeMounts[0].mountPropagation: ignored by minikube-lite: mounts are private',
-      'spec.template.spec.containers[0].volumeMounts[0].subPathExpr: ignored by minikube-lite: the whole volume is mounted',
     ]);
   });
   it('has nothing to say about a plain pod with defaults applied', () => {

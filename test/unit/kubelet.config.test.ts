@@ -14,6 +14,7 @@ import { ConfigError, envResolvers, referencedObjects, type ConfigReader } from 
 import { TokenManager, tokenNeedsRefresh } from '../../src/kubelet/tokens.js';
 import { volumePayload, type PayloadSources } from '../../src/kubelet/volumepayload.js';
 import type { ApiClient } from '../../src/client/client.js';
+import { expandSubPath } from '../../src/kubelet/volumes.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const files = (m: Record<string, string | [string, number]>): Map<string, FileProjection> =>
@@ -225,5 +226,23 @@ describe('service-account tokens for projected volumes', () => {
   it('says why a token could not be fetched', async () => {
     const client = { createSubresource: async () => { throw new Error('serviceaccounts "robot" not found'); } } as unknown as ApiClient;
     await expect(new TokenManager(client, () => 0).get(pod, { path: 't' })).rejects.toThrow('failed to fetch token: serviceaccounts "robot" not found');
+  });
+});
+
+describe('subPathExpr', () => {
+  const env = [{ name: 'POD_NAME', value: 'web-1' }, { name: 'EMPTY', value: '' }, { name: 'UP', value: '..' }];
+  it.each([
+    ['$(POD_NAME)', 'web-1'],
+    ['logs/$(POD_NAME)/app', 'logs/web-1/app'],
+    ['$$(POD_NAME)', '$(POD_NAME)'],
+  ])('expands %j to %j', (expr, want) => {
+    expect(expandSubPath(expr, env)).toBe(want);
+  });
+  it.each([
+    ['$(NOPE)/$(EMPTY)', 'missing value for EMPTY, NOPE'],
+    ['/$(POD_NAME)', 'error SubPath `/web-1` must not be an absolute path'],
+    ['$(UP)/x', "unable to provision SubPath `../x`: must not contain '..'"],
+  ])('refuses %j: %s', (expr, msg) => {
+    expect(() => expandSubPath(expr, env)).toThrow(new ConfigError(msg));
   });
 });
