@@ -86,8 +86,15 @@ function containerWarnings(c: Container, path: string, init: boolean): string[] 
 function volumeWarnings(spec: PodSpec, path: string): string[] {
   const out: string[] = [];
   (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((v, i) => {
-    if (v.emptyDir?.medium === 'Memory') out.push(`${path}.volumes[${i}].emptyDir.medium: ignored by minikube-lite: the volume is on disk, not tmpfs`);
-    if (v.emptyDir?.sizeLimit !== undefined && v.emptyDir.sizeLimit !== null) out.push(`${path}.volumes[${i}].emptyDir.sizeLimit: ignored by minikube-lite: the size is not limited`);
+    const subPathMounted = [...(spec.initContainers ?? []), ...(spec.containers ?? [])]
+      .some((c) => (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).some((m) => m.name === v.name && (m.subPath || m.subPathExpr)));
+    if (v.emptyDir?.medium === 'Memory' && subPathMounted) {
+      out.push(`${path}.volumes[${i}].emptyDir.medium: ignored by minikube-lite: a memory-backed emptyDir mounted through a subPath is kept on disk`);
+    }
+    // A memory-backed emptyDir is a tmpfs of at most sizeLimit; on disk the limit is not enforced.
+    if (v.emptyDir && v.emptyDir.medium !== 'Memory' && v.emptyDir.sizeLimit !== undefined && v.emptyDir.sizeLimit !== null) {
+      out.push(`${path}.volumes[${i}].emptyDir.sizeLimit: ignored by minikube-lite: a disk-backed emptyDir is not limited (medium: Memory is)`);
+    }
   });
   return out;
 }

@@ -13,6 +13,7 @@ import type { ServiceAccountTokenProjection } from 'kubernetes-types/core/v1.js'
 import { payloadDigest, writeAtomic } from './atomicwriter.js';
 import { ConfigError, type ConfigReader } from './configsource.js';
 import { expand, type EnvVarValue } from '../api/expansion.js';
+import { memoryToBytes } from '../api/quantity.js';
 import { configVolumeKind, volumePayload } from './volumepayload.js';
 import type { Mount, Runtime } from '../runtime/types.js';
 import { LABEL_CLUSTER } from '../api/types.js';
@@ -80,6 +81,12 @@ export function checkHostPath(path: string, type: string): void {
   }
 }
 
+/** Whether any container of the pod mounts volume `name` through `subPath` or `subPathExpr`. */
+export function mountedWithSubPath(pod: Pod, name: string): boolean {
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]
+    .some((c) => (c.volumeMounts ?? []).some((m) => m.name === name && (m.subPath || m.subPathExpr)));
+}
+
 /** Kubernetes' `ExpandContainerVolumeMounts` plus the kubelet's checks of the result. */
 export function expandSubPath(expr: string, env: readonly EnvVarValue[]): string {
   const values = new Map(env.map((e) => [e.name, e.value]));
@@ -115,8 +122,13 @@ export class VolumeManager {
         out.set(v.name, { kind: 'config', source: await this.renderConfigVolume(pod, v, configKind) });
       } else if (v.emptyDir) {
         const name = emptyDirVolumeName(this.id, uid, v.name);
+        // medium Memory: a tmpfs, at most sizeLimit when set (else the engine's default). Docker
+        // mounts it only for containers that mount the whole volume, so one also mounted through a
+        // subPath stays on disk (the API server warns about that).
+        const tmpfs = v.emptyDir.medium === 'Memory' && !mountedWithSubPath(pod, v.name)
+          ? { tmpfs: { sizeBytes: v.emptyDir.sizeLimit ? Math.round(memoryToBytes(String(v.emptyDir.sizeLimit))) : 0 } } : undefined;
         try {
-          await this.runtime.createVolume(name, { ...podLabels(this.id, pod), [LABEL_VOLUME_NAME]: v.name });
+          await this.runtime.createVolume(name, { ...podLabels(this.id, pod), [LABEL_VOLUME_NAME]: v.name }, tmpfs);
         } catch (e) {
           throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
         }

@@ -179,8 +179,10 @@ spec:
     - {name: info, mountPath: /etc/info}
     - {name: scratch, mountPath: /scratch}
     - {name: scratch, mountPath: /mine, subPathExpr: $(MY_NAME)}
+    - {name: shm, mountPath: /dev/shm}
   volumes:
   - {name: scratch, emptyDir: {}}
+  - {name: shm, emptyDir: {medium: Memory, sizeLimit: 32Mi}}
   - name: info
     downwardAPI:
       items:
@@ -194,6 +196,8 @@ spec:
     expect(await exec('self-aware', 'cat /etc/info/name; echo; cat /etc/info/mem; echo; cat /etc/info/labels')).toBe('self-aware\n64\ntier="demo"');
     // subPathExpr: the pod's own directory of a shared volume, named through the downward API.
     expect(await exec('self-aware', 'echo mine > /mine/f; cat /scratch/self-aware/f')).toBe('mine\n');
+    // emptyDir medium Memory: a tmpfs of sizeLimit.
+    expect(await exec('self-aware', "grep ' /dev/shm ' /proc/mounts")).toMatch(/^\S+ \/dev\/shm tmpfs \S*size=32768k/);
     // Labels are updated in place, as the kubelet does on a pod update.
     const l = await cluster.cli(['apply', '-f', '-'], { input: (await import('node:fs')).readFileSync(join(files, 'dapi.yaml'), 'utf8').replace('tier: demo', 'tier: live') });
     expect(l.code).toBe(0);

@@ -16,7 +16,7 @@ import { startApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, CONFIGMAPS, PODS, SECRETS } from '../../src/client/client.js';
 import { Informer } from '../../src/client/informer.js';
 import { Kubelet } from '../../src/kubelet/kubelet.js';
-import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../../src/kubelet/naming.js';
+import { LABEL_CONTAINER_NAME, LABEL_POD_UID, LABEL_VOLUME_NAME } from '../../src/kubelet/naming.js';
 import type { FakeRuntime } from '../../src/runtime/fake.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { FakeClock, MemoryRecorder, fakeRuntime, waitForCachedPod } from './kubelet.fixtures.js';
@@ -126,5 +126,15 @@ describe('the kubelet with ConfigMaps and Secrets', () => {
     const p = await waitForPod('pvc', (x) => waitingReason(x)?.reason === 'ContainerCreating' && recorder.events.some((e) => e.reason === 'FailedMount'));
     expect(recorder.events.find((e) => e.reason === 'FailedMount')?.message).toBe('MountVolume.SetUp failed for volume "data" : persistentVolumeClaim volumes are not set up by this kubelet');
     expect(await fake.listContainers({ [LABEL_POD_UID]: p.metadata?.uid ?? '', [LABEL_CONTAINER_NAME]: 'c' })).toEqual([]);
+  });
+
+  it('backs an emptyDir with medium Memory by a tmpfs of its sizeLimit', async () => {
+    const pod = await client.create<PodObject>(ref, { metadata: { name: 'mem' }, spec: { nodeName: 'node-1', containers: [{
+      name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], volumeMounts: [{ name: 'shm', mountPath: '/dev/shm' }, { name: 'disk', mountPath: '/d' }],
+    }], volumes: [{ name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }, { name: 'disk', emptyDir: {} }] } });
+    await waitForPod('mem', running);
+    const vols = await fake.listVolumes({ [LABEL_POD_UID]: pod.metadata?.uid ?? '' });
+    const byName = Object.fromEntries(vols.map((v) => [v.labels[LABEL_VOLUME_NAME], fake.volumeOptions(v.name)]));
+    expect(byName).toEqual({ shm: { tmpfs: { sizeBytes: 64 * 1024 * 1024 } }, disk: {} });
   });
 });
