@@ -119,7 +119,7 @@ export class Kubelet {
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     const nowMs = () => this.clock.now().getTime();
     this.images = new ImageManager(this.runtime, this.recorder, new PullBackoff(this.backoff, nowMs), nowMs);
-    this.config = new ConfigSource(this.client, (_kind, ns, name) => this.configChanged(_kind, ns, name),
+    this.config = new ConfigSource(this.client, (kind, ns, name) => this.configChanged(kind, ns, name),
       (e) => this.log(`configmap/secret watch: ${(e as Error).message}`));
     this.tokens = new TokenManager(this.client, nowMs);
     this.volumes = new VolumeManager(this.runtime, this.id, {

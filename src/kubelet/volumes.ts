@@ -8,7 +8,7 @@
  */
 import { mkdirSync, statSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { Container, Pod } from '../api/types.js';
+import type { Container, Pod, Volume } from '../api/types.js';
 import type { ServiceAccountTokenProjection } from 'kubernetes-types/core/v1.js';
 import { payloadDigest, writeAtomic } from './atomicwriter.js';
 import { ConfigError, type ConfigReader } from './configsource.js';
@@ -199,7 +199,7 @@ export class VolumeManager {
   }
 
   /** Writes one configuration volume's files (when they changed) and returns its directory. */
-  private async renderConfigVolume(pod: Pod, v: { name: string }, kind: string): Promise<string> {
+  private async renderConfigVolume(pod: Pod, v: Volume, kind: string): Promise<string> {
     const fail = (msg: string) => new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${msg}`);
     const cfg = this.config;
     if (!cfg) throw fail(`${kind} volumes need the kubelet's root directory`);
