@@ -6,7 +6,7 @@
  * exists; refusals and warnings; the Kubernetes documentation's examples run unchanged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigMap, Pod } from '../../src/api/types.js';
@@ -52,6 +52,7 @@ describe.skipIf(!hasDocker)('ConfigMaps, Secrets and the downward API on a real 
   }, 120_000);
 
   afterAll(async () => {
+    rmSync(files, { recursive: true, force: true });
     await cluster.destroy();
     const left = await cluster.leftovers();
     expect(left).toEqual({ containers: [], networks: [], volumes: [] });
