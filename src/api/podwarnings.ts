@@ -3,8 +3,9 @@
  * field set (HTTP `Warning: 299 - "…"`, printed by the CLI as `Warning: …` the way kubectl
  * prints them), so nothing is silently ignored; the README lists the same table.
  *
- * Fields other areas own (`dnsPolicy`/`dnsConfig`/`enableServiceLinks`/`subdomain`: Services
- * and DNS; `serviceAccountName`/`automountServiceAccountToken`: identity) are not listed.
+ * Fields other areas implement (`dnsPolicy`, `dnsConfig`, `hostAliases`, `setHostnameAsFQDN`,
+ * `subdomain`, `enableServiceLinks`: Services and DNS; `serviceAccountName`,
+ * `automountServiceAccountToken`: identity) are not listed.
  * Pure functions of the spec.
  */
 import type { Container, PodSpec } from './types.js';
@@ -34,8 +35,6 @@ export const UNHONOURED_POD_FIELDS: readonly PodRule[] = [
   { field: 'hostUsers', set: (s) => s.hostUsers === false, why: 'user namespaces are not used' },
   { field: 'activeDeadlineSeconds', set: (s) => has(s.activeDeadlineSeconds), why: 'the kubelet does not end pods at their deadline' },
   { field: 'imagePullSecrets', set: (s) => has(s.imagePullSecrets), why: 'images are pulled without registry credentials' },
-  { field: 'hostAliases', set: (s) => has(s.hostAliases), why: 'no entries are added to the containers\' /etc/hosts' },
-  { field: 'setHostnameAsFQDN', set: (s) => s.setHostnameAsFQDN === true, why: 'the hostname stays the short name' },
   { field: 'readinessGates', set: (s) => has(s.readinessGates), why: 'the Ready condition does not wait for readiness gates' },
   { field: 'priorityClassName', set: (s) => has(s.priorityClassName), why: 'there is no priority or preemption' },
   { field: 'priority', set: (s) => has(s.priority) && s.priority !== 0, why: 'there is no priority or preemption' },

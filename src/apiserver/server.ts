@@ -17,7 +17,7 @@ import { ApiError, badRequest, invalid, invalidValue, notSupported, type FieldEr
 import type { ResourceDef } from '../api/resource.js';
 import { scaleOf, type Scalable } from '../api/scale.js';
 import type { KubeObject, Node, Pod } from '../api/types.js';
-import type { Store } from '../store/types.js';
+import { collectionKey, type Store } from '../store/types.js';
 import * as discovery from './discovery.js';
 import {
   methodNotAllowed, notFoundPath, parseJson, parseJsonObject, readBody, sendError, sendJson, sendText, setWarnings, type ApiServerLogger,
@@ -28,6 +28,7 @@ import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
 import { PROPAGATION_POLICIES, RestStorage, rfc3339, type DeleteOptions, type PropagationPolicy, type WriteOptions } from './rest.js';
 import { buildFilter } from './selectors.js';
 import { includeObject, tableVersion, toTable } from './table.js';
+import { ensureKubernetesService, kubernetesService, ServiceAllocations } from './services.js';
 import type { ServingCertificate } from './tls.js';
 import { serveWatch } from './watch.js';
 
@@ -58,6 +59,10 @@ export interface ApiServerOptions {
    * `port`, the loopback address the cluster's own components use. kubectl gets the HTTPS one.
    */
   securePort?: number;
+  /** IPv4 CIDR Service ClusterIPs come from (default 10.96.0.0/16). */
+  serviceCIDR?: string;
+  /** Node ports' range (default 30000-32767). */
+  nodePortRange?: string;
 }
 
 export interface ApiServer {
@@ -152,7 +157,18 @@ function deleteOptions(q: URLSearchParams, body: Buffer): { options: DeleteOptio
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const logger = opts.logger ?? defaultLogger;
   const clock = opts.clock ?? (() => new Date());
-  const rest = new RestStorage(opts.store, clock, opts.resources);
+  const find = (r: ResourceRequest): ResourceDef | undefined =>
+    opts.resources.find((d) => d.group === r.group && d.version === r.version && d.resource === r.resource);
+  const core = (resource: string): ResourceDef | undefined => opts.resources.find((d) => d.group === '' && d.resource === resource);
+
+  // Service ClusterIPs and node ports, as the stored Services hold them.
+  const servicesDef = core('services');
+  const serviceAllocations = new ServiceAllocations({ serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange });
+  if (servicesDef) {
+    const { items } = await opts.store.list(collectionKey(servicesDef));
+    for (const problem of serviceAllocations.restore(items)) logger.info(`services: ${problem}`);
+  }
+  const rest = new RestStorage(opts.store, clock, opts.resources, servicesDef ? { '/services': serviceAllocations } : {});
   const tokenDigest = createHash('sha256').update(opts.token).digest();
   const streams = new Set<() => void>();
   const track = (end: () => void): (() => void) => {
@@ -160,10 +176,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return () => streams.delete(end);
   };
   let address = '';
-
-  const find = (r: ResourceRequest): ResourceDef | undefined =>
-    opts.resources.find((d) => d.group === r.group && d.version === r.version && d.resource === r.resource);
-  const core = (resource: string): ResourceDef | undefined => opts.resources.find((d) => d.group === '' && d.resource === resource);
 
   function authorized(req: IncomingMessage): boolean {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -419,6 +431,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       await rest.ensure(namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
   }
+  if (servicesDef) await ensureKubernetesService(rest, servicesDef, kubernetesService(serviceAllocations.kubernetesIP, securePort ?? port), logger);
 
   let closing: Promise<void> | undefined;
   return {

@@ -45,6 +45,8 @@ export interface ContainerLifecycleOptions {
   config?: ConfigReader;
   /** Node allocatable, for `resourceFieldRef` limits a container does not set. */
   nodeAllocatable?: () => Readonly<Record<string, string>>;
+  /** The service environment variables for a container of `pod` (see envvars.ts); none when absent. */
+  serviceEnv?: (pod: Pod) => Readonly<Record<string, string>>;
 }
 
 /** The spec of a container of the pod, app or init, by name. */
@@ -87,6 +89,7 @@ export class ContainerLifecycle {
         nodeName: this.o.id.node, podIP: sandbox.ip, podIPs: sandbox.ip ? [sandbox.ip] : [], hostIP: this.o.hostIP, hostIPs: [this.o.hostIP],
         labels: pod.metadata?.labels ?? {}, annotations: pod.metadata?.annotations ?? {},
         serviceAccountName: pod.spec?.serviceAccountName ?? 'default', nodeAllocatable: this.o.nodeAllocatable?.(),
+        serviceEnv: this.o.serviceEnv?.(pod) ?? {},
         ...envResolvers(pod, reader, (kind, name, keys) => recorder.event(pod, 'Warning', 'InvalidEnvironmentVariableNames',
           `Keys [${keys.join(', ')}] from the EnvFrom ${kind} ${ns}/${name} were skipped since they are considered invalid environment variable names.`)),
       });
