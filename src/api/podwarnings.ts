@@ -35,7 +35,6 @@ export const UNHONOURED_POD_FIELDS: readonly PodRule[] = [
   { field: 'hostUsers', set: (s) => s.hostUsers === false, why: 'user namespaces are not used' },
   { field: 'activeDeadlineSeconds', set: (s) => has(s.activeDeadlineSeconds), why: 'the kubelet does not end pods at their deadline' },
   { field: 'imagePullSecrets', set: (s) => has(s.imagePullSecrets), why: 'images are pulled without registry credentials' },
-  { field: 'readinessGates', set: (s) => has(s.readinessGates), why: 'the Ready condition does not wait for readiness gates' },
   { field: 'priorityClassName', set: (s) => has(s.priorityClassName), why: 'there is no priority or preemption' },
   { field: 'priority', set: (s) => has(s.priority) && s.priority !== 0, why: 'there is no priority or preemption' },
   { field: 'preemptionPolicy', set: (s) => has(s.preemptionPolicy) && s.preemptionPolicy !== 'PreemptLowerPriority', why: 'there is no priority or preemption' },
