@@ -4,7 +4,7 @@
  * through the runtime, one serialized worker per pod, reporting status and events back to the
  * API server. It talks to the control plane only through the API client.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, Node, NodeCondition, Pod, Service } from '../api/types.js';
@@ -78,7 +78,8 @@ export interface KubeletOptions {
   /**
    * Where the kubelet keeps per-pod files (`--root-dir`, Kubernetes' `/var/lib/kubelet`):
    * `<rootDir>/pods/<uid>/` holds the pod's etc-hosts and resolv.conf and its configuration
-   * volumes (`volumes/kubernetes.io~<kind>/<name>`). Default: a folder under the OS temp dir.
+   * volumes (`volumes/kubernetes.io~<kind>/<name>`). Default: a fresh temporary folder, removed
+   * by `stop()` (for tests; `up` always passes one inside the cluster's directory).
    */
   rootDir?: string;
 }
@@ -101,6 +102,8 @@ export class Kubelet {
   private readonly images: ImageManager;
   private readonly volumes: VolumeManager;
   private readonly config: ConfigSource;
+  /** The root directory this kubelet made for itself (no `rootDir` given); removed on stop. */
+  private readonly tempRootDir?: string;
   private readonly tokens: TokenManager;
   private readonly workers: PodWorkers;
   private readonly probes: ProbeManager;
@@ -130,7 +133,10 @@ export class Kubelet {
     this.recorder = opts.recorder ?? new EventRecorder(this.client, 'kubelet', opts.nodeName);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     const nowMs = () => this.clock.now().getTime();
-    const rootDir = opts.rootDir ?? join(tmpdir(), 'minikube-lite-kubelet', opts.cluster, opts.nodeName);
+    // Without --root-dir (tests), a private temporary directory, removed by stop(): a shared
+    // default would let one kubelet clean up another's pod directories as orphans.
+    if (!opts.rootDir) this.tempRootDir = mkdtempSync(join(tmpdir(), `mkl-kubelet-${opts.nodeName}-`));
+    const rootDir = opts.rootDir ?? this.tempRootDir ?? '';
     this.images = new ImageManager(this.runtime, this.recorder, new PullBackoff(this.backoff, nowMs), nowMs);
     this.config = new ConfigSource(this.client, (kind, ns, name) => this.configChanged(kind, ns, name),
       (e) => this.log(`configmap/secret watch: ${(e as Error).message}`));
@@ -212,6 +218,7 @@ export class Kubelet {
     this.config.stop();
     this.services?.stop();
     await this.server?.close();
+    if (this.tempRootDir) rmSync(this.tempRootDir, { recursive: true, force: true });
   }
 
   /** Resolves when no pod sync and no probe is queued or running (for tests). */
