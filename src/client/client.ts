@@ -11,8 +11,25 @@ export interface ClientConfig {
   server: string;
   /** Bearer token written by `up` into the client config. */
   token: string;
-  /** Called with each warning the server sends (`Warning: 299 - "..."` headers); the CLI prints them. */
-  onWarning?: (text: string) => void;
+  /**
+   * Called with each warning the server sends in `Warning: 299 - "..."` headers (unknown
+   * fields dropped, for instance); the CLI prints them as kubectl does. Default: ignored.
+   */
+  onWarning?: (warning: string) => void;
+}
+
+/** The texts of `Warning` header values (`299 - "unknown field \"spec.foo\""`, possibly several joined by commas). */
+export function parseWarnings(header: string | null): string[] {
+  if (!header) return [];
+  const out: string[] = [];
+  for (const m of header.matchAll(/\d{3} \S+ ("(?:[^"\\]|\\.)*")/g)) {
+    try {
+      out.push(JSON.parse(m[1]) as string);
+    } catch {
+      out.push(m[1]); // not valid JSON escaping: show it as sent
+    }
+  }
+  return out;
 }
 
 /** Which collection a call is about: group/version/resource and, for namespaced kinds, namespace. */
@@ -89,8 +106,8 @@ export class ApiClient {
    */
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
-    if (this.config.onWarning) for (const w of parseWarnings(res.headers.get('warning'))) this.config.onWarning(w);
     const text = await res.text();
+    if (this.config.onWarning) for (const w of parseWarnings(res.headers.get('warning'))) this.config.onWarning(w);
     if (!res.ok) throw errorFromResponse(res.status, text);
     return (text ? JSON.parse(text) : {}) as T;
   }
@@ -198,14 +215,6 @@ export class ApiClient {
     }
     return exitCode;
   }
-}
-
-/** The texts of `Warning: 299 - "..."` header values (several arrive joined by commas). */
-export function parseWarnings(header: string | null | undefined): string[] {
-  if (!header) return [];
-  const out: string[] = [];
-  for (const m of header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)) out.push(m[1].replace(/\\(.)/g, '$1'));
-  return out;
 }
 
 /** Yields the non-empty lines of a streamed response body. */
