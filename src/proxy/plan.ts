@@ -324,6 +324,19 @@ export function savedCIDRs(prefix: string, filterSave: string): { serviceCIDR?: 
 }
 
 /**
+ * What `iptables-save` shows of the cluster right after `plan` was applied: its chains and its
+ * jumps. The proxy passes this to `restoreText` instead of a fresh `iptables-save` between full
+ * syncs (kube-proxy's partial syncs), saving two program runs per change.
+ */
+export function savedAfter(plan: RulesPlan): { nat: string; filter: string } {
+  const text = (table: 'nat' | 'filter') => [
+    ...[...plan[table].keys()].map((c) => `:${c} - [0:0]`),
+    ...plan.jumps.filter((j) => j.table === table).map((j) => `-A ${j.chain} ${j.rule}`),
+  ].join('\n');
+  return { nat: text('nat'), filter: text('filter') };
+}
+
+/**
  * The batch that removes every rule and chain of the cluster with chain prefix `prefix`:
  * its jumps (deleted by their exact saved text), then its chains flushed and deleted.
  * Empty when there is nothing to remove.

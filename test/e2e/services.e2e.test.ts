@@ -311,7 +311,7 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
   }, 60_000);
 
   it('runs two clusters side by side, each routing only to its own pods; down of one leaves the other', async () => {
-    const r = await b.cli(['up', '--pod-cidr', b.podCIDR, '--service-cidr', svcB]);
+    const r = await b.cli(['up', '--pod-cidr', b.podCIDR, '--service-cidr', svcB, '--listen-address', '127.0.0.2']);
     expect(r.code, r.stderr).toBe(0);
     await apply(b, [client('bb1', 'node-1'), myapp(2)]);
     expect((await b.cli(['expose', 'deployment', 'myapp', '--port', '80'])).code).toBe(0);
@@ -326,6 +326,12 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     const fromB = await requests(b, 'bb1', `http://${vipB}/host.txt`, 20);
     expect(fromA.filter((x) => !namesA.includes(x))).toEqual([]);
     expect(fromB.filter((x) => !namesB.includes(x))).toEqual([]);
+    // B serves its NodePorts on its --listen-address only.
+    expect((await b.cli(['apply', '-f', join(ROOT, 'examples/myapp-nodeport.yaml')])).code).toBe(0);
+    const urlB = (await b.cli(['service', 'myapp-nodeport', '--url'])).stdout.trim();
+    expect(urlB).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/);
+    expect(namesB).toContain(await untilAnswers(`${urlB}/host.txt`));
+    expect((await connectFromHost('127.0.0.1', Number(new URL(urlB).port))).result).toBe('ECONNREFUSED');
     const bTraces = await hostTraces(b, svcB);
     expect(bTraces.some((l) => l.includes(chainPrefix(a.name)))).toBe(false);
     // A crashed proxy is restarted by `up`; then `down` still removes everything it made.

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EndpointSlice, Service } from '../../src/api/types.js';
 import {
-  chainPrefix, cidrContains, cleanupText, planRules, restoreText, savedCIDRs, servicePorts, type ProxyState,
+  chainPrefix, cidrContains, cleanupText, planRules, restoreText, savedAfter, savedCIDRs, servicePorts, type ProxyState,
 } from '../../src/proxy/plan.js';
 
 const svc = (name: string, ip: string, spec: Partial<NonNullable<Service['spec']>> = {}, ns = 'default'): Service => ({
@@ -180,6 +180,15 @@ describe('restore batches', () => {
     const text = restoreText(plan, { nat: '', filter: '' });
     for (const c of plan.nat.keys()) expect(text).toContain(`:${c} - [0:0]`);
     expect(text.match(/^COMMIT$/gm)).toHaveLength(2);
+  });
+
+  it('from the state the last plan left (a partial sync): no jump again, and the chains it no longer needs deleted', () => {
+    const next = planRules({ ...base, services: [svc('web', '10.96.0.10')] });
+    const text = restoreText(next, savedAfter(plan));
+    expect(text).not.toMatch(/^-I /m);
+    const gone = [...plan.nat.keys()].filter((c) => !next.nat.has(c));
+    expect(gone.length).toBe(2);
+    for (const c of gone) expect(text).toContain(`-X ${c}`);
   });
 
   it('cleanup deletes the jumps by their saved text, then the chains, and nothing of others', () => {
