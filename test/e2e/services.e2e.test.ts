@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EndpointSlice, Pod, Service } from '../../src/api/types.js';
 import { ENDPOINTSLICES, PODS, SERVICES } from '../../src/client/client.js';
@@ -122,6 +123,16 @@ async function diagnose(c: TestCluster): Promise<string> {
   return `${pods.stdout}\ncontrolplane.log:\n${log}`;
 }
 
+/** Copies the cluster's component logs to <tmp>/mkl-e2e-logs/<name>/ (they outlive `down`, for a post-mortem). */
+function saveLogs(c: TestCluster): void {
+  const dir = clusterDir(c.home, c.name);
+  if (!existsSync(dir)) return;
+  const logs = join(tmpdir(), 'mkl-e2e-logs', c.name);
+  rmSync(logs, { recursive: true, force: true });
+  mkdirSync(logs, { recursive: true });
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.log'))) copyFileSync(join(dir, f), join(logs, f));
+}
+
 const readyIPs = (eps: NonNullable<EndpointSlice['endpoints']>) => eps.filter((e) => e.conditions?.ready !== false).map((e) => e.addresses[0]);
 
 /**
@@ -174,7 +185,10 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
   }, 180_000);
 
   afterAll(async () => {
-    for (const c of [a, b]) await c.destroy();
+    for (const c of [a, b]) {
+      saveLogs(c);
+      await c.destroy();
+    }
   }, 120_000);
 
   it('gives myapp a ClusterIP in the service CIDR and its Endpoints the 3 ready pod IPs', async () => {
@@ -360,6 +374,7 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     expect(proxyB).toBeDefined();
     process.kill(proxyB ?? 0, 'SIGKILL');
     pids = [readPid(dirB, 'controlplane'), readPid(dirB, 'kubelet-node-1'), readPid(dirB, 'kubelet-node-2'), proxyB].filter((p): p is number => p !== undefined);
+    saveLogs(b);
     const downB = await b.cli(['down']);
     expect(downB.code, downB.stderr).toBe(0);
     expect(await hostTraces(b, svcB)).toEqual([]);
@@ -385,6 +400,7 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     const cfg = readClusterConfig(a.home, a.name);
     const dir = clusterDir(a.home, a.name);
     const procs = ['controlplane', 'proxy', ...(cfg?.nodes ?? []).map((n) => `kubelet-${n}`)].map((c) => readPid(dir, c)).filter((p): p is number => p !== undefined);
+    saveLogs(a);
     const r = await a.cli(['down']);
     expect(r.code, r.stderr).toBe(0);
     expect(await hostTraces(a, svcA)).toEqual([]);
