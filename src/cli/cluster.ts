@@ -106,26 +106,11 @@ async function choosePodCIDR(runtime: Runtime, home: string, requested?: string)
 }
 
 /**
- * The service CIDR of a new cluster: the requested one, checked, or the first `10.X.0.0/16`
- * (X = 96…111, then 80…95) that no Docker network, host route, other cluster's guard rule or
- * config in this home uses, and that does not overlap the pod CIDR.
+ * The service CIDR of a new cluster (pure): the requested one, checked, or the first `10.X.0.0/16`
+ * (X = 96…111, then 80…95) that overlaps nothing in `used` (the pod CIDR must be in `used`).
+ * Throws a CliError naming what a requested range clashes with.
  */
-async function chooseServiceCIDR(runtime: Runtime, home: string, name: string, podCIDR: string, requested?: string): Promise<string> {
-  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
-  const host = new LinuxHostNetwork();
-  const used = [podCIDR, ...(await runtime.listNetworks({})).map((n) => n.subnet).filter(Boolean)];
-  const routes = await host.routes().catch(() => []);
-  used.push(...routes.map((r) => r.dst).filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d)));
-  const saved = await host.save('filter').catch(() => '');
-  for (const m of saved.matchAll(/-d (\d+\.\d+\.\d+\.\d+\/\d+) -m comment --comment "?minikube-lite:[^ ]*:no service rule/g)) used.push(m[1]);
-  const clustersDir = join(home, 'clusters');
-  if (existsSync(clustersDir)) {
-    for (const other of readdirSync(clustersDir)) {
-      if (other === name) continue;
-      const cidr = readClusterConfig(home, other)?.serviceCIDR;
-      if (cidr) used.push(cidr);
-    }
-  }
+export function pickServiceCIDR(used: readonly string[], podCIDR: string, requested?: string): string {
   if (requested) {
     if (!/^\d+\.\d+\.0\.0\/16$/.test(requested) || requested.split('.').slice(0, 2).some((o) => Number(o) > 255)) {
       throw new CliError(`invalid --service-cidr "${requested}": expected a /16 such as 10.96.0.0/16`);
@@ -139,6 +124,30 @@ async function chooseServiceCIDR(runtime: Runtime, home: string, name: string, p
     if (!used.some((u) => overlaps(u, cidr))) return cidr;
   }
   throw new CliError('no free 10.x.0.0/16 service CIDR left; pass --service-cidr');
+}
+
+/**
+ * What address ranges are taken on this host for `pickServiceCIDR`: Docker networks, routes,
+ * other clusters' guard rules (their service CIDRs) and the service CIDRs of this home's clusters.
+ */
+async function usedRanges(runtime: Runtime, home: string, name: string, podCIDR: string): Promise<string[]> {
+  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+  const host = new LinuxHostNetwork();
+  const used = [podCIDR, ...(await runtime.listNetworks({})).map((n) => n.subnet).filter(Boolean)];
+  // Without iptables/ip (not root) only Docker's and this home's ranges are known; up fails later with the reason.
+  const routes = await host.routes().catch(() => []);
+  used.push(...routes.map((r) => r.dst).filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d)));
+  const saved = await host.save('filter').catch(() => '');
+  for (const m of saved.matchAll(/-d (\d+\.\d+\.\d+\.\d+\/\d+) -m comment --comment "?minikube-lite:[^ ]*:no service rule/g)) used.push(m[1]);
+  const clustersDir = join(home, 'clusters');
+  if (existsSync(clustersDir)) {
+    for (const other of readdirSync(clustersDir)) {
+      if (other === name) continue;
+      const cidr = readClusterConfig(home, other)?.serviceCIDR;
+      if (cidr) used.push(cidr);
+    }
+  }
+  return used;
 }
 
 /** `10.244.0.0/16`, node 1 → `10.244.1.0/24` */
@@ -281,7 +290,10 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const labels = parseNodeLabels(o.nodeLabels, nodes);
   const port = o.port ?? previous?.apiPort ?? (await freePort());
   const podCIDR = previous?.podCIDR ?? (await choosePodCIDR(await connectRuntime(), g.home, o.podCidr));
-  const serviceCIDR = previous?.serviceCIDR ?? (await chooseServiceCIDR(await connectRuntime(), g.home, g.name, podCIDR, o.serviceCidr));
+  if (previous?.serviceCIDR && o.serviceCidr && o.serviceCidr !== previous.serviceCIDR) {
+    throw new CliError(`cluster "${g.name}" keeps its service CIDR ${previous.serviceCIDR}; to use ${o.serviceCidr}, run "minikube-lite down" first`);
+  }
+  const serviceCIDR = previous?.serviceCIDR ?? pickServiceCIDR(await usedRanges(await connectRuntime(), g.home, g.name, podCIDR), podCIDR, o.serviceCidr);
   const listenAddress = o.listenAddress ?? previous?.listenAddress ?? '127.0.0.1';
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(listenAddress)) throw new CliError(`invalid --listen-address "${listenAddress}": expected an IPv4 address such as 127.0.0.1`);
   const token = previous?.token ?? randomBytes(24).toString('hex');
