@@ -261,6 +261,9 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 250) throw new CliError(`invalid --nodes "${o.nodes}": must be an integer from 1 to 250`);
   const running = isUp(g);
   if (running) {
+    if (o.serviceCidr && running.serviceCIDR && o.serviceCidr !== running.serviceCIDR) {
+      throw new CliError(`cluster "${g.name}" is up with service CIDR ${running.serviceCIDR}; to use ${o.serviceCidr}, run "minikube-lite down" first`);
+    }
     const dir = clusterDir(g.home, g.name);
     const proxyPid = readPid(dir, 'proxy');
     if (running.proxyArgs && !(proxyPid && alive(proxyPid))) {
