@@ -15,6 +15,9 @@ import {
   validateDeployment, validateEvent, validateNamespace, validateNode, validatePod, validateReplicaSet, validateService,
 } from './validation.js';
 
+import { IDENTITY_RESOURCES } from './kinds/identity.js';
+import { STORAGE_RESOURCES } from './kinds/storage.js';
+
 type Subresource = '' | 'status';
 
 /** Builds a ResourceDef from typed strategy functions (the casts from KubeObject live here only). */
@@ -159,6 +162,7 @@ export const RESOURCES: ResourceDef[] = [
     validate: validateService,
     fieldLabels: (svc) => ({ 'spec.clusterIP': svc.spec?.clusterIP ?? '', 'spec.type': svc.spec?.type ?? '' }),
   }),
+  ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */
