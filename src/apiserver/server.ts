@@ -8,7 +8,6 @@
  * `watch.ts`, pod subresources in `pods.ts`, the scale subresource in `scale.ts` (and
  * `RestStorage.updateScale`), discovery in `discovery.ts`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +29,12 @@ import { buildFilter } from './selectors.js';
 import { includeObject, tableVersion, toTable } from './table.js';
 import type { ServingCertificate } from './tls.js';
 import { serveWatch } from './watch.js';
+import type { AdmissionPlugin } from './admission.js';
+import { ADMIN_USER, Authenticator } from './auth/authenticator.js';
+import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from './auth/bootstrap.js';
+import { forbiddenMessage, requestVerb, type Attributes, type UserInfo } from './auth/rbac.js';
+import type { TokenIssuer } from './auth/tokens.js';
+import { createToken } from './tokenrequest.js';
 
 export type { ApiServerLogger } from './http.js';
 
@@ -43,6 +48,14 @@ export interface ApiServerOptions {
   port: number;
   /** The bearer token every request (but health checks) must carry; also sent to kubelets. */
   token: string;
+  /**
+   * Signs and verifies service-account tokens (the `serviceaccounts/token` subresource and
+   * bearer tokens other than `token`, which are then authorized by RBAC). Without it only
+   * `token` is accepted and TokenRequest answers 503.
+   */
+  tokenIssuer?: TokenIssuer;
+  /** Admission plugins run on every create, in order (default: none). */
+  admission?: AdmissionPlugin[];
   /** Source of "now" for timestamps (creation, deletion, conditions). */
   clock?: () => Date;
   logger?: ApiServerLogger;
@@ -152,8 +165,8 @@ function deleteOptions(q: URLSearchParams, body: Buffer): { options: DeleteOptio
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const logger = opts.logger ?? defaultLogger;
   const clock = opts.clock ?? (() => new Date());
-  const rest = new RestStorage(opts.store, clock, opts.resources);
-  const tokenDigest = createHash('sha256').update(opts.token).digest();
+  const rest = new RestStorage(opts.store, clock, opts.resources, opts.admission ?? []);
+  const auth = new Authenticator({ adminToken: opts.token, issuer: opts.tokenIssuer, objects: rest.objects, clock });
   const streams = new Set<() => void>();
   const track = (end: () => void): (() => void) => {
     streams.add(end);
@@ -165,11 +178,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     opts.resources.find((d) => d.group === r.group && d.version === r.version && d.resource === r.resource);
   const core = (resource: string): ResourceDef | undefined => opts.resources.find((d) => d.group === '' && d.resource === resource);
 
-  function authorized(req: IncomingMessage): boolean {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    // Compare digests: constant time, whatever the lengths.
-    return timingSafeEqual(createHash('sha256').update(m[1]).digest(), tokenDigest);
+  /** What a request asks, in RBAC's terms (Kubernetes' RequestInfo + authorizer Attributes). */
+  function attributesOf(user: UserInfo, method: string, path: string, q: URLSearchParams): Attributes {
+    const r = parseResourcePath(path);
+    if (!r) {
+      return { user, verb: method.toLowerCase(), resourceRequest: false, path, apiGroup: '', resource: '', subresource: '', namespace: '', name: '' };
+    }
+    // A namespace object is addressed within itself, so a RoleBinding there can grant it.
+    const namespace = r.group === '' && r.resource === 'namespaces' ? r.name : r.namespace;
+    return {
+      user, verb: requestVerb(method, r.name !== '', boolParam(q, 'watch'), r.subresource), resourceRequest: true, path,
+      apiGroup: r.group, resource: r.resource, subresource: r.subresource, namespace, name: r.name,
+    };
   }
 
   async function serveDiscovery(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
@@ -309,6 +329,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             throw methodNotAllowed();
         }
       }
+      case 'token': {
+        if (method !== 'POST') throw methodNotAllowed();
+        if (!opts.tokenIssuer) throw new ApiError(503, 'ServiceUnavailable', 'this API server has no service-account signing key, so it cannot issue tokens');
+        const body = parseJsonObject(await readBody(req));
+        sendJson(res, 201, await createToken(ns, r.name, body, {
+          issuer: opts.tokenIssuer, audiences: auth.audiences, objects: rest.objects, clock, dryRun: writeOptions(q).dryRun ?? false,
+        }));
+        return;
+      }
       case 'binding': {
         if (method !== 'POST') throw methodNotAllowed();
         const body = parseJsonObject(await readBody(req));
@@ -361,11 +390,21 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       sendText(res, 200, 'ok');
       return;
     }
-    if (!authorized(req)) {
+    const user = await auth.authenticate(req.headers.authorization);
+    if (!user) {
       // Drain the body so the connection stays usable.
       req.resume();
       sendJson(res, 401, new ApiError(401, 'Unauthorized', 'Unauthorized').toStatus());
       return;
+    }
+    if (user !== ADMIN_USER) {
+      const a = attributesOf(user, req.method ?? 'GET', path, url.searchParams);
+      if (!(await auth.authorize(a))) {
+        req.resume();
+        const details = a.resourceRequest ? { name: a.name || undefined, group: a.apiGroup || undefined, kind: a.resource } : {};
+        sendJson(res, 403, new ApiError(403, 'Forbidden', forbiddenMessage(a), [], details).toStatus());
+        return;
+      }
     }
     if (await serveDiscovery(req, res, path)) return;
     if (path === '/openapi/v2') throw notFoundPath();
@@ -404,6 +443,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     for (const name of SYSTEM_NAMESPACES) {
       await rest.ensure(namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
+  }
+  // The default RBAC policy (Kubernetes' bootstrap roles), when RBAC kinds are served.
+  const clusterRoles = opts.resources.find((d) => d.group === 'rbac.authorization.k8s.io' && d.resource === 'clusterroles');
+  const clusterRoleBindings = opts.resources.find((d) => d.group === 'rbac.authorization.k8s.io' && d.resource === 'clusterrolebindings');
+  if (clusterRoles && clusterRoleBindings) {
+    for (const role of BOOTSTRAP_CLUSTER_ROLES) await rest.ensure(clusterRoles, '', role);
+    for (const binding of BOOTSTRAP_CLUSTER_ROLE_BINDINGS) await rest.ensure(clusterRoleBindings, '', binding);
   }
 
   let closing: Promise<void> | undefined;

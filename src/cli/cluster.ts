@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfSignedCertificate } from '../apiserver/tls.js';
+import { generateSigningKey, SERVICE_ACCOUNT_KEY_FILE } from '../apiserver/auth/signingkey.js';
 import { createServer } from 'node:net';
 import type { Node } from '../api/types.js';
 import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
@@ -174,6 +175,9 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
   const kubeconfig = writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  // The key service-account tokens are signed with; kept across restarts so tokens stay valid.
+  const saKey = join(dir, SERVICE_ACCOUNT_KEY_FILE);
+  if (!existsSync(saKey)) writeFileSync(saKey, generateSigningKey(), { mode: 0o600 });
   const cfg: ClusterConfig = {
     name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
   };

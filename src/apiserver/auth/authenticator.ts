@@ -1,0 +1,86 @@
+/**
+ * Authentication and authorization of API requests. A bearer token is either the cluster's
+ * token (user `minikube-lite-admin`, group `system:masters`: every request allowed, as for
+ * Kubernetes' masters group) or a service-account JWT (user
+ * `system:serviceaccount:<ns>:<name>`, groups `system:serviceaccounts`,
+ * `system:serviceaccounts:<ns>`, `system:authenticated`), valid while its account, and the pod
+ * it is bound to, still exist with the uids it names. Anything else is 401. Every other user
+ * goes through RBAC, reading the policy objects from the store on each request.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
+import type { KubeObject } from '../../api/types.js';
+import type { ObjectReader } from '../admission.js';
+import { authorize, type Attributes, type UserInfo } from './rbac.js';
+import type { TokenIssuer } from './tokens.js';
+
+export const ADMIN_USER: UserInfo = { name: 'minikube-lite-admin', groups: ['system:masters', 'system:authenticated'] };
+const RBAC = 'rbac.authorization.k8s.io';
+
+export interface AuthOptions {
+  /** The cluster token (admin). */
+  adminToken: string;
+  /** Verifies service-account tokens; without it only the admin token is accepted. */
+  issuer?: TokenIssuer;
+  /** Audiences the API server accepts (default: the issuer). */
+  audiences?: string[];
+  objects: ObjectReader;
+  clock: () => Date;
+}
+
+export class Authenticator {
+  private readonly adminDigest: Buffer;
+  readonly audiences: string[];
+
+  constructor(private readonly opts: AuthOptions) {
+    this.adminDigest = createHash('sha256').update(opts.adminToken).digest();
+    this.audiences = opts.audiences ?? (opts.issuer ? [opts.issuer.issuer] : []);
+  }
+
+  /** The user a request's `Authorization` header names, or undefined (→ 401). */
+  async authenticate(header: string | undefined): Promise<UserInfo | undefined> {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!m) return undefined;
+    const token = m[1];
+    // Compare digests: constant time, whatever the lengths.
+    if (timingSafeEqual(createHash('sha256').update(token).digest(), this.adminDigest)) return ADMIN_USER;
+    const issuer = this.opts.issuer;
+    if (!issuer || !issuer.claimsToBeOurs(token)) return undefined;
+    const v = await issuer.verify(token, this.audiences);
+    if (!v.ok) return undefined;
+    const { namespace, serviceAccount, pod } = v.claims;
+    const sa = await this.opts.objects.get('', 'serviceaccounts', namespace, serviceAccount.name);
+    if (!live(sa, serviceAccount.uid, this.opts.clock())) return undefined;
+    if (pod) {
+      const p = await this.opts.objects.get('', 'pods', namespace, pod.name);
+      if (!live(p, pod.uid, this.opts.clock())) return undefined;
+    }
+    return {
+      name: `system:serviceaccount:${namespace}:${serviceAccount.name}`,
+      uid: serviceAccount.uid,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+    };
+  }
+
+  /** Whether RBAC (or membership of `system:masters`) allows the request. */
+  async authorize(a: Attributes): Promise<boolean> {
+    if (a.user.groups.includes('system:masters')) return true;
+    const o = this.opts.objects;
+    const [clusterRoles, clusterRoleBindings, roles, roleBindings] = await Promise.all([
+      o.list(RBAC, 'clusterroles'), o.list(RBAC, 'clusterrolebindings'),
+      a.namespace ? o.list(RBAC, 'roles', a.namespace) : Promise.resolve([]),
+      a.namespace ? o.list(RBAC, 'rolebindings', a.namespace) : Promise.resolve([]),
+    ]);
+    return authorize(a, {
+      clusterRoles: clusterRoles as ClusterRole[], clusterRoleBindings: clusterRoleBindings as ClusterRoleBinding[],
+      roles: roles as Role[], roleBindings: roleBindings as RoleBinding[],
+    });
+  }
+}
+
+/** The object exists with this uid and is not past its deletion time. */
+function live(obj: KubeObject | undefined, uid: string, now: Date): boolean {
+  if (!obj || obj.metadata?.uid !== uid) return false;
+  const del = obj.metadata.deletionTimestamp;
+  return !del || Date.parse(del) > now.getTime();
+}
