@@ -25,6 +25,7 @@ import { PodWorkers } from './podworkers.js';
 import { ProbeManager, type ProbedContainer } from './prober.js';
 import { computePodStatus, rfc3339, type Waiting } from './status.js';
 import { MountError, VolumeManager } from './volumes.js';
+import { ApiClaimResolver } from './claims.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
 import { jsonEqual } from '../api/json.js';
 
@@ -108,7 +109,7 @@ export class Kubelet {
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     const nowMs = () => this.clock.now().getTime();
     this.images = new ImageManager(this.runtime, this.recorder, new PullBackoff(this.backoff, nowMs), nowMs);
-    this.volumes = new VolumeManager(this.runtime, this.id);
+    this.volumes = new VolumeManager(this.runtime, this.id, new ApiClaimResolver(this.client));
     this.workers = new PodWorkers((uid) => this.syncPod(uid), (uid, e) => this.syncFailed(uid, e));
     this.hostIP = opts.address ?? gatewayOf(opts.podCIDR);
     const runner = new ActionRunner(this.runtime, this.clock);

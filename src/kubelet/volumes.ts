@@ -8,6 +8,7 @@ import type { Container, Pod } from '../api/types.js';
 import type { Mount, Runtime } from '../runtime/types.js';
 import { LABEL_CLUSTER } from '../api/types.js';
 import { emptyDirVolumeName, LABEL_POD_UID, LABEL_VOLUME_NAME, podLabels, type NodeIdentity } from './naming.js';
+import type { ClaimResolver } from './claims.js';
 
 /** A volume that could not be set up; the message is shown in a FailedMount event. */
 export class MountError extends Error {
@@ -17,7 +18,7 @@ export class MountError extends Error {
   }
 }
 
-type Prepared = { kind: 'volume'; source: string } | { kind: 'host'; source: string };
+type Prepared = { kind: 'volume'; source: string } | { kind: 'host'; source: string; readOnly?: boolean };
 
 /** Checks a hostPath against its `type` (creating it for the *OrCreate types). */
 export function checkHostPath(path: string, type: string): void {
@@ -56,7 +57,8 @@ export function checkHostPath(path: string, type: string): void {
 }
 
 export class VolumeManager {
-  constructor(private readonly runtime: Runtime, private readonly id: NodeIdentity) {}
+  /** @param claims finds the directories of `persistentVolumeClaim` volumes (none: such pods wait). */
+  constructor(private readonly runtime: Runtime, private readonly id: NodeIdentity, private readonly claims?: ClaimResolver) {}
 
   /** Creates/checks every volume of the pod; idempotent. Throws MountError. */
   async setUp(pod: Pod): Promise<Map<string, Prepared>> {
@@ -78,6 +80,18 @@ export class VolumeManager {
           throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
         }
         out.set(v.name, { kind: 'host', source: v.hostPath.path });
+      } else if (v.persistentVolumeClaim) {
+        const claim = v.persistentVolumeClaim;
+        const found = this.claims ? await this.claims.resolve(pod.metadata?.namespace ?? 'default', claim.claimName) : { ok: false as const, reason: 'this kubelet cannot resolve claims' };
+        if (!found.ok) {
+          throw new MountError(v.name, `Unable to attach or mount volumes: unmounted volumes=[${v.name}], unattached volumes=[${v.name}]: ${found.reason}`);
+        }
+        try {
+          checkHostPath(found.path, found.hostPathType);
+        } catch (e) {
+          throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
+        }
+        out.set(v.name, { kind: 'host', source: found.path, readOnly: claim.readOnly === true });
       }
     }
     return out;
@@ -89,7 +103,7 @@ export class VolumeManager {
     for (const m of container.volumeMounts ?? []) {
       const p = prepared.get(m.name);
       if (!p) continue;
-      const readOnly = m.readOnly === true;
+      const readOnly = m.readOnly === true || (p.kind === 'host' && p.readOnly === true);
       if (p.kind === 'volume') {
         mounts.push({ source: p.source, target: m.mountPath, readOnly, volume: true, ...(m.subPath ? { subPath: m.subPath } : {}) });
       } else {
