@@ -19,7 +19,7 @@ import type { KubeObject, Node, Pod } from '../api/types.js';
 import type { Store } from '../store/types.js';
 import * as discovery from './discovery.js';
 import {
-  methodNotAllowed, notFoundPath, parseJson, parseJsonObject, readBody, sendError, sendJson, sendText, type ApiServerLogger,
+  methodNotAllowed, notFoundPath, parseJson, parseJsonObject, readBody, sendError, sendJson, sendText, setWarnings, type ApiServerLogger,
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
@@ -211,6 +211,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return true;
   }
 
+  /** The stored object before a main-resource update of a kind that warns (warnings name only new problems). */
+  async function previousForWarnings(def: ResourceDef, ns: string, name: string, sub: string): Promise<KubeObject | undefined> {
+    if (!def.warnings || sub !== '') return undefined;
+    return rest.get(def, ns, name).catch(() => undefined);
+  }
+
   async function serveResource(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: URLSearchParams): Promise<void> {
     const def = find(r);
     if (!def) throw notFoundPath();
@@ -246,7 +252,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         }
         case 'POST': {
           const body = parseJsonObject(await readBody(req)) as KubeObject;
-          sendJson(res, 201, await rest.create(def, ns, body, writeOptions(q)));
+          const created = await rest.create(def, ns, body, writeOptions(q));
+          setWarnings(res, def.warnings?.(created) ?? []);
+          sendJson(res, 201, created);
           return;
         }
         case 'DELETE': {
@@ -283,7 +291,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           }
           case 'PUT': {
             const body = parseJsonObject(await readBody(req)) as KubeObject;
-            sendJson(res, 200, await rest.update(def, ns, r.name, body, sub, writeOptions(q)));
+            const old = await previousForWarnings(def, ns, r.name, sub);
+            const updated = await rest.update(def, ns, r.name, body, sub, writeOptions(q));
+            if (old) setWarnings(res, def.warnings?.(updated, old) ?? []);
+            sendJson(res, 200, updated);
             return;
           }
           case 'PATCH': {
@@ -291,7 +302,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             const type = PATCH_CONTENT_TYPES[ct];
             if (!type) throw unsupportedPatchType(ct);
             const patch = parseJson(await readBody(req));
-            sendJson(res, 200, await rest.patch(def, ns, r.name, type, patch, sub, writeOptions(q)));
+            const old = await previousForWarnings(def, ns, r.name, sub);
+            const patched = await rest.patch(def, ns, r.name, type, patch, sub, writeOptions(q));
+            if (old) setWarnings(res, def.warnings?.(patched, old) ?? []);
+            sendJson(res, 200, patched);
             return;
           }
           case 'DELETE': {

@@ -11,6 +11,8 @@ export interface ClientConfig {
   server: string;
   /** Bearer token written by `up` into the client config. */
   token: string;
+  /** Called with each warning the server sends (`Warning: 299 - "..."` headers); the CLI prints them. */
+  onWarning?: (text: string) => void;
 }
 
 /** Which collection a call is about: group/version/resource and, for namespaced kinds, namespace. */
@@ -25,6 +27,8 @@ export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
 export const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
+export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', resource: 'configmaps' };
+export const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets' };
 
 export interface ListOptions {
   labelSelector?: string;
@@ -82,6 +86,7 @@ export class ApiClient {
    */
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
+    if (this.config.onWarning) for (const w of parseWarnings(res.headers.get('warning'))) this.config.onWarning(w);
     const text = await res.text();
     if (!res.ok) throw errorFromResponse(res.status, text);
     return (text ? JSON.parse(text) : {}) as T;
@@ -190,6 +195,14 @@ export class ApiClient {
     }
     return exitCode;
   }
+}
+
+/** The texts of `Warning: 299 - "..."` header values (several arrive joined by commas). */
+export function parseWarnings(header: string | null | undefined): string[] {
+  if (!header) return [];
+  const out: string[] = [];
+  for (const m of header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)) out.push(m[1].replace(/\\(.)/g, '$1'));
+  return out;
 }
 
 /** Yields the non-empty lines of a streamed response body. */

@@ -71,7 +71,9 @@ export interface CommandDeps {
 }
 
 export function defaultDeps(): CommandDeps {
-  return { io: processIO(), client: (opts) => new CliClient(clientFor(opts).client.config) };
+  const io = processIO();
+  // Server warnings go to stderr as kubectl prints them: `Warning: <text>`.
+  return { io, client: (opts) => new CliClient({ ...clientFor(opts).client.config, onWarning: (w) => io.err(`Warning: ${w}\n`) }) };
 }
 
 /**
