@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ResourceDef } from '../api/resource.js';
 import type { Deployment, KubeObject, ReplicaSet } from '../api/types.js';
 import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
+import { IDENTITY_STORAGE_ROWS } from '../api/identityrows.js';
 
 interface Column { name: string; type: string; format?: string; description: string; priority: number }
 type Cell = string | number;
@@ -190,6 +191,13 @@ const PRINTERS: Record<string, Printer> = {
     },
   },
 };
+
+for (const [key, rows] of Object.entries(IDENTITY_STORAGE_ROWS)) {
+  PRINTERS[key] = {
+    columns: rows.columns.map((c, i) => col(c.name, 'string', c.wide ? 1 : 0, i === 0 ? 'name' : undefined)),
+    row: (obj, now) => rows.row(obj, now),
+  };
+}
 
 const DEFAULT_PRINTER: Printer = {
   columns: [col('Name', 'string', 0, 'name'), col('Age')],
