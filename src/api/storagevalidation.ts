@@ -170,7 +170,7 @@ export function validatePersistentVolumeClaim(pvc: PersistentVolumeClaim, old?: 
     // Only binding (volumeName, once) may change the spec of a claim; expansion is not offered.
     const o = old.spec ?? {};
     const comparable = (s: typeof spec, volumeName: string | undefined) => JSON.stringify({ ...s, volumeName });
-    const volumeName = o.volumeName ? spec.volumeName : o.volumeName;
+    const volumeName = o.volumeName ? o.volumeName : spec.volumeName;
     if (comparable(spec, spec.volumeName) !== comparable(o, volumeName)) {
       errs.push(forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
     }
