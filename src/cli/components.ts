@@ -15,6 +15,7 @@ import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startControllers } from '../controllers/manager.js';
+import { LocalHostDirectories } from '../controllers/volume/hostdirs.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { dockerSocket } from './context.js';
 
@@ -57,6 +58,8 @@ export async function runControlPlane(opts: {
   await scheduler.start();
   const controllers = await startControllers({
     client, log: log('controller-manager'),
+    ...(tls ? { rootCA: tls.cert } : {}),
+    volumeDirectories: new LocalHostDirectories(join(opts.dataDir, 'volumes')),
     nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
   });
   log('controlplane')(`API server listening on ${server.url}${server.secureUrl ? ` and ${server.secureUrl}` : ''}`);

@@ -9,6 +9,11 @@ import { GarbageCollector } from './garbagecollector.js';
 import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
+import { RootCACertPublisher } from './rootcacert.js';
+import { ServiceAccountController } from './serviceaccount.js';
+import { HostPathProvisioner, type HostDirectories } from './volume/provisioner.js';
+import { PVCProtectionController } from './volume/protection.js';
+import { PersistentVolumeController } from './volume/pvcontroller.js';
 
 export interface ControllerManagerOptions {
   client: ApiClient;
@@ -22,6 +27,10 @@ export interface ControllerManagerOptions {
   podEvictionTimeoutMs?: number;
   /** How often node health is checked (default 1 s). */
   nodeMonitorPeriodMs?: number;
+  /** The API server's CA (PEM), published in every namespace as `kube-root-ca.crt`; none: not published. */
+  rootCA?: string;
+  /** Where the host-path provisioner makes volume directories; none: no provisioner runs. */
+  volumeDirectories?: HostDirectories;
 }
 
 export interface ControllerManager {
@@ -47,6 +56,11 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
       podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
       nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
     }),
+    new ServiceAccountController(common),
+    ...(opts.rootCA ? [new RootCACertPublisher(common, opts.rootCA)] : []),
+    new PersistentVolumeController(common),
+    new PVCProtectionController(common),
+    ...(opts.volumeDirectories ? [new HostPathProvisioner(common, opts.volumeDirectories)] : []),
   ];
   const stopAll = async (): Promise<void> => {
     informers.stop();
