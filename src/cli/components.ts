@@ -74,7 +74,7 @@ export async function runControlPlane(opts: {
 /** One node's kubelet, driving the local Docker engine. */
 export async function runKubelet(opts: {
   cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
-  cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number;
+  cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number; rootDir?: string;
 }): Promise<void> {
   // Loaded here so that the control plane and the CLI never pay for dockerode's start-up.
   const { DockerRuntime } = await import('../runtime/docker.js');
@@ -84,6 +84,7 @@ export async function runKubelet(opts: {
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
     nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
+    rootDir: opts.rootDir,
   });
   await kubelet.start();
   log(`kubelet[${opts.node}]`)(`node ${opts.node} registered (${opts.podCIDR})`);

@@ -8,7 +8,8 @@ import { ApiError } from '../api/errors.js';
 import { RuntimeError } from '../runtime/types.js';
 import { registerResourceCommands } from './commands/index.js';
 import { formatApiError } from './print.js';
-import { CliError, DEFAULT_CLUSTER, defaultHome, type GlobalOptions } from './context.js';
+import { join } from 'node:path';
+import { CliError, clusterDir, DEFAULT_CLUSTER, defaultHome, type GlobalOptions } from './context.js';
 import { backoffPolicy, parseDuration, type BackoffPolicy } from '../kubelet/backoff.js';
 
 const program = new Command();
@@ -138,7 +139,9 @@ program.command('kubelet', { hidden: true })
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     const backoff = restartBackoff(o.backoffBase, o.backoffCap);
     const { runKubelet } = await import('./components.js');
-    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff, heartbeatMs: o.nodeStatusUpdateFrequencyMs });
+    // The node's own directory inside the cluster's (so `down` removes it with the rest).
+    const rootDir = join(clusterDir(globals().home, globals().name), 'nodes', o.node);
+    await runKubelet({ rootDir, cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff, heartbeatMs: o.nodeStatusUpdateFrequencyMs });
   });
 
 registerResourceCommands(program, globals);

@@ -4,7 +4,8 @@
  * through the runtime, one serialized worker per pod, reporting status and events back to the
  * API server. It talks to the control plane only through the API client.
  */
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, totalmem, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KubeObject, Node, NodeCondition, Pod } from '../api/types.js';
 import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
@@ -26,6 +27,8 @@ import { ProbeManager, type ProbedContainer } from './prober.js';
 import { computePodStatus, rfc3339, type Waiting } from './status.js';
 import { MountError, VolumeManager } from './volumes.js';
 import { ApiClaimResolver } from './claims.js';
+import { ConfigSource, referencedObjects } from './configsource.js';
+import { TokenManager } from './tokens.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
 import { jsonEqual } from '../api/json.js';
 
@@ -64,6 +67,12 @@ export interface KubeletOptions {
   backoff?: BackoffPolicy;
   log?: (msg: string) => void;
   recorder?: Recorder;
+  /**
+   * The kubelet's own directory (Kubernetes' `/var/lib/kubelet`): configuration volumes are
+   * written under `<rootDir>/pods/<uid>/volumes/`. Default: a directory under the OS temp dir
+   * named after the cluster and node.
+   */
+  rootDir?: string;
 }
 
 /** `10.244.1.0/24` → `10.244.1.1` */
@@ -83,6 +92,8 @@ export class Kubelet {
   private readonly recorder: Recorder;
   private readonly images: ImageManager;
   private readonly volumes: VolumeManager;
+  private readonly config: ConfigSource;
+  private readonly tokens: TokenManager;
   private readonly workers: PodWorkers;
   private readonly probes: ProbeManager;
   private readonly containers: ContainerLifecycle;
@@ -109,13 +120,23 @@ export class Kubelet {
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     const nowMs = () => this.clock.now().getTime();
     this.images = new ImageManager(this.runtime, this.recorder, new PullBackoff(this.backoff, nowMs), nowMs);
-    this.volumes = new VolumeManager(this.runtime, this.id, new ApiClaimResolver(this.client));
+    this.config = new ConfigSource(this.client, (_kind, ns, name) => this.configChanged(_kind, ns, name),
+      (e) => this.log(`configmap/secret watch: ${(e as Error).message}`));
+    this.tokens = new TokenManager(this.client, nowMs);
+    this.volumes = new VolumeManager(this.runtime, this.id, {
+      rootDir: opts.rootDir ?? join(tmpdir(), 'minikube-lite-kubelet', opts.cluster, opts.nodeName),
+      reader: this.config,
+      requestToken: (pod, source) => this.tokens.get(pod, source),
+      nodeAllocatable: () => this.allocatable(),
+      now: () => this.clock.now(),
+    }, new ApiClaimResolver(this.client));
     this.workers = new PodWorkers((uid) => this.syncPod(uid), (uid, e) => this.syncFailed(uid, e));
     this.hostIP = opts.address ?? gatewayOf(opts.podCIDR);
     const runner = new ActionRunner(this.runtime, this.clock);
     this.probes = new ProbeManager({ runner, clock: this.clock, recorder: this.recorder, onChange: (uid) => this.workers.enqueue(uid) });
     this.containers = new ContainerLifecycle({
       runtime: this.runtime, recorder: this.recorder, images: this.images, runner, clock: this.clock, id: this.id, hostIP: this.hostIP, log: this.log,
+      config: this.config, nodeAllocatable: () => this.allocatable(),
     });
   }
 
@@ -140,6 +161,8 @@ export class Kubelet {
       runtime: this.runtime, findPod: (ns, name) => this.informer?.get(`${ns}/${name}`), podState: (uid) => this.runtimeState(uid),
     });
     await this.registerNode();
+    // ConfigMaps and Secrets first: a pod's first sync must already see the objects it uses.
+    await this.config.start();
     this.informer = new Informer<Pod>(this.client, PODS, {
       fieldSelector: `spec.nodeName=${this.opts.nodeName}`,
       onError: (e) => this.log(`pod watch: ${(e as Error).message}`),
@@ -167,6 +190,7 @@ export class Kubelet {
     this.probes.stop();
     this.unsubscribeRuntime?.();
     this.informer?.stop();
+    this.config.stop();
     await this.server?.close();
   }
 
@@ -183,6 +207,18 @@ export class Kubelet {
     if (!uid) return;
     this.uidToKey.set(uid, `${p.metadata?.namespace}/${p.metadata?.name}`);
     this.workers.enqueue(uid);
+  }
+
+  /**
+   * A ConfigMap or Secret was added, changed or deleted: sync every pod of this node that uses
+   * it (a waiting container may start; mounted files are rewritten in place).
+   */
+  private configChanged(kind: 'configMap' | 'secret', namespace: string, name: string): void {
+    for (const pod of this.informer?.list() ?? []) {
+      if (pod.metadata?.namespace !== namespace) continue;
+      const refs = referencedObjects(pod);
+      if ((kind === 'configMap' ? refs.configMaps : refs.secrets).has(name)) this.track(pod);
+    }
   }
 
   private podByUid(uid: string): Pod | undefined {
@@ -233,6 +269,7 @@ export class Kubelet {
       this.probes.removePod(uid);
       await this.killPodResources(state);
       await this.volumes.tearDown(uid);
+      this.tokens.forget(uid);
       this.waiting.delete(uid);
       this.uidToKey.delete(uid);
       return;
@@ -381,6 +418,8 @@ export class Kubelet {
     const filter = { [LABEL_CLUSTER]: this.opts.cluster, [LABEL_NODE]: this.opts.nodeName };
     const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandboxes(filter), this.runtime.listContainers(filter)]);
     const uids = new Set([...sandboxes, ...containers].map((o) => o.labels[LABEL_POD_UID]).filter(Boolean));
+    // Volume directories of pods that are gone (deleted while this kubelet was down).
+    for (const uid of this.volumes.podDirs()) uids.add(uid);
     for (const uid of uids) if (!this.podByUid(uid)) this.workers.enqueue(uid);
   }
 
@@ -404,13 +443,18 @@ export class Kubelet {
   }
   private readonly transitions = new Map<string, string>();
 
-  private async nodeStatus(): Promise<Node['status']> {
-    const cap = {
+  /** The node's capacity, reported as allocatable too (nothing is reserved for the system). */
+  private allocatable(): Record<string, string> {
+    return {
       cpu: this.opts.capacity?.cpu ?? String(cpus().length),
       memory: this.opts.capacity?.memory ?? `${Math.floor(totalmem() / 1024)}Ki`,
       pods: this.opts.capacity?.pods ?? '110',
       'ephemeral-storage': '100Gi',
     };
+  }
+
+  private async nodeStatus(): Promise<Node['status']> {
+    const cap = this.allocatable();
     return {
       capacity: cap,
       allocatable: cap,

@@ -1,10 +1,18 @@
 /**
  * Pod volumes on the node: `emptyDir` is a runtime named volume that lives and dies with the
- * pod; `hostPath` is a bind mount, with its `type` checked as Kubernetes does.
+ * pod; `hostPath` is a bind mount, with its `type` checked as Kubernetes does; the
+ * configuration volumes (`configMap`, `secret`, `downwardAPI`, `projected`) are directories
+ * under the kubelet's root (`<root>/pods/<uid>/volumes/kubernetes.io~<kind>/<name>`) written
+ * by {@link writeAtomic} and bind-mounted read-only, re-rendered on every sync of the pod so
+ * that a running pod sees changes of the objects in place.
  */
-import { mkdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Container, Pod } from '../api/types.js';
+import type { ServiceAccountTokenProjection } from 'kubernetes-types/core/v1.js';
+import { payloadDigest, writeAtomic } from './atomicwriter.js';
+import type { ConfigReader } from './configsource.js';
+import { configVolumeKind, volumePayload } from './volumepayload.js';
 import type { Mount, Runtime } from '../runtime/types.js';
 import { LABEL_CLUSTER } from '../api/types.js';
 import { emptyDirVolumeName, LABEL_POD_UID, LABEL_VOLUME_NAME, podLabels, type NodeIdentity } from './naming.js';
@@ -18,7 +26,23 @@ export class MountError extends Error {
   }
 }
 
-type Prepared = { kind: 'volume'; source: string } | { kind: 'host'; source: string; readOnly?: boolean };
+type Prepared = { kind: 'volume'; source: string } | { kind: 'host'; source: string; readOnly?: boolean } | { kind: 'config'; source: string };
+
+/** What the configuration volumes need from the kubelet. */
+export interface ConfigVolumeOptions {
+  /** The kubelet's root directory (Kubernetes' `/var/lib/kubelet`); pods' volume dirs live under it. */
+  rootDir: string;
+  reader: ConfigReader;
+  /** A service-account token for the pod (TokenRequest), cached and refreshed by the caller. */
+  requestToken(pod: Pod, source: ServiceAccountTokenProjection): Promise<string>;
+  /** Node allocatable, for `resourceFieldRef` limits containers do not set. */
+  nodeAllocatable(): Readonly<Record<string, string>>;
+  now(): Date;
+}
+
+/** `<root>/pods/<uid>/volumes/kubernetes.io~<kind>/<name>`, as the kubelet lays it out. */
+export const podVolumeDir = (rootDir: string, uid: string, kind: string, name: string): string =>
+  posix.join(rootDir, 'pods', uid, 'volumes', `kubernetes.io~${kind}`, name);
 
 /** Checks a hostPath against its `type` (creating it for the *OrCreate types). */
 export function checkHostPath(path: string, type: string): void {
@@ -57,15 +81,26 @@ export function checkHostPath(path: string, type: string): void {
 }
 
 export class VolumeManager {
-  /** @param claims finds the directories of `persistentVolumeClaim` volumes (none: such pods wait). */
-  constructor(private readonly runtime: Runtime, private readonly id: NodeIdentity, private readonly claims?: ClaimResolver) {}
+  /** Digest of what each config volume dir holds, so an unchanged payload is not re-read from disk. */
+  private readonly written = new Map<string, string>();
 
-  /** Creates/checks every volume of the pod; idempotent. Throws MountError. */
+  /** @param claims finds the directories of `persistentVolumeClaim` volumes (none: such pods wait). */
+  constructor(private readonly runtime: Runtime, private readonly id: NodeIdentity, private readonly config?: ConfigVolumeOptions,
+    private readonly claims?: ClaimResolver) {}
+
+  /**
+   * Creates/checks every volume of the pod and (re-)renders its configuration volumes;
+   * idempotent, called on every sync of the pod. Throws MountError, with the kubelet's message
+   * (`MountVolume.SetUp failed for volume "cfg" : configmap "x" not found`).
+   */
   async setUp(pod: Pod): Promise<Map<string, Prepared>> {
     const out = new Map<string, Prepared>();
     const uid = pod.metadata?.uid ?? '';
     for (const v of pod.spec?.volumes ?? []) {
-      if (v.emptyDir) {
+      const configKind = configVolumeKind(v);
+      if (configKind) {
+        out.set(v.name, { kind: 'config', source: await this.renderConfigVolume(pod, v, configKind) });
+      } else if (v.emptyDir) {
         const name = emptyDirVolumeName(this.id, uid, v.name);
         try {
           await this.runtime.createVolume(name, { ...podLabels(this.id, pod), [LABEL_VOLUME_NAME]: v.name });
@@ -104,7 +139,11 @@ export class VolumeManager {
       const p = prepared.get(m.name);
       if (!p) continue;
       const readOnly = m.readOnly === true || (p.kind === 'host' && p.readOnly === true);
-      if (p.kind === 'volume') {
+      if (p.kind === 'config') {
+        // Always read-only, as the kubelet mounts them; a subPath binds the file it names now
+        // (the symlink is resolved at mount time), so it does not see later updates.
+        mounts.push({ source: m.subPath ? posix.join(p.source, m.subPath) : p.source, target: m.mountPath, readOnly: true, volume: false });
+      } else if (p.kind === 'volume') {
         mounts.push({ source: p.source, target: m.mountPath, readOnly, volume: true, ...(m.subPath ? { subPath: m.subPath } : {}) });
       } else {
         const source = m.subPath ? posix.join(p.source, m.subPath) : p.source;
@@ -115,9 +154,47 @@ export class VolumeManager {
     return mounts;
   }
 
-  /** Removes the pod's emptyDir volumes, found by label (containers must be gone first). */
+  /** Removes the pod's emptyDir volumes, found by label, and its config volume dirs (containers must be gone first). */
   async tearDown(podUid: string): Promise<void> {
     const vols = await this.runtime.listVolumes({ [LABEL_CLUSTER]: this.id.cluster, [LABEL_POD_UID]: podUid });
     await Promise.all(vols.map((v) => this.runtime.removeVolume(v.name)));
+    if (!this.config || !podUid) return;
+    const podDir = posix.join(this.config.rootDir, 'pods', podUid);
+    for (const k of this.written.keys()) if (k.startsWith(podDir + '/')) this.written.delete(k);
+    rmSync(podDir, { recursive: true, force: true });
+  }
+
+  /** Pod uids that have a directory under the root (to find those left by deleted pods). */
+  podDirs(): string[] {
+    if (!this.config) return [];
+    try {
+      return readdirSync(posix.join(this.config.rootDir, 'pods'));
+    } catch {
+      return []; // no pod has had a config volume on this node yet
+    }
+  }
+
+  /** Writes one configuration volume's files (when they changed) and returns its directory. */
+  private async renderConfigVolume(pod: Pod, v: { name: string }, kind: string): Promise<string> {
+    const fail = (msg: string) => new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${msg}`);
+    const cfg = this.config;
+    if (!cfg) throw fail(`${kind} volumes need the kubelet's root directory`);
+    const ns = pod.metadata?.namespace ?? 'default';
+    const dir = podVolumeDir(cfg.rootDir, pod.metadata?.uid ?? '', kind, v.name);
+    try {
+      const payload = await volumePayload(pod, v, {
+        configMap: (name) => cfg.reader.configMap(ns, name),
+        secret: (name) => cfg.reader.secret(ns, name),
+        requestToken: (source) => cfg.requestToken(pod, source),
+        nodeAllocatable: cfg.nodeAllocatable(),
+      });
+      const digest = payloadDigest(payload);
+      if (this.written.get(dir) === digest && existsSync(posix.join(dir, '..data'))) return dir;
+      writeAtomic(dir, payload, cfg.now());
+      this.written.set(dir, digest);
+      return dir;
+    } catch (e) {
+      throw fail((e as Error).message);
+    }
   }
 }

@@ -35,7 +35,7 @@ describe('resource commands in the program', () => {
   it('registers apply, get, describe, delete, logs, exec, debug, scale, set, rollout, wait and create with descriptions and examples', () => {
     const program = new Command();
     registerResourceCommands(program, () => ({ name: 'x', home: '/x', namespace: 'default' }), fakeDeps(new FakeClient()));
-    expect(program.commands.map((c) => c.name())).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait', 'create']);
+    expect(program.commands.map((c) => c.name())).toEqual(['apply', 'create', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait']);
     const all = program.commands.flatMap((c) => [c, ...c.commands]);
     expect(all.map((c) => c.name())).toEqual(expect.arrayContaining(['image', 'status', 'history', 'undo', 'pause', 'resume', 'restart', 'token']));
     for (const c of all) {

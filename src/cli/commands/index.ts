@@ -1,5 +1,5 @@
 /**
- * The kubectl-like resource commands: apply, get, describe, delete, logs, exec, debug, scale,
+ * The kubectl-like resource commands: apply, create, get, describe, delete, logs, exec, debug, scale,
  * set, rollout, wait.
  * `main.ts` registers them on the root program, which owns the global options.
  */
@@ -24,8 +24,8 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  * parsing). `deps` replaces the process's stdio and the cluster client, for tests.
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
-  for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
-    scaleCommand, setCommand, rolloutCommand, waitCommand, createCommand]) {
+  for (const make of [applyCommand, createCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
+    scaleCommand, setCommand, rolloutCommand, waitCommand]) {
     program.addCommand(make(deps, globals));
   }
 }
