@@ -220,6 +220,7 @@ export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): 
 
   create.addCommand(withOutput(withData(new Command('configmap').alias('cm')
     .summary('Create a config map from a local file, directory or literal value')
+    .description('Create a config map based on a file, directory, or specified literal value.')
     .usage('NAME [--from-file=[key=]source] [--from-literal=key1=value1] [--from-env-file=source] [--dry-run=none|client] [-o yaml]')
     .argument('<name>'))
     .addHelpText('after', '\nExamples:\n  minikube-lite create configmap my-config --from-literal=key1=config1 --from-file=path/to/bar\n  minikube-lite create configmap my-config --from-env-file=path/to/foo.env')
