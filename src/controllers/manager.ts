@@ -1,7 +1,8 @@
 /**
  * The controller manager (Kubernetes' `kube-controller-manager`, in miniature): runs the
- * ReplicaSet, Deployment, garbage-collector and node-lifecycle controllers in one process over
- * one set of shared informers, talking to the cluster only through the API client.
+ * ReplicaSet, Deployment, garbage-collector, node-lifecycle, service-account, root-CA
+ * publisher, PersistentVolume, PVC-protection controllers and the host-path provisioner in one
+ * process over one set of shared informers, talking to the cluster only through the API client.
  */
 import type { ApiClient } from '../client/client.js';
 import type { Controller, ControllerContext } from './base.js';
