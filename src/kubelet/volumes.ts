@@ -4,7 +4,9 @@
  * configuration volumes (`configMap`, `secret`, `downwardAPI`, `projected`) are directories
  * under the kubelet's root (`<root>/pods/<uid>/volumes/kubernetes.io~<kind>/<name>`) written
  * by {@link writeAtomic} and bind-mounted read-only, re-rendered on every sync of the pod so
- * that a running pod sees changes of the objects in place.
+ * that a running pod sees changes of the objects in place; a `persistentVolumeClaim` is a bind
+ * mount of its bound PersistentVolume's host directory (`hostPath` or `local`), found through
+ * the API ({@link ClaimResolver}); until the claim is bound the pod waits (FailedMount).
  */
 import { mkdirSync, statSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
