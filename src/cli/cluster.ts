@@ -90,6 +90,9 @@ async function choosePodCIDR(runtime: Runtime, home: string, requested?: string)
   throw new CliError('no free 10.x.0.0/16 pod subnet left; pass --pod-cidr');
 }
 
+/** The DNS names of the API server inside the cluster, as in its Kubernetes serving certificate. */
+export const API_SERVER_SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+
 /** `10.244.0.0/16`, node 1 → `10.244.1.0/24` */
 export const nodeCIDR = (podCIDR: string, i: number): string => podCIDR.replace(/^(\d+\.\d+)\.0\.0\/16$/, `$1.${i}.0/24`);
 
@@ -101,7 +104,9 @@ function writeServingFiles(dir: string, name: string, secureServer: string, toke
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   if (!keep || !existsSync(certPath) || !existsSync(keyPath)) {
-    const { cert, key } = selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+    // Also the names pods use for the API server (the `kubernetes` Service), so that the CA
+    // published as kube-root-ca.crt verifies https://kubernetes.default.svc.
+    const { cert, key } = selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost', ...API_SERVER_SERVICE_NAMES] });
     writeFileSync(certPath, cert, { mode: 0o600 });
     writeFileSync(keyPath, key, { mode: 0o600 });
   }
