@@ -35,6 +35,8 @@ import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from './auth
 import { forbiddenMessage, requestVerb, type Attributes, type UserInfo } from './auth/rbac.js';
 import type { TokenIssuer } from './auth/tokens.js';
 import { createToken } from './tokenrequest.js';
+import { reviewAttributes, reviewResponse } from './accessreview.js';
+import { decodeProtobuf, isProtobuf } from './protobuf.js';
 
 export type { ApiServerLogger } from './http.js';
 
@@ -346,7 +348,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case 'token': {
         if (method !== 'POST') throw methodNotAllowed();
         if (!opts.tokenIssuer) throw new ApiError(503, 'ServiceUnavailable', 'this API server has no service-account signing key, so it cannot issue tokens');
-        const body = parseJsonObject(await readBody(req));
+        const raw = await readBody(req);
+        const body = isProtobuf(req.headers['content-type']) ? decodeProtobuf(raw, 'authentication.k8s.io/v1/TokenRequest') : parseJsonObject(raw);
         sendJson(res, 201, await createToken(ns, r.name, body, {
           issuer: opts.tokenIssuer, audiences: auth.audiences, objects: rest.objects, clock, dryRun: writeOptions(q).dryRun ?? false,
         }));
@@ -404,11 +407,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       sendText(res, 200, 'ok');
       return;
     }
-    const user = await auth.authenticate(req.headers.authorization);
-    if (!user) {
+    const authenticated = await auth.authenticate(req.headers.authorization);
+    if (!authenticated) {
       // Drain the body so the connection stays usable.
       req.resume();
       sendJson(res, 401, new ApiError(401, 'Unauthorized', 'Unauthorized').toStatus());
+      return;
+    }
+    const user = await auth.impersonate(authenticated, req.headers);
+    if ('forbidden' in user) {
+      req.resume();
+      const a = user.forbidden;
+      sendJson(res, 403, new ApiError(403, 'Forbidden', forbiddenMessage(a), [], { name: a.name, kind: a.resource }).toStatus());
       return;
     }
     if (user !== ADMIN_USER) {
@@ -424,6 +434,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (path === '/openapi/v2') throw notFoundPath();
     const r = parseResourcePath(path);
     if (!r) throw notFoundPath();
+    if (r.group === 'authorization.k8s.io' && r.resource === 'selfsubjectaccessreviews') {
+      if (r.name || r.namespace || req.method !== 'POST') throw methodNotAllowed();
+      const raw = await readBody(req);
+      const body = isProtobuf(req.headers['content-type']) ? decodeProtobuf(raw, 'authorization.k8s.io/v1/SelfSubjectAccessReview') : parseJsonObject(raw);
+      const a = reviewAttributes(user, body);
+      sendJson(res, 201, reviewResponse(body, user === ADMIN_USER || await auth.authorize(a)));
+      return;
+    }
     await serveResource(req, res, r, url.searchParams);
   }
 

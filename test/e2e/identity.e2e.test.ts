@@ -77,7 +77,7 @@ describe.skipIf(!hasDocker)('service accounts, RBAC and storage on a real Docker
     expect((await pods()).status).toBe(401);
   }, 120_000);
 
-  it.skipIf(!hasKubectl)('create token prints a token kubectl can use, with RBAC deciding what it may do', async () => {
+  it.skipIf(!hasKubectl)('create token (ours and kubectl\'s) gives tokens kubectl can use, with RBAC deciding what they may do', async () => {
     const created = await cluster.cli(['create', 'token', 'default', '--duration', '10m']);
     expect(created.code, created.stderr).toBe(0);
     const token = created.stdout.trim();
@@ -86,6 +86,11 @@ describe.skipIf(!hasDocker)('service accounts, RBAC and storage on a real Docker
     const nodes = await kubectl(['--token', token, 'get', 'nodes']);
     expect(nodes.code).not.toBe(0);
     expect(nodes.stderr).toContain('Error from server (Forbidden): nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes" in API group "" at the cluster scope');
+    // kubectl's own create token (a protobuf TokenRequest) and auth can-i (SelfSubjectAccessReview).
+    const viaKubectl = await kubectl(['create', 'token', 'default', '--duration', '15m']);
+    expect(viaKubectl.code, viaKubectl.stderr).toBe(0);
+    expect((await kubectl(['--token', viaKubectl.stdout.trim(), 'auth', 'can-i', 'list', 'pods'])).stdout.trim()).toBe('yes');
+    expect((await kubectl(['auth', 'can-i', 'list', 'nodes', '--as', 'system:serviceaccount:default:default'])).stdout.trim()).toBe('no');
     const bindings = await kubectl(['get', 'rolebindings', '-o', 'wide']);
     expect(bindings.stdout).toMatch(/^read-pods\s+Role\/pod-reader\s+\S+\s+default\/default$/m);
   }, 60_000);

@@ -195,6 +195,32 @@ describe('storage admission and validation', () => {
   }
 });
 
+describe('SelfSubjectAccessReview and impersonation', () => {
+  const review = (client: ApiClient, resourceAttributes: Record<string, string>) =>
+    client.request<{ status: { allowed: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes } });
+  it('answers for the requesting user with the same authorizer', async () => {
+    const asSA = new ApiClient({ server: server.url, token: await tokenFor('default') });
+    expect((await review(asSA, { namespace: 'default', verb: 'list', resource: 'pods' })).status.allowed).toBe(true);
+    expect((await review(asSA, { verb: 'list', resource: 'nodes' })).status.allowed).toBe(false);
+    expect((await review(admin, { verb: 'delete', resource: 'nodes' })).status.allowed).toBe(true);
+  });
+  it('lets the admin act as a service account (kubectl --as), and refuses impersonation to others', async () => {
+    const as = async (token: string, user: string, path: string) => (await fetch(`${server.url}${path}`, {
+      headers: { Authorization: `Bearer ${token}`, 'Impersonate-User': user },
+    }));
+    let res = await as('admin-token', 'system:serviceaccount:default:default', '/api/v1/nodes');
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toContain('User "system:serviceaccount:default:default" cannot list resource "nodes"');
+    res = await as('admin-token', 'system:serviceaccount:default:default', '/api/v1/namespaces/default/pods');
+    expect(res.status).toBe(200);
+    res = await as(await tokenFor('default'), 'alice', '/api/v1/namespaces/default/pods');
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message)
+      .toBe('users "alice" is forbidden: User "system:serviceaccount:default:default" cannot impersonate resource "users" in API group "" at the cluster scope');
+  });
+});
+
 describe('bootstrap policy', () => {
   it('has cluster-admin, admin, edit and view', async () => {
     const names = (await admin.list(CLUSTERROLES)).items.map((r) => r.metadata?.name);

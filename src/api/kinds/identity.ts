@@ -6,11 +6,18 @@ import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import { defineResource } from '../registry.js';
 import type { ResourceDef } from '../resource.js';
+import type { KubeObject } from '../types.js';
 import {
   applyBindingDefaults, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding, validateServiceAccount,
 } from '../rbacvalidation.js';
 
 export const IDENTITY_RESOURCES: ResourceDef[] = [
+  // Answered by the API server from the requester's permissions, never stored.
+  defineResource<KubeObject>({
+    group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview',
+    kind: 'SelfSubjectAccessReview', namespaced: false, shortNames: [], subresources: [], verbs: ['create'],
+    validate: () => [],
+  }),
   defineResource<ServiceAccount>({
     group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true,
     shortNames: ['sa'], subresources: ['token'],

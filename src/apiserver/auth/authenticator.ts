@@ -62,6 +62,27 @@ export class Authenticator {
     };
   }
 
+  /**
+   * Kubernetes' impersonation (`Impersonate-User`, `Impersonate-Group`, `Impersonate-Uid`
+   * headers, as `kubectl --as`/`--as-group` send them): the request then runs as the named user,
+   * provided `user` may `impersonate` that user (or service account) and each group; 403
+   * otherwise. Without the headers, `user` itself.
+   */
+  async impersonate(user: UserInfo, headers: Readonly<Record<string, string | string[] | undefined>>): Promise<UserInfo | { forbidden: Attributes }> {
+    const name = headers['impersonate-user'];
+    const groupsHeader = headers['impersonate-group'];
+    const groups = (Array.isArray(groupsHeader) ? groupsHeader : groupsHeader ? groupsHeader.split(',') : []).map((g) => g.trim()).filter(Boolean);
+    if (typeof name !== 'string' || !name) return user;
+    const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(name);
+    const checks: Attributes[] = [
+      sa ? target(user, 'serviceaccounts', sa[1], sa[2]) : target(user, 'users', '', name),
+      ...groups.map((g) => target(user, 'groups', '', g)),
+    ];
+    for (const a of checks) if (!(await this.authorize(a))) return { forbidden: a };
+    const implied = sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`] : [];
+    return { name, groups: [...new Set([...groups, ...implied, 'system:authenticated'])] };
+  }
+
   /** Whether RBAC (or membership of `system:masters`) allows the request. */
   async authorize(a: Attributes): Promise<boolean> {
     if (a.user.groups.includes('system:masters')) return true;
@@ -77,6 +98,9 @@ export class Authenticator {
     });
   }
 }
+
+const target = (user: UserInfo, resource: string, namespace: string, name: string): Attributes =>
+  ({ user, verb: 'impersonate', resourceRequest: true, path: '', apiGroup: '', resource, subresource: '', namespace, name });
 
 /** The object exists with this uid and is not past its deletion time. */
 function live(obj: KubeObject | undefined, uid: string, now: Date): boolean {
