@@ -33,6 +33,7 @@ import type { AdmissionPlugin } from './admission.js';
 import { ADMIN_USER, Authenticator } from './auth/authenticator.js';
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from './auth/bootstrap.js';
 import { forbiddenMessage, requestVerb, type Attributes, type UserInfo } from './auth/rbac.js';
+import { confirmNoEscalation } from './auth/escalation.js';
 import type { TokenIssuer } from './auth/tokens.js';
 import { createToken } from './tokenrequest.js';
 import { reviewAttributes, reviewResponse } from './accessreview.js';
@@ -219,7 +220,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return rest.get(def, ns, name).catch(() => undefined);
   }
 
-  async function serveResource(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: URLSearchParams): Promise<void> {
+  /**
+   * For RBAC writes by users other than the admin: computes the result first (a dry run of
+   * `write`) and refuses it if it would grant permissions the user does not hold.
+   */
+  async function guardEscalation(def: ResourceDef, user: UserInfo, write: (dryRun: WriteOptions) => Promise<KubeObject>, q: URLSearchParams): Promise<void> {
+    if (user === ADMIN_USER || def.group !== 'rbac.authorization.k8s.io') return;
+    const result = await write({ ...writeOptions(q), dryRun: true });
+    await confirmNoEscalation(def.resource, result, user, auth.escalationDeps());
+  }
+
+  async function serveResource(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: URLSearchParams, user: UserInfo): Promise<void> {
     const def = find(r);
     if (!def) throw notFoundPath();
     if (r.namespace && !def.namespaced) throw notFoundPath();
@@ -254,6 +265,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         }
         case 'POST': {
           const body = parseJsonObject(await readBody(req)) as KubeObject;
+          await guardEscalation(def, user, (w) => rest.create(def, ns, body, w), q);
           const created = await rest.create(def, ns, body, writeOptions(q));
           setWarnings(res, def.warnings?.(created) ?? []);
           sendJson(res, 201, created);
@@ -294,6 +306,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           case 'PUT': {
             const body = parseJsonObject(await readBody(req)) as KubeObject;
             const old = await previousForWarnings(def, ns, r.name, sub);
+            await guardEscalation(def, user, (w) => rest.update(def, ns, r.name, body, sub, w), q);
             const updated = await rest.update(def, ns, r.name, body, sub, writeOptions(q));
             if (old) setWarnings(res, def.warnings?.(updated, old) ?? []);
             sendJson(res, 200, updated);
@@ -305,6 +318,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             if (!type) throw unsupportedPatchType(ct);
             const patch = parseJson(await readBody(req));
             const old = await previousForWarnings(def, ns, r.name, sub);
+            await guardEscalation(def, user, (w) => rest.patch(def, ns, r.name, type, patch, sub, w), q);
             const patched = await rest.patch(def, ns, r.name, type, patch, sub, writeOptions(q));
             if (old) setWarnings(res, def.warnings?.(patched, old) ?? []);
             sendJson(res, 200, patched);
@@ -442,7 +456,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       sendJson(res, 201, reviewResponse(body, user === ADMIN_USER || await auth.authorize(a)));
       return;
     }
-    await serveResource(req, res, r, url.searchParams);
+    await serveResource(req, res, r, url.searchParams, user);
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {

@@ -221,6 +221,28 @@ describe('SelfSubjectAccessReview and impersonation', () => {
   });
 });
 
+describe('escalation prevention', () => {
+  it('lets a namespace admin grant what it holds, and refuses more', async () => {
+    await admin.create(SA, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'ns-admin' } });
+    await admin.create(ROLEBINDINGS, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'ns-admin' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' }, subjects: [{ kind: 'ServiceAccount', name: 'ns-admin' }] });
+    const nsAdmin = new ApiClient({ server: server.url, token: await tokenFor('ns-admin') });
+    const rbRole = (name: string, kind: string, role: string) => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name: role }, subjects: [{ kind: 'User', name: 'bob' }] });
+    await nsAdmin.create(ROLES, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'reader' },
+      rules: [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list'] }] });
+    await nsAdmin.create(ROLEBINDINGS, rbRole('bob-view', 'ClusterRole', 'view'));
+    let e = await failure(nsAdmin.create(ROLES, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'too-much' },
+      rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] }));
+    expect([e.code, e.message]).toEqual([403, 'roles.rbac.authorization.k8s.io "too-much" is forbidden: user "system:serviceaccount:default:ns-admin" (groups=["system:serviceaccounts" "system:serviceaccounts:default" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:["*"], Resources:["*"], Verbs:["*"]}']);
+    e = await failure(nsAdmin.create(ROLEBINDINGS, rbRole('bob-root', 'ClusterRole', 'cluster-admin')));
+    expect(e.code).toBe(403);
+    expect(e.message).toContain('is attempting to grant RBAC permissions not currently held');
+    // Nothing was written.
+    expect((await admin.list(ROLEBINDINGS)).items.map((b) => b.metadata?.name)).not.toContain('bob-root');
+  });
+});
+
 describe('bootstrap policy', () => {
   it('has cluster-admin, admin, edit and view', async () => {
     const names = (await admin.list(CLUSTERROLES)).items.map((r) => r.metadata?.name);

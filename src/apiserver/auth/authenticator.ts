@@ -13,6 +13,7 @@ import type { KubeObject } from '../../api/types.js';
 import type { ObjectReader } from '../admission.js';
 import { authorize, type Attributes, type UserInfo } from './rbac.js';
 import type { TokenIssuer } from './tokens.js';
+import type { EscalationDeps } from './escalation.js';
 
 export const ADMIN_USER: UserInfo = { name: 'minikube-lite-admin', groups: ['system:masters', 'system:authenticated'] };
 const RBAC = 'rbac.authorization.k8s.io';
@@ -85,17 +86,35 @@ export class Authenticator {
 
   /** Whether RBAC (or membership of `system:masters`) allows the request. */
   async authorize(a: Attributes): Promise<boolean> {
-    if (a.user.groups.includes('system:masters')) return true;
+    return (await this.authorizer(a.namespace))(a);
+  }
+
+  /**
+   * An authorizer over one namespace's policy (and the cluster's), read once: for deciding many
+   * attributes together (escalation checks). Attributes of other namespaces are refused.
+   */
+  async authorizer(namespace: string): Promise<(a: Attributes) => boolean> {
     const o = this.opts.objects;
     const [clusterRoles, clusterRoleBindings, roles, roleBindings] = await Promise.all([
       o.list(RBAC, 'clusterroles'), o.list(RBAC, 'clusterrolebindings'),
-      a.namespace ? o.list(RBAC, 'roles', a.namespace) : Promise.resolve([]),
-      a.namespace ? o.list(RBAC, 'rolebindings', a.namespace) : Promise.resolve([]),
+      namespace ? o.list(RBAC, 'roles', namespace) : Promise.resolve([]),
+      namespace ? o.list(RBAC, 'rolebindings', namespace) : Promise.resolve([]),
     ]);
-    return authorize(a, {
+    const policy = {
       clusterRoles: clusterRoles as ClusterRole[], clusterRoleBindings: clusterRoleBindings as ClusterRoleBinding[],
       roles: roles as Role[], roleBindings: roleBindings as RoleBinding[],
-    });
+    };
+    return (a) => a.user.groups.includes('system:masters') || ((a.namespace === namespace || a.namespace === '') && authorize(a, a.namespace ? policy : { ...policy, roles: [], roleBindings: [] }));
+  }
+
+  /** What the escalation check reads. */
+  escalationDeps(): EscalationDeps {
+    const o = this.opts.objects;
+    return {
+      authorizer: (ns) => this.authorizer(ns),
+      clusterRoles: async () => (await o.list(RBAC, 'clusterroles')) as ClusterRole[],
+      role: async (ns, name) => (await o.get(RBAC, 'roles', ns, name)) as Role | undefined,
+    };
   }
 }
 
