@@ -23,14 +23,16 @@ import { isTerminal, type Plugins } from './framework.js';
 import { Limiter } from './limiter.js';
 import { defaultPlugins } from './plugins.js';
 import { scheduleCycle, type ScheduleResult } from './schedule.js';
-import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
-import { checkPodClaims, claimBound, preFilterMessage, SELECTED_NODE_ANNOTATION } from './volumebinding.js';
+import { checkPodClaims, claimBound, preFilterMessage, SELECTED_NODE_ANNOTATION, volumeNodeAffinityFilter } from './volumebinding.js';
 
 const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
 const STORAGE_CLASSES = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' };
+const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
 type ClaimObject = PersistentVolumeClaim & KubeObject;
 type ClassObject = StorageClass & KubeObject;
+type VolumeObject = PersistentVolume & KubeObject;
 
 type PodObject = Pod & KubeObject;
 type NodeObject = Node & KubeObject;
@@ -78,6 +80,7 @@ export class Scheduler {
   private readonly nodes: Informer<NodeObject>;
   private readonly claims: Informer<ClaimObject>;
   private readonly classes: Informer<ClassObject>;
+  private readonly volumes: Informer<VolumeObject>;
   /** Bindings waiting for claims to be bound, by claim key. */
   private readonly claimWaiters = new Map<string, Set<() => void>>();
   private readonly volumeBindTimeoutMs: number;
@@ -108,6 +111,7 @@ export class Scheduler {
     this.nodes = new Informer<NodeObject>(this.client, NODES, { onError });
     this.claims = new Informer<ClaimObject>(this.client, PVCS, { onError });
     this.classes = new Informer<ClassObject>(this.client, STORAGE_CLASSES, { onError });
+    this.volumes = new Informer<VolumeObject>(this.client, PVS, { onError });
     this.volumeBindTimeoutMs = opts.volumeBindTimeoutMs ?? 600_000;
   }
 
@@ -152,7 +156,7 @@ export class Scheduler {
     };
     this.claims.addHandlers({ onAdd: claimChanged, onUpdate: (_o, c) => claimChanged(c) });
     this.classes.addHandlers({ onAdd: () => this.retryUnschedulable() });
-    await Promise.all([this.nodes.start(), this.pods.start(), this.claims.start(), this.classes.start()]);
+    await Promise.all([this.nodes.start(), this.pods.start(), this.claims.start(), this.classes.start(), this.volumes.start()]);
     this.running = this.queue.run(1, (key) => this.sync(key), (key, e) => this.log(`scheduler: ${key}: ${(e as Error).message} (will retry)`));
   }
 
@@ -162,6 +166,7 @@ export class Scheduler {
     this.nodes.stop();
     this.claims.stop();
     this.classes.stop();
+    this.volumes.stop();
     this.queue.shutdown();
     await this.running;
     await this.binds.idle();
@@ -195,7 +200,7 @@ export class Scheduler {
     }
     if (this.cache.isAssumed(key, pod.metadata?.uid)) return; // binding; waiting for the informer to say so
     const ns = pod.metadata?.namespace ?? 'default';
-    const claims = checkPodClaims(pod, (n) => this.claims.get(`${ns}/${n}`), (n) => this.classes.get(n));
+    const claims = checkPodClaims(pod, (n) => this.claims.get(`${ns}/${n}`), (n) => this.classes.get(n), (n) => this.volumes.get(n));
     if (!claims.ok) {
       await this.failed(key, pod, preFilterMessage(this.nodes.list().length, claims.reason));
       return;
@@ -212,7 +217,9 @@ export class Scheduler {
     try {
       // From here to `assumePod` nothing awaits: the cycle sees one consistent cache.
       const snapshot = this.cache.snapshot();
-      const cycle = scheduleCycle(pod, snapshot, this.plugins, {
+      const plugins = claims.nodeAffinity.length
+        ? { ...this.plugins, filters: [...this.plugins.filters, volumeNodeAffinityFilter(claims.nodeAffinity)] } : this.plugins;
+      const cycle = scheduleCycle(pod, snapshot, plugins, {
         startIndex: this.nextStartNodeIndex, percentageOfNodesToScore: this.percentageOfNodesToScore,
       });
       result = cycle.result;
