@@ -59,6 +59,7 @@ export async function runControlPlane(opts: {
   const controllers = await startControllers({
     client, log: log('controller-manager'),
     ...(tls ? { rootCA: tls.cert } : {}),
+    ...(tokenIssuer ? { tokenSigner: tokenIssuer } : {}),
     volumeDirectories: new LocalHostDirectories(join(opts.dataDir, 'volumes')),
     nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
   });

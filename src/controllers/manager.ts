@@ -13,6 +13,7 @@ import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
 import { RootCACertPublisher } from './rootcacert.js';
 import { ServiceAccountController } from './serviceaccount.js';
+import { ServiceAccountTokenController, type LegacyTokenSigner } from './satokens.js';
 import { HostPathProvisioner, type HostDirectories } from './volume/provisioner.js';
 import { PVCProtectionController } from './volume/protection.js';
 import { PersistentVolumeController } from './volume/pvcontroller.js';
@@ -31,6 +32,8 @@ export interface ControllerManagerOptions {
   nodeMonitorPeriodMs?: number;
   /** The API server's CA (PEM), published in every namespace as `kube-root-ca.crt`; none: not published. */
   rootCA?: string;
+  /** Signs the tokens of `kubernetes.io/service-account-token` Secrets (with `rootCA`); none: not filled in. */
+  tokenSigner?: LegacyTokenSigner;
   /** Where the host-path provisioner makes volume directories; none: no provisioner runs. */
   volumeDirectories?: HostDirectories;
 }
@@ -61,6 +64,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     }),
     new ServiceAccountController(common),
     ...(opts.rootCA ? [new RootCACertPublisher(common, opts.rootCA)] : []),
+    ...(opts.tokenSigner && opts.rootCA ? [new ServiceAccountTokenController(common, opts.tokenSigner, opts.rootCA)] : []),
     new PersistentVolumeController(common),
     new PVCProtectionController(common),
     ...(opts.volumeDirectories ? [new HostPathProvisioner(common, opts.volumeDirectories)] : []),

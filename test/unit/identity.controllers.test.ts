@@ -14,6 +14,10 @@ import { ApiClient, NAMESPACES, PODS, type ResourceRef } from '../../src/client/
 import { startControllers, type ControllerManager } from '../../src/controllers/manager.js';
 import type { HostDirectories } from '../../src/controllers/volume/provisioner.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { generateSigningKey } from '../../src/apiserver/auth/signingkey.js';
+import { TokenIssuer } from '../../src/apiserver/auth/tokens.js';
+
+const issuer = new TokenIssuer(generateSigningKey());
 
 class MemoryDirectories implements HostDirectories {
   readonly dirs = new Set<string>();
@@ -63,11 +67,11 @@ function waitFor(ref: ResourceRef, name: string, ok: (o: Obj | undefined) => boo
 
 beforeAll(async () => {
   server = await startApiServer({
-    store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: 't',
+    store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: 't', tokenIssuer: issuer,
     admission: [serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission],
   });
   client = new ApiClient({ server: server.url, token: 't' });
-  controllers = await startControllers({ client, log: () => undefined, rootCA: 'CA-PEM', volumeDirectories: dirs });
+  controllers = await startControllers({ client, log: () => undefined, rootCA: 'CA-PEM', volumeDirectories: dirs, tokenSigner: issuer });
 });
 afterAll(async () => {
   await controllers?.stop();
@@ -85,6 +89,28 @@ describe('service accounts and the root CA', () => {
     const ref = { group: '', version: 'v1', resource: 'serviceaccounts', namespace: 'team-a' };
     await client.delete(ref, 'default');
     expect(await waitFor(ref, 'default', (o) => !!o)).toBeDefined();
+  });
+});
+
+describe('long-lived token Secrets', () => {
+  it('fills in a service-account-token Secret, whose token works until its account goes', async () => {
+    const sas = { group: '', version: 'v1', resource: 'serviceaccounts', namespace: 'team-a' };
+    const secrets = { group: '', version: 'v1', resource: 'secrets', namespace: 'team-a' };
+    const sa = await client.create<Obj>(sas, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'build-robot' } });
+    await client.create(secrets, { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token',
+      metadata: { name: 'build-robot-secret', annotations: { 'kubernetes.io/service-account.name': 'build-robot' } } } as KubeObject);
+    const filled = await waitFor(secrets, 'build-robot-secret', (o) => !!o?.data?.token);
+    expect(filled?.metadata?.annotations?.['kubernetes.io/service-account.uid']).toBe(sa.metadata?.uid);
+    expect(Buffer.from(filled?.data?.namespace ?? '', 'base64').toString()).toBe('team-a');
+    expect(Buffer.from(filled?.data?.['ca.crt'] ?? '', 'base64').toString()).toBe('CA-PEM');
+    const token = Buffer.from(filled?.data?.token ?? '', 'base64').toString();
+    const asRobot = (path: string) => fetch(`${server.url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    const res = await asRobot('/api/v1/namespaces/team-a/pods');
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toContain('User "system:serviceaccount:team-a:build-robot" cannot list resource "pods"');
+    await client.delete(sas, 'build-robot');
+    await waitFor(secrets, 'build-robot-secret', (o) => o === undefined);
+    expect((await asRobot('/api')).status).toBe(401);
   });
 });
 

@@ -46,7 +46,9 @@ export class Authenticator {
     // Compare digests: constant time, whatever the lengths.
     if (timingSafeEqual(createHash('sha256').update(token).digest(), this.adminDigest)) return ADMIN_USER;
     const issuer = this.opts.issuer;
-    if (!issuer || !issuer.claimsToBeOurs(token)) return undefined;
+    const kind = issuer?.issuerOf(token);
+    if (!issuer || !kind) return undefined;
+    if (kind === 'legacy') return this.legacyUser(issuer, token);
     const v = await issuer.verify(token, this.audiences);
     if (!v.ok) return undefined;
     const { namespace, serviceAccount, pod } = v.claims;
@@ -59,6 +61,21 @@ export class Authenticator {
     return {
       name: `system:serviceaccount:${namespace}:${serviceAccount.name}`,
       uid: serviceAccount.uid,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+    };
+  }
+
+  /** A legacy Secret-held token: valid while its Secret holds exactly it and its account lives. */
+  private async legacyUser(issuer: TokenIssuer, token: string): Promise<UserInfo | undefined> {
+    const v = await issuer.verifyLegacy(token);
+    if (!v.ok) return undefined;
+    const { namespace, serviceAccount, secretName } = v.claims;
+    const secret = (await this.opts.objects.get('', 'secrets', namespace, secretName)) as (KubeObject & { data?: Record<string, string> }) | undefined;
+    if (!secret || secret.metadata?.deletionTimestamp || Buffer.from(secret.data?.token ?? '', 'base64').toString('utf8') !== token) return undefined;
+    const sa = await this.opts.objects.get('', 'serviceaccounts', namespace, serviceAccount.name);
+    if (!live(sa, serviceAccount.uid, this.opts.clock())) return undefined;
+    return {
+      name: `system:serviceaccount:${namespace}:${serviceAccount.name}`, uid: serviceAccount.uid,
       groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
     };
   }

@@ -11,6 +11,17 @@ import { SignJWT, jwtVerify, decodeJwt, errors as joseErrors } from 'jose';
 
 /** Kubernetes' default service-account issuer and API audience. */
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+/** The issuer of legacy (Secret-held, non-expiring) service-account tokens. */
+export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
+const LEGACY = 'kubernetes.io/serviceaccount/';
+
+/** What a legacy token (from a `kubernetes.io/service-account-token` Secret) says. */
+export interface LegacyClaims {
+  namespace: string;
+  serviceAccount: { name: string; uid: string };
+  secretName: string;
+}
+
 /** TokenRequest defaults and limits (seconds). */
 export const DEFAULT_TOKEN_SECONDS = 3600;
 export const MIN_TOKEN_SECONDS = 600;
@@ -74,13 +85,52 @@ export class TokenIssuer {
     return { token, expirationTimestamp: new Date(exp * 1000) };
   }
 
+  /**
+   * A legacy token for a `kubernetes.io/service-account-token` Secret: no expiry, no audience,
+   * valid while the Secret (holding exactly this token) and its account exist.
+   */
+  async issueLegacy(c: LegacyClaims): Promise<string> {
+    return new SignJWT({
+      [`${LEGACY}namespace`]: c.namespace, [`${LEGACY}secret.name`]: c.secretName,
+      [`${LEGACY}service-account.name`]: c.serviceAccount.name, [`${LEGACY}service-account.uid`]: c.serviceAccount.uid,
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: this.keyId })
+      .setIssuer(LEGACY_ISSUER)
+      .setSubject(`system:serviceaccount:${c.namespace}:${c.serviceAccount.name}`)
+      .sign(this.privateKey);
+  }
+
+  /** Verifies a legacy token's signature and claims. */
+  async verifyLegacy(token: string): Promise<{ ok: true; claims: LegacyClaims } | { ok: false; reason: string }> {
+    try {
+      const { payload } = await jwtVerify(token, this.publicKey, { issuer: LEGACY_ISSUER, algorithms: ['RS256'], currentDate: this.clock() });
+      const get = (k: string): string => (typeof payload[`${LEGACY}${k}`] === 'string' ? payload[`${LEGACY}${k}`] as string : '');
+      const claims: LegacyClaims = {
+        namespace: get('namespace'), secretName: get('secret.name'), serviceAccount: { name: get('service-account.name'), uid: get('service-account.uid') },
+      };
+      if (!claims.namespace || !claims.secretName || !claims.serviceAccount.name || payload.sub !== `system:serviceaccount:${claims.namespace}:${claims.serviceAccount.name}`) {
+        return { ok: false, reason: 'token claims are inconsistent' };
+      }
+      return { ok: true, claims };
+    } catch (e) {
+      if (e instanceof joseErrors.JOSEError) return { ok: false, reason: 'token signature is invalid' };
+      throw e;
+    }
+  }
+
+  /** Which of our issuers `token` claims (before checking it), if any. */
+  issuerOf(token: string): 'bound' | 'legacy' | undefined {
+    try {
+      const iss = decodeJwt(token).iss;
+      return iss === this.issuer ? 'bound' : iss === LEGACY_ISSUER ? 'legacy' : undefined;
+    } catch {
+      return undefined; // not a JWT at all: some other kind of bearer token
+    }
+  }
+
   /** Whether `token` looks like one of ours (a JWT with our issuer), before checking it. */
   claimsToBeOurs(token: string): boolean {
-    try {
-      return decodeJwt(token).iss === this.issuer;
-    } catch {
-      return false; // not a JWT at all: some other kind of bearer token
-    }
+    return this.issuerOf(token) === 'bound';
   }
 
   /**
