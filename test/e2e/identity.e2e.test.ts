@@ -91,6 +91,13 @@ describe.skipIf(!hasDocker)('service accounts, RBAC and storage on a real Docker
     expect(viaKubectl.code, viaKubectl.stderr).toBe(0);
     expect((await kubectl(['--token', viaKubectl.stdout.trim(), 'auth', 'can-i', 'list', 'pods'])).stdout.trim()).toBe('yes');
     expect((await kubectl(['auth', 'can-i', 'list', 'nodes', '--as', 'system:serviceaccount:default:default'])).stdout.trim()).toBe('no');
+    // A long-lived token Secret, as in Kubernetes' docs.
+    expect((await cluster.cli(['apply', '-f', ex('sa-token-secret.yaml')])).code).toBe(0);
+    const secretToken = await cluster.cli(['wait', '--for=jsonpath={.data.token}', 'secret/build-robot-secret', '--timeout=30s']);
+    expect(secretToken.code, secretToken.stderr).toBe(0);
+    const b64 = (await cluster.cli(['get', 'secret', 'build-robot-secret', '-o', 'jsonpath={.data.token}'])).stdout;
+    const robot = await kubectl(['--token', Buffer.from(b64, 'base64').toString(), 'get', 'pods']);
+    expect(robot.stderr).toContain('User "system:serviceaccount:default:build-robot" cannot list resource "pods"');
     const bindings = await kubectl(['get', 'rolebindings', '-o', 'wide']);
     expect(bindings.stdout).toMatch(/^read-pods\s+Role\/pod-reader\s+\S+\s+default\/default$/m);
   }, 60_000);
