@@ -23,6 +23,7 @@ import { VOLUME_SOURCES } from './defaults.js';
 import { ENV_FIELD_PATHS, validateFieldRef, validateResourceFieldRef, validateVolumeSourceDetail } from './volumevalidation.js';
 
 export { splitSubscriptedPath } from './volumevalidation.js';
+import { validatePodDNS } from './dnsvalidation.js';
 
 const MAX_INT32 = 2147483647;
 const NEGATIVE = 'must be greater than or equal to 0';
@@ -517,6 +518,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Field
   const dnsPolicies = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
   if (!dns) errs.push(required(`${path}.dnsPolicy`));
   else if (!dnsPolicies.includes(dns)) errs.push(notSupported(`${path}.dnsPolicy`, dns, dnsPolicies));
+  errs.push(...validatePodDNS(s, path));
   errs.push(...validateLabels(s.nodeSelector, `${path}.nodeSelector`));
   for (const field of ['serviceAccountName', 'nodeName', 'priorityClassName'] as const) {
     const v = s[field];

@@ -3,8 +3,9 @@
  * field set (HTTP `Warning: 299 - "…"`, printed by the CLI as `Warning: …` the way kubectl
  * prints them), so nothing is silently ignored; the README lists the same table.
  *
- * Fields other areas own (`dnsPolicy`/`dnsConfig`/`enableServiceLinks`/`subdomain`: Services
- * and DNS; `serviceAccountName`/`automountServiceAccountToken`: identity) are not listed.
+ * Fields other areas implement (`dnsPolicy`, `dnsConfig`, `hostAliases`, `setHostnameAsFQDN`,
+ * `subdomain`, `enableServiceLinks`: Services and DNS; `serviceAccountName`,
+ * `automountServiceAccountToken`: identity) are not listed.
  * Pure functions of the spec.
  */
 import type { Container, PodSpec } from './types.js';
@@ -34,9 +35,6 @@ export const UNHONOURED_POD_FIELDS: readonly PodRule[] = [
   { field: 'hostUsers', set: (s) => s.hostUsers === false, why: 'user namespaces are not used' },
   { field: 'activeDeadlineSeconds', set: (s) => has(s.activeDeadlineSeconds), why: 'the kubelet does not end pods at their deadline' },
   { field: 'imagePullSecrets', set: (s) => has(s.imagePullSecrets), why: 'images are pulled without registry credentials' },
-  { field: 'hostAliases', set: (s) => has(s.hostAliases), why: 'no entries are added to the containers\' /etc/hosts' },
-  { field: 'setHostnameAsFQDN', set: (s) => s.setHostnameAsFQDN === true, why: 'the hostname stays the short name' },
-  { field: 'readinessGates', set: (s) => has(s.readinessGates), why: 'the Ready condition does not wait for readiness gates' },
   { field: 'priorityClassName', set: (s) => has(s.priorityClassName), why: 'there is no priority or preemption' },
   { field: 'priority', set: (s) => has(s.priority) && s.priority !== 0, why: 'there is no priority or preemption' },
   { field: 'preemptionPolicy', set: (s) => has(s.preemptionPolicy) && s.preemptionPolicy !== 'PreemptLowerPriority', why: 'there is no priority or preemption' },
@@ -75,7 +73,6 @@ function containerWarnings(c: Container, path: string, init: boolean): string[] 
   (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).forEach((m, i) => {
     const mp = `${path}.volumeMounts[${i}]`;
     if (m.mountPropagation && m.mountPropagation !== 'None') out.push(`${mp}.mountPropagation: ignored by minikube-lite: mounts are private`);
-    if (m.subPathExpr) out.push(`${mp}.subPathExpr: ignored by minikube-lite: the whole volume is mounted`);
     if ((m as { recursiveReadOnly?: string }).recursiveReadOnly && (m as { recursiveReadOnly?: string }).recursiveReadOnly !== 'Disabled') {
       out.push(`${mp}.recursiveReadOnly: ignored by minikube-lite: only the mount itself is read-only`);
     }
@@ -87,8 +84,15 @@ function containerWarnings(c: Container, path: string, init: boolean): string[] 
 function volumeWarnings(spec: PodSpec, path: string): string[] {
   const out: string[] = [];
   (Array.isArray(spec.volumes) ? spec.volumes : []).forEach((v, i) => {
-    if (v.emptyDir?.medium === 'Memory') out.push(`${path}.volumes[${i}].emptyDir.medium: ignored by minikube-lite: the volume is on disk, not tmpfs`);
-    if (v.emptyDir?.sizeLimit !== undefined && v.emptyDir.sizeLimit !== null) out.push(`${path}.volumes[${i}].emptyDir.sizeLimit: ignored by minikube-lite: the size is not limited`);
+    const subPathMounted = [...(spec.initContainers ?? []), ...(spec.containers ?? [])]
+      .some((c) => (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).some((m) => m.name === v.name && (m.subPath || m.subPathExpr)));
+    if (v.emptyDir?.medium === 'Memory' && subPathMounted) {
+      out.push(`${path}.volumes[${i}].emptyDir.medium: ignored by minikube-lite: a memory-backed emptyDir mounted through a subPath is kept on disk`);
+    }
+    // A memory-backed emptyDir is a tmpfs of at most sizeLimit; on disk the limit is not enforced.
+    if (v.emptyDir && v.emptyDir.medium !== 'Memory' && v.emptyDir.sizeLimit !== undefined && v.emptyDir.sizeLimit !== null) {
+      out.push(`${path}.volumes[${i}].emptyDir.sizeLimit: ignored by minikube-lite: a disk-backed emptyDir is not limited (medium: Memory is)`);
+    }
   });
   return out;
 }

@@ -45,6 +45,28 @@ export interface DeleteOptions {
   orphanDependents?: boolean;
 }
 
+/**
+ * Side effects of a write that must happen exactly once, whatever the outcome: allocations are
+ * made when the hook begins (and undone by `revert` when the write fails, or is a dry run);
+ * releases happen on `commit`, once the write is stored.
+ */
+export interface Transaction {
+  commit(): void;
+  revert(): void;
+}
+
+/**
+ * A kind's storage hooks (Kubernetes' `BeginCreate`/`BeginUpdate`/`AfterDelete` of the generic
+ * registry), e.g. Service ClusterIP allocation. They run after defaults, the strategy and
+ * validation; they may change the object (fill allocated values) and throw ApiErrors (422).
+ * `afterDelete` runs once the object is gone from the store, on every deletion path.
+ */
+export interface StorageHooks {
+  beginCreate?(obj: KubeObject): Transaction;
+  beginUpdate?(obj: KubeObject, old: KubeObject): Transaction;
+  afterDelete?(obj: KubeObject): void;
+}
+
 export interface WriteOptions {
   /** `dryRun=All`: validate and answer as if written, store nothing. */
   dryRun?: boolean;
@@ -116,6 +138,8 @@ export class RestStorage {
     private readonly store: Store,
     private readonly clock: () => Date,
     private readonly resources: ResourceDef[],
+    /** Storage hooks by `group/resource` (`/services`). */
+    private readonly hooks: Readonly<Record<string, StorageHooks>> = {},
     /** Admission plugins run on every create, after defaults and before validation. */
     private readonly admission: readonly AdmissionPlugin[] = [],
   ) {
@@ -185,10 +209,17 @@ export class RestStorage {
         await admit(this.admission, { operation: 'CREATE', def, object: obj, namespace: om.namespace ?? '', name: generate ? '' : name }, this.objects);
       }
       this.validate(def, obj, undefined, name);
-      if (opts.dryRun) return obj;
+      const txn = this.hooksOf(def).beginCreate?.(obj);
+      if (opts.dryRun) {
+        txn?.revert();
+        return obj;
+      }
       try {
-        return await this.store.create(this.key(def, om.namespace ?? '', name), obj);
+        const created = await this.store.create(this.key(def, om.namespace ?? '', name), obj);
+        txn?.commit();
+        return created;
       } catch (e) {
+        txn?.revert();
         if (generate && e instanceof ApiError && e.reason === 'AlreadyExists' && attempt < GENERATE_NAME_ATTEMPTS) continue;
         throw e;
       }
@@ -263,7 +294,9 @@ export class RestStorage {
           return { object: await this.store.update(key, plan.update, { expectedResourceVersion: rv }), deleted: false };
         }
         if (def.group === '' && def.resource === 'namespaces') await this.deleteNamespaceContents(name);
-        return { object: await this.store.delete(key, { expectedResourceVersion: rv }), deleted: true };
+        const gone = await this.store.delete(key, { expectedResourceVersion: rv });
+        this.hooksOf(def).afterDelete?.(gone);
+        return { object: gone, deleted: true };
       } catch (e) {
         // Changed under us between read and write: decide again on the fresh object.
         if (e instanceof ApiError && e.reason === 'Conflict') continue;
@@ -324,29 +357,50 @@ export class RestStorage {
   /** guaranteedUpdate with dry-run and "no longer has finalizers after deletion" handling. */
   private async write(def: ResourceDef, namespace: string, name: string, opts: WriteOptions, fn: (cur: KubeObject) => KubeObject): Promise<KubeObject> {
     const key = this.key(def, namespace, name);
+    const hooks = this.hooksOf(def);
     if (opts.dryRun) {
       const cur = await this.store.get(key);
       if (!cur) throw notFound(def.resource, name, def.group);
-      return fn(cur);
+      const next = fn(cur);
+      hooks.beginUpdate?.(next, cur).revert();
+      return next;
     }
     let finished = false;
-    const out = await this.modify(def, namespace, name, (cur) => {
-      const next = fn(cur);
-      const nm = meta(next);
-      // Kubernetes deletes an object being deleted once its last finalizer is removed (and its
-      // grace period, if any, has been cut to zero).
-      finished = !!nm.deletionTimestamp && !(nm.finalizers?.length) && (nm.deletionGracePeriodSeconds ?? 0) === 0;
-      return next;
-    });
+    // The store may call the update function again after a conflict: each attempt undoes the
+    // allocations of the one before.
+    let txn: Transaction | undefined;
+    let out: KubeObject;
+    try {
+      out = await this.modify(def, namespace, name, (cur) => {
+        txn?.revert();
+        txn = undefined;
+        const next = fn(cur);
+        txn = hooks.beginUpdate?.(next, cur);
+        const nm = meta(next);
+        // Kubernetes deletes an object being deleted once its last finalizer is removed (and its
+        // grace period, if any, has been cut to zero).
+        finished = !!nm.deletionTimestamp && !(nm.finalizers?.length) && (nm.deletionGracePeriodSeconds ?? 0) === 0;
+        return next;
+      });
+    } catch (e) {
+      txn?.revert();
+      throw e;
+    }
+    txn?.commit();
     if (finished) {
       try {
-        await this.store.delete(key, { expectedResourceVersion: Number(out.metadata?.resourceVersion) });
+        const gone = await this.store.delete(key, { expectedResourceVersion: Number(out.metadata?.resourceVersion) });
+        hooks.afterDelete?.(gone);
       } catch (e) {
         // Someone else already removed it or changed it again; their write decides.
         if (!(e instanceof ApiError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) throw e;
       }
     }
     return out;
+  }
+
+  private hooksOf(def: ResourceDef): StorageHooks {
+    return this.hooks[`${def.group}/${def.resource}`] ?? {};
   }
 
   /** The object to store for an update of `cur` with `body` (already name- and namespace-checked). */
@@ -525,7 +579,8 @@ export class RestStorage {
       const { items } = await this.store.list(collectionKey(def, namespace));
       for (const obj of items) {
         try {
-          await this.store.delete(this.key(def, namespace, obj.metadata?.name ?? ''));
+          const gone = await this.store.delete(this.key(def, namespace, obj.metadata?.name ?? ''));
+          this.hooksOf(def).afterDelete?.(gone);
         } catch (e) {
           // Already gone (deleted concurrently): that is the outcome we want.
           if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;

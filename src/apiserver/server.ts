@@ -16,7 +16,7 @@ import { ApiError, badRequest, invalid, invalidValue, notSupported, type FieldEr
 import type { ResourceDef } from '../api/resource.js';
 import { scaleOf, type Scalable } from '../api/scale.js';
 import type { KubeObject, Node, Pod } from '../api/types.js';
-import type { Store } from '../store/types.js';
+import { collectionKey, type Store } from '../store/types.js';
 import * as discovery from './discovery.js';
 import {
   methodNotAllowed, notFoundPath, parseJson, parseJsonObject, readBody, sendError, sendJson, sendText, setWarnings, type ApiServerLogger,
@@ -27,6 +27,7 @@ import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
 import { PROPAGATION_POLICIES, RestStorage, rfc3339, type DeleteOptions, type PropagationPolicy, type WriteOptions } from './rest.js';
 import { buildFilter } from './selectors.js';
 import { includeObject, tableVersion, toTable } from './table.js';
+import { ensureKubernetesService, kubernetesService, ServiceAllocations } from './services.js';
 import type { ServingCertificate } from './tls.js';
 import { serveWatch } from './watch.js';
 import type { AdmissionPlugin } from './admission.js';
@@ -74,6 +75,10 @@ export interface ApiServerOptions {
    * `port`, the loopback address the cluster's own components use. kubectl gets the HTTPS one.
    */
   securePort?: number;
+  /** IPv4 CIDR Service ClusterIPs come from (default 10.96.0.0/16). */
+  serviceCIDR?: string;
+  /** Node ports' range (default 30000-32767). */
+  nodePortRange?: string;
 }
 
 export interface ApiServer {
@@ -168,7 +173,18 @@ function deleteOptions(q: URLSearchParams, body: Buffer): { options: DeleteOptio
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const logger = opts.logger ?? defaultLogger;
   const clock = opts.clock ?? (() => new Date());
-  const rest = new RestStorage(opts.store, clock, opts.resources, opts.admission ?? []);
+  const find = (r: ResourceRequest): ResourceDef | undefined =>
+    opts.resources.find((d) => d.group === r.group && d.version === r.version && d.resource === r.resource);
+  const core = (resource: string): ResourceDef | undefined => opts.resources.find((d) => d.group === '' && d.resource === resource);
+
+  // Service ClusterIPs and node ports, as the stored Services hold them.
+  const servicesDef = core('services');
+  const serviceAllocations = new ServiceAllocations({ serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange });
+  if (servicesDef) {
+    const { items } = await opts.store.list(collectionKey(servicesDef));
+    for (const problem of serviceAllocations.restore(items)) logger.info(`services: ${problem}`);
+  }
+  const rest = new RestStorage(opts.store, clock, opts.resources, servicesDef ? { '/services': serviceAllocations } : {}, opts.admission ?? []);
   const auth = new Authenticator({ adminToken: opts.token, issuer: opts.tokenIssuer, objects: rest.objects, clock });
   const streams = new Set<() => void>();
   const track = (end: () => void): (() => void) => {
@@ -176,10 +192,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return () => streams.delete(end);
   };
   let address = '';
-
-  const find = (r: ResourceRequest): ResourceDef | undefined =>
-    opts.resources.find((d) => d.group === r.group && d.version === r.version && d.resource === r.resource);
-  const core = (resource: string): ResourceDef | undefined => opts.resources.find((d) => d.group === '' && d.resource === resource);
 
   /** What a request asks, in RBAC's terms (Kubernetes' RequestInfo + authorizer Attributes). */
   function attributesOf(user: UserInfo, method: string, path: string, q: URLSearchParams): Attributes {
@@ -497,6 +509,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     for (const role of BOOTSTRAP_CLUSTER_ROLES) await rest.ensure(clusterRoles, '', role);
     for (const binding of BOOTSTRAP_CLUSTER_ROLE_BINDINGS) await rest.ensure(clusterRoleBindings, '', binding);
   }
+  if (servicesDef) await ensureKubernetesService(rest, servicesDef, kubernetesService(serviceAllocations.kubernetesIP, securePort ?? port), logger);
 
   let closing: Promise<void> | undefined;
   return {

@@ -6,7 +6,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { ResourceDef } from '../api/resource.js';
-import type { Deployment, KubeObject, ReplicaSet } from '../api/types.js';
+import type { Deployment, Endpoints, EndpointSlice, KubeObject, ReplicaSet, Service } from '../api/types.js';
+import { endpointSliceRow, endpointsRow, serviceRow } from '../api/servicestatus.js';
 import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
 import { IDENTITY_STORAGE_ROWS } from '../api/identityrows.js';
 
@@ -105,9 +106,6 @@ export function podStatusReason(pod: KubeObject): string {
 const exitDescription = (term: unknown): string =>
   (g(term, 'signal') ? `Signal:${String(g(term, 'signal'))}` : `ExitCode:${num(g(term, 'exitCode'))}`);
 
-const labelPairs = (m: unknown): string[] =>
-  Object.entries((m && typeof m === 'object' ? m : {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).sort();
-
 const PRINTERS: Record<string, Printer> = {
   '/pods': {
     columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Status'), col('Restarts', 'string'), col('Age'),
@@ -158,12 +156,22 @@ const PRINTERS: Record<string, Printer> = {
   '/services': {
     columns: [col('Name', 'string', 0, 'name'), col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), col('Age'), col('Selector', 'string', 1)],
     row: (s, now) => {
-      const ports = list(g(s, 'spec.ports')).map((p) => `${String(g(p, 'port'))}${g(p, 'nodePort') ? `:${String(g(p, 'nodePort'))}` : ''}/${str(g(p, 'protocol'), 'TCP')}`);
-      const ingress = list(g(s, 'status.loadBalancer.ingress')).map((i) => str(g(i, 'ip') ?? g(i, 'hostname'), ''));
-      const external = [...list(g(s, 'spec.externalIPs')).map(String), ...ingress].filter((x) => x);
-      const selector = labelPairs(g(s, 'spec.selector'));
-      return [str(s.metadata?.name), str(g(s, 'spec.type'), 'ClusterIP'), str(g(s, 'spec.clusterIP')), external.length ? external.join(',') : '<none>',
-        ports.length ? ports.join(',') : '<none>', age(s, now), selector.length ? selector.join(',') : '<none>'];
+      const r = serviceRow(s as Service, now);
+      return [r.name, r.type, r.clusterIP, r.externalIP, r.ports, r.age, r.selector];
+    },
+  },
+  '/endpoints': {
+    columns: [col('Name', 'string', 0, 'name'), col('Endpoints'), col('Age')],
+    row: (e, now) => {
+      const r = endpointsRow(e as Endpoints, now);
+      return [r.name, r.endpoints, r.age];
+    },
+  },
+  'discovery.k8s.io/endpointslices': {
+    columns: [col('Name', 'string', 0, 'name'), col('AddressType'), col('Ports'), col('Endpoints'), col('Age')],
+    row: (e, now) => {
+      const r = endpointSliceRow(e as EndpointSlice, now);
+      return [r.name, r.addressType, r.ports, r.endpoints, r.age];
     },
   },
   '/configmaps': {

@@ -29,6 +29,9 @@ export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'na
 export const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
 export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', resource: 'configmaps' };
 export const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets' };
+export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
+export const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
+export const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 
 export interface ListOptions {
   labelSelector?: string;

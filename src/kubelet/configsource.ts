@@ -63,57 +63,42 @@ export interface ConfigReader {
  */
 export function envResolvers(pod: Pod, reader: ConfigReader, skipped: SkippedKeysReporter): Pick<EnvContext, 'resolve' | 'resolveEnvFrom'> {
   const ns = pod.metadata?.namespace ?? 'default';
-  const resolve = (source: EnvVarSource, _ev: EnvVar): string | undefined => {
-    if (source.configMapKeyRef) {
-      const { name = '', key, optional } = source.configMapKeyRef;
+  /** The (decoded) values of a ConfigMap's `data` or a Secret's `data`; undefined when the object is missing. */
+  const values = (kind: 'configMap' | 'secret', name: string): Readonly<Record<string, string>> | undefined => {
+    if (kind === 'configMap') {
       const cm = reader.configMap(ns, name);
-      if (!cm) {
-        if (optional) return undefined;
-        throw new ConfigError(`configmap "${name}" not found`);
-      }
-      const value = cm.data?.[key];
-      if (value === undefined) {
-        if (optional) return undefined;
-        throw new ConfigError(`couldn't find key ${key} in ConfigMap ${ns}/${name}`);
-      }
-      return value;
+      return cm && { ...(cm.data ?? {}) };
     }
-    if (source.secretKeyRef) {
-      const { name = '', key, optional } = source.secretKeyRef;
-      const s = reader.secret(ns, name);
-      if (!s) {
-        if (optional) return undefined;
-        throw new ConfigError(`secret "${name}" not found`);
-      }
-      const value = s.data?.[key];
-      if (value === undefined) {
-        if (optional) return undefined;
-        throw new ConfigError(`couldn't find key ${key} in Secret ${ns}/${name}`);
-      }
-      return Buffer.from(value, 'base64').toString('utf8');
+    const s = reader.secret(ns, name);
+    return s && Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  };
+  const words = { configMap: ['configmap', 'ConfigMap'], secret: ['secret', 'Secret'] } as const;
+  const resolve = (source: EnvVarSource, _ev: EnvVar): string | undefined => {
+    const kind = source.configMapKeyRef ? 'configMap' : source.secretKeyRef ? 'secret' : undefined;
+    const sel = source.configMapKeyRef ?? source.secretKeyRef;
+    if (!kind || !sel) return undefined;
+    const { name = '', key, optional } = sel;
+    const data = values(kind, name);
+    if (!data) {
+      if (optional) return undefined;
+      throw new ConfigError(`${words[kind][0]} "${name}" not found`);
     }
-    return undefined;
+    if (!Object.prototype.hasOwnProperty.call(data, key)) {
+      if (optional) return undefined;
+      throw new ConfigError(`couldn't find key ${key} in ${words[kind][1]} ${ns}/${name}`);
+    }
+    return data[key];
   };
   const resolveEnvFrom = (source: EnvFromSource): Readonly<Record<string, string>> | undefined => {
     const kind = source.configMapRef ? 'configMap' : 'secret';
     const ref = source.configMapRef ?? source.secretRef;
     const name = ref?.name ?? '';
-    let data: Record<string, string>;
-    if (source.configMapRef) {
-      const cm = reader.configMap(ns, name);
-      if (!cm) {
-        if (ref?.optional) return undefined;
-        throw new ConfigError(`configmap "${name}" not found`);
-      }
-      data = { ...(cm.data ?? {}) };
-    } else {
-      const s = reader.secret(ns, name);
-      if (!s) {
-        if (ref?.optional) return undefined;
-        throw new ConfigError(`secret "${name}" not found`);
-      }
-      data = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    const found = values(kind, name);
+    if (!found) {
+      if (ref?.optional) return undefined;
+      throw new ConfigError(`${words[kind][0]} "${name}" not found`);
     }
+    const data = { ...found };
     const bad = Object.keys(data).filter((k) => isEnvVarName(`${source.prefix ?? ''}${k}`).length > 0);
     for (const k of bad) delete data[k];
     if (bad.length) skipped(kind, name, bad.map((k) => `${source.prefix ?? ''}${k}`).sort());

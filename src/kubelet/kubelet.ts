@@ -4,12 +4,13 @@
  * through the runtime, one serialized worker per pod, reporting status and events back to the
  * API server. It talks to the control plane only through the API client.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeObject, Node, NodeCondition, Pod } from '../api/types.js';
+import type { KubeObject, Node, NodeCondition, Pod, Service } from '../api/types.js';
 import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
-import { ApiClient, NODES, PODS } from '../client/client.js';
+import { ApiClient, NODES, PODS, SERVICES } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import type { Runtime, SandboxStatus } from '../runtime/types.js';
@@ -31,6 +32,8 @@ import { ConfigSource, referencedObjects } from './configsource.js';
 import { TokenManager } from './tokens.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
 import { jsonEqual } from '../api/json.js';
+import { formatResolvConf, hostResolvConf, PodFiles, podFileMounts, podHostname, podHostsFile, podResolvConf, type KubeletDnsSettings } from './dns.js';
+import { serviceEnvFor } from './envvars.js';
 
 export const DEFAULT_PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 export const KUBELET_VERSION = 'v1.32.0-minikube-lite';
@@ -67,10 +70,17 @@ export interface KubeletOptions {
   backoff?: BackoffPolicy;
   log?: (msg: string) => void;
   recorder?: Recorder;
+  /** Cluster DNS server IPs (`--cluster-dns`); pods with dnsPolicy ClusterFirst use them. */
+  clusterDNS?: string[];
+  /** The cluster domain (`--cluster-domain`, default `cluster.local`). */
+  clusterDomain?: string;
+  /** The resolver file `dnsPolicy: Default` pods inherit (`--resolv-conf`, default /etc/resolv.conf; '' = none). */
+  resolvConf?: string;
   /**
-   * The kubelet's own directory (Kubernetes' `/var/lib/kubelet`): configuration volumes are
-   * written under `<rootDir>/pods/<uid>/volumes/`. Default: a directory under the OS temp dir
-   * named after the cluster and node.
+   * Where the kubelet keeps per-pod files (`--root-dir`, Kubernetes' `/var/lib/kubelet`):
+   * `<rootDir>/pods/<uid>/` holds the pod's etc-hosts and resolv.conf and its configuration
+   * volumes (`volumes/kubernetes.io~<kind>/<name>`). Default: a fresh temporary folder, removed
+   * by `stop()` (for tests; `up` always passes one inside the cluster's directory).
    */
   rootDir?: string;
 }
@@ -93,6 +103,8 @@ export class Kubelet {
   private readonly images: ImageManager;
   private readonly volumes: VolumeManager;
   private readonly config: ConfigSource;
+  /** The root directory this kubelet made for itself (no `rootDir` given); removed on stop. */
+  private readonly tempRootDir?: string;
   private readonly tokens: TokenManager;
   private readonly workers: PodWorkers;
   private readonly probes: ProbeManager;
@@ -100,6 +112,9 @@ export class Kubelet {
   private readonly backoff: BackoffPolicy;
   private readonly hostIP: string;
   private informer?: Informer<Pod>;
+  private services?: Informer<Service>;
+  private readonly podFiles: PodFiles;
+  private dns: KubeletDnsSettings;
   private readonly uidToKey = new Map<string, string>();
   /** Reasons a container waits that only the kubelet knows (image/mount errors), by pod uid. */
   private readonly waiting = new Map<string, Record<string, Waiting>>();
@@ -119,12 +134,16 @@ export class Kubelet {
     this.recorder = opts.recorder ?? new EventRecorder(this.client, 'kubelet', opts.nodeName);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     const nowMs = () => this.clock.now().getTime();
+    // Without --root-dir (tests), a private temporary directory, removed by stop(): a shared
+    // default would let one kubelet clean up another's pod directories as orphans.
+    if (!opts.rootDir) this.tempRootDir = mkdtempSync(join(tmpdir(), `mkl-kubelet-${opts.nodeName}-`));
+    const rootDir = opts.rootDir ?? this.tempRootDir ?? '';
     this.images = new ImageManager(this.runtime, this.recorder, new PullBackoff(this.backoff, nowMs), nowMs);
-    this.config = new ConfigSource(this.client, (_kind, ns, name) => this.configChanged(_kind, ns, name),
+    this.config = new ConfigSource(this.client, (kind, ns, name) => this.configChanged(kind, ns, name),
       (e) => this.log(`configmap/secret watch: ${(e as Error).message}`));
     this.tokens = new TokenManager(this.client, nowMs);
     this.volumes = new VolumeManager(this.runtime, this.id, {
-      rootDir: opts.rootDir ?? join(tmpdir(), 'minikube-lite-kubelet', opts.cluster, opts.nodeName),
+      rootDir,
       reader: this.config,
       requestToken: (pod, source) => this.tokens.get(pod, source),
       nodeAllocatable: () => this.allocatable(),
@@ -132,11 +151,14 @@ export class Kubelet {
     }, new ApiClaimResolver(this.client));
     this.workers = new PodWorkers((uid) => this.syncPod(uid), (uid, e) => this.syncFailed(uid, e));
     this.hostIP = opts.address ?? gatewayOf(opts.podCIDR);
+    this.podFiles = new PodFiles(rootDir);
+    this.dns = { clusterDNS: opts.clusterDNS ?? [], clusterDomain: opts.clusterDomain ?? 'cluster.local' };
     const runner = new ActionRunner(this.runtime, this.clock);
     this.probes = new ProbeManager({ runner, clock: this.clock, recorder: this.recorder, onChange: (uid) => this.workers.enqueue(uid) });
     this.containers = new ContainerLifecycle({
       runtime: this.runtime, recorder: this.recorder, images: this.images, runner, clock: this.clock, id: this.id, hostIP: this.hostIP, log: this.log,
       config: this.config, nodeAllocatable: () => this.allocatable(),
+      serviceEnv: (pod) => serviceEnvFor(this.services?.list() ?? [], pod.metadata?.namespace ?? 'default', pod.spec?.enableServiceLinks ?? undefined),
     });
   }
 
@@ -161,6 +183,10 @@ export class Kubelet {
       runtime: this.runtime, findPod: (ns, name) => this.informer?.get(`${ns}/${name}`), podState: (uid) => this.runtimeState(uid),
     });
     await this.registerNode();
+    this.dns.host = this.readHostResolvConf();
+    // Containers get service variables, so the Services must be known before any starts.
+    this.services = new Informer<Service>(this.client, SERVICES, { onError: (e) => this.log(`service watch: ${(e as Error).message}`) });
+    await this.services.start();
     // ConfigMaps and Secrets first: a pod's first sync must already see the objects it uses.
     await this.config.start();
     this.informer = new Informer<Pod>(this.client, PODS, {
@@ -191,7 +217,9 @@ export class Kubelet {
     this.unsubscribeRuntime?.();
     this.informer?.stop();
     this.config.stop();
+    this.services?.stop();
     await this.server?.close();
+    if (this.tempRootDir) rmSync(this.tempRootDir, { recursive: true, force: true });
   }
 
   /** Resolves when no pod sync and no probe is queued or running (for tests). */
@@ -270,6 +298,7 @@ export class Kubelet {
       await this.killPodResources(state);
       await this.volumes.tearDown(uid);
       this.tokens.forget(uid);
+      this.podFiles.remove(uid);
       this.waiting.delete(uid);
       this.uidToKey.delete(uid);
       return;
@@ -321,10 +350,14 @@ export class Kubelet {
     }
     if (prepared && sandbox) {
       await Promise.all(actions.containersToRemove.map((id) => this.runtime.removeContainer(id)));
+      const files = actions.containersToStart.length ? this.writePodFiles(pod, sandbox.ip, actions.createSandbox) : undefined;
       for (const start of actions.containersToStart) {
         const c = specOf(pod, start.name);
-        if (!c) continue;
-        const failed = await this.containers.start(pod, c, sandbox, start.restartCount, this.volumes.mountsFor(c, prepared));
+        if (!c || !files) continue;
+        const failed = await this.containers.start(pod, c, sandbox, start.restartCount, (env) => {
+          const own = this.volumes.mountsFor(c, prepared, env);
+          return [...own, ...podFileMounts(files, own)];
+        });
         if (failed) {
           waiting[c.name] = failed.waiting;
           retryIn = Math.min(retryIn, failed.retryInMs);
@@ -360,12 +393,44 @@ export class Kubelet {
     const ports = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).filter((p) => p.hostPort);
     return this.runtime.runPodSandbox({
       name: sandboxName(pod, attempt),
-      hostname: pod.spec?.hostname ?? pod.metadata?.name ?? '',
+      hostname: this.sandboxHostname(pod),
       network: this.networkName,
       image,
       labels: { ...podLabels(this.id, pod), [LABEL_SANDBOX_ATTEMPT]: String(attempt) },
       portMappings: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort ?? 0, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' | 'SCTP', hostIP: p.hostIP })),
     });
+  }
+
+  /** The sandbox's hostname (the FQDN with setHostnameAsFQDN); an impossible one fails the sandbox. */
+  private sandboxHostname(pod: Pod): string {
+    const h = podHostname(pod, this.dns.clusterDomain);
+    if (h.error) throw new Error(h.error);
+    return h.hostname;
+  }
+
+  /** The host resolver Default pods inherit (`--resolv-conf`); undefined for `--resolv-conf ""`. */
+  private readHostResolvConf(): KubeletDnsSettings['host'] {
+    const path = this.opts.resolvConf ?? '/etc/resolv.conf';
+    if (path === '') return undefined;
+    try {
+      return hostResolvConf(readFileSync(path, 'utf8'));
+    } catch (e) {
+      this.log(`could not read resolv.conf ${path}: ${(e as Error).message}; Default pods get no nameserver`);
+      return { servers: [], searches: [], options: [] };
+    }
+  }
+
+  /**
+   * Writes the pod's /etc/hosts and /etc/resolv.conf (shared by its containers through bind
+   * mounts). The DNS events (limits exceeded, no cluster DNS) are recorded with a new sandbox,
+   * as the kubelet forms the DNS config when it creates one.
+   */
+  private writePodFiles(pod: Pod, podIP: string, newSandbox: boolean): { hosts: string; resolvConf: string } {
+    const { conf, events } = podResolvConf(pod, this.dns);
+    if (newSandbox) for (const e of events) this.recorder.event(pod, e.type, e.reason, e.message);
+    const nodeHosts = pod.spec?.hostNetwork && existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : undefined;
+    const hosts = podHostsFile(pod, podIP ? [podIP] : [], this.dns.clusterDomain, nodeHosts);
+    return this.podFiles.write(pod.metadata?.uid ?? '', hosts, formatResolvConf(conf));
   }
 
   private async reportStatus(pod: Pod, state: PodRuntimeState, waiting: Record<string, Waiting>, backoff: Record<string, number>): Promise<void> {
@@ -393,6 +458,7 @@ export class Kubelet {
       this.containers.kill(pod, c, `Stopping container ${c.labels[LABEL_CONTAINER_NAME]}`, grace, podIP)));
     await this.killPodResources(state);
     await this.volumes.tearDown(pod.metadata?.uid ?? '');
+    this.podFiles.remove(pod.metadata?.uid ?? '');
     this.waiting.delete(pod.metadata?.uid ?? '');
     try {
       await this.client.delete(PODS_IN(pod), pod.metadata?.name ?? '', { gracePeriodSeconds: 0 });

@@ -45,6 +45,8 @@ export interface ContainerLifecycleOptions {
   config?: ConfigReader;
   /** Node allocatable, for `resourceFieldRef` limits a container does not set. */
   nodeAllocatable?: () => Readonly<Record<string, string>>;
+  /** The service environment variables for a container of `pod` (see envvars.ts); none when absent. */
+  serviceEnv?: (pod: Pod) => Readonly<Record<string, string>>;
 }
 
 /** The spec of a container of the pod, app or init, by name. */
@@ -69,24 +71,29 @@ export class ContainerLifecycle {
   constructor(private readonly o: ContainerLifecycleOptions) {}
 
   /**
-   * Pulls, creates and starts one container, then runs its postStart hook. Returns why it waits
-   * when it could not start (or its hook failed and it was killed), else undefined.
+   * Resolves the container's environment and mounts (`mountsFor` gets the environment, for
+   * `subPathExpr`), pulls, creates and starts one container, then runs its postStart hook.
+   * Returns why it waits when it could not start (or its hook failed and it was killed), else
+   * undefined.
    */
-  async start(pod: Pod, c: Container, sandbox: { id: string; ip: string }, restartCount: number, mounts: ContainerConfig['mounts']):
-    Promise<StartFailure | undefined> {
+  async start(pod: Pod, c: Container, sandbox: { id: string; ip: string }, restartCount: number,
+    mountsFor: (env: readonly EnvVarValue[]) => ContainerConfig['mounts']): Promise<StartFailure | undefined> {
     const { runtime, recorder } = this.o;
     const reader = this.o.config ?? { configMap: () => undefined, secret: () => undefined };
     const ns = pod.metadata?.namespace ?? 'default';
     let env: EnvVarValue[];
+    let mounts: ContainerConfig['mounts'];
     try {
       env = containerEnv(c, {
         pod, podName: pod.metadata?.name ?? '', namespace: ns, uid: pod.metadata?.uid ?? '',
         nodeName: this.o.id.node, podIP: sandbox.ip, podIPs: sandbox.ip ? [sandbox.ip] : [], hostIP: this.o.hostIP, hostIPs: [this.o.hostIP],
         labels: pod.metadata?.labels ?? {}, annotations: pod.metadata?.annotations ?? {},
         serviceAccountName: pod.spec?.serviceAccountName ?? 'default', nodeAllocatable: this.o.nodeAllocatable?.(),
+        serviceEnv: this.o.serviceEnv?.(pod) ?? {},
         ...envResolvers(pod, reader, (kind, name, keys) => recorder.event(pod, 'Warning', 'InvalidEnvironmentVariableNames',
           `Keys [${keys.join(', ')}] from the EnvFrom ${kind} ${ns}/${name} were skipped since they are considered invalid environment variable names.`)),
       });
+      mounts = mountsFor(env);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       // Kubernetes: the container waits with CreateContainerConfigError; the pod is synced again

@@ -10,10 +10,12 @@
  */
 import { mkdirSync, statSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { Container, Pod } from '../api/types.js';
+import type { Container, Pod, Volume } from '../api/types.js';
 import type { ServiceAccountTokenProjection } from 'kubernetes-types/core/v1.js';
 import { payloadDigest, writeAtomic } from './atomicwriter.js';
-import type { ConfigReader } from './configsource.js';
+import { ConfigError, type ConfigReader } from './configsource.js';
+import { expand, type EnvVarValue } from '../api/expansion.js';
+import { memoryToBytes } from '../api/quantity.js';
 import { configVolumeKind, volumePayload } from './volumepayload.js';
 import type { Mount, Runtime } from '../runtime/types.js';
 import { LABEL_CLUSTER } from '../api/types.js';
@@ -82,6 +84,27 @@ export function checkHostPath(path: string, type: string): void {
   }
 }
 
+/** Whether any container of the pod mounts volume `name` through `subPath` or `subPathExpr`. */
+export function mountedWithSubPath(pod: Pod, name: string): boolean {
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]
+    .some((c) => (c.volumeMounts ?? []).some((m) => m.name === name && (m.subPath || m.subPathExpr)));
+}
+
+/** Kubernetes' `ExpandContainerVolumeMounts` plus the kubelet's checks of the result. */
+export function expandSubPath(expr: string, env: readonly EnvVarValue[]): string {
+  const values = new Map(env.map((e) => [e.name, e.value]));
+  const missing = new Set<string>();
+  const out = expand(expr, (name) => {
+    const v = values.get(name);
+    if (!v) missing.add(name);
+    return v ?? '';
+  });
+  if (missing.size) throw new ConfigError(`missing value for ${[...missing].sort().join(', ')}`);
+  if (out.startsWith('/')) throw new ConfigError(`error SubPath \`${out}\` must not be an absolute path`);
+  if (out.split('/').includes('..')) throw new ConfigError(`unable to provision SubPath \`${out}\`: must not contain '..'`);
+  return out;
+}
+
 export class VolumeManager {
   /** Digest of what each config volume dir holds, so an unchanged payload is not re-read from disk. */
   private readonly written = new Map<string, string>();
@@ -104,8 +127,13 @@ export class VolumeManager {
         out.set(v.name, { kind: 'config', source: await this.renderConfigVolume(pod, v, configKind) });
       } else if (v.emptyDir) {
         const name = emptyDirVolumeName(this.id, uid, v.name);
+        // medium Memory: a tmpfs, at most sizeLimit when set (else the engine's default). Docker
+        // mounts it only for containers that mount the whole volume, so one also mounted through a
+        // subPath stays on disk (the API server warns about that).
+        const tmpfs = v.emptyDir.medium === 'Memory' && !mountedWithSubPath(pod, v.name)
+          ? { tmpfs: { sizeBytes: v.emptyDir.sizeLimit ? Math.round(memoryToBytes(String(v.emptyDir.sizeLimit))) : 0 } } : undefined;
         try {
-          await this.runtime.createVolume(name, { ...podLabels(this.id, pod), [LABEL_VOLUME_NAME]: v.name });
+          await this.runtime.createVolume(name, { ...podLabels(this.id, pod), [LABEL_VOLUME_NAME]: v.name }, tmpfs);
         } catch (e) {
           throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
         }
@@ -129,17 +157,28 @@ export class VolumeManager {
           throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
         }
         out.set(v.name, { kind: 'host', source: found.path, readOnly: claim.readOnly === true });
+      } else {
+        // Validation refuses the types nobody implements; one that passed it but has no setup
+        // here yet (e.g. a claim before the storage work) keeps the pod waiting, never dropped.
+        const type = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
+        throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${type} volumes are not set up by this kubelet`);
       }
     }
     return out;
   }
 
-  /** The runtime mounts for one container. */
-  mountsFor(container: Container, prepared: Map<string, Prepared>): Mount[] {
+  /**
+   * The runtime mounts for one container. `env` is the container's environment, for
+   * `subPathExpr` (`$(POD_NAME)`), which expands as the kubelet expands it; a variable that is
+   * missing or empty, or an expansion that is absolute or climbs out with `..`, throws a
+   * {@link ConfigError} (the container then waits in CreateContainerConfigError).
+   */
+  mountsFor(container: Container, prepared: Map<string, Prepared>, env: readonly EnvVarValue[] = []): Mount[] {
     const mounts: Mount[] = [];
-    for (const m of container.volumeMounts ?? []) {
-      const p = prepared.get(m.name);
+    for (const mount of container.volumeMounts ?? []) {
+      const p = prepared.get(mount.name);
       if (!p) continue;
+      const m = mount.subPathExpr ? { ...mount, subPath: expandSubPath(mount.subPathExpr, env) } : mount;
       const readOnly = m.readOnly === true || (p.kind === 'host' && p.readOnly === true);
       if (p.kind === 'config') {
         // Always read-only, as the kubelet mounts them; a subPath binds the file it names now
@@ -177,7 +216,7 @@ export class VolumeManager {
   }
 
   /** Writes one configuration volume's files (when they changed) and returns its directory. */
-  private async renderConfigVolume(pod: Pod, v: { name: string }, kind: string): Promise<string> {
+  private async renderConfigVolume(pod: Pod, v: Volume, kind: string): Promise<string> {
     const fail = (msg: string) => new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${msg}`);
     const cfg = this.config;
     if (!cfg) throw fail(`${kind} volumes need the kubelet's root directory`);

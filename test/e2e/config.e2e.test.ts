@@ -6,12 +6,12 @@
  * exists; refusals and warnings; the Kubernetes documentation's examples run unchanged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigMap, Pod } from '../../src/api/types.js';
 import { CONFIGMAPS, PODS } from '../../src/client/client.js';
-import { ROOT, TestCluster, dockerAvailable, isRunning } from './helpers.js';
+import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const ex = (f: string) => join(ROOT, 'examples', f);
@@ -25,6 +25,16 @@ async function httpGet(url: string): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/**
+ * Reads until `ok` holds (at most `tries` reads) and returns the last value. For what has no
+ * watch: a file's content inside a container, a log line; each read is a CLI round trip.
+ */
+async function eventually(read: () => Promise<string>, ok: (s: string) => boolean, tries = 100): Promise<string> {
+  let v = await read();
+  for (let i = 1; i < tries && !ok(v); i++) v = await read();
+  return v;
 }
 
 describe.skipIf(!hasDocker)('ConfigMaps, Secrets and the downward API on a real Docker engine (skipped without Docker)', () => {
@@ -42,6 +52,7 @@ describe.skipIf(!hasDocker)('ConfigMaps, Secrets and the downward API on a real 
   }, 120_000);
 
   afterAll(async () => {
+    rmSync(files, { recursive: true, force: true });
     await cluster.destroy();
     const left = await cluster.leftovers();
     expect(left).toEqual({ containers: [], networks: [], volumes: [] });
@@ -69,8 +80,7 @@ describe.skipIf(!hasDocker)('ConfigMaps, Secrets and the downward API on a real 
     await exec('web-configured', 'nohup sh -c "while ! grep -q v2 /etc/nginx/conf.d/default.conf; do sleep 0.01; done; date +%s%3N > /tmp/seen" >/dev/null 2>&1 &');
     const started = Date.now();
     await client.update<ConfigMap>(cmRef, { ...cm, data: { ...cm.data, 'default.conf': (cm.data?.['default.conf'] ?? '').replace('v1', 'v2') } });
-    let seenAt = '';
-    for (let i = 0; i < 100 && !/^\d+$/.test(seenAt.trim()); i++) seenAt = await exec('web-configured', 'cat /tmp/seen 2>/dev/null || true');
+    const seenAt = await eventually(() => exec('web-configured', 'cat /tmp/seen 2>/dev/null || true'), (v) => /^\d+$/.test(v.trim()));
     const tookMs = Number(seenAt.trim()) - started;
     expect(await exec('web-configured', 'cat /etc/nginx/conf.d/default.conf')).toContain('from-volume: v2');
     console.log(`configmap update visible in the running pod ${tookMs} ms after the API write`);
@@ -108,8 +118,7 @@ spec:
     await cluster.waitForPod('sub-pod', isRunning);
     expect(await exec('sub-pod', 'cat /etc/value /etc/whole/value')).toBe('oneone');
     await cluster.cli(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: sub-cm}\ndata: {value: two}\n' });
-    let whole = '';
-    for (let i = 0; i < 100 && whole !== 'two'; i++) whole = await exec('sub-pod', 'cat /etc/whole/value');
+    const whole = await eventually(() => exec('sub-pod', 'cat /etc/whole/value'), (v) => v === 'two');
     expect(whole).toBe('two');
     expect(await exec('sub-pod', 'cat /etc/value')).toBe('one');
   }, 60_000);
@@ -169,7 +178,12 @@ spec:
     - {name: MY_MEM, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
     volumeMounts:
     - {name: info, mountPath: /etc/info}
+    - {name: scratch, mountPath: /scratch}
+    - {name: scratch, mountPath: /mine, subPathExpr: $(MY_NAME)}
+    - {name: shm, mountPath: /dev/shm}
   volumes:
+  - {name: scratch, emptyDir: {}}
+  - {name: shm, emptyDir: {medium: Memory, sizeLimit: 32Mi}}
   - name: info
     downwardAPI:
       items:
@@ -181,11 +195,14 @@ spec:
     const pod = await cluster.waitForPod('self-aware', isRunning);
     expect(await exec('self-aware', 'echo "$MY_NAME $MY_IP $MY_MEM"')).toBe(`self-aware ${pod.status?.podIP} 64\n`);
     expect(await exec('self-aware', 'cat /etc/info/name; echo; cat /etc/info/mem; echo; cat /etc/info/labels')).toBe('self-aware\n64\ntier="demo"');
+    // subPathExpr: the pod's own directory of a shared volume, named through the downward API.
+    expect(await exec('self-aware', 'echo mine > /mine/f; cat /scratch/self-aware/f')).toBe('mine\n');
+    // emptyDir medium Memory: a tmpfs of sizeLimit.
+    expect(await exec('self-aware', "grep ' /dev/shm ' /proc/mounts")).toMatch(/^\S+ \/dev\/shm tmpfs \S*size=32768k/);
     // Labels are updated in place, as the kubelet does on a pod update.
     const l = await cluster.cli(['apply', '-f', '-'], { input: (await import('node:fs')).readFileSync(join(files, 'dapi.yaml'), 'utf8').replace('tier: demo', 'tier: live') });
     expect(l.code).toBe(0);
-    let labels = '';
-    for (let i = 0; i < 100 && !labels.includes('live'); i++) labels = await exec('self-aware', 'cat /etc/info/labels');
+    const labels = await eventually(() => exec('self-aware', 'cat /etc/info/labels'), (v) => v.includes('live'));
     expect(labels).toBe('tier="live"');
   }, 60_000);
 
@@ -216,8 +233,7 @@ spec:
     expect(c.stdout).toBe('secret/api-token created\n');
     await cluster.waitForPod('needs-secret', isRunning, 30_000);
     console.log(`pod started ${Date.now() - started} ms after its Secret was created`);
-    let log = '';
-    for (let i = 0; i < 50 && !log.includes('token='); i++) log = (await cluster.cli(['logs', 'needs-secret'])).stdout;
+    const log = await eventually(async () => (await cluster.cli(['logs', 'needs-secret'])).stdout, (v) => v.includes('token='), 50);
     expect(log).toBe('token=abc123\n');
   }, 60_000);
 
@@ -258,8 +274,7 @@ spec:
     expect(await exec('kubernetes-downwardapi-volume-example', 'cat /etc/podinfo/labels')).toBe('cluster="test-cluster1"\nrack="rack-22"\nzone="us-est-coast"');
     expect(await exec('kubernetes-downwardapi-volume-example', 'cat /etc/podinfo/annotations')).toMatch(/^build="two"\nbuilder="john-doe"/);
     await cluster.waitForPod('dapi-envars-resourcefieldref', isRunning);
-    let out = '';
-    for (let i = 0; i < 50 && !out.includes('67108864'); i++) out = (await cluster.cli(['logs', 'dapi-envars-resourcefieldref'])).stdout;
+    const out = await eventually(async () => (await cluster.cli(['logs', 'dapi-envars-resourcefieldref'])).stdout, (v) => v.includes('67108864'), 50);
     expect(out).toContain('1\n1\n33554432\n67108864\n');
     await cluster.waitForPod('dapi-test-pod', (p) => p.status?.phase === 'Succeeded');
     const env = (await cluster.cli(['logs', 'dapi-test-pod'])).stdout;
@@ -274,6 +289,24 @@ spec:
     await cluster.waitForPod('test-projected-volume', isRunning);
     expect(await exec('test-projected-volume', 'ls /projected-volume; cat /projected-volume/username.txt')).toBe('password.txt\nusername.txt\nadmin');
   }, 120_000);
+
+  it.skipIf(!existsSync('/usr/bin/kubectl'))('works with the real kubectl: apply, get, describe and its Warning lines (skipped without /usr/bin/kubectl)', async () => {
+    const kubeconfig = join(cluster.home, 'clusters', cluster.name, 'kubeconfig');
+    const k = (args: string[], input?: string) => sh('/usr/bin/kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(files, 'kcache'), ...args], { input });
+    // (kubectl's own `create configmap|secret` send protobuf bodies, which this API server does not decode.)
+    const applied = await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kc}\ndata: {a: "1", b: "2"}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: ks}\nstringData: {password: hunter2}\n');
+    expect(applied.stdout).toBe('configmap/kc created\nsecret/ks created\n');
+    expect((await k(['get', 'configmap', 'kc'])).stdout).toMatch(/^NAME\s+DATA\s+AGE\nkc\s+2\s+\S+\n$/);
+    expect((await k(['get', 'secret', 'ks'])).stdout).toMatch(/^NAME\s+TYPE\s+DATA\s+AGE\nks\s+Opaque\s+1\s+\S+\n$/);
+    const d = (await k(['describe', 'secret', 'ks'])).stdout;
+    expect(d).toMatch(/^password:\s+7 bytes$/m);
+    expect(d).not.toContain('hunter2');
+    const bad = await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kbad}\ndata: {"..": x}\n');
+    expect(bad.stderr).toContain('data[..]: Invalid value: "..": must not be \'..\'');
+    const w = await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: kwarn}\nspec:\n  hostPID: true\n  containers: [{name: c, image: busybox, command: [sleep, "3600"]}]\n');
+    expect(w.stderr).toContain('Warning: spec.hostPID: ignored by minikube-lite: the pod has its own process namespace');
+    expect(w.stdout).toBe('pod/kwarn created\n');
+  }, 60_000);
 
   it('removes a deleted pod\'s volume directories from the node', async () => {
     const client = cluster.client();

@@ -237,14 +237,16 @@ describe('warnings for pod fields minikube-lite does not honour', () => {
       'spec.template.spec.securityContext: ignored by minikube-lite: pod security settings (runAsUser, fsGroup, sysctls, seccomp...) are not applied',
       'spec.template.spec.activeDeadlineSeconds: ignored by minikube-lite: the kubelet does not end pods at their deadline',
       'spec.template.spec.imagePullSecrets: ignored by minikube-lite: images are pulled without registry credentials',
-      'spec.template.spec.volumes[0].emptyDir.medium: ignored by minikube-lite: the volume is on disk, not tmpfs',
-      'spec.template.spec.volumes[0].emptyDir.sizeLimit: ignored by minikube-lite: the size is not limited',
+      'spec.template.spec.volumes[0].emptyDir.medium: ignored by minikube-lite: a memory-backed emptyDir mounted through a subPath is kept on disk',
       'spec.template.spec.initContainers[0].restartPolicy: ignored by minikube-lite: sidecar init containers are run to completion like other init containers',
       'spec.template.spec.containers[0].securityContext: ignored by minikube-lite: container security settings (privileged, capabilities, runAsUser, readOnlyRootFilesystem...) are not applied',
       'spec.template.spec.containers[0].resources.limits[example.com/gpu]: ignored by minikube-lite: only cpu and memory are enforced on containers',
       'spec.template.spec.containers[0].volumeMounts[0].mountPropagation: ignored by minikube-lite: mounts are private',
-      'spec.template.spec.containers[0].volumeMounts[0].subPathExpr: ignored by minikube-lite: the whole volume is mounted',
     ]);
+  });
+  it('warns about sizeLimit only for a disk-backed emptyDir', () => {
+    expect(podSpecWarnings({ containers: [], volumes: [{ name: 'a', emptyDir: { sizeLimit: '1Gi' } }, { name: 'b', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }] }))
+      .toEqual(['spec.volumes[0].emptyDir.sizeLimit: ignored by minikube-lite: a disk-backed emptyDir is not limited (medium: Memory is)']);
   });
   it('has nothing to say about a plain pod with defaults applied', () => {
     const pod: Pod = { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'nginx', resources: { limits: { cpu: '1', memory: '1Gi' } } }] } };

@@ -213,14 +213,13 @@ const withData = (c: Command): Command => c
 /** The `create` command with its `configmap` and `secret` subcommands. */
 export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   const create = new Command('create').summary('Create a resource (configmap, secret, token)')
-    .description('Create a resource: a ConfigMap or a Secret from literals, files or env files (kubectl\'s flags), or a service-account token.');
-  create.addHelpText('after', ['', 'Examples:', '  minikube-lite create configmap my-config --from-literal=key1=config1',
-    '  minikube-lite create secret generic db --from-literal=password=s3cret', '  minikube-lite create token default'].join('\n'));
+    .description('Create a resource: a ConfigMap or a Secret from literals, files or env files (kubectl\'s flags), or a service-account token.')
+    .addHelpText('after', '\nExamples:\n  minikube-lite create configmap game --from-literal=lives=3\n  minikube-lite create secret generic db --from-literal=password=s3cr3t\n  minikube-lite create token default');
   create.addCommand(createTokenCommand(deps, globals));
 
   create.addCommand(withOutput(withData(new Command('configmap').alias('cm')
     .summary('Create a config map from a local file, directory or literal value')
-    .description('Create a config map based on a file, directory, or specified literal value.')
+    .description('Create a config map based on a file, directory, or specified literal value. A directory adds every file whose name is a valid key.')
     .usage('NAME [--from-file=[key=]source] [--from-literal=key1=value1] [--from-env-file=source] [--dry-run=none|client] [-o yaml]')
     .argument('<name>'))
     .addHelpText('after', '\nExamples:\n  minikube-lite create configmap my-config --from-literal=key1=config1 --from-file=path/to/bar\n  minikube-lite create configmap my-config --from-env-file=path/to/foo.env')
@@ -230,10 +229,17 @@ export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): 
     })));
 
   const secret = new Command('secret').summary('Create a secret (generic, tls, docker-registry)')
-    .description('Create a secret of one of the types generic, tls or docker-registry.')
-    .addHelpText('after', '\nExamples:\n  minikube-lite create secret generic db --from-literal=password=s3cret');
+    .description('Create a secret: generic (from literals, files or env files), tls (from a key pair) or docker-registry (a .dockerconfigjson).')
+    .addHelpText('after', [
+      '', 'Examples:',
+      '  minikube-lite create secret generic db --from-literal=username=admin --from-file=ssh-privatekey=~/.ssh/id_rsa',
+      '  minikube-lite create secret tls web-tls --cert=tls.crt --key=tls.key',
+      '  minikube-lite create secret docker-registry reg --docker-server=registry.example --docker-username=u --docker-password=p',
+    ].join('\n'));
   secret.addCommand(withOutput(withData(new Command('generic')
     .summary('Create a secret from a local file, directory, or literal value')
+    .description('Create a secret (type Opaque unless --type) from files, directories, env files or literal values.')
+    .addHelpText('after', '\nExamples:\n  minikube-lite create secret generic my-secret --from-literal=key1=supersecret --from-literal=key2=topsecret')
     .usage('NAME [--type=string] [--from-file=[key=]source] [--from-literal=key1=value1] [--dry-run=none|client]')
     .argument('<name>')
     .option('--type <type>', 'The type of secret to create')))
@@ -243,6 +249,8 @@ export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): 
     }));
   secret.addCommand(withOutput(new Command('tls')
     .summary('Create a TLS secret')
+    .description('Create a kubernetes.io/tls secret from a PEM certificate and its private key (the pair must match).')
+    .addHelpText('after', '\nExamples:\n  minikube-lite create secret tls tls-secret --cert=path/to/tls.crt --key=path/to/tls.key')
     .usage('NAME --cert=path/to/cert/file --key=path/to/key/file [--dry-run=none|client]')
     .argument('<name>')
     .option('--cert <path>', 'Path to PEM encoded public key certificate.')
@@ -253,6 +261,8 @@ export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): 
     }));
   secret.addCommand(withOutput(new Command('docker-registry')
     .summary('Create a secret for use with a Docker registry')
+    .description('Create a kubernetes.io/dockerconfigjson secret from registry credentials, or from an existing docker config file.')
+    .addHelpText('after', '\nExamples:\n  minikube-lite create secret docker-registry my-secret --docker-server=DOCKER_REGISTRY_SERVER --docker-username=DOCKER_USER --docker-password=DOCKER_PASSWORD --docker-email=DOCKER_EMAIL')
     .usage('NAME --docker-username=user --docker-password=password --docker-email=email [--docker-server=string] [--from-file=[key=]source] [--dry-run=none|client]')
     .argument('<name>')
     .option('--docker-server <server>', 'Server location for Docker registry', 'https://index.docker.io/v1/')
