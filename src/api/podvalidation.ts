@@ -86,6 +86,9 @@ function validateVolumeSource(vol: Volume, path: string): FieldError[] {
       if (!vol.hostPath.path) {
         errs.push(required(`${p}.path`));
       } else {
+        // Kubernetes itself admits relative paths (then resolved by the kubelet's working
+        // directory); minikube-lite's kubelet shares this machine's filesystem, so it refuses them.
+        if (!vol.hostPath.path.startsWith('/')) errs.push(invalidValue(`${p}.path`, vol.hostPath.path, 'must be an absolute path'));
         errs.push(...validatePathNoBacksteps(vol.hostPath.path, `${p}.path`));
         const type = vol.hostPath.type;
         if (type !== undefined && !HOST_PATH_TYPES.includes(type)) errs.push(notSupported(`${p}.type`, type, HOST_PATH_TYPES));

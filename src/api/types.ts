@@ -36,7 +36,7 @@ export interface KubeObject {
 export interface KubeList<T extends KubeObject = KubeObject> {
   apiVersion: string;
   kind: string;
-  metadata: { resourceVersion: string; continue?: string };
+  metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
   items: T[];
 }
 

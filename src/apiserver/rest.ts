@@ -11,6 +11,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { ApiError, badRequest, conflict, invalid, notFound, type FieldError } from '../api/errors.js';
 import { apiVersionOf, type ResourceDef } from '../api/resource.js';
+import { decodeObject, fieldProblems, type FieldValidation } from '../api/schema.js';
 import { scaleOf, validateScale, type Scalable } from '../api/scale.js';
 import type { KubeList, KubeObject, ObjectMeta, Scale } from '../api/types.js';
 import { collectionKey, objectKey, parseResourceVersion, qualifiedResource, type Store } from '../store/types.js';
@@ -70,6 +71,12 @@ export interface StorageHooks {
 export interface WriteOptions {
   /** `dryRun=All`: validate and answer as if written, store nothing. */
   dryRun?: boolean;
+  /** How unknown and duplicate fields are treated (`fieldValidation`; default Warn). */
+  fieldValidation?: FieldValidation;
+  /** Keys the request body gave twice in one object, by path (see `scanJson`). */
+  duplicates?: readonly string[];
+  /** Where warnings for the client's `Warning` headers are appended (e.g. unknown fields). */
+  warnings?: string[];
 }
 
 /** Namespaces that can never be deleted, as in Kubernetes. */
@@ -182,7 +189,7 @@ export class RestStorage {
 
   /** CREATE: 201-worthy object, or 400/404/409/422. `body` becomes the caller-visible object. */
   async create(def: ResourceDef, namespace: string, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    const body = this.withTypeMeta(def, input);
+    const body = this.decode(def, this.withTypeMeta(def, input), opts);
     const m = meta(body);
     this.checkNamespace(def, namespace, m);
     if (def.namespaced) await this.requireNamespace(m.namespace ?? '');
@@ -231,7 +238,7 @@ export class RestStorage {
    * makes it conditional (409 if stale); none makes it unconditional.
    */
   async update(def: ResourceDef, namespace: string, name: string, input: KubeObject, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
-    const body = this.withTypeMeta(def, input);
+    const body = this.decode(def, this.withTypeMeta(def, input), opts);
     const m = meta(body);
     this.checkNamespace(def, namespace, m);
     if (m.name && m.name !== name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
@@ -246,7 +253,7 @@ export class RestStorage {
   /** PATCH of the object or of its `status` subresource. */
   async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
     return this.write(def, namespace, name, opts, (cur) => {
-      const patched = this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject);
+      const patched = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject), opts);
       const pm = meta(patched);
       // A resourceVersion written by the patch is a precondition, as in Kubernetes.
       if (pm.resourceVersion !== undefined && pm.resourceVersion !== cur.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
@@ -468,6 +475,19 @@ export class RestStorage {
     }
     const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj;
     return { kind: def.kind, apiVersion: want, ...rest };
+  }
+
+  /**
+   * The object with every field of the declared type (400 otherwise) and without unknown
+   * fields, which `opts.fieldValidation` refuses (Strict) or reports in `opts.warnings` (Warn).
+   * Changes `obj` in place and returns it.
+   */
+  private decode(def: ResourceDef, obj: KubeObject, opts: WriteOptions): KubeObject {
+    const apiVersion = apiVersionOf(def);
+    const { unknown } = decodeObject(apiVersion, def.kind, obj as Record<string, unknown>);
+    const warnings = fieldProblems(opts.fieldValidation ?? 'Warn', apiVersion, def.kind, unknown, opts.duplicates ?? []);
+    for (const w of warnings) if (opts.warnings && !opts.warnings.includes(w)) opts.warnings.push(w);
+    return obj;
   }
 
   /** The object's namespace must be the request's, or empty (then it becomes the request's). */

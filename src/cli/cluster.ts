@@ -5,6 +5,7 @@
  * `minikube-lite.cluster=<name>`, which is how `down` finds it all.
  */
 import { randomBytes } from 'node:crypto';
+import yaml from 'js-yaml';
 import { mkdirSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfSignedCertificate } from '../apiserver/tls.js';
@@ -18,6 +19,7 @@ import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { nodeRow } from '../api/podstatus.js';
 import { CliError, clusterDir, dockerSocket, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
 import { alive, readPid, spawnComponent, stopComponent } from './processes.js';
+import { checkStoreFile } from '../store/sqlite.js';
 import { clusterDnsIP, DNS_PORT } from '../dns/kubedns.js';
 import { queryDns, rcodeOf } from '../dns/client.js';
 import { DEFAULT_DOMAIN } from '../dns/records.js';
@@ -146,36 +148,68 @@ async function chooseServiceCIDR(runtime: Runtime, home: string, name: string, p
 export const nodeCIDR = (podCIDR: string, i: number): string => podCIDR.replace(/^(\d+\.\d+)\.0\.0\/16$/, `$1.${i}.0/24`);
 
 /**
+ * The kubeconfig for the real kubectl, as YAML (js-yaml quotes whatever needs quoting): one
+ * cluster trusting `caPem`, one token user, one context with namespace `default`, current.
+ */
+export function kubeconfigYaml(o: { name: string; server: string; caPem: string; token: string }): string {
+  return yaml.dump({
+    apiVersion: 'v1', kind: 'Config', 'current-context': o.name, preferences: {},
+    clusters: [{ name: o.name, cluster: { server: o.server, 'certificate-authority-data': Buffer.from(o.caPem).toString('base64') } }],
+    users: [{ name: o.name, user: { token: o.token } }],
+    contexts: [{ name: o.name, context: { cluster: o.name, user: o.name, namespace: 'default' } }],
+  }, { lineWidth: -1 });
+}
+
+/**
  * Writes the API server's self-signed serving certificate (cert.pem, key.pem) and a kubeconfig
  * trusting it, for the real kubectl; keeps an existing certificate when resuming.
  */
-function writeServingFiles(dir: string, name: string, secureServer: string, token: string, keep: boolean): string {
+async function writeServingFiles(dir: string, name: string, secureServer: string, token: string, keep: boolean): Promise<string> {
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   if (!keep || !existsSync(certPath) || !existsSync(keyPath)) {
     // Also the names pods use for the API server (the `kubernetes` Service), so that the CA
     // published as kube-root-ca.crt verifies https://kubernetes.default.svc.
-    const { cert, key } = selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost', ...API_SERVER_SERVICE_NAMES] });
+    const { cert, key } = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost', ...API_SERVER_SERVICE_NAMES] });
     writeFileSync(certPath, cert, { mode: 0o600 });
     writeFileSync(keyPath, key, { mode: 0o600 });
   }
-  const ca = Buffer.from(readFileSync(certPath, 'utf8')).toString('base64');
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', `current-context: ${name}`, 'preferences: {}',
-    'clusters:', `- name: ${name}`, '  cluster:', `    server: ${secureServer}`, `    certificate-authority-data: ${ca}`,
-    'users:', `- name: ${name}`, '  user:', `    token: ${token}`,
-    'contexts:', `- name: ${name}`, '  context:', `    cluster: ${name}`, `    user: ${name}`, '    namespace: default', '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(kubeconfig, kubeconfigYaml({ name, server: secureServer, caPem: readFileSync(certPath, 'utf8'), token }), { mode: 0o600 });
   return kubeconfig;
 }
 
+/** Where the control plane keeps its store, inside the cluster directory. */
+export const storePath = (dir: string): string => join(dir, 'state.db');
+
+/**
+ * What to tell the user about a damaged store: the reason, and the commands to back it up,
+ * repair it (sqlite3's `.recover`) or reset the cluster.
+ */
+export function storeDamagedMessage(path: string, reason: string, cluster: string): string {
+  const recovered = path.replace(/\.db$/, '') + '.recovered.db';
+  const nameFlag = cluster === 'minikube-lite' ? '' : ` --name ${cluster}`;
+  return [
+    `the store at ${path} is damaged: ${reason}`,
+    `  back it up:  cp ${path} ${path}.damaged`,
+    `  repair it:   sqlite3 ${path} .recover | sqlite3 ${recovered} && mv ${recovered} ${path} && rm -f ${path}-wal ${path}-shm`,
+    `  or reset the cluster (every object is lost): minikube-lite${nameFlag} down && minikube-lite${nameFlag} up`,
+  ].join('\n');
+}
+
 async function ready(server: string, path = '/readyz'): Promise<boolean> {
+  return (await readyz(server, path)).ok;
+}
+
+/** A health endpoint (readyz by default): ok, or the first failed check it reports (`store failed: ...`). */
+async function readyz(server: string, path = '/readyz'): Promise<{ ok: boolean; why?: string }> {
   try {
     const res = await fetch(`${server}${path}`);
-    return res.ok;
+    if (res.ok) return { ok: true };
+    const failed = (await res.text()).split('\n').find((l) => l.startsWith('[-]'));
+    return { ok: false, why: failed?.slice(3) };
   } catch {
-    return false;
+    return { ok: false };
   }
 }
 
@@ -244,6 +278,9 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const runtime = await connectRuntime(g.name);
   const dir = clusterDir(g.home, g.name);
   const previous = readClusterConfig(g.home, g.name);
+  // A damaged store would make the control plane exit at once and this command wait for it.
+  const damage = checkStoreFile(storePath(dir));
+  if (damage) throw new CliError(storeDamagedMessage(storePath(dir), damage, g.name));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const nodes = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
   const labels = parseNodeLabels(o.nodeLabels, nodes);
@@ -256,7 +293,7 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const server = `http://127.0.0.1:${port}`;
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
-  const kubeconfig = writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  const kubeconfig = await writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
   // The key service-account tokens are signed with; kept across restarts so tokens stay valid.
   const saKey = join(dir, SERVICE_ACCOUNT_KEY_FILE);
   if (!existsSync(saKey)) writeFileSync(saKey, generateSigningKey(), { mode: 0o600 });
@@ -354,7 +391,13 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
     return pid && alive(pid) ? `Running (pid ${pid})` : 'Stopped';
   };
   out(`Cluster:       ${cfg.name}`);
-  out(`API server:    ${cfg.server} - ${(await ready(cfg.server)) ? 'Ready' : 'Not ready'}`);
+  const readiness = await readyz(cfg.server);
+  out(`API server:    ${cfg.server} - ${readiness.ok ? 'Ready' : `Not ready${readiness.why ? ` (${readiness.why})` : ''}`}`);
+  const damage = checkStoreFile(storePath(dir));
+  if (damage) {
+    out(`Store:         ${storeDamagedMessage(storePath(dir), damage, g.name)}`);
+    return false;
+  }
   out(`Control plane: ${state('controlplane')}`);
   out(`Service proxy: ${state('proxy')}${cfg.proxyHealthz ? ` - ${(await ready(cfg.proxyHealthz, '')) ? 'synced' : 'not synced'}` : ''}`);
   out(`Pod CIDR:      ${cfg.podCIDR}`);

@@ -15,8 +15,8 @@ import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startControllers } from '../controllers/manager.js';
+import { openSqliteStore, StoreDamagedError, type SqliteStore } from '../store/sqlite.js';
 import { LocalHostDirectories } from '../controllers/volume/hostdirs.js';
-import { openSqliteStore } from '../store/sqlite.js';
 import { CliError, dockerSocket } from './context.js';
 
 const log = (component: string) => (msg: string) => process.stderr.write(`${new Date().toISOString()} ${component} ${msg}\n`);
@@ -41,7 +41,15 @@ export async function runControlPlane(opts: {
   serviceCIDR?: string; nodePortRange?: string;
 }): Promise<void> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const store = openSqliteStore(join(opts.dataDir, 'state.db'));
+  let store: SqliteStore;
+  try {
+    store = openSqliteStore(join(opts.dataDir, 'state.db'));
+  } catch (e) {
+    if (!(e instanceof StoreDamagedError)) throw e;
+    // `up` checks the store before starting this process; say it plainly for the log too.
+    process.stderr.write(`controlplane: ${e.message}; run "minikube-lite status" for how to back it up and repair it\n`);
+    process.exit(3);
+  }
   const certPath = join(opts.dataDir, 'cert.pem');
   const keyPath = join(opts.dataDir, 'key.pem');
   const tls = opts.securePort !== undefined && existsSync(certPath) && existsSync(keyPath)

@@ -84,7 +84,8 @@ export function clientFor(opts: GlobalOptions): { client: ApiClient; config: Clu
   if (!config) {
     throw new CliError(`cluster "${opts.name}" is not running: start it with "minikube-lite up${opts.name === DEFAULT_CLUSTER ? '' : ' --name ' + opts.name}"`);
   }
-  return { client: new ApiClient({ server: config.server, token: config.token }), config };
+  const onWarning = (w: string): void => void process.stderr.write(`Warning: ${w}\n`);
+  return { client: new ApiClient({ server: config.server, token: config.token, onWarning }), config };
 }
 
 /** The engine's socket: DOCKER_HOST when it names a unix socket, else Docker's default. */

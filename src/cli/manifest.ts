@@ -4,9 +4,10 @@
  * kind the server serves. Errors are CliErrors worded as kubectl words them.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import yaml from 'js-yaml';
+import { join } from 'node:path';
 import type { ResourceDef } from '../api/resource.js';
+import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import type { KubeObject } from '../api/types.js';
 import { CliError } from './context.js';
 
@@ -57,12 +58,9 @@ const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [yaml11Int] });
 export function parseManifest(text: string, source: string): KubeObject[] {
   let docs: unknown[];
   try {
-    docs = yaml.loadAll(text, null, { schema: MANIFEST_SCHEMA, filename: source });
+    docs = loadYamlDocuments(text, source, MANIFEST_SCHEMA);
   } catch (e) {
-    if (e instanceof yaml.YAMLException) {
-      const where = e.mark ? `line ${e.mark.line + 1}: ` : '';
-      throw new CliError(`error parsing ${source}: yaml: ${where}${e.reason}`);
-    }
+    if (e instanceof YamlError) throw new CliError(`error parsing ${source}: ${e.message}`);
     throw e;
   }
   const out: KubeObject[] = [];

@@ -11,8 +11,31 @@ export interface ClientConfig {
   server: string;
   /** Bearer token written by `up` into the client config. */
   token: string;
-  /** Called with each warning the server sends (`Warning: 299 - "..."` headers); the CLI prints them. */
-  onWarning?: (text: string) => void;
+  /**
+   * Called with each warning the server sends in `Warning: 299 - "..."` headers (unknown
+   * fields dropped, for instance); the CLI prints them as kubectl does. Default: ignored.
+   */
+  onWarning?: (warning: string) => void;
+}
+
+/** The texts of `Warning` header values (`299 - "unknown field \"spec.foo\""`, possibly several joined by commas). */
+export function parseWarnings(header: string | null): string[] {
+  if (!header) return [];
+  const out: string[] = [];
+  for (const m of header.matchAll(/\d{3} \S+ ("(?:[^"\\]|\\.)*")/g)) {
+    try {
+      out.push(JSON.parse(m[1]) as string);
+    } catch {
+      out.push(m[1]); // not valid JSON escaping: show it as sent
+    }
+  }
+  return out;
+}
+
+/** Query parameters of a write. */
+export interface WriteQuery {
+  /** `Strict` refuses unknown and duplicate fields (400), `Warn` drops them with a warning, `Ignore` silently. */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
 }
 
 /** Which collection a call is about: group/version/resource and, for namespaced kinds, namespace. */
@@ -91,6 +114,7 @@ export class ApiClient {
     const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
     if (this.config.onWarning) for (const w of parseWarnings(res.headers.get('warning'))) this.config.onWarning(w);
     const text = await res.text();
+    if (this.config.onWarning) for (const w of parseWarnings(res.headers.get('warning'))) this.config.onWarning(w);
     if (!res.ok) throw errorFromResponse(res.status, text);
     return (text ? JSON.parse(text) : {}) as T;
   }
@@ -116,13 +140,14 @@ export class ApiClient {
     return this.request<KubeList<T>>('GET', resourcePath(ref) + query({ labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector }));
   }
 
-  create<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.request<T>('POST', resourcePath(ref), obj);
+  /** POST; `opts.fieldValidation` says what the server does with unknown fields (default Warn). */
+  create<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery = {}): Promise<T> {
+    return this.request<T>('POST', resourcePath(ref) + query({ fieldValidation: opts.fieldValidation }), obj);
   }
 
   /** PUT; with `metadata.resourceVersion` set, a stale object gets 409 Conflict. */
-  update<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? ''), obj);
+  update<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery = {}): Promise<T> {
+    return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? '') + query({ fieldValidation: opts.fieldValidation }), obj);
   }
 
   /** PUT to the status subresource: only `status` is taken from `obj`. */
@@ -198,14 +223,6 @@ export class ApiClient {
     }
     return exitCode;
   }
-}
-
-/** The texts of `Warning: 299 - "..."` header values (several arrive joined by commas). */
-export function parseWarnings(header: string | null | undefined): string[] {
-  if (!header) return [];
-  const out: string[] = [];
-  for (const m of header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)) out.push(m[1].replace(/\\(.)/g, '$1'));
-  return out;
 }
 
 /** Yields the non-empty lines of a streamed response body. */
