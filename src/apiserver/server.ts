@@ -23,7 +23,7 @@ import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
 import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import {
   asObject, decodeJson, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
-  unsupportedMediaType, parseJsonObject, type ApiServerLogger, type DecodedBody,
+  setWarnings, unsupportedMediaType, parseJsonObject, type ApiServerLogger, type DecodedBody,
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
@@ -84,6 +84,8 @@ export interface ApiServerOptions {
   serviceCIDR?: string;
   /** Node ports' range (default 30000-32767). */
   nodePortRange?: string;
+  /** How often the `kubernetes` Service is checked and repaired (default 10 s; 0 = only at start). */
+  kubernetesServiceIntervalMs?: number;
 }
 
 export interface ApiServer {
@@ -196,11 +198,6 @@ function checkRawPath(raw: string): void {
         : decoded.includes('\0') ? 'may not contain NUL' : '';
     if (why) throw badRequest(`invalid resource name ${JSON.stringify(decoded)}: [${why}]`);
   }
-}
-
-/** Sets the response's `Warning` headers (`299 - "unknown field \"spec.foo\""`). */
-function setWarnings(res: ServerResponse, warnings: readonly string[]): void {
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
 const TRUE_WORDS = ['1', 't', 'T', 'TRUE', 'true', 'True'];
@@ -389,7 +386,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           const wo = writeOptions(q, [], duplicates);
           await guardEscalation(def, user, (w) => rest.create(def, ns, value as KubeObject, w), q);
           const created = await rest.create(def, ns, value as KubeObject, wo);
-          setWarnings(res, [...wo.warnings, ...(def.warnings?.(created) ?? [])]);
+          setWarnings(res, [...(wo.warnings ?? []), ...(def.warnings?.(created) ?? [])]);
           sendJson(res, 201, created);
           return;
         }
@@ -432,7 +429,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             await guardEscalation(def, user, (w) => rest.update(def, ns, r.name, value as KubeObject, sub, w), q);
             const old = await previousForWarnings(def, ns, r.name, sub);
             const updated = await rest.update(def, ns, r.name, value as KubeObject, sub, wo);
-            setWarnings(res, [...wo.warnings, ...(old ? def.warnings?.(updated, old) ?? [] : [])]);
+            setWarnings(res, [...(wo.warnings ?? []), ...(old ? def.warnings?.(updated, old) ?? [] : [])]);
             sendJson(res, 200, updated);
             return;
           }
@@ -445,7 +442,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             await guardEscalation(def, user, (w) => rest.patch(def, ns, r.name, type, patch, sub, w), q);
             const old = await previousForWarnings(def, ns, r.name, sub);
             const patched = await rest.patch(def, ns, r.name, type, patch, sub, wo);
-            setWarnings(res, [...wo.warnings, ...(old ? def.warnings?.(patched, old) ?? [] : [])]);
+            setWarnings(res, [...(wo.warnings ?? []), ...(old ? def.warnings?.(patched, old) ?? [] : [])]);
             sendJson(res, 200, patched);
             return;
           }
@@ -627,7 +624,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     for (const role of BOOTSTRAP_CLUSTER_ROLES) await rest.ensure(clusterRoles, '', role);
     for (const binding of BOOTSTRAP_CLUSTER_ROLE_BINDINGS) await rest.ensure(clusterRoleBindings, '', binding);
   }
-  if (servicesDef) await ensureKubernetesService(rest, servicesDef, kubernetesService(serviceAllocations.kubernetesIP, securePort ?? port), logger);
+  // The `kubernetes` Service is created now and kept (recreated if deleted, repaired if
+  // changed) every `kubernetesServiceIntervalMs`, as kube-apiserver's reconciler does every 10 s.
+  let repairTimer: NodeJS.Timeout | undefined;
+  if (servicesDef) {
+    const want = kubernetesService(serviceAllocations.kubernetesIP, securePort ?? port);
+    await ensureKubernetesService(rest, servicesDef, want, logger);
+    const interval = opts.kubernetesServiceIntervalMs ?? 10_000;
+    if (interval > 0) {
+      repairTimer = setInterval(() => {
+        ensureKubernetesService(rest, servicesDef, want, logger).catch((e: unknown) => logger.error('services: keeping the kubernetes Service', e));
+      }, interval);
+      repairTimer.unref();
+    }
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -635,6 +645,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     port,
     ...(securePort !== undefined ? { secureUrl: `https://${hostForUrl}:${securePort}` } : {}),
     close: () => {
+      clearInterval(repairTimer);
       closing ??= Promise.all([server, ...(secureServer ? [secureServer] : [])].map((srv) => new Promise<void>((resolve) => {
         srv.close(() => resolve());
         for (const end of [...streams]) end();

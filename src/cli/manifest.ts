@@ -4,7 +4,6 @@
  * kind the server serves. Errors are CliErrors worded as kubectl words them.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import yaml from 'js-yaml';
 import { join } from 'node:path';
 import type { ResourceDef } from '../api/resource.js';
 import { loadYamlDocuments, YamlError } from '../api/yaml.js';
@@ -26,31 +25,6 @@ export interface MappedDoc extends ManifestDoc {
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
- * Integers as Kubernetes' YAML parser (YAML 1.1) reads them: besides what YAML 1.2 allows, a
- * leading zero means octal, so `defaultMode: 0400` is 256 (r--------), as in the manifests of
- * the Kubernetes documentation. Replaces the core schema's int type (same tag).
- */
-const LEGACY_OCTAL = /^[-+]?0[0-7]+$/;
-/** js-yaml's own int type (exported at run time as `types.int`; its typings leave it out). */
-interface ScalarType { resolve(data: string): boolean; construct(data: string): unknown; predicate?: (o: unknown) => boolean; represent?: Record<string, (data: object) => string>; defaultStyle?: string }
-const coreInt = (yaml as unknown as { types: { int: ScalarType } }).types.int;
-const yaml11Int = new yaml.Type('tag:yaml.org,2002:int', {
-  kind: 'scalar',
-  resolve: (data: string | null) => data !== null && (LEGACY_OCTAL.test(data) || coreInt.resolve(data)),
-  construct: (data: string) => {
-    if (!LEGACY_OCTAL.test(data)) return coreInt.construct(data) as number;
-    const negative = data.startsWith('-');
-    const value = parseInt(data.replace(/^[-+]/, ''), 8);
-    return negative ? -value : value;
-  },
-  predicate: coreInt.predicate,
-  represent: coreInt.represent,
-  defaultStyle: coreInt.defaultStyle,
-});
-/** CORE_SCHEMA (no timestamp/binary types, so values stay strings) with YAML 1.1 octal ints. */
-const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [yaml11Int] });
-
-/**
  * Parses the documents of one file. Empty documents are skipped, `List`s (`kind: List`, or any
  * `...List` with `items`) are replaced by their items. Malformed YAML throws
  * `error parsing FILE: yaml: line N: REASON`.
@@ -58,7 +32,7 @@ const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [yaml11Int] });
 export function parseManifest(text: string, source: string): KubeObject[] {
   let docs: unknown[];
   try {
-    docs = loadYamlDocuments(text, source, MANIFEST_SCHEMA);
+    docs = loadYamlDocuments(text, source);
   } catch (e) {
     if (e instanceof YamlError) throw new CliError(`error parsing ${source}: ${e.message}`);
     throw e;

@@ -71,9 +71,7 @@ export interface CommandDeps {
 }
 
 export function defaultDeps(): CommandDeps {
-  const io = processIO();
-  // Server warnings go to stderr as kubectl prints them: `Warning: <text>`.
-  return { io, client: (opts) => new CliClient({ ...clientFor(opts).client.config, onWarning: (w) => io.err(`Warning: ${w}\n`) }) };
+  return { io: processIO(), client: (opts) => new CliClient(clientFor(opts).client.config) };
 }
 
 /**
