@@ -287,7 +287,7 @@ function validateResourceName(name: string, path: string): FieldError[] {
 }
 
 /** Parses and checks one quantity of a resource list; returns it when well-formed. */
-function checkQuantity(name: string, raw: unknown, path: string, errs: FieldError[]): Quantity | undefined {
+export function checkQuantity(name: string, raw: unknown, path: string, errs: FieldError[]): Quantity | undefined {
   const q = typeof raw === 'string' || typeof raw === 'number' ? parseQuantity(raw) : undefined;
   if (!q || !q.ok) {
     errs.push(invalidValue(path, raw, q && !q.ok ? q.error : 'must be a quantity'));

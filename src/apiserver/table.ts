@@ -10,6 +10,7 @@ import type { Deployment, Endpoints, EndpointSlice, KubeObject, Pod, ReplicaSet,
 import { endpointSliceRow, endpointsRow, serviceRow } from '../api/servicestatus.js';
 import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
 import { IDENTITY_STORAGE_ROWS } from '../api/identityrows.js';
+import { ADMISSION_ROWS } from '../api/admissionrows.js';
 import { humanDuration, podRow } from '../api/podstatus.js';
 
 interface Column { name: string; type: string; format?: string; description: string; priority: number }
@@ -141,7 +142,7 @@ const PRINTERS: Record<string, Printer> = {
   },
 };
 
-for (const [key, rows] of Object.entries(IDENTITY_STORAGE_ROWS)) {
+for (const [key, rows] of Object.entries({ ...IDENTITY_STORAGE_ROWS, ...ADMISSION_ROWS })) {
   PRINTERS[key] = {
     columns: rows.columns.map((c, i) => col(c.name, 'string', c.wide ? 1 : 0, i === 0 ? 'name' : undefined)),
     row: (obj, now) => rows.row(obj, now),

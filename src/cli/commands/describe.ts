@@ -8,12 +8,14 @@ import { ApiError } from '../../api/errors.js';
 import type { ResourceDef } from '../../api/resource.js';
 import { podPhaseCounts } from '../../api/podstatus.js';
 import type { ConfigMap, Deployment, Endpoints, EndpointSlice, Event, KubeObject, Node, Pod, ReplicaSet, Secret, Service } from '../../api/types.js';
+import type { LimitRange, ResourceQuota } from 'kubernetes-types/core/v1.js';
 import { ENDPOINTSLICES, EVENTS, PODS } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { formatApiError } from '../print.js';
 import { replicaSetsOf, selectorString, splitReplicaSets } from './apps.js';
 import { describeConfigMap, describeDeployment, describeGeneric, describeNode, describePod, describeReplicaSet, describeSecret } from './describers.js';
 import { describeEndpoints, describeService } from './servicedescribers.js';
+import { describeLimitRange, describeResourceQuota } from './admissiondescribers.js';
 import { LABEL_SERVICE_NAME } from '../../api/endpoints.js';
 import { listWithFieldSelector, refFor, resolveType, splitTypeName, type Client, type CommandDeps } from './shared.js';
 
@@ -49,6 +51,8 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
   if (def.resource === 'pods' && !def.group) return describePod(obj as Pod & KubeObject, events, now);
   if (def.resource === 'configmaps' && !def.group) return describeConfigMap(obj as ConfigMap, events, now);
   if (def.resource === 'secrets' && !def.group) return describeSecret(obj as Secret);
+  if (def.resource === 'limitranges' && !def.group) return describeLimitRange(obj as LimitRange);
+  if (def.resource === 'resourcequotas' && !def.group) return describeResourceQuota(obj as ResourceQuota);
   if (def.resource === 'nodes' && !def.group) {
     const name = obj.metadata?.name ?? '';
     const pods = await listWithFieldSelector<Pod & KubeObject>(client, PODS,

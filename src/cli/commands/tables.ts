@@ -11,6 +11,7 @@ import { deploymentRow, replicaSetRow } from '../../api/appsstatus.js';
 import { age as ageSince, eventRow, nodeRow, podRow } from '../../api/podstatus.js';
 import { formatLabels } from '../print.js';
 import { IDENTITY_STORAGE_ROWS } from '../../api/identityrows.js';
+import { ADMISSION_ROWS } from '../../api/admissionrows.js';
 import { eventTime } from './describers.js';
 import { kindString } from './shared.js';
 
@@ -133,7 +134,7 @@ const SPECS: Record<string, TableSpec> = {
 };
 
 /** The identity and storage kinds' tables, by `group/resource`, from their shared rows. */
-const BY_GROUP: Record<string, TableSpec> = Object.fromEntries(Object.entries(IDENTITY_STORAGE_ROWS).map(([key, rows]) => [key, {
+const BY_GROUP: Record<string, TableSpec> = Object.fromEntries(Object.entries({ ...IDENTITY_STORAGE_ROWS, ...ADMISSION_ROWS }).map(([key, rows]) => [key, {
   columns: rows.columns.map((c, i) => col(c.name.toUpperCase(), i === 0 ? 'name' : `c${i}`, c.wide)),
   row: (obj: KubeObject, now: number) => Object.fromEntries(rows.row(obj, new Date(now)).map((v, i) => [i === 0 ? 'name' : `c${i}`, v])),
 }]));
