@@ -11,6 +11,7 @@ import { TokenIssuer } from '../apiserver/auth/tokens.js';
 import { SERVICE_ACCOUNT_KEY_FILE } from '../apiserver/auth/signingkey.js';
 import { serviceAccountAdmission } from '../apiserver/admission/serviceaccount.js';
 import { limitRangerAdmission } from '../apiserver/admission/limitranger.js';
+import { resourceQuotaAdmission } from '../apiserver/admission/resourcequota.js';
 import { defaultStorageClassAdmission, storageProtectionAdmission } from '../apiserver/admission/storage.js';
 import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
@@ -62,7 +63,7 @@ export async function runControlPlane(opts: {
     store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token, ...(tls ? { tls, securePort: opts.securePort } : {}),
     tokenIssuer,
     // Kubernetes' default admission order, for the plugins minikube-lite has.
-    admission: [limitRangerAdmission, serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission],
+    admission: [limitRangerAdmission, serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission, resourceQuotaAdmission],
     serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange,
   });
   const client = new ApiClient({ server: server.url, token: opts.token });

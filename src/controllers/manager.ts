@@ -15,6 +15,7 @@ import { GarbageCollector } from './garbagecollector.js';
 import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
+import { ResourceQuotaController } from './resourcequota.js';
 import { RootCACertPublisher } from './rootcacert.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { ServiceAccountTokenController, type LegacyTokenSigner } from './satokens.js';
@@ -74,6 +75,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     ...(opts.tokenSigner && opts.rootCA ? [new ServiceAccountTokenController(common, opts.tokenSigner, opts.rootCA)] : []),
     new PersistentVolumeController(common),
     new PVCProtectionController(common),
+    new ResourceQuotaController(common),
     ...(opts.volumeDirectories ? [new HostPathProvisioner(common, opts.volumeDirectories)] : []),
   ];
   const stopAll = async (): Promise<void> => {

@@ -6,7 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
+import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../../src/api/types.js';
+import { ROOT, TestCluster, dockerAvailable, isRunning } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const ex = (f: string) => join(ROOT, 'examples', f);
@@ -24,6 +26,15 @@ ${resources}`;
 
 describe.skipIf(!hasDocker)('LimitRange and ResourceQuota admission on a real Docker engine (skipped without Docker)', () => {
   const cluster = new TestCluster(`e2e-adm-${process.pid}`, '10.252.0.0/16');
+
+  /** Resolves once the quota's `status.used` satisfies `ok` (by watch). */
+  const quotaUsed = (namespace: string, name: string, ok: (used: Record<string, string>) => boolean) => new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { h.stop(); reject(new Error(`timed out waiting for quota ${name}`)); }, 30_000);
+    const h = cluster.client().watch<ResourceQuota & KubeObject>({ group: '', version: 'v1', resource: 'resourcequotas', namespace },
+      { fieldSelector: `metadata.name=${name}` }, (e) => {
+        if (e.type !== 'ERROR' && e.type !== 'DELETED' && ok(e.object.status?.used ?? {})) { clearTimeout(timer); h.stop(); resolve(); }
+      });
+  });
 
   beforeAll(async () => {
     const r = await cluster.cli(['up', '--nodes', '1', '--pod-cidr', cluster.podCIDR, '--service-cidr', '10.152.0.0/16']);
@@ -65,4 +76,30 @@ describe.skipIf(!hasDocker)('LimitRange and ResourceQuota admission on a real Do
     const gone = await cluster.cli(['get', 'pod', 'greedy', '-n', 'lr']);
     expect(gone.code).not.toBe(0);
   }, 60_000);
+
+  it('a ResourceQuota refuses the pod over it with Kubernetes\' message; get/describe show its usage', async () => {
+    expect((await cluster.cli(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: rq\n' })).code).toBe(0);
+    const applied = await cluster.cli(['apply', '-n', 'rq', '-f', join(ROOT, 'examples', 'k8s-docs', 'quota-pod.yaml')]);
+    expect(applied.code, applied.stderr).toBe(0);
+    for (const name of ['first', 'second']) {
+      const r = await cluster.cli(['apply', '-f', '-'], { input: podYaml(name, 'rq') });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    await cluster.waitForPod('first', isRunning, 90_000, 'rq');
+    await cluster.waitForPod('second', isRunning, 90_000, 'rq');
+    const third = await cluster.cli(['apply', '-f', '-'], { input: podYaml('third', 'rq') });
+    expect(third.code).not.toBe(0);
+    expect(third.stderr).toContain('pods "third" is forbidden: exceeded quota: pod-demo, requested: pods=1, used: pods=2, limited: pods=2');
+
+    // The controller's status, as kubectl prints it.
+    await quotaUsed('rq', 'pod-demo', (used) => used.pods === '2');
+    const table = (await cluster.cli(['get', 'resourcequota', '-n', 'rq'])).stdout;
+    expect(table).toMatch(/^NAME\s+AGE\s+REQUEST\s+LIMIT\npod-demo\s+\S+\s+pods: 2\/2\s*\n/);
+    expect((await cluster.cli(['describe', 'quota', 'pod-demo', '-n', 'rq'])).stdout).toMatch(/Resource\s+Used\s+Hard\n-+\s+-+\s+-+\npods\s+2\s+2\n/);
+
+    // Freeing a slot lets the next pod in.
+    expect((await cluster.cli(['delete', 'pod', 'first', '-n', 'rq', '--grace-period', '0', '--force'])).code).toBe(0);
+    const after = await cluster.cli(['apply', '-f', '-'], { input: podYaml('third', 'rq') });
+    expect(after.code, after.stderr).toBe(0);
+  }, 200_000);
 });

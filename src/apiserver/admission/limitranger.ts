@@ -8,7 +8,8 @@
  */
 import type { LimitRange, LimitRangeItem, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../../api/errors.js';
-import { addQuantity, compareQuantity, cpuToMillis, formatQuantity } from '../../api/quantity.js';
+import { compareQuantity, cpuToMillis, formatQuantity } from '../../api/quantity.js';
+import { podTotals } from '../../api/quota.js';
 import type { Container, Pod } from '../../api/types.js';
 import type { AdmissionPlugin, AdmissionRequest } from '../admission.js';
 
@@ -91,24 +92,6 @@ function runChecks(item: LimitRangeItem, type: string, request: ResourceList, li
   for (const [k, v] of Object.entries(item.min ?? {})) push(minConstraint(type, k, v, request, limit));
   for (const [k, v] of Object.entries(item.max ?? {})) push(maxCheck(type, k, v, request, limit));
   for (const [k, v] of Object.entries(item.maxLimitRequestRatio ?? {})) push(ratioConstraint(type, k, v, request, limit));
-}
-
-/** The pod's effective requests or limits: the containers' sum, raised to any larger init container's. */
-export function podTotals(pod: Pod, which: 'requests' | 'limits'): ResourceList {
-  const sum = new Map<string, string>();
-  for (const c of pod.spec?.containers ?? []) {
-    for (const [k, v] of Object.entries(c.resources?.[which] ?? {})) {
-      const cur = sum.get(k);
-      sum.set(k, cur === undefined ? formatQuantity(v) : formatQuantity(addQuantity(cur, v)));
-    }
-  }
-  for (const c of pod.spec?.initContainers ?? []) {
-    for (const [k, v] of Object.entries(c.resources?.[which] ?? {})) {
-      const cur = sum.get(k);
-      if (cur === undefined || compareQuantity(v, cur) > 0) sum.set(k, formatQuantity(v));
-    }
-  }
-  return Object.fromEntries(sum);
 }
 
 /** The violations of `lr` by `pod`, in Kubernetes' order (containers, init containers, then the pod). */
