@@ -1,9 +1,11 @@
 /**
- * Table rows of LimitRange and ResourceQuota as kubectl prints them (Kubernetes'
- * `printLimitRange`: NAME CREATED AT; `printResourceQuota`: NAME AGE REQUEST LIMIT). Shared by
- * the API server's Table printer and the CLI's tables; pure functions of (object, now).
+ * Table rows of LimitRange, ResourceQuota and PodDisruptionBudget as kubectl prints them
+ * (Kubernetes' `printLimitRange`: NAME CREATED AT; `printResourceQuota`: NAME AGE REQUEST LIMIT;
+ * `printPodDisruptionBudget`: NAME MIN AVAILABLE MAX UNAVAILABLE ALLOWED DISRUPTIONS AGE).
+ * Shared by the API server's Table printer and the CLI's tables; pure functions of (object, now).
  */
 import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { KindRows } from './identityrows.js';
 import { age } from './podstatus.js';
 import { formatQuantity } from './quantity.js';
@@ -31,6 +33,15 @@ export const ADMISSION_ROWS: Record<string, KindRows> = {
     row: (obj, now) => {
       const c = quotaColumns(obj as ResourceQuota);
       return [obj.metadata?.name ?? '', age(obj.metadata?.creationTimestamp, now), c.request, c.limit];
+    },
+  },
+  'policy/poddisruptionbudgets': {
+    columns: [{ name: 'Name' }, { name: 'Min Available' }, { name: 'Max Unavailable' }, { name: 'Allowed Disruptions' }, { name: 'Age' }],
+    row: (obj, now) => {
+      const pdb = obj as PodDisruptionBudget;
+      const v = (x: number | string | undefined) => (x === undefined ? 'N/A' : String(x));
+      return [obj.metadata?.name ?? '', v(pdb.spec?.minAvailable), v(pdb.spec?.maxUnavailable), String(pdb.status?.disruptionsAllowed ?? 0),
+        age(obj.metadata?.creationTimestamp, now)];
     },
   },
 };

@@ -47,13 +47,13 @@ const isPercent = (s: string): boolean => /^[0-9]+%$/.test(s);
 const atoi = (s: string): number => (/^[+-]?[0-9]+$/.test(s) ? Number.parseInt(s, 10) : 0);
 
 /** The number an int-or-percent stands for, ignoring the percent sign (`getIntOrPercentValue`). */
-function intOrPercentValue(v: Scalar): number {
+export function intOrPercentValue(v: Scalar): number {
   if (typeof v === 'string') return isPercent(v) ? Number.parseInt(v.slice(0, -1), 10) : atoi(v);
   return typeof v === 'number' ? v : 0;
 }
 
 /** An int (≥ 0) or a percent string (`ValidatePositiveIntOrPercent`). */
-function validateIntOrPercent(v: unknown, path: string): FieldError[] {
+export function validateIntOrPercent(v: unknown, path: string): FieldError[] {
   if (typeof v === 'string') {
     if (isPercent(v)) return [];
     return [invalidFormatted(path, goIntOrString(v), regexError("a valid percent string must be a numeric string followed by an ending '%'", PERCENT_FMT, '1%', '93%'))];

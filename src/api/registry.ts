@@ -20,6 +20,7 @@ import { newWarnings, podSpecWarnings } from './podwarnings.js';
 import { IDENTITY_RESOURCES } from './kinds/identity.js';
 import { STORAGE_RESOURCES } from './kinds/storage.js';
 import { ADMISSION_RESOURCES } from './kinds/admission.js';
+import { POLICY_RESOURCES } from './kinds/policy.js';
 
 type Subresource = '' | 'status';
 
@@ -166,7 +167,7 @@ export const RESOURCES: ResourceDef[] = [
   ...SERVICE_KINDS,
   ...CONFIG_RESOURCES,
   ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
-  ...ADMISSION_RESOURCES,
+  ...ADMISSION_RESOURCES, ...POLICY_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

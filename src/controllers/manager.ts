@@ -16,6 +16,7 @@ import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
 import { ResourceQuotaController } from './resourcequota.js';
+import { DisruptionController } from './disruption.js';
 import { RootCACertPublisher } from './rootcacert.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { ServiceAccountTokenController, type LegacyTokenSigner } from './satokens.js';
@@ -76,6 +77,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new PersistentVolumeController(common),
     new PVCProtectionController(common),
     new ResourceQuotaController(common),
+    new DisruptionController(common),
     ...(opts.volumeDirectories ? [new HostPathProvisioner(common, opts.volumeDirectories)] : []),
   ];
   const stopAll = async (): Promise<void> => {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { ROOT, TestCluster, dockerAvailable, isRunning } from './helpers.js';
 
@@ -102,4 +103,20 @@ describe.skipIf(!hasDocker)('LimitRange and ResourceQuota admission on a real Do
     const after = await cluster.cli(['apply', '-f', '-'], { input: podYaml('third', 'rq') });
     expect(after.code, after.stderr).toBe(0);
   }, 200_000);
+
+  it('a PodDisruptionBudget over a real Deployment counts its Ready pods', async () => {
+    expect((await cluster.cli(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: pdb\n' })).code).toBe(0);
+    const applied = await cluster.cli(['apply', '-n', 'pdb', '-f', ex('pdb.yaml')]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const budget = await new Promise<PodDisruptionBudget>((resolve, reject) => {
+      const timer = setTimeout(() => { h.stop(); reject(new Error('timed out waiting for web-pdb')); }, 90_000);
+      const h = cluster.client().watch<PodDisruptionBudget & KubeObject>({ group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespace: 'pdb' },
+        { fieldSelector: 'metadata.name=web-pdb' }, (e) => {
+          if (e.type !== 'ERROR' && e.type !== 'DELETED' && e.object.status?.currentHealthy === 2) { clearTimeout(timer); h.stop(); resolve(e.object); }
+        });
+    });
+    expect(budget.status).toMatchObject({ currentHealthy: 2, desiredHealthy: 1, expectedPods: 2, disruptionsAllowed: 1 });
+    const table = await cluster.cli(['get', 'pdb', '-n', 'pdb']);
+    expect(table.stdout).toMatch(/^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\nweb-pdb\s+1\s+N\/A\s+1\s+\S+\n/);
+  }, 120_000);
 });

@@ -9,13 +9,14 @@ import type { ResourceDef } from '../../api/resource.js';
 import { podPhaseCounts } from '../../api/podstatus.js';
 import type { ConfigMap, Deployment, Endpoints, EndpointSlice, Event, KubeObject, Node, Pod, ReplicaSet, Secret, Service } from '../../api/types.js';
 import type { LimitRange, ResourceQuota } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { ENDPOINTSLICES, EVENTS, PODS } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { formatApiError } from '../print.js';
 import { replicaSetsOf, selectorString, splitReplicaSets } from './apps.js';
 import { describeConfigMap, describeDeployment, describeGeneric, describeNode, describePod, describeReplicaSet, describeSecret } from './describers.js';
 import { describeEndpoints, describeService } from './servicedescribers.js';
-import { describeLimitRange, describeResourceQuota } from './admissiondescribers.js';
+import { describeLimitRange, describePodDisruptionBudget, describeResourceQuota } from './admissiondescribers.js';
 import { LABEL_SERVICE_NAME } from '../../api/endpoints.js';
 import { listWithFieldSelector, refFor, resolveType, splitTypeName, type Client, type CommandDeps } from './shared.js';
 
@@ -53,6 +54,7 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
   if (def.resource === 'secrets' && !def.group) return describeSecret(obj as Secret);
   if (def.resource === 'limitranges' && !def.group) return describeLimitRange(obj as LimitRange);
   if (def.resource === 'resourcequotas' && !def.group) return describeResourceQuota(obj as ResourceQuota);
+  if (def.resource === 'poddisruptionbudgets' && def.group === 'policy') return describePodDisruptionBudget(obj as PodDisruptionBudget, events, now);
   if (def.resource === 'nodes' && !def.group) {
     const name = obj.metadata?.name ?? '';
     const pods = await listWithFieldSelector<Pod & KubeObject>(client, PODS,
