@@ -16,7 +16,7 @@ import { DockerRuntime } from '../runtime/docker.js';
 import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { nodeRow } from '../api/podstatus.js';
 import { CliError, clusterDir, dockerSocket, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
-import { alive, readPid, spawnComponent, stopComponent } from './processes.js';
+import { lockHolder, spawnComponent, stopClusterProcesses, stopComponent, tokenFile, writeTokenFile } from './processes.js';
 
 export interface UpOptions {
   nodes: number;
@@ -146,25 +146,115 @@ export async function connectRuntime(cluster?: string): Promise<DockerRuntime> {
   return runtime;
 }
 
-function isUp(g: GlobalOptions): ClusterConfig | undefined {
-  const cfg = readClusterConfig(g.home, g.name);
-  if (!cfg) return undefined;
-  const pid = readPid(clusterDir(g.home, g.name), 'controlplane');
-  return pid && alive(pid) ? cfg : undefined;
+/**
+ * One long-running process of a cluster, as `up` and `start` run it: `node main.js <args>`,
+ * detached, holding the lock `\0minikube-lite/<cluster>/<id>` (see holdComponentLock) and logging
+ * to `<cluster dir>/<id>.log`. A new kind of component (a service proxy, DNS) is one more entry
+ * in {@link clusterComponents}; its command takes the lock with `lockComponent` first thing.
+ */
+export interface ComponentSpec {
+  /** Unique in the cluster: names its lock, pid file and log, e.g. `kubelet-node-1`. */
+  id: string;
+  /** Arguments of `main.js`, starting with `--name <cluster> --home <home> <command>`. No secrets: the token is in `--token-file`. */
+  args: string[];
+  /** The components after this one start only once it answers (the control plane's /readyz). */
+  gate?: 'apiserver';
 }
 
-export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void> {
-  const started = Date.now();
-  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 250) throw new CliError(`invalid --nodes "${o.nodes}": must be an integer from 1 to 250`);
-  const running = isUp(g);
-  if (running) {
-    out(`* Cluster "${g.name}" is already up (API server ${running.server}, nodes: ${running.nodes.join(', ')})`);
-    return;
+/** What the component list is built from: the cluster's saved config plus `up`'s options. */
+export interface ComponentPlan {
+  cfg: ClusterConfig;
+  dir: string;
+  securePort: number;
+  labels: Record<string, Record<string, string>>;
+  o: UpOptions;
+}
+
+/** Every component of a cluster, in start order: the control plane, then one kubelet per node. */
+export function clusterComponents(g: GlobalOptions, p: ComponentPlan): ComponentSpec[] {
+  const { cfg, dir, o } = p;
+  const base = ['--name', g.name, '--home', g.home];
+  const tokenArgs = ['--token-file', tokenFile(dir)];
+  const specs: ComponentSpec[] = [{
+    id: 'controlplane', gate: 'apiserver',
+    args: [...base, 'controlplane', '--port', String(cfg.apiPort), '--secure-port', String(p.securePort), '--data-dir', dir, ...tokenArgs, ...(o.controlPlaneArgs ?? [])],
+  }];
+  cfg.nodes.forEach((n, i) => {
+    const l = Object.entries(p.labels[n] ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    specs.push({
+      id: `kubelet-${n}`,
+      args: [...base, 'kubelet', '--node', n, '--pod-cidr', nodeCIDR(cfg.podCIDR, i + 1), '--cluster-cidr', cfg.podCIDR, '--server', cfg.server, ...tokenArgs,
+        ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : []), ...(o.kubeletArgs ?? [])],
+    });
+  });
+  return specs;
+}
+
+/** The component ids of a cluster from its saved config (also configs written before `components` existed). */
+export function componentIds(cfg: ClusterConfig | undefined): string[] {
+  if (cfg?.components) return cfg.components.map((c) => c.id);
+  return ['controlplane', ...(cfg?.nodes ?? []).map((n) => `kubelet-${n}`)];
+}
+
+/** The pid of the live process holding each component's lock (undefined: not running). */
+async function liveComponents(cluster: string, ids: string[]): Promise<Map<string, number | undefined>> {
+  const out = new Map<string, number | undefined>();
+  await Promise.all(ids.map(async (id) => {
+    const holder = await lockHolder(cluster, id);
+    if (holder) out.set(id, holder.pid);
+  }));
+  return out;
+}
+
+function isUp(g: GlobalOptions): Promise<boolean> {
+  return lockHolder(g.name, 'controlplane').then((h) => h !== undefined);
+}
+
+/**
+ * Starts what of the cluster is not running and adopts what is: a component whose lock is held
+ * is left alone (never a second kubelet for one node), the others are spawned in order, each
+ * gate waited for; then waits for every node to be Ready. Used by `up` and `start`.
+ */
+export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: ComponentSpec[], deadline: number, out: Out): Promise<void> {
+  const dir = clusterDir(g.home, g.name);
+  const live = await liveComponents(g.name, specs.map((s) => s.id));
+  for (const spec of specs) {
+    if (live.has(spec.id)) {
+      out(`* ${spec.id} is already running${live.get(spec.id) ? ` (pid ${live.get(spec.id)})` : ''}: adopting it`);
+    } else {
+      if (spec.id === 'controlplane') out(`* Starting control plane: API server on ${cfg.server}`);
+      spawnComponent(dir, spec.id, spec.args);
+    }
+    if (spec.gate === 'apiserver') await waitFor('the API server', deadline, () => ready(cfg.server), `${dir}/${spec.id}.log`);
+    if (spec.id === 'controlplane') {
+      out(`* Starting ${cfg.nodes.length} node${cfg.nodes.length > 1 ? 's' : ''}: ${cfg.nodes.map((n, i) => `${n} (${nodeCIDR(cfg.podCIDR, i + 1)})`).join(', ')}`);
+    }
   }
-  const runtime = await connectRuntime(g.name);
+  const client = new ApiClient({ server: cfg.server, token: cfg.token });
+  await waitFor('nodes to be Ready', deadline, async () => {
+    const list = await client.list<Node>(NODES).catch(() => undefined);
+    const readyNodes = (list?.items ?? []).filter((n) => cfg.nodes.includes(n.metadata?.name ?? '') &&
+      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    return readyNodes.length === cfg.nodes.length;
+  }, `${dir}/kubelet-*.log`);
+}
+
+/**
+ * The cluster's config and component list: the saved ones when the cluster exists (resuming
+ * keeps its nodes, ports, token and certificate), else new ones from `o`.
+ */
+export async function prepareCluster(g: GlobalOptions, o: UpOptions, out: Out): Promise<{ cfg: ClusterConfig; specs: ComponentSpec[]; resumed: boolean }> {
   const dir = clusterDir(g.home, g.name);
   const previous = readClusterConfig(g.home, g.name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (previous?.components && previous.secureServer && previous.kubeconfig) {
+    if (o.nodes !== previous.nodes.length) out(`* Keeping the cluster's ${previous.nodes.length} node(s); "down" first to change them`);
+    writeTokenFile(dir, previous.token);
+    writeServingFiles(dir, g.name, previous.secureServer, previous.token, true);
+    const cfg: ClusterConfig = { ...previous, stoppedAt: undefined };
+    writeClusterConfig(g.home, cfg);
+    return { cfg, specs: previous.components, resumed: true };
+  }
   const nodes = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
   const labels = parseNodeLabels(o.nodeLabels, nodes);
   const port = o.port ?? previous?.apiPort ?? (await freePort());
@@ -173,34 +263,34 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const server = `http://127.0.0.1:${port}`;
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
+  writeTokenFile(dir, token);
   const kubeconfig = writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
   const cfg: ClusterConfig = {
     name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
   };
+  const specs = clusterComponents(g, { cfg, dir, securePort, labels, o });
+  cfg.components = specs;
+  cfg.kubeletArgs = Object.fromEntries(specs.filter((s) => s.id.startsWith('kubelet-')).map((s) => [s.id.slice('kubelet-'.length), s.args]));
   writeClusterConfig(g.home, cfg);
-  out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${previous ? ' (resuming its saved state)' : ''}`);
-  out(`* Starting control plane: API server on ${server}`);
-  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--secure-port', String(securePort), '--data-dir', dir, '--token', token, ...(o.controlPlaneArgs ?? [])]);
-  const deadline = Date.now() + o.waitMs;
-  await waitFor('the API server', deadline, () => ready(server), `${dir}/controlplane.log`);
-  out(`* Starting ${nodes.length} node${nodes.length > 1 ? 's' : ''}: ${nodes.map((n, i) => `${n} (${nodeCIDR(podCIDR, i + 1)})`).join(', ')}`);
-  const kubeletArgs: Record<string, string[]> = {};
-  nodes.forEach((n, i) => {
-    const l = Object.entries(labels[n] ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-    kubeletArgs[n] = ['kubelet', '--name', g.name, '--home', g.home, '--node', n, '--pod-cidr', nodeCIDR(podCIDR, i + 1), '--cluster-cidr', podCIDR,
-      '--server', server, '--token', token, ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : []),
-      ...(o.kubeletArgs ?? [])];
-    spawnComponent(dir, `kubelet-${n}`, kubeletArgs[n]);
-  });
-  writeClusterConfig(g.home, { ...cfg, kubeletArgs });
-  const client = new ApiClient({ server, token });
-  await waitFor('nodes to be Ready', deadline, async () => {
-    const list = await client.list<Node>(NODES).catch(() => undefined);
-    const readyNodes = (list?.items ?? []).filter((n) => nodes.includes(n.metadata?.name ?? '') &&
-      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    return readyNodes.length === nodes.length;
-  }, `${dir}/kubelet-*.log`);
-  out(`* kubectl works too: kubectl --kubeconfig ${kubeconfig} get pods`);
+  return { cfg, specs, resumed: previous !== undefined };
+}
+
+export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void> {
+  const started = Date.now();
+  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 250) throw new CliError(`invalid --nodes "${o.nodes}": must be an integer from 1 to 250`);
+  const existing = readClusterConfig(g.home, g.name);
+  if (existing) {
+    const live = await liveComponents(g.name, componentIds(existing));
+    if (componentIds(existing).every((id) => live.has(id))) {
+      out(`* Cluster "${g.name}" is already up (API server ${existing.server}, nodes: ${existing.nodes.join(', ')})`);
+      return;
+    }
+  }
+  const runtime = await connectRuntime(g.name);
+  const { cfg, specs, resumed } = await prepareCluster(g, o, out);
+  out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${resumed ? ' (resuming its saved state)' : ''}`);
+  await bringUp(g, cfg, specs, Date.now() + o.waitMs, out);
+  out(`* kubectl works too: kubectl --kubeconfig ${cfg.kubeconfig} get pods`);
   out(`* Done! Cluster "${g.name}" is ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Try: minikube-lite${g.name === 'minikube-lite' ? '' : ' --name ' + g.name} get nodes`);
 }
 
@@ -208,9 +298,7 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const dir = clusterDir(g.home, g.name);
   const cfg = readClusterConfig(g.home, g.name);
   const runtime = await connectRuntime(g.name);
-  let stopped = 0;
-  for (const n of cfg?.nodes ?? []) if (await stopComponent(dir, `kubelet-${n}`)) stopped++;
-  if (await stopComponent(dir, 'controlplane')) stopped++;
+  const stopped = await stopClusterProcesses(dir, g.name, g.home, componentIds(cfg));
   const filter = { [LABEL_CLUSTER]: g.name };
   const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes(filter), runtime.listContainers(filter)]);
   await Promise.all(containers.map((c) => runtime.removeContainer(c.id)));
@@ -229,29 +317,31 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   out(`* Deleted cluster "${g.name}": ${stopped} processes stopped; removed ${containers.length + sandboxes.length} containers, ${networks.length} networks, ${volumes.length} volumes`);
 }
 
+/** Prints the cluster's state; false (exit code 1) when it does not exist or is not running. */
 export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
   const cfg = readClusterConfig(g.home, g.name);
   if (!cfg) {
     out(`Cluster "${g.name}" is not running (no config at ${clusterDir(g.home, g.name)})`);
     return false;
   }
-  const dir = clusterDir(g.home, g.name);
-  const state = (c: string) => {
-    const pid = readPid(dir, c);
-    return pid && alive(pid) ? `Running (pid ${pid})` : 'Stopped';
-  };
+  const ids = componentIds(cfg);
+  const live = await liveComponents(g.name, ids);
+  const state = (c: string) => (live.has(c) ? `Running${live.get(c) ? ` (pid ${live.get(c)})` : ''}` : 'Stopped');
+  const apiReady = live.has('controlplane') && (await ready(cfg.server));
   out(`Cluster:       ${cfg.name}`);
-  out(`API server:    ${cfg.server} - ${(await ready(cfg.server)) ? 'Ready' : 'Not ready'}`);
+  out(`State:         ${live.size === 0 ? `Stopped${cfg.stoppedAt ? ` (since ${cfg.stoppedAt}; "minikube-lite start" brings it back)` : ''}` : live.size === ids.length ? 'Running' : `Degraded (${ids.length - live.size} of ${ids.length} components stopped; "minikube-lite up" starts them)`}`);
+  out(`API server:    ${cfg.server} - ${apiReady ? 'Ready' : 'Not ready'}`);
   out(`Control plane: ${state('controlplane')}`);
   out(`Pod CIDR:      ${cfg.podCIDR}`);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
-  const list = await client.list<Node>(NODES).catch(() => undefined);
+  const list = apiReady ? await client.list<Node>(NODES).catch(() => undefined) : undefined;
   for (const n of cfg.nodes) {
     const node = list?.items.find((x) => x.metadata?.name === n);
     const st = node ? nodeRow(node, new Date()).status : 'Unknown';
     out(`Node ${n}:${' '.repeat(Math.max(1, 8 - n.length))}kubelet ${state(`kubelet-${n}`)}, ${st}`);
   }
-  return true;
+  for (const id of ids.filter((c) => c !== 'controlplane' && !c.startsWith('kubelet-'))) out(`${id}:${' '.repeat(Math.max(1, 14 - id.length))}${state(id)}`);
+  return live.size > 0;
 }
 
 /** Ready condition of one node, as `get nodes` shows it, or 'Unknown' when it is not registered. */
@@ -267,10 +357,10 @@ async function nodeReady(client: ApiClient, node: string): Promise<string> {
  */
 export async function nodeStop(g: GlobalOptions, node: string, keepContainers: boolean, out: Out): Promise<void> {
   const cfg = readClusterConfig(g.home, g.name);
-  if (!cfg || !isUp(g)) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
+  if (!cfg || !(await isUp(g))) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
   if (!cfg.nodes.includes(node)) throw new CliError(`node "${node}" not found (nodes: ${cfg.nodes.join(', ')})`);
   const dir = clusterDir(g.home, g.name);
-  const wasRunning = await stopComponent(dir, `kubelet-${node}`);
+  const wasRunning = await stopComponent(dir, g.name, `kubelet-${node}`);
   let stopped = 0;
   if (!keepContainers) {
     const runtime = await connectRuntime(g.name);
@@ -289,12 +379,11 @@ export async function nodeStop(g: GlobalOptions, node: string, keepContainers: b
 /** `node start NAME`: starts the node's kubelet again, which re-registers and cleans stale containers. */
 export async function nodeStart(g: GlobalOptions, node: string, waitMs: number, out: Out): Promise<void> {
   const cfg = readClusterConfig(g.home, g.name);
-  if (!cfg || !isUp(g)) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
+  if (!cfg || !(await isUp(g))) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
   const args = cfg.kubeletArgs?.[node];
   if (!args) throw new CliError(`node "${node}" not found (nodes: ${cfg.nodes.join(', ')})`);
   const dir = clusterDir(g.home, g.name);
-  const pid = readPid(dir, `kubelet-${node}`);
-  if (pid && alive(pid)) {
+  if (await lockHolder(g.name, `kubelet-${node}`)) {
     out(`* Node ${node} is already running`);
     return;
   }

@@ -12,7 +12,8 @@ import type { BackoffPolicy } from '../kubelet/backoff.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startControllers } from '../controllers/manager.js';
 import { openSqliteStore } from '../store/sqlite.js';
-import { dockerSocket } from './context.js';
+import { CliError, dockerSocket } from './context.js';
+import { ComponentLockedError, holdComponentLock, readTokenFile, type ComponentLock } from './processes.js';
 
 const log = (component: string) => (msg: string) => process.stderr.write(`${new Date().toISOString()} ${component} ${msg}\n`);
 
@@ -28,11 +29,36 @@ function onShutdown(fn: () => Promise<void>): void {
   process.on('SIGINT', handler);
 }
 
+/**
+ * The first thing every component does: take its lock (see holdComponentLock), so that a second
+ * copy of it in the same cluster exits at once with a clear message instead of fighting the
+ * first over the same containers or store. Components other helpers add call this too.
+ */
+export async function lockComponent(cluster: string, component: string): Promise<ComponentLock> {
+  try {
+    return await holdComponentLock(cluster, component);
+  } catch (e) {
+    if (e instanceof ComponentLockedError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/** The API token from `--token-file` (a bad file is a CliError). */
+export function componentToken(path: string): string {
+  try {
+    return readTokenFile(path);
+  } catch (e) {
+    throw new CliError(`--token-file: ${(e as Error).message}`);
+  }
+}
+
 /** The control plane: API server (with its SQLite store), scheduler and controller manager. */
 export async function runControlPlane(opts: {
-  dataDir: string; port: number; securePort?: number; token: string; host: string;
+  cluster: string; dataDir: string; port: number; securePort?: number; tokenFile: string; host: string;
   nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
 }): Promise<void> {
+  await lockComponent(opts.cluster, 'controlplane');
+  const token = componentToken(opts.tokenFile);
   mkdirSync(opts.dataDir, { recursive: true });
   const store = openSqliteStore(join(opts.dataDir, 'state.db'));
   const certPath = join(opts.dataDir, 'cert.pem');
@@ -40,9 +66,9 @@ export async function runControlPlane(opts: {
   const tls = opts.securePort !== undefined && existsSync(certPath) && existsSync(keyPath)
     ? { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') } : undefined;
   const server = await startApiServer({
-    store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token, ...(tls ? { tls, securePort: opts.securePort } : {}),
+    store, resources: RESOURCES, host: opts.host, port: opts.port, token, ...(tls ? { tls, securePort: opts.securePort } : {}),
   });
-  const client = new ApiClient({ server: server.url, token: opts.token });
+  const client = new ApiClient({ server: server.url, token });
   const scheduler = new Scheduler({ client, log: log('scheduler') });
   await scheduler.start();
   const controllers = await startControllers({
@@ -60,16 +86,18 @@ export async function runControlPlane(opts: {
 
 /** One node's kubelet, driving the local Docker engine. */
 export async function runKubelet(opts: {
-  cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
+  cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; tokenFile: string; labels: Record<string, string>;
   cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number;
 }): Promise<void> {
+  await lockComponent(opts.cluster, `kubelet-${opts.node}`);
+  const token = componentToken(opts.tokenFile);
   // Loaded here so that the control plane and the CLI never pay for dockerode's start-up.
   const { DockerRuntime } = await import('../runtime/docker.js');
   const runtime = new DockerRuntime({ clusterLabel: opts.cluster, socketPath: dockerSocket() });
   const { Kubelet } = await import('../kubelet/kubelet.js');
-  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const client = new ApiClient({ server: opts.server, token });
   const kubelet = new Kubelet({
-    client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
+    client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token,
     nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
   });
   await kubelet.start();

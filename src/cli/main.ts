@@ -84,6 +84,18 @@ program.command('down')
   .description('Stop the cluster and remove every container, network and volume it made')
   .action(async () => (await import('./cluster.js')).down(globals(), print));
 
+program.command('stop')
+  .description('Stop the cluster\'s processes and containers, keeping the cluster (store, certificates, networks, volumes) for "start"')
+  .addHelpText('after', '\nLike "minikube stop": the machine is switched off, nothing is deleted. "down" deletes.\n\nExample:\n  minikube-lite stop && minikube-lite start')
+  .action(async () => (await import('./stopstart.js')).stopCluster(globals(), print));
+
+program.command('start')
+  .description('Start a stopped cluster again: every object is kept, every pod restarts in a new sandbox')
+  .option('--wait <seconds>', 'how long to wait for the nodes and pods to be back', (v) => Number(v), 180)
+  .addHelpText('after', '\nAs after a node reboot in Kubernetes: each pod keeps its name, uid and emptyDir data, gets a new\n' +
+    'sandbox (new IP), and its containers start again with their restart count + 1.\n\nExample:\n  minikube-lite start')
+  .action(async (o: { wait: number }) => (await import('./stopstart.js')).startCluster(globals(), { waitMs: o.wait * 1000 }, print));
+
 program.command('status')
   .description('Show whether the cluster\'s control plane and kubelets are running')
   .action(async () => {
@@ -106,16 +118,16 @@ node.command('start <name>')
 program.command('controlplane', { hidden: true })
   .description('Run the API server and scheduler (started by "up")')
   .requiredOption('--port <port>', 'API server port', (v) => Number(v))
-  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--token-file <path>', 'file (mode 0600) holding the bearer token; never pass the token itself on a command line')
   .requiredOption('--data-dir <dir>', 'where the store lives')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--secure-port <port>', 'also serve HTTPS (for kubectl) on this port, with <data-dir>/cert.pem', (v) => Number(v))
   .option('--node-monitor-grace-period-ms <ms>', 'node lifecycle: heartbeat grace period', (v) => Number(v))
   .option('--pod-eviction-timeout-ms <ms>', 'node lifecycle: eviction delay', (v) => Number(v))
-  .action(async (o: { port: number; securePort?: number; token: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number }) => {
+  .action(async (o: { port: number; securePort?: number; tokenFile: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number }) => {
     const { runControlPlane } = await import('./components.js');
     await runControlPlane({
-      dataDir: o.dataDir, port: o.port, securePort: o.securePort, token: o.token, host: o.host,
+      cluster: globals().name, dataDir: o.dataDir, port: o.port, securePort: o.securePort, tokenFile: o.tokenFile, host: o.host,
       nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: o.podEvictionTimeoutMs,
     });
   });
@@ -126,19 +138,19 @@ program.command('kubelet', { hidden: true })
   .requiredOption('--pod-cidr <cidr>', 'the node\'s pod subnet')
   .option('--cluster-cidr <cidr>', 'the cluster\'s pod CIDR (pods of all nodes reach each other in it)')
   .requiredOption('--server <url>', 'API server URL')
-  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--token-file <path>', 'file (mode 0600) holding the bearer token; never pass the token itself on a command line')
   .option('--labels <k=v,...>', 'node labels', '')
   .option('--cpu <cpu>', 'CPU capacity to report')
   .option('--memory <mem>', 'memory capacity to report')
   .option('--backoff-base <duration>', 'first container restart back-off, e.g. 10s or 500ms', '10s')
   .option('--backoff-cap <duration>', 'longest container restart back-off, e.g. 5m', '5m')
   .option('--node-status-update-frequency-ms <ms>', 'heartbeat period', (v) => Number(v))
-  .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string;
+  .action(async (o: { node: string; podCidr: string; server: string; tokenFile: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string;
     backoffBase: string; backoffCap: string; nodeStatusUpdateFrequencyMs?: number }) => {
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     const backoff = restartBackoff(o.backoffBase, o.backoffCap);
     const { runKubelet } = await import('./components.js');
-    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff, heartbeatMs: o.nodeStatusUpdateFrequencyMs });
+    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, tokenFile: o.tokenFile, labels, cpu: o.cpu, memory: o.memory, backoff, heartbeatMs: o.nodeStatusUpdateFrequencyMs });
   });
 
 registerResourceCommands(program, globals);
