@@ -86,12 +86,13 @@ export async function startCluster(g: GlobalOptions, o: Pick<UpOptions, 'waitMs'
   try {
     await new Promise<void>((resolve, reject) => {
       let lastLine = '';
+      let synced = false;
       const check = () => {
         const bound = pods.list().filter((p) => p.spec?.nodeName && !p.metadata?.deletionTimestamp);
         const verdicts = bound.map((p) => ({ p, ...podBack(p, since, !alive.has(p.metadata?.uid ?? '')) }));
         const back = verdicts.filter((v) => v.back);
         const line = `* Pods back: ${back.length}/${bound.length}`;
-        if (line !== lastLine) {
+        if (synced && line !== lastLine) {
           lastLine = line;
           out(line);
         }
@@ -106,7 +107,10 @@ export async function startCluster(g: GlobalOptions, o: Pick<UpOptions, 'waitMs'
         reject(new CliError(`timed out after ${o.waitMs / 1000}s waiting for pods: ${waiting.join(', ')}; see ${clusterDir(g.home, g.name)}/kubelet-*.log`));
       }, Math.max(0, deadline - Date.now()));
       pods.addHandlers({ onAdd: () => void check(), onUpdate: () => void check(), onDelete: () => void check() });
-      pods.start().then(() => void check(), (e: unknown) => {
+      pods.start().then(() => {
+        synced = true;
+        check();
+      }, (e: unknown) => {
         clearTimeout(timer);
         reject(e as Error);
       });
