@@ -5,10 +5,11 @@
  * Docker learns of an OOM kill only from containerd's `TaskOOM` event, which the shim raises
  * from the memory cgroup's OOM notification. When the process the kernel kills is the
  * container's only process, the container exits and its cgroup is torn down at once, and the
- * notification is often lost: measured here, 4 of 6 `docker run -m 8m … dd bs=64M` runs exited
+ * notification is often lost: measured here, 6 of 12 `docker run -m 8m … dd bs=64M` runs exited
  * 137 with no `oom` event and `State.OOMKilled=false`, while the kernel's own `oom_kill` counter
- * (/proc/vmstat) went up by 6. When the event does arrive it can also come after `die`, and
- * Docker records OOMKilled only from an event processed before the exit. The contract test's
+ * (/proc/vmstat) counted every one; with `sh -c` as PID 1 and dd its child, 6 of 6 were caught.
+ * When the event does arrive it can also come after `die`, and Docker records OOMKilled only
+ * from an event processed before the exit. The contract test's
  * occasional `reason ""` was this race, not a slow read.
  *
  * So, as containerd's CRI does with TaskOOM, the adapter treats the engine's flag as one source
