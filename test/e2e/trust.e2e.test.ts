@@ -4,36 +4,17 @@
  * kubelet, `down` finding processes whose pid files lie, the token kept off command lines, and
  * `stop`/`start` bringing back a Deployment, a Service and an emptyDir pod as a node reboot does.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/types.js';
 import { PODS } from '../../src/client/client.js';
 import { readClusterConfig } from '../../src/cli/context.js';
 import { CLI, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
+import { clusterProcesses } from './procs.js';
 
 const hasDocker = await dockerAvailable();
 const ref = { ...PODS, namespace: 'default' };
-
-/** Live processes of the cluster (by /proc command line): `command` → count, plus their argv. */
-export function clusterProcesses(name: string): { pid: number; command: string; argv: string[] }[] {
-  const out: { pid: number; command: string; argv: string[] }[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      if (/\) Z /.test(readFileSync(`/proc/${e}/stat`, 'utf8'))) continue;
-    } catch {
-      continue; // exited while we looked
-    }
-    const main = argv.findIndex((a) => a.endsWith('/main.js'));
-    if (main < 0 || argv[argv.indexOf('--name') + 1] !== name) continue;
-    const command = argv.slice(main + 1).find((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--')) ?? '';
-    out.push({ pid: Number(e), command, argv });
-  }
-  return out;
-}
 
 const count = (name: string, command: string) => clusterProcesses(name).filter((p) => p.command === command).length;
 
