@@ -16,7 +16,7 @@ import { DockerRuntime } from '../runtime/docker.js';
 import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { nodeRow } from '../api/podstatus.js';
 import { CliError, clusterDir, dockerSocket, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
-import { lockHolder, spawnComponent, stopClusterProcesses, stopComponent, tokenFile, writeTokenFile } from './processes.js';
+import { alive, lockHolder, logFile, spawnComponent, stopClusterProcesses, stopComponent, tokenFile, writeTokenFile } from './processes.js';
 
 export interface UpOptions {
   nodes: number;
@@ -218,23 +218,41 @@ function isUp(g: GlobalOptions): Promise<boolean> {
 export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: ComponentSpec[], deadline: number, out: Out): Promise<void> {
   const dir = clusterDir(g.home, g.name);
   const live = await liveComponents(g.name, specs.map((s) => s.id));
+  const spawned = new Map<string, { pid: number; at: number }>();
+  /** A component that exited while we wait for it is reported at once, with the end of its log. */
+  const exited = () => {
+    for (const [id, { pid }] of spawned) {
+      if (alive(pid)) continue;
+      const log = logFile(dir, id);
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-5).join('\n') : '';
+      throw new CliError(`${id} exited during start-up; the end of ${log}:\n${tail}`);
+    }
+  };
   for (const spec of specs) {
     if (live.has(spec.id)) {
       out(`* ${spec.id} is already running${live.get(spec.id) ? ` (pid ${live.get(spec.id)})` : ''}: adopting it`);
     } else {
       if (spec.id === 'controlplane') out(`* Starting control plane: API server on ${cfg.server}`);
-      spawnComponent(dir, spec.id, spec.args);
+      spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
     }
-    if (spec.gate === 'apiserver') await waitFor('the API server', deadline, () => ready(cfg.server), `${dir}/${spec.id}.log`);
+    if (spec.gate === 'apiserver') await waitFor('the API server', deadline, async () => (exited(), ready(cfg.server)), `${dir}/${spec.id}.log`);
     if (spec.id === 'controlplane') {
       out(`* Starting ${cfg.nodes.length} node${cfg.nodes.length > 1 ? 's' : ''}: ${cfg.nodes.map((n, i) => `${n} (${nodeCIDR(cfg.podCIDR, i + 1)})`).join(', ')}`);
     }
   }
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
+  // A node counts once its kubelet posted Ready; a kubelet started just now must have posted it
+  // since (a stopped cluster's nodes still read Ready from before, until the grace period ends).
+  const fresh = (n: Node) => {
+    const readyCond = n.status?.conditions?.find((c) => c.type === 'Ready');
+    if (readyCond?.status !== 'True') return false;
+    const started = spawned.get(`kubelet-${n.metadata?.name}`)?.at;
+    return started === undefined || new Date(readyCond.lastHeartbeatTime ?? 0).getTime() >= Math.floor(started / 1000) * 1000;
+  };
   await waitFor('nodes to be Ready', deadline, async () => {
+    exited();
     const list = await client.list<Node>(NODES).catch(() => undefined);
-    const readyNodes = (list?.items ?? []).filter((n) => cfg.nodes.includes(n.metadata?.name ?? '') &&
-      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    const readyNodes = (list?.items ?? []).filter((n) => cfg.nodes.includes(n.metadata?.name ?? '') && fresh(n));
     return readyNodes.length === cfg.nodes.length;
   }, `${dir}/kubelet-*.log`);
 }

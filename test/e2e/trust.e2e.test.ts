@@ -4,7 +4,7 @@
  * kubelet, `down` finding processes whose pid files lie, the token kept off command lines, and
  * `stop`/`start` bringing back a Deployment, a Service and an emptyDir pod as a node reboot does.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/types.js';
@@ -109,7 +109,8 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     const t0 = Date.now();
     const start = await cluster.cli(['start'], { timeoutMs: 200_000 });
     const startMs = Date.now() - t0;
-    expect(start.code, start.stdout + start.stderr).toBe(0);
+    const logs = () => readdirSync(dir()).filter((f) => f.endsWith('.log')).map((f) => `--- ${f}\n${readFileSync(join(dir(), f), 'utf8').slice(-3000)}`).join('\n');
+    expect(start.code, `${start.stdout}${start.stderr}\n${start.code === 0 ? '' : logs()}`).toBe(0);
     expect(start.stdout).toMatch(/\* Pods back: 4\/4/);
     expect(start.stdout).toMatch(/Done! Cluster ".*" started in \d+\.\ds/);
     process.stdout.write(`[trust] stop→start of 2 nodes, 4 pods: start took ${(startMs / 1000).toFixed(1)}s\n`);
