@@ -224,7 +224,7 @@ export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: Compo
     for (const [id, { pid }] of spawned) {
       if (alive(pid)) continue;
       const log = logFile(dir, id);
-      const tail = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-5).join('\n') : '';
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-12).join('\n') : '';
       throw new CliError(`${id} exited during start-up; the end of ${log}:\n${tail}`);
     }
   };
