@@ -324,8 +324,10 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const volumes = await runtime.listVolumes(filter);
   await Promise.all(volumes.map((v) => runtime.removeVolume(v.name)));
   const networks = await runtime.listNetworks(filter);
+  // Without its config (a home folder lost), the pod CIDR is still known from a node network.
+  const podCIDR = cfg?.podCIDR ?? networks.map((n) => n.subnet.replace(/^(\d+\.\d+)\.\d+\.0\/24$/, '$1.0.0/16')).find((c) => c?.endsWith('.0.0/16'));
+  if (podCIDR) await runtime.disallowPodTraffic(podCIDR);
   for (const n of networks) await runtime.removeNetwork(n.name);
-  if (cfg) await runtime.disallowPodTraffic(cfg.podCIDR);
   const existed = cfg !== undefined || existsSync(dir) || stopped + containers.length + sandboxes.length + networks.length + volumes.length > 0;
   rmSync(dir, { recursive: true, force: true });
   if (!existed) {
