@@ -4,14 +4,14 @@ import type { Status, StatusCause } from './types.js';
 export type StatusReason =
   | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'AlreadyExists' | 'Conflict'
   | 'Invalid' | 'Gone' | 'MethodNotAllowed' | 'UnsupportedMediaType' | 'InternalError'
-  | 'ServiceUnavailable' | 'Timeout' | 'Expired';
+  | 'ServiceUnavailable' | 'Timeout' | 'Expired' | 'RequestEntityTooLarge';
 
 /** One field problem, printed as `spec.containers[0].image: Required value`. */
 export interface FieldError {
   /** Field path, e.g. `spec.containers[0].image`. */
   field: string;
   /** Kubernetes cause type, e.g. `FieldValueRequired`, `FieldValueInvalid`, `FieldValueDuplicate`. */
-  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden';
+  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueTooMany';
   /** Human detail, e.g. `Required value` or `Invalid value: "Foo": a lowercase RFC 1123 ...`. */
   message: string;
 }
@@ -104,3 +104,7 @@ export const forbidden = (field: string, detail: string): FieldError =>
  */
 export const notFoundValue = (field: string, value: unknown): FieldError =>
   ({ field, type: 'FieldValueInvalid', message: `Not found: ${JSON.stringify(value)}` });
+
+/** `Too many: <n>: must have at most <max> items`, e.g. an EndpointSlice with more than 1000 endpoints. */
+export const tooMany = (field: string, actual: number, max: number): FieldError =>
+  ({ field, type: 'FieldValueTooMany', message: `Too many: ${actual}: must have at most ${max} items` });

@@ -5,7 +5,8 @@
  * `minikube-lite.cluster=<name>`, which is how `down` finds it all.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { mkdirSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfSignedCertificate } from '../apiserver/tls.js';
 import { createServer } from 'node:net';
@@ -17,12 +18,25 @@ import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { nodeRow } from '../api/podstatus.js';
 import { CliError, clusterDir, dockerSocket, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
 import { alive, lockHolder, logFile, spawnComponent, stopClusterProcesses, stopComponent, tokenFile, writeTokenFile } from './processes.js';
+import { clusterDnsIP, DNS_PORT } from '../dns/kubedns.js';
+import { queryDns, rcodeOf } from '../dns/client.js';
+import { DEFAULT_DOMAIN } from '../dns/records.js';
+
+/** The service CIDR of a cluster whose config does not name one. */
+const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';
+/** `10.244.1.0/24` → `10.244.1.1`: a node network's gateway, this host's address on it. */
+const nodeGateway = (cidr: string): string => cidr.replace(/\.0\/24$/, '.1');
+import { checkStoreFile } from '../store/sqlite.js';
 
 export interface UpOptions {
   nodes: number;
   nodeLabels: string[];
   port?: number;
   podCidr?: string;
+  /** `--service-cidr`; default 10.96.0.0/16, or the next free /16 when another cluster uses it. */
+  serviceCidr?: string;
+  /** `--listen-address` for NodePorts and LoadBalancer ports (default 127.0.0.1). */
+  listenAddress?: string;
   nodeCpu?: string;
   nodeMemory?: string;
   /** Maximum time to wait for readiness, ms. */
@@ -31,6 +45,8 @@ export interface UpOptions {
   controlPlaneArgs?: string[];
   /** Extra arguments for every kubelet process (e.g. back-off timings). */
   kubeletArgs?: string[];
+  /** Resolver the cluster DNS forwards outside names to, `IP[:port]` (default: none, NXDOMAIN). */
+  upstreamDns?: string;
 }
 
 type Out = (line: string) => void;
@@ -89,36 +105,114 @@ async function choosePodCIDR(runtime: Runtime, home: string, requested?: string)
   throw new CliError('no free 10.x.0.0/16 pod subnet left; pass --pod-cidr');
 }
 
+/**
+ * The service CIDR of a new cluster: the requested one, checked, or the first `10.X.0.0/16`
+ * (X = 96…111, then 80…95) that no Docker network, host route, other cluster's guard rule or
+ * config in this home uses, and that does not overlap the pod CIDR.
+ */
+async function chooseServiceCIDR(runtime: Runtime, home: string, name: string, podCIDR: string, requested?: string): Promise<string> {
+  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+  const host = new LinuxHostNetwork();
+  const used = [podCIDR, ...(await runtime.listNetworks({})).map((n) => n.subnet).filter(Boolean)];
+  const routes = await host.routes().catch(() => []);
+  used.push(...routes.map((r) => r.dst).filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d)));
+  const saved = await host.save('filter').catch(() => '');
+  for (const m of saved.matchAll(/-d (\d+\.\d+\.\d+\.\d+\/\d+) -m comment --comment "?minikube-lite:[^ ]*:no service rule/g)) used.push(m[1]);
+  const clustersDir = join(home, 'clusters');
+  if (existsSync(clustersDir)) {
+    for (const other of readdirSync(clustersDir)) {
+      if (other === name) continue;
+      const cidr = readClusterConfig(home, other)?.serviceCIDR;
+      if (cidr) used.push(cidr);
+    }
+  }
+  if (requested) {
+    if (!/^\d+\.\d+\.0\.0\/16$/.test(requested) || requested.split('.').slice(0, 2).some((o) => Number(o) > 255)) {
+      throw new CliError(`invalid --service-cidr "${requested}": expected a /16 such as 10.96.0.0/16`);
+    }
+    const clash = used.find((u) => overlaps(u, requested));
+    if (clash) throw new CliError(`--service-cidr ${requested} overlaps ${clash === podCIDR ? 'the pod CIDR' : 'the address range'} ${clash} already in use on this host`);
+    return requested;
+  }
+  for (const x of [...Array.from({ length: 16 }, (_, i) => 96 + i), ...Array.from({ length: 16 }, (_, i) => 80 + i)]) {
+    const cidr = `10.${x}.0.0/16`;
+    if (!used.some((u) => overlaps(u, cidr))) return cidr;
+  }
+  throw new CliError('no free 10.x.0.0/16 service CIDR left; pass --service-cidr');
+}
+
 /** `10.244.0.0/16`, node 1 → `10.244.1.0/24` */
 export const nodeCIDR = (podCIDR: string, i: number): string => podCIDR.replace(/^(\d+\.\d+)\.0\.0\/16$/, `$1.${i}.0/24`);
+
+/**
+ * The kubeconfig for the real kubectl, as YAML (js-yaml quotes whatever needs quoting): one
+ * cluster trusting `caPem`, one token user, one context with namespace `default`, current.
+ */
+export function kubeconfigYaml(o: { name: string; server: string; caPem: string; token: string }): string {
+  return yaml.dump({
+    apiVersion: 'v1', kind: 'Config', 'current-context': o.name, preferences: {},
+    clusters: [{ name: o.name, cluster: { server: o.server, 'certificate-authority-data': Buffer.from(o.caPem).toString('base64') } }],
+    users: [{ name: o.name, user: { token: o.token } }],
+    contexts: [{ name: o.name, context: { cluster: o.name, user: o.name, namespace: 'default' } }],
+  }, { lineWidth: -1 });
+}
 
 /**
  * Writes the API server's self-signed serving certificate (cert.pem, key.pem) and a kubeconfig
  * trusting it, for the real kubectl; keeps an existing certificate when resuming.
  */
-function writeServingFiles(dir: string, name: string, secureServer: string, token: string, keep: boolean): string {
+async function writeServingFiles(dir: string, name: string, secureServer: string, token: string, keep: boolean): Promise<string> {
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   if (!keep || !existsSync(certPath) || !existsSync(keyPath)) {
-    const { cert, key } = selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+    const { cert, key } = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
     writeFileSync(certPath, cert, { mode: 0o600 });
     writeFileSync(keyPath, key, { mode: 0o600 });
   }
-  const ca = Buffer.from(readFileSync(certPath, 'utf8')).toString('base64');
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', `current-context: ${name}`, 'preferences: {}',
-    'clusters:', `- name: ${name}`, '  cluster:', `    server: ${secureServer}`, `    certificate-authority-data: ${ca}`,
-    'users:', `- name: ${name}`, '  user:', `    token: ${token}`,
-    'contexts:', `- name: ${name}`, '  context:', `    cluster: ${name}`, `    user: ${name}`, '    namespace: default', '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(kubeconfig, kubeconfigYaml({ name, server: secureServer, caPem: readFileSync(certPath, 'utf8'), token }), { mode: 0o600 });
   return kubeconfig;
 }
 
-async function ready(server: string): Promise<boolean> {
+/** Where the control plane keeps its store, inside the cluster directory. */
+export const storePath = (dir: string): string => join(dir, 'state.db');
+
+/**
+ * What to tell the user about a damaged store: the reason, and the commands to back it up,
+ * repair it (sqlite3's `.recover`) or reset the cluster.
+ */
+export function storeDamagedMessage(path: string, reason: string, cluster: string): string {
+  const recovered = path.replace(/\.db$/, '') + '.recovered.db';
+  const nameFlag = cluster === 'minikube-lite' ? '' : ` --name ${cluster}`;
+  return [
+    `the store at ${path} is damaged: ${reason}`,
+    `  back it up:  cp ${path} ${path}.damaged`,
+    `  repair it:   sqlite3 ${path} .recover | sqlite3 ${recovered} && mv ${recovered} ${path} && rm -f ${path}-wal ${path}-shm`,
+    `  or reset the cluster (every object is lost): minikube-lite${nameFlag} down && minikube-lite${nameFlag} up`,
+  ].join('\n');
+}
+
+async function ready(server: string, path = '/readyz'): Promise<boolean> {
+  return (await readyz(server, path)).ok;
+}
+
+/** The API server's readyz: ok, or the first failed check it reports (`store failed: ...`). */
+async function readyz(server: string, path = '/readyz'): Promise<{ ok: boolean; why?: string }> {
   try {
-    const res = await fetch(`${server}/readyz`);
-    return res.ok;
+    const res = await fetch(`${server}${path}`);
+    if (res.ok) return { ok: true };
+    const failed = (await res.text()).split('\n').find((l) => l.startsWith('[-]'));
+    return { ok: false, why: failed?.slice(3) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** Whether the cluster DNS at `address` answers for its zone (it answers SERVFAIL until its caches are filled). */
+async function dnsAnswers(address: string): Promise<boolean> {
+  try {
+    const reply = await queryDns(address, DNS_PORT, DEFAULT_DOMAIN, { type: 'SOA', timeoutMs: 300 });
+    return rcodeOf(reply) === 0;
   } catch {
     return false;
   }
@@ -146,46 +240,73 @@ export async function connectRuntime(cluster?: string): Promise<DockerRuntime> {
   return runtime;
 }
 
+/** What a component's start is waited for by, before the components after it start. */
+export type ComponentGate = 'apiserver' | 'proxy' | 'nodes' | 'dns';
+
 /**
  * One long-running process of a cluster, as `up` and `start` run it: `node main.js <args>`,
  * detached, holding the lock `\0minikube-lite/<cluster>/<id>` (see holdComponentLock) and logging
- * to `<cluster dir>/<id>.log`. A new kind of component (a service proxy, DNS) is one more entry
- * in {@link clusterComponents}; its command takes the lock with `lockComponent` first thing.
+ * to `<cluster dir>/<id>.log`. A new kind of component is one more entry in
+ * {@link clusterComponents}; its command takes the lock with `lockComponent` first thing and
+ * reads the token from `--token-file`.
  */
 export interface ComponentSpec {
   /** Unique in the cluster: names its lock, pid file and log, e.g. `kubelet-node-1`. */
   id: string;
   /** Arguments of `main.js`, starting with `--name <cluster> --home <home> <command>`. No secrets: the token is in `--token-file`. */
   args: string[];
-  /** The components after this one start only once it answers (the control plane's /readyz). */
-  gate?: 'apiserver';
+  /** Waited for after this component starts, before the next ones start. */
+  gate?: ComponentGate;
 }
 
-/** What the component list is built from: the cluster's saved config plus `up`'s options. */
+/** What the component list is built from: the cluster's new config plus `up`'s options. */
 export interface ComponentPlan {
   cfg: ClusterConfig;
   dir: string;
   securePort: number;
+  healthzPort: number;
   labels: Record<string, Record<string, string>>;
   o: UpOptions;
 }
 
-/** Every component of a cluster, in start order: the control plane, then one kubelet per node. */
+/** The nodes' gateways: this host's address on each node network, where the cluster DNS answers. */
+const gatewaysOf = (cfg: ClusterConfig): string[] => cfg.nodes.map((_, i) => nodeGateway(nodeCIDR(cfg.podCIDR, i + 1)));
+
+/**
+ * Every component of a cluster, in start order: the control plane; the service proxy (its guard
+ * goes in before any pod can send to a cluster address); one kubelet per node; the cluster DNS.
+ */
 export function clusterComponents(g: GlobalOptions, p: ComponentPlan): ComponentSpec[] {
   const { cfg, dir, o } = p;
   const base = ['--name', g.name, '--home', g.home];
-  const tokenArgs = ['--token-file', tokenFile(dir)];
-  const specs: ComponentSpec[] = [{
-    id: 'controlplane', gate: 'apiserver',
-    args: [...base, 'controlplane', '--port', String(cfg.apiPort), '--secure-port', String(p.securePort), '--data-dir', dir, ...tokenArgs, ...(o.controlPlaneArgs ?? [])],
-  }];
+  const token = ['--token-file', tokenFile(dir)];
+  const serviceCIDR = cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR;
+  const clusterDNS = cfg.clusterDNS ?? clusterDnsIP(serviceCIDR);
+  const specs: ComponentSpec[] = [
+    {
+      id: 'controlplane', gate: 'apiserver',
+      args: [...base, 'controlplane', '--port', String(cfg.apiPort), '--secure-port', String(p.securePort), '--data-dir', dir, ...token, '--service-cidr', serviceCIDR,
+        ...(o.controlPlaneArgs ?? [])],
+    },
+    {
+      id: 'proxy', gate: 'proxy',
+      args: [...base, 'proxy', '--server', cfg.server, ...token, '--service-cidr', serviceCIDR, '--cluster-cidr', cfg.podCIDR,
+        '--listen-address', cfg.listenAddress ?? '127.0.0.1', '--api-secure-port', String(p.securePort), '--nodes', cfg.nodes.join(','), '--healthz-port', String(p.healthzPort)],
+    },
+  ];
   cfg.nodes.forEach((n, i) => {
     const l = Object.entries(p.labels[n] ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
     specs.push({
-      id: `kubelet-${n}`,
-      args: [...base, 'kubelet', '--node', n, '--pod-cidr', nodeCIDR(cfg.podCIDR, i + 1), '--cluster-cidr', cfg.podCIDR, '--server', cfg.server, ...tokenArgs,
+      id: `kubelet-${n}`, ...(i === cfg.nodes.length - 1 ? { gate: 'nodes' as const } : {}),
+      args: [...base, 'kubelet', '--node', n, '--pod-cidr', nodeCIDR(cfg.podCIDR, i + 1), '--cluster-cidr', cfg.podCIDR, '--server', cfg.server, ...token,
+        '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN, '--root-dir', join(dir, 'nodes', n),
         ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : []), ...(o.kubeletArgs ?? [])],
     });
+  });
+  specs.push({
+    id: 'dns', gate: 'dns',
+    args: [...base, 'dns', '--server', cfg.server, ...token, '--listen', gatewaysOf(cfg).join(','), '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN,
+      ...(cfg.upstreamDNS ? ['--upstream', cfg.upstreamDNS] : [])],
   });
   return specs;
 }
@@ -193,10 +314,10 @@ export function clusterComponents(g: GlobalOptions, p: ComponentPlan): Component
 /** The component ids of a cluster from its saved config (also configs written before `components` existed). */
 export function componentIds(cfg: ClusterConfig | undefined): string[] {
   if (cfg?.components) return cfg.components.map((c) => c.id);
-  return ['controlplane', ...(cfg?.nodes ?? []).map((n) => `kubelet-${n}`)];
+  return ['controlplane', 'proxy', ...(cfg?.nodes ?? []).map((n) => `kubelet-${n}`), 'dns'];
 }
 
-/** The pid of the live process holding each component's lock (undefined: not running). */
+/** The pid of the live process holding each component's lock (a key without a pid: held, but it did not answer). */
 async function liveComponents(cluster: string, ids: string[]): Promise<Map<string, number | undefined>> {
   const out = new Map<string, number | undefined>();
   await Promise.all(ids.map(async (id) => {
@@ -213,13 +334,13 @@ function isUp(g: GlobalOptions): Promise<boolean> {
 /**
  * Starts what of the cluster is not running and adopts what is: a component whose lock is held
  * is left alone (never a second kubelet for one node), the others are spawned in order, each
- * gate waited for; then waits for every node to be Ready. Used by `up` and `start`.
+ * gate waited for. A component that exits while we wait fails the command with the end of its
+ * log. Used by `up` and `start`.
  */
 export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: ComponentSpec[], deadline: number, out: Out): Promise<void> {
   const dir = clusterDir(g.home, g.name);
   const live = await liveComponents(g.name, specs.map((s) => s.id));
   const spawned = new Map<string, { pid: number; at: number }>();
-  /** A component that exited while we wait for it is reported at once, with the end of its log. */
   const exited = () => {
     for (const [id, { pid }] of spawned) {
       if (alive(pid)) continue;
@@ -228,18 +349,6 @@ export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: Compo
       throw new CliError(`${id} exited during start-up; the end of ${log}:\n${tail}`);
     }
   };
-  for (const spec of specs) {
-    if (live.has(spec.id)) {
-      out(`* ${spec.id} is already running${live.get(spec.id) ? ` (pid ${live.get(spec.id)})` : ''}: adopting it`);
-    } else {
-      if (spec.id === 'controlplane') out(`* Starting control plane: API server on ${cfg.server}`);
-      spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
-    }
-    if (spec.gate === 'apiserver') await waitFor('the API server', deadline, async () => (exited(), ready(cfg.server)), `${dir}/${spec.id}.log`);
-    if (spec.id === 'controlplane') {
-      out(`* Starting ${cfg.nodes.length} node${cfg.nodes.length > 1 ? 's' : ''}: ${cfg.nodes.map((n, i) => `${n} (${nodeCIDR(cfg.podCIDR, i + 1)})`).join(', ')}`);
-    }
-  }
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
   // A node counts once its kubelet posted Ready; a kubelet started just now must have posted it
   // since (a stopped cluster's nodes still read Ready from before, until the grace period ends).
@@ -249,12 +358,41 @@ export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: Compo
     const started = spawned.get(`kubelet-${n.metadata?.name}`)?.at;
     return started === undefined || new Date(readyCond.lastHeartbeatTime ?? 0).getTime() >= Math.floor(started / 1000) * 1000;
   };
-  await waitFor('nodes to be Ready', deadline, async () => {
-    exited();
-    const list = await client.list<Node>(NODES).catch(() => undefined);
-    const readyNodes = (list?.items ?? []).filter((n) => cfg.nodes.includes(n.metadata?.name ?? '') && fresh(n));
-    return readyNodes.length === cfg.nodes.length;
-  }, `${dir}/kubelet-*.log`);
+  const gates: Record<ComponentGate, { what: string; log: string; check: () => Promise<boolean> }> = {
+    apiserver: { what: 'the API server', log: `${dir}/controlplane.log`, check: () => ready(cfg.server) },
+    proxy: { what: 'the service proxy', log: `${dir}/proxy.log`, check: () => ready(cfg.proxyHealthz ?? '', '') },
+    nodes: {
+      what: 'nodes to be Ready', log: `${dir}/kubelet-*.log`,
+      check: async () => {
+        const list = await client.list<Node>(NODES).catch(() => undefined);
+        return (list?.items ?? []).filter((n) => cfg.nodes.includes(n.metadata?.name ?? '') && fresh(n)).length === cfg.nodes.length;
+      },
+    },
+    dns: { what: 'the cluster DNS', log: `${dir}/dns.log`, check: () => dnsAnswers(gatewaysOf(cfg)[0]) },
+  };
+  for (const spec of specs) {
+    if (live.has(spec.id)) {
+      out(`* ${spec.id} is already running${live.get(spec.id) ? ` (pid ${live.get(spec.id)})` : ''}: adopting it`);
+    } else if (live.size > 0) {
+      // A half-dead cluster: only what is missing starts.
+      out(`* ${spec.id} was not running: started it again`);
+      spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
+    } else {
+      if (spec.id === 'controlplane') out(`* Starting control plane: API server on ${cfg.server}`);
+      if (spec.id === 'proxy') out(`* Starting service proxy: service CIDR ${cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR}, NodePorts and LoadBalancers on ${cfg.listenAddress ?? '127.0.0.1'}`);
+      if (spec.id === 'dns') {
+        out(`* Starting cluster DNS: Service kube-system/kube-dns ${cfg.clusterDNS}, answering on ${gatewaysOf(cfg).map((a) => `${a}:${DNS_PORT}`).join(', ')}` +
+          `${cfg.upstreamDNS ? `, forwarding other names to ${cfg.upstreamDNS}` : ''}`);
+      }
+      if (spec.id === `kubelet-${cfg.nodes[0]}`) {
+        out(`* Starting ${cfg.nodes.length} node${cfg.nodes.length > 1 ? 's' : ''}: ${cfg.nodes.map((n, i) => `${n} (${nodeCIDR(cfg.podCIDR, i + 1)})`).join(', ')}`);
+      }
+      spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
+    }
+    const gate = spec.gate ? gates[spec.gate] : undefined;
+    if (gate) await waitFor(gate.what, deadline, async () => (exited(), gate.check()), gate.log);
+  }
+  if (!specs.some((s) => s.gate === 'nodes')) await waitFor(gates.nodes.what, deadline, async () => (exited(), gates.nodes.check()), gates.nodes.log);
 }
 
 /**
@@ -264,11 +402,14 @@ export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: Compo
 export async function prepareCluster(g: GlobalOptions, o: UpOptions, out: Out): Promise<{ cfg: ClusterConfig; specs: ComponentSpec[]; resumed: boolean }> {
   const dir = clusterDir(g.home, g.name);
   const previous = readClusterConfig(g.home, g.name);
+  // A damaged store would make the control plane exit at once and this command wait for it.
+  const damage = checkStoreFile(storePath(dir));
+  if (damage) throw new CliError(storeDamagedMessage(storePath(dir), damage, g.name));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (previous?.components && previous.secureServer && previous.kubeconfig) {
     if (o.nodes !== previous.nodes.length) out(`* Keeping the cluster's ${previous.nodes.length} node(s); "down" first to change them`);
     writeTokenFile(dir, previous.token);
-    writeServingFiles(dir, g.name, previous.secureServer, previous.token, true);
+    await writeServingFiles(dir, g.name, previous.secureServer, previous.token, true);
     const cfg: ClusterConfig = { ...previous, stoppedAt: undefined };
     writeClusterConfig(g.home, cfg);
     return { cfg, specs: previous.components, resumed: true };
@@ -277,16 +418,23 @@ export async function prepareCluster(g: GlobalOptions, o: UpOptions, out: Out): 
   const labels = parseNodeLabels(o.nodeLabels, nodes);
   const port = o.port ?? previous?.apiPort ?? (await freePort());
   const podCIDR = previous?.podCIDR ?? (await choosePodCIDR(await connectRuntime(), g.home, o.podCidr));
+  const serviceCIDR = previous?.serviceCIDR ?? (await chooseServiceCIDR(await connectRuntime(), g.home, g.name, podCIDR, o.serviceCidr));
+  const listenAddress = o.listenAddress ?? previous?.listenAddress ?? '127.0.0.1';
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(listenAddress)) throw new CliError(`invalid --listen-address "${listenAddress}": expected an IPv4 address such as 127.0.0.1`);
   const token = previous?.token ?? randomBytes(24).toString('hex');
   const server = `http://127.0.0.1:${port}`;
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
   writeTokenFile(dir, token);
-  const kubeconfig = writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  const kubeconfig = await writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  const clusterDNS = clusterDnsIP(serviceCIDR);
+  const upstreamDNS = o.upstreamDns ?? previous?.upstreamDNS;
+  const healthzPort = await freePort();
   const cfg: ClusterConfig = {
-    name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
+    name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, serviceCIDR, listenAddress, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
+    clusterDNS, ...(upstreamDNS ? { upstreamDNS } : {}), proxyHealthz: `http://127.0.0.1:${healthzPort}/healthz`,
   };
-  const specs = clusterComponents(g, { cfg, dir, securePort, labels, o });
+  const specs = clusterComponents(g, { cfg, dir, securePort, healthzPort, labels, o });
   cfg.components = specs;
   cfg.kubeletArgs = Object.fromEntries(specs.filter((s) => s.id.startsWith('kubelet-')).map((s) => [s.id.slice('kubelet-'.length), s.args]));
   writeClusterConfig(g.home, cfg);
@@ -325,8 +473,12 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   await Promise.all(volumes.map((v) => runtime.removeVolume(v.name)));
   const networks = await runtime.listNetworks(filter);
   // Without its config (a home folder lost), the pod CIDR is still known from a node network.
-  const podCIDR = cfg?.podCIDR ?? networks.map((n) => n.subnet.replace(/^(\d+\.\d+)\.\d+\.0\/24$/, '$1.0.0/16')).find((c) => c?.endsWith('.0.0/16'));
+  const podCIDR = cfg?.podCIDR ?? networks.map((n) => n.subnet.replace(/^(\d+\.\d+)\.\d+\.0\/24$/, '$1.0.0/16')).find((c) => c.endsWith('.0.0/16'));
   if (podCIDR) await runtime.disallowPodTraffic(podCIDR);
+  // The proxy is stopped: remove its rules, chains and routes (also after a crash).
+  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+  const { cleanupHost } = await import('../proxy/proxier.js');
+  await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: podCIDR });
   for (const n of networks) await runtime.removeNetwork(n.name);
   const existed = cfg !== undefined || existsSync(dir) || stopped + containers.length + sandboxes.length + networks.length + volumes.length > 0;
   rmSync(dir, { recursive: true, force: true });
@@ -337,30 +489,42 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   out(`* Deleted cluster "${g.name}": ${stopped} processes stopped; removed ${containers.length + sandboxes.length} containers, ${networks.length} networks, ${volumes.length} volumes`);
 }
 
-/** Prints the cluster's state; false (exit code 1) when it does not exist or is not running. */
+/** Prints the cluster's state; false (exit code 1) when it does not exist, is damaged or is not running. */
 export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
   const cfg = readClusterConfig(g.home, g.name);
   if (!cfg) {
     out(`Cluster "${g.name}" is not running (no config at ${clusterDir(g.home, g.name)})`);
     return false;
   }
+  const dir = clusterDir(g.home, g.name);
   const ids = componentIds(cfg);
   const live = await liveComponents(g.name, ids);
   const state = (c: string) => (live.has(c) ? `Running${live.get(c) ? ` (pid ${live.get(c)})` : ''}` : 'Stopped');
-  const apiReady = live.has('controlplane') && (await ready(cfg.server));
   out(`Cluster:       ${cfg.name}`);
   out(`State:         ${live.size === 0 ? `Stopped${cfg.stoppedAt ? ` (since ${cfg.stoppedAt}; "minikube-lite start" brings it back)` : ''}` : live.size === ids.length ? 'Running' : `Degraded (${ids.length - live.size} of ${ids.length} components stopped; "minikube-lite up" starts them)`}`);
-  out(`API server:    ${cfg.server} - ${apiReady ? 'Ready' : 'Not ready'}`);
+  const readiness = live.has('controlplane') ? await readyz(cfg.server) : { ok: false };
+  out(`API server:    ${cfg.server} - ${readiness.ok ? 'Ready' : `Not ready${readiness.why ? ` (${readiness.why})` : ''}`}`);
+  const damage = checkStoreFile(storePath(dir));
+  if (damage) {
+    out(`Store:         ${storeDamagedMessage(storePath(dir), damage, g.name)}`);
+    return false;
+  }
   out(`Control plane: ${state('controlplane')}`);
+  out(`Service proxy: ${state('proxy')}${cfg.proxyHealthz && live.has('proxy') ? ` - ${(await ready(cfg.proxyHealthz, '')) ? 'synced' : 'not synced'}` : ''}`);
   out(`Pod CIDR:      ${cfg.podCIDR}`);
+  if (cfg.serviceCIDR) out(`Service CIDR:  ${cfg.serviceCIDR}`);
+  const gateways = gatewaysOf(cfg).map((a) => `${a}:${DNS_PORT}`);
+  out(`DNS:           ${state('dns')}, Service kube-system/kube-dns ${cfg.clusterDNS ?? clusterDnsIP(cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR)} -> ${gateways.join(', ')}` +
+    `${cfg.upstreamDNS ? `, upstream ${cfg.upstreamDNS}` : ''}`);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
-  const list = apiReady ? await client.list<Node>(NODES).catch(() => undefined) : undefined;
+  const list = readiness.ok ? await client.list<Node>(NODES).catch(() => undefined) : undefined;
   for (const n of cfg.nodes) {
     const node = list?.items.find((x) => x.metadata?.name === n);
     const st = node ? nodeRow(node, new Date()).status : 'Unknown';
     out(`Node ${n}:${' '.repeat(Math.max(1, 8 - n.length))}kubelet ${state(`kubelet-${n}`)}, ${st}`);
   }
-  for (const id of ids.filter((c) => c !== 'controlplane' && !c.startsWith('kubelet-'))) out(`${id}:${' '.repeat(Math.max(1, 14 - id.length))}${state(id)}`);
+  const known = new Set(['controlplane', 'proxy', 'dns', ...cfg.nodes.map((n) => `kubelet-${n}`)]);
+  for (const id of ids.filter((c) => !known.has(c))) out(`${id}:${' '.repeat(Math.max(1, 14 - id.length))}${state(id)}`);
   return live.size > 0;
 }
 

@@ -45,6 +45,8 @@ export interface ContainerLifecycleOptions {
    * `startSlot`); the pull before it and the postStart hook after it run outside. Default: at once.
    */
   startSlot?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The service environment variables for a container of `pod` (see envvars.ts); none when absent. */
+  serviceEnv?: (pod: Pod) => Readonly<Record<string, string>>;
 }
 
 /** The spec of a container of the pod, app or init, by name. */
@@ -80,7 +82,7 @@ export class ContainerLifecycle {
     const env = containerEnv(c, {
       podName: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', uid: pod.metadata?.uid ?? '',
       nodeName: this.o.id.node, podIP: sandbox.ip, hostIP: this.o.hostIP, labels: pod.metadata?.labels ?? {}, annotations: pod.metadata?.annotations ?? {},
-      serviceAccountName: pod.spec?.serviceAccountName ?? 'default',
+      serviceAccountName: pod.spec?.serviceAccountName ?? 'default', serviceEnv: this.o.serviceEnv?.(pod) ?? {},
     });
     const limits = c.resources?.limits ?? {};
     const requests = c.resources?.requests ?? {};

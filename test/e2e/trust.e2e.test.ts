@@ -37,7 +37,7 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     const token = readClusterConfig(cluster.home, cluster.name)?.token ?? '';
     expect(token.length).toBeGreaterThan(20);
     const procs = clusterProcesses(cluster.name);
-    expect(procs.map((p) => p.command).sort()).toEqual(['controlplane', 'kubelet', 'kubelet']);
+    expect(procs.map((p) => p.command).sort()).toEqual(['controlplane', 'dns', 'kubelet', 'kubelet', 'proxy']);
     for (const p of procs) expect(p.argv.join(' ')).not.toContain(token);
     const ps = await sh('ps', ['auxww']);
     expect(ps.stdout).toContain(cluster.name);
@@ -45,9 +45,9 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     expect(statSync(join(dir(), 'token')).mode & 0o777).toBe(0o600);
   });
 
-  it('refuses a second kubelet or control plane of the same cluster, naming the running one', async () => {
+  it('refuses a second kubelet, control plane, service proxy or DNS of the same cluster, naming the running one', async () => {
     const cfg = readClusterConfig(cluster.home, cluster.name);
-    for (const id of ['kubelet-node-1', 'controlplane']) {
+    for (const id of ['kubelet-node-1', 'controlplane', 'proxy', 'dns']) {
       const spec = cfg?.components?.find((c) => c.id === id);
       expect(spec).toBeDefined();
       const r = await sh(process.execPath, [CLI, ...(spec?.args ?? [])], { timeoutMs: 30_000 });
@@ -56,6 +56,8 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     }
     expect(count(cluster.name, 'kubelet')).toBe(2);
     expect(count(cluster.name, 'controlplane')).toBe(1);
+    expect(count(cluster.name, 'proxy')).toBe(1);
+    expect(count(cluster.name, 'dns')).toBe(1);
   }, 60_000);
 
   it('after a kill -9 of the control plane, `up` adopts the live kubelets and starts only the control plane', async () => {
@@ -75,10 +77,11 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     process.kill(k.pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 200)); // the kernel frees the lock as it reaps: no event to wait on across processes
     const st = await cluster.cli(['status']);
-    expect(st.stdout).toMatch(/State:\s+Degraded \(1 of 3 components stopped/);
+    expect(st.stdout).toMatch(/State:\s+Degraded \(1 of 5 components stopped/);
     expect(st.stdout).toMatch(/Node node-2:\s+kubelet Stopped/);
     const r = await cluster.cli(['up']);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/kubelet-node-2 was not running: started it again/);
     expect(count(cluster.name, 'kubelet')).toBe(2);
   }, 120_000);
 
@@ -138,7 +141,7 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     writeFileSync(join(dir(), 'controlplane.pid'), '999999');
     const r = await cluster.cli(['down']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/3 processes stopped/);
+    expect(r.stdout).toMatch(/5 processes stopped/);
     expect(clusterProcesses(cluster.name)).toEqual([]);
   }, 120_000);
 });
