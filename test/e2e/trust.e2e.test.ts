@@ -85,11 +85,12 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     expect(count(cluster.name, 'kubelet')).toBe(2);
   }, 120_000);
 
-  it('stop then start brings back a 3-replica Deployment with the same pod names, its Service, and an emptyDir pod\'s data', async () => {
+  it('stop then start brings back a 3-replica Deployment with the same pod names, its Service and ConfigMap, and an emptyDir pod\'s data', async () => {
     const manifest = [
       'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web}', 'spec:', '  replicas: 3', '  selector: {matchLabels: {app: web}}',
       '  template:', '    metadata: {labels: {app: web}}', '    spec:', '      containers: [{name: nginx, image: nginx, imagePullPolicy: IfNotPresent}]',
       '---', 'apiVersion: v1', 'kind: Service', 'metadata: {name: web}', 'spec: {selector: {app: web}, ports: [{port: 80}]}',
+      '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: settings}', 'data: {mode: kept}',
       '---', 'apiVersion: v1', 'kind: Pod', 'metadata: {name: scratch}', 'spec:', '  volumes: [{name: data, emptyDir: {}}]', '  containers:',
       '  - {name: app, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, "echo boot >> /data/boots; exec sleep 3600"], volumeMounts: [{name: data, mountPath: /data}]}',
       '',
@@ -101,6 +102,8 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     const names = before.map((p) => p.metadata?.name).sort();
     const uids = before.map((p) => p.metadata?.uid).sort();
     const svc = await client.get<{ metadata?: { uid?: string }; spec?: { clusterIP?: string } }>({ group: '', version: 'v1', resource: 'services', namespace: 'default' }, 'web');
+    const cmRef = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
+    const cm = await client.get<{ metadata?: { uid?: string }; data?: Record<string, string> }>(cmRef, 'settings');
 
     const stop = await cluster.cli(['stop'], { timeoutMs: 120_000 });
     expect(stop.code, stop.stderr).toBe(0);
@@ -127,6 +130,8 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     const svcAfter = await client.get<{ metadata?: { uid?: string }; spec?: { clusterIP?: string } }>({ group: '', version: 'v1', resource: 'services', namespace: 'default' }, 'web');
     expect(svcAfter.metadata?.uid).toBe(svc.metadata?.uid);
     expect(svcAfter.spec?.clusterIP).toBe(svc.spec?.clusterIP);
+    const cmAfter = await client.get<{ metadata?: { uid?: string }; data?: Record<string, string> }>(cmRef, 'settings');
+    expect({ uid: cmAfter.metadata?.uid, data: cmAfter.data }).toEqual({ uid: cm.metadata?.uid, data: { mode: 'kept' } });
     // The emptyDir (disk medium) outlives the node's reboot with its pod: both boots wrote to it.
     const boots = await cluster.cli(['exec', 'scratch', '--', 'cat', '/data/boots']);
     expect(boots.stdout).toBe('boot\nboot\n');
