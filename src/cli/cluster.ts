@@ -106,26 +106,11 @@ async function choosePodCIDR(runtime: Runtime, home: string, requested?: string)
 }
 
 /**
- * The service CIDR of a new cluster: the requested one, checked, or the first `10.X.0.0/16`
- * (X = 96…111, then 80…95) that no Docker network, host route, other cluster's guard rule or
- * config in this home uses, and that does not overlap the pod CIDR.
+ * The service CIDR of a new cluster (pure): the requested one, checked, or the first `10.X.0.0/16`
+ * (X = 96…111, then 80…95) that overlaps nothing in `used` (the pod CIDR must be in `used`).
+ * Throws a CliError naming what a requested range clashes with.
  */
-async function chooseServiceCIDR(runtime: Runtime, home: string, name: string, podCIDR: string, requested?: string): Promise<string> {
-  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
-  const host = new LinuxHostNetwork();
-  const used = [podCIDR, ...(await runtime.listNetworks({})).map((n) => n.subnet).filter(Boolean)];
-  const routes = await host.routes().catch(() => []);
-  used.push(...routes.map((r) => r.dst).filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d)));
-  const saved = await host.save('filter').catch(() => '');
-  for (const m of saved.matchAll(/-d (\d+\.\d+\.\d+\.\d+\/\d+) -m comment --comment "?minikube-lite:[^ ]*:no service rule/g)) used.push(m[1]);
-  const clustersDir = join(home, 'clusters');
-  if (existsSync(clustersDir)) {
-    for (const other of readdirSync(clustersDir)) {
-      if (other === name) continue;
-      const cidr = readClusterConfig(home, other)?.serviceCIDR;
-      if (cidr) used.push(cidr);
-    }
-  }
+export function pickServiceCIDR(used: readonly string[], podCIDR: string, requested?: string): string {
   if (requested) {
     if (!/^\d+\.\d+\.0\.0\/16$/.test(requested) || requested.split('.').slice(0, 2).some((o) => Number(o) > 255)) {
       throw new CliError(`invalid --service-cidr "${requested}": expected a /16 such as 10.96.0.0/16`);
@@ -139,6 +124,30 @@ async function chooseServiceCIDR(runtime: Runtime, home: string, name: string, p
     if (!used.some((u) => overlaps(u, cidr))) return cidr;
   }
   throw new CliError('no free 10.x.0.0/16 service CIDR left; pass --service-cidr');
+}
+
+/**
+ * What address ranges are taken on this host for `pickServiceCIDR`: Docker networks, routes,
+ * other clusters' guard rules (their service CIDRs) and the service CIDRs of this home's clusters.
+ */
+async function usedRanges(runtime: Runtime, home: string, name: string, podCIDR: string): Promise<string[]> {
+  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+  const host = new LinuxHostNetwork();
+  const used = [podCIDR, ...(await runtime.listNetworks({})).map((n) => n.subnet).filter(Boolean)];
+  // Without iptables/ip (not root) only Docker's and this home's ranges are known; up fails later with the reason.
+  const routes = await host.routes().catch(() => []);
+  used.push(...routes.map((r) => r.dst).filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d)));
+  const saved = await host.save('filter').catch(() => '');
+  for (const m of saved.matchAll(/-d (\d+\.\d+\.\d+\.\d+\/\d+) -m comment --comment "?minikube-lite:[^ ]*:no service rule/g)) used.push(m[1]);
+  const clustersDir = join(home, 'clusters');
+  if (existsSync(clustersDir)) {
+    for (const other of readdirSync(clustersDir)) {
+      if (other === name) continue;
+      const cidr = readClusterConfig(home, other)?.serviceCIDR;
+      if (cidr) used.push(cidr);
+    }
+  }
+  return used;
 }
 
 /** `10.244.0.0/16`, node 1 → `10.244.1.0/24` */
@@ -406,6 +415,9 @@ export async function prepareCluster(g: GlobalOptions, o: UpOptions, out: Out): 
   const damage = checkStoreFile(storePath(dir));
   if (damage) throw new CliError(storeDamagedMessage(storePath(dir), damage, g.name));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (previous?.serviceCIDR && o.serviceCidr && o.serviceCidr !== previous.serviceCIDR) {
+    throw new CliError(`cluster "${g.name}" keeps its service CIDR ${previous.serviceCIDR}; to use ${o.serviceCidr}, run "minikube-lite down" first`);
+  }
   if (previous?.components && previous.secureServer && previous.kubeconfig) {
     if (o.nodes !== previous.nodes.length) out(`* Keeping the cluster's ${previous.nodes.length} node(s); "down" first to change them`);
     writeTokenFile(dir, previous.token);
@@ -418,7 +430,10 @@ export async function prepareCluster(g: GlobalOptions, o: UpOptions, out: Out): 
   const labels = parseNodeLabels(o.nodeLabels, nodes);
   const port = o.port ?? previous?.apiPort ?? (await freePort());
   const podCIDR = previous?.podCIDR ?? (await choosePodCIDR(await connectRuntime(), g.home, o.podCidr));
-  const serviceCIDR = previous?.serviceCIDR ?? (await chooseServiceCIDR(await connectRuntime(), g.home, g.name, podCIDR, o.serviceCidr));
+  if (previous?.serviceCIDR && o.serviceCidr && o.serviceCidr !== previous.serviceCIDR) {
+    throw new CliError(`cluster "${g.name}" keeps its service CIDR ${previous.serviceCIDR}; to use ${o.serviceCidr}, run "minikube-lite down" first`);
+  }
+  const serviceCIDR = previous?.serviceCIDR ?? pickServiceCIDR(await usedRanges(await connectRuntime(), g.home, g.name, podCIDR), podCIDR, o.serviceCidr);
   const listenAddress = o.listenAddress ?? previous?.listenAddress ?? '127.0.0.1';
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(listenAddress)) throw new CliError(`invalid --listen-address "${listenAddress}": expected an IPv4 address such as 127.0.0.1`);
   const token = previous?.token ?? randomBytes(24).toString('hex');
@@ -447,6 +462,9 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const existing = readClusterConfig(g.home, g.name);
   if (existing) {
     const live = await liveComponents(g.name, componentIds(existing));
+    if (live.size > 0 && o.serviceCidr && existing.serviceCIDR && o.serviceCidr !== existing.serviceCIDR) {
+      throw new CliError(`cluster "${g.name}" is up with service CIDR ${existing.serviceCIDR}; to use ${o.serviceCidr}, run "minikube-lite down" first`);
+    }
     if (componentIds(existing).every((id) => live.has(id))) {
       out(`* Cluster "${g.name}" is already up (API server ${existing.server}, nodes: ${existing.nodes.join(', ')})`);
       return;
@@ -478,7 +496,9 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   // The proxy is stopped: remove its rules, chains and routes (also after a crash).
   const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
   const { cleanupHost } = await import('../proxy/proxier.js');
-  await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: podCIDR });
+  const cidrs = await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: podCIDR });
+  // Without a config or a node network left, the pod CIDR comes from the proxy's rules.
+  if (!podCIDR && cidrs.clusterCIDR) await runtime.disallowPodTraffic(cidrs.clusterCIDR);
   for (const n of networks) await runtime.removeNetwork(n.name);
   const existed = cfg !== undefined || existsSync(dir) || stopped + containers.length + sandboxes.length + networks.length + volumes.length > 0;
   rmSync(dir, { recursive: true, force: true });
