@@ -24,7 +24,7 @@ import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
 import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import {
   asObject, decodeJson, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
-  unsupportedMediaType, type ApiServerLogger, type DecodedBody,
+  setWarnings, unsupportedMediaType, type ApiServerLogger, type DecodedBody,
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
@@ -184,11 +184,6 @@ function checkRawPath(raw: string): void {
   }
 }
 
-/** Sets the response's `Warning` headers (`299 - "unknown field \"spec.foo\""`). */
-function setWarnings(res: ServerResponse, warnings: readonly string[]): void {
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
-}
-
 const TRUE_WORDS = ['1', 't', 'T', 'TRUE', 'true', 'True'];
 const FALSE_WORDS = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
 
@@ -309,6 +304,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return true;
   }
 
+  /** The stored object before a main-resource update of a kind that warns (warnings name only new problems). */
+  async function previousForWarnings(def: ResourceDef, ns: string, name: string, sub: string): Promise<KubeObject | undefined> {
+    if (!def.warnings || sub !== '') return undefined;
+    return rest.get(def, ns, name).catch(() => undefined);
+  }
+
   async function serveResource(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: URLSearchParams): Promise<void> {
     const def = find(r);
     if (!def) throw notFoundPath();
@@ -351,7 +352,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           const { value, duplicates } = await readObject(req);
           const wo = writeOptions(q, [], duplicates);
           const created = await rest.create(def, ns, value as KubeObject, wo);
-          setWarnings(res, wo.warnings);
+          setWarnings(res, [...(wo.warnings ?? []), ...(def.warnings?.(created) ?? [])]);
           sendJson(res, 201, created);
           return;
         }
@@ -391,8 +392,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           case 'PUT': {
             const { value, duplicates } = await readObject(req);
             const wo = writeOptions(q, [], duplicates);
+            const old = await previousForWarnings(def, ns, r.name, sub);
             const updated = await rest.update(def, ns, r.name, value as KubeObject, sub, wo);
-            setWarnings(res, wo.warnings);
+            setWarnings(res, [...(wo.warnings ?? []), ...(old ? def.warnings?.(updated, old) ?? [] : [])]);
             sendJson(res, 200, updated);
             return;
           }
@@ -402,8 +404,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             if (!type) throw unsupportedPatchType(ct);
             const { value: patch, duplicates } = decodeJson(await readBody(req));
             const wo = writeOptions(q, [], duplicates);
+            const old = await previousForWarnings(def, ns, r.name, sub);
             const patched = await rest.patch(def, ns, r.name, type, patch, sub, wo);
-            setWarnings(res, wo.warnings);
+            setWarnings(res, [...(wo.warnings ?? []), ...(old ? def.warnings?.(patched, old) ?? [] : [])]);
             sendJson(res, 200, patched);
             return;
           }
