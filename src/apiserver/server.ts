@@ -36,6 +36,7 @@ import { includeObject, tableVersion, toTable } from './table.js';
 import { ensureKubernetesService, kubernetesService, ServiceAllocations } from './services.js';
 import type { ServingCertificate } from './tls.js';
 import { serveWatch } from './watch.js';
+import type { AdmissionPlugin } from './admission.js';
 
 export type { ApiServerLogger } from './http.js';
 
@@ -70,6 +71,8 @@ export interface ApiServerOptions {
   nodePortRange?: string;
   /** How often the `kubernetes` Service is checked and repaired (default 10 s; 0 = only at start). */
   kubernetesServiceIntervalMs?: number;
+  /** Admission plugins run on every create, in order (default: none). */
+  admission?: AdmissionPlugin[];
 }
 
 export interface ApiServer {
@@ -269,7 +272,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const { items } = await opts.store.list(collectionKey(servicesDef));
     for (const problem of serviceAllocations.restore(items)) logger.info(`services: ${problem}`);
   }
-  const rest = new RestStorage(opts.store, clock, opts.resources, servicesDef ? { '/services': serviceAllocations } : {});
+  const rest = new RestStorage(opts.store, clock, opts.resources, servicesDef ? { '/services': serviceAllocations } : {}, opts.admission ?? []);
   const tokenDigest = createHash('sha256').update(opts.token).digest();
   const streams = new Set<() => void>();
   const track = (end: () => void): (() => void) => {

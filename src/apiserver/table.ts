@@ -10,6 +10,7 @@ import type { Deployment, Endpoints, EndpointSlice, KubeObject, Pod, ReplicaSet,
 import { endpointSliceRow, endpointsRow, serviceRow } from '../api/servicestatus.js';
 import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
 import { humanDuration, podRow } from '../api/podstatus.js';
+import { ingressClassRow, ingressRow, type Ingress, type IngressClass } from '../api/ingressvalidation.js';
 
 interface Column { name: string; type: string; format?: string; description: string; priority: number }
 type Cell = string | number;
@@ -137,6 +138,21 @@ const PRINTERS: Record<string, Printer> = {
       const r = replicaSetRow(rs as ReplicaSet, now);
       return [r.name, r.desired, r.current, r.ready, r.age, r.containers, r.images, r.selector];
     },
+  },
+};
+
+PRINTERS['networking.k8s.io/ingresses'] = {
+  columns: [col('Name', 'string', 0, 'name'), col('Class'), col('Hosts'), col('Address'), col('Ports'), col('Age')],
+  row: (i, now) => {
+    const r = ingressRow(i as Ingress, now);
+    return [r.name, r.class, r.hosts, r.address, r.ports, r.age];
+  },
+};
+PRINTERS['networking.k8s.io/ingressclasses'] = {
+  columns: [col('Name', 'string', 0, 'name'), col('Controller'), col('Parameters'), col('Age')],
+  row: (c, now) => {
+    const r = ingressClassRow(c as IngressClass, now);
+    return [r.name, r.controller, r.parameters, r.age];
   },
 };
 

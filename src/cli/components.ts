@@ -11,6 +11,7 @@ import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startControllers } from '../controllers/manager.js';
+import { defaultIngressClassAdmission } from '../apiserver/admission/ingressclass.js';
 import { openSqliteStore, StoreDamagedError, type SqliteStore } from '../store/sqlite.js';
 import { CliError, dockerSocket } from './context.js';
 
@@ -52,6 +53,7 @@ export async function runControlPlane(opts: {
   const server = await startApiServer({
     store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token, ...(tls ? { tls, securePort: opts.securePort } : {}),
     serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange,
+    admission: [defaultIngressClassAdmission],
   });
   const client = new ApiClient({ server: server.url, token: opts.token });
   const scheduler = new Scheduler({ client, log: log('scheduler') });
