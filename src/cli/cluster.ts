@@ -47,6 +47,9 @@ export interface UpOptions {
   kubeletArgs?: string[];
   /** Resolver the cluster DNS forwards outside names to, `IP[:port]` (default: none, NXDOMAIN). */
   upstreamDns?: string;
+  /** Ports of the ingress controller on the listen address (default: free ports, kept across restarts). */
+  ingressPort?: number;
+  ingressTlsPort?: number;
 }
 
 type Out = (line: string) => void;
@@ -290,15 +293,22 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const secureServer = `https://127.0.0.1:${securePort}`;
   const kubeconfig = await writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
   const clusterDNS = clusterDnsIP(serviceCIDR);
+  const ingressPort = o.ingressPort ?? previous?.ingressPort ?? (await freePort());
+  let ingressTLSPort = o.ingressTlsPort ?? previous?.ingressTLSPort ?? (await freePort());
+  while (ingressTLSPort === ingressPort) ingressTLSPort = await freePort();
+  for (const [flag, p] of [['--ingress-port', ingressPort], ['--ingress-tls-port', ingressTLSPort]] as const) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new CliError(`invalid ${flag} "${p}": must be a port number from 1 to 65535`);
+  }
   const upstreamDNS = o.upstreamDns ?? previous?.upstreamDNS;
   const cfg: ClusterConfig = {
     name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, serviceCIDR, listenAddress, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
-    clusterDNS, ...(upstreamDNS ? { upstreamDNS } : {}),
+    clusterDNS, ...(upstreamDNS ? { upstreamDNS } : {}), ingressPort, ingressTLSPort,
   };
   writeClusterConfig(g.home, cfg);
   out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${previous ? ' (resuming its saved state)' : ''}`);
   out(`* Starting control plane: API server on ${server}`);
-  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--secure-port', String(securePort), '--data-dir', dir, '--token', token, '--service-cidr', serviceCIDR, ...(o.controlPlaneArgs ?? [])]);
+  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--secure-port', String(securePort), '--data-dir', dir, '--token', token, '--service-cidr', serviceCIDR,
+    '--ingress-port', String(ingressPort), '--ingress-tls-port', String(ingressTLSPort), ...(o.controlPlaneArgs ?? [])]);
   const deadline = Date.now() + o.waitMs;
   await waitFor('the API server', deadline, () => ready(server), `${dir}/controlplane.log`);
   // The proxy's guard goes in before any pod can send to a cluster address.
@@ -336,6 +346,7 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   spawnComponent(dir, 'dns', dnsArgs);
   writeClusterConfig(g.home, { ...cfg, kubeletArgs, dnsArgs });
   await waitFor('the cluster DNS', deadline, () => dnsAnswers(gateways[0]), `${dir}/dns.log`);
+  out(`* Ingress controller (nginx, namespace ingress-nginx): http://${listenAddress}:${ingressPort}, https://${listenAddress}:${ingressTLSPort} (minikube-lite ingress port [--tls])`);
   out(`* kubectl works too: kubectl --kubeconfig ${kubeconfig} get pods`);
   out(`* Done! Cluster "${g.name}" is ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Try: minikube-lite${g.name === 'minikube-lite' ? '' : ' --name ' + g.name} get nodes`);
 }

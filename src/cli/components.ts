@@ -35,6 +35,8 @@ export async function runControlPlane(opts: {
   nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
   /** Where Service ClusterIPs come from (default 10.96.0.0/16) and node ports (default 30000-32767). */
   serviceCIDR?: string; nodePortRange?: string;
+  /** Run the ingress controller, its Service on these ports; its nginx configuration lives in `<dataDir>/ingress-nginx`. */
+  ingress?: { httpPort: number; httpsPort: number };
 }): Promise<void> {
   mkdirSync(opts.dataDir, { recursive: true });
   let store: SqliteStore;
@@ -61,6 +63,7 @@ export async function runControlPlane(opts: {
   const controllers = await startControllers({
     client, log: log('controller-manager'),
     nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
+    ...(opts.ingress ? { ingress: { ...opts.ingress, confDir: join(opts.dataDir, 'ingress-nginx') } } : {}),
   });
   log('controlplane')(`API server listening on ${server.url}${server.secureUrl ? ` and ${server.secureUrl}` : ''}`);
   onShutdown(async () => {

@@ -14,6 +14,7 @@ import { GarbageCollector } from './garbagecollector.js';
 import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
+import { IngressController, type IngressControllerOptions } from './ingress.js';
 
 export interface ControllerManagerOptions {
   client: ApiClient;
@@ -27,6 +28,8 @@ export interface ControllerManagerOptions {
   podEvictionTimeoutMs?: number;
   /** How often node health is checked (default 1 s). */
   nodeMonitorPeriodMs?: number;
+  /** Run the ingress controller (see {@link IngressController}). */
+  ingress?: Pick<IngressControllerOptions, 'confDir' | 'httpPort' | 'httpsPort' | 'image'>;
 }
 
 export interface ControllerManager {
@@ -57,6 +60,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
       nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
     }),
   ];
+  if (opts.ingress) controllers.push(new IngressController({ ...common, ...opts.ingress }));
   const stopAll = async (): Promise<void> => {
     informers.stop();
     await Promise.all(controllers.map((c) => c.stop()));
