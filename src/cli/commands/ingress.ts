@@ -22,7 +22,8 @@ export function ingressAddress(svc: Service, tls: boolean): { ip?: string; port:
 }
 
 export function ingressCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
-  const ingress = new Command('ingress').description('The cluster\'s ingress controller (nginx): where it answers on this host');
+  const ingress = new Command('ingress').description('The cluster\'s ingress controller (nginx): where it answers on this host')
+    .addHelpText('after', '\nExamples:\n  minikube-lite ingress port\n  minikube-lite ingress port --tls');
   ingress.command('port')
     .description('Print the port the ingress controller answers HTTP on (HTTPS with --tls), on 127.0.0.1')
     .option('--tls', 'the HTTPS port (TLS terminated with the Ingresses\' kubernetes.io/tls Secrets)')
