@@ -408,6 +408,7 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
   const gateways = cfg.nodes.map((_, i) => `${nodeGateway(nodeCIDR(cfg.podCIDR, i + 1))}:${DNS_PORT}`);
   out(`DNS:           ${state('dns')}, Service kube-system/kube-dns ${cfg.clusterDNS ?? clusterDnsIP(cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR)} -> ${gateways.join(', ')}` +
     `${cfg.upstreamDNS ? `, upstream ${cfg.upstreamDNS}` : ''}`);
+  if (cfg.ingressPort) out(`Ingress:       http://${cfg.listenAddress ?? '127.0.0.1'}:${cfg.ingressPort}, https://${cfg.listenAddress ?? '127.0.0.1'}:${cfg.ingressTLSPort ?? ''} (nginx pods in namespace ingress-nginx)`);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
   const list = await client.list<Node>(NODES).catch(() => undefined);
   for (const n of cfg.nodes) {

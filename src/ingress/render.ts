@@ -21,6 +21,8 @@
  *   default backend: 404 `default backend - 404`.
  * Backends are the ready endpoints (pod IP:port) of the Service port an Ingress names, from its
  * EndpointSlices, as ingress-nginx routes; none (or no such Service/port) answers 503.
+ * ingress-nginx's own annotations (`nginx.ingress.kubernetes.io/*`) are not implemented: each is
+ * reported (a Warning event on the Ingress), never silently dropped.
  */
 import { createHash } from 'node:crypto';
 import type { EndpointSlice, Service } from '../api/types.js';
@@ -139,6 +141,9 @@ export function renderNginx(input: RenderInput): Rendered {
   for (const ing of ingresses) {
     const ns = ing.metadata?.namespace ?? 'default';
     const spec = ing.spec ?? {};
+    for (const a of Object.keys(ing.metadata?.annotations ?? {}).sort()) {
+      if (a.startsWith('nginx.ingress.kubernetes.io/')) problem(ing, `annotation ${a} is not supported by minikube-lite's ingress controller; ignored`);
+    }
     for (const t of spec.tls ?? []) {
       const pair = t.secretName ? input.tls.get(`${ns}/${t.secretName}`) : undefined;
       if (t.secretName && !pair) problem(ing, `TLS secret "${ns}/${t.secretName}" is missing or not a valid kubernetes.io/tls secret; its hosts get the default certificate`);

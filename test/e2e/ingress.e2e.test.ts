@@ -236,8 +236,32 @@ describe.skipIf(!hasDocker)('Ingress through the ingress controller (real Docker
   }, 30_000);
 
   it('answers with the default backend 404 once the Ingress is deleted', async () => {
-    expect((await cluster.cli(['delete', 'ingress', 'shop'])).code).toBe(0);
+    await cluster.client().delete({ ...INGRESSES, namespace: 'default' }, 'shop');
     const ms = await servedWithin(CHANGE_BOUND_MS, async () => (await who(port, 'shop.local', '/api')) === '404 default backend - 404');
     console.log(`ingress deleted → default backend 404 after ${ms.toFixed(0)} ms`);
   }, 30_000);
+  it('runs the Kubernetes documentation\'s Ingress examples (fanout, virtual hosts, wildcard, default backend; resource backend refused)', async () => {
+    const docs = (f: string) => join(ROOT, 'examples/k8s-docs', f);
+    expect((await cluster.cli(['apply', '-f', docs('ingress-backends.yaml')])).code).toBe(0);
+    const ready = await cluster.cli(['rollout', 'status', 'deployment/docs-backends', '--timeout', '90s'], { timeoutMs: 100_000 });
+    expect(ready.code, ready.stderr).toBe(0);
+    const examples: [string, string, [string, string, string][]][] = [
+      ['ingress-simple-fanout.yaml', 'simple-fanout-example', [['foo.bar.com', '/foo', 'service1'], ['foo.bar.com', '/bar/x', 'service2'], ['foo.bar.com', '/baz', '404 default backend - 404']]],
+      ['ingress-name-virtual-host.yaml', 'name-virtual-host-ingress-no-third-host', [['first.bar.com', '/', 'service1'], ['second.bar.com', '/a', 'service2'],
+        ['third.bar.com', '/', '503 503 Service Temporarily Unavailable']]], // service3 does not exist
+      ['ingress-wildcard-host.yaml', 'ingress-wildcard-host', [['foo.bar.com', '/bar', 'service1'], ['baz.foo.com', '/foo', 'service2'], ['foo.com', '/foo', '404 default backend - 404']]],
+      ['ingress-default-backend.yaml', 'test-ingress', [['anything.local', '/x', 'test']]],
+    ];
+    for (const [file, name, table] of examples) {
+      const r = await cluster.cli(['apply', '-f', docs(file)]);
+      expect(r.code, r.stderr).toBe(0);
+      await servedWithin(CHANGE_BOUND_MS, async () => (await who(port, table[0][0], table[0][1])) === table[0][2]);
+      const got = await Promise.all(table.map(async ([h, p]) => [h, p, await who(port, h, p)]));
+      expect(got, file).toEqual(table);
+      expect((await cluster.cli(['delete', 'ingress', name])).code).toBe(0);
+    }
+    const refused = await cluster.cli(['apply', '-f', docs('ingress-resource-backend.yaml')]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('resource backends are not supported by minikube-lite');
+  }, 150_000);
 });

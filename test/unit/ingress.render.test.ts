@@ -108,6 +108,12 @@ describe('conflicts, default backends and TLS', () => {
     expect(r.problems.get('default/t')).toEqual(['TLS secret "default/missing" is missing or not a valid kubernetes.io/tls secret; its hosts get the default certificate']);
   });
 
+  it('reports ingress-nginx annotations it does not implement', () => {
+    const a = ingress('a', '2026-01-01T00:00:00Z', [{ host: 'a.io', paths: [['/', 'Prefix', 'web']] }]);
+    a.metadata = { ...a.metadata, annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/' } };
+    expect(render([a]).problems.get('default/a')).toEqual(["annotation nginx.ingress.kubernetes.io/rewrite-target is not supported by minikube-lite's ingress controller; ignored"]);
+  });
+
   it('renders the same text (and hash) for the same objects in any order', () => {
     const a = ingress('a', '2026-01-01T00:00:00Z', [{ host: 'a.io', paths: [['/', 'Prefix', 'web']] }]);
     const b = ingress('b', '2026-01-01T00:00:00Z', [{ host: 'b.io', paths: [['/', 'Prefix', 'api']] }]);
