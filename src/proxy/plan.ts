@@ -25,6 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EndpointSlice, Service } from '../api/types.js';
+import { inIPv4Net, parseIPv4, parseIPv4CIDR } from '../api/ip.js';
 import { MASQUERADE_MARK, ruleComment } from '../runtime/iptables.js';
 import type { HostRoute } from '../runtime/hostnet.js';
 
@@ -113,17 +114,16 @@ export function sepChain(prefix: string, sp: Pick<ServicePortPlan, 'name' | 'pro
 const quote = (s: string) => (/^[A-Za-z0-9._:/-]+$/.test(s) ? s : `"${s.replace(/["\\]/g, '')}"`);
 const comment = (s: string) => `-m comment --comment ${quote(s)}`;
 
-const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-const ipInt = (ip: string) => ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
-
-/** Whether `ip` lies inside `cidr` (both IPv4). */
+/** Whether `ip` lies inside `cidr` (both IPv4); false for anything malformed. */
 export function cidrContains(cidr: string, ip: string): boolean {
-  const m = CIDR_RE.exec(cidr);
-  if (!m || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return false;
-  const len = Number(m[5]);
-  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  return ((ipInt(ip) & mask) >>> 0) === ((ipInt(m.slice(1, 5).join('.')) & mask) >>> 0);
+  try {
+    return inIPv4Net(parseIPv4CIDR(cidr), ip);
+  } catch {
+    return false; // not a CIDR: nothing lies inside it
+  }
 }
+
+const ipInt = (ip: string) => parseIPv4(ip) ?? 0;
 
 /**
  * The service ports to program, with their endpoints, in a stable order. Headless and
@@ -261,6 +261,8 @@ export function planRules(state: ProxyState): RulesPlan {
   const guard = comment(`${ruleComment(state.cluster)}:no service rule for this address`);
   fw.push(`-d ${state.serviceCIDR} -p tcp ${guard} -j REJECT --reject-with tcp-reset`);
   fw.push(`-d ${state.serviceCIDR} ${guard} -j REJECT --reject-with icmp-port-unreachable`);
+  // A no-op that records the pod CIDR, so that `down` finds the cluster's routes even without its config.
+  fw.push(`-d ${state.clusterCIDR} ${comment(`${ruleComment(state.cluster)}:pod CIDR`)} -j RETURN`);
   const routes: HostRoute[] = [{ dst: state.clusterCIDR, type: 'unreachable' }];
   if (state.bridge) routes.push({ dst: state.serviceCIDR, type: 'unicast', dev: state.bridge });
   return { prefix: p, nat, filter, jumps: jumpRules(state.cluster), routes, servicePorts: ports, warnings };
@@ -306,6 +308,32 @@ export function restoreText(plan: RulesPlan, current: { nat: string; filter: str
     out.push('COMMIT');
   }
   return out.join('\n') + '\n';
+}
+
+/** The service and pod CIDRs a cluster's guard chain names (see `planRules`), from `iptables-save -t filter`. */
+export function savedCIDRs(prefix: string, filterSave: string): { serviceCIDR?: string; clusterCIDR?: string } {
+  const out: { serviceCIDR?: string; clusterCIDR?: string } = {};
+  for (const r of parseSave(filterSave).rules) {
+    if (r.chain !== `${prefix}-FW`) continue;
+    const d = / -d (\d+\.\d+\.\d+\.\d+\/\d+) /.exec(r.line)?.[1];
+    if (!d) continue;
+    if (r.line.includes(':no service rule for this address')) out.serviceCIDR = d;
+    else if (r.line.includes(':pod CIDR')) out.clusterCIDR = d;
+  }
+  return out;
+}
+
+/**
+ * What `iptables-save` shows of the cluster right after `plan` was applied: its chains and its
+ * jumps. The proxy passes this to `restoreText` instead of a fresh `iptables-save` between full
+ * syncs (kube-proxy's partial syncs), saving two program runs per change.
+ */
+export function savedAfter(plan: RulesPlan): { nat: string; filter: string } {
+  const text = (table: 'nat' | 'filter') => [
+    ...[...plan[table].keys()].map((c) => `:${c} - [0:0]`),
+    ...plan.jumps.filter((j) => j.table === table).map((j) => `-A ${j.chain} ${j.rule}`),
+  ].join('\n');
+  return { nat: text('nat'), filter: text('filter') };
 }
 
 /**

@@ -8,10 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EndpointSlice, Pod, Service } from '../../src/api/types.js';
 import { ENDPOINTSLICES, PODS, SERVICES } from '../../src/client/client.js';
 import { chainPrefix } from '../../src/proxy/plan.js';
+import { queryDns } from '../../src/dns/client.js';
 import { readClusterConfig, clusterDir } from '../../src/cli/context.js';
 import { alive, readPid } from '../../src/cli/processes.js';
 import { ROOT, TestCluster, dockerAvailable, sh } from './helpers.js';
@@ -99,7 +102,10 @@ async function waitForSlices(c: TestCluster, service: string, ok: (eps: NonNulla
   const check = () => ok([...cache.values()].flatMap((s) => s.endpoints ?? []));
   if (check()) return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { h.stop(); reject(new Error(`timed out waiting for the endpoints of ${service}: ${JSON.stringify([...cache.values()].map((s) => s.endpoints))}`)); }, ms);
+    const timer = setTimeout(() => {
+      h.stop();
+      void diagnose(c).then((d) => reject(new Error(`timed out waiting for the endpoints of ${service}: ${JSON.stringify([...cache.values()].map((s) => s.endpoints))}\n${d}`)));
+    }, ms);
     const h = api.watch<EndpointSlice>(ref, { labelSelector: sel, resourceVersion: list.metadata.resourceVersion }, (e) => {
       if (e.type === 'ERROR' || e.type === 'BOOKMARK') return;
       if (e.type === 'DELETED') cache.delete(e.object.metadata?.name ?? '');
@@ -108,6 +114,23 @@ async function waitForSlices(c: TestCluster, service: string, ok: (eps: NonNulla
     });
     h.done.catch((err: unknown) => { clearTimeout(timer); reject(err as Error); });
   });
+}
+
+/** Pods and the control plane's log tail, for a failure message. */
+async function diagnose(c: TestCluster): Promise<string> {
+  const pods = await c.cli(['get', 'pods', '-o', 'wide']);
+  const log = readFileSync(join(clusterDir(c.home, c.name), 'controlplane.log'), 'utf8').split('\n').slice(-30).join('\n');
+  return `${pods.stdout}\ncontrolplane.log:\n${log}`;
+}
+
+/** Copies the cluster's component logs to <tmp>/mkl-e2e-logs/<name>/ (they outlive `down`, for a post-mortem). */
+function saveLogs(c: TestCluster): void {
+  const dir = clusterDir(c.home, c.name);
+  if (!existsSync(dir)) return;
+  const logs = join(tmpdir(), 'mkl-e2e-logs', c.name);
+  rmSync(logs, { recursive: true, force: true });
+  mkdirSync(logs, { recursive: true });
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.log'))) copyFileSync(join(dir, f), join(logs, f));
 }
 
 const readyIPs = (eps: NonNullable<EndpointSlice['endpoints']>) => eps.filter((e) => e.conditions?.ready !== false).map((e) => e.addresses[0]);
@@ -162,7 +185,10 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
   }, 180_000);
 
   afterAll(async () => {
-    for (const c of [a, b]) await c.destroy();
+    for (const c of [a, b]) {
+      saveLogs(c);
+      await c.destroy();
+    }
   }, 120_000);
 
   it('gives myapp a ClusterIP in the service CIDR and its Endpoints the 3 ready pod IPs', async () => {
@@ -180,6 +206,15 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
       expect(answers).toHaveLength(60);
       expect(answers.filter((x) => !names.includes(x))).toEqual([]);
       expect(Object.values(counts).every((n) => n > 0)).toBe(true);
+    }
+  }, 120_000);
+
+  it('answers by name from a debug pod, as the README shows (cluster DNS + the proxy)', async () => {
+    const names = await podNames(a);
+    for (const url of ['http://myapp/host.txt', 'http://myapp.default.svc.cluster.local/host.txt']) {
+      const r = await a.cli(['debug', '--', 'wget', '-qO-', url], { timeoutMs: 90_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(names).toContain(r.stdout.trim());
     }
   }, 120_000);
 
@@ -246,6 +281,25 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     expect(names).toContain(await untilAnswers(`${url}/host.txt`));
   }, 60_000);
 
+  it('relays a UDP NodePort from the host (cluster DNS behind a selector-less NodePort Service)', async () => {
+    await apply(a, [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'dns-np' }, spec: { type: 'NodePort', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } },
+      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'dns-np-1', labels: { 'kubernetes.io/service-name': 'dns-np' } },
+        addressType: 'IPv4', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+        // Where the cluster DNS process listens: this host's address on node-1's network.
+        endpoints: [{ addresses: [a.podCIDR.replace(/\.0\.0\/16$/, '.1.1')], conditions: { ready: true } }] },
+    ]);
+    const svc = await a.client().get<Service>({ ...SERVICES, namespace: ns }, 'dns-np');
+    const nodePort = svc.spec?.ports?.[0]?.nodePort ?? 0;
+    const deadline = Date.now() + 10_000;
+    let answer: string | undefined;
+    while (!answer && Date.now() < deadline) {
+      const reply = await queryDns('127.0.0.1', nodePort, 'myapp.default.svc.cluster.local', { timeoutMs: 500 }).catch(() => undefined);
+      answer = reply?.answers?.find((x) => x.type === 'A')?.data as string | undefined;
+    }
+    expect(answer).toBe(vip);
+  }, 60_000);
+
   it('reaches the API server from a pod through the kubernetes Service', async () => {
     const ip = await clusterIP(a, 'kubernetes');
     expect(ip).toBe('10.112.0.1');
@@ -259,7 +313,8 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
   it('refuses at once when no replica is ready (scaled to 0)', async () => {
     const r = await a.cli(['scale', 'deployment', 'myapp', '--replicas=0']);
     expect(r.code, r.stderr).toBe(0);
-    await waitForSlices(a, 'myapp', (eps) => readyIPs(eps).length === 0);
+    // Terminating pods still serve (kube-proxy falls back to serving terminating endpoints): wait until they are gone.
+    await waitForSlices(a, 'myapp', (eps) => eps.length === 0);
     await new Promise((res) => setTimeout(res, 200));
     const host = await connectFromHost(vip, 80);
     const pod = await connectFromPod(a, 'bb1', vip, 80);
@@ -290,7 +345,7 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
   }, 60_000);
 
   it('runs two clusters side by side, each routing only to its own pods; down of one leaves the other', async () => {
-    const r = await b.cli(['up', '--pod-cidr', b.podCIDR, '--service-cidr', svcB]);
+    const r = await b.cli(['up', '--pod-cidr', b.podCIDR, '--service-cidr', svcB, '--listen-address', '127.0.0.2']);
     expect(r.code, r.stderr).toBe(0);
     await apply(b, [client('bb1', 'node-1'), myapp(2)]);
     expect((await b.cli(['expose', 'deployment', 'myapp', '--port', '80'])).code).toBe(0);
@@ -305,6 +360,12 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     const fromB = await requests(b, 'bb1', `http://${vipB}/host.txt`, 20);
     expect(fromA.filter((x) => !namesA.includes(x))).toEqual([]);
     expect(fromB.filter((x) => !namesB.includes(x))).toEqual([]);
+    // B serves its NodePorts on its --listen-address only.
+    expect((await b.cli(['apply', '-f', join(ROOT, 'examples/myapp-nodeport.yaml')])).code).toBe(0);
+    const urlB = (await b.cli(['service', 'myapp-nodeport', '--url'])).stdout.trim();
+    expect(urlB).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/);
+    expect(namesB).toContain(await untilAnswers(`${urlB}/host.txt`));
+    expect((await connectFromHost('127.0.0.1', Number(new URL(urlB).port))).result).toBe('ECONNREFUSED');
     const bTraces = await hostTraces(b, svcB);
     expect(bTraces.some((l) => l.includes(chainPrefix(a.name)))).toBe(false);
     // A crashed proxy is restarted by `up`; then `down` still removes everything it made.
@@ -313,6 +374,7 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     expect(proxyB).toBeDefined();
     process.kill(proxyB ?? 0, 'SIGKILL');
     pids = [readPid(dirB, 'controlplane'), readPid(dirB, 'kubelet-node-1'), readPid(dirB, 'kubelet-node-2'), proxyB].filter((p): p is number => p !== undefined);
+    saveLogs(b);
     const downB = await b.cli(['down']);
     expect(downB.code, downB.stderr).toBe(0);
     expect(await hostTraces(b, svcB)).toEqual([]);
@@ -338,6 +400,7 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     const cfg = readClusterConfig(a.home, a.name);
     const dir = clusterDir(a.home, a.name);
     const procs = ['controlplane', 'proxy', ...(cfg?.nodes ?? []).map((n) => `kubelet-${n}`)].map((c) => readPid(dir, c)).filter((p): p is number => p !== undefined);
+    saveLogs(a);
     const r = await a.cli(['down']);
     expect(r.code, r.stderr).toBe(0);
     expect(await hostTraces(a, svcA)).toEqual([]);
