@@ -120,3 +120,34 @@ describe('conflicts, default backends and TLS', () => {
     expect(render([a, b]).hash).toBe(render([b, a]).hash);
   });
 });
+
+describe('the controller\'s TLS Secrets and addon objects', async () => {
+  const { tlsPairOf, addonObjects } = await import('../../src/controllers/ingress.js');
+  const { selfSignedCertificate } = await import('../../src/apiserver/tls.js');
+  const a = await selfSignedCertificate({ hosts: ['a.io'] });
+  const b = await selfSignedCertificate({ hosts: ['b.io'] });
+  const secret = (cert: string, key: string, type = 'kubernetes.io/tls') => ({
+    metadata: { name: 's', namespace: 'default' }, type,
+    data: { 'tls.crt': Buffer.from(cert).toString('base64'), 'tls.key': Buffer.from(key).toString('base64') },
+  });
+
+  it('uses a kubernetes.io/tls Secret only when its key matches its certificate', () => {
+    expect(tlsPairOf(secret(a.cert, a.key))).toEqual({ cert: a.cert, key: a.key });
+    expect(tlsPairOf(secret(a.cert, b.key))).toBeUndefined();
+    expect(tlsPairOf(secret('not a certificate', a.key))).toBeUndefined();
+    expect(tlsPairOf(secret(a.cert, a.key, 'Opaque'))).toBeUndefined();
+    expect(tlsPairOf(undefined)).toBeUndefined();
+  });
+
+  it('runs nginx with the rendered configuration from a read-only hostPath, behind a LoadBalancer Service on the given ports', () => {
+    const o = addonObjects({ confDir: '/h/ingress-nginx', httpPort: 38080, httpsPort: 38443 });
+    const pod = o.deployment.spec?.template.spec;
+    expect(pod?.containers[0].command).toEqual(['nginx', '-c', '/etc/ingress-nginx/nginx.conf', '-g', 'daemon off;']);
+    expect(pod?.volumes).toEqual([{ name: 'config', hostPath: { path: '/h/ingress-nginx', type: 'Directory' } }]);
+    expect(pod?.containers[0].volumeMounts).toEqual([{ name: 'config', mountPath: '/etc/ingress-nginx', readOnly: true }]);
+    expect(o.service.spec?.type).toBe('LoadBalancer');
+    expect(o.service.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).toEqual([['http', 38080, 'http'], ['https', 38443, 'https']]);
+    expect(o.ingressClass.metadata?.annotations).toEqual({ 'ingressclass.kubernetes.io/is-default-class': 'true' });
+    expect(o.ingressClass.spec?.controller).toBe('k8s.io/ingress-nginx');
+  });
+});
