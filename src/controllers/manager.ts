@@ -17,6 +17,7 @@ import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
 import { ResourceQuotaController } from './resourcequota.js';
 import { DisruptionController } from './disruption.js';
+import { IngressController, type IngressControllerOptions } from './ingress.js';
 import { RootCACertPublisher } from './rootcacert.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { ServiceAccountTokenController, type LegacyTokenSigner } from './satokens.js';
@@ -36,6 +37,8 @@ export interface ControllerManagerOptions {
   podEvictionTimeoutMs?: number;
   /** How often node health is checked (default 1 s). */
   nodeMonitorPeriodMs?: number;
+  /** Run the ingress controller (see {@link IngressController}). */
+  ingress?: Pick<IngressControllerOptions, 'confDir' | 'httpPort' | 'httpsPort' | 'image'>;
   /** The API server's CA (PEM), published in every namespace as `kube-root-ca.crt`; none: not published. */
   rootCA?: string;
   /** Signs the tokens of `kubernetes.io/service-account-token` Secrets (with `rootCA`); none: not filled in. */
@@ -80,6 +83,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new DisruptionController(common),
     ...(opts.volumeDirectories ? [new HostPathProvisioner(common, opts.volumeDirectories)] : []),
   ];
+  if (opts.ingress) controllers.push(new IngressController({ ...common, ...opts.ingress }));
   const stopAll = async (): Promise<void> => {
     informers.stop();
     await Promise.all(controllers.map((c) => c.stop()));

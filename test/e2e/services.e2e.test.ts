@@ -308,6 +308,9 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     const out = await inPod(a, 'bb1', `timeout 3 nc -w 2 ${ip} 443 </dev/null; echo "rc=$?"; timeout 3 wget --no-check-certificate -qO- https://kubernetes.default.svc/ 2>&1 | head -c 200; timeout 3 wget --no-check-certificate -qO- https://${ip}/api 2>&1 | head -c 200`);
     console.log(`kubernetes Service from a pod: ${out.replace(/\n/g, ' | ')}`);
     expect(out).toContain('rc=0');
+    // TLS through the Service to the API server itself: it answers (401 without a token), by
+    // name and by ClusterIP, with BusyBox's TLS client.
+    expect(out.match(/HTTP\/1\.1 401 Unauthorized/g)?.length).toBe(2);
   }, 60_000);
 
   it('refuses at once when no replica is ready (scaled to 0)', async () => {
