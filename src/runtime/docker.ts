@@ -27,6 +27,7 @@ import {
   type ExecOptions,
   type ExecResult,
   type ImageStatus,
+  type ContainerStats,
   type LabelFilter,
   type LogOptions,
   type NetworkSpec,
@@ -513,6 +514,29 @@ export class DockerRuntime implements Runtime {
       startedAt,
       finishedAt,
       labels,
+    };
+  }
+
+  async containerStats(id: string): Promise<ContainerStats | undefined> {
+    let st: Docker.ContainerStats;
+    try {
+      // one-shot: one sample at once, without Docker's second read a second later.
+      st = await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true });
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw this.error(err);
+    }
+    const read = Date.parse(st.read);
+    // A stopped container answers with a zero time and no counters.
+    if (!Number.isFinite(read) || read <= 0 || !st.cpu_stats?.cpu_usage) return undefined;
+    const mem = st.memory_stats ?? {};
+    const extra = (mem.stats ?? {}) as Record<string, number | undefined>;
+    // Working set as the kubelet computes it: usage minus inactive file pages (cgroup v2 / v1 names).
+    const inactive = extra.inactive_file ?? extra.total_inactive_file ?? 0;
+    return {
+      timestamp: read,
+      cpuUsageCoreNanoSeconds: st.cpu_stats.cpu_usage.total_usage,
+      memoryWorkingSetBytes: Math.max(0, (mem.usage ?? 0) - inactive),
     };
   }
 

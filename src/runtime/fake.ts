@@ -23,6 +23,7 @@ import {
   RuntimeError,
   type ContainerConfig,
   type ContainerState,
+  type ContainerStats,
   type ContainerStatus,
   type ExecOptions,
   type ExecResult,
@@ -124,6 +125,8 @@ export class FakeRuntime implements Runtime {
   private readonly clusterLabel?: string;
   private readonly pullLatencyMs: number;
   private seq = 0;
+  /** Usage set by {@link setUsage}: a CPU rate from `since`, on top of what was used before. */
+  private readonly usage = new Map<string, { cpuCores: number; memoryBytes: number; since: number; baseNanos: number }>();
   private pulls = 0;
   private pingFailure?: string;
   private readonly networks = new Map<string, FakeNetwork>();
@@ -409,6 +412,26 @@ export class FakeRuntime implements Runtime {
   async containerStatus(id: string): Promise<ContainerStatus | undefined> {
     const c = this.findContainer(id);
     return c ? this.containerStatusOf(c) : undefined;
+  }
+
+  /** Test hook: the running container `id` burns `cpuCores` and holds `memoryBytes` from now on (by the fake's clock). */
+  setUsage(id: string, cpuCores: number, memoryBytes: number): void {
+    const c = this.findContainer(id);
+    if (!c) throw new RuntimeError(`No such container: ${id}`, true);
+    const base = this.cpuUsedNanos(c);
+    this.usage.set(c.id, { cpuCores, memoryBytes, since: this.now().getTime(), baseNanos: base });
+  }
+
+  private cpuUsedNanos(c: FakeContainer): number {
+    const u = this.usage.get(c.id);
+    if (!u) return 0;
+    return u.baseNanos + Math.max(0, this.now().getTime() - u.since) * 1e6 * u.cpuCores;
+  }
+
+  async containerStats(id: string): Promise<ContainerStats | undefined> {
+    const c = this.findContainer(id);
+    if (!c || c.state !== 'running') return undefined;
+    return { timestamp: this.now().getTime(), cpuUsageCoreNanoSeconds: this.cpuUsedNanos(c), memoryWorkingSetBytes: this.usage.get(c.id)?.memoryBytes ?? 0 };
   }
 
   // ---- exec and logs ----------------------------------------------------------------------

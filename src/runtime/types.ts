@@ -149,6 +149,16 @@ export interface LogOptions {
   timestamps?: boolean;
 }
 
+/** One sample of a container's usage (CRI `ContainerStats`). */
+export interface ContainerStats {
+  /** When the sample was taken (ms since the epoch). */
+  timestamp: number;
+  /** CPU time used since the container started, in core-nanoseconds. */
+  cpuUsageCoreNanoSeconds: number;
+  /** Memory in use minus inactive file cache (what Kubernetes calls the working set), bytes. */
+  memoryWorkingSetBytes: number;
+}
+
 export interface LabelFilter {
   [label: string]: string;
 }
@@ -193,6 +203,12 @@ export interface Runtime {
   removeContainer(id: string): Promise<void>;
   listContainers(filter: LabelFilter): Promise<ContainerStatus[]>;
   containerStatus(id: string): Promise<ContainerStatus | undefined>;
+  /**
+   * The container's resource usage now (CRI `ContainerStats`): cumulative CPU time and the
+   * memory working set; undefined when the container is gone or not running. A CPU rate is the
+   * difference of two samples over their timestamps.
+   */
+  containerStats(id: string): Promise<ContainerStats | undefined>;
 
   /** Runs a command in a running container; output goes to the given streams. */
   exec(

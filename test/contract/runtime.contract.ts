@@ -286,6 +286,20 @@ export function runtimeContract(
         expect(status.createdAt.getTime()).toBeLessThanOrEqual(status.startedAt!.getTime());
       }, timeout);
 
+      it('a running container reports its usage (cumulative CPU, working set); an exited one reports none', async () => {
+        const id = await startIn(sandbox, sleeper);
+        const first = await rt.containerStats(id);
+        expect(first).toBeDefined();
+        expect(first!.cpuUsageCoreNanoSeconds).toBeGreaterThanOrEqual(0);
+        expect(first!.memoryWorkingSetBytes).toBeGreaterThanOrEqual(0);
+        expect(Math.abs(first!.timestamp - Date.now())).toBeLessThan(60_000);
+        const second = await rt.containerStats(id);
+        expect(second!.cpuUsageCoreNanoSeconds).toBeGreaterThanOrEqual(first!.cpuUsageCoreNanoSeconds);
+        const exited = await runToExit(sandbox, { entrypoint: ['true'] });
+        expect(await rt.containerStats(exited.id)).toBeUndefined();
+        expect(await rt.containerStats('no-such-container')).toBeUndefined();
+      }, timeout);
+
       it('a created container is reported as created, with neither start nor finish time', async () => {
         const id = await createIn(sandbox, sleeper);
         const status = await rt.containerStatus(id);

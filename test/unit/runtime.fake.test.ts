@@ -80,6 +80,22 @@ describe('FakeRuntime test hooks and determinism', () => {
     expect(s?.exitCode).toBe(2);
   });
 
+  it('setUsage makes a container burn CPU at a rate by the injected clock', async () => {
+    let t = Date.parse('2030-01-01T00:00:00Z');
+    const fake = fakeWithImages({ now: () => new Date(t) });
+    await fake.ensureNetwork(net);
+    const sb = await fake.runPodSandbox(sandboxConfig('a'));
+    const id = await fake.createContainer(sb.id, containerConfig('app', { entrypoint: ['sleep', '60'] }));
+    await fake.startContainer(id);
+    fake.setUsage(id, 0.5, 64 * 1024 * 1024);
+    t += 10_000;
+    const a = await fake.containerStats(id);
+    expect(a).toEqual({ timestamp: t, cpuUsageCoreNanoSeconds: 5e9, memoryWorkingSetBytes: 64 * 1024 * 1024 });
+    fake.setUsage(id, 2, 0);
+    t += 1000;
+    expect((await fake.containerStats(id))?.cpuUsageCoreNanoSeconds).toBe(7e9);
+  });
+
   it('exitContainer with oomKilled reports OOMKilled and emits oom before die', async () => {
     const fake = fakeWithImages();
     await fake.ensureNetwork(net);
