@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { KubeObject } from '../../src/api/types.js';
-import { ROOT, TestCluster, dockerAvailable, isRunning } from './helpers.js';
+import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
+const hasKubectl = (await sh('kubectl', ['version', '--client']).catch(() => ({ code: 1 }))).code === 0;
 const ex = (f: string) => join(ROOT, 'examples', f);
 
 const podYaml = (name: string, ns: string, resources = '') => `apiVersion: v1
@@ -119,4 +120,15 @@ describe.skipIf(!hasDocker)('LimitRange and ResourceQuota admission on a real Do
     const table = await cluster.cli(['get', 'pdb', '-n', 'pdb']);
     expect(table.stdout).toMatch(/^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\nweb-pdb\s+1\s+N\/A\s+1\s+\S+\n/);
   }, 120_000);
+
+  it.skipIf(!hasKubectl)('stock kubectl prints the three kinds with its columns and gets the quota refusal', async () => {
+    const kubectl = (args: string[], input?: string) =>
+      sh('kubectl', ['--kubeconfig', join(cluster.home, 'clusters', cluster.name, 'kubeconfig'), ...args], input === undefined ? {} : { input });
+    expect((await kubectl(['get', 'limits', '-n', 'lr'])).stdout).toMatch(/^NAME\s+CREATED AT\ncpu-mem-defaults\s+\d{4}-/);
+    expect((await kubectl(['get', 'quota', '-n', 'rq'])).stdout).toMatch(/^NAME\s+AGE\s+REQUEST\s+LIMIT\npod-demo\s+\S+\s+pods: 2\/2/);
+    expect((await kubectl(['get', 'pdb', '-n', 'pdb'])).stdout).toMatch(/^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\nweb-pdb\s+1\s+N\/A\s+1\s+/);
+    const refused = await kubectl(['apply', '-f', '-'], podYaml('fourth', 'rq'));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('pods "fourth" is forbidden: exceeded quota: pod-demo, requested: pods=1, used: pods=2, limited: pods=2');
+  }, 60_000);
 });
