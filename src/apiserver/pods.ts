@@ -4,6 +4,8 @@
  * of the pod's node (found in the Node object's addresses and daemon endpoint).
  */
 import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, invalid, type FieldError, type StatusReason } from '../api/errors.js';
 import type { Binding, KubeObject, Node, Pod, PodCondition, Status } from '../api/types.js';
@@ -228,4 +230,57 @@ export function proxyToKubelet(req: IncomingMessage, res: ServerResponse, target
     if (target.method === 'POST') req.pipe(upstream);
     else upstream.end();
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// exec, attach, portforward: upgraded connections passed through to the kubelet
+
+/** Request headers not passed on to the kubelet: the API server's credentials and routing. */
+const HOP_HEADERS = new Set(['host', 'authorization', 'proxy-authorization', 'content-length']);
+
+/** Writes a Status answer on a socket whose request asked for an upgrade, and closes it. */
+export function writeStatusOnSocket(socket: Duplex, status: Status): void {
+  const body = JSON.stringify(status);
+  const code = status.code ?? 500;
+  socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * Passes an upgrade request (WebSocket or SPDY) through to the kubelet at `target.path` with
+ * the kubelet token, then splices the two connections: the kubelet answers the upgrade and
+ * speaks the stream protocol itself. An unreachable kubelet is a 503 Status.
+ */
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: Omit<ProxyTarget, 'method'>, track: (abort: () => void) => () => void): void {
+  const hostForUrl = target.host.includes(':') ? `[${target.host}]` : target.host;
+  const upstream = net.connect({ host: target.host, port: target.port });
+  const lines = [`${req.method ?? 'GET'} ${target.path} HTTP/1.1`, `Host: ${hostForUrl}:${target.port}`, `Authorization: Bearer ${target.token}`];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    if (!HOP_HEADERS.has(req.rawHeaders[i].toLowerCase())) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  }
+  let answered = false;
+  const untrack = track(() => {
+    upstream.destroy();
+    socket.destroy();
+  });
+  upstream.once('connect', () => {
+    upstream.write(lines.join('\r\n') + '\r\n\r\n');
+    if (head.length) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+  });
+  upstream.once('data', () => (answered = true));
+  upstream.on('error', (err: NodeJS.ErrnoException) => {
+    if (answered || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    const why = err.code === 'ECONNREFUSED' ? 'connect: connection refused' : err.message;
+    writeStatusOnSocket(socket, new ApiError(503, 'ServiceUnavailable', `error dialing backend: dial tcp ${hostForUrl}:${target.port}: ${why}`).toStatus());
+  });
+  socket.on('error', () => upstream.destroy());
+  socket.once('close', () => {
+    upstream.destroy();
+    untrack();
+  });
+  upstream.once('close', () => socket.end());
 }

@@ -12,6 +12,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, forbidden, invalid, invalidValue, notSupported, type FieldError } from '../api/errors.js';
 import { decodeObject } from '../api/schema.js';
@@ -23,11 +24,11 @@ import * as discovery from './discovery.js';
 import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
 import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import {
-  asObject, decodeJson, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
+  asObject, decodeJson, errorStatus, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
   unsupportedMediaType, type ApiServerLogger, type DecodedBody,
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
-import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
+import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, proxyUpgrade, resolveContainer, writeStatusOnSocket } from './pods.js';
 import { paginate } from './paging.js';
 import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
 import { PROPAGATION_POLICIES, RestStorage, rfc3339, type DeleteOptions, type PropagationPolicy, type WriteOptions } from './rest.js';
@@ -510,6 +511,55 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     await serveResource(req, res, r, url.searchParams);
   }
 
+  /**
+   * An upgrade request: `pods/exec`, `pods/attach` and `pods/portforward` over WebSocket or
+   * SPDY/3.1, checked here (token, pod, container, node) and passed through to the kubelet of
+   * the pod's node, which answers the upgrade and serves the stream.
+   */
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    checkRawPath(req.url ?? '/');
+    const url = new URL(req.url ?? '/', 'http://apiserver');
+    if (!authorized(req)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    const r = parseResourcePath(url.pathname.replace(/\/+$/, ''));
+    const def = r ? find(r) : undefined;
+    if (!r || !def || def.group !== '' || def.resource !== 'pods' || !r.name || !r.namespace) {
+      throw badRequest(`an upgrade to ${req.headers.upgrade ?? ''} is only served for pods/exec, pods/attach and pods/portforward`);
+    }
+    const verb = r.subresource;
+    if (verb !== 'exec' && verb !== 'attach' && verb !== 'portforward') throw badRequest(`an upgrade to ${req.headers.upgrade ?? ''} is not served for ${r.subresource ? `pods/${r.subresource}` : 'pods'}`);
+    if (req.method !== 'GET' && req.method !== 'POST') throw methodNotAllowed();
+    const q = url.searchParams;
+    const pod = (await rest.get(def, r.namespace, r.name)) as Pod;
+    const query = new URLSearchParams();
+    let where = `/${encodeURIComponent(r.namespace)}/${encodeURIComponent(r.name)}`;
+    if (verb === 'portforward') {
+      for (const p of q.getAll('ports')) query.append('ports', p);
+    } else {
+      const phase = pod.status?.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') throw badRequest(`cannot ${verb} into a container in a completed pod; current phase is ${phase}`);
+      where += `/${encodeURIComponent(resolveContainer(pod, q.get('container')))}`;
+      if (verb === 'exec') {
+        const command = q.getAll('command');
+        if (command.length === 0) throw badRequest('you must specify at least 1 command');
+        command.forEach((c) => query.append('command', c));
+      }
+      const flags = ['stdin', 'stdout', 'stderr', 'tty'].filter((f) => boolParam(q, f));
+      if (!flags.some((f) => f !== 'tty')) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
+      for (const f of flags) query.set(f, 'true');
+    }
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) throw badRequest(`pod ${r.name} does not have a host assigned`);
+    const nodesDef = core('nodes');
+    if (!nodesDef) throw new ApiError(503, 'ServiceUnavailable', 'this server does not serve nodes, so it cannot reach kubelets');
+    const { host, port } = kubeletAddress((await rest.get(nodesDef, '', nodeName)) as Node);
+    proxyUpgrade(req, socket, head, { host, port, path: `/${verb}${where}?${query.toString()}`, token: opts.token }, track);
+  }
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    handleUpgrade(req, socket, head).catch((err: unknown) => writeStatusOnSocket(socket, errorStatus(err, logger, `${req.method} ${req.url} (upgrade)`)));
+  };
+
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => sendError(res, err, logger, `${req.method} ${req.url}`));
   };
@@ -518,6 +568,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const s = secure && opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
     // Watches, log follows and exec sessions are long: no whole-request deadline.
     s.requestTimeout = 0;
+    s.on('upgrade', onUpgrade);
     return s;
   };
   const listen = (s: http.Server, port: number) => new Promise<number>((resolve, reject) => {

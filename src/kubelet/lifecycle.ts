@@ -98,6 +98,7 @@ export class ContainerLifecycle {
       memoryBytes: limits.memory ? Math.round(memoryToBytes(String(limits.memory))) : 0,
       tty: c.tty === true,
       stdin: c.stdin === true,
+      stdinOnce: c.stdinOnce === true,
     };
     let id: string;
     try {
