@@ -258,6 +258,7 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
     if (!HOP_HEADERS.has(req.rawHeaders[i].toLowerCase())) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
   }
   let answered = false;
+  const paced = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
   const untrack = track(() => {
     upstream.destroy();
     socket.destroy();
@@ -265,7 +266,8 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
   upstream.once('connect', () => {
     upstream.write(lines.join('\r\n') + '\r\n\r\n');
     if (head.length) upstream.write(head);
-    upstream.pipe(socket);
+    if (paced) pipeFramePaced(upstream, socket);
+    else upstream.pipe(socket);
     socket.pipe(upstream);
   });
   upstream.once('data', () => (answered = true));
@@ -282,5 +284,89 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
     upstream.destroy();
     untrack();
   });
-  upstream.once('close', () => socket.end());
+  // A paced copy ends the client's side itself, after its last frame.
+  upstream.once('close', () => (paced ? undefined : socket.end()));
+}
+
+/**
+ * Cuts the kubelet's side of an upgraded WebSocket connection into the HTTP answer and then
+ * whole WebSocket frames (server frames are unmasked: 2 bytes, then a 16- or 64-bit length
+ * when the 7-bit one is 126 or 127, then the payload).
+ */
+export class WebSocketFrameSplitter {
+  private buf: Buffer = Buffer.alloc(0);
+  private inHead = true;
+
+  /** The complete pieces (the HTTP head as one, then one per frame) that `chunk` finishes. */
+  push(chunk: Buffer): Buffer[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const out: Buffer[] = [];
+    for (;;) {
+      let size: number;
+      if (this.inHead) {
+        const end = this.buf.indexOf('\r\n\r\n');
+        if (end < 0) break;
+        size = end + 4;
+        this.inHead = false;
+      } else {
+        if (this.buf.length < 2) break;
+        const len7 = this.buf[1] & 0x7f;
+        const masked = (this.buf[1] & 0x80) !== 0;
+        let header = 2;
+        let len = len7;
+        if (len7 === 126) {
+          if (this.buf.length < 4) break;
+          len = this.buf.readUInt16BE(2);
+          header = 4;
+        } else if (len7 === 127) {
+          if (this.buf.length < 10) break;
+          len = Number(this.buf.readBigUInt64BE(2));
+          header = 10;
+        }
+        size = header + (masked ? 4 : 0) + len;
+        if (this.buf.length < size) break;
+      }
+      out.push(this.buf.subarray(0, size));
+      this.buf = this.buf.subarray(size);
+    }
+    return out;
+  }
+}
+
+/**
+ * Copies a kubelet WebSocket answer to the client one frame per write, each after the last
+ * was written. Over TLS every write becomes its own record, so a client that polls the socket
+ * before reading one frame (Python's kubernetes.stream) never waits on a frame already read
+ * into its TLS buffer together with an earlier one.
+ */
+function pipeFramePaced(from: Duplex, to: Duplex): void {
+  const splitter = new WebSocketFrameSplitter();
+  const queue: Buffer[] = [];
+  let writing = false;
+  let ended = false;
+  const next = (): void => {
+    if (writing) return;
+    const piece = queue.shift();
+    if (!piece) {
+      if (ended) to.end();
+      from.resume();
+      return;
+    }
+    writing = true;
+    to.write(piece, () => {
+      writing = false;
+      next();
+    });
+  };
+  from.on('data', (chunk: Buffer) => {
+    queue.push(...splitter.push(chunk));
+    if (queue.length > 64) from.pause();
+    next();
+  });
+  const finish = (): void => {
+    ended = true;
+    next();
+  };
+  from.once('end', finish);
+  from.once('close', finish);
 }
