@@ -19,12 +19,16 @@ const SUBRESOURCE_VERBS: Record<string, string[]> = {
   binding: ['create'],
   log: ['get'],
   exec: ['create', 'get'],
+  attach: ['create', 'get'],
+  portforward: ['create', 'get'],
 };
 /** Kinds a subresource takes or returns when it is not the parent's kind. */
 const SUBRESOURCE_KINDS: Record<string, { group?: string; version?: string; kind: string }> = {
   binding: { kind: 'Binding' },
   log: { kind: 'Pod' },
   exec: { kind: 'PodExecOptions' },
+  attach: { kind: 'PodAttachOptions' },
+  portforward: { kind: 'PodPortForwardOptions' },
   scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
 };
 
