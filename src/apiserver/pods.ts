@@ -296,10 +296,20 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
 export class WebSocketFrameSplitter {
   private buf: Buffer = Buffer.alloc(0);
   private inHead = true;
+  /** Chunks not yet joined, and how many bytes the next piece needs (no joining before). */
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  private need = 0;
 
   /** The complete pieces (the HTTP head as one, then one per frame) that `chunk` finishes. */
   push(chunk: Buffer): Buffer[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.parts.push(chunk);
+    this.partsLength += chunk.length;
+    if (this.buf.length + this.partsLength < this.need) return [];
+    this.buf = Buffer.concat([this.buf, ...this.parts]);
+    this.parts = [];
+    this.partsLength = 0;
+    this.need = 0;
     const out: Buffer[] = [];
     for (;;) {
       let size: number;
@@ -324,7 +334,10 @@ export class WebSocketFrameSplitter {
           header = 10;
         }
         size = header + (masked ? 4 : 0) + len;
-        if (this.buf.length < size) break;
+        if (this.buf.length < size) {
+          this.need = size;
+          break;
+        }
       }
       out.push(this.buf.subarray(0, size));
       this.buf = this.buf.subarray(size);
