@@ -4,7 +4,7 @@
  * LABELS with --show-labels). Pure: objects and a clock in, lines of text out.
  */
 import type { ResourceDef } from '../../api/resource.js';
-import type { Deployment, Endpoints, EndpointSlice, Event, Node, Pod, ReplicaSet, Service } from '../../api/types.js';
+import type { ConfigMap, Deployment, Endpoints, EndpointSlice, Event, Node, Pod, ReplicaSet, Secret, Service } from '../../api/types.js';
 import { endpointSliceRow, endpointsRow, serviceRow } from '../../api/servicestatus.js';
 import type { KubeObject } from '../../api/types.js';
 import { deploymentRow, replicaSetRow } from '../../api/appsstatus.js';
@@ -104,6 +104,22 @@ const ENDPOINTSLICES: TableSpec = {
   row: (obj, now) => ({ ...endpointSliceRow(obj as EndpointSlice, new Date(now)) }),
 };
 
+const CONFIGMAPS: TableSpec = {
+  columns: [col('NAME', 'name'), col('DATA', 'data'), col('AGE', 'age')],
+  row: (obj, now) => {
+    const cm = obj as ConfigMap;
+    return { name: obj.metadata?.name ?? '', data: String(Object.keys(cm.data ?? {}).length + Object.keys(cm.binaryData ?? {}).length), age: age(obj.metadata?.creationTimestamp, now) };
+  },
+};
+
+const SECRETS: TableSpec = {
+  columns: [col('NAME', 'name'), col('TYPE', 'type'), col('DATA', 'data'), col('AGE', 'age')],
+  row: (obj, now) => {
+    const s = obj as Secret;
+    return { name: obj.metadata?.name ?? '', type: s.type ?? '', data: String(Object.keys(s.data ?? {}).length), age: age(obj.metadata?.creationTimestamp, now) };
+  },
+};
+
 const GENERIC: TableSpec = {
   columns: [col('NAME', 'name'), col('AGE', 'age')],
   row: (obj, now) => ({ name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now) }),
@@ -111,13 +127,14 @@ const GENERIC: TableSpec = {
 
 const SPECS: Record<string, TableSpec> = {
   pods: PODS, nodes: NODES, events: EVENTS, namespaces: NAMESPACES, deployments: DEPLOYMENTS, replicasets: REPLICASETS, services: SERVICES,
+  configmaps: CONFIGMAPS, secrets: SECRETS,
   endpoints: ENDPOINTS, endpointslices: ENDPOINTSLICES,
 };
 
 /** The table spec for a resource (`NAME AGE` for kinds without their own). */
 export function tableSpec(def: Pick<ResourceDef, 'resource' | 'group'>): TableSpec {
   const spec = SPECS[def.resource];
-  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints'];
+  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'configmaps', 'secrets'];
   if (spec && (def.group === '' || !coreOnly.includes(def.resource))) return spec;
   return GENERIC;
 }
