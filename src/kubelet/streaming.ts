@@ -26,6 +26,8 @@ export const SPDY_EXEC_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v
 export const SPDY_PORTFORWARD_PROTOCOL = 'portforward.k8s.io';
 /** How long the client has to open its SPDY streams (the kubelet's streamCreationTimeout). */
 const STREAM_CREATION_TIMEOUT_MS = 30_000;
+/** How long a tty session waits for the client's terminal size before starting anyway. */
+const FIRST_SIZE_WAIT_MS = 500;
 
 /** What an exec/attach request asks for. */
 export interface StreamOptions {
@@ -181,18 +183,27 @@ export function spdyExecTransport(session: SpdySession, protocol: string, opts: 
  * when it came before the start), gives up when the client goes away, and finishes with the
  * Status of how it ended.
  */
-export async function runSession(t: ExecTransport, start: () => Promise<StreamSession>, command: string[]): Promise<void> {
+export async function runSession(t: ExecTransport, start: () => Promise<StreamSession>, command: string[], tty = false): Promise<void> {
   let size: TerminalSize | undefined;
   let session: StreamSession | undefined;
   let gone = false;
+  let sized = (): void => undefined;
+  // A terminal client sends its size first thing: start once it is here (or soon anyway), so
+  // the process sees the right size from its first moment rather than 0x0.
+  const firstSize = tty ? new Promise<void>((resolve) => {
+    sized = resolve;
+    setTimeout(resolve, FIRST_SIZE_WAIT_MS);
+  }) : Promise.resolve();
   t.onResize((s) => {
     size = s;
+    sized();
     session?.resize(s);
   });
   t.onGone(() => {
     gone = true;
     session?.close();
   });
+  await firstSize;
   try {
     session = await start();
   } catch (err) {
@@ -367,7 +378,7 @@ export function serveStream(req: IncomingMessage, socket: Duplex, head: Buffer, 
       if (!options || !target.start) return;
       const t = wsExecTransport(new ChannelConnection(ws, protocol), options);
       const opts = options;
-      void runSession(t, () => target.start!({ stdin: t.stdin, stdout: t.stdout, stderr: t.stderr, tty: opts.tty }), command);
+      void runSession(t, () => target.start!({ stdin: t.stdin, stdout: t.stdout, stderr: t.stderr, tty: opts.tty }), command, opts.tty);
     });
     return;
   }
@@ -387,7 +398,7 @@ export function serveStream(req: IncomingMessage, socket: Duplex, head: Buffer, 
     }
     if (!options || !target.start) return;
     const opts = options;
-    spdyExecTransport(session, protocol, opts).then((t) => runSession(t, () => target.start!({ stdin: t.stdin, stdout: t.stdout, stderr: t.stderr, tty: opts.tty }), command), () => session.close());
+    spdyExecTransport(session, protocol, opts).then((t) => runSession(t, () => target.start!({ stdin: t.stdin, stdout: t.stdout, stderr: t.stderr, tty: opts.tty }), command, opts.tty), () => session.close());
     return;
   }
   refuseUpgrade(socket, 400, `unsupported upgrade "${req.headers.upgrade ?? ''}": use websocket or SPDY/3.1`);
