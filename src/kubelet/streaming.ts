@@ -330,6 +330,15 @@ export interface StreamTarget {
 }
 
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+/**
+ * The subprotocol chosen for each request. It is negotiated here, not by `ws`, because `ws`
+ * refuses offers that are not HTTP tokens, and kubectl's `SPDY/3.1+portforward.k8s.io` is not.
+ */
+const chosenProtocol = new WeakMap<IncomingMessage, string>();
+wss.on('headers', (headers: string[], req: IncomingMessage) => {
+  const protocol = chosenProtocol.get(req);
+  if (protocol) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
+});
 
 /** Writes a plain HTTP error on a socket whose request asked for an upgrade. */
 export function refuseUpgrade(socket: Duplex, code: number, message: string): void {
@@ -366,6 +375,8 @@ export function serveStream(req: IncomingMessage, socket: Duplex, head: Buffer, 
       refuseUpgrade(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${(portforward ? [SPDY_TUNNEL_PROTOCOL, ...PORTFORWARD_PROTOCOLS] : EXEC_PROTOCOLS).join(' ')}]`);
       return;
     }
+    delete req.headers['sec-websocket-protocol'];
+    chosenProtocol.set(req, protocol);
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       if (portforward && target.dial) {
         if (protocol === SPDY_TUNNEL_PROTOCOL) {

@@ -121,6 +121,9 @@ describe.skipIf(!hasDocker)('exec, cp, attach and port-forward on a real Docker 
       it(`kubectl exec over ${t.name}: stdout, stderr, and the command's exit code`, async () => {
         const ok = await kubectl(['exec', 'bb', '--', 'sh', '-c', 'echo out; echo err >&2'], { env: t.env });
         expect(ok).toMatchObject({ code: 0, stdout: 'out\n', stderr: 'err\n' });
+        const verbose = await kubectl(['-v=6', 'exec', 'bb', '--', 'true'], { env: t.env });
+        if (t.env.KUBECTL_REMOTE_COMMAND_WEBSOCKETS) expect(verbose.stderr).not.toContain('v5.channel.k8s.io');
+        else expect(verbose.stderr).toContain('The subprotocol is v5.channel.k8s.io');
         const bad = await kubectl(['exec', 'bb', '--', 'sh', '-c', 'echo partial; exit 3'], { env: t.env });
         expect(bad.code).toBe(3);
         expect(bad.stdout).toBe('partial\n');
@@ -159,7 +162,7 @@ describe.skipIf(!hasDocker)('exec, cp, attach and port-forward on a real Docker 
 
       it(`kubectl port-forward over ${t.name}, then a GET on 127.0.0.1 reaches nginx in the pod`, async () => {
         const port = await freePort();
-        const pf = await startUntil(KUBECTL, ['--kubeconfig', kubeconfig, 'port-forward', 'pod/web', `${port}:80`], /Forwarding from 127\.0\.0\.1/, t.env);
+        const pf = await startUntil(KUBECTL, ['--kubeconfig', kubeconfig, '-v=6', 'port-forward', 'pod/web', `${port}:80`], /Forwarding from 127\.0\.0\.1/, t.env);
         try {
           for (let i = 0; i < 3; i++) {
             const res = await fetch(`http://127.0.0.1:${port}/`);
@@ -167,6 +170,8 @@ describe.skipIf(!hasDocker)('exec, cp, attach and port-forward on a real Docker 
             expect(await res.text()).toContain('<title>Welcome to nginx!</title>');
           }
           expect(pf.output()).toContain(`Handling connection for ${port}`);
+          // Over WebSocket kubectl tunnels SPDY frames (SPDY/3.1+portforward.k8s.io) and must not fall back.
+          if (!t.env.KUBECTL_PORT_FORWARD_WEBSOCKETS) expect(pf.output()).not.toContain('fallback to secondary dialer');
         } finally {
           pf.stop();
         }
