@@ -455,15 +455,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         sendJson(res, 201, bindingCreated());
         return;
       }
-      case 'log':
-      case 'exec': {
-        const isLog = r.subresource === 'log';
-        if (isLog ? method !== 'GET' : method !== 'GET' && method !== 'POST') throw methodNotAllowed();
-        if (!isLog && req.headers.upgrade) {
-          // kubectl exec asks for a WebSocket or SPDY stream; this server speaks the kubelet's
-          // newline-delimited JSON frames over a plain POST instead.
-          throw badRequest(`exec over a ${req.headers.upgrade} upgrade is not supported by this API server; POST without an upgrade to get application/x-ndjson frames`);
-        }
+      case 'exec':
+      case 'attach':
+      case 'portforward':
+        // Streams need an upgrade (WebSocket or SPDY), served by handleUpgrade.
+        if (method !== 'GET' && method !== 'POST') throw methodNotAllowed();
+        throw badRequest('Upgrade request required');
+      case 'log': {
+        if (method !== 'GET') throw methodNotAllowed();
         const pod = (await rest.get(def, ns, r.name)) as Pod;
         const container = resolveContainer(pod, q.get('container'));
         const nodeName = pod.spec?.nodeName;
@@ -472,19 +471,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         if (!nodesDef) throw new ApiError(503, 'ServiceUnavailable', 'this server does not serve nodes, so it cannot reach kubelets');
         const { host, port } = kubeletAddress((await rest.get(nodesDef, '', nodeName)) as Node);
         const where = `/${encodeURIComponent(ns)}/${encodeURIComponent(r.name)}/${encodeURIComponent(container)}`;
-        let path: string;
-        if (isLog) {
-          const query = logQuery(q).toString();
-          path = `/containerLogs${where}${query ? `?${query}` : ''}`;
-        } else {
-          const command = q.getAll('command');
-          if (command.length === 0) throw badRequest('you must specify at least 1 command');
-          const query = new URLSearchParams();
-          command.forEach((c) => query.append('command', c));
-          for (const flag of ['stdin', 'stdout', 'stderr', 'tty']) if (q.has(flag)) query.set(flag, q.get(flag) ?? '');
-          path = `/exec${where}?${query.toString()}`;
-        }
-        await proxyToKubelet(req, res, { host, port, method: isLog ? 'GET' : 'POST', path, token: opts.token }, track);
+        const query = logQuery(q).toString();
+        const path = `/containerLogs${where}${query ? `?${query}` : ''}`;
+        await proxyToKubelet(req, res, { host, port, method: 'GET', path, token: opts.token }, track);
         return;
       }
       default:

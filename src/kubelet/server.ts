@@ -1,15 +1,12 @@
 /**
  * The kubelet's own HTTP server, which the API server proxies `pods/log` and `pods/exec` to:
  *   GET  /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=&previous=&timestamps=
- *   POST /exec/{ns}/{pod}/{container}?command=a&command=b   (body = stdin)
- * Exec answers `application/x-ndjson` frames `{"stream","data"(base64)}` then `{"exitCode"}`.
  * and, by an HTTP upgrade (WebSocket or SPDY/3.1, see streaming.ts), the interactive
  *   /exec/{ns}/{pod}/{container}, /attach/{ns}/{pod}/{container} and /portforward/{ns}/{pod}.
  * Every request needs the cluster's bearer token.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { Writable, Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { refuseUpgrade, serveStream } from './streaming.js';
@@ -103,7 +100,7 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     const url = new URL(req.url ?? '/', 'http://kubelet');
     if (url.pathname === '/healthz') return fail(res, 200, 'ok');
     if (!authorized(req, opts.token)) return fail(res, 401, 'Unauthorized');
-    const m = /^\/(containerLogs|exec)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    const m = /^\/(containerLogs)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (!m) return fail(res, 404, 'not found');
     const [, verb, ns, podName, container] = m.map(decodeURIComponent);
     const pod = opts.findPod(ns, podName);
@@ -129,25 +126,6 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       res.on('close', () => stream.destroy());
       stream.pipe(res);
       return;
-    }
-    if (req.method !== 'POST') return fail(res, 405, 'method not allowed');
-    if (inst.state !== 'running') return fail(res, 400, `container ${container} is not running`);
-    const command = url.searchParams.getAll('command');
-    if (!command.length) return fail(res, 400, 'you must specify at least one command for the container');
-    const body: Buffer[] = [];
-    for await (const chunk of req) body.push(chunk as Buffer);
-    res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Transfer-Encoding': 'chunked' });
-    const frame = (stream: 'stdout' | 'stderr') => new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        res.write(JSON.stringify({ stream, data: Buffer.from(chunk).toString('base64') }) + '\n', () => cb());
-      },
-    });
-    try {
-      const stdin = body.length ? Readable.from([Buffer.concat(body)]) : undefined;
-      const result = await opts.runtime.exec(inst.id, command, { stdout: frame('stdout'), stderr: frame('stderr'), stdin });
-      res.end(JSON.stringify({ exitCode: result.exitCode }) + '\n');
-    } catch (e) {
-      res.end(JSON.stringify({ error: (e as Error).message }) + '\n');
     }
   }
 
