@@ -45,7 +45,7 @@ function run(cmd: string, args: string[], opts: { env?: Record<string, string>; 
 }
 
 /** Starts a long-running program and resolves once its output matches `ready`; `stop()` kills it. */
-async function startUntil(cmd: string, args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<{ output: () => string; stop: () => void }> {
+async function startUntil(cmd: string, args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<{ output: () => string; waitFor: (re: RegExp) => Promise<void>; stop: () => void }> {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let text = '';
   await new Promise<void>((resolve, reject) => {
@@ -64,7 +64,20 @@ async function startUntil(cmd: string, args: string[], ready: RegExp, env: Recor
       reject(new Error(`${cmd} exited: ${text}`));
     });
   });
-  return { output: () => text, stop: () => child.kill('SIGTERM') };
+  /** Resolves once the output (so far or later) matches `re`. */
+  const waitFor = (re: RegExp) => new Promise<void>((resolve) => {
+    if (re.test(text)) return resolve();
+    const onData = () => {
+      if (!re.test(text)) return;
+      child.stdout.off('data', onData);
+      child.stderr.off('data', onData);
+      resolve();
+    };
+    // Listeners added after the collecting ones: `text` already holds the chunk.
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+  });
+  return { output: () => text, waitFor, stop: () => child.kill('SIGTERM') };
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -183,14 +196,7 @@ describe.skipIf(!hasDocker)('exec, cp, attach and port-forward on a real Docker 
       const pf = await startUntil(KUBECTL, ['--kubeconfig', kubeconfig, 'port-forward', 'pod/web', `${port}:81`], /Forwarding from 127\.0\.0\.1/, SPDY);
       try {
         await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
-        await new Promise<void>((resolve) => {
-          const check = setInterval(() => {
-            if (/connection refused/.test(pf.output())) {
-              clearInterval(check);
-              resolve();
-            }
-          }, 50);
-        });
+        await pf.waitFor(/connection refused/);
         expect(pf.output()).toMatch(/error forwarding port 81 to pod web, uid [0-9a-f-]+: dial tcp [\d.]+:81: connect: connection refused/);
       } finally {
         pf.stop();
@@ -248,10 +254,23 @@ describe.skipIf(!hasDocker)('exec, cp, attach and port-forward on a real Docker 
       k.loadFromFile(kubeconfig);
       return k;
     };
+    /** A writable that keeps what it gets; `until(ok)` resolves when the text so far satisfies `ok`. */
     const collect = () => {
       const chunks: Buffer[] = [];
-      const w = new Writable({ write(c: Buffer, _e, cb) { chunks.push(Buffer.from(c)); cb(); } });
-      return { w, text: () => Buffer.concat(chunks).toString('utf8') };
+      const text = () => Buffer.concat(chunks).toString('utf8');
+      const waiters: { ok: (t: string) => boolean; resolve: () => void }[] = [];
+      const w = new Writable({
+        write(c: Buffer, _e, cb) {
+          chunks.push(Buffer.from(c));
+          for (const x of waiters.filter((x) => x.ok(text()))) {
+            waiters.splice(waiters.indexOf(x), 1);
+            x.resolve();
+          }
+          cb();
+        },
+      });
+      const until = (ok: (t: string) => boolean) => new Promise<void>((resolve) => (ok(text()) ? resolve() : waiters.push({ ok, resolve })));
+      return { w, text, until };
     };
 
     it('Exec: stdin, stdout, stderr and a Failure status with the exit code', async () => {
@@ -269,14 +288,7 @@ describe.skipIf(!hasDocker)('exec, cp, attach and port-forward on a real Docker 
     it('Attach: output of the running container', async () => {
       const out = collect();
       const ws = await new Attach(kc()).attach('default', 'ticker', 'main', out.w, null, null, false);
-      await new Promise<void>((resolve) => {
-        const check = setInterval(() => {
-          if ((out.text().match(/tick \d+\n/g) ?? []).length >= 2) {
-            clearInterval(check);
-            resolve();
-          }
-        }, 50);
-      });
+      await out.until((t) => (t.match(/tick \d+\n/g) ?? []).length >= 2);
       ws.close();
       expect(out.text()).toMatch(/^tick \d+\n/);
     });
@@ -286,14 +298,7 @@ describe.skipIf(!hasDocker)('exec, cp, attach and port-forward on a real Docker 
       const out = collect();
       const ws = await new PortForward(kc()).portForward('default', 'web', [80], out.w, null, input);
       input.write('GET / HTTP/1.0\r\nHost: x\r\n\r\n');
-      await new Promise<void>((resolve) => {
-        const check = setInterval(() => {
-          if (out.text().includes('</html>')) {
-            clearInterval(check);
-            resolve();
-          }
-        }, 50);
-      });
+      await out.until((t) => t.includes('</html>'));
       (typeof ws === 'function' ? ws() : ws)?.close();
       expect(out.text()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
       expect(out.text()).toContain('<title>Welcome to nginx!</title>');
