@@ -4,15 +4,19 @@
  * bytes captured from the stock kubectl 1.32), a SPDY session end to end over a TCP socket, the
  * exec Status kubectl reads its exit code from, and the API server's WebSocket frame splitter.
  */
+import http from 'node:http';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { WebSocketFrameSplitter } from '../../src/apiserver/pods.js';
 import {
   FLAG_FIN, FrameParser, HeaderCodec, PING, SPDY_DICTIONARY, SYN_REPLY, SYN_STREAM, SpdySession, decodeHeaderBlock,
   encodeControlFrame, encodeDataFrame, encodeHeaderBlock, type Frame, type SpdyStream,
 } from '../../src/kubelet/spdy.js';
-import { exitStatus, forwardPorts, streamOptions } from '../../src/kubelet/streaming.js';
+import { exitStatus, forwardPorts, serveStream, streamOptions } from '../../src/kubelet/streaming.js';
+import type { TerminalSize } from '../../src/runtime/types.js';
 import { EXEC_PROTOCOLS, decodeFrame, encodeFrame, negotiate, portPrefix, protocolVersion } from '../../src/kubelet/wsstream.js';
 
 /**
@@ -218,5 +222,94 @@ describe('the API server\'s WebSocket frame splitter', () => {
       for (let i = 0; i < all.length; i += step) pieces.push(...s.push(all.subarray(i, i + step)));
       expect(pieces.map((p) => p.length)).toEqual([head.length, ...frames.map((f) => f.length)]);
     }
+  });
+});
+
+describe('exec sessions served over WebSocket and SPDY (serveStream with a stand-in runtime session)', () => {
+  const closers: (() => void)[] = [];
+  afterEach(() => closers.splice(0).forEach((c) => c()));
+
+  /** A server whose exec "runs" by copying stdin to stdout in upper case and exiting with 2; records resizes. */
+  async function server(): Promise<{ port: number; resizes: TerminalSize[] }> {
+    const resizes: TerminalSize[] = [];
+    const srv = http.createServer();
+    srv.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      serveStream(req, socket, head, {
+        verb: 'exec',
+        query: new URL(req.url ?? '/', 'http://k').searchParams,
+        start: async (io) => {
+          const done = new Promise<{ exitCode?: number }>((resolve) => {
+            io.stdin?.on('data', (c: Buffer) => io.stdout?.write(c.toString().toUpperCase()));
+            io.stdin?.on('end', () => resolve({ exitCode: 2 }));
+          });
+          return { resize: (s) => resizes.push(s), done, close: () => undefined };
+        },
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    closers.push(() => srv.close());
+    return { port: (srv.address() as net.AddressInfo).port, resizes };
+  }
+
+  it('WebSocket v5: stdin and its close, resize, stdout, then the Status with the exit code', async () => {
+    const { port, resizes } = await server();
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/exec?command=x&stdin=true&stdout=true&tty=true`, ['v5.channel.k8s.io']);
+    closers.push(() => ws.terminate());
+    const got: [number, string][] = [];
+    ws.on('message', (m: Buffer) => got.push([m[0], m.subarray(1).toString()]));
+    await new Promise<void>((r) => ws.once('open', () => r()));
+    expect(ws.protocol).toBe('v5.channel.k8s.io');
+    ws.send(Buffer.concat([Buffer.from([4]), Buffer.from('{"Width":80,"Height":24}')]));
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('abc')]));
+    ws.send(Buffer.from([255, 0]));
+    await new Promise<void>((r) => ws.once('close', () => r()));
+    expect(resizes).toEqual([{ width: 80, height: 24 }]);
+    expect(got[0]).toEqual([1, 'ABC']);
+    expect(JSON.parse(got[1][1])).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '2' }] } });
+    expect(got[1][0]).toBe(3);
+  });
+
+  it('SPDY/3.1: upgrade answer, SYN_REPLY per stream, stdout data then FIN, Status on the error stream', async () => {
+    const { port } = await server();
+    const sock = net.connect(port, '127.0.0.1');
+    closers.push(() => sock.destroy());
+    sock.write('POST /exec?command=x&stdin=true&stdout=true HTTP/1.1\r\nHost: k\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n'
+      + 'X-Stream-Protocol-Version: v5.channel.k8s.io, v4.channel.k8s.io\r\nContent-Length: 0\r\n\r\n');
+    let head = '';
+    const parser = new FrameParser();
+    const frames: Frame[] = [];
+    let notify = (): void => undefined;
+    sock.on('data', (c: Buffer) => {
+      if (!head.includes('\r\n\r\n')) {
+        head += c.toString('latin1');
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        c = Buffer.from(head.slice(end + 4), 'latin1');
+        head = head.slice(0, end + 4);
+      }
+      frames.push(...parser.push(c));
+      notify();
+    });
+    const until = (ok: () => boolean) => new Promise<void>((resolve) => {
+      notify = () => ok() && resolve();
+      notify();
+    });
+    const deflate = new HeaderCodec('compress');
+    const syn = async (id: number, type: string) => {
+      const p = Buffer.alloc(10);
+      p.writeUInt32BE(id);
+      return encodeControlFrame(SYN_STREAM, 0, Buffer.concat([p, await deflate.run(encodeHeaderBlock({ streamType: type }))]));
+    };
+    sock.write(await syn(1, 'error'));
+    sock.write(await syn(3, 'stdin'));
+    sock.write(await syn(5, 'stdout'));
+    await until(() => frames.filter((f) => f.control && f.type === SYN_REPLY).length === 3);
+    expect(head).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n[^]*X-Stream-Protocol-Version: v4\.channel\.k8s\.io\r\n/);
+    sock.write(encodeDataFrame(3, FLAG_FIN, Buffer.from('hey')));
+    const fin = (id: number) => frames.some((f) => !f.control && f.streamId === id && (f.flags & FLAG_FIN) !== 0);
+    await until(() => fin(1) && fin(5));
+    const bytesOf = (id: number) => Buffer.concat(frames.filter((f): f is Extract<Frame, { control: false }> => !f.control && f.streamId === id).map((f) => f.data)).toString();
+    expect(bytesOf(5)).toBe('HEY');
+    expect(JSON.parse(bytesOf(1))).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '2' }] } });
   });
 });
