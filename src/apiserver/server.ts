@@ -594,7 +594,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       throw new ApiError(403, 'Forbidden', forbiddenMessage(a), [], { name: a.name, kind: a.resource });
     }
     if (user !== ADMIN_USER) {
-      const a = attributesOf(user, req.method ?? 'GET', path, url.searchParams);
+      // As Kubernetes 1.32 (AuthorizePodWebsocketUpgradeCreatePermission): a stream opened with
+      // a WebSocket GET still needs `create` on pods/exec, attach or portforward.
+      const a = attributesOf(user, 'POST', path, url.searchParams);
       if (!(await auth.authorize(a))) {
         const details = a.resourceRequest ? { name: a.name || undefined, group: a.apiGroup || undefined, kind: a.resource } : {};
         throw new ApiError(403, 'Forbidden', forbiddenMessage(a), [], details);
