@@ -511,11 +511,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         if (method !== 'GET') throw methodNotAllowed();
         const pod = (await rest.get(def, ns, r.name)) as Pod;
         const container = resolveContainer(pod, q.get('container'));
-        const nodeName = pod.spec?.nodeName;
-        if (!nodeName) throw badRequest(`pod ${r.name} does not have a host assigned`);
-        const nodesDef = core('nodes');
-        if (!nodesDef) throw new ApiError(503, 'ServiceUnavailable', 'this server does not serve nodes, so it cannot reach kubelets');
-        const { host, port } = kubeletAddress((await rest.get(nodesDef, '', nodeName)) as Node);
+        const { host, port } = await kubeletOf(pod);
         const where = `/${encodeURIComponent(ns)}/${encodeURIComponent(r.name)}/${encodeURIComponent(container)}`;
         const query = logQuery(q).toString();
         const path = `/containerLogs${where}${query ? `?${query}` : ''}`;
@@ -576,6 +572,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     await serveResource(req, res, r, url.searchParams, user);
   }
 
+  /** The kubelet serving `pod`: its node's address and kubelet port; 400 for an unscheduled pod. */
+  async function kubeletOf(pod: Pod): Promise<{ host: string; port: number }> {
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) throw badRequest(`pod ${pod.metadata?.name ?? ''} does not have a host assigned`);
+    const nodesDef = core('nodes');
+    if (!nodesDef) throw new ApiError(503, 'ServiceUnavailable', 'this server does not serve nodes, so it cannot reach kubelets');
+    return kubeletAddress((await rest.get(nodesDef, '', nodeName)) as Node);
+  }
+
   /**
    * An upgrade request: `pods/exec`, `pods/attach` and `pods/portforward` over WebSocket or
    * SPDY/3.1, checked here (token, pod, container, node) and passed through to the kubelet of
@@ -629,11 +634,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (!flags.some((f) => f !== 'tty')) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
       for (const f of flags) query.set(f, 'true');
     }
-    const nodeName = pod.spec?.nodeName;
-    if (!nodeName) throw badRequest(`pod ${r.name} does not have a host assigned`);
-    const nodesDef = core('nodes');
-    if (!nodesDef) throw new ApiError(503, 'ServiceUnavailable', 'this server does not serve nodes, so it cannot reach kubelets');
-    const { host, port } = kubeletAddress((await rest.get(nodesDef, '', nodeName)) as Node);
+    const { host, port } = await kubeletOf(pod);
     proxyUpgrade(req, socket, head, { host, port, path: `/${verb}${where}?${query.toString()}`, token: opts.token }, track);
   }
 
