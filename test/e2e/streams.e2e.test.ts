@@ -211,6 +211,28 @@ describe.skipIf(!hasDocker)('exec, cp, attach and port-forward on a real Docker 
       expect(ticks[1]).toBe(ticks[0] + 1);
     });
 
+    it.skipIf(!hasScript)('kubectl run -it --rm attaches a terminal: typed input runs, its exit code is kubectl\'s (skipped without script(1))', async () => {
+      const child = spawn('/usr/bin/script', ['-eqc', `stty cols 70 rows 20; ${KUBECTL} --kubeconfig ${kubeconfig} run tty1 -it --rm --restart=Never --image=busybox -- sh`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let text = '';
+      let typed = false;
+      const code = await new Promise<number>((resolve) => {
+        const onData = (c: Buffer) => {
+          text += c.toString('utf8');
+          // Type once the shell's prompt is there.
+          if (!typed && text.includes('/ # ')) {
+            typed = true;
+            child.stdin.write('echo typed-$((6*7))\nexit 5\n');
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.on('close', (c) => resolve(c ?? -1));
+      });
+      expect(text).toContain('typed-42\r\n');
+      expect(text).toContain('pod "tty1" deleted');
+      expect(code).toBe(5);
+    }, 60_000);
+
     it('kubectl run -i --rm shows output that arrives after 3 s, then deletes the pod', async () => {
       const r = await kubectl(['run', 'late', '-i', '--rm', '--restart=Never', '--image=busybox', '--', 'sh', '-c', 'sleep 3; echo hi'], { timeoutMs: 60_000 });
       expect(r.code, r.stderr).toBe(0);
