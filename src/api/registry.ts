@@ -17,6 +17,9 @@ import {
 import { CONFIG_RESOURCES } from './kinds/config.js';
 import { newWarnings, podSpecWarnings } from './podwarnings.js';
 
+import { IDENTITY_RESOURCES } from './kinds/identity.js';
+import { STORAGE_RESOURCES } from './kinds/storage.js';
+
 type Subresource = '' | 'status';
 
 /** Builds a ResourceDef from typed strategy functions (the casts from KubeObject live here only). */
@@ -161,6 +164,7 @@ export const RESOURCES: ResourceDef[] = [
   }),
   ...SERVICE_KINDS,
   ...CONFIG_RESOURCES,
+  ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

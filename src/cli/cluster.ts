@@ -9,6 +9,7 @@ import yaml from 'js-yaml';
 import { mkdirSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfSignedCertificate } from '../apiserver/tls.js';
+import { generateSigningKey, SERVICE_ACCOUNT_KEY_FILE } from '../apiserver/auth/signingkey.js';
 import { createServer } from 'node:net';
 import type { Node } from '../api/types.js';
 import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
@@ -105,6 +106,8 @@ async function choosePodCIDR(runtime: Runtime, home: string, requested?: string)
   throw new CliError('no free 10.x.0.0/16 pod subnet left; pass --pod-cidr');
 }
 
+/** The DNS names of the API server inside the cluster, as in its Kubernetes serving certificate. */
+export const API_SERVER_SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
 /**
  * The service CIDR of a new cluster: the requested one, checked, or the first `10.X.0.0/16`
  * (X = 96…111, then 80…95) that no Docker network, host route, other cluster's guard rule or
@@ -165,7 +168,9 @@ async function writeServingFiles(dir: string, name: string, secureServer: string
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   if (!keep || !existsSync(certPath) || !existsSync(keyPath)) {
-    const { cert, key } = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+    // Also the names pods use for the API server (the `kubernetes` Service), so that the CA
+    // published as kube-root-ca.crt verifies https://kubernetes.default.svc.
+    const { cert, key } = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost', ...API_SERVER_SERVICE_NAMES] });
     writeFileSync(certPath, cert, { mode: 0o600 });
     writeFileSync(keyPath, key, { mode: 0o600 });
   }
@@ -289,6 +294,9 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
   const kubeconfig = await writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  // The key service-account tokens are signed with; kept across restarts so tokens stay valid.
+  const saKey = join(dir, SERVICE_ACCOUNT_KEY_FILE);
+  if (!existsSync(saKey)) writeFileSync(saKey, generateSigningKey(), { mode: 0o600 });
   const clusterDNS = clusterDnsIP(serviceCIDR);
   const upstreamDNS = o.upstreamDns ?? previous?.upstreamDNS;
   const cfg: ClusterConfig = {
