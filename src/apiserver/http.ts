@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
 import type { Status } from '../api/types.js';
+import { acceptsProtobufFirst, encodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 
 /** Where the API server reports what it cannot tell the client (internal errors). */
 export interface ApiServerLogger {
@@ -125,7 +126,7 @@ export interface DecodedBody {
 }
 
 /** The body formats the API server reads for objects. */
-export const SUPPORTED_MEDIA_TYPES = ['application/json', 'application/yaml'];
+export const SUPPORTED_MEDIA_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 
 /** The request's media type, lower case, without parameters ('' when absent). */
 export const mediaType = (req: IncomingMessage): string => (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -180,7 +181,19 @@ export function setWarnings(res: ServerResponse, warnings: readonly string[]): v
   res.setHeader('Warning', values);
 }
 
+/**
+ * Sends an API object: as protobuf when the request's Accept header puts protobuf first and the
+ * object's kind has a protobuf message, else as JSON.
+ */
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && acceptsProtobufFirst(res.req?.headers.accept)) {
+    const pb = encodeProtobuf(body as Record<string, unknown>);
+    if (pb) {
+      res.writeHead(code, { 'Content-Type': PROTOBUF_CONTENT_TYPE, 'Content-Length': pb.length, 'Cache-Control': 'no-cache, private' });
+      res.end(pb);
+      return;
+    }
+  }
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
   res.end(text);

@@ -43,7 +43,7 @@ import { confirmNoEscalation } from './auth/escalation.js';
 import type { TokenIssuer } from './auth/tokens.js';
 import { createToken } from './tokenrequest.js';
 import { reviewAttributes, reviewResponse } from './accessreview.js';
-import { decodeProtobuf, isProtobuf } from './protobuf.js';
+import { decodeProtobuf, isProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 
 export type { ApiServerLogger } from './http.js';
 
@@ -158,6 +158,7 @@ function fieldValidation(q: URLSearchParams): FieldValidation {
  */
 async function readObject(req: IncomingMessage): Promise<DecodedBody & { value: Record<string, unknown> }> {
   const type = mediaType(req);
+  if (type === PROTOBUF_CONTENT_TYPE) return { value: decodeProtobuf(await readBody(req)), duplicates: [] };
   if (type !== '' && type !== 'application/json' && type !== 'application/yaml') {
     req.resume();
     throw unsupportedMediaType(type);
