@@ -369,7 +369,9 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   // The proxy is stopped: remove its rules, chains and routes (also after a crash).
   const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
   const { cleanupHost } = await import('../proxy/proxier.js');
-  await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: cfg?.podCIDR });
+  const cidrs = await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: cfg?.podCIDR });
+  // Without a config (its home was removed), the pod CIDR comes from the proxy's rules.
+  if (!cfg && cidrs.clusterCIDR) await runtime.disallowPodTraffic(cidrs.clusterCIDR);
   const existed = cfg !== undefined || existsSync(dir) || stopped + containers.length + sandboxes.length + networks.length + volumes.length > 0;
   rmSync(dir, { recursive: true, force: true });
   if (!existed) {
