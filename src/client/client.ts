@@ -113,6 +113,7 @@ export class ApiClient {
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
     const text = await res.text();
+    if (this.config.onWarning) for (const w of parseWarnings(res.headers.get('warning'))) this.config.onWarning(w);
     if (!res.ok) throw errorFromResponse(res.status, text);
     return (text ? JSON.parse(text) : {}) as T;
   }
