@@ -19,6 +19,7 @@ import { newWarnings, podSpecWarnings } from './podwarnings.js';
 
 import { IDENTITY_RESOURCES } from './kinds/identity.js';
 import { STORAGE_RESOURCES } from './kinds/storage.js';
+import { CLIENT_REVIEW_RESOURCES } from './kinds/clients.js';
 
 type Subresource = '' | 'status';
 
@@ -165,6 +166,7 @@ export const RESOURCES: ResourceDef[] = [
   ...SERVICE_KINDS,
   ...CONFIG_RESOURCES,
   ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
+  ...CLIENT_REVIEW_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

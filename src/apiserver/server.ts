@@ -42,7 +42,7 @@ import { forbiddenMessage, requestVerb, type Attributes, type UserInfo } from '.
 import { confirmNoEscalation } from './auth/escalation.js';
 import type { TokenIssuer } from './auth/tokens.js';
 import { createToken } from './tokenrequest.js';
-import { reviewAttributes, reviewResponse } from './accessreview.js';
+import { reviewAttributes, reviewBody, reviewResponse, rulesReviewResponse, selfReviewResponse } from './accessreview.js';
 import { decodeProtobuf, isProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 
 export type { ApiServerLogger } from './http.js';
@@ -598,6 +598,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const body = isProtobuf(req.headers['content-type']) ? decodeProtobuf(raw, 'authorization.k8s.io/v1/SelfSubjectAccessReview') : parseJsonObject(raw);
       const a = reviewAttributes(user, body);
       sendJson(res, 201, reviewResponse(body, user === ADMIN_USER || await auth.authorize(a)));
+      return;
+    }
+    if (r.group === 'authorization.k8s.io' && r.resource === 'selfsubjectrulesreviews') {
+      if (r.name || r.namespace || req.method !== 'POST') throw methodNotAllowed();
+      const body = reviewBody((await readObject(req)).value, 'SelfSubjectRulesReview');
+      const ns = (body.spec as { namespace?: unknown } | undefined)?.namespace;
+      sendJson(res, 201, rulesReviewResponse(body, await auth.rules(user, typeof ns === 'string' ? ns : '')));
+      return;
+    }
+    if (r.group === 'authentication.k8s.io' && r.resource === 'selfsubjectreviews') {
+      if (r.name || r.namespace || req.method !== 'POST') throw methodNotAllowed();
+      reviewBody((await readObject(req)).value, 'SelfSubjectReview');
+      sendJson(res, 201, selfReviewResponse(user));
       return;
     }
     await serveResource(req, res, r, url.searchParams, user);
