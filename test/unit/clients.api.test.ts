@@ -98,3 +98,36 @@ describe('as=PartialObjectMetadata', () => {
     expect(ev.object.data).toBeUndefined();
   });
 });
+
+describe('self-subject reviews', () => {
+  it('SelfSubjectReview answers who the admin token is', async () => {
+    const r = await call(server.url, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+    expect([r.status, r.body.status]).toEqual([201, { userInfo: { username: 'minikube-lite-admin', groups: ['system:masters', 'system:authenticated'] } }]);
+  });
+  it('SelfSubjectRulesReview lists everything for system:masters', async () => {
+    const r = await call<{ status: Record<string, unknown> }>(server.url, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+      { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace: 'default' } } });
+    expect(r.status).toBe(201);
+    expect(r.body.status).toEqual({
+      resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false,
+    });
+  });
+  it('SelfSubjectRulesReview lists a service account\'s rules from its bindings', async () => {
+    const rbac = '/apis/rbac.authorization.k8s.io/v1';
+    expect((await call(server.url, 'POST', `${rbac}/namespaces/default/roles`, { body: { metadata: { name: 'cm-reader' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'], resourceNames: ['first'] }] } })).status).toBe(201);
+    expect((await call(server.url, 'POST', `${rbac}/namespaces/default/rolebindings`, { body: { metadata: { name: 'rb' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-reader' }, subjects: [{ kind: 'ServiceAccount', name: 'robot', namespace: 'default' }] } })).status).toBe(201);
+    // the admin asks as the service account (impersonation)
+    const asRobot = await fetch(`${server.url}/apis/authorization.k8s.io/v1/selfsubjectrulesreviews`, {
+      method: 'POST', body: JSON.stringify({ kind: 'SelfSubjectRulesReview', spec: { namespace: 'default' } }),
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Impersonate-User': 'system:serviceaccount:default:robot' },
+    });
+    const body = await asRobot.json() as { status: { resourceRules: unknown[] } };
+    expect(asRobot.status).toBe(201);
+    expect(body.status.resourceRules).toContainEqual({ verbs: ['get', 'list'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['first'] });
+    expect(body.status.resourceRules).toContainEqual(expect.objectContaining({ resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] }));
+  });
+  it('refuses a review of another kind with 400', async () => {
+    const r = await call(server.url, 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { body: { apiVersion: 'v1', kind: 'Pod' } });
+    expect(r.status).toBe(400);
+  });
+});
