@@ -73,6 +73,24 @@ describe.skipIf(!hasDocker || !hasKubectl)('real clients on a real cluster', () 
     expect(list.stdout).toMatch(/\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/);
   }, 30_000);
 
+  it('kubelets renew their node Lease every 10 s; kubectl describe node shows it', async () => {
+    const node = (await kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout.trim();
+    const lease = async () => JSON.parse((await kubectl(['get', 'lease', node, '-n', 'kube-node-lease', '-o', 'json'])).stdout) as
+      { spec: { holderIdentity: string; leaseDurationSeconds: number; renewTime: string }; metadata: { ownerReferences: { kind: string; name: string }[] } };
+    const first = await lease();
+    expect(first.spec).toMatchObject({ holderIdentity: node, leaseDurationSeconds: 40 });
+    expect(first.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Node', name: node })]);
+    // the next renewal arrives as a watch event within a heartbeat
+    const w = await kubectl(['get', 'lease', node, '-n', 'kube-node-lease', '--watch-only', '-o', 'jsonpath={.spec.renewTime}{"\\n"}', '--request-timeout=15s']);
+    const renewals = w.stdout.split('\n').filter(Boolean);
+    expect(renewals.length).toBeGreaterThanOrEqual(1);
+    expect(Date.parse(renewals[0]) - Date.parse(first.spec.renewTime)).toBeGreaterThanOrEqual(9_000);
+    const d = await kubectl(['describe', 'node', node]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).not.toMatch(/Failed to get lease/);
+    expect(d.stdout).toMatch(new RegExp(`Lease:\\s+HolderIdentity:\\s+${node}`));
+  }, 60_000);
+
   it.skipIf(!hasPython)('the Python client watch=True receives events', async () => {
     const script = join(cluster.home, 'watch.py');
     writeFileSync(script, [
