@@ -119,7 +119,7 @@ export const RESOURCES: ResourceDef[] = [
   }),
   defineResource<Namespace>({
     group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false,
-    shortNames: ['ns'], subresources: ['status'],
+    shortNames: ['ns'], subresources: ['status', 'finalize'],
     applyDefaults: applyNamespaceDefaults,
     validate: validateNamespace,
     fieldLabels: (ns) => ({ 'status.phase': ns.status?.phase ?? '' }),

@@ -427,6 +427,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
 
     switch (r.subresource) {
+      case 'finalize': {
+        if (method !== 'PUT') throw methodNotAllowed();
+        const { value, duplicates } = await readObject(req);
+        sendJson(res, 200, await rest.finalizeNamespace(def, r.name, value as KubeObject, writeOptions(q, [], duplicates)));
+        return;
+      }
       case '':
       case 'status': {
         const sub = r.subresource;

@@ -129,4 +129,16 @@ describe.skipIf(!hasDocker || !hasKubectl)('real clients on a real cluster', () 
     expect(r.stdout).toContain('ADDED late');
     expect(r.stdout).toContain("META PartialObjectMetadataList ['conf', 'kube-root-ca.crt', 'late']");
   }, 90_000);
+
+  it('kubectl delete namespace: Terminating with the kubernetes finalizer, then gone with its pods', async () => {
+    const spec = (await kubectl(['get', 'namespace', 'cla', '-o', 'jsonpath={.spec.finalizers}'])).stdout;
+    expect(spec).toBe('["kubernetes"]');
+    const del = await kubectl(['delete', 'namespace', 'cla', '--wait=false']);
+    expect(del.stdout.trim()).toBe('namespace "cla" deleted');
+    // the deployment's pod has a 30 s grace period, so the namespace is still terminating now
+    expect((await kubectl(['get', 'namespace', 'cla', '-o', 'jsonpath={.status.phase}'])).stdout).toBe('Terminating');
+    const w = await kubectl(['wait', '--for=delete', 'namespace/cla', '--timeout=90s']);
+    expect(w.code, w.stderr).toBe(0);
+    expect((await kubectl(['get', 'pods', '-n', 'cla', '-o', 'name'])).stdout.trim()).toBe('');
+  }, 120_000);
 });
