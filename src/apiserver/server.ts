@@ -33,7 +33,7 @@ import { PROPAGATION_POLICIES, RestStorage, rfc3339, type DeleteOptions, type Pr
 import { buildFilter } from './selectors.js';
 import { includeObject, tableVersion, toTable } from './table.js';
 import { ensureKubernetesService, kubernetesService, ServiceAllocations } from './services.js';
-import type { ServingCertificate } from './tls.js';
+import { API_SERVER_CIPHERS, type ServingCertificate } from './tls.js';
 import { serveWatch } from './watch.js';
 import type { AdmissionPlugin } from './admission.js';
 import { ADMIN_USER, Authenticator } from './auth/authenticator.js';
@@ -627,7 +627,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
   const dual = opts.tls !== undefined && opts.securePort !== undefined;
   const makeServer = (secure: boolean) => {
-    const s = secure && opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
+    const s = secure && opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ciphers: API_SERVER_CIPHERS }, onRequest) : http.createServer(onRequest);
     // Watches, log follows and exec sessions are long: no whole-request deadline.
     s.requestTimeout = 0;
     return s;

@@ -7,8 +7,8 @@
  * removed with the claim; a pod whose claim is unbound waits with the scheduler's reason until a
  * static PV binds it; `down` removes the volume directories.
  *
- * The token is read out of the pod and used from the host: pods reach the API server through
- * the `kubernetes` Service, which is the Services work (not on this branch).
+ * The pod's token is used both from inside the pod (curl to https://kubernetes.default.svc with
+ * the mounted ca.crt, through the `kubernetes` Service) and, read out of the pod, from the host.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { readClusterConfig } from '../../src/cli/context.js';
 import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
+const hasCurlImage = (await sh('docker', ['image', 'inspect', 'curlimages/curl:latest'])).code === 0;
 const hasKubectl = (await sh('kubectl', ['version', '--client']).catch(() => ({ code: 1 }))).code === 0;
 const ex = (f: string) => join(ROOT, 'examples', f);
 const finished = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
@@ -75,6 +76,18 @@ describe.skipIf(!hasDocker)('service accounts, RBAC and storage on a real Docker
     // The token is bound to the pod: it dies with it.
     await cluster.cli(['delete', 'pod', 'token-pod', '--grace-period', '0', '--force']);
     expect((await pods()).status).toBe(401);
+  }, 120_000);
+
+  it.skipIf(!hasCurlImage)('a pod calls the API server at https://kubernetes.default.svc with its token and CA (curlimages/curl from scripts/images.sh)', async () => {
+    expect((await cluster.cli(['apply', '-f', ex('api-client-pod.yaml')])).code).toBe(0);
+    const pod = await cluster.waitForPod('api-client', finished, 90_000);
+    const logs = (await cluster.cli(['logs', 'api-client'])).stdout;
+    expect(pod.status?.phase, logs).toBe('Succeeded');
+    expect(logs).toContain('api/v1/namespaces/default/pods 200\n');
+    expect(logs).toContain('api/v1/nodes 403\n');
+    const status = JSON.parse(logs.slice(logs.indexOf('{'))) as { message: string; reason: string };
+    expect([status.reason, status.message]).toEqual(['Forbidden',
+      'nodes is forbidden: User "system:serviceaccount:default:default" cannot list resource "nodes" in API group "" at the cluster scope']);
   }, 120_000);
 
   it.skipIf(!hasKubectl)('create token (ours and kubectl\'s) gives tokens kubectl can use, with RBAC deciding what they may do', async () => {

@@ -1,7 +1,8 @@
 /**
- * `create configmap|secret` (and `create token`, in token.ts): builds the object from literals, files, directories and env files
- * the way kubectl's generators do (same flags, same key rules, same errors), then creates it
- * (`configmap/NAME created`), or prints it with `--dry-run=client -o yaml|json`.
+ * `create configmap|secret` (and `create token`, in token.ts): builds the object from literals,
+ * files, directories and env files the way kubectl's generators do (same flags, same key rules,
+ * same errors), then creates it (`configmap/NAME created`), or prints it with
+ * `--dry-run=client -o yaml|json`.
  *
  * The builders are pure over a small file-reading interface, so they carry the unit tests.
  */
