@@ -122,6 +122,13 @@ export const RESOURCES: ResourceDef[] = [
     group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false,
     shortNames: ['ns'], subresources: ['status', 'finalize'],
     applyDefaults: applyNamespaceDefaults,
+    // As Kubernetes' namespace strategy: spec.finalizers change only through `finalize`.
+    prepareForUpdate(ns, old, _requested, subresource) {
+      if (subresource !== '') return;
+      const finalizers = old.spec?.finalizers;
+      if (finalizers) ns.spec = { ...ns.spec, finalizers };
+      else if (ns.spec) delete ns.spec.finalizers;
+    },
     validate: validateNamespace,
     fieldLabels: (ns) => ({ 'status.phase': ns.status?.phase ?? '' }),
   }),

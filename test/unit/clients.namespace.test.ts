@@ -64,5 +64,8 @@ describe('namespace deletion', () => {
       { metadata: { name: 'fin', labels: { ignored: 'yes' } }, spec: { finalizers: ['example.com/x'] } });
     expect(out.spec?.finalizers).toEqual(['example.com/x']);
     expect(out.metadata?.labels?.ignored).toBeUndefined();
+    // an ordinary update cannot change them
+    const updated = await c.client.update<Namespace & KubeObject>(NAMESPACES, { ...out, spec: { finalizers: [] } });
+    expect(updated.spec?.finalizers).toEqual(['example.com/x']);
   });
 });
