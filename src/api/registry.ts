@@ -20,6 +20,7 @@ import { newWarnings, podSpecWarnings } from './podwarnings.js';
 
 import { IDENTITY_RESOURCES } from './kinds/identity.js';
 import { STORAGE_RESOURCES } from './kinds/storage.js';
+import { CLIENT_REVIEW_RESOURCES } from './kinds/clients.js';
 
 type Subresource = '' | 'status';
 
@@ -119,8 +120,15 @@ export const RESOURCES: ResourceDef[] = [
   }),
   defineResource<Namespace>({
     group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false,
-    shortNames: ['ns'], subresources: ['status'],
+    shortNames: ['ns'], subresources: ['status', 'finalize'],
     applyDefaults: applyNamespaceDefaults,
+    // As Kubernetes' namespace strategy: spec.finalizers change only through `finalize`.
+    prepareForUpdate(ns, old, _requested, subresource) {
+      if (subresource !== '') return;
+      const finalizers = old.spec?.finalizers;
+      if (finalizers) ns.spec = { ...ns.spec, finalizers };
+      else if (ns.spec) delete ns.spec.finalizers;
+    },
     validate: validateNamespace,
     fieldLabels: (ns) => ({ 'status.phase': ns.status?.phase ?? '' }),
   }),
@@ -167,6 +175,7 @@ export const RESOURCES: ResourceDef[] = [
   ...INGRESS_KINDS,
   ...CONFIG_RESOURCES,
   ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
+  ...CLIENT_REVIEW_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, invalid, type FieldError, type StatusReason } from '../api/errors.js';
 import type { Binding, KubeObject, Node, Pod, PodCondition, Status } from '../api/types.js';
-import { successStatus } from './http.js';
+import { boolParam, successStatus } from './http.js';
 
 /** Default `terminationGracePeriodSeconds`, as in Kubernetes. */
 export const DEFAULT_GRACE_SECONDS = 30;
@@ -128,7 +128,7 @@ export function logQuery(q: URLSearchParams): URLSearchParams {
       }
     }
     if ((p === 'follow' || p === 'previous' || p === 'timestamps')) {
-      if (v !== 'true' && v !== '1') continue;
+      if (!boolParam(q, p)) continue;
       out.set(p, 'true');
     } else {
       out.set(p, v);

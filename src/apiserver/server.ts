@@ -24,7 +24,7 @@ import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
 import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import {
   asObject, decodeJson, errorStatus, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
-  setWarnings, unsupportedMediaType, parseJsonObject, type ApiServerLogger, type DecodedBody,
+  setWarnings, unsupportedMediaType, parseJsonObject, boolParam, partialMetadata, partialMetadataVersion, type ApiServerLogger, type DecodedBody,
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, proxyUpgrade, resolveContainer, writeStatusOnSocket } from './pods.js';
@@ -43,8 +43,8 @@ import { forbiddenMessage, requestVerb, type Attributes, type UserInfo } from '.
 import { confirmNoEscalation } from './auth/escalation.js';
 import type { TokenIssuer } from './auth/tokens.js';
 import { createToken } from './tokenrequest.js';
-import { reviewAttributes, reviewResponse } from './accessreview.js';
-import { decodeProtobuf, isProtobuf } from './protobuf.js';
+import { reviewAttributes, reviewBody, reviewResponse, rulesReviewResponse, selfReviewResponse } from './accessreview.js';
+import { decodeProtobuf, isProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 
 export type { ApiServerLogger } from './http.js';
 
@@ -159,6 +159,7 @@ function fieldValidation(q: URLSearchParams): FieldValidation {
  */
 async function readObject(req: IncomingMessage): Promise<DecodedBody & { value: Record<string, unknown> }> {
   const type = mediaType(req);
+  if (type === PROTOBUF_CONTENT_TYPE) return { value: decodeProtobuf(await readBody(req)), duplicates: [] };
   if (type !== '' && type !== 'application/json' && type !== 'application/yaml') {
     req.resume();
     throw unsupportedMediaType(type);
@@ -201,16 +202,24 @@ function checkRawPath(raw: string): void {
   }
 }
 
-const TRUE_WORDS = ['1', 't', 'T', 'TRUE', 'true', 'True'];
-const FALSE_WORDS = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
-
-/** A boolean query parameter as Go's strconv.ParseBool reads it; absent or empty is false, anything else 400. */
-function boolParam(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  if (v === null || v === '') return false;
-  if (TRUE_WORDS.includes(v)) return true;
-  if (FALSE_WORDS.includes(v)) return false;
-  throw badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+/**
+ * The deprecated watch paths Kubernetes still serves (`/api/v1/watch/namespaces/{ns}/pods[/{name}]`,
+ * `/apis/{g}/{v}/watch/...`; Ruby's kubeclient uses them): rewritten in place to the list path
+ * with `watch=true`, a name becoming a `metadata.name` field selector.
+ */
+export function legacyWatch(url: URL): void {
+  const m = /^\/(api\/[^/]+|apis\/[^/]+\/[^/]+)\/watch(\/.*)?$/.exec(url.pathname);
+  if (!m) return;
+  let rest = m[2] ?? '';
+  const r = parseResourcePath(`/${m[1]}${rest}`);
+  if (r?.name && !r.subresource) {
+    // drop the name segment; select it by field instead
+    rest = rest.slice(0, rest.lastIndexOf('/'));
+    const sel = url.searchParams.get('fieldSelector');
+    url.searchParams.set('fieldSelector', [sel, `metadata.name=${r.name}`].filter(Boolean).join(','));
+  }
+  url.pathname = `/${m[1]}${rest}`;
+  url.searchParams.set('watch', 'true');
 }
 
 /** `dryRun` from the query, plus (for DELETE, where kubectl sends it in DeleteOptions) from the body. */
@@ -363,6 +372,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           checkReadParams(q);
           const filter = buildFilter(def, q.get('labelSelector'), q.get('fieldSelector'));
           const tv = tableVersion(req);
+          const pm = tv ? undefined : partialMetadataVersion(req);
           if (boolParam(q, 'watch')) {
             await serveWatch(res, {
               def, namespace: ns, filter,
@@ -370,11 +380,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
               timeoutSeconds: intParam(q, 'timeoutSeconds', 0),
               allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
               sendInitialEvents: q.has('sendInitialEvents') ? boolParam(q, 'sendInitialEvents') : undefined,
-              asTable: tv ? (obj) => toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv) : undefined,
+              asTable: tv ? (obj) => toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv)
+                : pm ? (obj) => partialMetadata(obj, pm) : undefined,
             }, { store: opts.store, logger, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, defaultTimeout: defaultWatchTimeout, track });
             return;
           }
           const list = paginate(await rest.list(def, ns, filter), intParam(q, 'limit', 0), q.get('continue') || undefined);
+          if (pm) {
+            sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${pm}`, metadata: list.metadata, items: list.items.map((o) => partialMetadata(o, pm)) });
+            return;
+          }
           if (!tv) {
             sendJson(res, 200, list);
             return;
@@ -413,6 +428,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
 
     switch (r.subresource) {
+      case 'finalize': {
+        if (method !== 'PUT') throw methodNotAllowed();
+        const { value, duplicates } = await readObject(req);
+        sendJson(res, 200, await rest.finalizeNamespace(def, r.name, value as KubeObject, writeOptions(q, [], duplicates)));
+        return;
+      }
       case '':
       case 'status': {
         const sub = r.subresource;
@@ -421,7 +442,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             checkReadParams(q);
             const obj = await rest.get(def, ns, r.name);
             const tv = tableVersion(req);
-            sendJson(res, 200, tv ? toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv) : obj);
+            const pm = tv ? undefined : partialMetadataVersion(req);
+            sendJson(res, 200, tv ? toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv) : pm ? partialMetadata(obj, pm) : obj);
             return;
           }
           case 'PUT': {
@@ -526,6 +548,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkRawPath(req.url ?? '/');
     const url = new URL(req.url ?? '/', 'http://apiserver');
+    legacyWatch(url);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     if (HEALTH_PATHS.has(path)) {
       // livez/healthz: the process serves. readyz: it can also store what it is sent.
@@ -567,6 +590,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const body = isProtobuf(req.headers['content-type']) ? decodeProtobuf(raw, 'authorization.k8s.io/v1/SelfSubjectAccessReview') : parseJsonObject(raw);
       const a = reviewAttributes(user, body);
       sendJson(res, 201, reviewResponse(body, user === ADMIN_USER || await auth.authorize(a)));
+      return;
+    }
+    if (r.group === 'authorization.k8s.io' && r.resource === 'selfsubjectrulesreviews') {
+      if (r.name || r.namespace || req.method !== 'POST') throw methodNotAllowed();
+      const body = reviewBody((await readObject(req)).value, 'SelfSubjectRulesReview');
+      const ns = (body.spec as { namespace?: unknown } | undefined)?.namespace;
+      sendJson(res, 201, rulesReviewResponse(body, await auth.rules(user, typeof ns === 'string' ? ns : '')));
+      return;
+    }
+    if (r.group === 'authentication.k8s.io' && r.resource === 'selfsubjectreviews') {
+      if (r.name || r.namespace || req.method !== 'POST') throw methodNotAllowed();
+      reviewBody((await readObject(req)).value, 'SelfSubjectReview');
+      sendJson(res, 201, selfReviewResponse(user));
       return;
     }
     await serveResource(req, res, r, url.searchParams, user);

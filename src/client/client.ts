@@ -55,6 +55,7 @@ export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', resource: 'co
 export const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets' };
 export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
 export const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
+export const LEASES: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
 export const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 
 export interface ListOptions {
