@@ -22,6 +22,7 @@ import { IDENTITY_RESOURCES } from './kinds/identity.js';
 import { STORAGE_RESOURCES } from './kinds/storage.js';
 import { ADMISSION_RESOURCES } from './kinds/admission.js';
 import { POLICY_RESOURCES } from './kinds/policy.js';
+import { CLIENT_REVIEW_RESOURCES } from './kinds/clients.js';
 
 type Subresource = '' | 'status';
 
@@ -97,7 +98,7 @@ function prepareReplicaSetUpdate(rs: ReplicaSet, _old: ReplicaSet, requested: Re
 export const RESOURCES: ResourceDef[] = [
   defineResource<Pod>({
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
-    shortNames: ['po'], subresources: ['status', 'binding', 'log', 'exec'],
+    shortNames: ['po'], subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'],
     applyDefaults: applyPodDefaults,
     validate: validatePod,
     warnings: (pod, old) => newWarnings(podSpecWarnings(pod.spec), old && podSpecWarnings(old.spec)),
@@ -121,8 +122,15 @@ export const RESOURCES: ResourceDef[] = [
   }),
   defineResource<Namespace>({
     group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false,
-    shortNames: ['ns'], subresources: ['status'],
+    shortNames: ['ns'], subresources: ['status', 'finalize'],
     applyDefaults: applyNamespaceDefaults,
+    // As Kubernetes' namespace strategy: spec.finalizers change only through `finalize`.
+    prepareForUpdate(ns, old, _requested, subresource) {
+      if (subresource !== '') return;
+      const finalizers = old.spec?.finalizers;
+      if (finalizers) ns.spec = { ...ns.spec, finalizers };
+      else if (ns.spec) delete ns.spec.finalizers;
+    },
     validate: validateNamespace,
     fieldLabels: (ns) => ({ 'status.phase': ns.status?.phase ?? '' }),
   }),
@@ -170,6 +178,7 @@ export const RESOURCES: ResourceDef[] = [
   ...CONFIG_RESOURCES,
   ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
   ...ADMISSION_RESOURCES, ...POLICY_RESOURCES,
+  ...CLIENT_REVIEW_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

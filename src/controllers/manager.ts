@@ -20,6 +20,7 @@ import { DisruptionController } from './disruption.js';
 import { IngressController, type IngressControllerOptions } from './ingress.js';
 import { RootCACertPublisher } from './rootcacert.js';
 import { ServiceAccountController } from './serviceaccount.js';
+import { NamespaceController } from './namespace.js';
 import { ServiceAccountTokenController, type LegacyTokenSigner } from './satokens.js';
 import { HostPathProvisioner, type HostDirectories } from './volume/provisioner.js';
 import { PVCProtectionController } from './volume/protection.js';
@@ -75,6 +76,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
       nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
     }),
     new ServiceAccountController(common),
+    new NamespaceController(common),
     ...(opts.rootCA ? [new RootCACertPublisher(common, opts.rootCA)] : []),
     ...(opts.tokenSigner && opts.rootCA ? [new ServiceAccountTokenController(common, opts.tokenSigner, opts.rootCA)] : []),
     new PersistentVolumeController(common),
