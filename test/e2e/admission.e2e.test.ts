@@ -127,6 +127,11 @@ describe.skipIf(!hasDocker)('LimitRange and ResourceQuota admission on a real Do
     expect((await kubectl(['get', 'limits', '-n', 'lr'])).stdout).toMatch(/^NAME\s+CREATED AT\ncpu-mem-defaults\s+\d{4}-/);
     expect((await kubectl(['get', 'quota', '-n', 'rq'])).stdout).toMatch(/^NAME\s+AGE\s+REQUEST\s+LIMIT\npod-demo\s+\S+\s+pods: 2\/2/);
     expect((await kubectl(['get', 'pdb', '-n', 'pdb'])).stdout).toMatch(/^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\nweb-pdb\s+1\s+N\/A\s+1\s+/);
+    // kubectl's typed `create quota` (a protobuf body), then its describe.
+    const created = await kubectl(['create', 'quota', 'counts', '-n', 'rq', '--hard=configmaps=5,count/deployments.apps=1']);
+    expect(created.code, created.stderr).toBe(0);
+    await quotaUsed('rq', 'counts', (used) => used['count/deployments.apps'] === '0');
+    expect((await kubectl(['describe', 'quota', 'counts', '-n', 'rq'])).stdout).toMatch(/count\/deployments.apps\s+0\s+1/);
     const refused = await kubectl(['apply', '-f', '-'], podYaml('fourth', 'rq'));
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('pods "fourth" is forbidden: exceeded quota: pod-demo, requested: pods=1, used: pods=2, limited: pods=2');
