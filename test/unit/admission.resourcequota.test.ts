@@ -144,4 +144,14 @@ describe('ResourceQuota admission and controller against a real API server', () 
     expect((s2 as ApiError).message).toBe('services "s2" is forbidden: exceeded quota: q, requested: services=1, used: services=2, limited: services=2');
     await quotaWhen('q', (x) => x.status?.used?.services === '2' && x.status?.used?.pods === '1');
   });
+
+  it('counts any kind by count/<resource>.<group>', async () => {
+    const DEPLOYMENTS = { group: 'apps', version: 'v1', resource: 'deployments', namespace: 'default' };
+    await client.create(ns(RESOURCE_QUOTAS), { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'apps' }, spec: { hard: { 'count/deployments.apps': '1' } } } as KubeObject);
+    const deployment = (name: string) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
+      spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } }) as KubeObject;
+    await client.create(DEPLOYMENTS, deployment('one'));
+    const second = await client.create(DEPLOYMENTS, deployment('two')).catch((e: unknown) => e);
+    expect((second as ApiError).message).toBe('deployments.apps "two" is forbidden: exceeded quota: apps, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1');
+  });
 });

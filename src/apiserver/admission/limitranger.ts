@@ -127,7 +127,9 @@ export function aggregateMessage(messages: readonly string[]): string {
 
 /** 403 `<resource> "name" is forbidden: <message>` (the name is left out while generated). */
 export function forbiddenFor(req: AdmissionRequest, message: string): ApiError {
-  const subject = req.name ? `${req.def.resource} ${JSON.stringify(req.name)}` : req.def.resource;
+  // The group-qualified resource, as Kubernetes names it (`deployments.apps`).
+  const resource = req.def.group ? `${req.def.resource}.${req.def.group}` : req.def.resource;
+  const subject = req.name ? `${resource} ${JSON.stringify(req.name)}` : resource;
   return new ApiError(403, 'Forbidden', `${subject} is forbidden: ${message}`, [], { name: req.name, kind: req.def.resource });
 }
 
