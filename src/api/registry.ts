@@ -15,6 +15,7 @@ import {
   validateDeployment, validateEvent, validateNamespace, validateNode, validatePod, validateReplicaSet,
 } from './validation.js';
 import { CONFIG_RESOURCES } from './kinds/config.js';
+import { TRACE_RESOURCES } from './kinds/trace.js';
 import { newWarnings, podSpecWarnings } from './podwarnings.js';
 
 type Subresource = '' | 'status';
@@ -161,6 +162,7 @@ export const RESOURCES: ResourceDef[] = [
   }),
   ...SERVICE_KINDS,
   ...CONFIG_RESOURCES,
+  ...TRACE_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCES } from '../api/registry.js';
+import { componentTracer, startTracePruner, tracingEnabled } from '../trace/components.js';
 import { startApiServer } from '../apiserver/server.js';
 import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
@@ -51,17 +52,19 @@ export async function runControlPlane(opts: {
     ? { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') } : undefined;
   const server = await startApiServer({
     store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token, ...(tls ? { tls, securePort: opts.securePort } : {}),
-    serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange,
+    serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange, trace: tracingEnabled(),
   });
   const client = new ApiClient({ server: server.url, token: opts.token });
-  const scheduler = new Scheduler({ client, log: log('scheduler') });
+  const scheduler = new Scheduler({ client, log: log('scheduler'), tracer: componentTracer(client, 'default-scheduler') });
   await scheduler.start();
   const controllers = await startControllers({
-    client, log: log('controller-manager'),
+    client, log: log('controller-manager'), tracer: componentTracer(client, 'kube-controller-manager'),
     nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
   });
+  const pruner = startTracePruner(client, { log: log('trace-pruner') });
   log('controlplane')(`API server listening on ${server.url}${server.secureUrl ? ` and ${server.secureUrl}` : ''}`);
   onShutdown(async () => {
+    pruner.stop();
     await controllers.stop();
     await scheduler.stop();
     await server.close();
@@ -84,6 +87,7 @@ export async function runKubelet(opts: {
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
     nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
     clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain, resolvConf: opts.resolvConf, rootDir: opts.rootDir,
+    tracer: componentTracer(client, 'kubelet', opts.node),
   });
   await kubelet.start();
   log(`kubelet[${opts.node}]`)(`node ${opts.node} registered (${opts.podCIDR})`);

@@ -19,6 +19,7 @@ import { scaleCommand } from './scale.js';
 import { serviceCommand } from './service.js';
 import { setCommand } from './set.js';
 import { waitCommand } from './waitfor.js';
+import { traceCommand } from './trace.js';
 import { defaultDeps, type CommandDeps } from './shared.js';
 
 /**
@@ -27,7 +28,7 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
   for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
-    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createCommand]) {
+    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createCommand, traceCommand]) {
     program.addCommand(make(deps, globals));
   }
 }
