@@ -6,6 +6,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCES } from '../api/registry.js';
+import { DASHBOARD_STATIC_DIR, startDashboard } from '../dashboard/server.js';
+import { writeDashboardInfo } from '../dashboard/cli.js';
 import { componentTracer, startTracePruner, tracingEnabled } from '../trace/components.js';
 import { startApiServer } from '../apiserver/server.js';
 import { ApiClient } from '../client/client.js';
@@ -62,9 +64,12 @@ export async function runControlPlane(opts: {
     nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
   });
   const pruner = startTracePruner(client, { log: log('trace-pruner') });
+  const dashboard = await startDashboard({ apiServer: server.url, token: opts.token, staticDir: DASHBOARD_STATIC_DIR });
+  writeDashboardInfo(opts.dataDir, dashboard.url);
   log('controlplane')(`API server listening on ${server.url}${server.secureUrl ? ` and ${server.secureUrl}` : ''}`);
   onShutdown(async () => {
     pruner.stop();
+    await dashboard.close();
     await controllers.stop();
     await scheduler.stop();
     await server.close();
