@@ -13,6 +13,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { watchStream, WATCHED, type WatchedKind } from './state.js';
 
 export interface DashboardOptions {
   /** The API server's plain-HTTP URL on loopback, e.g. `http://127.0.0.1:6443`. */
@@ -79,6 +80,21 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     res.end(body);
   };
 
+  /**
+   * One stream of every watched kind (a browser allows only 6 connections per host): lines of
+   * `{"kind": k, "type": ..., "object": ...}`; `{"kind": k, "type": "RESET"}` when a kind is
+   * listed again from scratch. Upstream watches resume by resourceVersion and end with the client.
+   */
+  function watchAll(res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    res.flushHeaders();
+    const upstream: typeof fetch = (input, init) => fetch(new URL(String(input), opts.apiServer), { ...init, headers: { authorization: `Bearer ${opts.token}` } });
+    const stops = (Object.keys(WATCHED) as WatchedKind[]).map((kind) => watchStream(upstream, WATCHED[kind], (e) => {
+      res.write(JSON.stringify({ kind, type: e.type, object: e.object }) + '\n');
+    }, { onReset: () => res.write(JSON.stringify({ kind, type: 'RESET' }) + '\n') }));
+    res.on('close', () => stops.forEach((stop) => stop()));
+  }
+
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     const path = url.pathname;
@@ -103,6 +119,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       return;
     }
     if (!session(req)) return send(res, 401, 'Not logged in. Run "minikube-lite dashboard" and open the URL it prints.');
+    if (path === '/watch' && req.method === 'GET') return watchAll(res);
     if (API_PATH.test(path)) {
       if (req.method !== 'GET') return send(res, 405, 'The dashboard is read-only.');
       const up = httpRequest({

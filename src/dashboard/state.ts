@@ -194,7 +194,8 @@ type Fetch = (input: string, init?: { signal?: AbortSignal }) => Promise<{ ok: b
  * ends; a 410 Gone (or an ERROR event) starts over with `onReset` so stale objects go.
  * Returns the stop function.
  */
-export function watchStream(fetchFn: Fetch, path: string, onEvent: (e: WatchEvent) => void, opts: { onReset?: () => void; onError?: (e: unknown) => void; retryMs?: number } = {}): () => void {
+export function watchStream(fetchFn: Fetch, path: string, onEvent: (e: WatchEvent) => void,
+  opts: { onReset?: () => void; onError?: (e: unknown) => void; onOpen?: () => void; retryMs?: number } = {}): () => void {
   const ctrl = new AbortController();
   let rv = '';
   const run = async (): Promise<void> => {
@@ -208,6 +209,7 @@ export function watchStream(fetchFn: Fetch, path: string, onEvent: (e: WatchEven
           continue;
         }
         if (!res.ok || !res.body) throw new Error(`watch ${path}: HTTP ${res.status}`);
+        opts.onOpen?.();
         const reader = res.body.getReader();
         const dec = new TextDecoder();
         let buf = '';

@@ -10,6 +10,7 @@ import {
   applyEvent, emptyState, nodeBoxes, podEvents, podTimelineOf, rolloutViews, serviceViews, watchStream, WATCHED,
   type ClusterState, type PodView, type WatchedKind,
 } from '../state.js';
+import type { WatchEvent } from '../../api/types.js';
 import { actorName, formatOffset } from '../../trace/timeline.js';
 import { STEP_TITLES } from '../../trace/types.js';
 
@@ -26,24 +27,27 @@ function changed(): void {
     for (const l of listeners) l(version);
   });
 }
-const connection: Record<string, string> = {};
 
-for (const kind of Object.keys(WATCHED) as WatchedKind[]) {
-  connection[kind] = 'connecting';
-  watchStream((p, init) => fetch(p, { ...init, credentials: 'same-origin' }), WATCHED[kind], (e) => {
-    connection[kind] = 'live';
-    if (applyEvent(state, kind, e)) changed();
-  }, {
-    onReset: () => {
-      state[kind].clear();
-      changed();
-    },
-    onError: (e) => {
-      connection[kind] = `retrying (${(e as Error).message})`;
-      changed();
-    },
-  });
-}
+// One multiplexed stream (the dashboard server watches each kind upstream): a browser opens at
+// most 6 connections to a host, fewer than the kinds watched. A new connection replays everything.
+let live = false;
+watchStream((p, init) => fetch(p, { ...init, credentials: 'same-origin' }), '/watch', (e) => {
+  const m = e as unknown as { kind: WatchedKind; type: string; object: WatchEvent['object'] };
+  if (!(m.kind in WATCHED)) return;
+  if (m.type === 'RESET') state[m.kind].clear();
+  else applyEvent(state, m.kind, m as WatchEvent);
+  changed();
+}, {
+  onOpen: () => {
+    live = true;
+    for (const kind of Object.keys(WATCHED) as WatchedKind[]) state[kind].clear();
+    changed();
+  },
+  onError: () => {
+    live = false;
+    changed();
+  },
+});
 
 function useVersion(): number {
   const [v, setV] = useState(version);
@@ -114,9 +118,8 @@ function PodDetail(props: { podKey: string }) {
 function App() {
   useVersion();
   const [selected, setSelected] = useState('');
-  const live = Object.values(connection).every((c) => c === 'live' || c === 'connecting');
   return h('div', null,
-    h('header', null, h('h1', null, 'minikube-lite'), h('span', { class: 'conn', 'data-testid': 'connection' }, live ? 'live (watching)' : 'reconnecting…'),
+    h('header', null, h('h1', null, 'minikube-lite'), h('span', { class: 'conn', 'data-testid': 'connection', 'data-live': String(live) }, live ? 'live (watching)' : 'reconnecting…'),
       h('span', { class: 'conn' }, Object.entries(STEP_TITLES).map(([n, s]) => `[${n}] ${s}`).join('  '))),
     h('main', null,
       h('div', null, h(Nodes, { selected, onSelect: setSelected }), h(Rollouts, null), h(Services, null)),
