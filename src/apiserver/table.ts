@@ -9,7 +9,9 @@ import type { ResourceDef } from '../api/resource.js';
 import type { Deployment, Endpoints, EndpointSlice, KubeObject, Pod, ReplicaSet, Service } from '../api/types.js';
 import { endpointSliceRow, endpointsRow, serviceRow } from '../api/servicestatus.js';
 import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
+import { IDENTITY_STORAGE_ROWS } from '../api/identityrows.js';
 import { humanDuration, podRow } from '../api/podstatus.js';
+import { ingressClassRow, ingressRow, type Ingress, type IngressClass } from '../api/ingressvalidation.js';
 
 interface Column { name: string; type: string; format?: string; description: string; priority: number }
 type Cell = string | number;
@@ -139,6 +141,27 @@ const PRINTERS: Record<string, Printer> = {
     },
   },
 };
+
+PRINTERS['networking.k8s.io/ingresses'] = {
+  columns: [col('Name', 'string', 0, 'name'), col('Class'), col('Hosts'), col('Address'), col('Ports'), col('Age')],
+  row: (i, now) => {
+    const r = ingressRow(i as Ingress, now);
+    return [r.name, r.class, r.hosts, r.address, r.ports, r.age];
+  },
+};
+PRINTERS['networking.k8s.io/ingressclasses'] = {
+  columns: [col('Name', 'string', 0, 'name'), col('Controller'), col('Parameters'), col('Age')],
+  row: (c, now) => {
+    const r = ingressClassRow(c as IngressClass, now);
+    return [r.name, r.controller, r.parameters, r.age];
+  },
+};
+for (const [key, rows] of Object.entries(IDENTITY_STORAGE_ROWS)) {
+  PRINTERS[key] = {
+    columns: rows.columns.map((c, i) => col(c.name, 'string', c.wide ? 1 : 0, i === 0 ? 'name' : undefined)),
+    row: (obj, now) => rows.row(obj, now),
+  };
+}
 
 const DEFAULT_PRINTER: Printer = {
   columns: [col('Name', 'string', 0, 'name'), col('Age')],

@@ -10,12 +10,19 @@ import { DASHBOARD_STATIC_DIR, startDashboard } from '../dashboard/server.js';
 import { writeDashboardInfo } from '../dashboard/cli.js';
 import { componentTracer, startTracePruner, tracingEnabled } from '../trace/components.js';
 import { startApiServer } from '../apiserver/server.js';
+import { TokenIssuer } from '../apiserver/auth/tokens.js';
+import { SERVICE_ACCOUNT_KEY_FILE } from '../apiserver/auth/signingkey.js';
+import { serviceAccountAdmission } from '../apiserver/admission/serviceaccount.js';
+import { defaultStorageClassAdmission, storageProtectionAdmission } from '../apiserver/admission/storage.js';
 import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startControllers } from '../controllers/manager.js';
+import { defaultIngressClassAdmission } from '../apiserver/admission/ingressclass.js';
 import { openSqliteStore, StoreDamagedError, type SqliteStore } from '../store/sqlite.js';
+import { LocalHostDirectories } from '../controllers/volume/hostdirs.js';
 import { CliError, dockerSocket } from './context.js';
+import { ComponentLockedError, holdComponentLock, readTokenFile, type ComponentLock } from './processes.js';
 
 const log = (component: string) => (msg: string) => process.stderr.write(`${new Date().toISOString()} ${component} ${msg}\n`);
 
@@ -31,13 +38,40 @@ function onShutdown(fn: () => Promise<void>): void {
   process.on('SIGINT', handler);
 }
 
+/**
+ * The first thing every component does: take its lock (see holdComponentLock), so that a second
+ * copy of it in the same cluster exits at once with a clear message instead of fighting the
+ * first over the same containers or store. Components other helpers add call this too.
+ */
+export async function lockComponent(cluster: string, component: string): Promise<ComponentLock> {
+  try {
+    return await holdComponentLock(cluster, component);
+  } catch (e) {
+    if (e instanceof ComponentLockedError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/** The API token from `--token-file` (a bad file is a CliError). */
+export function componentToken(path: string): string {
+  try {
+    return readTokenFile(path);
+  } catch (e) {
+    throw new CliError(`--token-file: ${(e as Error).message}`);
+  }
+}
+
 /** The control plane: API server (with its SQLite store), scheduler and controller manager. */
 export async function runControlPlane(opts: {
-  dataDir: string; port: number; securePort?: number; token: string; host: string;
+  cluster: string; dataDir: string; port: number; securePort?: number; tokenFile: string; host: string;
   nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
   /** Where Service ClusterIPs come from (default 10.96.0.0/16) and node ports (default 30000-32767). */
   serviceCIDR?: string; nodePortRange?: string;
+  /** Run the ingress controller, its Service on these ports; its nginx configuration lives in `<dataDir>/ingress-nginx`. */
+  ingress?: { httpPort: number; httpsPort: number };
 }): Promise<void> {
+  await lockComponent(opts.cluster, 'controlplane');
+  const token = componentToken(opts.tokenFile);
   mkdirSync(opts.dataDir, { recursive: true });
   let store: SqliteStore;
   try {
@@ -52,19 +86,29 @@ export async function runControlPlane(opts: {
   const keyPath = join(opts.dataDir, 'key.pem');
   const tls = opts.securePort !== undefined && existsSync(certPath) && existsSync(keyPath)
     ? { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') } : undefined;
+  // The service-account signing key `up` wrote (see SERVICE_ACCOUNT_KEY_FILE).
+  const saKeyPath = join(opts.dataDir, SERVICE_ACCOUNT_KEY_FILE);
+  const tokenIssuer = existsSync(saKeyPath) ? new TokenIssuer(readFileSync(saKeyPath, 'utf8')) : undefined;
   const server = await startApiServer({
-    store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token, ...(tls ? { tls, securePort: opts.securePort } : {}),
+    store, resources: RESOURCES, host: opts.host, port: opts.port, token, ...(tls ? { tls, securePort: opts.securePort } : {}),
+    tokenIssuer,
+    // Kubernetes' default admission order, for the plugins minikube-lite has.
+    admission: [serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission, defaultIngressClassAdmission],
     serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange, trace: tracingEnabled(),
   });
-  const client = new ApiClient({ server: server.url, token: opts.token });
+  const client = new ApiClient({ server: server.url, token });
   const scheduler = new Scheduler({ client, log: log('scheduler'), tracer: componentTracer(client, 'default-scheduler') });
   await scheduler.start();
   const controllers = await startControllers({
     client, log: log('controller-manager'), tracer: componentTracer(client, 'kube-controller-manager'),
+    ...(tls ? { rootCA: tls.cert } : {}),
+    ...(tokenIssuer ? { tokenSigner: tokenIssuer } : {}),
+    volumeDirectories: new LocalHostDirectories(join(opts.dataDir, 'volumes')),
     nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
+    ...(opts.ingress ? { ingress: { ...opts.ingress, confDir: join(opts.dataDir, 'ingress-nginx') } } : {}),
   });
   const pruner = startTracePruner(client, { log: log('trace-pruner') });
-  const dashboard = await startDashboard({ apiServer: server.url, token: opts.token, staticDir: DASHBOARD_STATIC_DIR });
+  const dashboard = await startDashboard({ apiServer: server.url, token, staticDir: DASHBOARD_STATIC_DIR });
   writeDashboardInfo(opts.dataDir, dashboard.url);
   log('controlplane')(`API server listening on ${server.url}${server.secureUrl ? ` and ${server.secureUrl}` : ''}`);
   onShutdown(async () => {
@@ -79,17 +123,19 @@ export async function runControlPlane(opts: {
 
 /** One node's kubelet, driving the local Docker engine. */
 export async function runKubelet(opts: {
-  cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
+  cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; tokenFile: string; labels: Record<string, string>;
   cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number;
   clusterDNS?: string[]; clusterDomain?: string; resolvConf?: string; rootDir?: string;
 }): Promise<void> {
+  await lockComponent(opts.cluster, `kubelet-${opts.node}`);
+  const token = componentToken(opts.tokenFile);
   // Loaded here so that the control plane and the CLI never pay for dockerode's start-up.
   const { DockerRuntime } = await import('../runtime/docker.js');
   const runtime = new DockerRuntime({ clusterLabel: opts.cluster, socketPath: dockerSocket() });
   const { Kubelet } = await import('../kubelet/kubelet.js');
-  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const client = new ApiClient({ server: opts.server, token });
   const kubelet = new Kubelet({
-    client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
+    client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token,
     nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
     clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain, resolvConf: opts.resolvConf, rootDir: opts.rootDir,
     tracer: componentTracer(client, 'kubelet', opts.node),
@@ -101,8 +147,10 @@ export async function runKubelet(opts: {
 
 /** The cluster DNS server (see src/dns): answers on `listen` and publishes the kube-dns Service. */
 export async function runDns(opts: {
-  server: string; token: string; listen: string[]; port: number; serviceIP?: string; domain: string; ttl: number; upstream?: string;
+  cluster: string; server: string; tokenFile: string; listen: string[]; port: number; serviceIP?: string; domain: string; ttl: number; upstream?: string;
 }): Promise<void> {
+  await lockComponent(opts.cluster, 'dns');
+  const token = componentToken(opts.tokenFile);
   const { ClusterDns } = await import('../dns/dns.js');
   const { parseUpstream } = await import('../dns/server.js');
   if (opts.listen.some((a) => a === '0.0.0.0' || a === '::')) throw new CliError('--listen: the DNS server answers on the cluster\'s own addresses only, never on every interface');
@@ -112,7 +160,7 @@ export async function runDns(opts: {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const client = new ApiClient({ server: opts.server, token });
   const dns = new ClusterDns({
     client, listen: opts.listen, port: opts.port, serviceIP: opts.serviceIP, domain: opts.domain, ttl: opts.ttl, upstream, log: log('dns'),
   });
@@ -127,13 +175,15 @@ export async function runDns(opts: {
  * done, with the time of the last one, as kube-proxy's healthz does).
  */
 export async function runProxy(opts: {
-  cluster: string; server: string; token: string; serviceCIDR: string; clusterCIDR: string; listenAddress: string;
+  cluster: string; server: string; tokenFile: string; serviceCIDR: string; clusterCIDR: string; listenAddress: string;
   apiSecurePort?: number; localNodes?: string[]; healthzPort?: number;
 }): Promise<void> {
+  await lockComponent(opts.cluster, 'proxy');
+  const token = componentToken(opts.tokenFile);
   const { Proxier } = await import('../proxy/proxier.js');
   const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
   const { createServer } = await import('node:http');
-  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const client = new ApiClient({ server: opts.server, token });
   const proxier = new Proxier({
     client, host: new LinuxHostNetwork(), cluster: opts.cluster, serviceCIDR: opts.serviceCIDR, clusterCIDR: opts.clusterCIDR,
     listenAddress: opts.listenAddress, apiSecurePort: opts.apiSecurePort, localNodes: opts.localNodes, log: log('proxy'),

@@ -1,8 +1,9 @@
 /**
  * The controller manager (Kubernetes' `kube-controller-manager`, in miniature): runs the
- * ReplicaSet, Deployment, garbage-collector, node-lifecycle, endpoints, endpointslice and
- * endpointslice-mirroring controllers in one process over
- * one set of shared informers, talking to the cluster only through the API client.
+ * ReplicaSet, Deployment, garbage-collector, node-lifecycle, endpoints, endpointslice,
+ * endpointslice-mirroring, service-account, service-account-token, root-CA publisher,
+ * PersistentVolume and PVC-protection controllers and the host-path provisioner in one
+ * process over one set of shared informers, talking to the cluster only through the API client.
  */
 import type { Tracer } from '../trace/recorder.js';
 import type { ApiClient } from '../client/client.js';
@@ -15,6 +16,13 @@ import { GarbageCollector } from './garbagecollector.js';
 import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
+import { IngressController, type IngressControllerOptions } from './ingress.js';
+import { RootCACertPublisher } from './rootcacert.js';
+import { ServiceAccountController } from './serviceaccount.js';
+import { ServiceAccountTokenController, type LegacyTokenSigner } from './satokens.js';
+import { HostPathProvisioner, type HostDirectories } from './volume/provisioner.js';
+import { PVCProtectionController } from './volume/protection.js';
+import { PersistentVolumeController } from './volume/pvcontroller.js';
 
 export interface ControllerManagerOptions {
   client: ApiClient;
@@ -30,6 +38,14 @@ export interface ControllerManagerOptions {
   nodeMonitorPeriodMs?: number;
   /** Where controllers trace their pod decisions (default: nowhere; see src/trace). */
   tracer?: Tracer;
+  /** Run the ingress controller (see {@link IngressController}). */
+  ingress?: Pick<IngressControllerOptions, 'confDir' | 'httpPort' | 'httpsPort' | 'image'>;
+  /** The API server's CA (PEM), published in every namespace as `kube-root-ca.crt`; none: not published. */
+  rootCA?: string;
+  /** Signs the tokens of `kubernetes.io/service-account-token` Secrets (with `rootCA`); none: not filled in. */
+  tokenSigner?: LegacyTokenSigner;
+  /** Where the host-path provisioner makes volume directories; none: no provisioner runs. */
+  volumeDirectories?: HostDirectories;
 }
 
 export interface ControllerManager {
@@ -59,7 +75,14 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
       podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
       nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
     }),
+    new ServiceAccountController(common),
+    ...(opts.rootCA ? [new RootCACertPublisher(common, opts.rootCA)] : []),
+    ...(opts.tokenSigner && opts.rootCA ? [new ServiceAccountTokenController(common, opts.tokenSigner, opts.rootCA)] : []),
+    new PersistentVolumeController(common),
+    new PVCProtectionController(common),
+    ...(opts.volumeDirectories ? [new HostPathProvisioner(common, opts.volumeDirectories)] : []),
   ];
+  if (opts.ingress) controllers.push(new IngressController({ ...common, ...opts.ingress }));
   const stopAll = async (): Promise<void> => {
     informers.stop();
     await Promise.all(controllers.map((c) => c.stop()));

@@ -1,7 +1,8 @@
 /**
- * `create configmap|secret`: builds the object from literals, files, directories and env files
- * the way kubectl's generators do (same flags, same key rules, same errors), then creates it
- * (`configmap/NAME created`), or prints it with `--dry-run=client -o yaml|json`.
+ * `create configmap|secret` (and `create token`, in token.ts): builds the object from literals,
+ * files, directories and env files the way kubectl's generators do (same flags, same key rules,
+ * same errors), then creates it (`configmap/NAME created`), or prints it with
+ * `--dry-run=client -o yaml|json`.
  *
  * The builders are pure over a small file-reading interface, so they carry the unit tests.
  */
@@ -11,10 +12,12 @@ import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import type { ConfigMap, KubeObject, Secret } from '../../api/types.js';
 import { isConfigMapKey } from '../../api/names.js';
-import { CONFIGMAPS, SECRETS } from '../../client/client.js';
+import { CONFIGMAPS, SECRETS, type ResourceRef } from '../../client/client.js';
+import { createIngressCommand } from './createingress.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { toJson, toYaml } from '../print.js';
 import { collect, type CommandDeps } from './shared.js';
+import { createTokenCommand } from './token.js';
 
 /** What the builders read: files and directories (the real file system in production). */
 export interface FileReader {
@@ -180,18 +183,19 @@ export function buildDockerRegistrySecret(name: string, namespace: string, f: Do
   return s;
 }
 
-interface OutputFlags {
+export interface OutputFlags {
   dryRun: string;
   output?: string;
 }
 
 /** Creates `obj` (or, with `--dry-run=client`, only prints it) and prints kubectl's line or `-o`. */
-async function finish(deps: CommandDeps, globals: GlobalOptions, obj: KubeObject, kind: 'configmap' | 'secret', f: OutputFlags): Promise<void> {
+export async function finish(deps: CommandDeps, globals: GlobalOptions, obj: KubeObject, kind: string, f: OutputFlags,
+  ref: ResourceRef = kind === 'configmap' ? CONFIGMAPS : SECRETS): Promise<void> {
   if (!['none', 'client'].includes(f.dryRun)) {
     throw new CliError(`Invalid dry-run value (${f.dryRun}). Must be "none" or "client"${f.dryRun === 'server' ? ' (server-side dry run is not supported by create here)' : ''}.`);
   }
   const dry = f.dryRun === 'client';
-  const result = dry ? obj : await deps.client(globals).create({ ...(kind === 'configmap' ? CONFIGMAPS : SECRETS), namespace: globals.namespace }, obj);
+  const result = dry ? obj : await deps.client(globals).create({ ...ref, namespace: globals.namespace }, obj);
   const out = f.output ?? '';
   if (out === 'yaml') deps.io.out(toYaml(result));
   else if (out === 'json') deps.io.out(toJson(result) + '\n');
@@ -200,7 +204,7 @@ async function finish(deps: CommandDeps, globals: GlobalOptions, obj: KubeObject
   else throw new CliError(`unable to match a printer suitable for the output format "${out}", allowed formats are: json,name,yaml`);
 }
 
-const withOutput = (c: Command): Command => c
+export const withOutput = (c: Command): Command => c
   .option('--dry-run <strategy>', 'Must be "none" or "client". If client strategy, only print the object that would be sent, without sending it.', 'none')
   .option('-o, --output <format>', 'Output format. One of: (json, yaml, name).');
 
@@ -211,9 +215,10 @@ const withData = (c: Command): Command => c
 
 /** The `create` command with its `configmap` and `secret` subcommands. */
 export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
-  const create = new Command('create').summary('Create a resource (configmap, secret)')
-    .description('Create a resource: a ConfigMap or a Secret from literals, files or env files (kubectl\'s flags).')
-    .addHelpText('after', '\nExamples:\n  minikube-lite create configmap game --from-literal=lives=3\n  minikube-lite create secret generic db --from-literal=password=s3cr3t');
+  const create = new Command('create').summary('Create a resource (configmap, secret, token)')
+    .description('Create a resource: a ConfigMap or a Secret from literals, files or env files (kubectl\'s flags), or a service-account token.')
+    .addHelpText('after', '\nExamples:\n  minikube-lite create configmap game --from-literal=lives=3\n  minikube-lite create secret generic db --from-literal=password=s3cr3t\n  minikube-lite create token default');
+  create.addCommand(createTokenCommand(deps, globals));
 
   create.addCommand(withOutput(withData(new Command('configmap').alias('cm')
     .summary('Create a config map from a local file, directory or literal value')
@@ -274,5 +279,6 @@ export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): 
       await finish(deps, g, buildDockerRegistrySecret(name, g.namespace, { ...o, fromFile }), 'secret', o);
     }));
   create.addCommand(secret);
+  create.addCommand(createIngressCommand(deps, globals));
   return create;
 }

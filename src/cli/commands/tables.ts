@@ -10,6 +10,8 @@ import type { KubeObject } from '../../api/types.js';
 import { deploymentRow, replicaSetRow } from '../../api/appsstatus.js';
 import { age as ageSince, eventRow, nodeRow, podRow } from '../../api/podstatus.js';
 import { formatLabels } from '../print.js';
+import { ingressClassRow, ingressRow, type Ingress, type IngressClass } from '../../api/ingressvalidation.js';
+import { IDENTITY_STORAGE_ROWS } from '../../api/identityrows.js';
 import { eventTime } from './describers.js';
 import { kindString } from './shared.js';
 
@@ -120,6 +122,16 @@ const SECRETS: TableSpec = {
   },
 };
 
+const INGRESSES: TableSpec = {
+  columns: [col('NAME', 'name'), col('CLASS', 'class'), col('HOSTS', 'hosts'), col('ADDRESS', 'address'), col('PORTS', 'ports'), col('AGE', 'age')],
+  row: (obj, now) => ({ ...ingressRow(obj as Ingress, new Date(now)) }),
+};
+
+const INGRESSCLASSES: TableSpec = {
+  columns: [col('NAME', 'name'), col('CONTROLLER', 'controller'), col('PARAMETERS', 'parameters'), col('AGE', 'age')],
+  row: (obj, now) => ({ ...ingressClassRow(obj as IngressClass, new Date(now)) }),
+};
+
 const GENERIC: TableSpec = {
   columns: [col('NAME', 'name'), col('AGE', 'age')],
   row: (obj, now) => ({ name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now) }),
@@ -129,10 +141,19 @@ const SPECS: Record<string, TableSpec> = {
   pods: PODS, nodes: NODES, events: EVENTS, namespaces: NAMESPACES, deployments: DEPLOYMENTS, replicasets: REPLICASETS, services: SERVICES,
   configmaps: CONFIGMAPS, secrets: SECRETS,
   endpoints: ENDPOINTS, endpointslices: ENDPOINTSLICES,
+  ingresses: INGRESSES, ingressclasses: INGRESSCLASSES,
 };
+
+/** The identity and storage kinds' tables, by `group/resource`, from their shared rows. */
+const BY_GROUP: Record<string, TableSpec> = Object.fromEntries(Object.entries(IDENTITY_STORAGE_ROWS).map(([key, rows]) => [key, {
+  columns: rows.columns.map((c, i) => col(c.name.toUpperCase(), i === 0 ? 'name' : `c${i}`, c.wide)),
+  row: (obj: KubeObject, now: number) => Object.fromEntries(rows.row(obj, new Date(now)).map((v, i) => [i === 0 ? 'name' : `c${i}`, v])),
+}]));
 
 /** The table spec for a resource (`NAME AGE` for kinds without their own). */
 export function tableSpec(def: Pick<ResourceDef, 'resource' | 'group'>): TableSpec {
+  const byGroup = BY_GROUP[`${def.group}/${def.resource}`];
+  if (byGroup) return byGroup;
   const spec = SPECS[def.resource];
   const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'configmaps', 'secrets'];
   if (spec && (def.group === '' || !coreOnly.includes(def.resource))) return spec;
