@@ -39,6 +39,7 @@ export function dashboardCommand(deps: CommandDeps, globals: () => GlobalOptions
       'each pod\'s trace timeline and events, Deployment rollouts, all live through watches. This prints a URL with a ' +
       'one-time login code (good for 5 minutes, for one browser); it opens nothing by itself.')
     .option('--url', 'print only the URL')
+    .addHelpText('after', ['', 'Examples:', '  # A one-time login link to open in a browser on this machine', '  minikube-lite dashboard'].join('\n'))
     .action(async (opts: { url?: boolean }) => {
       const url = await dashboardLoginUrl(globals());
       deps.io.out(opts.url ? `${url}\n` : `Open the dashboard (one-time link, valid 5 minutes):\n  ${url}\n`);

@@ -100,6 +100,15 @@ export function traceCommand(deps: CommandDeps, globals: () => GlobalOptions): C
     .argument('<name>', 'object name')
     .option('-o, --output <format>', 'Output format: json')
     .option('-f, --follow', 'After the timeline, print steps as they are recorded (Ctrl-C to stop)')
+    .addHelpText('after', [
+      '', 'Examples:',
+      '  # The timeline of one pod, each line naming the seed\'s step',
+      '  minikube-lite trace pod myapp-7c5d9-abcde',
+      '', '  # Deployment → ReplicaSets → pods, then new steps as they happen',
+      '  minikube-lite trace deployment myapp --follow',
+      '', '  # The records as JSON',
+      '  minikube-lite trace rs myapp-7c5d9 -o json',
+    ].join('\n'))
     .action(async (type: string, name: string, opts: TraceFlags) => {
       await runTrace(deps, globals(), type, name, opts);
     });
