@@ -220,6 +220,9 @@ export function applyNamespaceDefaults(ns: Namespace): void {
     const meta = (ns.metadata ??= {});
     meta.labels = { ...(meta.labels ?? {}), 'kubernetes.io/metadata.name': name };
   }
+  // The namespace controller's finalizer: a deleted namespace stays Terminating until emptied.
+  const spec = ((ns as { spec?: { finalizers?: string[] } }).spec ??= {});
+  if (!ns.metadata?.resourceVersion && !ns.metadata?.deletionTimestamp) spec.finalizers ??= ['kubernetes'];
   const writable = ns as { status?: { phase?: string } };
   const status = (writable.status ??= {});
   status.phase ||= 'Active';

@@ -53,7 +53,6 @@ export const UNHONOURED_CONTAINER_FIELDS: readonly ContainerRule[] = [
   { field: 'securityContext', set: (c) => has(c.securityContext), why: 'container security settings (privileged, capabilities, runAsUser, readOnlyRootFilesystem...) are not applied' },
   { field: 'volumeDevices', set: (c) => has(c.volumeDevices), why: 'block devices are not attached' },
   { field: 'resizePolicy', set: (c) => has(c.resizePolicy), why: 'resources are not resized in place' },
-  { field: 'stdinOnce', set: (c) => c.stdinOnce === true, why: 'stdin is not closed after the first attach' },
   { field: 'terminationMessagePath', set: (c) => has(c.terminationMessagePath) && c.terminationMessagePath !== '/dev/termination-log', why: 'the termination message file is not read' },
   { field: 'terminationMessagePolicy', set: (c) => c.terminationMessagePolicy === 'FallbackToLogsOnError', why: 'the termination message is not taken from the log' },
 ];

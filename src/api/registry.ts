@@ -21,6 +21,7 @@ import { newWarnings, podSpecWarnings } from './podwarnings.js';
 
 import { IDENTITY_RESOURCES } from './kinds/identity.js';
 import { STORAGE_RESOURCES } from './kinds/storage.js';
+import { CLIENT_REVIEW_RESOURCES } from './kinds/clients.js';
 
 type Subresource = '' | 'status';
 
@@ -96,7 +97,7 @@ function prepareReplicaSetUpdate(rs: ReplicaSet, _old: ReplicaSet, requested: Re
 export const RESOURCES: ResourceDef[] = [
   defineResource<Pod>({
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
-    shortNames: ['po'], subresources: ['status', 'binding', 'log', 'exec'],
+    shortNames: ['po'], subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'],
     applyDefaults: applyPodDefaults,
     validate: validatePod,
     warnings: (pod, old) => newWarnings(podSpecWarnings(pod.spec), old && podSpecWarnings(old.spec)),
@@ -120,8 +121,15 @@ export const RESOURCES: ResourceDef[] = [
   }),
   defineResource<Namespace>({
     group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false,
-    shortNames: ['ns'], subresources: ['status'],
+    shortNames: ['ns'], subresources: ['status', 'finalize'],
     applyDefaults: applyNamespaceDefaults,
+    // As Kubernetes' namespace strategy: spec.finalizers change only through `finalize`.
+    prepareForUpdate(ns, old, _requested, subresource) {
+      if (subresource !== '') return;
+      const finalizers = old.spec?.finalizers;
+      if (finalizers) ns.spec = { ...ns.spec, finalizers };
+      else if (ns.spec) delete ns.spec.finalizers;
+    },
     validate: validateNamespace,
     fieldLabels: (ns) => ({ 'status.phase': ns.status?.phase ?? '' }),
   }),
@@ -168,6 +176,7 @@ export const RESOURCES: ResourceDef[] = [
   ...INGRESS_KINDS,
   ...CONFIG_RESOURCES,
   ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
+  ...CLIENT_REVIEW_RESOURCES,
   ...TRACE_RESOURCES,
 ];
 

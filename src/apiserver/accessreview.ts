@@ -4,6 +4,7 @@
  * Nothing is stored; the answer is the posted review with `status.allowed` filled in.
  */
 import { badRequest, invalid, invalidFormatted } from '../api/errors.js';
+import type { PolicyRule } from 'kubernetes-types/rbac/v1.js';
 import type { Attributes, UserInfo } from './auth/rbac.js';
 
 interface ResourceAttributes { namespace?: string; verb?: string; group?: string; resource?: string; subresource?: string; name?: string }
@@ -36,5 +37,33 @@ export function reviewResponse(body: Record<string, unknown>, allowed: boolean):
   return {
     kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null },
     spec: body.spec ?? {}, status: { allowed },
+  };
+}
+
+/** A review body as JSON or protobuf; 400 when its kind is not the endpoint's. */
+export function reviewBody(body: Record<string, unknown>, kind: string): Record<string, unknown> {
+  if (body.kind !== undefined && body.kind !== kind) {
+    throw badRequest(`${String(body.kind)} in version ${JSON.stringify(body.apiVersion ?? '')} cannot be handled as a ${kind}: the kind of the object does not match the endpoint`);
+  }
+  return body;
+}
+
+/** The answered SelfSubjectRulesReview: the user's RBAC rules in `spec.namespace`, split as Kubernetes does. */
+export function rulesReviewResponse(body: Record<string, unknown>, rules: readonly PolicyRule[]): Record<string, unknown> {
+  const resourceRules = rules.filter((r) => !r.nonResourceURLs?.length).map((r) => ({
+    verbs: r.verbs ?? [], apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+  }));
+  const nonResourceRules = rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs ?? [], nonResourceURLs: r.nonResourceURLs ?? [] }));
+  return {
+    kind: 'SelfSubjectRulesReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null },
+    spec: body.spec ?? {}, status: { resourceRules, nonResourceRules, incomplete: false },
+  };
+}
+
+/** The answered SelfSubjectReview: who the API server thinks the requester is. */
+export function selfReviewResponse(user: UserInfo): Record<string, unknown> {
+  return {
+    kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null },
+    status: { userInfo: { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups } },
   };
 }

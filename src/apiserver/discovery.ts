@@ -19,6 +19,8 @@ const SUBRESOURCE_VERBS: Record<string, string[]> = {
   binding: ['create'],
   log: ['get'],
   exec: ['create', 'get'],
+  attach: ['create', 'get'],
+  portforward: ['create', 'get'],
   token: ['create'],
 };
 /** Kinds a subresource takes or returns when it is not the parent's kind. */
@@ -26,6 +28,8 @@ const SUBRESOURCE_KINDS: Record<string, { group?: string; version?: string; kind
   binding: { kind: 'Binding' },
   log: { kind: 'Pod' },
   exec: { kind: 'PodExecOptions' },
+  attach: { kind: 'PodAttachOptions' },
+  portforward: { kind: 'PodPortForwardOptions' },
   scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
   token: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
 };

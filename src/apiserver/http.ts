@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api/errors.js';
 import type { Status } from '../api/types.js';
+import { acceptsProtobufFirst, encodeProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 
 /** Where the API server reports what it cannot tell the client (internal errors). */
 export interface ApiServerLogger {
@@ -125,7 +126,40 @@ export interface DecodedBody {
 }
 
 /** The body formats the API server reads for objects. */
-export const SUPPORTED_MEDIA_TYPES = ['application/json', 'application/yaml'];
+export const SUPPORTED_MEDIA_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+
+const TRUE_WORDS = ['1', 't', 'T', 'TRUE', 'true', 'True'];
+const FALSE_WORDS = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
+
+/**
+ * A boolean query parameter as Kubernetes reads it (Go's strconv.ParseBool: 1/t/T/TRUE/true/True
+ * and 0/f/F/FALSE/false/False); absent or empty is false, anything else 400.
+ */
+export function boolParam(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  if (v === null || v === '') return false;
+  if (TRUE_WORDS.includes(v)) return true;
+  if (FALSE_WORDS.includes(v)) return false;
+  throw new ApiError(400, 'BadRequest', `${name}: Invalid value: ${JSON.stringify(v)}: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+}
+
+/**
+ * `as=PartialObjectMetadata` / `as=PartialObjectMetadataList` (group meta.k8s.io, v1 or
+ * v1beta1) in the Accept header: the client wants only the objects' metadata.
+ */
+export function partialMetadataVersion(req: IncomingMessage): 'v1' | 'v1beta1' | undefined {
+  for (const part of (req.headers.accept ?? '').split(',')) {
+    const params = part.split(';').map((s) => s.trim());
+    if (!params.includes('g=meta.k8s.io') || !params.some((p) => p === 'as=PartialObjectMetadata' || p === 'as=PartialObjectMetadataList')) continue;
+    if (params.includes('v=v1')) return 'v1';
+    if (params.includes('v=v1beta1')) return 'v1beta1';
+  }
+  return undefined;
+}
+
+/** An object reduced to its metadata, as `PartialObjectMetadata`. */
+export const partialMetadata = (obj: { metadata?: unknown }, version: string): Record<string, unknown> =>
+  ({ kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: obj.metadata ?? {} });
 
 /** The request's media type, lower case, without parameters ('' when absent). */
 export const mediaType = (req: IncomingMessage): string => (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -180,7 +214,19 @@ export function setWarnings(res: ServerResponse, warnings: readonly string[]): v
   res.setHeader('Warning', values);
 }
 
+/**
+ * Sends an API object: as protobuf when the request's Accept header puts protobuf first and the
+ * object's kind has a protobuf message, else as JSON.
+ */
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && acceptsProtobufFirst(res.req?.headers.accept)) {
+    const pb = encodeProtobuf(body as Record<string, unknown>);
+    if (pb) {
+      res.writeHead(code, { 'Content-Type': PROTOBUF_CONTENT_TYPE, 'Content-Length': pb.length, 'Cache-Control': 'no-cache, private' });
+      res.end(pb);
+      return;
+    }
+  }
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
   res.end(text);

@@ -4,10 +4,12 @@
  * of the pod's node (found in the Node object's addresses and daemon endpoint).
  */
 import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, invalid, type FieldError, type StatusReason } from '../api/errors.js';
 import type { Binding, KubeObject, Node, Pod, PodCondition, Status } from '../api/types.js';
-import { successStatus } from './http.js';
+import { boolParam, successStatus } from './http.js';
 
 /** Default `terminationGracePeriodSeconds`, as in Kubernetes. */
 export const DEFAULT_GRACE_SECONDS = 30;
@@ -126,7 +128,7 @@ export function logQuery(q: URLSearchParams): URLSearchParams {
       }
     }
     if ((p === 'follow' || p === 'previous' || p === 'timestamps')) {
-      if (v !== 'true' && v !== '1') continue;
+      if (!boolParam(q, p)) continue;
       out.set(p, 'true');
     } else {
       out.set(p, v);
@@ -228,4 +230,156 @@ export function proxyToKubelet(req: IncomingMessage, res: ServerResponse, target
     if (target.method === 'POST') req.pipe(upstream);
     else upstream.end();
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// exec, attach, portforward: upgraded connections passed through to the kubelet
+
+/** Request headers not passed on to the kubelet: the API server's credentials and routing. */
+const HOP_HEADERS = new Set(['host', 'authorization', 'proxy-authorization', 'content-length']);
+
+/** Writes a Status answer on a socket whose request asked for an upgrade, and closes it. */
+export function writeStatusOnSocket(socket: Duplex, status: Status): void {
+  const body = JSON.stringify(status);
+  const code = status.code ?? 500;
+  socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * Passes an upgrade request (WebSocket or SPDY) through to the kubelet at `target.path` with
+ * the kubelet token, then splices the two connections: the kubelet answers the upgrade and
+ * speaks the stream protocol itself. An unreachable kubelet is a 503 Status.
+ */
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: Omit<ProxyTarget, 'method'>, track: (abort: () => void) => () => void): void {
+  const hostForUrl = target.host.includes(':') ? `[${target.host}]` : target.host;
+  const upstream = net.connect({ host: target.host, port: target.port });
+  const lines = [`${req.method ?? 'GET'} ${target.path} HTTP/1.1`, `Host: ${hostForUrl}:${target.port}`, `Authorization: Bearer ${target.token}`];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    if (!HOP_HEADERS.has(req.rawHeaders[i].toLowerCase())) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  }
+  let answered = false;
+  const paced = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+  const untrack = track(() => {
+    upstream.destroy();
+    socket.destroy();
+  });
+  upstream.once('connect', () => {
+    upstream.write(lines.join('\r\n') + '\r\n\r\n');
+    if (head.length) upstream.write(head);
+    if (paced) pipeFramePaced(upstream, socket);
+    else upstream.pipe(socket);
+    socket.pipe(upstream);
+  });
+  upstream.once('data', () => (answered = true));
+  upstream.on('error', (err: NodeJS.ErrnoException) => {
+    if (answered || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    const why = err.code === 'ECONNREFUSED' ? 'connect: connection refused' : err.message;
+    writeStatusOnSocket(socket, new ApiError(503, 'ServiceUnavailable', `error dialing backend: dial tcp ${hostForUrl}:${target.port}: ${why}`).toStatus());
+  });
+  socket.on('error', () => upstream.destroy());
+  socket.once('close', () => {
+    upstream.destroy();
+    untrack();
+  });
+  // A paced copy ends the client's side itself, after its last frame.
+  upstream.once('close', () => (paced ? undefined : socket.end()));
+}
+
+/**
+ * Cuts the kubelet's side of an upgraded WebSocket connection into the HTTP answer and then
+ * whole WebSocket frames (server frames are unmasked: 2 bytes, then a 16- or 64-bit length
+ * when the 7-bit one is 126 or 127, then the payload).
+ */
+export class WebSocketFrameSplitter {
+  private buf: Buffer = Buffer.alloc(0);
+  private inHead = true;
+  /** Chunks not yet joined, and how many bytes the next piece needs (no joining before). */
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  private need = 0;
+
+  /** The complete pieces (the HTTP head as one, then one per frame) that `chunk` finishes. */
+  push(chunk: Buffer): Buffer[] {
+    this.parts.push(chunk);
+    this.partsLength += chunk.length;
+    if (this.buf.length + this.partsLength < this.need) return [];
+    this.buf = Buffer.concat([this.buf, ...this.parts]);
+    this.parts = [];
+    this.partsLength = 0;
+    this.need = 0;
+    const out: Buffer[] = [];
+    for (;;) {
+      let size: number;
+      if (this.inHead) {
+        const end = this.buf.indexOf('\r\n\r\n');
+        if (end < 0) break;
+        size = end + 4;
+        this.inHead = false;
+      } else {
+        if (this.buf.length < 2) break;
+        const len7 = this.buf[1] & 0x7f;
+        const masked = (this.buf[1] & 0x80) !== 0;
+        let header = 2;
+        let len = len7;
+        if (len7 === 126) {
+          if (this.buf.length < 4) break;
+          len = this.buf.readUInt16BE(2);
+          header = 4;
+        } else if (len7 === 127) {
+          if (this.buf.length < 10) break;
+          len = Number(this.buf.readBigUInt64BE(2));
+          header = 10;
+        }
+        size = header + (masked ? 4 : 0) + len;
+        if (this.buf.length < size) {
+          this.need = size;
+          break;
+        }
+      }
+      out.push(this.buf.subarray(0, size));
+      this.buf = this.buf.subarray(size);
+    }
+    return out;
+  }
+}
+
+/**
+ * Copies a kubelet WebSocket answer to the client one frame per write, each after the last
+ * was written. Over TLS every write becomes its own record, so a client that polls the socket
+ * before reading one frame (Python's kubernetes.stream) never waits on a frame already read
+ * into its TLS buffer together with an earlier one.
+ */
+function pipeFramePaced(from: Duplex, to: Duplex): void {
+  const splitter = new WebSocketFrameSplitter();
+  const queue: Buffer[] = [];
+  let writing = false;
+  let ended = false;
+  const next = (): void => {
+    if (writing) return;
+    const piece = queue.shift();
+    if (!piece) {
+      if (ended) to.end();
+      from.resume();
+      return;
+    }
+    writing = true;
+    to.write(piece, () => {
+      writing = false;
+      next();
+    });
+  };
+  from.on('data', (chunk: Buffer) => {
+    queue.push(...splitter.push(chunk));
+    if (queue.length > 64) from.pause();
+    next();
+  });
+  const finish = (): void => {
+    ended = true;
+    next();
+  };
+  from.once('end', finish);
+  from.once('close', finish);
 }

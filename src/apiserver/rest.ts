@@ -25,6 +25,12 @@ import type { ObjectFilter } from './selectors.js';
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
 export const PROPAGATION_POLICIES: readonly PropagationPolicy[] = ['Foreground', 'Background', 'Orphan'];
 
+/** A namespace's `spec.finalizers` (`kubernetes` until the namespace controller has emptied it). */
+export const namespaceFinalizers = (ns: KubeObject): string[] => {
+  const f = (ns as { spec?: { finalizers?: unknown } }).spec?.finalizers;
+  return Array.isArray(f) ? f.filter((x): x is string => typeof x === 'string') : [];
+};
+
 /** The finalizer that keeps an owner until the garbage collector has deleted its dependents. */
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 /** The finalizer that asks for an owner's dependents to be orphaned before it goes. */
@@ -287,6 +293,22 @@ export class RestStorage {
       const cur = await this.store.get(key);
       if (!cur) throw notFound(def.resource, name, def.group);
       this.checkPreconditions(def, cur, options);
+      if (def.group === '' && def.resource === 'namespaces' && namespaceFinalizers(cur).length > 0) {
+        // Terminating until the namespace controller has emptied it and removed its finalizers.
+        if (cur.metadata?.deletionTimestamp) return { object: cur, deleted: false };
+        const next = copyJson(cur) as AnyObject;
+        const nm = meta(next);
+        nm.deletionTimestamp = rfc3339(this.clock());
+        nm.deletionGracePeriodSeconds = 0;
+        next.status = { ...(next.status as Record<string, unknown> | undefined), phase: 'Terminating' };
+        if (opts.dryRun) return { object: next, deleted: false };
+        try {
+          return { object: await this.store.update(key, next, { expectedResourceVersion: Number(cur.metadata?.resourceVersion) }), deleted: false };
+        } catch (e) {
+          if (e instanceof ApiError && e.reason === 'Conflict') continue;
+          throw e;
+        }
+      }
       const gc = deletionFinalizers(cur, options);
       const plan = this.planDelete(def, cur, options.gracePeriodSeconds, gc.finalizers);
       if (opts.dryRun) return { object: plan.update ?? cur, deleted: plan.action === 'delete' };
@@ -310,6 +332,25 @@ export class RestStorage {
         throw e;
       }
     }
+  }
+
+  /**
+   * PUT of a namespace's `finalize` subresource: only `spec.finalizers` changes (the namespace
+   * controller removes `kubernetes` once the namespace is empty). 409 on a stale resourceVersion.
+   */
+  async finalizeNamespace(def: ResourceDef, name: string, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    const body = this.decode(def, this.withTypeMeta(def, input), opts) as AnyObject;
+    const m = meta(body);
+    if (m.name && m.name !== name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
+    const expected = parseResourceVersion(m.resourceVersion);
+    const finalizers = namespaceFinalizers(body);
+    return this.write(def, '', name, opts, (cur) => {
+      if (expected !== undefined && String(expected) !== cur.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
+      const next = copyJson(cur) as AnyObject;
+      next.spec = { ...(next.spec as Record<string, unknown> | undefined), finalizers };
+      if (!finalizers.length) delete (next.spec as Record<string, unknown>).finalizers;
+      return next as KubeObject;
+    });
   }
 
   /**

@@ -11,6 +11,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, forbidden, invalid, invalidValue, notSupported, type FieldError } from '../api/errors.js';
 import { decodeObject } from '../api/schema.js';
@@ -22,11 +23,11 @@ import * as discovery from './discovery.js';
 import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
 import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import {
-  asObject, decodeJson, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
-  setWarnings, unsupportedMediaType, parseJsonObject, type ApiServerLogger, type DecodedBody,
+  asObject, decodeJson, errorStatus, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
+  setWarnings, unsupportedMediaType, parseJsonObject, boolParam, partialMetadata, partialMetadataVersion, type ApiServerLogger, type DecodedBody,
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
-import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
+import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, proxyUpgrade, resolveContainer, writeStatusOnSocket } from './pods.js';
 import { paginate } from './paging.js';
 import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
 import { apiServerTracer, podTraceHooks, traceBinding } from '../trace/apiserver.js';
@@ -43,8 +44,8 @@ import { forbiddenMessage, requestVerb, type Attributes, type UserInfo } from '.
 import { confirmNoEscalation } from './auth/escalation.js';
 import type { TokenIssuer } from './auth/tokens.js';
 import { createToken } from './tokenrequest.js';
-import { reviewAttributes, reviewResponse } from './accessreview.js';
-import { decodeProtobuf, isProtobuf } from './protobuf.js';
+import { reviewAttributes, reviewBody, reviewResponse, rulesReviewResponse, selfReviewResponse } from './accessreview.js';
+import { decodeProtobuf, isProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 
 export type { ApiServerLogger } from './http.js';
 
@@ -161,6 +162,7 @@ function fieldValidation(q: URLSearchParams): FieldValidation {
  */
 async function readObject(req: IncomingMessage): Promise<DecodedBody & { value: Record<string, unknown> }> {
   const type = mediaType(req);
+  if (type === PROTOBUF_CONTENT_TYPE) return { value: decodeProtobuf(await readBody(req)), duplicates: [] };
   if (type !== '' && type !== 'application/json' && type !== 'application/yaml') {
     req.resume();
     throw unsupportedMediaType(type);
@@ -203,16 +205,24 @@ function checkRawPath(raw: string): void {
   }
 }
 
-const TRUE_WORDS = ['1', 't', 'T', 'TRUE', 'true', 'True'];
-const FALSE_WORDS = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
-
-/** A boolean query parameter as Go's strconv.ParseBool reads it; absent or empty is false, anything else 400. */
-function boolParam(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  if (v === null || v === '') return false;
-  if (TRUE_WORDS.includes(v)) return true;
-  if (FALSE_WORDS.includes(v)) return false;
-  throw badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+/**
+ * The deprecated watch paths Kubernetes still serves (`/api/v1/watch/namespaces/{ns}/pods[/{name}]`,
+ * `/apis/{g}/{v}/watch/...`; Ruby's kubeclient uses them): rewritten in place to the list path
+ * with `watch=true`, a name becoming a `metadata.name` field selector.
+ */
+export function legacyWatch(url: URL): void {
+  const m = /^\/(api\/[^/]+|apis\/[^/]+\/[^/]+)\/watch(\/.*)?$/.exec(url.pathname);
+  if (!m) return;
+  let rest = m[2] ?? '';
+  const r = parseResourcePath(`/${m[1]}${rest}`);
+  if (r?.name && !r.subresource) {
+    // drop the name segment; select it by field instead
+    rest = rest.slice(0, rest.lastIndexOf('/'));
+    const sel = url.searchParams.get('fieldSelector');
+    url.searchParams.set('fieldSelector', [sel, `metadata.name=${r.name}`].filter(Boolean).join(','));
+  }
+  url.pathname = `/${m[1]}${rest}`;
+  url.searchParams.set('watch', 'true');
 }
 
 /** `dryRun` from the query, plus (for DELETE, where kubectl sends it in DeleteOptions) from the body. */
@@ -366,6 +376,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           checkReadParams(q);
           const filter = buildFilter(def, q.get('labelSelector'), q.get('fieldSelector'));
           const tv = tableVersion(req);
+          const pm = tv ? undefined : partialMetadataVersion(req);
           if (boolParam(q, 'watch')) {
             await serveWatch(res, {
               def, namespace: ns, filter,
@@ -373,11 +384,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
               timeoutSeconds: intParam(q, 'timeoutSeconds', 0),
               allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
               sendInitialEvents: q.has('sendInitialEvents') ? boolParam(q, 'sendInitialEvents') : undefined,
-              asTable: tv ? (obj) => toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv) : undefined,
+              asTable: tv ? (obj) => toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv)
+                : pm ? (obj) => partialMetadata(obj, pm) : undefined,
             }, { store: opts.store, logger, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, defaultTimeout: defaultWatchTimeout, track });
             return;
           }
           const list = paginate(await rest.list(def, ns, filter), intParam(q, 'limit', 0), q.get('continue') || undefined);
+          if (pm) {
+            sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${pm}`, metadata: list.metadata, items: list.items.map((o) => partialMetadata(o, pm)) });
+            return;
+          }
           if (!tv) {
             sendJson(res, 200, list);
             return;
@@ -416,6 +432,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
 
     switch (r.subresource) {
+      case 'finalize': {
+        if (method !== 'PUT') throw methodNotAllowed();
+        const { value, duplicates } = await readObject(req);
+        sendJson(res, 200, await rest.finalizeNamespace(def, r.name, value as KubeObject, writeOptions(q, [], duplicates)));
+        return;
+      }
       case '':
       case 'status': {
         const sub = r.subresource;
@@ -424,7 +446,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             checkReadParams(q);
             const obj = await rest.get(def, ns, r.name);
             const tv = tableVersion(req);
-            sendJson(res, 200, tv ? toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv) : obj);
+            const pm = tv ? undefined : partialMetadataVersion(req);
+            sendJson(res, 200, tv ? toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv) : pm ? partialMetadata(obj, pm) : obj);
             return;
           }
           case 'PUT': {
@@ -504,36 +527,21 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         sendJson(res, 201, bindingCreated());
         return;
       }
-      case 'log':
-      case 'exec': {
-        const isLog = r.subresource === 'log';
-        if (isLog ? method !== 'GET' : method !== 'GET' && method !== 'POST') throw methodNotAllowed();
-        if (!isLog && req.headers.upgrade) {
-          // kubectl exec asks for a WebSocket or SPDY stream; this server speaks the kubelet's
-          // newline-delimited JSON frames over a plain POST instead.
-          throw badRequest(`exec over a ${req.headers.upgrade} upgrade is not supported by this API server; POST without an upgrade to get application/x-ndjson frames`);
-        }
+      case 'exec':
+      case 'attach':
+      case 'portforward':
+        // Streams need an upgrade (WebSocket or SPDY), served by handleUpgrade.
+        if (method !== 'GET' && method !== 'POST') throw methodNotAllowed();
+        throw badRequest('Upgrade request required');
+      case 'log': {
+        if (method !== 'GET') throw methodNotAllowed();
         const pod = (await rest.get(def, ns, r.name)) as Pod;
         const container = resolveContainer(pod, q.get('container'));
-        const nodeName = pod.spec?.nodeName;
-        if (!nodeName) throw badRequest(`pod ${r.name} does not have a host assigned`);
-        const nodesDef = core('nodes');
-        if (!nodesDef) throw new ApiError(503, 'ServiceUnavailable', 'this server does not serve nodes, so it cannot reach kubelets');
-        const { host, port } = kubeletAddress((await rest.get(nodesDef, '', nodeName)) as Node);
+        const { host, port } = await kubeletOf(pod);
         const where = `/${encodeURIComponent(ns)}/${encodeURIComponent(r.name)}/${encodeURIComponent(container)}`;
-        let path: string;
-        if (isLog) {
-          const query = logQuery(q).toString();
-          path = `/containerLogs${where}${query ? `?${query}` : ''}`;
-        } else {
-          const command = q.getAll('command');
-          if (command.length === 0) throw badRequest('you must specify at least 1 command');
-          const query = new URLSearchParams();
-          command.forEach((c) => query.append('command', c));
-          for (const flag of ['stdin', 'stdout', 'stderr', 'tty']) if (q.has(flag)) query.set(flag, q.get(flag) ?? '');
-          path = `/exec${where}?${query.toString()}`;
-        }
-        await proxyToKubelet(req, res, { host, port, method: isLog ? 'GET' : 'POST', path, token: opts.token }, track);
+        const query = logQuery(q).toString();
+        const path = `/containerLogs${where}${query ? `?${query}` : ''}`;
+        await proxyToKubelet(req, res, { host, port, method: 'GET', path, token: opts.token }, track);
         return;
       }
       default:
@@ -544,6 +552,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     checkRawPath(req.url ?? '/');
     const url = new URL(req.url ?? '/', 'http://apiserver');
+    legacyWatch(url);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     if (HEALTH_PATHS.has(path)) {
       // livez/healthz: the process serves. readyz: it can also store what it is sent.
@@ -587,8 +596,92 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       sendJson(res, 201, reviewResponse(body, user === ADMIN_USER || await auth.authorize(a)));
       return;
     }
+    if (r.group === 'authorization.k8s.io' && r.resource === 'selfsubjectrulesreviews') {
+      if (r.name || r.namespace || req.method !== 'POST') throw methodNotAllowed();
+      const body = reviewBody((await readObject(req)).value, 'SelfSubjectRulesReview');
+      const ns = (body.spec as { namespace?: unknown } | undefined)?.namespace;
+      sendJson(res, 201, rulesReviewResponse(body, await auth.rules(user, typeof ns === 'string' ? ns : '')));
+      return;
+    }
+    if (r.group === 'authentication.k8s.io' && r.resource === 'selfsubjectreviews') {
+      if (r.name || r.namespace || req.method !== 'POST') throw methodNotAllowed();
+      reviewBody((await readObject(req)).value, 'SelfSubjectReview');
+      sendJson(res, 201, selfReviewResponse(user));
+      return;
+    }
     await serveResource(req, res, r, url.searchParams, user);
   }
+
+  /** The kubelet serving `pod`: its node's address and kubelet port; 400 for an unscheduled pod. */
+  async function kubeletOf(pod: Pod): Promise<{ host: string; port: number }> {
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) throw badRequest(`pod ${pod.metadata?.name ?? ''} does not have a host assigned`);
+    const nodesDef = core('nodes');
+    if (!nodesDef) throw new ApiError(503, 'ServiceUnavailable', 'this server does not serve nodes, so it cannot reach kubelets');
+    return kubeletAddress((await rest.get(nodesDef, '', nodeName)) as Node);
+  }
+
+  /**
+   * An upgrade request: `pods/exec`, `pods/attach` and `pods/portforward` over WebSocket or
+   * SPDY/3.1, checked here (token, pod, container, node) and passed through to the kubelet of
+   * the pod's node, which answers the upgrade and serves the stream.
+   */
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    checkRawPath(req.url ?? '/');
+    const url = new URL(req.url ?? '/', 'http://apiserver');
+    const path = url.pathname.replace(/\/+$/, '');
+    // The same authentication, impersonation and authorization as every other request.
+    const authenticated = await auth.authenticate(req.headers.authorization);
+    if (!authenticated) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+    const user = await auth.impersonate(authenticated, req.headers);
+    if ('forbidden' in user) {
+      const a = user.forbidden;
+      throw new ApiError(403, 'Forbidden', forbiddenMessage(a), [], { name: a.name, kind: a.resource });
+    }
+    if (user !== ADMIN_USER) {
+      // As Kubernetes 1.32 (AuthorizePodWebsocketUpgradeCreatePermission): a stream opened with
+      // a WebSocket GET still needs `create` on pods/exec, attach or portforward.
+      const a = attributesOf(user, 'POST', path, url.searchParams);
+      if (!(await auth.authorize(a))) {
+        const details = a.resourceRequest ? { name: a.name || undefined, group: a.apiGroup || undefined, kind: a.resource } : {};
+        throw new ApiError(403, 'Forbidden', forbiddenMessage(a), [], details);
+      }
+    }
+    const r = parseResourcePath(path);
+    const def = r ? find(r) : undefined;
+    if (!r || !def || def.group !== '' || def.resource !== 'pods' || !r.name || !r.namespace) {
+      throw badRequest(`an upgrade to ${req.headers.upgrade ?? ''} is only served for pods/exec, pods/attach and pods/portforward`);
+    }
+    const verb = r.subresource;
+    if (verb !== 'exec' && verb !== 'attach' && verb !== 'portforward') throw badRequest(`an upgrade to ${req.headers.upgrade ?? ''} is not served for ${r.subresource ? `pods/${r.subresource}` : 'pods'}`);
+    if (req.method !== 'GET' && req.method !== 'POST') throw methodNotAllowed();
+    const q = url.searchParams;
+    const pod = (await rest.get(def, r.namespace, r.name)) as Pod;
+    const query = new URLSearchParams();
+    let where = `/${encodeURIComponent(r.namespace)}/${encodeURIComponent(r.name)}`;
+    if (verb === 'portforward') {
+      for (const p of q.getAll('ports')) query.append('ports', p);
+    } else {
+      const phase = pod.status?.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') throw badRequest(`cannot ${verb} into a container in a completed pod; current phase is ${phase}`);
+      where += `/${encodeURIComponent(resolveContainer(pod, q.get('container')))}`;
+      if (verb === 'exec') {
+        const command = q.getAll('command');
+        if (command.length === 0) throw badRequest('you must specify at least 1 command');
+        command.forEach((c) => query.append('command', c));
+      }
+      const flags = ['stdin', 'stdout', 'stderr', 'tty'].filter((f) => boolParam(q, f));
+      if (!flags.some((f) => f !== 'tty')) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
+      for (const f of flags) query.set(f, 'true');
+    }
+    const { host, port } = await kubeletOf(pod);
+    proxyUpgrade(req, socket, head, { host, port, path: `/${verb}${where}?${query.toString()}`, token: opts.token }, track);
+  }
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    handleUpgrade(req, socket, head).catch((err: unknown) => writeStatusOnSocket(socket, errorStatus(err, logger, `${req.method} ${req.url} (upgrade)`)));
+  };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => sendError(res, err, logger, `${req.method} ${req.url}`));
@@ -598,6 +691,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const s = secure && opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ciphers: API_SERVER_CIPHERS }, onRequest) : http.createServer(onRequest);
     // Watches, log follows and exec sessions are long: no whole-request deadline.
     s.requestTimeout = 0;
+    s.on('upgrade', onUpgrade);
     return s;
   };
   const listen = (s: http.Server, port: number) => new Promise<number>((resolve, reject) => {

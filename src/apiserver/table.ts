@@ -124,6 +124,10 @@ const PRINTERS: Record<string, Printer> = {
     columns: [col('Name', 'string', 0, 'name'), col('Type'), col('Data', 'integer'), col('Age')],
     row: (s, now) => [str(s.metadata?.name), str(g(s, 'type'), ''), Object.keys(g(s, 'data') ?? {}).length, age(s, now)],
   },
+  'coordination.k8s.io/leases': {
+    columns: [col('Name', 'string', 0, 'name'), col('Holder'), col('Age')],
+    row: (l, now) => [str(l.metadata?.name), str(g(l, 'spec.holderIdentity'), ''), age(l, now)],
+  },
   'apps/deployments': {
     columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Up-to-date'), col('Available'), col('Age'),
       col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],

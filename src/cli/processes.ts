@@ -213,7 +213,7 @@ export interface ClusterProcess {
  * how `down` and `stop` find components whose pid files are stale or lost.
  */
 export function findClusterProcesses(cluster: string, home?: string): ClusterProcess[] {
-  const out: ClusterProcess[] = [];
+  const out: (ClusterProcess & { ppid: number })[] = [];
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -241,9 +241,22 @@ export function findClusterProcesses(cluster: string, home?: string): ClusterPro
     if (!alive(pid)) continue;
     let i = main + 1;
     while (argv[i]?.startsWith('--')) i += 2; // global options (`--name x --home y`) come first
-    out.push({ pid, command: argv[i] ?? '', argv });
+    out.push({ pid, command: argv[i] ?? '', argv, ppid: parentPid(pid) });
   }
-  return out;
+  // A component's child between fork and exec (the proxy running iptables-restore) still shows
+  // its parent's command line for a moment: it is not a second component.
+  const pids = new Set(out.map((p) => p.pid));
+  return out.filter((p) => !pids.has(p.ppid)).map(({ ppid: _ppid, ...p }) => p);
+}
+
+/** The parent pid from /proc/<pid>/stat (0 when it cannot be read). */
+function parentPid(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) || 0;
+  } catch {
+    return 0;
+  }
 }
 
 // ---- the token file -----------------------------------------------------------------------

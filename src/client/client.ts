@@ -3,6 +3,7 @@
  * subresources, watch streams, log and exec streams. It holds no state but its config, so any
  * component can run in its own process or on another host.
  */
+import { WebSocket } from 'ws';
 import { ApiError } from '../api/errors.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from '../api/types.js';
 
@@ -54,6 +55,7 @@ export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', resource: 'co
 export const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets' };
 export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
 export const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
+export const LEASES: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
 export const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 
 export interface ListOptions {
@@ -205,22 +207,44 @@ export class ApiClient {
   }
 
   /**
-   * Runs a command in a pod's container and streams its output to the given writers; resolves
-   * with the command's exit code.
+   * Runs a command in a pod's container over the `pods/exec` WebSocket stream
+   * (`v5.channel.k8s.io`, as kubectl does), sends `stdin` then closes it, and streams the
+   * output to the given writers; resolves with the command's exit code (from the final Status).
    */
-  async exec(namespace: string, pod: string, opts: { container?: string; command: string[]; stdin?: Buffer },
+  exec(namespace: string, pod: string, opts: { container?: string; command: string[]; stdin?: Buffer },
     out: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void }): Promise<number> {
-    const path = resourcePath({ ...PODS, namespace }, pod, 'exec') + query({ container: opts.container, command: opts.command });
-    const res = await this.raw('POST', path, opts.stdin ?? Buffer.alloc(0), 'application/octet-stream');
-    if (!res.ok) throw errorFromResponse(res.status, await res.text());
-    let exitCode = -1;
-    for await (const line of ndjsonLines(res)) {
-      const f = JSON.parse(line) as { stream?: 'stdout' | 'stderr'; data?: string; exitCode?: number; error?: string };
-      if (f.stream && f.data !== undefined) (f.stream === 'stdout' ? out.stdout : out.stderr)(Buffer.from(f.data, 'base64'));
-      if (f.error) throw new ApiError(500, 'InternalError', f.error);
-      if (f.exitCode !== undefined) exitCode = f.exitCode;
-    }
-    return exitCode;
+    const path = resourcePath({ ...PODS, namespace }, pod, 'exec')
+      + query({ container: opts.container, command: opts.command, stdin: opts.stdin !== undefined || undefined, stdout: true, stderr: true });
+    const url = this.config.server.replace(/^http/, 'ws') + path;
+    return new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(url, ['v5.channel.k8s.io'], { headers: { Authorization: `Bearer ${this.config.token}` }, perMessageDeflate: false });
+      let status: Status | undefined;
+      ws.on('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => reject(errorFromResponse(res.statusCode ?? 500, Buffer.concat(chunks).toString('utf8'))));
+      });
+      ws.on('error', (err) => reject(new ApiError(503, 'ServiceUnavailable', `The connection to the server ${this.config.server.replace(/^https?:\/\//, '')} was refused - is the cluster up? (${err.message})`)));
+      ws.on('open', () => {
+        if (opts.stdin === undefined) return;
+        if (opts.stdin.length) ws.send(Buffer.concat([Buffer.from([0]), opts.stdin]));
+        ws.send(Buffer.from([255, 0]));
+      });
+      ws.on('message', (data: Buffer) => {
+        if (!data.length) return;
+        const body = data.subarray(1);
+        if (data[0] === 1) out.stdout(Buffer.from(body));
+        else if (data[0] === 2) out.stderr(Buffer.from(body));
+        else if (data[0] === 3) status = JSON.parse(body.toString('utf8')) as Status;
+      });
+      ws.on('close', () => {
+        if (!status) return resolve(-1);
+        if (status.status === 'Success') return resolve(0);
+        const code = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
+        if (status.reason === 'NonZeroExitCode' && code) return resolve(Number(code));
+        reject(new ApiError(status.code ?? 500, status.reason === 'NonZeroExitCode' ? 'InternalError' : (status.reason as never) ?? 'InternalError', status.message ?? 'exec failed'));
+      });
+    });
   }
 }
 

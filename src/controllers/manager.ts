@@ -19,6 +19,7 @@ import { ReplicaSetController } from './replicaset.js';
 import { IngressController, type IngressControllerOptions } from './ingress.js';
 import { RootCACertPublisher } from './rootcacert.js';
 import { ServiceAccountController } from './serviceaccount.js';
+import { NamespaceController } from './namespace.js';
 import { ServiceAccountTokenController, type LegacyTokenSigner } from './satokens.js';
 import { HostPathProvisioner, type HostDirectories } from './volume/provisioner.js';
 import { PVCProtectionController } from './volume/protection.js';
@@ -76,6 +77,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
       nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
     }),
     new ServiceAccountController(common),
+    new NamespaceController(common),
     ...(opts.rootCA ? [new RootCACertPublisher(common, opts.rootCA)] : []),
     ...(opts.tokenSigner && opts.rootCA ? [new ServiceAccountTokenController(common, opts.tokenSigner, opts.rootCA)] : []),
     new PersistentVolumeController(common),

@@ -11,6 +11,7 @@ import type { KubeObject, Node, NodeCondition, Pod, Service } from '../api/types
 import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
 import { ApiClient, NODES, PODS, SERVICES } from '../client/client.js';
+import { renewNodeLease } from './lease.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import type { Runtime, SandboxStatus } from '../runtime/types.js';
@@ -99,6 +100,8 @@ export function gatewayOf(cidr: string): string {
 
 export class Kubelet {
   private readonly client: ApiClient;
+  /** The Node's uid once registered (the owner of its Lease). */
+  private nodeUid?: string;
   private readonly runtime: Runtime;
   private readonly id: NodeIdentity;
   private readonly clock: Clock;
@@ -586,12 +589,14 @@ export class Kubelet {
     try {
       const existing = await this.client.get<Node>(NODES, name);
       const updated: Node = { ...existing, metadata: { ...existing.metadata, labels: { ...existing.metadata?.labels, ...labels } }, spec: { ...existing.spec, podCIDR: this.opts.podCIDR, podCIDRs: [this.opts.podCIDR] } };
-      await this.client.update(NODES, updated);
+      this.nodeUid = (await this.client.update<Node>(NODES, updated)).metadata?.uid;
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) throw e;
-      await this.client.create<Node>(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec: { podCIDR: this.opts.podCIDR, podCIDRs: [this.opts.podCIDR] } });
+      const created = await this.client.create<Node>(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec: { podCIDR: this.opts.podCIDR, podCIDRs: [this.opts.podCIDR] } });
+      this.nodeUid = created.metadata?.uid;
     }
     await this.client.patch(NODES, name, { status }, 'status');
+    await this.renewLease();
     this.recorder.event(nodeRef(name), 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
   }
 
@@ -601,6 +606,17 @@ export class Kubelet {
       await this.client.patch(NODES, this.opts.nodeName, { status: { conditions: this.nodeConditions() } }, 'status');
     } catch (e) {
       this.log(`heartbeat: ${(e as Error).message}`);
+    }
+    await this.renewLease();
+  }
+
+  /** Renews the node's Lease in kube-node-lease (failures are logged; the next beat retries). */
+  private async renewLease(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await renewNodeLease(this.client, { name: this.opts.nodeName, uid: this.nodeUid }, this.clock.now());
+    } catch (e) {
+      this.log(`node lease: ${(e as Error).message}`);
     }
   }
 

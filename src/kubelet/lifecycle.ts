@@ -133,6 +133,7 @@ export class ContainerLifecycle {
       memoryBytes: limits.memory ? Math.round(memoryToBytes(String(limits.memory))) : 0,
       tty: c.tty === true,
       stdin: c.stdin === true,
+      stdinOnce: c.stdinOnce === true,
     };
     const slot = this.o.startSlot ?? (<T>(fn: () => Promise<T>) => fn());
     let id: string;

@@ -1,14 +1,15 @@
 /**
  * The kubelet's own HTTP server, which the API server proxies `pods/log` and `pods/exec` to:
  *   GET  /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=&previous=&timestamps=
- *   POST /exec/{ns}/{pod}/{container}?command=a&command=b   (body = stdin)
- * Exec answers `application/x-ndjson` frames `{"stream","data"(base64)}` then `{"exitCode"}`.
+ * and, by an HTTP upgrade (WebSocket or SPDY/3.1, see streaming.ts), the interactive
+ *   /exec/{ns}/{pod}/{container}, /attach/{ns}/{pod}/{container} and /portforward/{ns}/{pod}.
  * Every request needs the cluster's bearer token.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { Writable, Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { refuseUpgrade, serveStream } from './streaming.js';
 import type { Pod } from '../api/types.js';
 import type { ContainerStatus, Runtime } from '../runtime/types.js';
 import { instancesOf, currentSandbox, type PodRuntimeState } from './plan.js';
@@ -53,11 +54,53 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     void handle(req, res).catch((e: unknown) => fail(res, 500, (e as Error).message));
   });
 
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    void handleUpgrade(req, socket, head).catch((e: unknown) => refuseUpgrade(socket, 500, (e as Error).message));
+  });
+
+  /** exec, attach and portforward streams: the pod and container checked, then served by streaming.ts. */
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://kubelet');
+    if (!authorized(req, opts.token)) return refuseUpgrade(socket, 401, 'Unauthorized');
+    const m = /^\/(exec|attach|portforward)\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
+    if (!m || (m[1] === 'portforward') !== (m[4] === undefined)) return refuseUpgrade(socket, 404, 'not found');
+    const verb = m[1] as 'exec' | 'attach' | 'portforward';
+    const [ns, podName, container] = [m[2], m[3], m[4]].map((p) => (p === undefined ? '' : decodeURIComponent(p)));
+    const pod = opts.findPod(ns, podName);
+    if (!pod) return refuseUpgrade(socket, 404, `pod "${podName}" not found on this node`);
+    const state = await opts.podState(pod.metadata?.uid ?? '');
+    if (verb === 'portforward') {
+      const sandbox = currentSandbox(state);
+      if (!sandbox || sandbox.state !== 'ready') return refuseUpgrade(socket, 400, `pod ${podName} does not have a running sandbox`);
+      serveStream(req, socket, head, {
+        verb, query: url.searchParams,
+        dial: (port) => opts.runtime.portForward(sandbox.id, port),
+        describePortError: (port, why) => `error forwarding port ${port} to pod ${podName}, uid ${pod.metadata?.uid ?? ''}: ${why}`,
+      });
+      return;
+    }
+    const inst = pickInstance(state, container, false);
+    if (!inst || inst.state !== 'running') return refuseUpgrade(socket, 400, `container ${container} is not running`);
+    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === container);
+    if (verb === 'attach' && url.searchParams.get('tty') === 'true' && !spec?.tty) {
+      return refuseUpgrade(socket, 400, `Unable to use a TTY - container ${container} did not allocate one`);
+    }
+    const command = url.searchParams.getAll('command');
+    if (verb === 'exec' && !command.length) return refuseUpgrade(socket, 400, 'you must specify at least one command for the container');
+    serveStream(req, socket, head, {
+      verb, query: url.searchParams,
+      start: (io) => (verb === 'exec'
+        ? opts.runtime.execStream(inst.id, command, io)
+        : opts.runtime.attach(inst.id, { ...io, tty: spec?.tty === true })),
+    });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     if (url.pathname === '/healthz') return fail(res, 200, 'ok');
     if (!authorized(req, opts.token)) return fail(res, 401, 'Unauthorized');
-    const m = /^\/(containerLogs|exec)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    const m = /^\/(containerLogs)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (!m) return fail(res, 404, 'not found');
     const [, verb, ns, podName, container] = m.map(decodeURIComponent);
     const pod = opts.findPod(ns, podName);
@@ -83,25 +126,6 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
       res.on('close', () => stream.destroy());
       stream.pipe(res);
       return;
-    }
-    if (req.method !== 'POST') return fail(res, 405, 'method not allowed');
-    if (inst.state !== 'running') return fail(res, 400, `container ${container} is not running`);
-    const command = url.searchParams.getAll('command');
-    if (!command.length) return fail(res, 400, 'you must specify at least one command for the container');
-    const body: Buffer[] = [];
-    for await (const chunk of req) body.push(chunk as Buffer);
-    res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Transfer-Encoding': 'chunked' });
-    const frame = (stream: 'stdout' | 'stderr') => new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        res.write(JSON.stringify({ stream, data: Buffer.from(chunk).toString('base64') }) + '\n', () => cb());
-      },
-    });
-    try {
-      const stdin = body.length ? Readable.from([Buffer.concat(body)]) : undefined;
-      const result = await opts.runtime.exec(inst.id, command, { stdout: frame('stdout'), stderr: frame('stderr'), stdin });
-      res.end(JSON.stringify({ exitCode: result.exitCode }) + '\n');
-    } catch (e) {
-      res.end(JSON.stringify({ error: (e as Error).message }) + '\n');
     }
   }
 

@@ -9,12 +9,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import { commandOverrides } from './command.js';
 import { ContainerEventHub, type ContainerEventHandler } from './events.js';
 import { PodTrafficRules, type CommandRunner } from './iptables.js';
-import { httpGetFromNode, tcpConnectFromNode } from './podnet.js';
+import { httpGetFromNode, openTcpFromNode, tcpConnectFromNode } from './podnet.js';
 import { CLUSTER_LABEL, SANDBOX_ID_LABEL, SANDBOX_LABEL } from './labels.js';
 import { familiarImageReference, normalizeImageReference } from './reference.js';
 import { SingleFlight } from './singleflight.js';
@@ -36,8 +36,20 @@ import {
   type Runtime,
   type SandboxConfig,
   type SandboxStatus,
+  type StreamIO,
+  type StreamSession,
   type VolumeOptions,
 } from './types.js';
+
+/**
+ * Sets a terminal size, retrying for a short while: the engine refuses to resize an exec whose
+ * process has not started yet, and the first size arrives right after the start.
+ */
+function resizeSoon(resize: () => Promise<unknown>, attempts = 20): void {
+  resize().catch(() => {
+    if (attempts > 1) setTimeout(() => resizeSoon(resize, attempts - 1), 25);
+  });
+}
 
 export interface DockerRuntimeOptions {
   /** Engine socket; default `/var/run/docker.sock`. */
@@ -380,6 +392,7 @@ export class DockerRuntime implements Runtime {
       Labels: this.ownLabels({ ...config.labels, [SANDBOX_ID_LABEL]: sandboxId }),
       Tty: config.tty ?? false,
       OpenStdin: config.stdin ?? false,
+      StdinOnce: (config.stdin ?? false) && (config.stdinOnce ?? false),
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
         IpcMode: `container:${sandboxId}`,
@@ -571,6 +584,79 @@ export class DockerRuntime implements Runtime {
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  async execStream(id: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
+    try {
+      const exec = await this.docker.getContainer(id).exec({
+        Cmd: cmd,
+        AttachStdin: io.stdin !== undefined,
+        AttachStdout: io.stdout !== undefined,
+        AttachStderr: io.stderr !== undefined && !io.tty,
+        Tty: io.tty,
+      });
+      const stream = await exec.start({ hijack: true, stdin: io.stdin !== undefined, Tty: io.tty });
+      const output = this.sessionOutput(stream, io, io.tty);
+      const done = output.then(async () => {
+        const info = await exec.inspect();
+        if (info.ExitCode === null) throw new RuntimeError(`exec in ${id.slice(0, 12)} ended without an exit code.`);
+        return { exitCode: info.ExitCode };
+      }).catch((err: unknown) => { throw this.error(err); });
+      return {
+        resize: (size) => resizeSoon(() => exec.resize({ h: size.height, w: size.width })),
+        done,
+        close: () => (stream as unknown as Duplex).destroy(),
+      };
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  async attach(id: string, io: StreamIO): Promise<StreamSession> {
+    try {
+      const container = this.docker.getContainer(id);
+      const info = await container.inspect();
+      if (!info.State.Running) throw new RuntimeError(`container ${id.slice(0, 12)} is not running`);
+      const stream = await container.attach({
+        stream: true, hijack: true, stdin: io.stdin !== undefined && info.Config.OpenStdin,
+        stdout: io.stdout !== undefined, stderr: io.stderr !== undefined || info.Config.Tty,
+      });
+      const done = this.sessionOutput(stream, io, info.Config.Tty).then(() => ({})).catch((err: unknown) => { throw this.error(err); });
+      return {
+        resize: (size) => resizeSoon(() => container.resize({ h: size.height, w: size.width })),
+        done,
+        close: () => (stream as Duplex).destroy(),
+      };
+    } catch (err) {
+      throw this.error(err);
+    }
+  }
+
+  /**
+   * Wires a hijacked engine stream to a session's streams (raw with a terminal, demultiplexed
+   * without) and settles when the engine's side ends.
+   */
+  private sessionOutput(stream: NodeJS.ReadWriteStream, io: StreamIO, tty: boolean): Promise<void> {
+    const duplex = stream as Duplex;
+    const done = new Promise<void>((resolve, reject) => {
+      duplex.once('end', resolve);
+      duplex.once('close', resolve);
+      duplex.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? resolve() : reject(err)));
+    });
+    const sink = new PassThrough();
+    sink.resume();
+    if (tty) duplex.on('data', (chunk: Buffer) => (io.stdout ?? sink).write(chunk));
+    else this.docker.modem.demuxStream(duplex, io.stdout ?? sink, io.stderr ?? sink);
+    // Ending stdin half-closes the hijacked connection, which is the process's EOF.
+    if (io.stdin) {
+      io.stdin.on('data', (chunk: Buffer) => { if (!duplex.destroyed) duplex.write(chunk); });
+      io.stdin.once('end', () => { if (!duplex.destroyed) duplex.end(); });
+    }
+    return done;
+  }
+
+  async portForward(sandboxId: string, port: number): Promise<Duplex> {
+    return openTcpFromNode(await this.podIP(sandboxId), port);
   }
 
   // ---- pod network ------------------------------------------------------------------------

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, type Duplex } from 'node:stream';
 import { effectiveArgv } from './command.js';
 import type { ContainerEvent, ContainerEventHandler } from './events.js';
 import { exitCodeOnStop, runFakeProgram, type FakeHttpResponse, type FakeProcessHost } from './fake-process.js';
@@ -37,6 +37,8 @@ import {
   type Runtime,
   type SandboxConfig,
   type SandboxStatus,
+  type StreamIO,
+  type StreamSession,
   type VolumeOptions,
 } from './types.js';
 
@@ -442,6 +444,36 @@ export class FakeRuntime implements Runtime {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
     return { exitCode: 137 };
+  }
+
+  /** Runs the fake program once all of stdin has arrived (the fake has no terminals). */
+  async execStream(id: string, cmd: string[], io: StreamIO): Promise<StreamSession> {
+    const abort = new AbortController();
+    const sink = new PassThrough().resume();
+    const done = this.exec(id, cmd, { stdout: io.stdout ?? sink, stderr: io.stderr ?? io.stdout ?? sink, stdin: io.stdin }, { signal: abort.signal });
+    return { resize: () => undefined, done, close: () => abort.abort() };
+  }
+
+  /** Attaches to nothing the fake's programs write, and ends when the container stops. */
+  async attach(id: string, _io: StreamIO): Promise<StreamSession> {
+    const c = this.mustContainer(id);
+    if (c.state !== 'running') throw new RuntimeError(`container ${c.id} is not running`);
+    let close = (): void => undefined;
+    const done = new Promise<{ exitCode?: number }>((resolve) => {
+      const ended = () => resolve({});
+      c.execWaiters.add(ended);
+      close = () => {
+        c.execWaiters.delete(ended);
+        resolve({});
+      };
+    });
+    return { resize: () => undefined, done, close: () => close() };
+  }
+
+  /** The fake's pods are not reachable over TCP: refused unless a stand-in server listens. */
+  async portForward(sandboxId: string, port: number): Promise<Duplex> {
+    await this.podTcpConnect(sandboxId, { port });
+    throw new RuntimeError(`the fake runtime cannot carry a port-forward to port ${port}`);
   }
 
   // ---- pod network ------------------------------------------------------------------------

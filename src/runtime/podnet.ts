@@ -96,3 +96,16 @@ export function tcpConnectFromNode(ip: string, target: { host?: string; port: nu
     socket.once('error', fail);
   });
 }
+
+/** Opens a TCP connection from the node to `ip:port` and hands it over once connected. */
+export function openTcpFromNode(ip: string, port: number): Promise<net.Socket> {
+  return new Promise<net.Socket>((resolve, reject) => {
+    const socket = net.connect({ host: ip, port });
+    const fail = (err: NodeJS.ErrnoException) => reject(new RuntimeError(dialError(err, ip, port, false)));
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
+}

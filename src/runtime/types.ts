@@ -7,7 +7,7 @@
  * Every method is safe to call concurrently for different objects. Errors are `RuntimeError`s
  * whose message is the engine's own sentence (it is shown to users in pod status).
  */
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 /** A node's pod network (one Docker bridge network per node). */
 export interface NetworkSpec {
@@ -79,6 +79,8 @@ export interface ContainerConfig {
   memoryBytes?: number;
   tty?: boolean;
   stdin?: boolean;
+  /** Close the process's stdin when the first attached client closes it (Kubernetes `stdinOnce`). */
+  stdinOnce?: boolean;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
@@ -105,6 +107,37 @@ export interface ImageStatus {
   id: string;
   /** Repo digests, e.g. `nginx@sha256:…`, when known. */
   repoDigests: string[];
+}
+
+/** A terminal's size in character cells, as a `kubectl exec -t` resize sends it. */
+export interface TerminalSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * The streams of one interactive session (`execStream`, `attach`). `stdin` ending is the
+ * process's EOF. With `tty` the process has a terminal: its stdout and stderr are one stream
+ * (written to `stdout`) and `stderr` is not used.
+ */
+export interface StreamIO {
+  stdin?: Readable;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  tty: boolean;
+}
+
+/** A running exec or attach session. */
+export interface StreamSession {
+  /** Sets the terminal size (tty sessions; ignored otherwise). */
+  resize(size: TerminalSize): void;
+  /**
+   * Settles when the session's output has ended: for exec with the command's exit code; for
+   * attach without one (the container ended, or the engine closed the attachment).
+   */
+  done: Promise<{ exitCode?: number }>;
+  /** Gives up on the session: closes the connection to the engine (the process may run on). */
+  close(): void;
 }
 
 export interface ExecResult {
@@ -201,6 +234,23 @@ export interface Runtime {
     io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin?: Readable },
     opts?: ExecOptions,
   ): Promise<ExecResult>;
+
+  /**
+   * Starts a command in a running container with live streams and an optional terminal
+   * (`kubectl exec -it`): stdin is forwarded as it arrives, output as it is written.
+   */
+  execStream(id: string, cmd: string[], io: StreamIO): Promise<StreamSession>;
+  /**
+   * Attaches to the main process of a running container (`kubectl attach`, `kubectl run -i`):
+   * output from now on, and stdin when the container was created with `stdin`. `io.tty` must
+   * match the container's own `tty`.
+   */
+  attach(id: string, io: StreamIO): Promise<StreamSession>;
+  /**
+   * Opens a TCP connection from the node to `port` of the pod whose sandbox is `sandboxId`, in
+   * the pod's network namespace (`kubectl port-forward`); rejects like podTcpConnect.
+   */
+  portForward(sandboxId: string, port: number): Promise<Duplex>;
 
   /**
    * An HTTP(S) GET to a port of the pod whose sandbox is `sandboxId`, for `httpGet` probes and

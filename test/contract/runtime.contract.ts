@@ -465,6 +465,19 @@ export function runtimeContract(
         expect(res).toEqual({ exitCode: 0, stdout: 'from stdin\n', stderr: '' });
       }, timeout);
 
+      it.each([
+        { name: 'stdin in, stdout out, exit 0', cmd: ['cat'], stdin: 'streamed\n', exitCode: 0, stdout: 'streamed\n' },
+        { name: 'a failing command reports its exit code', cmd: ['sh', '-c', 'exit 7'], stdin: undefined, exitCode: 7, stdout: '' },
+      ])('execStream (kubectl exec): $name', async ({ cmd, stdin, exitCode, stdout }) => {
+        const out = collector();
+        const err = collector();
+        const session = await rt.execStream(running, cmd, {
+          stdin: stdin === undefined ? undefined : Readable.from([Buffer.from(stdin)]), stdout: out.stream, stderr: err.stream, tty: false,
+        });
+        expect(await session.done).toEqual({ exitCode });
+        expect(out.text()).toBe(stdout);
+      }, timeout);
+
       it('exec gives up on a command when its signal is aborted, and the container keeps working', async () => {
         const controller = new AbortController();
         const started = Date.now();

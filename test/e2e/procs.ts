@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** Live processes of the cluster (by /proc command line): `command` → count, plus their argv. */
 export function clusterProcesses(name: string): { pid: number; command: string; argv: string[] }[] {
-  const out: { pid: number; command: string; argv: string[] }[] = [];
+  const out: { pid: number; command: string; argv: string[]; ppid: number }[] = [];
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     let argv: string[];
@@ -19,8 +19,11 @@ export function clusterProcesses(name: string): { pid: number; command: string; 
     const main = argv.findIndex((a) => a.endsWith('/main.js'));
     if (main < 0 || argv[argv.indexOf('--name') + 1] !== name) continue;
     const command = argv.slice(main + 1).find((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--')) ?? '';
-    out.push({ pid: Number(e), command, argv });
+    const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+    out.push({ pid: Number(e), command, argv, ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) });
   }
-  return out;
+  // A component's child between fork and exec (iptables-restore) shows its parent's argv: not a component.
+  const pids = new Set(out.map((p) => p.pid));
+  return out.filter((p) => !pids.has(p.ppid)).map(({ pid, command, argv }) => ({ pid, command, argv }));
 }
 

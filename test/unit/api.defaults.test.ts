@@ -143,7 +143,7 @@ describe('other kinds', () => {
   it('labels a namespace with its name and makes it Active', () => {
     const ns: Namespace = { metadata: { name: 'dev', labels: { team: 'a' } } };
     applyNamespaceDefaults(ns);
-    expect(ns).toEqual({ metadata: { name: 'dev', labels: { team: 'a', 'kubernetes.io/metadata.name': 'dev' } }, status: { phase: 'Active' } });
+    expect(ns).toEqual({ spec: { finalizers: ['kubernetes'] }, metadata: { name: 'dev', labels: { team: 'a', 'kubernetes.io/metadata.name': 'dev' } }, status: { phase: 'Active' } });
   });
 
   it('copies node capacity into allocatable when unset', () => {

@@ -9,9 +9,9 @@ interface Widget extends KubeObject {
 
 describe('RESOURCES', () => {
   it.each([
-    ['pods', 'Pod', true, ['po'], ['status', 'binding', 'log', 'exec']],
+    ['pods', 'Pod', true, ['po'], ['status', 'binding', 'log', 'exec', 'attach', 'portforward']],
     ['nodes', 'Node', false, ['no'], ['status']],
-    ['namespaces', 'Namespace', false, ['ns'], ['status']],
+    ['namespaces', 'Namespace', false, ['ns'], ['status', 'finalize']],
     ['events', 'Event', true, ['ev'], []],
     ['services', 'Service', true, ['svc'], ['status']],
   ])('serves core/v1 %s', (resource, kind, namespaced, shortNames, subresources) => {

@@ -5,6 +5,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
 import { required, type FieldError } from '../../src/api/errors.js';
 import type { ResourceDef } from '../../src/api/resource.js';
 import type { KubeObject, WatchEvent } from '../../src/api/types.js';
@@ -194,7 +196,9 @@ export interface FakeKubelet {
 
 /**
  * A kubelet stand-in: `/containerLogs/...` answers two lines (and with follow=true, keeps the
- * stream open until the API server goes away); `/exec/...` echoes stdin on stdout in ndjson.
+ * stream open until the API server goes away); an upgrade to `/exec/...` is answered with a
+ * `v5.channel.k8s.io` WebSocket that writes the command on stdout, then a NonZeroExitCode
+ * Status (exit code 3).
  */
 export async function startFakeKubelet(token: string): Promise<FakeKubelet> {
   const requests: FakeKubelet['requests'] = [];
@@ -225,15 +229,22 @@ export async function startFakeKubelet(token: string): Promise<FakeKubelet> {
         res.end();
         return;
       }
-      if (url.pathname.startsWith('/exec/')) {
-        const stdin = Buffer.concat(chunks);
-        res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-        res.write(JSON.stringify({ stream: 'stdout', data: Buffer.from(`${url.searchParams.getAll('command').join(' ')}:`).toString('base64') }) + '\n');
-        res.write(JSON.stringify({ stream: 'stdout', data: stdin.toString('base64') }) + '\n');
-        res.end(JSON.stringify({ exitCode: 3 }) + '\n');
-        return;
-      }
       res.writeHead(404).end('not found');
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    requests.push({ method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization ?? '', body: '' });
+    const url = new URL(req.url ?? '/', 'http://kubelet');
+    if (req.headers.authorization !== `Bearer ${token}` || !url.pathname.startsWith('/exec/')) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(url.searchParams.getAll('command').join(' '))]));
+      const status = { metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } };
+      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(status))]));
+      ws.close(1000);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

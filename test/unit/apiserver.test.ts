@@ -10,6 +10,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceDef } from '../../src/api/resource.js';
 import { RESOURCES } from '../../src/api/registry.js';
@@ -848,19 +849,31 @@ describe('log and exec (proxied to the kubelet)', () => {
     await kubelet.followClosed;
   });
 
-  it('runs exec on the kubelet: commands and stdin go up, ndjson frames come back', async () => {
-    const r = await call(base, 'POST', `${podsPath('default', 'k-1', 'exec')}?command=echo&command=hi`, { body: 'stdin-data', contentType: 'application/octet-stream' });
-    expect(r.status).toBe(200);
-    expect(r.headers.get('content-type')).toBe('application/x-ndjson');
-    const frames = r.text.trim().split('\n').map((l) => JSON.parse(l) as { stream?: string; data?: string; exitCode?: number });
-    expect(frames.map((f) => (f.data ? Buffer.from(f.data, 'base64').toString() : f.exitCode))).toEqual(['echo hi:', 'stdin-data', 3]);
-    expect(kubelet.requests.at(-1)).toMatchObject({ method: 'POST', url: '/exec/default/k-1/app?command=echo&command=hi', body: 'stdin-data' });
+  it('passes an exec WebSocket upgrade through to the kubelet, with the kubelet token and a checked query', async () => {
+    const messages: Buffer[] = [];
+    const ws = new WebSocket(`${base.replace('http', 'ws')}${podsPath('default', 'k-1', 'exec')}?command=echo&command=hi&stdout=1&stdin=false`, ['v5.channel.k8s.io'], { headers: { Authorization: `Bearer ${TOKEN}` } });
+    ws.on('message', (m: Buffer) => messages.push(m));
+    await new Promise<void>((resolve, reject) => {
+      ws.on('close', () => resolve());
+      ws.on('error', reject);
+    });
+    expect(ws.protocol).toBe('v5.channel.k8s.io');
+    expect(messages.map((m) => [m[0], m.subarray(1).toString()])).toEqual([
+      [1, 'echo hi'],
+      [3, JSON.stringify({ metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } })],
+    ]);
+    expect(kubelet.requests.at(-1)).toMatchObject({ method: 'GET', url: '/exec/default/k-1/app?command=echo&command=hi&stdout=true', auth: `Bearer ${TOKEN}` });
   });
 
-  it('refuses a streaming (SPDY/WebSocket) exec upgrade with a 400 Status instead of running the command', async () => {
+  it('refuses exec without an upgrade (400), as Kubernetes does', async () => {
+    const r = await api<Status>('POST', `${podsPath('default', 'k-1', 'exec')}?command=ls`, '');
+    expect(r.body).toMatchObject({ code: 400, message: 'Upgrade request required' });
+  });
+
+  it('checks a streaming (SPDY/WebSocket) exec upgrade before passing it to the kubelet: no command is a 400 Status', async () => {
     const before = kubelet.requests.length;
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const url = new URL(`${base}${podsPath('default', 'k-1', 'exec')}?command=ls`);
+      const url = new URL(`${base}${podsPath('default', 'k-1', 'exec')}?stdout=true`);
       const req = http.request(url, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, Connection: 'Upgrade', Upgrade: 'SPDY/3.1' } }, (res) => {
         let text = '';
         res.on('data', (c: Buffer) => { text += c.toString(); });
@@ -870,14 +883,10 @@ describe('log and exec (proxied to the kubelet)', () => {
       req.end();
     });
     expect(status).toBe(400);
-    expect((JSON.parse(body) as Status).message).toMatch(/^exec over a SPDY\/3\.1 upgrade is not supported/);
+    expect(JSON.parse(body) as Status).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest', message: 'you must specify at least 1 command' });
     expect(kubelet.requests.length).toBe(before);
   });
 
-  it('refuses exec without a command (400)', async () => {
-    const r = await api<Status>('POST', podsPath('default', 'k-1', 'exec'), '');
-    expect(r.body).toMatchObject({ code: 400, message: 'you must specify at least 1 command' });
-  });
 });
 
 describe('kubectl against the server', () => {

@@ -228,10 +228,13 @@ export function hostileCases(): HostileCase[] {
 
   // 8. Content types.
   for (const ct of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream',
-    'application/vnd.kubernetes.protobuf', 'image/png', 'application/json-patch+json']) {
+    'image/png', 'application/json-patch+json']) {
     cases.push({ family: 'content type', name: `POST ${ct}`, method: 'POST', path: pods, body: JSON.stringify(validPod('ct')), contentType: ct, status: 415, message: 'accepted media types include' });
     cases.push({ family: 'content type', name: `PUT ${ct}`, method: 'PUT', path: `${pods}/${SEED.pod}`, body: JSON.stringify(validPod(SEED.pod)), contentType: ct, status: 415 });
   }
+  // JSON sent as protobuf: read as protobuf, refused for the missing magic.
+  cases.push({ family: 'content type', name: 'POST JSON as protobuf', method: 'POST', path: pods, body: JSON.stringify(validPod('ct')), contentType: 'application/vnd.kubernetes.protobuf', status: 400, message: 'no k8s magic prefix' });
+  cases.push({ family: 'content type', name: 'PUT JSON as protobuf', method: 'PUT', path: `${pods}/${SEED.pod}`, body: JSON.stringify(validPod(SEED.pod)), contentType: 'application/vnd.kubernetes.protobuf', status: 400 });
   for (const ct of ['text/plain', 'application/json', 'application/yaml', 'application/apply-patch+yaml', '']) {
     cases.push({ family: 'content type', name: `PATCH ${ct || 'none'}`, method: 'PATCH', path: `${deploys}/${SEED.deployment}`, body: '{"spec":{"replicas":9}}', contentType: ct || undefined, status: 415 });
   }

@@ -8,10 +8,10 @@
  * goes through RBAC, reading the policy objects from the store on each request.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import type { KubeObject } from '../../api/types.js';
 import type { ObjectReader } from '../admission.js';
-import { authorize, type Attributes, type UserInfo } from './rbac.js';
+import { authorize, rulesFor, type Attributes, type Policy, type UserInfo } from './rbac.js';
 import type { TokenIssuer } from './tokens.js';
 import type { EscalationDeps } from './escalation.js';
 
@@ -111,17 +111,30 @@ export class Authenticator {
    * attributes together (escalation checks). Attributes of other namespaces are refused.
    */
   async authorizer(namespace: string): Promise<(a: Attributes) => boolean> {
+    const policy = await this.policy(namespace);
+    return (a) => a.user.groups.includes('system:masters') || ((a.namespace === namespace || a.namespace === '') && authorize(a, a.namespace ? policy : { ...policy, roles: [], roleBindings: [] }));
+  }
+
+  /** The user's rules in a namespace (SelfSubjectRulesReview); `system:masters` may do everything. */
+  async rules(user: UserInfo, namespace: string): Promise<PolicyRule[]> {
+    if (user.groups.includes('system:masters')) {
+      return [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }];
+    }
+    return rulesFor(user, namespace, await this.policy(namespace));
+  }
+
+  /** The RBAC objects of the cluster and of one namespace. */
+  private async policy(namespace: string): Promise<Policy> {
     const o = this.opts.objects;
     const [clusterRoles, clusterRoleBindings, roles, roleBindings] = await Promise.all([
       o.list(RBAC, 'clusterroles'), o.list(RBAC, 'clusterrolebindings'),
       namespace ? o.list(RBAC, 'roles', namespace) : Promise.resolve([]),
       namespace ? o.list(RBAC, 'rolebindings', namespace) : Promise.resolve([]),
     ]);
-    const policy = {
+    return {
       clusterRoles: clusterRoles as ClusterRole[], clusterRoleBindings: clusterRoleBindings as ClusterRoleBinding[],
       roles: roles as Role[], roleBindings: roleBindings as RoleBinding[],
     };
-    return (a) => a.user.groups.includes('system:masters') || ((a.namespace === namespace || a.namespace === '') && authorize(a, a.namespace ? policy : { ...policy, roles: [], roleBindings: [] }));
   }
 
   /** What the escalation check reads. */

@@ -115,6 +115,30 @@ export function authorize(a: Attributes, policy: Policy): boolean {
 }
 
 /**
+ * Every rule that applies to the user in `namespace` ('' for cluster-wide bindings only): the
+ * rules of the ClusterRoles bound cluster-wide, then those of the namespace's RoleBindings
+ * (what `RulesFor` collects for SelfSubjectRulesReview).
+ */
+export function rulesFor(user: UserInfo, namespace: string, policy: Policy): PolicyRule[] {
+  const clusterRole = (name: string) => policy.clusterRoles.find((r) => r.metadata?.name === name);
+  const out: PolicyRule[] = [];
+  for (const b of policy.clusterRoleBindings) {
+    if (b.roleRef?.kind !== 'ClusterRole' || !(b.subjects ?? []).some((s) => appliesTo(user, s, ''))) continue;
+    const r = clusterRole(b.roleRef.name);
+    if (r) out.push(...clusterRoleRules(r, policy.clusterRoles));
+  }
+  if (!namespace) return out;
+  for (const b of policy.roleBindings) {
+    if (b.metadata?.namespace !== namespace || !(b.subjects ?? []).some((s) => appliesTo(user, s, namespace))) continue;
+    if (b.roleRef?.kind === 'ClusterRole') {
+      const r = clusterRole(b.roleRef.name);
+      if (r) out.push(...clusterRoleRules(r, policy.clusterRoles));
+    } else out.push(...(policy.roles.find((r) => r.metadata?.name === b.roleRef?.name)?.rules ?? []));
+  }
+  return out;
+}
+
+/**
  * Kubernetes' Forbidden message:
  * `pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default"`,
  * `... at the cluster scope`, or `forbidden: User "x" cannot get path "/api"`.
