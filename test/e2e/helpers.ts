@@ -36,14 +36,26 @@ export function sh(cmd: string, args: string[], opts: { input?: string; timeoutM
   });
 }
 
+/** A test's service CIDR from its pod CIDR: `10.2XY.0.0/16` → `10.1XY.0.0/16` (distinct pod CIDRs, distinct service CIDRs). */
+export function serviceCIDRFor(podCIDR: string): string {
+  const second = Number(podCIDR.split('.')[1]);
+  return `10.${second >= 200 ? second - 100 : second}.0.0/16`;
+}
+
 /** A cluster of the test's own. */
 export class TestCluster {
   readonly home = mkdtempSync(join(tmpdir(), 'mkl-e2e-'));
 
   constructor(readonly name: string, readonly podCIDR: string) {}
 
+  /**
+   * Runs the CLI for this cluster. `up` without `--service-cidr` gets the test's own service CIDR
+   * (see {@link serviceCIDRFor}): e2e files start clusters in parallel, and two `up`s choosing
+   * "the first free /16" at the same instant could choose the same one.
+   */
   cli(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-    return sh(process.execPath, [CLI, '--name', this.name, '--home', this.home, ...args], opts);
+    const extra = args[0] === 'up' && !args.includes('--service-cidr') ? ['--service-cidr', serviceCIDRFor(this.podCIDR)] : [];
+    return sh(process.execPath, [CLI, '--name', this.name, '--home', this.home, ...args, ...extra], opts);
   }
 
   client(): ApiClient {

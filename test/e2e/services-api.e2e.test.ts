@@ -64,13 +64,8 @@ describe.skipIf(!hasDocker)('Services API on a real Docker engine (skipped when 
   }
 
   beforeAll(async () => {
-    // `up --service-cidr` comes with the service proxy; use this test's range when it is there.
-    const help = await cluster.cli(['up', '--help']);
-    const args = ['up', '--nodes', '2', '--pod-cidr', cluster.podCIDR];
-    if (help.stdout.includes('--service-cidr')) {
-      serviceCIDR = '10.110.0.0/16';
-      args.push('--service-cidr', serviceCIDR);
-    }
+    serviceCIDR = '10.110.0.0/16';
+    const args = ['up', '--nodes', '2', '--pod-cidr', cluster.podCIDR, '--service-cidr', serviceCIDR];
     const r = await cluster.cli(args, { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
   }, 150_000);
