@@ -17,6 +17,9 @@ start=$SECONDS
 pkgs=(mmdebstrap docker-registry busybox-static gcc libc6-dev curl python3-kubernetes)
 command -v dockerd >/dev/null 2>&1 || pkgs+=(docker.io)
 command -v iptables >/dev/null 2>&1 || pkgs+=(iptables)
+# Headless Chromium for the dashboard's browser test (driven by playwright-core, which downloads
+# nothing): Debian's own package, when the archive has one.
+if [[ ! -x /usr/bin/chromium ]] && apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]'; then pkgs+=(chromium); fi
 ensure_packages "${pkgs[@]}"
 
 bash "$dir/engine.sh"

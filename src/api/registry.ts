@@ -16,6 +16,7 @@ import {
   validateDeployment, validateEvent, validateNamespace, validateNode, validatePod, validateReplicaSet,
 } from './validation.js';
 import { CONFIG_RESOURCES } from './kinds/config.js';
+import { TRACE_RESOURCES } from './kinds/trace.js';
 import { newWarnings, podSpecWarnings } from './podwarnings.js';
 
 import { IDENTITY_RESOURCES } from './kinds/identity.js';
@@ -179,6 +180,7 @@ export const RESOURCES: ResourceDef[] = [
   ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
   ...ADMISSION_RESOURCES, ...POLICY_RESOURCES,
   ...CLIENT_REVIEW_RESOURCES,
+  ...TRACE_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

@@ -30,6 +30,7 @@ import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject 
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, proxyUpgrade, resolveContainer, writeStatusOnSocket } from './pods.js';
 import { paginate } from './paging.js';
 import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
+import { apiServerTracer, podTraceHooks, traceBinding } from '../trace/apiserver.js';
 import { PROPAGATION_POLICIES, RestStorage, rfc3339, type DeleteOptions, type PropagationPolicy, type WriteOptions } from './rest.js';
 import { buildFilter } from './selectors.js';
 import { includeObject, tableVersion, toTable } from './table.js';
@@ -87,6 +88,8 @@ export interface ApiServerOptions {
   nodePortRange?: string;
   /** How often the `kubernetes` Service is checked and repaired (default 10 s; 0 = only at start). */
   kubernetesServiceIntervalMs?: number;
+  /** Record pod creates, bindings and status writes as PodTraces (see src/trace; default off). */
+  trace?: boolean;
 }
 
 export interface ApiServer {
@@ -295,7 +298,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const { items } = await opts.store.list(collectionKey(servicesDef));
     for (const problem of serviceAllocations.restore(items)) logger.info(`services: ${problem}`);
   }
-  const rest = new RestStorage(opts.store, clock, opts.resources, servicesDef ? { '/services': serviceAllocations } : {}, opts.admission ?? []);
+  const tracer = apiServerTracer(opts.trace, { create: (d, ns, o) => rest.create(d, ns, o) }, opts.resources, clock);
+  const rest = new RestStorage(opts.store, clock, opts.resources, { ...(servicesDef ? { '/services': serviceAllocations } : {}), '/pods': podTraceHooks(tracer) }, opts.admission ?? []);
   const auth = new Authenticator({ adminToken: opts.token, issuer: opts.tokenIssuer, objects: rest.objects, clock });
   const streams = new Set<() => void>();
   const track = (end: () => void): (() => void) => {
@@ -519,7 +523,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         const body = (await readObject(req)).value;
         decodeObject('v1', 'Binding', body);
         const change = planBinding(r.name, body, rfc3339(clock()));
-        if (!writeOptions(q).dryRun) await rest.modify(def, ns, r.name, change);
+        if (!writeOptions(q).dryRun) traceBinding(tracer, await rest.modify(def, ns, r.name, change));
         sendJson(res, 201, bindingCreated());
         return;
       }

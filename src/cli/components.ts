@@ -6,6 +6,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCES } from '../api/registry.js';
+import { DASHBOARD_STATIC_DIR, startDashboard } from '../dashboard/server.js';
+import { writeDashboardInfo } from '../dashboard/cli.js';
+import { componentTracer, startTracePruner, tracingEnabled } from '../trace/components.js';
 import { startApiServer } from '../apiserver/server.js';
 import { TokenIssuer } from '../apiserver/auth/tokens.js';
 import { SERVICE_ACCOUNT_KEY_FILE } from '../apiserver/auth/signingkey.js';
@@ -94,21 +97,26 @@ export async function runControlPlane(opts: {
     // Kubernetes' default admission order, for the plugins minikube-lite has.
     admission: [limitRangerAdmission, serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission, defaultIngressClassAdmission,
       resourceQuotaAdmission],
-    serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange,
+    serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange, trace: tracingEnabled(),
   });
   const client = new ApiClient({ server: server.url, token });
-  const scheduler = new Scheduler({ client, log: log('scheduler') });
+  const scheduler = new Scheduler({ client, log: log('scheduler'), tracer: componentTracer(client, 'default-scheduler') });
   await scheduler.start();
   const controllers = await startControllers({
-    client, log: log('controller-manager'),
+    client, log: log('controller-manager'), tracer: componentTracer(client, 'kube-controller-manager'),
     ...(tls ? { rootCA: tls.cert } : {}),
     ...(tokenIssuer ? { tokenSigner: tokenIssuer } : {}),
     volumeDirectories: new LocalHostDirectories(join(opts.dataDir, 'volumes')),
     nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
     ...(opts.ingress ? { ingress: { ...opts.ingress, confDir: join(opts.dataDir, 'ingress-nginx') } } : {}),
   });
+  const pruner = startTracePruner(client, { log: log('trace-pruner') });
+  const dashboard = await startDashboard({ apiServer: server.url, token, staticDir: DASHBOARD_STATIC_DIR });
+  writeDashboardInfo(opts.dataDir, dashboard.url);
   log('controlplane')(`API server listening on ${server.url}${server.secureUrl ? ` and ${server.secureUrl}` : ''}`);
   onShutdown(async () => {
+    pruner.stop();
+    await dashboard.close();
     await controllers.stop();
     await scheduler.stop();
     await server.close();
@@ -133,6 +141,7 @@ export async function runKubelet(opts: {
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token,
     nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
     clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain, resolvConf: opts.resolvConf, rootDir: opts.rootDir,
+    tracer: componentTracer(client, 'kubelet', opts.node),
   });
   await kubelet.start();
   log(`kubelet[${opts.node}]`)(`node ${opts.node} registered (${opts.podCIDR})`);

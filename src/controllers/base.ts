@@ -9,6 +9,7 @@
  * workers run), `stop()` (queue shut down, in-flight syncs awaited). `sync` is never called
  * concurrently for one key; a thrown error requeues the key with back-off.
  */
+import { NO_TRACE, type Tracer } from '../trace/recorder.js';
 import type { KubeObject } from '../api/types.js';
 import type { ApiClient, ResourceRef } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
@@ -27,6 +28,8 @@ export interface ControllerContext {
   log?: (msg: string) => void;
   /** Event recorder (default: one reporting as the controller's name). */
   recorder?: EventRecorder;
+  /** Where pod decisions are traced (default: nowhere; see src/trace). */
+  tracer?: Tracer;
   /** Timers of the work queue's delayed adds (default: real timers). */
   timers?: QueueTimers;
   /** Concurrent workers (default: the controller's own default). */
@@ -50,6 +53,7 @@ export abstract class Controller {
   protected readonly clock: () => Date;
   protected readonly log: (msg: string) => void;
   protected readonly recorder: EventRecorder;
+  protected readonly tracer: Tracer;
   protected readonly queue: WorkQueue;
   protected readonly workers: number;
   private readonly ownInformers: boolean;
@@ -62,6 +66,7 @@ export abstract class Controller {
     this.clock = ctx.clock ?? (() => new Date());
     this.log = ctx.log ?? ((m) => console.error(m));
     this.recorder = ctx.recorder ?? new EventRecorder(this.client, name, undefined, { clock: this.clock, log: this.log });
+    this.tracer = ctx.tracer ?? NO_TRACE;
     this.workers = ctx.workers ?? settings.workers;
     this.quiet = settings.quiet ?? (() => false);
     this.queue = new WorkQueue({ baseDelayMs: settings.baseDelayMs ?? 50, maxDelayMs: settings.maxDelayMs ?? 30_000, timers: ctx.timers });

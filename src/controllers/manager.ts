@@ -5,6 +5,7 @@
  * PersistentVolume and PVC-protection controllers and the host-path provisioner in one
  * process over one set of shared informers, talking to the cluster only through the API client.
  */
+import type { Tracer } from '../trace/recorder.js';
 import type { ApiClient } from '../client/client.js';
 import type { Controller, ControllerContext } from './base.js';
 import { DeploymentController } from './deployment.js';
@@ -38,6 +39,8 @@ export interface ControllerManagerOptions {
   podEvictionTimeoutMs?: number;
   /** How often node health is checked (default 1 s). */
   nodeMonitorPeriodMs?: number;
+  /** Where controllers trace their pod decisions (default: nowhere; see src/trace). */
+  tracer?: Tracer;
   /** Run the ingress controller (see {@link IngressController}). */
   ingress?: Pick<IngressControllerOptions, 'confDir' | 'httpPort' | 'httpsPort' | 'image'>;
   /** The API server's CA (PEM), published in every namespace as `kube-root-ca.crt`; none: not published. */
@@ -60,7 +63,7 @@ export interface ControllerManager {
 export async function startControllers(opts: ControllerManagerOptions): Promise<ControllerManager> {
   const log = opts.log ?? ((m: string) => console.error(m));
   const informers = new SharedInformers(opts.client, (ref, e) => log(`controller-manager: watch ${ref.resource} (retrying): ${(e as Error).message}`));
-  const common: ControllerContext = { client: opts.client, informers, clock: opts.clock, log };
+  const common: ControllerContext = { client: opts.client, informers, clock: opts.clock, log, tracer: opts.tracer };
   // One line per controller; each builds on the shared scaffold in ./base.ts.
   const controllers: Controller[] = [
     new ReplicaSetController(common),

@@ -16,6 +16,7 @@ import type { KubeObject, Pod } from '../api/types.js';
 import { PODS } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { Controller, type ControllerContext } from './base.js';
+import { traceOwnerSaw, traceReplicaCreated } from '../trace/controllers.js';
 import { Expectations, EXPECTATIONS_TTL_MS } from './expectations.js';
 import { ControllerRefManager } from './refmanager.js';
 import {
@@ -211,6 +212,7 @@ export class ReplicaSetController extends Controller {
   }
 
   private addPod(pod: PodObject): void {
+    traceOwnerSaw(this.tracer, pod, 'replicaset-controller', 'ReplicaSet');
     if (pod.metadata?.deletionTimestamp) {
       // Seen for the first time already being deleted (e.g. after a restart): a deletion.
       this.deletePod(pod);
@@ -319,6 +321,7 @@ export class ReplicaSetController extends Controller {
     const ref = inNamespace(PODS, rs.metadata?.namespace);
     const { successes, error } = await slowStartBatch(count, 1, async () => {
       let created: PodObject;
+      const decided = this.clock();
       try {
         created = await this.client.create<PodObject>(ref, podFromTemplate(rs));
       } catch (e) {
@@ -326,6 +329,7 @@ export class ReplicaSetController extends Controller {
         throw e;
       }
       void this.recorder.event(rsRef(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name ?? ''}`);
+      traceReplicaCreated(this.tracer, created, rs, count, decided);
     });
     // Creates that failed or were never tried will not show up in the watch.
     for (let i = successes; i < count; i++) this.expectations.creationObserved(key);

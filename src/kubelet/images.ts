@@ -8,6 +8,8 @@ import type { Runtime } from '../runtime/types.js';
 import { defaultPullPolicy } from '../api/defaults.js';
 import type { PullBackoff } from './backoff.js';
 import type { Waiting } from './status.js';
+import { NO_TRACE, type Tracer } from '../trace/recorder.js';
+import { traceImage } from '../trace/kubelet.js';
 
 /** Where the kubelet's events go (the EventRecorder, or a test double). */
 export interface Recorder {
@@ -22,20 +24,24 @@ export class ImageManager {
     private readonly recorder: Recorder,
     private readonly backoff: PullBackoff,
     private readonly now: () => number,
+    private readonly tracer: Tracer = NO_TRACE,
   ) {}
 
   /** Makes sure the container's image is present as its pull policy asks. */
   async ensure(pod: Pod, container: Container): Promise<EnsureResult> {
     const image = container.image ?? '';
     const policy = container.imagePullPolicy ?? defaultPullPolicy(image);
+    const t0 = performance.now();
     const present = policy === 'Always' ? undefined : await this.runtime.imageStatus(image);
     if (policy === 'Never') {
+      traceImage(this.tracer, pod, image, policy, present ? 'present' : 'not-present', t0);
       if (present) return { ok: true };
       const message = `Container image "${image}" is not present with pull policy of Never`;
       this.recorder.event(pod, 'Warning', 'ErrImageNeverPull', message);
       return { ok: false, waiting: { reason: 'ErrImageNeverPull', message }, retryInMs: 10_000 };
     }
     if (policy === 'IfNotPresent' && present) {
+      traceImage(this.tracer, pod, image, policy, 'present', t0);
       this.recorder.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
       return { ok: true };
     }
@@ -51,6 +57,7 @@ export class ImageManager {
     try {
       await this.runtime.pullImage(image);
       this.backoff.succeeded(key);
+      traceImage(this.tracer, pod, image, policy, 'pulled', t0);
       const secs = ((this.now() - started) / 1000).toFixed(3).replace(/\.?0+$/, '') || '0';
       this.recorder.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${secs}s`);
       return { ok: true };

@@ -34,6 +34,8 @@ import { TokenManager } from './tokens.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
 import { jsonEqual } from '../api/json.js';
 import { formatResolvConf, hostResolvConf, PodFiles, podFileMounts, podHostname, podHostsFile, podResolvConf, type KubeletDnsSettings } from './dns.js';
+import { NO_TRACE, type Tracer } from '../trace/recorder.js';
+import { traceKubeletSaw, traceSandbox } from '../trace/kubelet.js';
 import { serviceEnvFor } from './envvars.js';
 
 export const DEFAULT_PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
@@ -71,6 +73,8 @@ export interface KubeletOptions {
   backoff?: BackoffPolicy;
   log?: (msg: string) => void;
   recorder?: Recorder;
+  /** Where the kubelet traces what it does for each pod (default: nowhere; see src/trace). */
+  tracer?: Tracer;
   /** Cluster DNS server IPs (`--cluster-dns`); pods with dnsPolicy ClusterFirst use them. */
   clusterDNS?: string[];
   /** The cluster domain (`--cluster-domain`, default `cluster.local`). */
@@ -103,6 +107,7 @@ export class Kubelet {
   private readonly clock: Clock;
   private readonly log: (msg: string) => void;
   private readonly recorder: Recorder;
+  private readonly tracer: Tracer;
   private readonly images: ImageManager;
   private readonly volumes: VolumeManager;
   private readonly config: ConfigSource;
@@ -132,12 +137,13 @@ export class Kubelet {
     this.log = opts.log ?? ((m) => process.stderr.write(`kubelet[${opts.nodeName}] ${m}\n`));
     this.recorder = opts.recorder ?? new EventRecorder(this.client, 'kubelet', opts.nodeName);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.tracer = opts.tracer ?? NO_TRACE;
     const nowMs = () => this.clock.now().getTime();
     // Without --root-dir (tests), a private temporary directory, removed by stop(): a shared
     // default would let one kubelet clean up another's pod directories as orphans.
     if (!opts.rootDir) this.tempRootDir = mkdtempSync(join(tmpdir(), `mkl-kubelet-${opts.nodeName}-`));
     const rootDir = opts.rootDir ?? this.tempRootDir ?? '';
-    this.images = new ImageManager(this.runtime, this.recorder, new PullBackoff(this.backoff, nowMs), nowMs);
+    this.images = new ImageManager(this.runtime, this.recorder, new PullBackoff(this.backoff, nowMs), nowMs, this.tracer);
     this.config = new ConfigSource(this.client, (kind, ns, name) => this.configChanged(kind, ns, name),
       (e) => this.log(`configmap/secret watch: ${(e as Error).message}`));
     this.tokens = new TokenManager(this.client, nowMs);
@@ -161,9 +167,9 @@ export class Kubelet {
     this.podFiles = new PodFiles(rootDir);
     this.dns = { clusterDNS: opts.clusterDNS ?? [], clusterDomain: opts.clusterDomain ?? 'cluster.local' };
     const runner = new ActionRunner(this.runtime, this.clock);
-    this.probes = new ProbeManager({ runner, clock: this.clock, recorder: this.recorder, onChange: (uid) => this.enqueue(uid) });
+    this.probes = new ProbeManager({ runner, clock: this.clock, recorder: this.recorder, tracer: this.tracer, onChange: (uid) => this.enqueue(uid) });
     this.containers = new ContainerLifecycle({
-      runtime: this.runtime, recorder: this.recorder, images: this.images, runner, clock: this.clock, id: this.id, hostIP: this.hostIP, log: this.log,
+      runtime: this.runtime, recorder: this.recorder, tracer: this.tracer, images: this.images, runner, clock: this.clock, id: this.id, hostIP: this.hostIP, log: this.log,
       startSlot: (fn) => this.workers.startSlot(fn),
       config: this.config, nodeAllocatable: () => this.allocatable(),
       serviceEnv: (pod) => serviceEnvFor(this.services?.list() ?? [], pod.metadata?.namespace ?? 'default', pod.spec?.enableServiceLinks ?? undefined),
@@ -241,6 +247,7 @@ export class Kubelet {
   private track(p: Pod): void {
     const uid = p.metadata?.uid ?? '';
     if (!uid) return;
+    if (!this.uidToKey.has(uid)) traceKubeletSaw(this.tracer, p);
     this.uidToKey.set(uid, `${p.metadata?.namespace}/${p.metadata?.name}`);
     this.enqueue(uid);
   }
@@ -398,7 +405,8 @@ export class Kubelet {
     const image = this.opts.pauseImage ?? DEFAULT_PAUSE_IMAGE;
     if (!(await this.runtime.imageStatus(image))) await this.runtime.pullImage(image);
     const ports = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).filter((p) => p.hostPort);
-    return this.workers.startSlot(() => this.runtime.runPodSandbox({
+    const t0 = performance.now();
+    const sandbox = await this.workers.startSlot(() => this.runtime.runPodSandbox({
       name: sandboxName(pod, attempt),
       hostname: this.sandboxHostname(pod),
       network: this.networkName,
@@ -406,6 +414,8 @@ export class Kubelet {
       labels: { ...podLabels(this.id, pod), [LABEL_SANDBOX_ATTEMPT]: String(attempt) },
       portMappings: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort ?? 0, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' | 'SCTP', hostIP: p.hostIP })),
     }));
+    traceSandbox(this.tracer, pod, sandbox, image, t0);
+    return sandbox;
   }
 
   /** The sandbox's hostname (the FQDN with setHostnameAsFQDN); an impossible one fails the sandbox. */

@@ -6,6 +6,8 @@
  *
  * Called only from a pod's worker, so never concurrently for one pod.
  */
+import { NO_TRACE, type Tracer } from '../trace/recorder.js';
+import { traceContainer } from '../trace/kubelet.js';
 import type { Container, Pod } from '../api/types.js';
 import { containerEnv, expandCommand, type EnvVarValue } from '../api/expansion.js';
 import { ConfigError, envResolvers, type ConfigReader } from './configsource.js';
@@ -35,6 +37,8 @@ export interface StartFailure {
 export interface ContainerLifecycleOptions {
   runtime: Runtime;
   recorder: Recorder;
+  /** Where container starts are traced (default: nowhere). */
+  tracer?: Tracer;
   images: ImageManager;
   runner: ActionRunner;
   clock: Clock;
@@ -133,6 +137,7 @@ export class ContainerLifecycle {
     };
     const slot = this.o.startSlot ?? (<T>(fn: () => Promise<T>) => fn());
     let id: string;
+    const t0 = performance.now();
     try {
       id = await slot(() => runtime.createContainer(sandbox.id, config));
     } catch (e) {
@@ -141,6 +146,7 @@ export class ContainerLifecycle {
       return { waiting: { reason: 'CreateContainerError', message }, retryInMs: 10_000 };
     }
     recorder.event(pod, 'Normal', 'Created', `Created container ${c.name}`);
+    const t1 = performance.now();
     try {
       await slot(() => runtime.startContainer(id));
     } catch (e) {
@@ -149,6 +155,7 @@ export class ContainerLifecycle {
       return { waiting: { reason: 'RunContainerError', message }, retryInMs: 10_000 };
     }
     recorder.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+    traceContainer(this.o.tracer ?? NO_TRACE, pod, c.name, id, t0, t1, (cid) => runtime.containerStatus(cid));
     const postStart = c.lifecycle?.postStart;
     if (!postStart) return undefined;
     const outcome = await this.o.runner.run({ container: c, containerId: id, sandboxId: sandbox.id, podIP: sandbox.ip }, postStart, POST_START_TIMEOUT_MS);

@@ -6,6 +6,8 @@
  * (`results`, `failures`) when it plans and reports status. Verdicts live in memory: a new
  * container instance — or a restarted kubelet — starts from the initial verdicts.
  */
+import { NO_TRACE, type Tracer } from '../trace/recorder.js';
+import { traceProbe } from '../trace/kubelet.js';
 import type { Container, Pod } from '../api/types.js';
 import type { Clock } from './clock.js';
 import type { ActionRunner } from './handlers.js';
@@ -28,6 +30,8 @@ export interface ProberOptions {
   runner: ActionRunner;
   clock: Clock;
   recorder: Recorder;
+  /** Where verdict changes are traced (default: nowhere). */
+  tracer?: Tracer;
   /** Called (synchronously, from a worker) when a verdict changed: enqueue the pod, nothing more. */
   onChange: (podUid: string) => void;
 }
@@ -86,6 +90,7 @@ class Worker {
         const next = nextProbeState(this.kind, this.state, outcome.status, t);
         const changed = next.result !== this.state.result;
         this.state = next;
+        if (changed) traceProbe(this.opts.tracer ?? NO_TRACE, this.pod, this.kind, this.spec.name, probe, outcome.status, next.result);
         if (changed) this.opts.onChange(uid);
       }
     }

@@ -67,11 +67,22 @@ export interface CycleOptions {
   percentageOfNodesToScore?: number;
 }
 
+/** What a cycle thought of one node: the filter reasons that ruled it out, or its total score. */
+export interface NodeVerdict {
+  node: string;
+  fits: boolean;
+  reasons?: string[];
+  /** Weighted sum of the score plugins (absent when only one node fit: nothing was scored). */
+  score?: number;
+}
+
 /** A cycle's decision and how many nodes it filtered (to move the next cycle's start past them). */
 export interface CycleResult {
   result: ScheduleResult;
   /** Nodes run through the filters, from `startIndex` on. */
   processed: number;
+  /** Each filtered node's verdict, in filtering order (for traces and logs). */
+  verdicts: NodeVerdict[];
 }
 
 /**
@@ -94,11 +105,14 @@ export function schedulePod(pod: Pod, snapshot: Snapshot, plugins: Plugins): Sch
  */
 export function scheduleCycle(pod: Pod, snapshot: Snapshot, plugins: Plugins, opts: CycleOptions = {}): CycleResult {
   const all = snapshot.nodes;
-  if (!all.length) return { result: { unschedulable: true, message: NO_NODES_MESSAGE, perNode: {} }, processed: 0 };
+  if (!all.length) return { result: { unschedulable: true, message: NO_NODES_MESSAGE, perNode: {} }, processed: 0, verdicts: [] };
   const toFind = numFeasibleNodesToFind(all.length, opts.percentageOfNodesToScore);
   const start = ((opts.startIndex ?? 0) % all.length + all.length) % all.length;
   const feasible: NodeInfo[] = [];
   const failed = new Map<string, string[]>();
+  const verdicts: NodeVerdict[] = [];
+  /** The verdicts of `feasible`, index for index (scores are filled in below). */
+  const fitting: NodeVerdict[] = [];
   let processed = 0;
   while (processed < all.length && feasible.length < toFind) {
     const info = all[(start + processed) % all.length];
@@ -111,14 +125,20 @@ export function scheduleCycle(pod: Pod, snapshot: Snapshot, plugins: Plugins, op
         break;
       }
     }
-    if (reasons.length) failed.set(info.name, reasons);
-    else feasible.push(info);
+    if (reasons.length) {
+      failed.set(info.name, reasons);
+      verdicts.push({ node: info.name, fits: false, reasons });
+    } else {
+      feasible.push(info);
+      fitting.push({ node: info.name, fits: true });
+      verdicts.push(fitting[fitting.length - 1]);
+    }
   }
   if (!feasible.length) {
     const perNode = Object.fromEntries([...failed].map(([n, r]) => [n, r.join(', ')]));
-    return { result: { unschedulable: true, message: fitErrorMessage(all.length, failed), perNode }, processed };
+    return { result: { unschedulable: true, message: fitErrorMessage(all.length, failed), perNode }, processed, verdicts };
   }
-  if (feasible.length === 1) return { result: { node: feasible[0].name }, processed };
+  if (feasible.length === 1) return { result: { node: feasible[0].name }, processed, verdicts };
 
   const candidates: Snapshot = { nodes: feasible };
   const scorers = plugins.scores.map((s) => ({
@@ -128,16 +148,17 @@ export function scheduleCycle(pod: Pod, snapshot: Snapshot, plugins: Plugins, op
   const podKey = pod.metadata?.uid || `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
   const podHash = fnv1a(`${podKey}/`);
   let best = { name: '', score: -Infinity, tie: 0 };
-  for (const info of feasible) {
+  for (const [i, info] of feasible.entries()) {
     let score = 0;
     for (const s of scorers) score += s.weight * clampScore(s.score(info));
+    fitting[i].score = score;
     const tie = fnv1a(info.name, podHash);
     // Scores are sums of fractions: treat differences below 1e-9 as equal.
     if (score > best.score + 1e-9 || (Math.abs(score - best.score) <= 1e-9 && tie < best.tie)) {
       best = { name: info.name, score, tie };
     }
   }
-  return { result: { node: best.name }, processed };
+  return { result: { node: best.name }, processed, verdicts };
 }
 
 function clampScore(n: number): number {

@@ -25,6 +25,8 @@ import { isTerminal, type Plugins } from './framework.js';
 import { Limiter } from './limiter.js';
 import { SchedulingQueue } from './queue.js';
 import { defaultPlugins } from './plugins.js';
+import { NO_TRACE, type Tracer } from '../trace/recorder.js';
+import { traceDecision, traceSeen } from '../trace/scheduler.js';
 import { scheduleCycle, type ScheduleResult } from './schedule.js';
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
@@ -52,6 +54,8 @@ export interface SchedulerOptions {
   plugins?: Plugins;
   /** Events recorder (default: one for component `schedulerName`). */
   recorder?: EventRecorder;
+  /** Where decisions are traced (default: nowhere; see src/trace). */
+  tracer?: Tracer;
   /** Retry delay of an unschedulable pod: `initialMs` doubling up to `maxMs` (default 1 s → 10 s). */
   backoff?: { initialMs: number; maxMs: number };
   /**
@@ -83,6 +87,7 @@ export class Scheduler {
   private readonly log: (msg: string) => void;
   private readonly plugins: Plugins;
   private readonly recorder: EventRecorder;
+  private readonly tracer: Tracer;
   private readonly percentageOfNodesToScore: number;
   private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000 });
   private readonly pods: Informer<PodObject>;
@@ -113,6 +118,7 @@ export class Scheduler {
     this.log = opts.log ?? ((m) => console.error(m));
     this.plugins = opts.plugins ?? defaultPlugins();
     this.recorder = opts.recorder ?? new EventRecorder(this.client, this.schedulerName, undefined, { clock: this.clock, log: this.log });
+    this.tracer = opts.tracer ?? NO_TRACE;
     const backoff = opts.backoff ?? { initialMs: 1000, maxMs: 10_000 };
     this.parked = new SchedulingQueue({ initialBackoffMs: backoff.initialMs, maxBackoffMs: backoff.maxMs, maxUnschedulableMs: opts.maxUnschedulableMs });
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
@@ -137,6 +143,7 @@ export class Scheduler {
     this.pods.addHandlers({
       onAdd: (p) => {
         this.cache.addPod(p);
+        if (this.isPending(p)) traceSeen(this.tracer, p);
         this.enqueueIfPending(p);
       },
       onUpdate: (old, p) => {
@@ -256,6 +263,7 @@ export class Scheduler {
         startIndex: this.nextStartNodeIndex, percentageOfNodesToScore: this.percentageOfNodesToScore,
       });
       result = cycle.result;
+      traceDecision(this.tracer, pod, cycle);
       if (snapshot.nodes.length) this.nextStartNodeIndex = (this.nextStartNodeIndex + cycle.processed) % snapshot.nodes.length;
     } catch (e) {
       this.binds.release();

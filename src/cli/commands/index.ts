@@ -20,6 +20,8 @@ import { scaleCommand } from './scale.js';
 import { serviceCommand } from './service.js';
 import { setCommand } from './set.js';
 import { waitCommand } from './waitfor.js';
+import { traceCommand } from './trace.js';
+import { dashboardCommand } from '../../dashboard/cli.js';
 import { defaultDeps, type CommandDeps } from './shared.js';
 
 /**
@@ -28,7 +30,7 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
   for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
-    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createCommand, ingressCommand]) {
+    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createCommand, ingressCommand, traceCommand, dashboardCommand]) {
     program.addCommand(make(deps, globals));
   }
 }
