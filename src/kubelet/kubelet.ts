@@ -20,7 +20,7 @@ import { ContainerLifecycle, gracePeriodFor, specOf } from './lifecycle.js';
 import {
   LABEL_CONTAINER_NAME, LABEL_POD_UID, LABEL_SANDBOX_ATTEMPT, nodeNetworkName, podLabels, sandboxName, type NodeIdentity,
 } from './naming.js';
-import { computePodActions, currentSandbox, instancesOf, type PodRuntimeState } from './plan.js';
+import { computePodActions, currentSandbox, instancesOf, sidecarsOf, type PodRuntimeState } from './plan.js';
 import { PodWorkers } from './podworkers.js';
 import { ProbeManager, type ProbedContainer } from './prober.js';
 import { computePodStatus, rfc3339, type Waiting } from './status.js';
@@ -249,7 +249,7 @@ export class Kubelet {
       return;
     }
     const waiting = this.waiting.get(uid) ?? {};
-    const actions = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid));
+    const actions = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid), this.probes.startupPassed(uid));
     let retryIn = Infinity;
     if (actions.killPod) {
       if (state.sandboxes.length) this.recorder.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
@@ -298,17 +298,17 @@ export class Kubelet {
       state = await this.runtimeState(uid);
     }
     this.probes.syncPod(pod, this.runningContainers(pod, state));
-    const after = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid));
+    const after = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid), this.probes.startupPassed(uid));
     for (const ms of Object.values(after.backoff)) retryIn = Math.min(retryIn, ms);
     await this.reportStatus(pod, state, waiting, after.backoff);
     if (retryIn !== Infinity) this.wakeAfter(uid, retryIn);
   }
 
-  /** The app containers running in the pod's current sandbox, for the prober. */
+  /** The sidecars and app containers running in the pod's current sandbox, for the prober. */
   private runningContainers(pod: Pod, state: PodRuntimeState): ProbedContainer[] {
     const sandbox = currentSandbox(state);
     if (!sandbox || sandbox.state !== 'ready') return [];
-    return (pod.spec?.containers ?? []).flatMap((c) => {
+    return [...sidecarsOf(pod), ...(pod.spec?.containers ?? [])].flatMap((c) => {
       const last = instancesOf(state, c.name, sandbox.id)[0];
       return last?.state === 'running'
         ? [{ name: c.name, id: last.id, sandboxId: sandbox.id, podIP: sandbox.ip, startedAt: last.startedAt ?? this.clock.now() }]
@@ -344,15 +344,24 @@ export class Kubelet {
   }
 
   /**
-   * Graceful stop of a pod being deleted: every running container gets its preStop hook and the
-   * stop signal within the grace period (in parallel), then everything is removed and the API
-   * object deleted (grace 0).
+   * Graceful stop of a pod being deleted: every running app container gets its preStop hook and
+   * the stop signal within the grace period (in parallel); then the sidecars, one at a time in
+   * reverse spec order, with what is left of it (Kubernetes 1.29+); then everything is removed
+   * and the API object deleted (grace 0).
    */
   private async terminatePod(pod: Pod, state: PodRuntimeState): Promise<void> {
     const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const deadline = this.clock.now().getTime() + grace * 1000;
     const podIP = currentSandbox(state)?.ip ?? '';
-    await Promise.all(state.containers.filter((c) => c.state === 'running').map((c) =>
-      this.containers.kill(pod, c, `Stopping container ${c.labels[LABEL_CONTAINER_NAME]}`, grace, podIP)));
+    const running = state.containers.filter((c) => c.state === 'running');
+    const sidecarNames = new Set(sidecarsOf(pod).map((c) => c.name));
+    const kill = (c: (typeof running)[number], seconds: number) =>
+      this.containers.kill(pod, c, `Stopping container ${c.labels[LABEL_CONTAINER_NAME]}`, seconds, podIP);
+    await Promise.all(running.filter((c) => !sidecarNames.has(c.labels[LABEL_CONTAINER_NAME] ?? '')).map((c) => kill(c, grace)));
+    for (const spec of sidecarsOf(pod).reverse()) {
+      const left = Math.max(0, Math.ceil((deadline - this.clock.now().getTime()) / 1000));
+      await Promise.all(running.filter((c) => c.labels[LABEL_CONTAINER_NAME] === spec.name).map((c) => kill(c, left)));
+    }
     await this.killPodResources(state);
     await this.volumes.tearDown(pod.metadata?.uid ?? '');
     this.waiting.delete(pod.metadata?.uid ?? '');

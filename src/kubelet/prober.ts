@@ -1,12 +1,13 @@
 /**
  * The kubelet's probe workers (Kubernetes `prober_manager.go` + `worker.go`): one worker per
- * running app container and probe kind, ticking every `periodSeconds` on the kubelet's clock.
+ * running app container or sidecar and probe kind, ticking every `periodSeconds` on the kubelet's clock.
  * Each run records `Unhealthy` events for failures; when a worker's verdict changes it only
  * asks for a sync of the pod (`onChange`), and the pod's worker reads the verdicts back
  * (`results`, `failures`) when it plans and reports status. Verdicts live in memory: a new
  * container instance — or a restarted kubelet — starts from the initial verdicts.
  */
 import type { Container, Pod } from '../api/types.js';
+import { sidecarsOf } from './plan.js';
 import type { Clock } from './clock.js';
 import type { ActionRunner } from './handlers.js';
 import type { Recorder } from './images.js';
@@ -108,7 +109,7 @@ export class ProbeManager {
    */
   syncPod(pod: Pod, running: ProbedContainer[]): void {
     const uid = pod.metadata?.uid ?? '';
-    for (const spec of pod.spec?.containers ?? []) {
+    for (const spec of [...sidecarsOf(pod), ...(pod.spec?.containers ?? [])]) {
       const inst = running.find((r) => r.name === spec.name);
       for (const kind of PROBE_KINDS) {
         const key = `${uid}/${spec.name}/${kind}`;
@@ -159,6 +160,15 @@ export class ProbeManager {
     const out: Record<string, 'liveness' | 'startup'> = {};
     for (const [key, w] of this.workers) {
       if (key.startsWith(`${uid}/`) && w.kind !== 'readiness' && w.state.result === 'failure') out[w.target.id] = w.kind;
+    }
+    return out;
+  }
+
+  /** The running containers (by id) whose startup probe succeeded. */
+  startupPassed(uid: string): Set<string> {
+    const out = new Set<string>();
+    for (const [key, w] of this.workers) {
+      if (key.startsWith(`${uid}/`) && w.kind === 'startup' && w.state.result === 'success') out.add(w.target.id);
     }
     return out;
   }
