@@ -11,7 +11,7 @@ export interface FieldError {
   /** Field path, e.g. `spec.containers[0].image`. */
   field: string;
   /** Kubernetes cause type, e.g. `FieldValueRequired`, `FieldValueInvalid`, `FieldValueDuplicate`. */
-  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden';
+  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueTooMany';
   /** Human detail, e.g. `Required value` or `Invalid value: "Foo": a lowercase RFC 1123 ...`. */
   message: string;
 }
@@ -94,6 +94,9 @@ export const notSupported = (field: string, value: unknown, supported: string[])
 /** `Required value: <detail>`, e.g. `metadata.name: Required value: name or generateName is required`. */
 export const requiredWithDetail = (field: string, detail: string): FieldError =>
   ({ field, type: 'FieldValueRequired', message: detail ? `Required value: ${detail}` : 'Required value' });
+/** `Too many: <n>: must have at most <max> items` (Go's `field.TooMany`). */
+export const tooMany = (field: string, actual: number, max: number): FieldError =>
+  ({ field, type: 'FieldValueTooMany', message: `Too many: ${actual}: must have at most ${max} items` });
 /** `Forbidden: <detail>`, e.g. `spec: Forbidden: pod updates may not change fields other than ...`. */
 export const forbidden = (field: string, detail: string): FieldError =>
   ({ field, type: 'FieldValueForbidden', message: `Forbidden: ${detail}` });

@@ -15,6 +15,8 @@ import {
   validateDeployment, validateEvent, validateNamespace, validateNode, validatePod, validateReplicaSet, validateService,
 } from './validation.js';
 
+import { WORKLOAD_RESOURCES } from './kinds/workloads.js';
+
 type Subresource = '' | 'status';
 
 /** Builds a ResourceDef from typed strategy functions (the casts from KubeObject live here only). */
@@ -83,7 +85,7 @@ function prepareReplicaSetUpdate(rs: ReplicaSet, _old: ReplicaSet, requested: Re
   takeMap(rs, requested, 'annotations');
 }
 
-/** The core/v1 and apps/v1 kinds. */
+/** The core/v1 and apps/v1 kinds, and the workload kinds of `kinds/workloads.ts`. */
 export const RESOURCES: ResourceDef[] = [
   defineResource<Pod>({
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
@@ -159,6 +161,7 @@ export const RESOURCES: ResourceDef[] = [
     validate: validateService,
     fieldLabels: (svc) => ({ 'spec.clusterIP': svc.spec?.clusterIP ?? '', 'spec.type': svc.spec?.type ?? '' }),
   }),
+  ...WORKLOAD_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

@@ -8,6 +8,13 @@ import type { IncomingMessage } from 'node:http';
 import type { ResourceDef } from '../api/resource.js';
 import type { Deployment, KubeObject, ReplicaSet } from '../api/types.js';
 import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
+import { podRow } from '../api/podstatus.js';
+import {
+  controllerRevisionRow, cronJobRow, daemonSetRow, jobRow, replicationControllerRow, statefulSetRow,
+} from '../api/workloadstatus.js';
+import type { ControllerRevision, DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type { Pod, ReplicationController } from 'kubernetes-types/core/v1.js';
 
 interface Column { name: string; type: string; format?: string; description: string; priority: number }
 type Cell = string | number;
@@ -65,44 +72,8 @@ const str = (v: unknown, none = '<none>'): string => (v === undefined || v === n
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
 
-/** The STATUS column of `kubectl get pods`, as Kubernetes' pod printer derives it. */
-export function podStatusReason(pod: KubeObject): string {
-  let reason = str(g(pod, 'status.reason'), '') || str(g(pod, 'status.phase'), '');
-  const init = list(g(pod, 'status.initContainerStatuses'));
-  const initCount = list(g(pod, 'spec.initContainers')).length;
-  let initializing = false;
-  for (let i = 0; i < init.length; i++) {
-    const term = g(init[i], 'state.terminated');
-    if (term && num(g(term, 'exitCode')) === 0) continue;
-    initializing = true;
-    const waiting = str(g(init[i], 'state.waiting.reason'), '');
-    if (term) reason = `Init:${str(g(term, 'reason'), '') || exitDescription(term)}`;
-    else if (waiting && waiting !== 'PodInitializing') reason = `Init:${waiting}`;
-    else reason = `Init:${i}/${initCount}`;
-    break;
-  }
-  if (!initializing) {
-    let hasRunning = false;
-    const statuses = list(g(pod, 'status.containerStatuses'));
-    for (let i = statuses.length - 1; i >= 0; i--) {
-      const term = g(statuses[i], 'state.terminated');
-      const waiting = str(g(statuses[i], 'state.waiting.reason'), '');
-      if (waiting) reason = waiting;
-      else if (term && str(g(term, 'reason'), '')) reason = str(g(term, 'reason'));
-      else if (term) reason = exitDescription(term);
-      else if (g(statuses[i], 'ready') === true && g(statuses[i], 'state.running')) hasRunning = true;
-    }
-    if (reason === 'Completed' && hasRunning) {
-      const ready = list(g(pod, 'status.conditions')).some((c) => g(c, 'type') === 'Ready' && g(c, 'status') === 'True');
-      reason = ready ? 'Running' : 'NotReady';
-    }
-  }
-  if (pod.metadata?.deletionTimestamp) reason = g(pod, 'status.reason') === 'NodeLost' ? 'Unknown' : 'Terminating';
-  return reason;
-}
-
-const exitDescription = (term: unknown): string =>
-  (g(term, 'signal') ? `Signal:${String(g(term, 'signal'))}` : `ExitCode:${num(g(term, 'exitCode'))}`);
+/** The STATUS column of `kubectl get pods` (the CLI's pod printer's, one for both). */
+export const podStatusReason = (pod: KubeObject): string => podRow(pod as Pod, new Date()).status;
 
 const labelPairs = (m: unknown): string[] =>
   Object.entries((m && typeof m === 'object' ? m : {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).sort();
@@ -111,13 +82,10 @@ const PRINTERS: Record<string, Printer> = {
   '/pods': {
     columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Status'), col('Restarts', 'string'), col('Age'),
       col('IP', 'string', 1), col('Node', 'string', 1), col('Nominated Node', 'string', 1), col('Readiness Gates', 'string', 1)],
+    // The same row as the CLI's (sidecars count in READY, `Init:0/2`, `3 (5m ago)`).
     row: (p, now) => {
-      const statuses = list(g(p, 'status.containerStatuses'));
-      const ready = statuses.filter((s) => g(s, 'ready') === true).length;
-      const restarts = statuses.reduce((n: number, s) => n + num(g(s, 'restartCount')), 0);
-      const gates = list(g(p, 'spec.readinessGates'));
-      return [str(p.metadata?.name), `${ready}/${list(g(p, 'spec.containers')).length}`, podStatusReason(p), restarts, age(p, now),
-        str(g(p, 'status.podIP')), str(g(p, 'spec.nodeName')), str(g(p, 'status.nominatedNodeName')), gates.length ? `0/${gates.length}` : '<none>'];
+      const r = podRow(p as Pod, now);
+      return [r.name, r.ready, r.status, r.restarts, r.age, r.ip, r.node, r.nominatedNode, r.readinessGates];
     },
   },
   '/nodes': {
@@ -179,6 +147,54 @@ const PRINTERS: Record<string, Printer> = {
     row: (rs, now) => {
       const r = replicaSetRow(rs as ReplicaSet, now);
       return [r.name, r.desired, r.current, r.ready, r.age, r.containers, r.images, r.selector];
+    },
+  },
+  'batch/jobs': {
+    columns: [col('Name', 'string', 0, 'name'), col('Status'), col('Completions'), col('Duration'), col('Age'),
+      col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    row: (j, now) => {
+      const r = jobRow(j as Job, now);
+      return [r.name, r.status, r.completions, r.duration, r.age, r.containers, r.images, r.selector];
+    },
+  },
+  'batch/cronjobs': {
+    columns: [col('Name', 'string', 0, 'name'), col('Schedule'), col('Timezone'), col('Suspend', 'boolean'), col('Active', 'integer'),
+      col('Last Schedule'), col('Age'), col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    row: (c, now) => {
+      const r = cronJobRow(c as CronJob, now);
+      return [r.name, r.schedule, r.timezone, r.suspend, Number(r.active), r.lastSchedule, r.age, r.containers, r.images, r.selector];
+    },
+  },
+  'apps/daemonsets': {
+    columns: [col('Name', 'string', 0, 'name'), col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'),
+      col('Up-to-date', 'integer'), col('Available', 'integer'), col('Node Selector'), col('Age'),
+      col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    row: (d, now) => {
+      const r = daemonSetRow(d as DaemonSet, now);
+      return [r.name, Number(r.desired), Number(r.current), Number(r.ready), Number(r.upToDate), Number(r.available), r.nodeSelector, r.age,
+        r.containers, r.images, r.selector];
+    },
+  },
+  'apps/statefulsets': {
+    columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Age'), col('Containers', 'string', 1), col('Images', 'string', 1)],
+    row: (s, now) => {
+      const r = statefulSetRow(s as StatefulSet, now);
+      return [r.name, r.ready, r.age, r.containers, r.images];
+    },
+  },
+  'apps/controllerrevisions': {
+    columns: [col('Name', 'string', 0, 'name'), col('Controller'), col('Revision', 'integer'), col('Age')],
+    row: (c, now) => {
+      const r = controllerRevisionRow(c as ControllerRevision, now);
+      return [r.name, r.controller, Number(r.revision), r.age];
+    },
+  },
+  '/replicationcontrollers': {
+    columns: [col('Name', 'string', 0, 'name'), col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), col('Age'),
+      col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    row: (c, now) => {
+      const r = replicationControllerRow(c as ReplicationController, now);
+      return [r.name, Number(r.desired), Number(r.current), Number(r.ready), r.age, r.containers, r.images, r.selector];
     },
   },
 };

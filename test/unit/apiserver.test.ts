@@ -368,7 +368,7 @@ describe('get and list', () => {
       'GET', `${podsPath('listing')}?labelSelector=app%3Ddb`, undefined, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
     expect(r.body.kind).toBe('Table');
     expect(r.body.columnDefinitions.slice(0, 5).map((c) => c.name)).toEqual(['Name', 'Ready', 'Status', 'Restarts', 'Age']);
-    expect(r.body.rows[0].cells.slice(0, 5)).toEqual(['l-db', '0/1', 'Pending', 0, '0s']);
+    expect(r.body.rows[0].cells.slice(0, 5)).toEqual(['l-db', '0/1', 'Pending', '0', '0s']);
     expect(r.body.rows[0].object).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'l-db' } });
   });
 });

@@ -7,6 +7,12 @@ import type { ResourceDef } from '../../api/resource.js';
 import type { Deployment, Event, Node, Pod, ReplicaSet, Service } from '../../api/types.js';
 import type { KubeObject } from '../../api/types.js';
 import { deploymentRow, replicaSetRow } from '../../api/appsstatus.js';
+import {
+  controllerRevisionRow, cronJobRow, daemonSetRow, jobRow, replicationControllerRow, statefulSetRow,
+} from '../../api/workloadstatus.js';
+import type { ControllerRevision, DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 import { age as ageSince, eventRow, nodeRow, podRow } from '../../api/podstatus.js';
 import { formatLabels, orNone } from '../print.js';
 import { eventTime } from './describers.js';
@@ -105,6 +111,38 @@ const SERVICES: TableSpec = {
   },
 };
 
+const JOBS: TableSpec = {
+  columns: [col('NAME', 'name'), col('STATUS', 'status'), col('COMPLETIONS', 'completions'), col('DURATION', 'duration'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  row: (obj, now) => ({ ...jobRow(obj as Job, new Date(now)) }),
+};
+
+const CRONJOBS: TableSpec = {
+  columns: [col('NAME', 'name'), col('SCHEDULE', 'schedule'), col('TIMEZONE', 'timezone'), col('SUSPEND', 'suspend'), col('ACTIVE', 'active'),
+    col('LAST SCHEDULE', 'lastSchedule'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  row: (obj, now) => ({ ...cronJobRow(obj as CronJob, new Date(now)) }),
+};
+
+const DAEMONSETS: TableSpec = {
+  columns: [col('NAME', 'name'), col('DESIRED', 'desired'), col('CURRENT', 'current'), col('READY', 'ready'), col('UP-TO-DATE', 'upToDate'),
+    col('AVAILABLE', 'available'), col('NODE SELECTOR', 'nodeSelector'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  row: (obj, now) => ({ ...daemonSetRow(obj as DaemonSet, new Date(now)) }),
+};
+
+const STATEFULSETS: TableSpec = {
+  columns: [col('NAME', 'name'), col('READY', 'ready'), col('AGE', 'age'), col('CONTAINERS', 'containers', true), col('IMAGES', 'images', true)],
+  row: (obj, now) => ({ ...statefulSetRow(obj as StatefulSet, new Date(now)) }),
+};
+
+const CONTROLLERREVISIONS: TableSpec = {
+  columns: [col('NAME', 'name'), col('CONTROLLER', 'controller'), col('REVISION', 'revision'), col('AGE', 'age')],
+  row: (obj, now) => ({ ...controllerRevisionRow(obj as ControllerRevision, new Date(now)) }),
+};
+
+const REPLICATIONCONTROLLERS: TableSpec = {
+  columns: [col('NAME', 'name'), col('DESIRED', 'desired'), col('CURRENT', 'current'), col('READY', 'ready'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  row: (obj, now) => ({ ...replicationControllerRow(obj as ReplicationController, new Date(now)) }),
+};
+
 const GENERIC: TableSpec = {
   columns: [col('NAME', 'name'), col('AGE', 'age')],
   row: (obj, now) => ({ name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now) }),
@@ -112,12 +150,14 @@ const GENERIC: TableSpec = {
 
 const SPECS: Record<string, TableSpec> = {
   pods: PODS, nodes: NODES, events: EVENTS, namespaces: NAMESPACES, deployments: DEPLOYMENTS, replicasets: REPLICASETS, services: SERVICES,
+  jobs: JOBS, cronjobs: CRONJOBS, daemonsets: DAEMONSETS, statefulsets: STATEFULSETS, controllerrevisions: CONTROLLERREVISIONS,
+  replicationcontrollers: REPLICATIONCONTROLLERS,
 };
 
 /** The table spec for a resource (`NAME AGE` for kinds without their own). */
 export function tableSpec(def: Pick<ResourceDef, 'resource' | 'group'>): TableSpec {
   const spec = SPECS[def.resource];
-  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services'];
+  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'replicationcontrollers'];
   if (spec && (def.group === '' || !coreOnly.includes(def.resource))) return spec;
   return GENERIC;
 }
