@@ -35,11 +35,22 @@ export class Informer<T extends KubeObject> {
   /** Resolves after the first LIST has filled the cache. */
   readonly synced: Promise<void> = new Promise((r) => { this.syncedResolve = r; });
   private lastRV = '';
+  private isSynced = false;
 
   constructor(private readonly client: ApiClient, private readonly ref: ResourceRef, private readonly opts: InformerOptions = {}) {}
 
+  /**
+   * Adds handlers. Handlers added after the cache was filled are first told about every cached
+   * object as an add (client-go's shared informers do the same), so a late handler misses nothing.
+   */
   addHandlers(h: InformerHandlers<T>): void {
     this.handlers.push(h);
+    if (this.isSynced) for (const obj of this.cache.values()) this.call(h, 'add', obj);
+  }
+
+  /** Whether the first LIST has filled the cache. */
+  get hasSynced(): boolean {
+    return this.isSynced;
   }
 
   /** Starts list+watch in the background; returns once the first list is cached. */
@@ -115,6 +126,7 @@ export class Informer<T extends KubeObject> {
       }
     }
     this.lastRV = list.metadata.resourceVersion;
+    this.isSynced = true;
     this.syncedResolve();
   }
 
@@ -135,15 +147,17 @@ export class Informer<T extends KubeObject> {
   }
 
   private emit(kind: 'add' | 'update' | 'delete', obj: T, old?: T): void {
-    for (const h of this.handlers) {
-      try {
-        if (kind === 'add') h.onAdd?.(obj);
-        else if (kind === 'update') h.onUpdate?.(old as T, obj);
-        else h.onDelete?.(obj);
-      } catch (e) {
-        // A handler bug must not stop the informer; handlers only enqueue keys, so this is rare.
-        this.opts.onError?.(e);
-      }
+    for (const h of this.handlers) this.call(h, kind, obj, old);
+  }
+
+  private call(h: InformerHandlers<T>, kind: 'add' | 'update' | 'delete', obj: T, old?: T): void {
+    try {
+      if (kind === 'add') h.onAdd?.(obj);
+      else if (kind === 'update') h.onUpdate?.(old as T, obj);
+      else h.onDelete?.(obj);
+    } catch (e) {
+      // A handler bug must not stop the informer; handlers only enqueue keys, so this is rare.
+      this.opts.onError?.(e);
     }
   }
 }

@@ -3,18 +3,52 @@
  * at a time; a key added while it is being processed is processed again afterwards (newest
  * state wins, since workers re-read the cache); failures are requeued with exponential back-off.
  */
+
+/** The timer functions a queue uses for delayed adds; tests pass fake ones to drive time. */
+export interface QueueTimers {
+  /** Milliseconds on the timers' own clock. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The process's real timers (unref'd, so a pending delayed add never keeps a process alive). */
+export const realTimers: QueueTimers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface WorkQueueOptions {
+  /** First back-off of a failing key, doubled per consecutive failure (default 50 ms). */
+  baseDelayMs?: number;
+  /** Longest back-off (default 30 s). */
+  maxDelayMs?: number;
+  /** Timers for delayed adds (default {@link realTimers}). */
+  timers?: QueueTimers;
+}
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirtyWhileProcessing = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Pending delayed adds: one per key, the soonest wins. */
+  private readonly delayed = new Map<string, { at: number; handle: unknown }>();
+  private readonly timers: QueueTimers;
   private waiters: (() => void)[] = [];
   private shuttingDown = false;
 
-  constructor(private readonly opts: { baseDelayMs?: number; maxDelayMs?: number } = {}) {}
+  constructor(private readonly opts: WorkQueueOptions = {}) {
+    this.timers = opts.timers ?? realTimers;
+  }
 
+  /** Adds the key now (a no-op if it is already waiting; re-queued after processing if in flight). */
   add(key: string): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {
@@ -27,24 +61,41 @@ export class WorkQueue {
     this.waiters.shift()?.();
   }
 
-  /** Adds the key after `ms` (replacing an earlier pending delayed add of the same key only if sooner). */
+  /**
+   * Adds the key after `ms` (client-go's `AddAfter`). If a delayed add of the same key is already
+   * pending, the sooner of the two is kept; `ms <= 0` adds at once.
+   */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
-    if (this.timers.has(key)) return;
-    const t = setTimeout(() => {
-      this.timers.delete(key);
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = this.timers.now() + ms;
+    const pending = this.delayed.get(key);
+    if (pending) {
+      if (pending.at <= at) return;
+      this.timers.clearTimeout(pending.handle);
+    }
+    const handle = this.timers.setTimeout(() => {
+      if (this.delayed.get(key)?.handle !== handle) return;
+      this.delayed.delete(key);
       this.add(key);
     }, ms);
-    t.unref?.();
-    this.timers.set(key, t);
+    this.delayed.set(key, { at, handle });
   }
 
-  /** Requeues a failed key with exponential back-off. */
+  /** Requeues a failed key with exponential back-off (base × 2^(failures-1), capped). */
   addRateLimited(key: string): void {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
     const base = this.opts.baseDelayMs ?? 50;
-    this.addAfter(key, Math.min(this.opts.maxDelayMs ?? 30_000, base * 2 ** (n - 1)));
+    this.addAfter(key, Math.min(this.opts.maxDelayMs ?? 30_000, base * 2 ** Math.min(n - 1, 30)));
+  }
+
+  /** How many times in a row the key has failed (0 after {@link forget}). */
+  numRequeues(key: string): number {
+    return this.failures.get(key) ?? 0;
   }
 
   /** Clears the back-off history of a key after a successful sync. */
@@ -69,14 +120,15 @@ export class WorkQueue {
     if (this.dirtyWhileProcessing.delete(key)) this.add(key);
   }
 
+  /** Keys waiting to be processed now (not counting delayed or in-flight ones). */
   get length(): number {
     return this.queue.length;
   }
 
   shutdown(): void {
     this.shuttingDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    for (const d of this.delayed.values()) this.timers.clearTimeout(d.handle);
+    this.delayed.clear();
     const w = this.waiters;
     this.waiters = [];
     w.forEach((r) => r());
