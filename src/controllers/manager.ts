@@ -9,6 +9,8 @@ import { GarbageCollector } from './garbagecollector.js';
 import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
+import { JobController } from './job.js';
+import { TTLAfterFinishedController } from './ttlafterfinished.js';
 
 export interface ControllerManagerOptions {
   client: ApiClient;
@@ -41,6 +43,8 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new ReplicaSetController(common),
     new DeploymentController(common),
     new GarbageCollector({ client: opts.client, informers, log }),
+    new JobController(common),
+    new TTLAfterFinishedController(common),
     new NodeLifecycleController({
       ...common,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,

@@ -3,6 +3,7 @@
  * upstream types from `kubernetes-types`, named here so every controller spells them alike.
  */
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { KubeObject, Node, Pod } from '../api/types.js';
 import type { ResourceRef } from '../client/client.js';
 
@@ -13,6 +14,11 @@ export type NodeObject = Node & KubeObject;
 export type ReplicaSetObject = ReplicaSet & KubeObject;
 export type DeploymentObject = Deployment & KubeObject;
 
+export type JobObject = Job & KubeObject;
+export type CronJobObject = CronJob & KubeObject;
+
+export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
+export const CRONJOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'cronjobs' };
 export const REPLICASETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'replicasets' };
 export const DEPLOYMENTS: ResourceRef = { group: 'apps', version: 'v1', resource: 'deployments' };
 
