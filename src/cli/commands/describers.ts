@@ -19,7 +19,7 @@ import { LAST_APPLIED } from './apply.js';
  * `flush()` closes the current alignment section (kubectl flushes before the Events table).
  * A `raw` Out keeps the tabs as they are, as kubectl's `rollout history --revision` prints.
  */
-class Out {
+export class Out {
   private text = '';
   private readonly tw: TabWriter | undefined;
 
@@ -47,10 +47,10 @@ const since = (ts: string | undefined, now: number): string => age(ts, new Date(
 
 /** Go's zero time, which kubectl prints for unset timestamps in tables. */
 const ZERO_TIME = 'Mon, 01 Jan 0001 00:00:00 +0000';
-const time = (ts: string | undefined): string => (ts ? rfc1123z(ts) : ZERO_TIME);
+export const time = (ts: string | undefined): string => (ts ? rfc1123z(ts) : ZERO_TIME);
 
 /** `Labels:  a=1` with further pairs on their own lines, or `<none>`. */
-function multiline(out: Out, title: string, values: Record<string, string> | undefined, skip: string[] = []): void {
+export function multiline(out: Out, title: string, values: Record<string, string> | undefined, skip: string[] = []): void {
   out.w(0, `${title}:\t`);
   const keys = Object.keys(values ?? {}).filter((k) => !skip.includes(k)).sort();
   if (!keys.length) {
@@ -63,7 +63,7 @@ function multiline(out: Out, title: string, values: Record<string, string> | und
 const MAX_ANNOTATION_LEN = 140;
 
 /** Annotations as kubectl prints them: `key: value`, long or multi-line values on their own lines. */
-function annotationsMultiline(out: Out, annotations: Record<string, string> | undefined, title = 'Annotations'): void {
+export function annotationsMultiline(out: Out, annotations: Record<string, string> | undefined, title = 'Annotations'): void {
   out.w(0, `${title}:\t`);
   const keys = Object.keys(annotations ?? {}).filter((k) => k !== LAST_APPLIED).sort();
   if (!keys.length) {
@@ -95,7 +95,7 @@ export function eventTime(e: Event): number {
 }
 
 /** The `Events:` section: `<none>`, or a table oldest first. */
-function describeEvents(out: Out, events: Event[] | undefined, now: number): void {
+export function describeEvents(out: Out, events: Event[] | undefined, now: number): void {
   if (!events) return;
   if (!events.length) {
     out.w(0, 'Events:\t<none>\n');
@@ -420,7 +420,7 @@ export function describePod(pod: Pod, events: Event[] | undefined, now: number):
 // ---------------------------------------------------------------------------------------------
 // Workloads: pod templates, Deployments, ReplicaSets
 
-function describeTemplateInto(out: Out, t: PodTemplateSpec | undefined): void {
+export function describeTemplateInto(out: Out, t: PodTemplateSpec | undefined): void {
   out.w(0, 'Pod Template:\n');
   if (!t) {
     out.w(1, '<unset>');

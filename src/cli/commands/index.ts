@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
 import { applyCommand } from './apply.js';
+import { createCommand } from './create.js';
 import { debugCommand } from './debug.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
@@ -24,7 +25,7 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
   for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
-    scaleCommand, setCommand, rolloutCommand, waitCommand]) {
+    scaleCommand, setCommand, rolloutCommand, waitCommand, createCommand]) {
     program.addCommand(make(deps, globals));
   }
 }
