@@ -31,10 +31,10 @@ function cluster(): FakeClient {
 }
 
 describe('resource commands in the program', () => {
-  it('registers apply, get, describe, delete, logs, exec, debug, scale, set, rollout and wait with descriptions and examples', () => {
+  it('registers apply, get, describe, delete, logs, exec, debug, scale, set, rollout, wait and create with descriptions and examples', () => {
     const program = new Command();
     registerResourceCommands(program, () => ({ name: 'x', home: '/x', namespace: 'default' }), fakeDeps(new FakeClient()));
-    expect(program.commands.map((c) => c.name())).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait']);
+    expect(program.commands.map((c) => c.name())).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait', 'create']);
     const all = program.commands.flatMap((c) => [c, ...c.commands]);
     expect(all.map((c) => c.name())).toEqual(expect.arrayContaining(['image', 'status', 'history', 'undo', 'pause', 'resume', 'restart']));
     for (const c of all) {

@@ -112,6 +112,7 @@ const outputOptions = (c: Command): Command => c
 export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   const job = outputOptions(new Command('job')
     .summary('Create a job with the specified name')
+    .description('Create a job with the specified name.')
     .usage('NAME --image=image [--from=cronjob/name] -- [COMMAND] [args...]')
     .argument('<name>')
     .argument('[command...]')
@@ -126,6 +127,7 @@ export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): 
     .action(async (name: string, command: string[], f: CreateFlags) => runCreateJob(deps, globals(), name, command, f));
   const cronjob = outputOptions(new Command('cronjob').alias('cj')
     .summary('Create a cron job with the specified name')
+    .description('Create a cron job with the specified name.')
     .usage('NAME --image=image --schedule=\'0/5 * * * ?\' -- [COMMAND] [args...]')
     .argument('<name>')
     .argument('[command...]')
@@ -141,6 +143,11 @@ export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): 
   return new Command('create')
     .summary('Create a resource from the command line')
     .description('Create a job or cron job from the command line (use apply -f for manifests).')
+    .addHelpText('after', [
+      '', 'Examples:',
+      '  # Create a job running busybox', '  minikube-lite create job hello --image=busybox -- echo hello',
+      '', '  # Create a cron job running every minute', '  minikube-lite create cronjob hello --image=busybox --schedule="*/1 * * * *" -- date',
+    ].join('\n'))
     .addCommand(job)
     .addCommand(cronjob);
 }
