@@ -4,12 +4,50 @@
  * own (prefix `e2e-wl`, pod CIDR 10.227.0.0/16).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Pod } from '../../src/api/types.js';
-import { PODS } from '../../src/client/client.js';
+import type { Job } from 'kubernetes-types/batch/v1.js';
+import type { KubeObject, Pod } from '../../src/api/types.js';
+import { PODS, type ApiClient, type ResourceRef } from '../../src/client/client.js';
 import { TestCluster, dockerAvailable } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const pods = { ...PODS, namespace: 'default' };
+const jobs: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs', namespace: 'default' };
+
+/** Resolves with the first object of `ref` named `name` that `ok` accepts, by watch. */
+function waitFor<T extends KubeObject>(client: ApiClient, ref: ResourceRef, name: string, ok: (o: T) => boolean, ms = 60_000): Promise<T> {
+  let last: T | undefined;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      handle.stop();
+      reject(new Error(`timed out waiting for ${ref.resource}/${name}; last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? null)}`));
+    }, ms);
+    const handle = client.watch<T>(ref, { fieldSelector: `metadata.name=${name}` }, (e) => {
+      if (e.type === 'ERROR' || e.type === 'DELETED') return;
+      last = e.object;
+      if (ok(e.object)) {
+        clearTimeout(timer);
+        handle.stop();
+        resolve(e.object);
+      }
+    });
+    handle.done.catch((err: unknown) => {
+      clearTimeout(timer);
+      reject(err as Error);
+    });
+  });
+}
+
+const hasCondition = (j: Job, type: string) => (j.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
+
+function busyboxJob(name: string, spec: Record<string, unknown>, command: string[]): Job {
+  return {
+    apiVersion: 'batch/v1', kind: 'Job', metadata: { name },
+    spec: {
+      ...spec,
+      template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command }] } },
+    },
+  };
+}
 
 describe.skipIf(!hasDocker)('workloads on a real Docker engine (skipped when no Docker engine answers `docker info`)', () => {
   const cluster = new TestCluster(`e2e-wl-${process.pid}`, '10.227.0.0/16');
@@ -53,4 +91,59 @@ describe.skipIf(!hasDocker)('workloads on a real Docker engine (skipped when no 
     const logs = await cluster.cli(['logs', 'with-sidecar', '-c', 'log']);
     expect(logs.stdout).toBe('sidecar started\napp started\n');
   }, 90_000);
+
+  it('runs a 6-completion Job two pods at a time to Complete', async () => {
+    const client = cluster.client();
+    const active = new Set<string>();
+    let maxActive = 0;
+    const seen = new Set<string>();
+    const watch = client.watch<Pod & KubeObject>(pods, { labelSelector: 'job-name=six' }, (e) => {
+      if (e.type === 'ERROR') return;
+      const name = e.object.metadata?.name ?? '';
+      seen.add(name);
+      const phase = e.object.status?.phase;
+      if (e.type !== 'DELETED' && phase !== 'Succeeded' && phase !== 'Failed' && !e.object.metadata?.deletionTimestamp) active.add(name);
+      else active.delete(name);
+      maxActive = Math.max(maxActive, active.size);
+    });
+    await client.create(jobs, busyboxJob('six', { completions: 6, parallelism: 2 }, ['sh', '-c', 'sleep 1']));
+    const done = await waitFor<Job & KubeObject>(client, jobs, 'six', (j) => hasCondition(j, 'Complete'), 90_000);
+    watch.stop();
+    expect(done.status).toMatchObject({ succeeded: 6, uncountedTerminatedPods: {} });
+    expect(done.status?.conditions?.map((c) => c.type)).toEqual(['SuccessCriteriaMet', 'Complete']);
+    expect(maxActive).toBe(2);
+    expect(seen.size).toBe(6);
+    const get = await cluster.cli(['get', 'job', 'six']);
+    expect(get.stdout).toMatch(/^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE\n/);
+    expect(get.stdout).toMatch(/^six\s+Complete\s+6\/6\s+\d+s\s+\d+s$/m);
+    const left = await client.list<Pod & KubeObject>(pods, { labelSelector: 'job-name=six' });
+    expect(left.items.every((p) => !(p.metadata?.finalizers ?? []).length)).toBe(true);
+  }, 120_000);
+
+  it('stops a failing Job at its backoffLimit with the Failed condition', async () => {
+    const client = cluster.client();
+    await client.create(jobs, busyboxJob('fails', { backoffLimit: 1 }, ['sh', '-c', 'exit 3']));
+    const failed = await waitFor<Job & KubeObject>(client, jobs, 'fails', (j) => hasCondition(j, 'Failed'), 90_000);
+    expect(failed.status?.failed).toBe(2);
+    expect(failed.status?.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
+    const list = await client.list<Pod & KubeObject>(pods, { labelSelector: 'job-name=fails' });
+    expect(list.items.length).toBe(2);
+    const get = await cluster.cli(['get', 'job', 'fails']);
+    expect(get.stdout).toMatch(/fails\s+Failed\s+0\/1\s/);
+  }, 120_000);
+
+  it('gives each pod of an Indexed Job its index and hostname', async () => {
+    const client = cluster.client();
+    await client.create(jobs, busyboxJob('indexed', { completions: 3, parallelism: 3, completionMode: 'Indexed' },
+      ['sh', '-c', 'echo "index=$JOB_COMPLETION_INDEX host=$(hostname)"']));
+    const done = await waitFor<Job & KubeObject>(client, jobs, 'indexed', (j) => hasCondition(j, 'Complete'), 90_000);
+    expect(done.status?.completedIndexes).toBe('0-2');
+    const list = await client.list<Pod & KubeObject>(pods, { labelSelector: 'job-name=indexed' });
+    const lines = await Promise.all(list.items.map(async (p) => (await cluster.cli(['logs', p.metadata?.name ?? ''])).stdout.trim()));
+    expect(lines.sort()).toEqual(['index=0 host=indexed-0', 'index=1 host=indexed-1', 'index=2 host=indexed-2']);
+    const d = await cluster.cli(['describe', 'job', 'indexed']);
+    expect(d.stdout).toMatch(/Completion Mode:\s+Indexed/);
+    expect(d.stdout).toMatch(/Completed Indexes:\s+0-2/);
+    expect(d.stdout).toMatch(/Pods Statuses:\s+0 Active \(0 Ready\) \/ 3 Succeeded \/ 0 Failed/);
+  }, 120_000);
 });
