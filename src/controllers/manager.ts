@@ -10,6 +10,7 @@ import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
 import { JobController } from './job.js';
+import { CronJobController } from './cronjob.js';
 import { TTLAfterFinishedController } from './ttlafterfinished.js';
 
 export interface ControllerManagerOptions {
@@ -45,6 +46,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new GarbageCollector({ client: opts.client, informers, log }),
     new JobController(common),
     new TTLAfterFinishedController(common),
+    new CronJobController(common),
     new NodeLifecycleController({
       ...common,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
