@@ -146,4 +146,47 @@ describe.skipIf(!hasDocker)('workloads on a real Docker engine (skipped when no 
     expect(d.stdout).toMatch(/Completed Indexes:\s+0-2/);
     expect(d.stdout).toMatch(/Pods Statuses:\s+0 Active \(0 Ready\) \/ 3 Succeeded \/ 0 Failed/);
   }, 120_000);
+
+  it('creates a Job on a CronJob\'s schedule and, under Forbid, skips the next run while it still runs', async () => {
+    const client = cluster.client();
+    const cronjobs: ResourceRef = { group: 'batch', version: 'v1', resource: 'cronjobs', namespace: 'default' };
+    await client.create(cronjobs, {
+      apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'tick' },
+      spec: {
+        schedule: '*/1 * * * *', concurrencyPolicy: 'Forbid',
+        jobTemplate: { spec: { template: { spec: {
+          restartPolicy: 'Never', terminationGracePeriodSeconds: 1,
+          containers: [{ name: 'tick', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'date; sleep 90'] }],
+        } } } },
+      },
+    } as KubeObject);
+    const manual = await cluster.cli(['create', 'job', 'tick-manual', '--from=cronjob/tick']);
+    expect(manual.stdout).toBe('job.batch/tick-manual created\n');
+    const m = await client.get<Job & KubeObject>(jobs, 'tick-manual');
+    expect(m.metadata?.annotations?.['cronjob.kubernetes.io/instantiate']).toBe('manual');
+    // The first scheduled run comes at the next minute boundary.
+    const scheduled = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => { h.stop(); reject(new Error('no scheduled Job within 70 s')); }, 70_000);
+      const h = client.watch<Job & KubeObject>(jobs, {}, (e) => {
+        const name = e.object.metadata?.name ?? '';
+        if (e.type === 'ADDED' && /^tick-\d+$/.test(name)) { clearTimeout(timer); h.stop(); resolve(name); }
+      });
+    });
+    const cj = await waitFor<KubeObject & { status?: { active?: { name?: string }[]; lastScheduleTime?: string } }>(client, cronjobs, 'tick',
+      (c) => (c.status?.active ?? []).some((a) => a.name === scheduled), 10_000);
+    expect(cj.status?.lastScheduleTime).toBeDefined();
+    // One minute later the run is still going: Forbid skips the new one.
+    const events: ResourceRef = { group: '', version: 'v1', resource: 'events', namespace: 'default' };
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { h.stop(); reject(new Error('no JobAlreadyActive event within 70 s')); }, 70_000);
+      const h = client.watch<KubeObject>(events, { fieldSelector: 'involvedObject.name=tick,reason=JobAlreadyActive' }, (e) => {
+        if (e.type === 'ADDED' || e.type === 'MODIFIED') { clearTimeout(timer); h.stop(); resolve(); }
+      });
+    });
+    const all = await client.list<Job & KubeObject>(jobs);
+    expect(all.items.map((j) => j.metadata?.name).filter((n) => /^tick-\d+$/.test(n ?? ''))).toEqual([scheduled]);
+    const get = await cluster.cli(['get', 'cronjob', 'tick']);
+    expect(get.stdout).toMatch(/^tick\s+\*\/1 \* \* \* \*\s+<none>\s+False\s+1\s+\d+s\s+\d+[sm]/m);
+    await cluster.cli(['delete', 'cronjob', 'tick']);
+  }, 200_000);
 });
