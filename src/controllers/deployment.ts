@@ -17,13 +17,12 @@
 import { ApiError } from '../api/errors.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import type { KubeObject } from '../api/types.js';
-import { PODS, type ApiClient } from '../client/client.js';
-import { EventRecorder } from '../client/events.js';
+import { PODS } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
-import { WorkQueue } from '../client/workqueue.js';
+import { Controller, type ControllerContext } from './base.js';
 import { equalIgnoreHash, getCondition, hasProgressDeadline, newCondition, REASON, REVISION, setCondition } from './deploymentutil.js';
-import { SharedInformers } from './informers.js';
-import { canonicalJson, controllerRef, keyOf, newControllerRef, splitKey } from './podutil.js';
+import { ControllerRefManager } from './refmanager.js';
+import { canonicalJson, controllerRef, keyOf, splitKey } from './podutil.js';
 import { planRollout, type RolloutAction, type RolloutPlan } from './rollout.js';
 import {
   DEPLOYMENTS, REPLICASETS, inNamespace, type DeploymentObject, type DeploymentStatus, type PodObject, type ReplicaSetObject,
@@ -31,71 +30,32 @@ import {
 
 export { planRollout, type RolloutAction, type RolloutPlan } from './rollout.js';
 
-export interface DeploymentControllerOptions {
-  client: ApiClient;
-  /** Shared informers (the manager's); default: the controller's own. */
-  informers?: SharedInformers;
-  clock?: () => Date;
-  log?: (msg: string) => void;
-  recorder?: EventRecorder;
-  /** Concurrent workers (Kubernetes' `--concurrent-deployment-syncs`, default 5). */
-  workers?: number;
-}
+export type DeploymentControllerOptions = ControllerContext;
 
 const deploymentRef = (d: KubeObject): KubeObject => ({ kind: 'Deployment', apiVersion: 'apps/v1', metadata: d.metadata });
 const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
 
-export class DeploymentController {
-  private readonly client: ApiClient;
-  private readonly clock: () => Date;
-  private readonly log: (msg: string) => void;
-  private readonly recorder: EventRecorder;
-  private readonly informers: SharedInformers;
-  private readonly ownInformers: boolean;
+export class DeploymentController extends Controller {
   private readonly dInformer: Informer<DeploymentObject>;
   private readonly rsInformer: Informer<ReplicaSetObject>;
   private readonly podInformer: Informer<PodObject>;
-  private readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 30_000 });
-  private readonly workers: number;
-  private running?: Promise<void>;
 
+  /**
+   * Workers default to Kubernetes' `--concurrent-deployment-syncs` (5). A conflict means a plan
+   * was made from a stale cache: it is simply made again, without a log line.
+   */
   constructor(opts: DeploymentControllerOptions) {
-    this.client = opts.client;
-    this.clock = opts.clock ?? (() => new Date());
-    this.log = opts.log ?? ((m) => console.error(m));
-    this.recorder = opts.recorder ?? new EventRecorder(this.client, 'deployment-controller', undefined, { clock: this.clock, log: this.log });
-    this.workers = opts.workers ?? 5;
-    this.ownInformers = !opts.informers;
-    this.informers = opts.informers ?? new SharedInformers(this.client, (r, e) => this.log(`deployment-controller: watch ${r.resource}: ${(e as Error).message}`));
-    this.dInformer = this.informers.get<DeploymentObject>(DEPLOYMENTS);
-    this.rsInformer = this.informers.get<ReplicaSetObject>(REPLICASETS);
-    this.podInformer = this.informers.get<PodObject>(PODS);
-    this.dInformer.addHandlers({
-      onAdd: (d) => this.queue.add(keyOf(d)),
-      onUpdate: (_old, d) => this.queue.add(keyOf(d)),
-      onDelete: (d) => this.queue.add(keyOf(d)),
-    });
+    super('deployment-controller', opts, { workers: 5, quiet: isConflict });
+    this.dInformer = this.informer<DeploymentObject>(DEPLOYMENTS);
+    this.rsInformer = this.informer<ReplicaSetObject>(REPLICASETS);
+    this.podInformer = this.informer<PodObject>(PODS);
+    this.dInformer.addHandlers(this.enqueueHandlers());
     this.rsInformer.addHandlers({
       onAdd: (rs) => this.addReplicaSet(rs),
       onUpdate: (old, rs) => this.updateReplicaSet(old, rs),
       onDelete: (rs) => this.enqueueOwner(rs),
     });
     this.podInformer.addHandlers({ onDelete: (p) => this.deletePod(p) });
-  }
-
-  /** Starts the informers (unless shared ones are started by the caller) and the workers. */
-  async start(): Promise<void> {
-    await this.informers.start();
-    this.running = this.queue.run(this.workers, (key) => this.sync(key), (key, e) => {
-      // A conflict means the plan was made from a stale cache: it is simply made again.
-      if (!isConflict(e)) this.log(`deployment-controller: sync ${key}: ${(e as Error).message} (will retry)`);
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.ownInformers) this.informers.stop();
-    this.queue.shutdown();
-    await this.running;
   }
 
   // ---- event handlers: only work out which keys to enqueue ----------------------------------
@@ -147,7 +107,7 @@ export class DeploymentController {
   // ---- the worker ---------------------------------------------------------------------------
 
   /** Syncs one Deployment by key. Idempotent; a thrown error requeues the key with back-off. */
-  private async sync(key: string): Promise<void> {
+  protected async sync(key: string): Promise<void> {
     const d = this.dInformer.get(key);
     if (!d) return;
     const { namespace } = splitKey(key);
@@ -159,7 +119,8 @@ export class DeploymentController {
       return;
     }
     if (plan.warning) void this.recorder.event(deploymentRef(d), 'Warning', plan.warning.reason, plan.warning.message);
-    await this.claim(d, plan);
+    // Gone or going (the cache has not seen it yet): its deletion event comes.
+    if (!(await this.claim(d, plan))) return;
     const done = await this.perform(d, plan.actions);
     if (!done) return;
     if (plan.revision !== undefined || plan.status) {
@@ -171,27 +132,10 @@ export class DeploymentController {
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs);
   }
 
-  /** Adopts and releases ReplicaSets, after checking (uncached) that the Deployment still stands. */
-  private async claim(d: DeploymentObject, plan: RolloutPlan): Promise<void> {
-    const ref = inNamespace(REPLICASETS, d.metadata?.namespace);
-    if (plan.adopt.length > 0) {
-      const fresh = await this.client.get<DeploymentObject>(inNamespace(DEPLOYMENTS, d.metadata?.namespace), d.metadata?.name ?? '');
-      if (fresh.metadata?.uid !== d.metadata?.uid || fresh.metadata?.deletionTimestamp) {
-        throw new Error(`Deployment ${keyOf(d)} is gone or being deleted; not adopting`);
-      }
-    }
-    const patch = async (rs: ReplicaSetObject, refs: NonNullable<ReplicaSetObject['metadata']>['ownerReferences'] | null) => {
-      try {
-        await this.client.patch(ref, rs.metadata?.name ?? '', { metadata: { ownerReferences: refs, resourceVersion: rs.metadata?.resourceVersion } });
-      } catch (e) {
-        if (!(e instanceof ApiError && e.code === 404)) throw e;
-      }
-    };
-    for (const rs of plan.adopt) await patch(rs, [...(rs.metadata?.ownerReferences ?? []), newControllerRef(d, 'apps/v1', 'Deployment')]);
-    for (const rs of plan.release) {
-      const rest = (rs.metadata?.ownerReferences ?? []).filter((r) => r.uid !== d.metadata?.uid);
-      await patch(rs, rest.length ? rest : null);
-    }
+  /** Adopts and releases ReplicaSets; false when the Deployment is gone (see {@link ControllerRefManager}). */
+  private claim(d: DeploymentObject, plan: RolloutPlan): Promise<boolean> {
+    const owner = { ref: inNamespace(DEPLOYMENTS, d.metadata?.namespace), apiVersion: 'apps/v1', kind: 'Deployment' };
+    return new ControllerRefManager(this.client, d, owner, inNamespace(REPLICASETS, d.metadata?.namespace)).claim(plan);
   }
 
   /**

@@ -22,10 +22,9 @@
  */
 import { ApiError } from '../api/errors.js';
 import type { KubeObject, OwnerReference } from '../api/types.js';
-import { PODS, resourcePath, type ApiClient, type ResourceRef } from '../client/client.js';
+import { PODS, resourcePath, type ResourceRef } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
-import { WorkQueue } from '../client/workqueue.js';
-import { SharedInformers } from './informers.js';
+import { Controller, type ControllerContext } from './base.js';
 import { DEPLOYMENTS, REPLICASETS } from './types.js';
 
 export const FINALIZER_ORPHAN = 'orphan';
@@ -116,40 +115,26 @@ export function planDeletingOwner<T extends KubeObject>(owner: KubeObject, depen
   return { orphan: [], deleteFirst: [] };
 }
 
-export interface GarbageCollectorOptions {
-  client: ApiClient;
-  informers?: SharedInformers;
+export interface GarbageCollectorOptions extends ControllerContext {
   resources?: readonly GCResource[];
-  log?: (msg: string) => void;
-  workers?: number;
 }
 
 const hasGcFinalizer = (o: KubeObject): boolean =>
   !!o.metadata?.deletionTimestamp && (o.metadata.finalizers ?? []).some((f) => f === FINALIZER_ORPHAN || f === FINALIZER_FOREGROUND);
 const refsJson = (o: KubeObject): string => JSON.stringify(o.metadata?.ownerReferences ?? []);
 
-export class GarbageCollector {
-  private readonly client: ApiClient;
-  private readonly log: (msg: string) => void;
-  private readonly informers: SharedInformers;
-  private readonly ownInformers: boolean;
+export class GarbageCollector extends Controller {
   private readonly resources: readonly GCResource[];
   private readonly caches: Informer<KubeObject>[];
-  private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 30_000 });
-  private readonly workers: number;
   /** Owner uids confirmed gone (uids are never reused), bounded. */
   private readonly absent = new Set<string>();
-  private running?: Promise<void>;
 
+  /** Workers default to 5; conflicts retry without a log line. */
   constructor(opts: GarbageCollectorOptions) {
-    this.client = opts.client;
-    this.log = opts.log ?? ((m) => console.error(m));
+    super('garbage-collector', opts, { workers: 5, baseDelayMs: 100, quiet: (e) => e instanceof ApiError && e.code === 409 });
     this.resources = opts.resources ?? DEFAULT_GC_RESOURCES;
-    this.workers = opts.workers ?? 5;
-    this.ownInformers = !opts.informers;
-    this.informers = opts.informers ?? new SharedInformers(this.client, (r, e) => this.log(`garbage-collector: watch ${r.resource}: ${(e as Error).message}`));
     this.caches = this.resources.map((r, i) => {
-      const inf = this.informers.get<KubeObject>(r.ref);
+      const inf = this.informer<KubeObject>(r.ref);
       inf.addHandlers({
         onAdd: (o) => {
           if (o.metadata?.ownerReferences?.length || hasGcFinalizer(o)) this.queue.add(this.key(i, o));
@@ -169,19 +154,6 @@ export class GarbageCollector {
       });
       return inf;
     });
-  }
-
-  async start(): Promise<void> {
-    await this.informers.start();
-    this.running = this.queue.run(this.workers, (key) => this.sync(key), (key, e) => {
-      if (!(e instanceof ApiError && e.code === 409)) this.log(`garbage-collector: ${key}: ${(e as Error).message} (will retry)`);
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.ownInformers) this.informers.stop();
-    this.queue.shutdown();
-    await this.running;
   }
 
   private key(i: number, o: KubeObject): string {
@@ -227,7 +199,7 @@ export class GarbageCollector {
 
   // ---- the worker ---------------------------------------------------------------------------
 
-  private async sync(key: string): Promise<void> {
+  protected async sync(key: string): Promise<void> {
     const bar = key.indexOf('|');
     const i = Number(key.slice(0, bar));
     const rest = key.slice(bar + 1);

@@ -4,6 +4,7 @@
  * one set of shared informers, talking to the cluster only through the API client.
  */
 import type { ApiClient } from '../client/client.js';
+import type { Controller, ControllerContext } from './base.js';
 import { DeploymentController } from './deployment.js';
 import { GarbageCollector } from './garbagecollector.js';
 import { SharedInformers } from './informers.js';
@@ -33,17 +34,18 @@ export interface ControllerManager {
 }
 
 /**
- * Starts all four controllers; resolves once their caches are filled and their workers run.
+ * Starts every controller; resolves once their caches are filled and their workers run.
  * If one fails to start, the ones already started are stopped and the error is thrown.
  */
 export async function startControllers(opts: ControllerManagerOptions): Promise<ControllerManager> {
   const log = opts.log ?? ((m: string) => console.error(m));
   const informers = new SharedInformers(opts.client, (ref, e) => log(`controller-manager: watch ${ref.resource} (retrying): ${(e as Error).message}`));
-  const common = { client: opts.client, informers, clock: opts.clock, log };
-  const controllers = [
+  const common: ControllerContext = { client: opts.client, informers, clock: opts.clock, log };
+  // One line per controller; each builds on the shared scaffold in ./base.ts.
+  const controllers: Controller[] = [
     new ReplicaSetController(common),
     new DeploymentController(common),
-    new GarbageCollector({ client: opts.client, informers, log }),
+    new GarbageCollector(common),
     new JobController(common),
     new TTLAfterFinishedController(common),
     new CronJobController(common),

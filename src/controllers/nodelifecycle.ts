@@ -22,11 +22,10 @@
 import { ApiError } from '../api/errors.js';
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import type { KubeObject, NodeCondition, Pod, Toleration } from '../api/types.js';
-import { NODES, PODS, type ApiClient } from '../client/client.js';
+import { NODES, PODS } from '../client/client.js';
 import { EventRecorder, kubeTime } from '../client/events.js';
 import type { Informer } from '../client/informer.js';
-import { WorkQueue } from '../client/workqueue.js';
-import { SharedInformers } from './informers.js';
+import { Controller, type ControllerContext } from './base.js';
 import { isPodReady, timeMs } from './podutil.js';
 import { inNamespace, type NodeObject, type PodObject } from './types.js';
 
@@ -173,12 +172,7 @@ export function planPodEvictions<P extends Pod>(node: NodeObject, pods: readonly
   return plan;
 }
 
-export interface NodeLifecycleControllerOptions {
-  client: ApiClient;
-  informers?: SharedInformers;
-  clock?: () => Date;
-  log?: (msg: string) => void;
-  recorder?: EventRecorder;
+export interface NodeLifecycleControllerOptions extends ControllerContext {
   /** How long a heartbeat may stay unchanged before the node is Unknown (default 40 s). */
   nodeMonitorGracePeriodMs?: number;
   /** How long pods without a matching toleration stay on an unreachable node (default 300 s). */
@@ -190,16 +184,9 @@ export interface NodeLifecycleControllerOptions {
 const podRef = (p: KubeObject): KubeObject => ({ kind: 'Pod', apiVersion: 'v1', metadata: p.metadata });
 const nodeRef = (n: KubeObject): KubeObject => ({ kind: 'Node', apiVersion: 'v1', metadata: { ...n.metadata, uid: n.metadata?.uid ?? n.metadata?.name } });
 
-export class NodeLifecycleController {
-  private readonly client: ApiClient;
-  private readonly clock: () => Date;
-  private readonly log: (msg: string) => void;
-  private readonly recorder: EventRecorder;
-  private readonly informers: SharedInformers;
-  private readonly ownInformers: boolean;
+export class NodeLifecycleController extends Controller {
   private readonly nodes: Informer<NodeObject>;
   private readonly pods: Informer<PodObject>;
-  private readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 10_000 });
   private readonly grace: number;
   private readonly evictionMs: number;
   private readonly periodMs: number;
@@ -207,46 +194,34 @@ export class NodeLifecycleController {
   /** Pod uid → when the grace period of our eviction ends (controller clock, ms). */
   private readonly forceAt = new Map<string, number>();
   private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
 
+  /** Two workers; events are reported as `node-controller`, as Kubernetes does. */
   constructor(opts: NodeLifecycleControllerOptions) {
-    this.client = opts.client;
-    this.clock = opts.clock ?? (() => new Date());
-    this.log = opts.log ?? ((m) => console.error(m));
-    this.recorder = opts.recorder ?? new EventRecorder(this.client, 'node-controller', undefined, { clock: this.clock, log: this.log });
+    super('node-lifecycle-controller', {
+      ...opts,
+      recorder: opts.recorder ?? new EventRecorder(opts.client, 'node-controller', undefined, { clock: opts.clock, log: opts.log }),
+    }, { workers: 2, baseDelayMs: 200, maxDelayMs: 10_000, quiet: (e) => e instanceof ApiError && e.code === 409 });
     this.grace = opts.nodeMonitorGracePeriodMs ?? DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS;
     this.evictionMs = opts.podEvictionTimeoutMs ?? DEFAULT_POD_EVICTION_TIMEOUT_MS;
     this.periodMs = opts.nodeMonitorPeriodMs ?? DEFAULT_NODE_MONITOR_PERIOD_MS;
-    this.ownInformers = !opts.informers;
-    this.informers = opts.informers ?? new SharedInformers(this.client, (r, e) => this.log(`node-lifecycle-controller: watch ${r.resource}: ${(e as Error).message}`));
-    this.nodes = this.informers.get<NodeObject>(NODES);
-    this.pods = this.informers.get<PodObject>(PODS);
-    this.nodes.addHandlers({
-      onAdd: (n) => this.queue.add(n.metadata?.name ?? ''),
-      onUpdate: (_o, n) => this.queue.add(n.metadata?.name ?? ''),
-      onDelete: (n) => this.queue.add(n.metadata?.name ?? ''),
-    });
+    this.nodes = this.informer<NodeObject>(NODES);
+    this.pods = this.informer<PodObject>(PODS);
+    this.nodes.addHandlers(this.enqueueHandlers());
   }
 
-  async start(): Promise<void> {
-    await this.informers.start();
+  /** Every node is looked at each period, so a node whose heartbeat stops is noticed. */
+  protected override onStart(): void {
     this.timer = setInterval(() => {
-      for (const n of this.nodes.list()) this.queue.add(n.metadata?.name ?? '');
+      for (const n of this.nodes.list()) this.enqueue(n);
     }, this.periodMs);
     this.timer.unref?.();
-    this.running = this.queue.run(2, (name) => this.sync(name), (name, e) => {
-      if (!(e instanceof ApiError && e.code === 409)) this.log(`node-lifecycle-controller: node ${name}: ${(e as Error).message} (will retry)`);
-    });
   }
 
-  async stop(): Promise<void> {
+  protected override onStop(): void {
     if (this.timer) clearInterval(this.timer);
-    if (this.ownInformers) this.informers.stop();
-    this.queue.shutdown();
-    await this.running;
   }
 
-  private async sync(name: string): Promise<void> {
+  protected async sync(name: string): Promise<void> {
     let node = this.nodes.get(name);
     if (!node) {
       this.health.delete(name);

@@ -13,12 +13,11 @@
 import { ApiError } from '../api/errors.js';
 import { fromLabelSelector, matches, type Selector } from '../api/labels.js';
 import type { KubeObject, Pod } from '../api/types.js';
-import { PODS, type ApiClient } from '../client/client.js';
-import { EventRecorder } from '../client/events.js';
+import { PODS } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
-import { WorkQueue } from '../client/workqueue.js';
+import { Controller, type ControllerContext } from './base.js';
 import { Expectations, EXPECTATIONS_TTL_MS } from './expectations.js';
-import { SharedInformers } from './informers.js';
+import { ControllerRefManager } from './refmanager.js';
 import {
   canonicalJson, controllerRef, isPodActive, isPodAvailable, isPodReady, keyOf, newControllerRef, slowStartBatch,
   sortPodsForDeletion, splitKey,
@@ -164,74 +163,33 @@ export function podFromTemplate(rs: ReplicaSet): PodObject {
   };
 }
 
-export interface ReplicaSetControllerOptions {
-  client: ApiClient;
-  /** Shared informers (the manager's); default: the controller's own. */
-  informers?: SharedInformers;
-  clock?: () => Date;
-  log?: (msg: string) => void;
-  recorder?: EventRecorder;
-  /** Concurrent workers (Kubernetes' `--concurrent-replicaset-syncs`, default 5). */
-  workers?: number;
+export interface ReplicaSetControllerOptions extends ControllerContext {
   burstReplicas?: number;
   expectationsTtlMs?: number;
 }
 
 const rsRef = (rs: KubeObject): KubeObject => ({ kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: rs.metadata });
 
-export class ReplicaSetController {
+export class ReplicaSetController extends Controller {
   /** What this controller waits to see, by ReplicaSet key (exposed for tests). */
   readonly expectations: Expectations;
-  private readonly client: ApiClient;
-  private readonly clock: () => Date;
-  private readonly log: (msg: string) => void;
-  private readonly recorder: EventRecorder;
-  private readonly informers: SharedInformers;
-  private readonly ownInformers: boolean;
   private readonly rsInformer: Informer<ReplicaSetObject>;
   private readonly podInformer: Informer<PodObject>;
-  private readonly queue = new WorkQueue({ baseDelayMs: 50, maxDelayMs: 30_000 });
-  private readonly workers: number;
   private readonly burst: number;
-  private running?: Promise<void>;
 
+  /** Workers default to Kubernetes' `--concurrent-replicaset-syncs` (5). */
   constructor(opts: ReplicaSetControllerOptions) {
-    this.client = opts.client;
-    this.clock = opts.clock ?? (() => new Date());
-    this.log = opts.log ?? ((m) => console.error(m));
-    this.recorder = opts.recorder ?? new EventRecorder(this.client, 'replicaset-controller', undefined, { clock: this.clock, log: this.log });
+    super('replicaset-controller', opts, { workers: 5 });
     this.expectations = new Expectations(this.clock, opts.expectationsTtlMs ?? EXPECTATIONS_TTL_MS);
-    this.workers = opts.workers ?? 5;
     this.burst = opts.burstReplicas ?? BURST_REPLICAS;
-    this.ownInformers = !opts.informers;
-    this.informers = opts.informers ?? new SharedInformers(this.client, (r, e) => this.log(`replicaset-controller: watch ${r.resource}: ${(e as Error).message}`));
-    this.rsInformer = this.informers.get<ReplicaSetObject>(REPLICASETS);
-    this.podInformer = this.informers.get<PodObject>(PODS);
-    this.rsInformer.addHandlers({
-      onAdd: (rs) => this.queue.add(keyOf(rs)),
-      onUpdate: (_old, rs) => this.queue.add(keyOf(rs)),
-      onDelete: (rs) => {
-        this.expectations.delete(keyOf(rs));
-        this.queue.add(keyOf(rs));
-      },
-    });
+    this.rsInformer = this.informer<ReplicaSetObject>(REPLICASETS);
+    this.podInformer = this.informer<PodObject>(PODS);
+    this.rsInformer.addHandlers(this.enqueueHandlers((rs) => this.expectations.delete(keyOf(rs))));
     this.podInformer.addHandlers({
       onAdd: (p) => this.addPod(p),
       onUpdate: (old, p) => this.updatePod(old, p),
       onDelete: (p) => this.deletePod(p),
     });
-  }
-
-  /** Starts the informers (unless shared ones are started by the caller) and the workers. */
-  async start(): Promise<void> {
-    await this.informers.start();
-    this.running = this.queue.run(this.workers, (key) => this.sync(key), (key, e) => this.log(`replicaset-controller: sync ${key}: ${(e as Error).message} (will retry)`));
-  }
-
-  async stop(): Promise<void> {
-    if (this.ownInformers) this.informers.stop();
-    this.queue.shutdown();
-    await this.running;
   }
 
   // ---- event handlers: only work out which keys to enqueue ----------------------------------
@@ -307,7 +265,7 @@ export class ReplicaSetController {
   // ---- the worker ---------------------------------------------------------------------------
 
   /** Syncs one ReplicaSet by key. Idempotent; a thrown error requeues the key with back-off. */
-  private async sync(key: string): Promise<void> {
+  protected async sync(key: string): Promise<void> {
     const rs = this.rsInformer.get(key);
     if (!rs) {
       this.expectations.delete(key);
@@ -349,39 +307,10 @@ export class ReplicaSetController {
     return pods.filter((p) => siblings.has(controllerRef(p)?.uid));
   }
 
-  /**
-   * Adopts and releases as planned. Before the first adoption it re-reads the ReplicaSet from
-   * the server (not the cache), as Kubernetes does, so a ReplicaSet deleted meanwhile adopts
-   * nothing: then it returns false and the sync stops. Pods that are gone are skipped; any
-   * other failure aborts the sync.
-   */
-  private async claim(rs: ReplicaSetObject, plan: ReplicaSetPlan<PodObject>): Promise<boolean> {
-    const ref = inNamespace(PODS, rs.metadata?.namespace);
-    if (plan.adopt.length > 0) {
-      let fresh: ReplicaSetObject | undefined;
-      try {
-        fresh = await this.client.get<ReplicaSetObject>(inNamespace(REPLICASETS, rs.metadata?.namespace), rs.metadata?.name ?? '');
-      } catch (e) {
-        if (!(e instanceof ApiError && e.code === 404)) throw e;
-      }
-      // Gone or going (the cache has not seen it yet): adopt nothing; its deletion event comes.
-      if (fresh?.metadata?.uid !== rs.metadata?.uid || fresh?.metadata?.deletionTimestamp) return false;
-    }
-    const controller = newControllerRef(rs, 'apps/v1', 'ReplicaSet');
-    const patchRefs = async (pod: PodObject, refs: NonNullable<PodObject['metadata']>['ownerReferences']) => {
-      try {
-        // The resourceVersion makes the patch fail (409) if the pod changed since the cache saw it.
-        await this.client.patch(ref, pod.metadata?.name ?? '', { metadata: { ownerReferences: refs ?? null, resourceVersion: pod.metadata?.resourceVersion } });
-      } catch (e) {
-        if (!(e instanceof ApiError && e.code === 404)) throw e;
-      }
-    };
-    for (const pod of plan.adopt) await patchRefs(pod, [...(pod.metadata?.ownerReferences ?? []), controller]);
-    for (const pod of plan.release) {
-      const rest = (pod.metadata?.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata?.uid);
-      await patchRefs(pod, rest.length ? rest : undefined);
-    }
-    return true;
+  /** Adopts and releases as planned; false when the ReplicaSet is gone (see {@link ControllerRefManager}). */
+  private claim(rs: ReplicaSetObject, plan: ReplicaSetPlan<PodObject>): Promise<boolean> {
+    const owner = { ref: inNamespace(REPLICASETS, rs.metadata?.namespace), apiVersion: 'apps/v1', kind: 'ReplicaSet' };
+    return new ControllerRefManager(this.client, rs, owner, inNamespace(PODS, rs.metadata?.namespace)).claim(plan);
   }
 
   /** Creates `count` pods in slow-start batches; returns the first failure, if any. */

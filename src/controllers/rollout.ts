@@ -205,6 +205,11 @@ class Sync {
     const newUnavailable = rsReplicas(newRS) - (newRS.status?.availableReplicas ?? 0);
     const maxScaledDown = specReplicas(all) - minAvailable - newUnavailable;
     if (maxScaledDown <= 0) return false;
+    // A status that still counts more available pods than the spec allows was written before
+    // the last scale-down: acting on it could take availability below the minimum. Kubernetes'
+    // `cleanupUnhealthyReplicas` refuses such a scale ("invalid request to scale down") and the
+    // sync is retried; here nothing is scaled down, and the status update re-queues the sync.
+    if (oldRSs.some((rs) => rsReplicas(rs) > 0 && (rs.status?.availableReplicas ?? 0) > rsReplicas(rs))) return false;
     const cleaned = this.cleanupUnhealthy(oldRSs, maxScaledDown);
     const scaledDown = this.scaleDownOld([...oldRSs, newRS], oldRSs);
     return cleaned + scaledDown > 0;

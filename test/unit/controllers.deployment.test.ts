@@ -228,6 +228,26 @@ describe('planRollout: RollingUpdate with replicas 4, maxSurge 1, maxUnavailable
   });
 });
 
+describe('planRollout: stale ReplicaSet status', () => {
+  it('scales nothing down while an old ReplicaSet still reports more available pods than its spec (never scales it up)', () => {
+    const w = rolledOut();
+    w.update({ template: deployment({ image: 'nginx:2' }).spec?.template });
+    w.sync();
+    w.settle();
+    const old = w.byImage('nginx:1') as ReplicaSet;
+    // The old ReplicaSet was just scaled to 2, but its status (written before) still says 3 available.
+    old.spec = { ...old.spec, selector: old.spec?.selector ?? {}, replicas: 2 };
+    old.status = { replicas: 3, readyReplicas: 3, availableReplicas: 3 };
+    const fresh = w.byImage('nginx:2') as ReplicaSet;
+    fresh.spec = { ...fresh.spec, selector: fresh.spec?.selector ?? {}, replicas: 3 };
+    fresh.status = { replicas: 3, readyReplicas: 2, availableReplicas: 2 };
+    const plan = w.sync();
+    const oldWrites = plan.actions.filter((a) => a.type === 'updateReplicaSet' && a.rs.metadata?.name === old.metadata?.name);
+    expect(oldWrites.map((a) => a.type === 'updateReplicaSet' && a.rs.spec?.replicas)).toEqual([]);
+    expect(w.size('nginx:1') + w.size('nginx:2')).toBeLessThanOrEqual(5);
+  });
+});
+
 describe('planRollout: Recreate', () => {
   it('scales old ReplicaSets to 0, waits until their pods are gone, then creates the new one at full size', () => {
     const w = rolledOut({ strategy: 'Recreate', replicas: 3 });
