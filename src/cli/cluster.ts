@@ -124,7 +124,7 @@ async function ready(server: string): Promise<boolean> {
   }
 }
 
-async function waitFor(what: string, deadline: number, check: () => Promise<boolean>, logHint: string): Promise<void> {
+export async function waitFor(what: string, deadline: number, check: () => Promise<boolean>, logHint: string): Promise<void> {
   while (!(await check())) {
     if (Date.now() > deadline) throw new CliError(`timed out waiting for ${what}; see ${logHint}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -146,7 +146,7 @@ export async function connectRuntime(cluster?: string): Promise<DockerRuntime> {
   return runtime;
 }
 
-function isUp(g: GlobalOptions): ClusterConfig | undefined {
+export function isUp(g: GlobalOptions): ClusterConfig | undefined {
   const cfg = readClusterConfig(g.home, g.name);
   if (!cfg) return undefined;
   const pid = readPid(clusterDir(g.home, g.name), 'controlplane');
@@ -255,7 +255,7 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
 }
 
 /** Ready condition of one node, as `get nodes` shows it, or 'Unknown' when it is not registered. */
-async function nodeReady(client: ApiClient, node: string): Promise<string> {
+export async function nodeReady(client: ApiClient, node: string): Promise<string> {
   const n = await client.get<Node>(NODES, node).catch(() => undefined);
   return n ? nodeRow(n, new Date()).status : 'Unknown';
 }

@@ -3,6 +3,7 @@
  * `up` (`minikube-lite controlplane …`, `minikube-lite kubelet …`). They reach each other only
  * through the API server's HTTP API.
  */
+import type { Taint } from 'kubernetes-types/core/v1.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCES } from '../api/registry.js';
@@ -61,7 +62,7 @@ export async function runControlPlane(opts: {
 /** One node's kubelet, driving the local Docker engine. */
 export async function runKubelet(opts: {
   cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
-  cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number;
+  cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number; taints?: Taint[];
 }): Promise<void> {
   // Loaded here so that the control plane and the CLI never pay for dockerode's start-up.
   const { DockerRuntime } = await import('../runtime/docker.js');
@@ -70,7 +71,7 @@ export async function runKubelet(opts: {
   const client = new ApiClient({ server: opts.server, token: opts.token });
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
-    nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
+    nodeLabels: opts.labels, nodeTaints: opts.taints, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
   });
   await kubelet.start();
   log(`kubelet[${opts.node}]`)(`node ${opts.node} registered (${opts.podCIDR})`);

@@ -12,6 +12,7 @@ import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
 import { JobController } from './job.js';
 import { CronJobController } from './cronjob.js';
+import { DaemonSetController } from './daemonset.js';
 import { TTLAfterFinishedController } from './ttlafterfinished.js';
 
 export interface ControllerManagerOptions {
@@ -49,6 +50,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new JobController(common),
     new TTLAfterFinishedController(common),
     new CronJobController(common),
+    new DaemonSetController(common),
     new NodeLifecycleController({
       ...common,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,

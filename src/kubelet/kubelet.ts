@@ -6,6 +6,7 @@
  */
 import { cpus, totalmem, release } from 'node:os';
 import type { KubeObject, Node, NodeCondition, Pod } from '../api/types.js';
+import type { Taint } from 'kubernetes-types/core/v1.js';
 import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
 import { ApiClient, NODES, PODS } from '../client/client.js';
@@ -46,6 +47,8 @@ export interface KubeletOptions {
   /** Token the kubelet's own server requires (the API server proxies logs/exec with it). */
   token: string;
   nodeLabels?: Record<string, string>;
+  /** Taints the Node is registered with (kubelet's `--register-with-taints`), on first registration only. */
+  nodeTaints?: Taint[];
   capacity?: { cpu?: string; memory?: string; pods?: string };
   pauseImage?: string;
   /** Port of the kubelet's server (0 = any free port). */
@@ -446,7 +449,10 @@ export class Kubelet {
       await this.client.update(NODES, updated);
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) throw e;
-      await this.client.create<Node>(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec: { podCIDR: this.opts.podCIDR, podCIDRs: [this.opts.podCIDR] } });
+      await this.client.create<Node>(NODES, {
+        apiVersion: 'v1', kind: 'Node', metadata: { name, labels },
+        spec: { podCIDR: this.opts.podCIDR, podCIDRs: [this.opts.podCIDR], ...(this.opts.nodeTaints?.length ? { taints: this.opts.nodeTaints } : {}) },
+      });
     }
     await this.client.patch(NODES, name, { status }, 'status');
     this.recorder.event(nodeRef(name), 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
