@@ -189,4 +189,59 @@ describe.skipIf(!hasDocker)('workloads on a real Docker engine (skipped when no 
     expect(get.stdout).toMatch(/^tick\s+\*\/1 \* \* \* \*\s+<none>\s+False\s+1\s+\d+s\s+\d+[sm]/m);
     await cluster.cli(['delete', 'cronjob', 'tick']);
   }, 200_000);
+
+  it('runs a DaemonSet pod on each node, on a node added later, rolls an image update one node at a time, and drops the pod of a deleted node', async () => {
+    const client = cluster.client();
+    const daemonsets: ResourceRef = { group: 'apps', version: 'v1', resource: 'daemonsets', namespace: 'default' };
+    type DS = KubeObject & { status?: { desiredNumberScheduled?: number; numberReady?: number; updatedNumberScheduled?: number; numberAvailable?: number } };
+    await client.create(daemonsets, {
+      apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' },
+      spec: {
+        selector: { matchLabels: { app: 'agent' } },
+        template: { metadata: { labels: { app: 'agent' } }, spec: {
+          terminationGracePeriodSeconds: 2,
+          containers: [{ name: 'web', image: 'nginx:latest', imagePullPolicy: 'IfNotPresent', readinessProbe: { httpGet: { path: '/', port: 80 }, periodSeconds: 1 } }],
+        } },
+      },
+    } as KubeObject);
+    const nodesOf = async () => (await client.list<Pod & KubeObject>(pods, { labelSelector: 'app=agent' })).items
+      .filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.spec?.nodeName).sort();
+    await waitFor<DS>(client, daemonsets, 'agent', (d) => d.status?.desiredNumberScheduled === 3 && d.status.numberReady === 3, 60_000);
+    expect(await nodesOf()).toEqual(['node-1', 'node-2', 'node-3']);
+
+    const added = await cluster.cli(['node', 'add', 'node-4', '--labels', 'tier=edge']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/Node node-4 added \(10\.227\.4\.0\/24\) and Ready/);
+    await waitFor<DS>(client, daemonsets, 'agent', (d) => d.status?.desiredNumberScheduled === 4 && d.status.numberReady === 4, 60_000);
+    expect(await nodesOf()).toEqual(['node-1', 'node-2', 'node-3', 'node-4']);
+
+    // Rolling update: never more than one node without an available pod (maxUnavailable 1).
+    let minAvailable = 4;
+    const watch = client.watch<DS>(daemonsets, { fieldSelector: 'metadata.name=agent' }, (e) => {
+      if (e.type === 'MODIFIED') minAvailable = Math.min(minAvailable, e.object.status?.numberAvailable ?? 0);
+    });
+    const set = await cluster.cli(['set', 'image', 'ds/agent', 'web=nginx:1.22']);
+    expect(set.stdout).toBe('daemonset.apps/agent image updated\n');
+    const status = await cluster.cli(['rollout', 'status', 'ds/agent', '--timeout=90s'], { timeoutMs: 100_000 });
+    watch.stop();
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/daemon set "agent" successfully rolled out\n$/);
+    expect(minAvailable).toBe(3);
+    const images = (await client.list<Pod & KubeObject>(pods, { labelSelector: 'app=agent' })).items
+      .filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.spec?.containers[0].image);
+    expect(images).toEqual(['nginx:1.22', 'nginx:1.22', 'nginx:1.22', 'nginx:1.22']);
+    const history = await cluster.cli(['rollout', 'history', 'daemonset/agent']);
+    expect(history.stdout).toMatch(/^daemonset\.apps\/agent \nREVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n/);
+    const get = await cluster.cli(['get', 'ds', 'agent']);
+    expect(get.stdout).toMatch(/^agent\s+4\s+4\s+4\s+4\s+4\s+<none>\s+\d+s/m);
+
+    const deleted = await cluster.cli(['node', 'delete', 'node-4'], { timeoutMs: 100_000 });
+    expect(deleted.code, deleted.stderr).toBe(0);
+    await waitFor<DS>(client, daemonsets, 'agent', (d) => d.status?.desiredNumberScheduled === 3 && d.status.numberReady === 3, 30_000);
+    expect(await nodesOf()).toEqual(['node-1', 'node-2', 'node-3']);
+    const nodeList = await cluster.cli(['get', 'nodes', '-o', 'name']);
+    expect(nodeList.stdout).toBe('node/node-1\nnode/node-2\nnode/node-3\n');
+    expect((await cluster.leftovers()).networks.length).toBe(3);
+    await cluster.cli(['delete', 'ds', 'agent']);
+  }, 240_000);
 });
