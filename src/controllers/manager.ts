@@ -13,6 +13,7 @@ import { ReplicaSetController } from './replicaset.js';
 import { JobController } from './job.js';
 import { CronJobController } from './cronjob.js';
 import { DaemonSetController } from './daemonset.js';
+import { StatefulSetController } from './statefulset.js';
 import { TTLAfterFinishedController } from './ttlafterfinished.js';
 
 export interface ControllerManagerOptions {
@@ -51,6 +52,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new TTLAfterFinishedController(common),
     new CronJobController(common),
     new DaemonSetController(common),
+    new StatefulSetController(common),
     new NodeLifecycleController({
       ...common,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
