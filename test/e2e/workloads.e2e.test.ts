@@ -244,4 +244,57 @@ describe.skipIf(!hasDocker)('workloads on a real Docker engine (skipped when no 
     expect((await cluster.leftovers()).networks.length).toBe(3);
     await cluster.cli(['delete', 'ds', 'agent']);
   }, 240_000);
+
+  it('starts a StatefulSet\'s pods 0, 1, 2 in order, each once the previous is Ready, and scales down 2 then 1', async () => {
+    const client = cluster.client();
+    const statefulsets: ResourceRef = { group: 'apps', version: 'v1', resource: 'statefulsets', namespace: 'default' };
+    const events: { name: string; what: 'created' | 'ready' | 'deleted'; at: number }[] = [];
+    const seenReady = new Set<string>();
+    const watch = client.watch<Pod & KubeObject>(pods, { labelSelector: 'app=web-sts' }, (e) => {
+      const name = e.object.metadata?.name ?? '';
+      if (e.type === 'ADDED') events.push({ name, what: 'created', at: Date.now() });
+      if (e.type === 'DELETED') events.push({ name, what: 'deleted', at: Date.now() });
+      const ready = (e.object.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+      if (e.type !== 'DELETED' && ready && !seenReady.has(name)) {
+        seenReady.add(name);
+        events.push({ name, what: 'ready', at: Date.now() });
+      }
+    });
+    await client.create(statefulsets, {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'web' },
+      spec: {
+        serviceName: 'web', replicas: 3,
+        selector: { matchLabels: { app: 'web-sts' } },
+        template: { metadata: { labels: { app: 'web-sts' } }, spec: {
+          terminationGracePeriodSeconds: 2,
+          containers: [{ name: 'nginx', image: 'nginx:latest', imagePullPolicy: 'IfNotPresent', readinessProbe: { httpGet: { path: '/', port: 80 }, periodSeconds: 1 } }],
+        } },
+      },
+    } as KubeObject);
+    type SS = KubeObject & { status?: { readyReplicas?: number; replicas?: number } };
+    await waitFor<SS>(client, statefulsets, 'web', (s) => s.status?.readyReplicas === 3, 60_000);
+    const order = events.map((e) => `${e.what} ${e.name}`);
+    expect(order).toEqual(['created web-0', 'ready web-0', 'created web-1', 'ready web-1', 'created web-2', 'ready web-2']);
+    const web1 = await client.get<Pod & KubeObject>(pods, 'web-1');
+    expect(web1.spec).toMatchObject({ hostname: 'web-1', subdomain: 'web' });
+    expect(web1.metadata?.labels).toMatchObject({ 'statefulset.kubernetes.io/pod-name': 'web-1', 'apps.kubernetes.io/pod-index': '1' });
+    const hostname = await cluster.cli(['exec', 'web-1', '--', 'hostname']);
+    expect(hostname.stdout.trim()).toBe('web-1');
+    const get = await cluster.cli(['get', 'sts', 'web']);
+    expect(get.stdout).toMatch(/^web\s+3\/3\s+\d+s$/m);
+    const status = await cluster.cli(['rollout', 'status', 'sts/web']);
+    expect(status.stdout).toBe('partitioned roll out complete: 3 new pods have been updated...\n');
+
+    events.length = 0;
+    const scaled = await cluster.cli(['scale', 'sts', 'web', '--replicas=1']);
+    expect(scaled.stdout).toBe('statefulset.apps/web scaled\n');
+    await waitFor<SS>(client, statefulsets, 'web', (s) => s.status?.replicas === 1, 60_000);
+    await new Promise<void>((resolve) => {
+      const check = () => (events.filter((e) => e.what === 'deleted').length >= 2 ? resolve() : setTimeout(check, 100));
+      check();
+    });
+    watch.stop();
+    expect(events.filter((e) => e.what === 'deleted').map((e) => e.name)).toEqual(['web-2', 'web-1']);
+    await cluster.cli(['delete', 'sts', 'web']);
+  }, 150_000);
 });
