@@ -7,6 +7,9 @@ import type { DaemonSet, DaemonSetSpec, StatefulSet, StatefulSetSpec } from 'kub
 import type { ReplicationController, ReplicationControllerSpec } from 'kubernetes-types/core/v1.js';
 import { applyPodTemplateDefaults, isObject } from './defaults.js';
 
+/** The annotation DaemonSets still carry with their template generation (apps/v1beta2 compatibility). */
+export const DEPRECATED_TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
+
 /**
  * DaemonSet defaults (`SetDefaults_DaemonSet`): update strategy RollingUpdate with
  * `maxUnavailable` 1 and `maxSurge` 0, `revisionHistoryLimit` 10, pod defaults.

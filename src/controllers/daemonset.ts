@@ -13,7 +13,7 @@ import { ApiError } from '../api/errors.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import type { KubeObject } from '../api/types.js';
 import { NODES, PODS } from '../client/client.js';
-import { DEPRECATED_TEMPLATE_GENERATION } from '../api/kinds/workloads.js';
+import { DEPRECATED_TEMPLATE_GENERATION } from '../api/workloadsdefaults.js';
 import { Controller, type ControllerContext } from './base.js';
 import { daemonPodFor, planDaemonSet } from './daemonsetutil.js';
 import { Expectations } from './expectations.js';

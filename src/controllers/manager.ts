@@ -14,6 +14,7 @@ import { JobController } from './job.js';
 import { CronJobController } from './cronjob.js';
 import { DaemonSetController } from './daemonset.js';
 import { StatefulSetController } from './statefulset.js';
+import { ReplicationControllerController } from './replicationcontroller.js';
 import { TTLAfterFinishedController } from './ttlafterfinished.js';
 
 export interface ControllerManagerOptions {
@@ -53,6 +54,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new CronJobController(common),
     new DaemonSetController(common),
     new StatefulSetController(common),
+    new ReplicationControllerController(common),
     new NodeLifecycleController({
       ...common,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,

@@ -1,7 +1,8 @@
 /**
  * The workload kinds beyond Pods, ReplicaSets and Deployments: batch/v1 Job and CronJob (and,
  * as they land, the apps/v1 DaemonSet, StatefulSet and ControllerRevision and the v1
- * ReplicationController). Spread into `RESOURCES` by `src/api/registry.ts`.
+ * ReplicationController). Spread into `RESOURCES` by `src/api/registry.ts`, and imported by
+ * nothing else (it imports `defineResource` from the registry: an import cycle otherwise).
  */
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import { defineResource } from '../registry.js';
@@ -10,12 +11,10 @@ import { applyCronJobDefaults, applyJobDefaults, generateJobSelector } from '../
 import { validateCronJob, validateJob } from '../batchvalidation.js';
 import type { ControllerRevision, DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { ReplicationController } from 'kubernetes-types/core/v1.js';
-import { applyDaemonSetDefaults, applyReplicationControllerDefaults, applyStatefulSetDefaults } from '../workloadsdefaults.js';
+import { applyDaemonSetDefaults, applyReplicationControllerDefaults, applyStatefulSetDefaults, DEPRECATED_TEMPLATE_GENERATION } from '../workloadsdefaults.js';
 import { validateControllerRevision, validateDaemonSet, validateReplicationController, validateStatefulSet } from '../workloadsvalidation.js';
 import { semanticallyEqual } from '../appsvalidation.js';
 
-/** The annotation DaemonSets still carry with their template generation (apps/v1beta2 compatibility). */
-export const DEPRECATED_TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
 
 /** A DaemonSet's template generation: 1 on create, one more on each template change. */
 function stampTemplateGeneration(ds: DaemonSet, old?: DaemonSet): void {
