@@ -215,15 +215,22 @@ export function applyNamespaceDefaults(ns: Namespace): void {
   status.phase ||= 'Active';
 }
 
+/** `v1.DefaultClientIPServiceAffinitySeconds`: three hours. */
+export const DEFAULT_CLIENT_IP_AFFINITY_SECONDS = 10800;
+
 /**
- * Service defaults: type ClusterIP, sessionAffinity None, port protocol TCP, targetPort = port,
- * internalTrafficPolicy Cluster, externalTrafficPolicy Cluster for externally reachable types.
- * (Cluster IP allocation is the API server's job, not a default.)
+ * Service defaults (`SetDefaults_Service`): type ClusterIP, sessionAffinity None (ClientIP gets a
+ * 3-hour timeout), port protocol TCP, targetPort = port, internalTrafficPolicy Cluster,
+ * externalTrafficPolicy Cluster for externally reachable types, allocateLoadBalancerNodePorts
+ * for LoadBalancers. (ClusterIP, ipFamilies and node ports are the API server's allocation, not
+ * defaults.)
  */
 export function applyServiceDefaults(svc: Service): void {
   const spec = (svc.spec ??= {});
   spec.sessionAffinity ||= 'None';
-  if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
+  if (spec.sessionAffinity === 'ClientIP' && !spec.sessionAffinityConfig) {
+    spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: DEFAULT_CLIENT_IP_AFFINITY_SECONDS } };
+  }
   spec.type ||= 'ClusterIP';
   for (const p of objects(spec.ports)) {
     p.protocol ||= 'TCP';

@@ -4,7 +4,7 @@ import type { Status, StatusCause } from './types.js';
 export type StatusReason =
   | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'AlreadyExists' | 'Conflict'
   | 'Invalid' | 'Gone' | 'MethodNotAllowed' | 'UnsupportedMediaType' | 'InternalError'
-  | 'ServiceUnavailable' | 'Timeout' | 'Expired';
+  | 'ServiceUnavailable' | 'Timeout' | 'Expired' | 'RequestEntityTooLarge';
 
 /** One field problem, printed as `spec.containers[0].image: Required value`. */
 export interface FieldError {
@@ -94,9 +94,6 @@ export const notSupported = (field: string, value: unknown, supported: string[])
 /** `Required value: <detail>`, e.g. `metadata.name: Required value: name or generateName is required`. */
 export const requiredWithDetail = (field: string, detail: string): FieldError =>
   ({ field, type: 'FieldValueRequired', message: detail ? `Required value: ${detail}` : 'Required value' });
-/** `Too many: <n>: must have at most <max> items` (Go's `field.TooMany`). */
-export const tooMany = (field: string, actual: number, max: number): FieldError =>
-  ({ field, type: 'FieldValueTooMany', message: `Too many: ${actual}: must have at most ${max} items` });
 /** `Forbidden: <detail>`, e.g. `spec: Forbidden: pod updates may not change fields other than ...`. */
 export const forbidden = (field: string, detail: string): FieldError =>
   ({ field, type: 'FieldValueForbidden', message: `Forbidden: ${detail}` });
@@ -107,3 +104,7 @@ export const forbidden = (field: string, detail: string): FieldError =>
  */
 export const notFoundValue = (field: string, value: unknown): FieldError =>
   ({ field, type: 'FieldValueInvalid', message: `Not found: ${JSON.stringify(value)}` });
+
+/** `Too many: <n>: must have at most <max> items`, e.g. an EndpointSlice with more than 1000 endpoints. */
+export const tooMany = (field: string, actual: number, max: number): FieldError =>
+  ({ field, type: 'FieldValueTooMany', message: `Too many: ${actual}: must have at most ${max} items` });

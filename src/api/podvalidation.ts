@@ -20,6 +20,7 @@ import {
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
 import { formatQuantity, parseQuantity, type Quantity } from './quantity.js';
 import { VOLUME_SOURCES } from './defaults.js';
+import { validatePodDNS } from './dnsvalidation.js';
 
 const MAX_INT32 = 2147483647;
 const NEGATIVE = 'must be greater than or equal to 0';
@@ -82,6 +83,9 @@ function validateVolumeSource(vol: Volume, path: string): FieldError[] {
       if (!vol.hostPath.path) {
         errs.push(required(`${p}.path`));
       } else {
+        // Kubernetes itself admits relative paths (then resolved by the kubelet's working
+        // directory); minikube-lite's kubelet shares this machine's filesystem, so it refuses them.
+        if (!vol.hostPath.path.startsWith('/')) errs.push(invalidValue(`${p}.path`, vol.hostPath.path, 'must be an absolute path'));
         errs.push(...validatePathNoBacksteps(vol.hostPath.path, `${p}.path`));
         const type = vol.hostPath.type;
         if (type !== undefined && !HOST_PATH_TYPES.includes(type)) errs.push(notSupported(`${p}.type`, type, HOST_PATH_TYPES));
@@ -561,6 +565,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Field
   const dnsPolicies = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
   if (!dns) errs.push(required(`${path}.dnsPolicy`));
   else if (!dnsPolicies.includes(dns)) errs.push(notSupported(`${path}.dnsPolicy`, dns, dnsPolicies));
+  errs.push(...validatePodDNS(s, path));
   errs.push(...validateLabels(s.nodeSelector, `${path}.nodeSelector`));
   for (const field of ['serviceAccountName', 'nodeName', 'priorityClassName'] as const) {
     const v = s[field];

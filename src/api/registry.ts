@@ -3,16 +3,16 @@
  * validation and selectable fields. The API server, the client and the CLI are generic over
  * {@link RESOURCES}; serving another kind means adding an entry built with {@link defineResource}.
  */
-import type { Deployment, Event, KubeObject, Namespace, Node, Pod, ReplicaSet, Service } from './types.js';
+import type { Deployment, Event, KubeObject, Namespace, Node, Pod, ReplicaSet } from './types.js';
 import type { FieldError } from './errors.js';
 import type { ResourceDef } from './resource.js';
+import { SERVICE_KINDS } from './kinds/services.js';
 import { apiVersionOf } from './resource.js';
 import {
-  applyDeploymentDefaults, applyNamespaceDefaults, applyNodeDefaults, applyPodDefaults, applyReplicaSetDefaults,
-  applyServiceDefaults, clearNamespace,
+  applyDeploymentDefaults, applyNamespaceDefaults, applyNodeDefaults, applyPodDefaults, applyReplicaSetDefaults, clearNamespace,
 } from './defaults.js';
 import {
-  validateDeployment, validateEvent, validateNamespace, validateNode, validatePod, validateReplicaSet, validateService,
+  validateDeployment, validateEvent, validateNamespace, validateNode, validatePod, validateReplicaSet,
 } from './validation.js';
 
 import { WORKLOAD_RESOURCES } from './kinds/workloads.js';
@@ -154,13 +154,7 @@ export const RESOURCES: ResourceDef[] = [
     validate: validateReplicaSet,
     fieldLabels: (rs) => ({ 'status.replicas': String(rs.status?.replicas ?? 0) }),
   }),
-  defineResource<Service>({
-    group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true,
-    shortNames: ['svc'], subresources: ['status'],
-    applyDefaults: applyServiceDefaults,
-    validate: validateService,
-    fieldLabels: (svc) => ({ 'spec.clusterIP': svc.spec?.clusterIP ?? '', 'spec.type': svc.spec?.type ?? '' }),
-  }),
+  ...SERVICE_KINDS,
   ...WORKLOAD_RESOURCES,
 ];
 

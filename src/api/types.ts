@@ -18,6 +18,8 @@ export type {
   ReplicaSet, ReplicaSetSpec, ReplicaSetStatus, ReplicaSetCondition,
 } from 'kubernetes-types/apps/v1.js';
 export type { Scale, ScaleSpec, ScaleStatus } from 'kubernetes-types/autoscaling/v1.js';
+export type { Endpoints, EndpointSubset, EndpointAddress, EndpointPort as CoreEndpointPort, LoadBalancerIngress } from 'kubernetes-types/core/v1.js';
+export type { EndpointSlice, Endpoint as SliceEndpoint, EndpointPort as SliceEndpointPort, EndpointConditions } from 'kubernetes-types/discovery/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 
 /** Any API object: the fields every stored kind has. */
@@ -31,7 +33,7 @@ export interface KubeObject {
 export interface KubeList<T extends KubeObject = KubeObject> {
   apiVersion: string;
   kind: string;
-  metadata: { resourceVersion: string; continue?: string };
+  metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
   items: T[];
 }
 

@@ -7,13 +7,15 @@
  * Pod rules live in `podvalidation.ts`, metadata rules in `metavalidation.ts`, Deployment and
  * ReplicaSet rules in `appsvalidation.ts`.
  */
-import type { Deployment, Event, Namespace, Node, Pod, ReplicaSet, Service, ServicePort } from './types.js';
+import type { Deployment, Endpoints, EndpointSlice, Event, Namespace, Node, Pod, ReplicaSet, Service } from './types.js';
 import type { FieldError } from './errors.js';
-import { duplicate, invalidValue, notSupported, required, requiredWithDetail } from './errors.js';
-import { isDNS1123Label, isDNS1123Subdomain, isValidPortName, isValidPortNum, nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';
-import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
+import { invalidValue, required, requiredWithDetail } from './errors.js';
+import { isDNS1123Subdomain, nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
 import * as pods from './podvalidation.js';
 import * as apps from './appsvalidation.js';
+import * as services from './servicevalidation.js';
+import * as endpoints from './endpoints.js';
 
 export { validateAnnotations, validateLabelSelector, validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
 export type { NameValidator } from './metavalidation.js';
@@ -95,45 +97,20 @@ export function validateEvent(ev: Event): FieldError[] {
   return unique(errs);
 }
 
-const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
-const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
-
-function validateServicePort(sp: ServicePort, requireName: boolean, names: Set<string>, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  if (requireName && !sp.name) {
-    errs.push(required(`${path}.name`));
-  } else if (sp.name) {
-    for (const msg of isDNS1123Label(sp.name)) errs.push(invalidValue(`${path}.name`, sp.name, msg));
-    if (names.has(sp.name)) errs.push(duplicate(`${path}.name`, sp.name));
-    else names.add(sp.name);
-  }
-  for (const msg of isValidPortNum(sp.port)) errs.push(invalidValue(`${path}.port`, sp.port ?? 0, msg));
-  if (!sp.protocol) errs.push(required(`${path}.protocol`));
-  else if (!PROTOCOLS.includes(sp.protocol)) errs.push(notSupported(`${path}.protocol`, sp.protocol, PROTOCOLS));
-  const tp = sp.targetPort;
-  if (typeof tp === 'number') for (const msg of isValidPortNum(tp)) errs.push(invalidValue(`${path}.targetPort`, tp, msg));
-  else for (const msg of isValidPortName(tp ?? '')) errs.push(invalidValue(`${path}.targetPort`, tp ?? '', msg));
-  if (sp.nodePort !== undefined && sp.nodePort !== 0) for (const msg of isValidPortNum(sp.nodePort)) errs.push(invalidValue(`${path}.nodePort`, sp.nodePort, msg));
-  return errs;
-}
-
 /**
- * A service (minimal): a DNS-1035 label name, a supported type, ports (required unless headless
- * or ExternalName; named when more than one; valid numbers and protocols) and selector labels.
+ * A Service on create, or on update when `old` is given: see `servicevalidation.ts` (cluster-
+ * dependent checks — IP range, taken IPs and node ports — are the API server's allocator's).
  */
 export function validateService(svc: Service, old?: Service): FieldError[] {
-  const errs = validateObjectMeta(svc.metadata, true, nameIsDNS1035Label);
-  if (old) errs.push(...validateObjectMetaUpdate(svc.metadata, old.metadata));
-  const spec = svc.spec ?? {};
-  const type = spec.type ?? '';
-  if (!type) errs.push(required('spec.type'));
-  else if (!SERVICE_TYPES.includes(type)) errs.push(notSupported('spec.type', type, SERVICE_TYPES));
-  const ports = Array.isArray(spec.ports) ? spec.ports : [];
-  const headless = spec.clusterIP === 'None';
-  if (ports.length === 0 && !headless && type !== 'ExternalName') errs.push(required('spec.ports'));
-  const names = new Set<string>();
-  ports.forEach((p, i) => errs.push(...validateServicePort(p, ports.length > 1, names, `spec.ports[${i}]`)));
-  errs.push(...validateLabels(spec.selector, 'spec.selector'));
-  if (type === 'ExternalName' && !spec.externalName) errs.push(required('spec.externalName'));
-  return unique(errs);
+  return unique(services.validateService(svc, old));
+}
+
+/** Endpoints on create, or on update when `old` is given: see `endpoints.ts`. */
+export function validateEndpoints(ep: Endpoints, old?: Endpoints): FieldError[] {
+  return unique(endpoints.validateEndpoints(ep, old));
+}
+
+/** An EndpointSlice on create, or on update when `old` is given: see `endpoints.ts`. */
+export function validateEndpointSlice(slice: EndpointSlice, old?: EndpointSlice): FieldError[] {
+  return unique(endpoints.validateEndpointSlice(slice, old));
 }

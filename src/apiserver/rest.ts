@@ -11,6 +11,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { ApiError, badRequest, conflict, invalid, notFound, type FieldError } from '../api/errors.js';
 import { apiVersionOf, type ResourceDef } from '../api/resource.js';
+import { decodeObject, fieldProblems, type FieldValidation } from '../api/schema.js';
 import { scaleOf, validateScale, type Scalable } from '../api/scale.js';
 import type { KubeList, KubeObject, ObjectMeta, Scale } from '../api/types.js';
 import { collectionKey, objectKey, parseResourceVersion, qualifiedResource, type Store } from '../store/types.js';
@@ -44,9 +45,37 @@ export interface DeleteOptions {
   orphanDependents?: boolean;
 }
 
+/**
+ * Side effects of a write that must happen exactly once, whatever the outcome: allocations are
+ * made when the hook begins (and undone by `revert` when the write fails, or is a dry run);
+ * releases happen on `commit`, once the write is stored.
+ */
+export interface Transaction {
+  commit(): void;
+  revert(): void;
+}
+
+/**
+ * A kind's storage hooks (Kubernetes' `BeginCreate`/`BeginUpdate`/`AfterDelete` of the generic
+ * registry), e.g. Service ClusterIP allocation. They run after defaults, the strategy and
+ * validation; they may change the object (fill allocated values) and throw ApiErrors (422).
+ * `afterDelete` runs once the object is gone from the store, on every deletion path.
+ */
+export interface StorageHooks {
+  beginCreate?(obj: KubeObject): Transaction;
+  beginUpdate?(obj: KubeObject, old: KubeObject): Transaction;
+  afterDelete?(obj: KubeObject): void;
+}
+
 export interface WriteOptions {
   /** `dryRun=All`: validate and answer as if written, store nothing. */
   dryRun?: boolean;
+  /** How unknown and duplicate fields are treated (`fieldValidation`; default Warn). */
+  fieldValidation?: FieldValidation;
+  /** Keys the request body gave twice in one object, by path (see `scanJson`). */
+  duplicates?: readonly string[];
+  /** Where warnings for the client's `Warning` headers are appended (e.g. unknown fields). */
+  warnings?: string[];
 }
 
 /** Namespaces that can never be deleted, as in Kubernetes. */
@@ -115,6 +144,8 @@ export class RestStorage {
     private readonly store: Store,
     private readonly clock: () => Date,
     private readonly resources: ResourceDef[],
+    /** Storage hooks by `group/resource` (`/services`). */
+    private readonly hooks: Readonly<Record<string, StorageHooks>> = {},
   ) {
     this.namespaces = resources.find((d) => d.group === '' && d.resource === 'namespaces');
   }
@@ -142,7 +173,7 @@ export class RestStorage {
 
   /** CREATE: 201-worthy object, or 400/404/409/422. `body` becomes the caller-visible object. */
   async create(def: ResourceDef, namespace: string, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    const body = this.withTypeMeta(def, input);
+    const body = this.decode(def, this.withTypeMeta(def, input), opts);
     const m = meta(body);
     this.checkNamespace(def, namespace, m);
     if (def.namespaced) await this.requireNamespace(m.namespace ?? '');
@@ -166,10 +197,17 @@ export class RestStorage {
       def.applyDefaults(obj);
       def.prepareForCreate?.(obj);
       this.validate(def, obj, undefined, name);
-      if (opts.dryRun) return obj;
+      const txn = this.hooksOf(def).beginCreate?.(obj);
+      if (opts.dryRun) {
+        txn?.revert();
+        return obj;
+      }
       try {
-        return await this.store.create(this.key(def, om.namespace ?? '', name), obj);
+        const created = await this.store.create(this.key(def, om.namespace ?? '', name), obj);
+        txn?.commit();
+        return created;
       } catch (e) {
+        txn?.revert();
         if (generate && e instanceof ApiError && e.reason === 'AlreadyExists' && attempt < GENERATE_NAME_ATTEMPTS) continue;
         throw e;
       }
@@ -181,7 +219,7 @@ export class RestStorage {
    * makes it conditional (409 if stale); none makes it unconditional.
    */
   async update(def: ResourceDef, namespace: string, name: string, input: KubeObject, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
-    const body = this.withTypeMeta(def, input);
+    const body = this.decode(def, this.withTypeMeta(def, input), opts);
     const m = meta(body);
     this.checkNamespace(def, namespace, m);
     if (m.name && m.name !== name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
@@ -196,7 +234,7 @@ export class RestStorage {
   /** PATCH of the object or of its `status` subresource. */
   async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
     return this.write(def, namespace, name, opts, (cur) => {
-      const patched = this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject);
+      const patched = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject), opts);
       const pm = meta(patched);
       // A resourceVersion written by the patch is a precondition, as in Kubernetes.
       if (pm.resourceVersion !== undefined && pm.resourceVersion !== cur.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
@@ -244,7 +282,9 @@ export class RestStorage {
           return { object: await this.store.update(key, plan.update, { expectedResourceVersion: rv }), deleted: false };
         }
         if (def.group === '' && def.resource === 'namespaces') await this.deleteNamespaceContents(name);
-        return { object: await this.store.delete(key, { expectedResourceVersion: rv }), deleted: true };
+        const gone = await this.store.delete(key, { expectedResourceVersion: rv });
+        this.hooksOf(def).afterDelete?.(gone);
+        return { object: gone, deleted: true };
       } catch (e) {
         // Changed under us between read and write: decide again on the fresh object.
         if (e instanceof ApiError && e.reason === 'Conflict') continue;
@@ -305,29 +345,50 @@ export class RestStorage {
   /** guaranteedUpdate with dry-run and "no longer has finalizers after deletion" handling. */
   private async write(def: ResourceDef, namespace: string, name: string, opts: WriteOptions, fn: (cur: KubeObject) => KubeObject): Promise<KubeObject> {
     const key = this.key(def, namespace, name);
+    const hooks = this.hooksOf(def);
     if (opts.dryRun) {
       const cur = await this.store.get(key);
       if (!cur) throw notFound(def.resource, name, def.group);
-      return fn(cur);
+      const next = fn(cur);
+      hooks.beginUpdate?.(next, cur).revert();
+      return next;
     }
     let finished = false;
-    const out = await this.modify(def, namespace, name, (cur) => {
-      const next = fn(cur);
-      const nm = meta(next);
-      // Kubernetes deletes an object being deleted once its last finalizer is removed (and its
-      // grace period, if any, has been cut to zero).
-      finished = !!nm.deletionTimestamp && !(nm.finalizers?.length) && (nm.deletionGracePeriodSeconds ?? 0) === 0;
-      return next;
-    });
+    // The store may call the update function again after a conflict: each attempt undoes the
+    // allocations of the one before.
+    let txn: Transaction | undefined;
+    let out: KubeObject;
+    try {
+      out = await this.modify(def, namespace, name, (cur) => {
+        txn?.revert();
+        txn = undefined;
+        const next = fn(cur);
+        txn = hooks.beginUpdate?.(next, cur);
+        const nm = meta(next);
+        // Kubernetes deletes an object being deleted once its last finalizer is removed (and its
+        // grace period, if any, has been cut to zero).
+        finished = !!nm.deletionTimestamp && !(nm.finalizers?.length) && (nm.deletionGracePeriodSeconds ?? 0) === 0;
+        return next;
+      });
+    } catch (e) {
+      txn?.revert();
+      throw e;
+    }
+    txn?.commit();
     if (finished) {
       try {
-        await this.store.delete(key, { expectedResourceVersion: Number(out.metadata?.resourceVersion) });
+        const gone = await this.store.delete(key, { expectedResourceVersion: Number(out.metadata?.resourceVersion) });
+        hooks.afterDelete?.(gone);
       } catch (e) {
         // Someone else already removed it or changed it again; their write decides.
         if (!(e instanceof ApiError && (e.reason === 'NotFound' || e.reason === 'Conflict'))) throw e;
       }
     }
     return out;
+  }
+
+  private hooksOf(def: ResourceDef): StorageHooks {
+    return this.hooks[`${def.group}/${def.resource}`] ?? {};
   }
 
   /** The object to store for an update of `cur` with `body` (already name- and namespace-checked). */
@@ -395,6 +456,19 @@ export class RestStorage {
     }
     const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj;
     return { kind: def.kind, apiVersion: want, ...rest };
+  }
+
+  /**
+   * The object with every field of the declared type (400 otherwise) and without unknown
+   * fields, which `opts.fieldValidation` refuses (Strict) or reports in `opts.warnings` (Warn).
+   * Changes `obj` in place and returns it.
+   */
+  private decode(def: ResourceDef, obj: KubeObject, opts: WriteOptions): KubeObject {
+    const apiVersion = apiVersionOf(def);
+    const { unknown } = decodeObject(apiVersion, def.kind, obj as Record<string, unknown>);
+    const warnings = fieldProblems(opts.fieldValidation ?? 'Warn', apiVersion, def.kind, unknown, opts.duplicates ?? []);
+    for (const w of warnings) if (opts.warnings && !opts.warnings.includes(w)) opts.warnings.push(w);
+    return obj;
   }
 
   /** The object's namespace must be the request's, or empty (then it becomes the request's). */
@@ -506,7 +580,8 @@ export class RestStorage {
       const { items } = await this.store.list(collectionKey(def, namespace));
       for (const obj of items) {
         try {
-          await this.store.delete(this.key(def, namespace, obj.metadata?.name ?? ''));
+          const gone = await this.store.delete(this.key(def, namespace, obj.metadata?.name ?? ''));
+          this.hooksOf(def).afterDelete?.(gone);
         } catch (e) {
           // Already gone (deleted concurrently): that is the outcome we want.
           if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;

@@ -4,6 +4,7 @@
  * Scale itself is `src/api/scale.ts`'s; applying it to the parent is `RestStorage.updateScale`.
  */
 import { badRequest } from '../api/errors.js';
+import { decodeObject } from '../api/schema.js';
 import type { Scale } from '../api/types.js';
 
 const SCALE_API_VERSION = 'autoscaling/v1';
@@ -26,6 +27,8 @@ export function checkScaleBody(body: unknown, namespace: string, name: string): 
   if (apiVersion !== undefined && apiVersion !== '' && apiVersion !== SCALE_API_VERSION) {
     throw badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${SCALE_API_VERSION})`);
   }
+  // Types (and int32 bounds) as Kubernetes' decoder checks them; unknown fields are dropped.
+  decodeObject(SCALE_API_VERSION, 'Scale', body);
   const metadata = isObject(body.metadata) ? { ...body.metadata } : {};
   if (metadata.name !== undefined && metadata.name !== '' && metadata.name !== name) {
     throw badRequest(`the name of the object (${String(metadata.name)}) does not match the name on the URL (${name})`);

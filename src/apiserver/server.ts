@@ -13,21 +13,27 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, badRequest, invalid, invalidValue, notSupported, type FieldError } from '../api/errors.js';
+import { ApiError, badRequest, forbidden, invalid, invalidValue, notSupported, type FieldError } from '../api/errors.js';
+import { decodeObject } from '../api/schema.js';
 import type { ResourceDef } from '../api/resource.js';
 import { scaleOf, type Scalable } from '../api/scale.js';
 import type { KubeObject, Node, Pod } from '../api/types.js';
-import type { Store } from '../store/types.js';
+import { collectionKey, type Store } from '../store/types.js';
 import * as discovery from './discovery.js';
+import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
+import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import {
-  methodNotAllowed, notFoundPath, parseJson, parseJsonObject, readBody, sendError, sendJson, sendText, type ApiServerLogger,
+  asObject, decodeJson, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
+  unsupportedMediaType, type ApiServerLogger, type DecodedBody,
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
+import { paginate } from './paging.js';
 import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
 import { PROPAGATION_POLICIES, RestStorage, rfc3339, type DeleteOptions, type PropagationPolicy, type WriteOptions } from './rest.js';
 import { buildFilter } from './selectors.js';
 import { includeObject, tableVersion, toTable } from './table.js';
+import { ensureKubernetesService, kubernetesService, ServiceAllocations } from './services.js';
 import type { ServingCertificate } from './tls.js';
 import { serveWatch } from './watch.js';
 
@@ -58,6 +64,10 @@ export interface ApiServerOptions {
    * `port`, the loopback address the cluster's own components use. kubectl gets the HTTPS one.
    */
   securePort?: number;
+  /** IPv4 CIDR Service ClusterIPs come from (default 10.96.0.0/16). */
+  serviceCIDR?: string;
+  /** Node ports' range (default 30000-32767). */
+  nodePortRange?: string;
 }
 
 export interface ApiServer {
@@ -83,23 +93,119 @@ const defaultLogger: ApiServerLogger = {
 /** Kubernetes' server-side watch limit: a random time between 30 and 60 minutes. */
 const defaultWatchTimeout = (): number => (30 + Math.random() * 30) * 60_000;
 
-/** Parses an integer query parameter; 400 when it is not one. */
-function intParam(q: URLSearchParams, name: string): number | undefined {
+/** Parses an integer query parameter; 400 when it is not one or is out of [min, 2^63). */
+function intParam(q: URLSearchParams, name: string, min = -(2 ** 63)): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: must be an integer`);
-  return Number(v);
+  const n = Number(v);
+  if (n >= 2 ** 63 || n < -(2 ** 63)) throw badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: value out of range`);
+  if (n < min) throw badRequest(`${name}: Invalid value: ${n}: must be greater than or equal to ${min}`);
+  return n;
 }
 
-const boolParam = (q: URLSearchParams, name: string): boolean => q.get(name) === 'true' || q.get(name) === '1';
+/**
+ * `resourceVersion` (and `resourceVersionMatch`) of a read, checked as Kubernetes checks them:
+ * a resourceVersion is an unsigned integer (400 otherwise), `resourceVersionMatch` needs one
+ * and is `Exact` or `NotOlderThan`; `limit` is a non-negative integer.
+ */
+function checkReadParams(q: URLSearchParams): void {
+  const rv = q.get('resourceVersion');
+  if (rv !== null && rv !== '' && !/^\d{1,19}$/.test(rv)) {
+    throw badRequest(`resourceVersion: Invalid value: ${JSON.stringify(rv)}: strconv.ParseUint: parsing ${JSON.stringify(rv)}: invalid syntax`);
+  }
+  const match = q.get('resourceVersionMatch');
+  if (match !== null && match !== '') {
+    if (!['Exact', 'NotOlderThan'].includes(match)) throw invalid('ListOptions', '', [notSupported('resourceVersionMatch', match, ['Exact', 'NotOlderThan'])], 'meta.k8s.io');
+    if (!rv) throw invalid('ListOptions', '', [forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided')], 'meta.k8s.io');
+  }
+  intParam(q, 'limit', 0);
+  intParam(q, 'timeoutSeconds', 0);
+}
+
+/** The `fieldValidation` mode of a write (default Warn, as the Kubernetes API server's). */
+function fieldValidation(q: URLSearchParams): FieldValidation {
+  const v = q.get('fieldValidation');
+  if (v === null || v === '') return 'Warn';
+  if (!(FIELD_VALIDATION_MODES as readonly string[]).includes(v)) {
+    throw badRequest(`fieldValidation: Unsupported value: ${JSON.stringify(v)}: supported values: ${FIELD_VALIDATION_MODES.map((m) => `"${m}"`).join(', ')}`);
+  }
+  return v as FieldValidation;
+}
+
+/**
+ * Reads an object body (POST, PUT, binding, scale): JSON, or YAML (aliases and depth bounded),
+ * with its duplicate keys; 415 for any other Content-Type, 413 when too large, 400 when it is
+ * not an object.
+ */
+async function readObject(req: IncomingMessage): Promise<DecodedBody & { value: Record<string, unknown> }> {
+  const type = mediaType(req);
+  if (type !== '' && type !== 'application/json' && type !== 'application/yaml') {
+    req.resume();
+    throw unsupportedMediaType(type);
+  }
+  const body = await readBody(req);
+  if (type === 'application/yaml') {
+    let docs: unknown[];
+    try {
+      docs = loadYamlDocuments(body.toString('utf8'));
+    } catch (e) {
+      if (e instanceof YamlError) throw badRequest(`couldn't get version/kind; ${e.message}`);
+      throw e;
+    }
+    if (docs.length !== 1) throw badRequest(`couldn't get version/kind; expected exactly one YAML document, got ${docs.length}`);
+    return { value: asObject(docs[0]), duplicates: [] };
+  }
+  const decoded = decodeJson(body);
+  return { value: asObject(decoded.value), duplicates: decoded.duplicates };
+}
+
+/**
+ * 400 for a request path whose segments, once decoded, are `.` or `..`, contain `/` or NUL, or
+ * are not valid percent-encoding. Checked on the raw path, before URL parsing would resolve
+ * `pods/..` to the namespace itself (a DELETE of `pods/..` must not delete the namespace).
+ */
+function checkRawPath(raw: string): void {
+  const path = raw.split('?')[0];
+  for (const seg of path.split('/')) {
+    if (seg === '') continue;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(seg);
+    } catch {
+      throw badRequest(`invalid path segment ${JSON.stringify(seg)}: malformed percent-encoding`);
+    }
+    const why = decoded === '.' || decoded === '..' ? `may not be '${decoded}'`
+      : decoded.includes('/') ? "may not contain '/'"
+        : decoded.includes('\0') ? 'may not contain NUL' : '';
+    if (why) throw badRequest(`invalid resource name ${JSON.stringify(decoded)}: [${why}]`);
+  }
+}
+
+/** Sets the response's `Warning` headers (`299 - "unknown field \"spec.foo\""`). */
+function setWarnings(res: ServerResponse, warnings: readonly string[]): void {
+  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+}
+
+const TRUE_WORDS = ['1', 't', 'T', 'TRUE', 'true', 'True'];
+const FALSE_WORDS = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
+
+/** A boolean query parameter as Go's strconv.ParseBool reads it; absent or empty is false, anything else 400. */
+function boolParam(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  if (v === null || v === '') return false;
+  if (TRUE_WORDS.includes(v)) return true;
+  if (FALSE_WORDS.includes(v)) return false;
+  throw badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+}
 
 /** `dryRun` from the query, plus (for DELETE, where kubectl sends it in DeleteOptions) from the body. */
-function writeOptions(q: URLSearchParams, fromBody: readonly unknown[] = []): WriteOptions {
+function writeOptions(q: URLSearchParams, fromBody: readonly unknown[] = [], duplicates: readonly string[] = []): WriteOptions & { warnings: string[] } {
   const dry = [...q.getAll('dryRun'), ...fromBody].filter((v) => v !== '');
   for (const v of dry) {
     if (v !== 'All') throw badRequest(`dryRun: Unsupported value: ${JSON.stringify(v)}: supported values: "All"`);
   }
-  return { dryRun: dry.length > 0 };
+  return { dryRun: dry.length > 0, fieldValidation: fieldValidation(q), duplicates, warnings: [] };
 }
 
 /**
@@ -107,19 +213,22 @@ function writeOptions(q: URLSearchParams, fromBody: readonly unknown[] = []): Wr
  * 422 (`DeleteOptions.meta.k8s.io "" is invalid: ...`) for an unknown propagationPolicy or one
  * given together with orphanDependents, as Kubernetes' `ValidateDeleteOptions` words it.
  */
-function deleteOptions(q: URLSearchParams, body: Buffer): { options: DeleteOptions; write: WriteOptions } {
+function deleteOptions(req: IncomingMessage, q: URLSearchParams, body: Buffer): { options: DeleteOptions; write: WriteOptions } {
   const opts: DeleteOptions = {};
   let dryRun: unknown[] = [];
   const grace = intParam(q, 'gracePeriodSeconds');
+  const type = mediaType(req);
+  if (body.length > 0 && type !== '' && type !== 'application/json') throw unsupportedMediaType(type);
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   let policy: unknown = q.get('propagationPolicy') || undefined;
   const orphanParam = q.get('orphanDependents');
-  let orphan: unknown = orphanParam === null || orphanParam === '' ? undefined : orphanParam === 'true' || orphanParam === '1';
+  let orphan: unknown = orphanParam === null || orphanParam === '' ? undefined : boolParam(q, 'orphanDependents');
   if (body.length > 0 && body.toString('utf8').trim() !== '') {
-    const b = parseJsonObject(body);
+    const b = asObject(parseJson(body));
     if (b.kind !== undefined && b.kind !== 'DeleteOptions') {
       throw badRequest(`${String(b.kind)} in version ${JSON.stringify(b.apiVersion ?? '')} cannot be handled as a DeleteOptions: the kind of the object does not match the endpoint`);
     }
+    decodeObject('v1', 'DeleteOptions', b);
     if (b.gracePeriodSeconds !== undefined && b.gracePeriodSeconds !== null) {
       if (typeof b.gracePeriodSeconds !== 'number' || !Number.isInteger(b.gracePeriodSeconds)) {
         throw badRequest(`gracePeriodSeconds: Invalid value: ${JSON.stringify(b.gracePeriodSeconds)}: must be an integer`);
@@ -152,7 +261,18 @@ function deleteOptions(q: URLSearchParams, body: Buffer): { options: DeleteOptio
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const logger = opts.logger ?? defaultLogger;
   const clock = opts.clock ?? (() => new Date());
-  const rest = new RestStorage(opts.store, clock, opts.resources);
+  const find = (r: ResourceRequest): ResourceDef | undefined =>
+    opts.resources.find((d) => d.group === r.group && d.version === r.version && d.resource === r.resource);
+  const core = (resource: string): ResourceDef | undefined => opts.resources.find((d) => d.group === '' && d.resource === resource);
+
+  // Service ClusterIPs and node ports, as the stored Services hold them.
+  const servicesDef = core('services');
+  const serviceAllocations = new ServiceAllocations({ serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange });
+  if (servicesDef) {
+    const { items } = await opts.store.list(collectionKey(servicesDef));
+    for (const problem of serviceAllocations.restore(items)) logger.info(`services: ${problem}`);
+  }
+  const rest = new RestStorage(opts.store, clock, opts.resources, servicesDef ? { '/services': serviceAllocations } : {});
   const tokenDigest = createHash('sha256').update(opts.token).digest();
   const streams = new Set<() => void>();
   const track = (end: () => void): (() => void) => {
@@ -160,10 +280,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return () => streams.delete(end);
   };
   let address = '';
-
-  const find = (r: ResourceRequest): ResourceDef | undefined =>
-    opts.resources.find((d) => d.group === r.group && d.version === r.version && d.resource === r.resource);
-  const core = (resource: string): ResourceDef | undefined => opts.resources.find((d) => d.group === '' && d.resource === resource);
 
   function authorized(req: IncomingMessage): boolean {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -207,31 +323,39 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (!r.name) {
       switch (method) {
         case 'GET': {
+          checkReadParams(q);
           const filter = buildFilter(def, q.get('labelSelector'), q.get('fieldSelector'));
           const tv = tableVersion(req);
           if (boolParam(q, 'watch')) {
             await serveWatch(res, {
               def, namespace: ns, filter,
               resourceVersion: q.get('resourceVersion') ?? undefined,
-              timeoutSeconds: intParam(q, 'timeoutSeconds'),
+              timeoutSeconds: intParam(q, 'timeoutSeconds', 0),
               allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
               sendInitialEvents: q.has('sendInitialEvents') ? boolParam(q, 'sendInitialEvents') : undefined,
               asTable: tv ? (obj) => toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv) : undefined,
             }, { store: opts.store, logger, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, defaultTimeout: defaultWatchTimeout, track });
             return;
           }
-          const list = await rest.list(def, ns, filter);
-          sendJson(res, 200, tv ? toTable(def, list.items, list.metadata.resourceVersion, clock(), includeObject(q), tv) : list);
+          const list = paginate(await rest.list(def, ns, filter), intParam(q, 'limit', 0), q.get('continue') || undefined);
+          if (!tv) {
+            sendJson(res, 200, list);
+            return;
+          }
+          sendJson(res, 200, { ...toTable(def, list.items, list.metadata.resourceVersion, clock(), includeObject(q), tv), metadata: list.metadata });
           return;
         }
         case 'POST': {
-          const body = parseJsonObject(await readBody(req)) as KubeObject;
-          sendJson(res, 201, await rest.create(def, ns, body, writeOptions(q)));
+          const { value, duplicates } = await readObject(req);
+          const wo = writeOptions(q, [], duplicates);
+          const created = await rest.create(def, ns, value as KubeObject, wo);
+          setWarnings(res, wo.warnings);
+          sendJson(res, 201, created);
           return;
         }
         case 'DELETE': {
           const filter = buildFilter(def, q.get('labelSelector'), q.get('fieldSelector'));
-          const { options, write } = deleteOptions(q, await readBody(req));
+          const { options, write } = deleteOptions(req, q, await readBody(req));
           const list = await rest.list(def, ns, filter);
           const items: KubeObject[] = [];
           for (const obj of list.items) {
@@ -256,27 +380,34 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         const sub = r.subresource;
         switch (method) {
           case 'GET': {
+            checkReadParams(q);
             const obj = await rest.get(def, ns, r.name);
             const tv = tableVersion(req);
             sendJson(res, 200, tv ? toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv) : obj);
             return;
           }
           case 'PUT': {
-            const body = parseJsonObject(await readBody(req)) as KubeObject;
-            sendJson(res, 200, await rest.update(def, ns, r.name, body, sub, writeOptions(q)));
+            const { value, duplicates } = await readObject(req);
+            const wo = writeOptions(q, [], duplicates);
+            const updated = await rest.update(def, ns, r.name, value as KubeObject, sub, wo);
+            setWarnings(res, wo.warnings);
+            sendJson(res, 200, updated);
             return;
           }
           case 'PATCH': {
             const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
             const type = PATCH_CONTENT_TYPES[ct];
             if (!type) throw unsupportedPatchType(ct);
-            const patch = parseJson(await readBody(req));
-            sendJson(res, 200, await rest.patch(def, ns, r.name, type, patch, sub, writeOptions(q)));
+            const { value: patch, duplicates } = decodeJson(await readBody(req));
+            const wo = writeOptions(q, [], duplicates);
+            const patched = await rest.patch(def, ns, r.name, type, patch, sub, wo);
+            setWarnings(res, wo.warnings);
+            sendJson(res, 200, patched);
             return;
           }
           case 'DELETE': {
             if (sub) throw methodNotAllowed();
-            const { options, write } = deleteOptions(q, await readBody(req));
+            const { options, write } = deleteOptions(req, q, await readBody(req));
             const { object, deleted } = await rest.delete(def, ns, r.name, options, write);
             // Kubernetes answers 202 only when the object stays and the client asked for
             // cascading with the deprecated orphanDependents=false.
@@ -293,7 +424,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             sendJson(res, 200, scaleOf((await rest.get(def, ns, r.name)) as Scalable));
             return;
           case 'PUT': {
-            const body = parseJsonObject(await readBody(req));
+            const body = (await readObject(req)).value;
             sendJson(res, 200, await rest.updateScale(def, ns, r.name, () => body, writeOptions(q)));
             return;
           }
@@ -311,7 +442,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       }
       case 'binding': {
         if (method !== 'POST') throw methodNotAllowed();
-        const body = parseJsonObject(await readBody(req));
+        const body = (await readObject(req)).value;
+        decodeObject('v1', 'Binding', body);
         const change = planBinding(r.name, body, rfc3339(clock()));
         if (!writeOptions(q).dryRun) await rest.modify(def, ns, r.name, change);
         sendJson(res, 201, bindingCreated());
@@ -355,10 +487,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    checkRawPath(req.url ?? '/');
     const url = new URL(req.url ?? '/', 'http://apiserver');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     if (HEALTH_PATHS.has(path)) {
-      sendText(res, 200, 'ok');
+      // livez/healthz: the process serves. readyz: it can also store what it is sent.
+      const why = path === '/readyz' ? opts.store.health?.() : undefined;
+      if (why) sendText(res, 500, `[-]store failed: ${why}\nreadyz check failed\n`);
+      else sendText(res, 200, 'ok');
       return;
     }
     if (!authorized(req)) {
@@ -405,6 +541,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       await rest.ensure(namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
   }
+  if (servicesDef) await ensureKubernetesService(rest, servicesDef, kubernetesService(serviceAllocations.kubernetesIP, securePort ?? port), logger);
 
   let closing: Promise<void> | undefined;
   return {

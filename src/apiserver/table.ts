@@ -6,15 +6,16 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { ResourceDef } from '../api/resource.js';
-import type { Deployment, KubeObject, ReplicaSet } from '../api/types.js';
+import type { Deployment, Endpoints, EndpointSlice, KubeObject, Pod, ReplicaSet, Service } from '../api/types.js';
+import { endpointSliceRow, endpointsRow, serviceRow } from '../api/servicestatus.js';
 import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
-import { podRow } from '../api/podstatus.js';
+import { humanDuration, podRow } from '../api/podstatus.js';
 import {
   controllerRevisionRow, cronJobRow, daemonSetRow, jobRow, replicationControllerRow, statefulSetRow,
 } from '../api/workloadstatus.js';
 import type { ControllerRevision, DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
-import type { Pod, ReplicationController } from 'kubernetes-types/core/v1.js';
+import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 
 interface Column { name: string; type: string; format?: string; description: string; priority: number }
 type Cell = string | number;
@@ -43,25 +44,7 @@ export function tableVersion(req: IncomingMessage): 'v1' | 'v1beta1' | undefined
 
 export const wantsTable = (req: IncomingMessage): boolean => tableVersion(req) !== undefined;
 
-/** Kubernetes' HumanDuration: `45s`, `3m20s`, `5h`, `2d3h`, `400d`, `3y12d`. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
-  if (hours < 48) return `${hours}h`;
-  const days = Math.floor(hours / 24);
-  if (hours < 24 * 8) return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`;
-  if (hours < 24 * 365 * 2) return `${days}d`;
-  const years = Math.floor(days / 365);
-  if (hours < 24 * 365 * 8) return days % 365 === 0 ? `${years}y` : `${years}y${days % 365}d`;
-  return `${years}y`;
-}
+export { humanDuration };
 
 const age = (obj: KubeObject, now: Date): string => {
   const t = obj.metadata?.creationTimestamp;
@@ -72,17 +55,11 @@ const str = (v: unknown, none = '<none>'): string => (v === undefined || v === n
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? 0) || 0);
 
-/** The STATUS column of `kubectl get pods` (the CLI's pod printer's, one for both). */
-export const podStatusReason = (pod: KubeObject): string => podRow(pod as Pod, new Date()).status;
-
-const labelPairs = (m: unknown): string[] =>
-  Object.entries((m && typeof m === 'object' ? m : {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).sort();
-
 const PRINTERS: Record<string, Printer> = {
   '/pods': {
     columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Status'), col('Restarts', 'string'), col('Age'),
       col('IP', 'string', 1), col('Node', 'string', 1), col('Nominated Node', 'string', 1), col('Readiness Gates', 'string', 1)],
-    // The same row as the CLI's (sidecars count in READY, `Init:0/2`, `3 (5m ago)`).
+    // The same row `minikube-lite get pods` prints: one pod printer (src/api/podstatus.ts).
     row: (p, now) => {
       const r = podRow(p as Pod, now);
       return [r.name, r.ready, r.status, r.restarts, r.age, r.ip, r.node, r.nominatedNode, r.readinessGates];
@@ -125,12 +102,22 @@ const PRINTERS: Record<string, Printer> = {
   '/services': {
     columns: [col('Name', 'string', 0, 'name'), col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), col('Age'), col('Selector', 'string', 1)],
     row: (s, now) => {
-      const ports = list(g(s, 'spec.ports')).map((p) => `${String(g(p, 'port'))}${g(p, 'nodePort') ? `:${String(g(p, 'nodePort'))}` : ''}/${str(g(p, 'protocol'), 'TCP')}`);
-      const ingress = list(g(s, 'status.loadBalancer.ingress')).map((i) => str(g(i, 'ip') ?? g(i, 'hostname'), ''));
-      const external = [...list(g(s, 'spec.externalIPs')).map(String), ...ingress].filter((x) => x);
-      const selector = labelPairs(g(s, 'spec.selector'));
-      return [str(s.metadata?.name), str(g(s, 'spec.type'), 'ClusterIP'), str(g(s, 'spec.clusterIP')), external.length ? external.join(',') : '<none>',
-        ports.length ? ports.join(',') : '<none>', age(s, now), selector.length ? selector.join(',') : '<none>'];
+      const r = serviceRow(s as Service, now);
+      return [r.name, r.type, r.clusterIP, r.externalIP, r.ports, r.age, r.selector];
+    },
+  },
+  '/endpoints': {
+    columns: [col('Name', 'string', 0, 'name'), col('Endpoints'), col('Age')],
+    row: (e, now) => {
+      const r = endpointsRow(e as Endpoints, now);
+      return [r.name, r.endpoints, r.age];
+    },
+  },
+  'discovery.k8s.io/endpointslices': {
+    columns: [col('Name', 'string', 0, 'name'), col('AddressType'), col('Ports'), col('Endpoints'), col('Age')],
+    row: (e, now) => {
+      const r = endpointSliceRow(e as EndpointSlice, now);
+      return [r.name, r.addressType, r.ports, r.endpoints, r.age];
     },
   },
   'apps/deployments': {

@@ -17,6 +17,7 @@ import { runFootprint } from './parts/footprint.js';
 import { runPods } from './parts/pods.js';
 import { runScaleout } from './parts/scaleout.js';
 import { runScheduler } from './parts/scheduler.js';
+import { runServices } from './parts/services.js';
 import { runStartup } from './parts/startup.js';
 
 /** Every part, in the order a full run takes them. */
@@ -27,6 +28,7 @@ export const PARTS: Record<string, { docker: boolean; run: (ctx: BenchContext) =
   scheduler: { docker: false, run: (ctx) => runScheduler(ctx) },
   apiserver: { docker: false, run: (ctx) => runApiServer(ctx) },
   footprint: { docker: true, run: runFootprint },
+  services: { docker: true, run: runServices },
 };
 
 const USAGE = `usage: npm run bench [-- [PART…] [--quick] [--cpu-prof] [--out DIR]]

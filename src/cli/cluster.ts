@@ -5,7 +5,8 @@
  * `minikube-lite.cluster=<name>`, which is how `down` finds it all.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { mkdirSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfSignedCertificate } from '../apiserver/tls.js';
 import { createServer } from 'node:net';
@@ -17,12 +18,25 @@ import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { nodeRow } from '../api/podstatus.js';
 import { CliError, clusterDir, dockerSocket, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
 import { alive, readPid, spawnComponent, stopComponent } from './processes.js';
+import { clusterDnsIP, DNS_PORT } from '../dns/kubedns.js';
+import { queryDns, rcodeOf } from '../dns/client.js';
+import { DEFAULT_DOMAIN } from '../dns/records.js';
+
+/** The service CIDR of a cluster whose config does not name one. */
+const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';
+/** `10.244.1.0/24` → `10.244.1.1`: a node network's gateway, this host's address on it. */
+const nodeGateway = (cidr: string): string => cidr.replace(/\.0\/24$/, '.1');
+import { checkStoreFile } from '../store/sqlite.js';
 
 export interface UpOptions {
   nodes: number;
   nodeLabels: string[];
   port?: number;
   podCidr?: string;
+  /** `--service-cidr`; default 10.96.0.0/16, or the next free /16 when another cluster uses it. */
+  serviceCidr?: string;
+  /** `--listen-address` for NodePorts and LoadBalancer ports (default 127.0.0.1). */
+  listenAddress?: string;
   nodeCpu?: string;
   nodeMemory?: string;
   /** Maximum time to wait for readiness, ms. */
@@ -31,6 +45,8 @@ export interface UpOptions {
   controlPlaneArgs?: string[];
   /** Extra arguments for every kubelet process (e.g. back-off timings). */
   kubeletArgs?: string[];
+  /** Resolver the cluster DNS forwards outside names to, `IP[:port]` (default: none, NXDOMAIN). */
+  upstreamDns?: string;
 }
 
 type Out = (line: string) => void;
@@ -89,36 +105,114 @@ async function choosePodCIDR(runtime: Runtime, home: string, requested?: string)
   throw new CliError('no free 10.x.0.0/16 pod subnet left; pass --pod-cidr');
 }
 
+/**
+ * The service CIDR of a new cluster: the requested one, checked, or the first `10.X.0.0/16`
+ * (X = 96…111, then 80…95) that no Docker network, host route, other cluster's guard rule or
+ * config in this home uses, and that does not overlap the pod CIDR.
+ */
+async function chooseServiceCIDR(runtime: Runtime, home: string, name: string, podCIDR: string, requested?: string): Promise<string> {
+  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+  const host = new LinuxHostNetwork();
+  const used = [podCIDR, ...(await runtime.listNetworks({})).map((n) => n.subnet).filter(Boolean)];
+  const routes = await host.routes().catch(() => []);
+  used.push(...routes.map((r) => r.dst).filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d)));
+  const saved = await host.save('filter').catch(() => '');
+  for (const m of saved.matchAll(/-d (\d+\.\d+\.\d+\.\d+\/\d+) -m comment --comment "?minikube-lite:[^ ]*:no service rule/g)) used.push(m[1]);
+  const clustersDir = join(home, 'clusters');
+  if (existsSync(clustersDir)) {
+    for (const other of readdirSync(clustersDir)) {
+      if (other === name) continue;
+      const cidr = readClusterConfig(home, other)?.serviceCIDR;
+      if (cidr) used.push(cidr);
+    }
+  }
+  if (requested) {
+    if (!/^\d+\.\d+\.0\.0\/16$/.test(requested) || requested.split('.').slice(0, 2).some((o) => Number(o) > 255)) {
+      throw new CliError(`invalid --service-cidr "${requested}": expected a /16 such as 10.96.0.0/16`);
+    }
+    const clash = used.find((u) => overlaps(u, requested));
+    if (clash) throw new CliError(`--service-cidr ${requested} overlaps ${clash === podCIDR ? 'the pod CIDR' : 'the address range'} ${clash} already in use on this host`);
+    return requested;
+  }
+  for (const x of [...Array.from({ length: 16 }, (_, i) => 96 + i), ...Array.from({ length: 16 }, (_, i) => 80 + i)]) {
+    const cidr = `10.${x}.0.0/16`;
+    if (!used.some((u) => overlaps(u, cidr))) return cidr;
+  }
+  throw new CliError('no free 10.x.0.0/16 service CIDR left; pass --service-cidr');
+}
+
 /** `10.244.0.0/16`, node 1 → `10.244.1.0/24` */
 export const nodeCIDR = (podCIDR: string, i: number): string => podCIDR.replace(/^(\d+\.\d+)\.0\.0\/16$/, `$1.${i}.0/24`);
+
+/**
+ * The kubeconfig for the real kubectl, as YAML (js-yaml quotes whatever needs quoting): one
+ * cluster trusting `caPem`, one token user, one context with namespace `default`, current.
+ */
+export function kubeconfigYaml(o: { name: string; server: string; caPem: string; token: string }): string {
+  return yaml.dump({
+    apiVersion: 'v1', kind: 'Config', 'current-context': o.name, preferences: {},
+    clusters: [{ name: o.name, cluster: { server: o.server, 'certificate-authority-data': Buffer.from(o.caPem).toString('base64') } }],
+    users: [{ name: o.name, user: { token: o.token } }],
+    contexts: [{ name: o.name, context: { cluster: o.name, user: o.name, namespace: 'default' } }],
+  }, { lineWidth: -1 });
+}
 
 /**
  * Writes the API server's self-signed serving certificate (cert.pem, key.pem) and a kubeconfig
  * trusting it, for the real kubectl; keeps an existing certificate when resuming.
  */
-function writeServingFiles(dir: string, name: string, secureServer: string, token: string, keep: boolean): string {
+async function writeServingFiles(dir: string, name: string, secureServer: string, token: string, keep: boolean): Promise<string> {
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   if (!keep || !existsSync(certPath) || !existsSync(keyPath)) {
-    const { cert, key } = selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+    const { cert, key } = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
     writeFileSync(certPath, cert, { mode: 0o600 });
     writeFileSync(keyPath, key, { mode: 0o600 });
   }
-  const ca = Buffer.from(readFileSync(certPath, 'utf8')).toString('base64');
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', `current-context: ${name}`, 'preferences: {}',
-    'clusters:', `- name: ${name}`, '  cluster:', `    server: ${secureServer}`, `    certificate-authority-data: ${ca}`,
-    'users:', `- name: ${name}`, '  user:', `    token: ${token}`,
-    'contexts:', `- name: ${name}`, '  context:', `    cluster: ${name}`, `    user: ${name}`, '    namespace: default', '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(kubeconfig, kubeconfigYaml({ name, server: secureServer, caPem: readFileSync(certPath, 'utf8'), token }), { mode: 0o600 });
   return kubeconfig;
 }
 
-async function ready(server: string): Promise<boolean> {
+/** Where the control plane keeps its store, inside the cluster directory. */
+export const storePath = (dir: string): string => join(dir, 'state.db');
+
+/**
+ * What to tell the user about a damaged store: the reason, and the commands to back it up,
+ * repair it (sqlite3's `.recover`) or reset the cluster.
+ */
+export function storeDamagedMessage(path: string, reason: string, cluster: string): string {
+  const recovered = path.replace(/\.db$/, '') + '.recovered.db';
+  const nameFlag = cluster === 'minikube-lite' ? '' : ` --name ${cluster}`;
+  return [
+    `the store at ${path} is damaged: ${reason}`,
+    `  back it up:  cp ${path} ${path}.damaged`,
+    `  repair it:   sqlite3 ${path} .recover | sqlite3 ${recovered} && mv ${recovered} ${path} && rm -f ${path}-wal ${path}-shm`,
+    `  or reset the cluster (every object is lost): minikube-lite${nameFlag} down && minikube-lite${nameFlag} up`,
+  ].join('\n');
+}
+
+async function ready(server: string, path = '/readyz'): Promise<boolean> {
+  return (await readyz(server, path)).ok;
+}
+
+/** The API server's readyz: ok, or the first failed check it reports (`store failed: ...`). */
+async function readyz(server: string, path = '/readyz'): Promise<{ ok: boolean; why?: string }> {
   try {
-    const res = await fetch(`${server}/readyz`);
-    return res.ok;
+    const res = await fetch(`${server}${path}`);
+    if (res.ok) return { ok: true };
+    const failed = (await res.text()).split('\n').find((l) => l.startsWith('[-]'));
+    return { ok: false, why: failed?.slice(3) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** Whether the cluster DNS at `address` answers for its zone (it answers SERVFAIL until its caches are filled). */
+async function dnsAnswers(address: string): Promise<boolean> {
+  try {
+    const reply = await queryDns(address, DNS_PORT, DEFAULT_DOMAIN, { type: 'SOA', timeoutMs: 300 });
+    return rcodeOf(reply) === 0;
   } catch {
     return false;
   }
@@ -158,37 +252,72 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 250) throw new CliError(`invalid --nodes "${o.nodes}": must be an integer from 1 to 250`);
   const running = isUp(g);
   if (running) {
+    const dir = clusterDir(g.home, g.name);
+    const proxyPid = readPid(dir, 'proxy');
+    if (running.proxyArgs && !(proxyPid && alive(proxyPid))) {
+      // A crashed proxy: its successor replaces whatever rules it left.
+      spawnComponent(dir, 'proxy', running.proxyArgs);
+      await waitFor('the service proxy', Date.now() + o.waitMs, () => ready(running.proxyHealthz ?? '', ''), `${dir}/proxy.log`);
+      out(`* Service proxy of "${g.name}" was not running: started it again`);
+    }
+    const dnsPid = readPid(dir, 'dns');
+    if (running.dnsArgs && !(dnsPid && alive(dnsPid))) {
+      spawnComponent(dir, 'dns', running.dnsArgs);
+      const gateway = running.dnsArgs[running.dnsArgs.indexOf('--listen') + 1]?.split(',')[0] ?? '';
+      await waitFor('the cluster DNS', Date.now() + o.waitMs, () => dnsAnswers(gateway), `${dir}/dns.log`);
+      out(`* Cluster DNS of "${g.name}" was not running: started it again`);
+    }
     out(`* Cluster "${g.name}" is already up (API server ${running.server}, nodes: ${running.nodes.join(', ')})`);
     return;
   }
   const runtime = await connectRuntime(g.name);
   const dir = clusterDir(g.home, g.name);
   const previous = readClusterConfig(g.home, g.name);
+  // A damaged store would make the control plane exit at once and this command wait for it.
+  const damage = checkStoreFile(storePath(dir));
+  if (damage) throw new CliError(storeDamagedMessage(storePath(dir), damage, g.name));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const nodes = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
   const labels = parseNodeLabels(o.nodeLabels, nodes);
   const port = o.port ?? previous?.apiPort ?? (await freePort());
   const podCIDR = previous?.podCIDR ?? (await choosePodCIDR(await connectRuntime(), g.home, o.podCidr));
+  const serviceCIDR = previous?.serviceCIDR ?? (await chooseServiceCIDR(await connectRuntime(), g.home, g.name, podCIDR, o.serviceCidr));
+  const listenAddress = o.listenAddress ?? previous?.listenAddress ?? '127.0.0.1';
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(listenAddress)) throw new CliError(`invalid --listen-address "${listenAddress}": expected an IPv4 address such as 127.0.0.1`);
   const token = previous?.token ?? randomBytes(24).toString('hex');
   const server = `http://127.0.0.1:${port}`;
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
-  const kubeconfig = writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  const kubeconfig = await writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  const clusterDNS = clusterDnsIP(serviceCIDR);
+  const upstreamDNS = o.upstreamDns ?? previous?.upstreamDNS;
   const cfg: ClusterConfig = {
-    name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
+    name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, serviceCIDR, listenAddress, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
+    clusterDNS, ...(upstreamDNS ? { upstreamDNS } : {}),
   };
   writeClusterConfig(g.home, cfg);
   out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${previous ? ' (resuming its saved state)' : ''}`);
   out(`* Starting control plane: API server on ${server}`);
-  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--secure-port', String(securePort), '--data-dir', dir, '--token', token, ...(o.controlPlaneArgs ?? [])]);
+  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--secure-port', String(securePort), '--data-dir', dir, '--token', token, '--service-cidr', serviceCIDR, ...(o.controlPlaneArgs ?? [])]);
   const deadline = Date.now() + o.waitMs;
   await waitFor('the API server', deadline, () => ready(server), `${dir}/controlplane.log`);
+  // The proxy's guard goes in before any pod can send to a cluster address.
+  const healthzPort = await freePort();
+  out(`* Starting service proxy: service CIDR ${serviceCIDR}, NodePorts and LoadBalancers on ${listenAddress}`);
+  const proxyArgs = ['proxy', '--name', g.name, '--home', g.home, '--server', server, '--token', token, '--service-cidr', serviceCIDR,
+    '--cluster-cidr', podCIDR, '--listen-address', listenAddress, '--api-secure-port', String(securePort), '--nodes', nodes.join(','), '--healthz-port', String(healthzPort)];
+  spawnComponent(dir, 'proxy', proxyArgs);
+  cfg.proxyHealthz = `http://127.0.0.1:${healthzPort}/healthz`;
+  cfg.proxyArgs = proxyArgs;
+  writeClusterConfig(g.home, cfg);
+  await waitFor('the service proxy', deadline, () => ready(`http://127.0.0.1:${healthzPort}`, '/healthz'), `${dir}/proxy.log`);
   out(`* Starting ${nodes.length} node${nodes.length > 1 ? 's' : ''}: ${nodes.map((n, i) => `${n} (${nodeCIDR(podCIDR, i + 1)})`).join(', ')}`);
   const kubeletArgs: Record<string, string[]> = {};
   nodes.forEach((n, i) => {
     const l = Object.entries(labels[n] ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
     kubeletArgs[n] = ['kubelet', '--name', g.name, '--home', g.home, '--node', n, '--pod-cidr', nodeCIDR(podCIDR, i + 1), '--cluster-cidr', podCIDR,
-      '--server', server, '--token', token, ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : []),
+      '--server', server, '--token', token, '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN, '--root-dir', join(dir, 'nodes', n),
+      ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : []),
       ...(o.kubeletArgs ?? [])];
     spawnComponent(dir, `kubelet-${n}`, kubeletArgs[n]);
   });
@@ -200,6 +329,13 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
       n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     return readyNodes.length === nodes.length;
   }, `${dir}/kubelet-*.log`);
+  const gateways = nodes.map((_, i) => nodeGateway(nodeCIDR(podCIDR, i + 1)));
+  out(`* Starting cluster DNS: Service kube-system/kube-dns ${clusterDNS}, answering on ${gateways.map((a) => `${a}:${DNS_PORT}`).join(', ')}${upstreamDNS ? `, forwarding other names to ${upstreamDNS}` : ''}`);
+  const dnsArgs = ['dns', '--name', g.name, '--home', g.home, '--server', server, '--token', token, '--listen', gateways.join(','),
+    '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN, ...(upstreamDNS ? ['--upstream', upstreamDNS] : [])];
+  spawnComponent(dir, 'dns', dnsArgs);
+  writeClusterConfig(g.home, { ...cfg, kubeletArgs, dnsArgs });
+  await waitFor('the cluster DNS', deadline, () => dnsAnswers(gateways[0]), `${dir}/dns.log`);
   out(`* kubectl works too: kubectl --kubeconfig ${kubeconfig} get pods`);
   out(`* Done! Cluster "${g.name}" is ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Try: minikube-lite${g.name === 'minikube-lite' ? '' : ' --name ' + g.name} get nodes`);
 }
@@ -210,6 +346,8 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const runtime = await connectRuntime(g.name);
   let stopped = 0;
   for (const n of cfg?.nodes ?? []) if (await stopComponent(dir, `kubelet-${n}`)) stopped++;
+  if (await stopComponent(dir, 'proxy')) stopped++;
+  if (await stopComponent(dir, 'dns')) stopped++;
   if (await stopComponent(dir, 'controlplane')) stopped++;
   const filter = { [LABEL_CLUSTER]: g.name };
   const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes(filter), runtime.listContainers(filter)]);
@@ -220,6 +358,10 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const networks = await runtime.listNetworks(filter);
   for (const n of networks) await runtime.removeNetwork(n.name);
   if (cfg) await runtime.disallowPodTraffic(cfg.podCIDR);
+  // The proxy is stopped: remove its rules, chains and routes (also after a crash).
+  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+  const { cleanupHost } = await import('../proxy/proxier.js');
+  await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: cfg?.podCIDR });
   const existed = cfg !== undefined || existsSync(dir) || stopped + containers.length + sandboxes.length + networks.length + volumes.length > 0;
   rmSync(dir, { recursive: true, force: true });
   if (!existed) {
@@ -241,9 +383,20 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
     return pid && alive(pid) ? `Running (pid ${pid})` : 'Stopped';
   };
   out(`Cluster:       ${cfg.name}`);
-  out(`API server:    ${cfg.server} - ${(await ready(cfg.server)) ? 'Ready' : 'Not ready'}`);
+  const readiness = await readyz(cfg.server);
+  out(`API server:    ${cfg.server} - ${readiness.ok ? 'Ready' : `Not ready${readiness.why ? ` (${readiness.why})` : ''}`}`);
+  const damage = checkStoreFile(storePath(dir));
+  if (damage) {
+    out(`Store:         ${storeDamagedMessage(storePath(dir), damage, g.name)}`);
+    return false;
+  }
   out(`Control plane: ${state('controlplane')}`);
+  out(`Service proxy: ${state('proxy')}${cfg.proxyHealthz ? ` - ${(await ready(cfg.proxyHealthz, '')) ? 'synced' : 'not synced'}` : ''}`);
   out(`Pod CIDR:      ${cfg.podCIDR}`);
+  if (cfg.serviceCIDR) out(`Service CIDR:  ${cfg.serviceCIDR}`);
+  const gateways = cfg.nodes.map((_, i) => `${nodeGateway(nodeCIDR(cfg.podCIDR, i + 1))}:${DNS_PORT}`);
+  out(`DNS:           ${state('dns')}, Service kube-system/kube-dns ${cfg.clusterDNS ?? clusterDnsIP(cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR)} -> ${gateways.join(', ')}` +
+    `${cfg.upstreamDNS ? `, upstream ${cfg.upstreamDNS}` : ''}`);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
   const list = await client.list<Node>(NODES).catch(() => undefined);
   for (const n of cfg.nodes) {

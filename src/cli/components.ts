@@ -12,8 +12,8 @@ import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startControllers } from '../controllers/manager.js';
-import { openSqliteStore } from '../store/sqlite.js';
-import { dockerSocket } from './context.js';
+import { openSqliteStore, StoreDamagedError, type SqliteStore } from '../store/sqlite.js';
+import { CliError, dockerSocket } from './context.js';
 
 const log = (component: string) => (msg: string) => process.stderr.write(`${new Date().toISOString()} ${component} ${msg}\n`);
 
@@ -33,15 +33,26 @@ function onShutdown(fn: () => Promise<void>): void {
 export async function runControlPlane(opts: {
   dataDir: string; port: number; securePort?: number; token: string; host: string;
   nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
+  /** Where Service ClusterIPs come from (default 10.96.0.0/16) and node ports (default 30000-32767). */
+  serviceCIDR?: string; nodePortRange?: string;
 }): Promise<void> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const store = openSqliteStore(join(opts.dataDir, 'state.db'));
+  let store: SqliteStore;
+  try {
+    store = openSqliteStore(join(opts.dataDir, 'state.db'));
+  } catch (e) {
+    if (!(e instanceof StoreDamagedError)) throw e;
+    // `up` checks the store before starting this process; say it plainly for the log too.
+    process.stderr.write(`controlplane: ${e.message}; run "minikube-lite status" for how to back it up and repair it\n`);
+    process.exit(3);
+  }
   const certPath = join(opts.dataDir, 'cert.pem');
   const keyPath = join(opts.dataDir, 'key.pem');
   const tls = opts.securePort !== undefined && existsSync(certPath) && existsSync(keyPath)
     ? { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') } : undefined;
   const server = await startApiServer({
     store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token, ...(tls ? { tls, securePort: opts.securePort } : {}),
+    serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange,
   });
   const client = new ApiClient({ server: server.url, token: opts.token });
   const scheduler = new Scheduler({ client, log: log('scheduler') });
@@ -62,7 +73,8 @@ export async function runControlPlane(opts: {
 /** One node's kubelet, driving the local Docker engine. */
 export async function runKubelet(opts: {
   cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
-  cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number; taints?: Taint[];
+  cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number;
+  clusterDNS?: string[]; clusterDomain?: string; resolvConf?: string; rootDir?: string; taints?: Taint[];
 }): Promise<void> {
   // Loaded here so that the control plane and the CLI never pay for dockerode's start-up.
   const { DockerRuntime } = await import('../runtime/docker.js');
@@ -72,8 +84,62 @@ export async function runKubelet(opts: {
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
     nodeLabels: opts.labels, nodeTaints: opts.taints, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
+    clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain, resolvConf: opts.resolvConf, rootDir: opts.rootDir,
   });
   await kubelet.start();
   log(`kubelet[${opts.node}]`)(`node ${opts.node} registered (${opts.podCIDR})`);
   onShutdown(() => kubelet.stop());
+}
+
+/** The cluster DNS server (see src/dns): answers on `listen` and publishes the kube-dns Service. */
+export async function runDns(opts: {
+  server: string; token: string; listen: string[]; port: number; serviceIP?: string; domain: string; ttl: number; upstream?: string;
+}): Promise<void> {
+  const { ClusterDns } = await import('../dns/dns.js');
+  const { parseUpstream } = await import('../dns/server.js');
+  if (opts.listen.some((a) => a === '0.0.0.0' || a === '::')) throw new CliError('--listen: the DNS server answers on the cluster\'s own addresses only, never on every interface');
+  let upstream;
+  try {
+    upstream = opts.upstream ? parseUpstream(opts.upstream) : undefined;
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const dns = new ClusterDns({
+    client, listen: opts.listen, port: opts.port, serviceIP: opts.serviceIP, domain: opts.domain, ttl: opts.ttl, upstream, log: log('dns'),
+  });
+  onShutdown(() => dns.stop());
+  await dns.start();
+  log('dns')(`serving ${opts.domain} on ${dns.listening.map((l) => `${l.address}:${l.port}`).join(', ')}${upstream ? `, forwarding other names to ${upstream.host}:${upstream.port}` : ''}`);
+}
+
+/**
+ * The service proxy of this host (`minikube-lite proxy`): Services → iptables rules, routes and
+ * loopback relays. Serves `/healthz` on 127.0.0.1:`healthzPort` (200 once the first sync is
+ * done, with the time of the last one, as kube-proxy's healthz does).
+ */
+export async function runProxy(opts: {
+  cluster: string; server: string; token: string; serviceCIDR: string; clusterCIDR: string; listenAddress: string;
+  apiSecurePort?: number; localNodes?: string[]; healthzPort?: number;
+}): Promise<void> {
+  const { Proxier } = await import('../proxy/proxier.js');
+  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+  const { createServer } = await import('node:http');
+  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const proxier = new Proxier({
+    client, host: new LinuxHostNetwork(), cluster: opts.cluster, serviceCIDR: opts.serviceCIDR, clusterCIDR: opts.clusterCIDR,
+    listenAddress: opts.listenAddress, apiSecurePort: opts.apiSecurePort, localNodes: opts.localNodes, log: log('proxy'),
+  });
+  const healthz = createServer((req, res) => {
+    const s = proxier.status;
+    res.writeHead(s.lastSync ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ lastUpdated: s.lastSync?.toISOString() ?? null, syncs: s.syncs, rules: s.rules, lastError: s.lastError ?? null }));
+  });
+  if (opts.healthzPort !== undefined) await new Promise<void>((r) => healthz.listen(opts.healthzPort, '127.0.0.1', () => r()));
+  onShutdown(async () => {
+    healthz.close();
+    await proxier.stop();
+  });
+  await proxier.start();
+  log('proxy')(`programmed ${proxier.status.rules} rules for service CIDR ${opts.serviceCIDR} (pods ${opts.clusterCIDR}); relays on ${opts.listenAddress}`);
 }

@@ -28,6 +28,20 @@ export interface ClusterConfig {
   /** Cluster pod CIDR, e.g. `10.244.0.0/16`; node i gets `10.244.i.0/24`. */
   podCIDR: string;
   nodes: string[];
+  /** Cluster service CIDR (ClusterIPs), e.g. `10.96.0.0/16`. Absent in configs written before Services. */
+  serviceCIDR?: string;
+  /** Where NodePorts and LoadBalancer ports listen on this host (`up --listen-address`, default 127.0.0.1). */
+  listenAddress?: string;
+  /** The service proxy's health endpoint, e.g. `http://127.0.0.1:40123/healthz`. */
+  proxyHealthz?: string;
+  /** The arguments the service proxy was started with, so `up` can restart a crashed one. */
+  proxyArgs?: string[];
+  /** The cluster DNS Service IP (kube-system/kube-dns), the 10th address of the service CIDR. */
+  clusterDNS?: string;
+  /** Where the cluster DNS forwards names outside the cluster domain (`up --upstream-dns`). */
+  upstreamDNS?: string;
+  /** The arguments the DNS process was started with, so `up` can restart a crashed one. */
+  dnsArgs?: string[];
   /** The arguments each node's kubelet was started with, so `node start` can start it again. */
   kubeletArgs?: Record<string, string[]>;
   createdAt: string;
@@ -70,7 +84,8 @@ export function clientFor(opts: GlobalOptions): { client: ApiClient; config: Clu
   if (!config) {
     throw new CliError(`cluster "${opts.name}" is not running: start it with "minikube-lite up${opts.name === DEFAULT_CLUSTER ? '' : ' --name ' + opts.name}"`);
   }
-  return { client: new ApiClient({ server: config.server, token: config.token }), config };
+  const onWarning = (w: string): void => void process.stderr.write(`Warning: ${w}\n`);
+  return { client: new ApiClient({ server: config.server, token: config.token, onWarning }), config };
 }
 
 /** The engine's socket: DOCKER_HOST when it names a unix socket, else Docker's default. */

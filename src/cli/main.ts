@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { ApiError } from '../api/errors.js';
 import { RuntimeError } from '../runtime/types.js';
 import { registerResourceCommands } from './commands/index.js';
+import { exposeArgv } from './commands/expose.js';
 import { formatApiError } from './print.js';
 import { CliError, DEFAULT_CLUSTER, defaultHome, type GlobalOptions } from './context.js';
 import { backoffPolicy, parseDuration, type BackoffPolicy } from '../kubelet/backoff.js';
@@ -53,6 +54,8 @@ program.command('up')
     (v: string, prev: string[]) => [...prev, v], [] as string[])
   .option('--port <port>', 'API server port on 127.0.0.1 (default: a free port)', (v) => Number(v))
   .option('--pod-cidr <cidr>', 'cluster pod CIDR, a /16 (default: the first free 10.x.0.0/16 from 10.244.0.0/16)')
+  .option('--service-cidr <cidr>', 'cluster service CIDR for ClusterIPs, a /16 (default: 10.96.0.0/16, or the next free 10.x.0.0/16 when another cluster has it)')
+  .option('--listen-address <ip>', 'where NodePorts and LoadBalancer ports are served on this host (default 127.0.0.1)')
   .option('--node-cpu <cpu>', 'CPU capacity each node reports (default: the machine\'s cores)')
   .option('--node-memory <mem>', 'memory capacity each node reports, e.g. 4Gi (default: the machine\'s memory)')
   .option('--wait <seconds>', 'how long to wait for the cluster to be ready', (v) => Number(v), 60)
@@ -61,9 +64,11 @@ program.command('up')
   .option('--node-status-update-frequency <duration>', 'how often each kubelet posts its node status heartbeat (default 10s)')
   .option('--kubelet-backoff-base <duration>', 'first container restart back-off of every kubelet, e.g. 10s (default 10s)')
   .option('--kubelet-backoff-cap <duration>', 'longest container restart back-off of every kubelet, e.g. 5m (default 5m)')
+  .option('--upstream-dns <ip[:port]>', 'resolver the cluster DNS forwards names outside cluster.local to (default: none, they get NXDOMAIN)')
   .addHelpText('after', '\nExamples:\n  minikube-lite up\n  minikube-lite up --nodes 3 --node-labels node-2:gpu=true\n  minikube-lite --name dev up --pod-cidr 10.250.0.0/16')
-  .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; nodeCpu?: string; nodeMemory?: string; wait: number;
-    kubeletBackoffBase?: string; kubeletBackoffCap?: string; nodeMonitorGracePeriod?: string; podEvictionTimeout?: string; nodeStatusUpdateFrequency?: string }) => {
+  .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; serviceCidr?: string; listenAddress?: string; nodeCpu?: string; nodeMemory?: string; wait: number;
+    kubeletBackoffBase?: string; kubeletBackoffCap?: string; nodeMonitorGracePeriod?: string; podEvictionTimeout?: string; nodeStatusUpdateFrequency?: string;
+    upstreamDns?: string }) => {
     const ms = (flag: string, v?: string) => {
       if (v === undefined) return [];
       try {
@@ -72,11 +77,20 @@ program.command('up')
         throw new CliError((e as Error).message);
       }
     };
+    if (o.upstreamDns !== undefined) {
+      const { parseUpstream } = await import('../dns/server.js');
+      try {
+        parseUpstream(o.upstreamDns);
+      } catch (e) {
+        throw new CliError(`--upstream-dns: ${(e as Error).message}`);
+      }
+    }
     const { up } = await import('./cluster.js');
     await up(globals(), {
-      nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
+      nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, serviceCidr: o.serviceCidr, listenAddress: o.listenAddress, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
       controlPlaneArgs: [...ms('--node-monitor-grace-period-ms', o.nodeMonitorGracePeriod), ...ms('--pod-eviction-timeout-ms', o.podEvictionTimeout)],
       kubeletArgs: [...kubeletBackoffArgs(o.kubeletBackoffBase, o.kubeletBackoffCap), ...ms('--node-status-update-frequency-ms', o.nodeStatusUpdateFrequency)],
+      upstreamDns: o.upstreamDns,
     }, print);
   });
 
@@ -126,11 +140,15 @@ program.command('controlplane', { hidden: true })
   .option('--secure-port <port>', 'also serve HTTPS (for kubectl) on this port, with <data-dir>/cert.pem', (v) => Number(v))
   .option('--node-monitor-grace-period-ms <ms>', 'node lifecycle: heartbeat grace period', (v) => Number(v))
   .option('--pod-eviction-timeout-ms <ms>', 'node lifecycle: eviction delay', (v) => Number(v))
-  .action(async (o: { port: number; securePort?: number; token: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number }) => {
+  .option('--service-cidr <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from', '10.96.0.0/16')
+  .option('--service-node-port-range <range>', 'range node ports are allocated from', '30000-32767')
+  .action(async (o: { port: number; securePort?: number; token: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
+    serviceCidr: string; serviceNodePortRange: string }) => {
     const { runControlPlane } = await import('./components.js');
     await runControlPlane({
       dataDir: o.dataDir, port: o.port, securePort: o.securePort, token: o.token, host: o.host,
       nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: o.podEvictionTimeoutMs,
+      serviceCIDR: o.serviceCidr, nodePortRange: o.serviceNodePortRange,
     });
   });
 
@@ -147,15 +165,58 @@ program.command('kubelet', { hidden: true })
   .option('--backoff-base <duration>', 'first container restart back-off, e.g. 10s or 500ms', '10s')
   .option('--backoff-cap <duration>', 'longest container restart back-off, e.g. 5m', '5m')
   .option('--node-status-update-frequency-ms <ms>', 'heartbeat period', (v) => Number(v))
+  .option('--cluster-dns <ips>', 'comma-separated cluster DNS server IPs for pods with dnsPolicy ClusterFirst')
+  .option('--cluster-domain <domain>', 'the cluster domain pods search', 'cluster.local')
+  .option('--resolv-conf <path>', 'resolver file dnsPolicy Default pods inherit ("" for none)', '/etc/resolv.conf')
+  .option('--root-dir <dir>', 'where the kubelet keeps per-pod files (etc-hosts, resolv.conf)')
   .option('--register-with-taints <k=v:Effect,...>', 'taints the node registers with', '')
   .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string;
-    backoffBase: string; backoffCap: string; nodeStatusUpdateFrequencyMs?: number; registerWithTaints: string }) => {
+    backoffBase: string; backoffCap: string; nodeStatusUpdateFrequencyMs?: number; clusterDns?: string; clusterDomain: string; resolvConf: string; rootDir?: string; registerWithTaints: string }) => {
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     const backoff = restartBackoff(o.backoffBase, o.backoffCap);
     const { runKubelet } = await import('./components.js');
     const { parseTaints } = await import('./nodes.js');
-    const taints = parseTaints(o.registerWithTaints);
-    await runKubelet({ cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff, heartbeatMs: o.nodeStatusUpdateFrequencyMs, taints });
+    await runKubelet({
+      cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff,
+      heartbeatMs: o.nodeStatusUpdateFrequencyMs, clusterDNS: (o.clusterDns ?? '').split(',').map((x) => x.trim()).filter(Boolean), clusterDomain: o.clusterDomain,
+      resolvConf: o.resolvConf, rootDir: o.rootDir, taints: parseTaints(o.registerWithTaints),
+    });
+  });
+
+program.command('dns', { hidden: true })
+  .description('Run the cluster DNS server (started by "up")')
+  .requiredOption('--server <url>', 'API server URL')
+  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--listen <addresses>', 'comma-separated addresses of this host on the cluster\'s networks to answer on')
+  .option('--port <port>', 'port to answer on (UDP and TCP)', (v) => Number(v), 53)
+  .option('--cluster-dns <ip>', 'ClusterIP to create the kube-system/kube-dns Service with (its endpoints are the listen addresses)')
+  .option('--cluster-domain <domain>', 'the cluster domain', 'cluster.local')
+  .option('--ttl <seconds>', 'TTL of the records served', (v) => Number(v), 30)
+  .option('--upstream <ip[:port]>', 'resolver to forward names outside the cluster domain to (default: answer NXDOMAIN)')
+  .action(async (o: { server: string; token: string; listen: string; port: number; clusterDns?: string; clusterDomain: string; ttl: number; upstream?: string }) => {
+    const { runDns } = await import('./components.js');
+    await runDns({
+      server: o.server, token: o.token, listen: o.listen.split(',').map((a) => a.trim()).filter(Boolean), port: o.port,
+      serviceIP: o.clusterDns, domain: o.clusterDomain, ttl: o.ttl, upstream: o.upstream,
+    });
+  });
+
+program.command('proxy', { hidden: true })
+  .description('Run the service proxy of this host (started by "up")')
+  .requiredOption('--server <url>', 'API server URL')
+  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--service-cidr <cidr>', 'the cluster\'s service CIDR')
+  .requiredOption('--cluster-cidr <cidr>', 'the cluster\'s pod CIDR')
+  .option('--listen-address <ip>', 'where NodePorts, LoadBalancer and loopback relays listen', '127.0.0.1')
+  .option('--api-secure-port <port>', 'the API server\'s HTTPS port on 127.0.0.1 (endpoint of the kubernetes Service)', (v) => Number(v))
+  .option('--nodes <names>', 'the nodes on this host (default: all nodes)')
+  .option('--healthz-port <port>', 'serve /healthz on 127.0.0.1:PORT', (v) => Number(v))
+  .action(async (o: { server: string; token: string; serviceCidr: string; clusterCidr: string; listenAddress: string; apiSecurePort?: number; nodes?: string; healthzPort?: number }) => {
+    const { runProxy } = await import('./components.js');
+    await runProxy({
+      cluster: globals().name, server: o.server, token: o.token, serviceCIDR: o.serviceCidr, clusterCIDR: o.clusterCidr, listenAddress: o.listenAddress,
+      apiSecurePort: o.apiSecurePort, localNodes: o.nodes?.split(',').filter(Boolean), healthzPort: o.healthzPort,
+    });
   });
 
 registerResourceCommands(program, globals);
@@ -169,4 +230,4 @@ function report(e: unknown): never {
   process.exit(e instanceof CliError ? e.exitCode : 1);
 }
 
-program.parseAsync(process.argv).catch(report);
+program.parseAsync(exposeArgv(process.argv)).catch(report);

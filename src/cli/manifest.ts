@@ -5,8 +5,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import yaml from 'js-yaml';
 import type { ResourceDef } from '../api/resource.js';
+import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import type { KubeObject } from '../api/types.js';
 import { CliError } from './context.js';
 
@@ -32,13 +32,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 export function parseManifest(text: string, source: string): KubeObject[] {
   let docs: unknown[];
   try {
-    // CORE_SCHEMA: no timestamp/binary types, so values stay strings as the API expects.
-    docs = yaml.loadAll(text, null, { schema: yaml.CORE_SCHEMA, filename: source });
+    docs = loadYamlDocuments(text, source);
   } catch (e) {
-    if (e instanceof yaml.YAMLException) {
-      const where = e.mark ? `line ${e.mark.line + 1}: ` : '';
-      throw new CliError(`error parsing ${source}: yaml: ${where}${e.reason}`);
-    }
+    if (e instanceof YamlError) throw new CliError(`error parsing ${source}: ${e.message}`);
     throw e;
   }
   const out: KubeObject[] = [];

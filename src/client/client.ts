@@ -11,6 +11,25 @@ export interface ClientConfig {
   server: string;
   /** Bearer token written by `up` into the client config. */
   token: string;
+  /**
+   * Called with each warning the server sends in `Warning: 299 - "..."` headers (unknown
+   * fields dropped, for instance); the CLI prints them as kubectl does. Default: ignored.
+   */
+  onWarning?: (warning: string) => void;
+}
+
+/** The texts of `Warning` header values (`299 - "unknown field \"spec.foo\""`, possibly several joined by commas). */
+export function parseWarnings(header: string | null): string[] {
+  if (!header) return [];
+  const out: string[] = [];
+  for (const m of header.matchAll(/\d{3} \S+ ("(?:[^"\\]|\\.)*")/g)) {
+    try {
+      out.push(JSON.parse(m[1]) as string);
+    } catch {
+      out.push(m[1]); // not valid JSON escaping: show it as sent
+    }
+  }
+  return out;
 }
 
 /** Which collection a call is about: group/version/resource and, for namespaced kinds, namespace. */
@@ -25,6 +44,9 @@ export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
 export const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
+export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
+export const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
+export const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
 
 export interface ListOptions {
   labelSelector?: string;
@@ -83,6 +105,7 @@ export class ApiClient {
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const res = await this.raw(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
     const text = await res.text();
+    if (this.config.onWarning) for (const w of parseWarnings(res.headers.get('warning'))) this.config.onWarning(w);
     if (!res.ok) throw errorFromResponse(res.status, text);
     return (text ? JSON.parse(text) : {}) as T;
   }

@@ -1,11 +1,15 @@
 /**
  * The controller manager (Kubernetes' `kube-controller-manager`, in miniature): runs the
- * ReplicaSet, Deployment, garbage-collector and node-lifecycle controllers in one process over
+ * ReplicaSet, Deployment, garbage-collector, node-lifecycle, endpoints, endpointslice and
+ * endpointslice-mirroring controllers in one process over
  * one set of shared informers, talking to the cluster only through the API client.
  */
 import type { ApiClient } from '../client/client.js';
 import type { Controller, ControllerContext } from './base.js';
 import { DeploymentController } from './deployment.js';
+import { EndpointsController } from './endpoints.js';
+import { EndpointSliceController } from './endpointslice.js';
+import { EndpointSliceMirroringController } from './endpointslicemirroring.js';
 import { GarbageCollector } from './garbagecollector.js';
 import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
@@ -49,6 +53,9 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new ReplicaSetController(common),
     new DeploymentController(common),
     new GarbageCollector(common),
+    new EndpointsController(common),
+    new EndpointSliceController(common),
+    new EndpointSliceMirroringController(common),
     new JobController(common),
     new TTLAfterFinishedController(common),
     new CronJobController(common),

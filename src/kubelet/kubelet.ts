@@ -4,12 +4,14 @@
  * through the runtime, one serialized worker per pod, reporting status and events back to the
  * API server. It talks to the control plane only through the API client.
  */
-import { cpus, totalmem, release } from 'node:os';
-import type { KubeObject, Node, NodeCondition, Pod } from '../api/types.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, totalmem, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeObject, Node, NodeCondition, Pod, Service } from '../api/types.js';
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
-import { ApiClient, NODES, PODS } from '../client/client.js';
+import { ApiClient, NODES, PODS, SERVICES } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import type { Runtime, SandboxStatus } from '../runtime/types.js';
@@ -28,6 +30,8 @@ import { computePodStatus, rfc3339, type Waiting } from './status.js';
 import { MountError, VolumeManager } from './volumes.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
 import { jsonEqual } from '../api/json.js';
+import { formatResolvConf, hostResolvConf, PodFiles, podFileMounts, podHostname, podHostsFile, podResolvConf, type KubeletDnsSettings } from './dns.js';
+import { serviceEnvFor } from './envvars.js';
 
 export const DEFAULT_PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 export const KUBELET_VERSION = 'v1.32.0-minikube-lite';
@@ -66,6 +70,14 @@ export interface KubeletOptions {
   backoff?: BackoffPolicy;
   log?: (msg: string) => void;
   recorder?: Recorder;
+  /** Cluster DNS server IPs (`--cluster-dns`); pods with dnsPolicy ClusterFirst use them. */
+  clusterDNS?: string[];
+  /** The cluster domain (`--cluster-domain`, default `cluster.local`). */
+  clusterDomain?: string;
+  /** The resolver file `dnsPolicy: Default` pods inherit (`--resolv-conf`, default /etc/resolv.conf; '' = none). */
+  resolvConf?: string;
+  /** Where the kubelet keeps per-pod files (`--root-dir`); default a folder under the OS temp dir. */
+  rootDir?: string;
 }
 
 /** `10.244.1.0/24` → `10.244.1.1` */
@@ -91,6 +103,9 @@ export class Kubelet {
   private readonly backoff: BackoffPolicy;
   private readonly hostIP: string;
   private informer?: Informer<Pod>;
+  private services?: Informer<Service>;
+  private readonly podFiles: PodFiles;
+  private dns: KubeletDnsSettings;
   private readonly uidToKey = new Map<string, string>();
   /** Reasons a container waits that only the kubelet knows (image/mount errors), by pod uid. */
   private readonly waiting = new Map<string, Record<string, Waiting>>();
@@ -114,10 +129,13 @@ export class Kubelet {
     this.volumes = new VolumeManager(this.runtime, this.id);
     this.workers = new PodWorkers((uid) => this.syncPod(uid), (uid, e) => this.syncFailed(uid, e));
     this.hostIP = opts.address ?? gatewayOf(opts.podCIDR);
+    this.podFiles = new PodFiles(opts.rootDir ?? join(tmpdir(), 'minikube-lite-kubelet', opts.cluster, opts.nodeName));
+    this.dns = { clusterDNS: opts.clusterDNS ?? [], clusterDomain: opts.clusterDomain ?? 'cluster.local' };
     const runner = new ActionRunner(this.runtime, this.clock);
     this.probes = new ProbeManager({ runner, clock: this.clock, recorder: this.recorder, onChange: (uid) => this.workers.enqueue(uid) });
     this.containers = new ContainerLifecycle({
       runtime: this.runtime, recorder: this.recorder, images: this.images, runner, clock: this.clock, id: this.id, hostIP: this.hostIP, log: this.log,
+      serviceEnv: (pod) => serviceEnvFor(this.services?.list() ?? [], pod.metadata?.namespace ?? 'default', pod.spec?.enableServiceLinks ?? undefined),
     });
   }
 
@@ -142,6 +160,10 @@ export class Kubelet {
       runtime: this.runtime, findPod: (ns, name) => this.informer?.get(`${ns}/${name}`), podState: (uid) => this.runtimeState(uid),
     });
     await this.registerNode();
+    this.dns.host = this.readHostResolvConf();
+    // Containers get service variables, so the Services must be known before any starts.
+    this.services = new Informer<Service>(this.client, SERVICES, { onError: (e) => this.log(`service watch: ${(e as Error).message}`) });
+    await this.services.start();
     this.informer = new Informer<Pod>(this.client, PODS, {
       fieldSelector: `spec.nodeName=${this.opts.nodeName}`,
       onError: (e) => this.log(`pod watch: ${(e as Error).message}`),
@@ -169,6 +191,7 @@ export class Kubelet {
     this.probes.stop();
     this.unsubscribeRuntime?.();
     this.informer?.stop();
+    this.services?.stop();
     await this.server?.close();
   }
 
@@ -235,6 +258,7 @@ export class Kubelet {
       this.probes.removePod(uid);
       await this.killPodResources(state);
       await this.volumes.tearDown(uid);
+      this.podFiles.remove(uid);
       this.waiting.delete(uid);
       this.uidToKey.delete(uid);
       return;
@@ -286,10 +310,12 @@ export class Kubelet {
     }
     if (prepared && sandbox) {
       await Promise.all(actions.containersToRemove.map((id) => this.runtime.removeContainer(id)));
+      const files = actions.containersToStart.length ? this.writePodFiles(pod, sandbox.ip, actions.createSandbox) : undefined;
       for (const start of actions.containersToStart) {
         const c = specOf(pod, start.name);
-        if (!c) continue;
-        const failed = await this.containers.start(pod, c, sandbox, start.restartCount, this.volumes.mountsFor(c, prepared));
+        if (!c || !files) continue;
+        const own = this.volumes.mountsFor(c, prepared);
+        const failed = await this.containers.start(pod, c, sandbox, start.restartCount, [...own, ...podFileMounts(files, own)]);
         if (failed) {
           waiting[c.name] = failed.waiting;
           retryIn = Math.min(retryIn, failed.retryInMs);
@@ -325,12 +351,44 @@ export class Kubelet {
     const ports = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).filter((p) => p.hostPort);
     return this.runtime.runPodSandbox({
       name: sandboxName(pod, attempt),
-      hostname: pod.spec?.hostname ?? pod.metadata?.name ?? '',
+      hostname: this.sandboxHostname(pod),
       network: this.networkName,
       image,
       labels: { ...podLabels(this.id, pod), [LABEL_SANDBOX_ATTEMPT]: String(attempt) },
       portMappings: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort ?? 0, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' | 'SCTP', hostIP: p.hostIP })),
     });
+  }
+
+  /** The sandbox's hostname (the FQDN with setHostnameAsFQDN); an impossible one fails the sandbox. */
+  private sandboxHostname(pod: Pod): string {
+    const h = podHostname(pod, this.dns.clusterDomain);
+    if (h.error) throw new Error(h.error);
+    return h.hostname;
+  }
+
+  /** The host resolver Default pods inherit (`--resolv-conf`); undefined for `--resolv-conf ""`. */
+  private readHostResolvConf(): KubeletDnsSettings['host'] {
+    const path = this.opts.resolvConf ?? '/etc/resolv.conf';
+    if (path === '') return undefined;
+    try {
+      return hostResolvConf(readFileSync(path, 'utf8'));
+    } catch (e) {
+      this.log(`could not read resolv.conf ${path}: ${(e as Error).message}; Default pods get no nameserver`);
+      return { servers: [], searches: [], options: [] };
+    }
+  }
+
+  /**
+   * Writes the pod's /etc/hosts and /etc/resolv.conf (shared by its containers through bind
+   * mounts). The DNS events (limits exceeded, no cluster DNS) are recorded with a new sandbox,
+   * as the kubelet forms the DNS config when it creates one.
+   */
+  private writePodFiles(pod: Pod, podIP: string, newSandbox: boolean): { hosts: string; resolvConf: string } {
+    const { conf, events } = podResolvConf(pod, this.dns);
+    if (newSandbox) for (const e of events) this.recorder.event(pod, e.type, e.reason, e.message);
+    const nodeHosts = pod.spec?.hostNetwork && existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : undefined;
+    const hosts = podHostsFile(pod, podIP ? [podIP] : [], this.dns.clusterDomain, nodeHosts);
+    return this.podFiles.write(pod.metadata?.uid ?? '', hosts, formatResolvConf(conf));
   }
 
   private async reportStatus(pod: Pod, state: PodRuntimeState, waiting: Record<string, Waiting>, backoff: Record<string, number>): Promise<void> {
@@ -367,6 +425,7 @@ export class Kubelet {
     }
     await this.killPodResources(state);
     await this.volumes.tearDown(pod.metadata?.uid ?? '');
+    this.podFiles.remove(pod.metadata?.uid ?? '');
     this.waiting.delete(pod.metadata?.uid ?? '');
     try {
       await this.client.delete(PODS_IN(pod), pod.metadata?.name ?? '', { gracePeriodSeconds: 0 });

@@ -40,6 +40,8 @@ export interface ContainerLifecycleOptions {
   id: NodeIdentity;
   hostIP: string;
   log: (msg: string) => void;
+  /** The service environment variables for a container of `pod` (see envvars.ts); none when absent. */
+  serviceEnv?: (pod: Pod) => Readonly<Record<string, string>>;
 }
 
 /** The spec of a container of the pod, app or init, by name. */
@@ -75,7 +77,7 @@ export class ContainerLifecycle {
     const env = containerEnv(c, {
       podName: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', uid: pod.metadata?.uid ?? '',
       nodeName: this.o.id.node, podIP: sandbox.ip, hostIP: this.o.hostIP, labels: pod.metadata?.labels ?? {}, annotations: pod.metadata?.annotations ?? {},
-      serviceAccountName: pod.spec?.serviceAccountName ?? 'default',
+      serviceAccountName: pod.spec?.serviceAccountName ?? 'default', serviceEnv: this.o.serviceEnv?.(pod) ?? {},
     });
     const limits = c.resources?.limits ?? {};
     const requests = c.resources?.requests ?? {};

@@ -6,7 +6,11 @@
  * to from FORWARD after DOCKER-USER) and masquerades traffic leaving a bridge for another one.
  * Two rules undo both for the pod CIDR only:
  *   filter DOCKER-USER: -s CIDR -d CIDR -j ACCEPT    (evaluated before the isolation chains)
- *   nat    POSTROUTING: -s CIDR -d CIDR -j RETURN    (evaluated before Docker's MASQUERADE)
+ *   nat    POSTROUTING: -s CIDR -d CIDR -m mark ! --mark MASQ -j RETURN  (before Docker's MASQUERADE)
+ *
+ * The RETURN skips packets the service proxy marked for masquerading (`MASQUERADE_MARK`, as
+ * kube-proxy's KUBE-MARK-MASQ): a pod reaching its own Service (hairpin) must be masqueraded
+ * even though source and destination are both pod IPs.
  *
  * Each rule carries a comment naming its owner (`minikube-lite:<cluster>`), so two clusters on
  * one host that use the same pod CIDR each own a rule and one's `disallow` leaves the other's.
@@ -17,8 +21,11 @@
 import { execFile } from 'node:child_process';
 import { RuntimeError } from './types.js';
 
-/** Runs a program without a shell; resolves with its exit code (rejects only if it cannot start). */
-export type CommandRunner = (file: string, args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+/**
+ * Runs a program without a shell, writing `input` (if any) to its stdin; resolves with its exit
+ * code (rejects only if it cannot start).
+ */
+export type CommandRunner = (file: string, args: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }>;
 
 /** One rule: its table, chain and the match/target part (what follows `-I CHAIN`). */
 export interface IptablesRule {
@@ -35,6 +42,9 @@ export function ruleComment(owner?: string): string {
   return safe ? `minikube-lite:${safe}` : 'minikube-lite';
 }
 
+/** The packet mark (value/mask) that asks for masquerading, as kube-proxy's 0x4000. */
+export const MASQUERADE_MARK = '0x4000/0x4000';
+
 /** The rules that let pods inside `cidr` reach each other without isolation or NAT. */
 export function podTrafficRules(cidr: string, owner?: string): IptablesRule[] {
   const m = CIDR_RE.exec(cidr);
@@ -44,20 +54,21 @@ export function podTrafficRules(cidr: string, owner?: string): IptablesRule[] {
   const match = ['-s', cidr, '-d', cidr, '-m', 'comment', '--comment', ruleComment(owner)];
   return [
     { table: 'filter', chain: 'DOCKER-USER', spec: [...match, '-j', 'ACCEPT'] },
-    { table: 'nat', chain: 'POSTROUTING', spec: [...match, '-j', 'RETURN'] },
+    { table: 'nat', chain: 'POSTROUTING', spec: ['-s', cidr, '-d', cidr, '-m', 'mark', '!', '--mark', MASQUERADE_MARK, ...match.slice(4), '-j', 'RETURN'] },
   ];
 }
 
 /** The default runner: `child_process.execFile`, no shell, exit code instead of a rejection. */
-export const execFileRunner: CommandRunner = (file, args) =>
+export const execFileRunner: CommandRunner = (file, args, input) =>
   new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+    const child = execFile(file, args, { timeout: 30_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') {
         reject(err);
         return;
       }
       resolve({ code: err ? Number(err.code) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
+    if (input !== undefined) child.stdin?.end(input);
   });
 
 /** A chain that is missing or a rule that does not match makes `iptables -C`/`-S` exit with 1. */

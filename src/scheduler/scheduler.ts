@@ -8,9 +8,11 @@
  * infos, then either assumes the pod on the chosen node and starts the binding (POST
  * `pods/<name>/binding`, at most `maxBindsInFlight` at once, not awaited by the cycle; a failure
  * forgets the assumption and requeues the pod) and records `Scheduled` (best effort, never
- * awaited), or marks the pod `PodScheduled=False/Unschedulable`, records `FailedScheduling` and
- * retries after a back-off or as soon as something that could make room changes (a node appears
- * or changes, an assigned pod goes away or finishes).
+ * awaited), or parks the pod in the `SchedulingQueue`: it is retried only when something that
+ * could make room changes (a node appears or changes, an assigned pod goes away or finishes),
+ * after its per-pod back-off, or after 5 minutes parked. `PodScheduled=False/Unschedulable`,
+ * the `FailedScheduling` event and the log line are written only when the reason changes, so
+ * thousands of pods that do not fit cost no writes and no log lines while nothing changes.
  */
 import { ApiError } from '../api/errors.js';
 import type { KubeObject, Node, Pod, PodCondition } from '../api/types.js';
@@ -21,6 +23,7 @@ import { WorkQueue } from '../client/workqueue.js';
 import { SchedulerCache } from './cache.js';
 import { isTerminal, type Plugins } from './framework.js';
 import { Limiter } from './limiter.js';
+import { SchedulingQueue } from './queue.js';
 import { defaultPlugins } from './plugins.js';
 import { scheduleCycle, type ScheduleResult } from './schedule.js';
 
@@ -52,7 +55,14 @@ export interface SchedulerOptions {
   maxEventsInFlight?: number;
   /** kube-scheduler's `percentageOfNodesToScore` (default 0: adaptive, see `numFeasibleNodesToFind`). */
   percentageOfNodesToScore?: number;
+  /** How often back-offs that ended and long-parked pods are moved back (default 1 s). */
+  flushIntervalMs?: number;
+  /** A parked pod is retried after this long without an event (default 5 min, as kube-scheduler). */
+  maxUnschedulableMs?: number;
 }
+
+/** At most one "N pods unschedulable" summary line per this interval. */
+const SUMMARY_INTERVAL_MS = 60_000;
 
 export class Scheduler {
   readonly schedulerName: string;
@@ -61,7 +71,6 @@ export class Scheduler {
   private readonly log: (msg: string) => void;
   private readonly plugins: Plugins;
   private readonly recorder: EventRecorder;
-  private readonly backoff: { initialMs: number; maxMs: number };
   private readonly percentageOfNodesToScore: number;
   private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000 });
   private readonly pods: Informer<PodObject>;
@@ -72,8 +81,11 @@ export class Scheduler {
   private readonly events: Limiter;
   /** Where the next cycle starts filtering (kube-scheduler's `nextStartNodeIndex`). */
   private nextStartNodeIndex = 0;
-  /** Pods that found no node, by key, with the number of attempts so far (for back-off). */
-  private readonly unschedulable = new Map<string, number>();
+  /** Pods that found no node: parked until an event, or backing off. */
+  private readonly parked: SchedulingQueue;
+  private readonly flushIntervalMs: number;
+  private flushTimer?: NodeJS.Timeout;
+  private lastSummary = { at: 0, text: '' };
   private running?: Promise<void>;
 
   constructor(opts: SchedulerOptions) {
@@ -83,7 +95,9 @@ export class Scheduler {
     this.log = opts.log ?? ((m) => console.error(m));
     this.plugins = opts.plugins ?? defaultPlugins();
     this.recorder = opts.recorder ?? new EventRecorder(this.client, this.schedulerName, undefined, { clock: this.clock, log: this.log });
-    this.backoff = opts.backoff ?? { initialMs: 1000, maxMs: 10_000 };
+    const backoff = opts.backoff ?? { initialMs: 1000, maxMs: 10_000 };
+    this.parked = new SchedulingQueue({ initialBackoffMs: backoff.initialMs, maxBackoffMs: backoff.maxMs, maxUnschedulableMs: opts.maxUnschedulableMs });
+    this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
     this.cache = new SchedulerCache(opts.assumeTtlMs ?? 30_000);
     this.binds = new Limiter(opts.maxBindsInFlight ?? 16);
     this.events = new Limiter(opts.maxEventsInFlight ?? 8);
@@ -105,14 +119,16 @@ export class Scheduler {
       },
       onUpdate: (old, p) => {
         this.cache.updatePod(p);
-        this.enqueueIfPending(p);
+        // A parked pod is retried for a change of its own only when that change could matter
+        // (spec, labels); a status write (ours, marking it unschedulable) does not.
+        if (!this.parked.has(objectKey(p)) || podSchedulingChanged(old, p)) this.enqueueIfPending(p);
         if (p.spec?.nodeName && !isTerminal(old) && isTerminal(p)) this.retryUnschedulable();
       },
       onDelete: (p) => {
         const key = objectKey(p);
         if (p.spec?.nodeName || this.cache.isAssumed(key)) this.retryUnschedulable();
         this.cache.removePod(p);
-        if (this.unschedulable.has(key)) this.queue.add(key); // the worker forgets it
+        if (this.parked.has(key)) this.queue.add(key); // the worker forgets it
       },
     });
     this.nodes.addHandlers({
@@ -128,12 +144,27 @@ export class Scheduler {
     });
     await Promise.all([this.nodes.start(), this.pods.start()]);
     this.running = this.queue.run(1, (key) => this.sync(key), (key, e) => this.log(`scheduler: ${key}: ${(e as Error).message} (will retry)`));
+    this.flushTimer = setInterval(() => this.flush(), this.flushIntervalMs);
+    this.flushTimer.unref();
+  }
+
+  /** Moves pods whose back-off is over (or parked too long) to the work queue; logs a summary now and then. */
+  private flush(): void {
+    const now = this.clock().getTime();
+    for (const key of this.parked.flush(now)) this.queue.add(key);
+    const { unschedulable, backoff } = this.parked.counts();
+    const text = `scheduler: ${unschedulable} pods unschedulable (waiting for a cluster change), ${backoff} backing off`;
+    if (text !== this.lastSummary.text && (unschedulable + backoff > 0 || this.lastSummary.text) && now - this.lastSummary.at >= SUMMARY_INTERVAL_MS) {
+      this.log(text);
+      this.lastSummary = { at: now, text };
+    }
   }
 
   /** Stops watching and waits for the pod being scheduled, the bindings and events in flight. */
   async stop(): Promise<void> {
     this.pods.stop();
     this.nodes.stop();
+    if (this.flushTimer) clearInterval(this.flushTimer);
     this.queue.shutdown();
     await this.running;
     await this.binds.idle();
@@ -150,8 +181,9 @@ export class Scheduler {
     if (this.isPending(pod)) this.queue.add(objectKey(pod));
   }
 
+  /** A cluster event that could make parked pods fit: they go through their back-off again. */
   private retryUnschedulable(): void {
-    for (const key of this.unschedulable.keys()) this.queue.add(key);
+    for (const key of this.parked.moveAll(this.clock().getTime())) this.queue.add(key);
   }
 
   /**
@@ -162,9 +194,10 @@ export class Scheduler {
     this.cache.cleanupExpired(this.clock().getTime());
     const pod = this.pods.get(key);
     if (!pod || !this.isPending(pod)) {
-      this.unschedulable.delete(key);
+      this.parked.forget(key);
       return;
     }
+    const cycle = this.parked.startAttempt(key);
     if (this.cache.isAssumed(key, pod.metadata?.uid)) return; // binding; waiting for the informer to say so
     // Backpressure: with `maxBindsInFlight` bindings outstanding, wait before choosing, so the
     // choice is made on the freshest cache.
@@ -195,7 +228,7 @@ export class Scheduler {
       return;
     }
     this.binds.release();
-    await this.failed(key, pod, result.message);
+    await this.failed(key, pod, result.message, cycle);
   }
 
   /**
@@ -220,7 +253,7 @@ export class Scheduler {
     }
     this.cache.finishBinding(key, this.clock().getTime());
     this.queue.forget(key);
-    this.unschedulable.delete(key);
+    this.parked.forget(key);
     this.log(`scheduler: bound ${namespace}/${name} to ${node}`);
     this.recordEvent(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
   }
@@ -230,11 +263,13 @@ export class Scheduler {
     void this.events.run(() => this.recorder.event(podRef(pod), type, reason, message));
   }
 
-  private async failed(key: string, pod: PodObject, message: string): Promise<void> {
-    const attempts = (this.unschedulable.get(key) ?? 0) + 1;
-    this.unschedulable.set(key, attempts);
+  /**
+   * The attempt found no node: park the pod, and only when the reason is new for this pod
+   * write the condition, record FailedScheduling and log it.
+   */
+  private async failed(key: string, pod: PodObject, message: string, cycle: number): Promise<void> {
+    const { changed } = this.parked.failed(key, cycle, message, this.clock().getTime());
     const { name = '', namespace = 'default' } = pod.metadata ?? {};
-    this.log(`scheduler: ${namespace}/${name}: ${message}`);
     const conditions = withScheduledFalse(pod.status?.conditions ?? [], message, kubeTime(this.clock()));
     if (conditions) {
       try {
@@ -244,9 +279,9 @@ export class Scheduler {
         return; // deleted meanwhile
       }
     }
+    if (!changed) return;
+    this.log(`scheduler: ${namespace}/${name}: ${message}`);
     this.recordEvent(pod, 'Warning', 'FailedScheduling', message);
-    const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (attempts - 1));
-    this.queue.addAfter(key, delay);
   }
 }
 
@@ -267,6 +302,13 @@ export function withScheduledFalse(conditions: readonly PodCondition[], message:
     lastTransitionTime: old?.status === 'False' && old.lastTransitionTime ? old.lastTransitionTime : now,
   };
   return old ? conditions.map((c) => (c === old ? cond : c)) : [...conditions, cond];
+}
+
+/** Whether a pod update can change where (or whether) it fits: its spec or labels. */
+export function podSchedulingChanged(old: Pod, cur: Pod): boolean {
+  return JSON.stringify(old.spec ?? {}) !== JSON.stringify(cur.spec ?? {})
+    || JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(cur.metadata?.labels ?? {})
+    || !!old.metadata?.deletionTimestamp !== !!cur.metadata?.deletionTimestamp;
 }
 
 /**

@@ -63,6 +63,12 @@ export interface Preconditions {
  * `metadata.resourceVersion` is always set by the store, never taken from the caller.
  */
 export interface Store {
+  /**
+   * Why the store cannot take writes now (closed, read-only, disk full, I/O errors), or
+   * undefined when it can. Cheap; the API server's `readyz` asks it on every call. Optional:
+   * a store without it is taken to be always ready.
+   */
+  health?(): string | undefined;
   /** The object at `key` with its current resourceVersion, or undefined. */
   get(key: string): Promise<KubeObject | undefined>;
   /**

@@ -523,7 +523,7 @@ describe('kubectl against apps/v1', () => {
     if (skip) return;
     dir = mkdtempSync(join(tmpdir(), 'mkl-kubectl-apps-'));
     // kubectl sends a kubeconfig's token only over TLS, so this server serves HTTPS.
-    const tls = selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+    const tls = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
     // HTTPS for kubectl beside plain HTTP for this test's own requests.
     s = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: TOKEN, tls, securePort: 0 });
     writeFileSync(join(dir, 'config'), [

@@ -9,7 +9,8 @@ import type { KubeObject, Pod } from '../../src/api/types.js';
 import { applyPatch, jsonPatch, mergePatch, type Json } from '../../src/apiserver/patch.js';
 import { podGracePeriod, resolveContainer } from '../../src/apiserver/pods.js';
 import { parseResourcePath } from '../../src/apiserver/requestinfo.js';
-import { humanDuration, podStatusReason } from '../../src/apiserver/table.js';
+import { humanDuration } from '../../src/apiserver/table.js';
+import { podRow } from '../../src/api/podstatus.js';
 import { selfSignedCertificate } from '../../src/apiserver/tls.js';
 
 describe('parseResourcePath', () => {
@@ -131,7 +132,7 @@ describe('pod printing', () => {
     ['a crashing init container', p({ phase: 'Pending', initContainerStatuses: [{ state: { waiting: { reason: 'CrashLoopBackOff' } } }] }, { init: [{ name: 'i' }] }), 'Init:CrashLoopBackOff'],
     ['a pod being deleted', p({ phase: 'Running' }, { metadata: { deletionTimestamp: '2025-01-01T00:00:00Z' } }), 'Terminating'],
   ])('shows %s', (_what, pod, expected) => {
-    expect(podStatusReason(pod)).toBe(expected);
+    expect(podRow(pod as Pod, new Date()).status).toBe(expected);
   });
 
   it.each([[0, '0s'], [59_000, '59s'], [119_000, '119s'], [150_000, '2m30s'], [600_000, '10m'], [3 * 3600_000 + 60_000, '3h1m'],
@@ -161,8 +162,8 @@ describe('pod grace period and containers', () => {
 });
 
 describe('selfSignedCertificate', () => {
-  it('makes a certificate for the given IPs and names, signed by its own key', () => {
-    const { cert, key } = selfSignedCertificate({ hosts: ['127.0.0.1', '::1', 'localhost'], days: 10, now: new Date('2025-01-01T00:00:00Z') });
+  it('makes a certificate for the given IPs and names, signed by its own key', async () => {
+    const { cert, key } = await selfSignedCertificate({ hosts: ['127.0.0.1', '::1', 'localhost'], days: 10, now: new Date('2025-01-01T00:00:00Z') });
     const x = new X509Certificate(cert);
     expect(x.checkIP('127.0.0.1')).toBe('127.0.0.1');
     expect(x.checkIP('::1')).toBe('::1');

@@ -368,7 +368,7 @@ describe('get and list', () => {
       'GET', `${podsPath('listing')}?labelSelector=app%3Ddb`, undefined, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
     expect(r.body.kind).toBe('Table');
     expect(r.body.columnDefinitions.slice(0, 5).map((c) => c.name)).toEqual(['Name', 'Ready', 'Status', 'Restarts', 'Age']);
-    expect(r.body.rows[0].cells.slice(0, 5)).toEqual(['l-db', '0/1', 'Pending', '0', '0s']);
+    expect(r.body.rows[0].cells.slice(0, 5)).toEqual(['l-db', '0/1', 'Pending', '0', '0s']); // RESTARTS is a string column (`3 (5m ago)`), as in Kubernetes
     expect(r.body.rows[0].object).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'l-db' } });
   });
 });
@@ -895,7 +895,7 @@ describe('kubectl against the server', () => {
     if (skip) return;
     dir = mkdtempSync(join(tmpdir(), 'mkl-kubectl-'));
     // kubectl sends a kubeconfig's token only over TLS, so this server serves HTTPS.
-    const tls = selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+    const tls = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
     s = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: TOKEN, tls });
     writeFileSync(join(dir, 'config'), [
       'apiVersion: v1', 'kind: Config', 'current-context: test',

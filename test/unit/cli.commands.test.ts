@@ -31,10 +31,11 @@ function cluster(): FakeClient {
 }
 
 describe('resource commands in the program', () => {
-  it('registers apply, get, describe, delete, logs, exec, debug, scale, set, rollout, wait and create with descriptions and examples', () => {
+  it('registers apply, get, describe, delete, logs, exec, debug, scale, set, rollout, wait, expose and create with descriptions and examples', () => {
     const program = new Command();
     registerResourceCommands(program, () => ({ name: 'x', home: '/x', namespace: 'default' }), fakeDeps(new FakeClient()));
-    expect(program.commands.map((c) => c.name())).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait', 'create']);
+    // Order-free: each area appends its commands to the one list in src/cli/commands/index.ts.
+    expect(program.commands.map((c) => c.name()).sort()).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait', 'expose', 'service', 'create'].sort());
     const all = program.commands.flatMap((c) => [c, ...c.commands]);
     expect(all.map((c) => c.name())).toEqual(expect.arrayContaining(['image', 'status', 'history', 'undo', 'pause', 'resume', 'restart']));
     for (const c of all) {

@@ -45,7 +45,7 @@ function fakeIptables(chains: Record<string, string[]> = { 'filter/DOCKER-USER':
 const CIDR = '10.244.0.0/16';
 const MATCH = `-s ${CIDR} -d ${CIDR} -m comment --comment minikube-lite`;
 const ACCEPT = `${MATCH} -j ACCEPT`;
-const RETURN = `${MATCH} -j RETURN`;
+const RETURN = `-s ${CIDR} -d ${CIDR} -m mark ! --mark 0x4000/0x4000 -m comment --comment minikube-lite -j RETURN`;
 
 describe('pod traffic rules', () => {
   it('are an ACCEPT in DOCKER-USER and a RETURN before masquerading', () => {
@@ -64,7 +64,7 @@ describe('pod traffic rules', () => {
     await new PodTrafficRules(ipt.run, 'iptables', 'a').allow(CIDR);
     await new PodTrafficRules(ipt.run, 'iptables', 'b').allow(CIDR);
     await new PodTrafficRules(ipt.run, 'iptables', 'a').disallow(CIDR);
-    expect(ipt.chains['nat/POSTROUTING']).toEqual([`-s ${CIDR} -d ${CIDR} -m comment --comment minikube-lite:b -j RETURN`]);
+    expect(ipt.chains['nat/POSTROUTING']).toEqual([`-s ${CIDR} -d ${CIDR} -m mark ! --mark 0x4000/0x4000 -m comment --comment minikube-lite:b -j RETURN`]);
   });
 
   it.each(['10.244.0.0', '10.244.0.0/33', '300.1.1.1/8', '10.0.0.0/8; rm -rf /', ''])('refuse the malformed CIDR %j', (cidr) => {

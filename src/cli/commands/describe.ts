@@ -7,8 +7,8 @@ import { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
 import type { ResourceDef } from '../../api/resource.js';
 import { podPhaseCounts } from '../../api/podstatus.js';
-import type { Deployment, Event, KubeObject, LabelSelector, Node, Pod, ReplicaSet } from '../../api/types.js';
-import { EVENTS, PODS } from '../../client/client.js';
+import type { Deployment, Endpoints, EndpointSlice, Event, KubeObject, LabelSelector, Node, Pod, ReplicaSet, Service } from '../../api/types.js';
+import { ENDPOINTSLICES, EVENTS, PODS } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { formatApiError } from '../print.js';
 import { replicaSetsOf, selectorString, splitReplicaSets } from './apps.js';
@@ -16,6 +16,8 @@ import { describeDeployment, describeGeneric, describeNode, describePod, describ
 import { describeCronJob, describeDaemonSet, describeJob, describeStatefulSet } from './describeworkloads.js';
 import type { DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import { describeEndpoints, describeService } from './servicedescribers.js';
+import { LABEL_SERVICE_NAME } from '../../api/endpoints.js';
 import { listWithFieldSelector, refFor, resolveType, splitTypeName, type Client, type CommandDeps } from './shared.js';
 
 export interface DescribeFlags {
@@ -64,6 +66,12 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
     const pods = await client.list<Pod & KubeObject>({ ...PODS, namespace: rs.metadata?.namespace }, { labelSelector: selectorString(rs.spec?.selector) });
     return describeReplicaSet(rs, podPhaseCounts(pods.items, rs.metadata?.uid ?? ''), events, now);
   }
+  if (def.resource === 'services' && !def.group) {
+    const ns = obj.metadata?.namespace;
+    const slices = await client.list<EndpointSlice & KubeObject>({ ...ENDPOINTSLICES, namespace: ns }, { labelSelector: `${LABEL_SERVICE_NAME}=${obj.metadata?.name ?? ''}` });
+    return describeService(obj as Service, slices.items, events, now);
+  }
+  if (def.resource === 'endpoints' && !def.group) return describeEndpoints(obj as Endpoints, events, now);
   const workload = await describeWorkload(client, def, obj, events, now);
   return workload ?? describeGeneric(obj, events, now);
 }
@@ -162,7 +170,7 @@ export function describeCommand(deps: CommandDeps, globals: () => GlobalOptions)
       'will first check for an exact match on TYPE and NAME_PREFIX. If no such resource exists, it',
       'will output details for every resource that has a name prefixed with NAME_PREFIX.',
       '',
-      'Pods, nodes, deployments and replicasets have their own descriptions; other kinds show every field.',
+      'Pods, nodes, deployments, replicasets, services and endpoints have their own descriptions; other kinds show every field.',
     ].join('\n'))
     .usage('(TYPE [NAME_PREFIX | -l label] | TYPE/NAME) [options]')
     .argument('[args...]', 'TYPE [NAME_PREFIX...] or TYPE/NAME...')

@@ -1,6 +1,6 @@
 /**
  * The kubectl-like resource commands: apply, get, describe, delete, logs, exec, debug, scale,
- * set, rollout, wait.
+ * set, rollout, wait, service.
  * `main.ts` registers them on the root program, which owns the global options.
  */
 import type { Command } from 'commander';
@@ -11,10 +11,12 @@ import { debugCommand } from './debug.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
 import { execCommand } from './exec.js';
+import { exposeCommand } from './expose.js';
 import { getCommand } from './get.js';
 import { logsCommand } from './logs.js';
 import { rolloutCommand } from './rollout.js';
 import { scaleCommand } from './scale.js';
+import { serviceCommand } from './service.js';
 import { setCommand } from './set.js';
 import { waitCommand } from './waitfor.js';
 import { defaultDeps, type CommandDeps } from './shared.js';
@@ -25,7 +27,7 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
   for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
-    scaleCommand, setCommand, rolloutCommand, waitCommand, createCommand]) {
+    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createCommand]) {
     program.addCommand(make(deps, globals));
   }
 }

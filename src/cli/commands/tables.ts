@@ -4,7 +4,8 @@
  * LABELS with --show-labels). Pure: objects and a clock in, lines of text out.
  */
 import type { ResourceDef } from '../../api/resource.js';
-import type { Deployment, Event, Node, Pod, ReplicaSet, Service } from '../../api/types.js';
+import type { Deployment, Endpoints, EndpointSlice, Event, Node, Pod, ReplicaSet, Service } from '../../api/types.js';
+import { endpointSliceRow, endpointsRow, serviceRow } from '../../api/servicestatus.js';
 import type { KubeObject } from '../../api/types.js';
 import { deploymentRow, replicaSetRow } from '../../api/appsstatus.js';
 import {
@@ -14,7 +15,7 @@ import type { ControllerRevision, DaemonSet, StatefulSet } from 'kubernetes-type
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 import { age as ageSince, eventRow, nodeRow, podRow } from '../../api/podstatus.js';
-import { formatLabels, orNone } from '../print.js';
+import { formatLabels } from '../print.js';
 import { eventTime } from './describers.js';
 import { kindString } from './shared.js';
 
@@ -96,19 +97,17 @@ const REPLICASETS: TableSpec = {
 const SERVICES: TableSpec = {
   columns: [col('NAME', 'name'), col('TYPE', 'type'), col('CLUSTER-IP', 'clusterIP'), col('EXTERNAL-IP', 'externalIP'), col('PORT(S)', 'ports'),
     col('AGE', 'age'), col('SELECTOR', 'selector', true)],
-  row: (obj, now) => {
-    const s = obj as Service;
-    const type = s.spec?.type ?? 'ClusterIP';
-    const ingress = (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname || '').filter(Boolean);
-    const external = [...ingress, ...(s.spec?.externalIPs ?? [])];
-    let externalIP = external.join(',');
-    if (!externalIP) externalIP = type === 'LoadBalancer' ? '<pending>' : type === 'ExternalName' ? s.spec?.externalName ?? '<none>' : '<none>';
-    const ports = (s.spec?.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
-    return {
-      name: obj.metadata?.name ?? '', type, clusterIP: orNone(s.spec?.clusterIP), externalIP, ports: orNone(ports),
-      age: age(obj.metadata?.creationTimestamp, now), selector: formatLabels(s.spec?.selector),
-    };
-  },
+  row: (obj, now) => ({ ...serviceRow(obj as Service, new Date(now), false) }),
+};
+
+const ENDPOINTS: TableSpec = {
+  columns: [col('NAME', 'name'), col('ENDPOINTS', 'endpoints'), col('AGE', 'age')],
+  row: (obj, now) => ({ ...endpointsRow(obj as Endpoints, new Date(now)) }),
+};
+
+const ENDPOINTSLICES: TableSpec = {
+  columns: [col('NAME', 'name'), col('ADDRESSTYPE', 'addressType'), col('PORTS', 'ports'), col('ENDPOINTS', 'endpoints'), col('AGE', 'age')],
+  row: (obj, now) => ({ ...endpointSliceRow(obj as EndpointSlice, new Date(now)) }),
 };
 
 const JOBS: TableSpec = {
@@ -152,12 +151,13 @@ const SPECS: Record<string, TableSpec> = {
   pods: PODS, nodes: NODES, events: EVENTS, namespaces: NAMESPACES, deployments: DEPLOYMENTS, replicasets: REPLICASETS, services: SERVICES,
   jobs: JOBS, cronjobs: CRONJOBS, daemonsets: DAEMONSETS, statefulsets: STATEFULSETS, controllerrevisions: CONTROLLERREVISIONS,
   replicationcontrollers: REPLICATIONCONTROLLERS,
+  endpoints: ENDPOINTS, endpointslices: ENDPOINTSLICES,
 };
 
 /** The table spec for a resource (`NAME AGE` for kinds without their own). */
 export function tableSpec(def: Pick<ResourceDef, 'resource' | 'group'>): TableSpec {
   const spec = SPECS[def.resource];
-  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'replicationcontrollers'];
+  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'replicationcontrollers'];
   if (spec && (def.group === '' || !coreOnly.includes(def.resource))) return spec;
   return GENERIC;
 }
