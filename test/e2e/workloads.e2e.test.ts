@@ -250,10 +250,14 @@ describe.skipIf(!hasDocker)('workloads on a real Docker engine (skipped when no 
     const statefulsets: ResourceRef = { group: 'apps', version: 'v1', resource: 'statefulsets', namespace: 'default' };
     const events: { name: string; what: 'created' | 'ready' | 'deleted'; at: number }[] = [];
     const seenReady = new Set<string>();
+    let onDeleted = (): void => undefined;
     const watch = client.watch<Pod & KubeObject>(pods, { labelSelector: 'app=web-sts' }, (e) => {
       const name = e.object.metadata?.name ?? '';
       if (e.type === 'ADDED') events.push({ name, what: 'created', at: Date.now() });
-      if (e.type === 'DELETED') events.push({ name, what: 'deleted', at: Date.now() });
+      if (e.type === 'DELETED') {
+        events.push({ name, what: 'deleted', at: Date.now() });
+        onDeleted();
+      }
       const ready = (e.object.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
       if (e.type !== 'DELETED' && ready && !seenReady.has(name)) {
         seenReady.add(name);
@@ -290,8 +294,8 @@ describe.skipIf(!hasDocker)('workloads on a real Docker engine (skipped when no 
     expect(scaled.stdout).toBe('statefulset.apps/web scaled\n');
     await waitFor<SS>(client, statefulsets, 'web', (s) => s.status?.replicas === 1, 60_000);
     await new Promise<void>((resolve) => {
-      const check = () => (events.filter((e) => e.what === 'deleted').length >= 2 ? resolve() : setTimeout(check, 100));
-      check();
+      onDeleted = () => { if (events.filter((e) => e.what === 'deleted').length >= 2) resolve(); };
+      onDeleted();
     });
     watch.stop();
     expect(events.filter((e) => e.what === 'deleted').map((e) => e.name)).toEqual(['web-2', 'web-1']);
