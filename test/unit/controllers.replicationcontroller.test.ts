@@ -60,7 +60,9 @@ describe('ReplicationController', () => {
       });
     });
     expect(status).toMatchObject({ replicas: 3, readyReplicas: 3, availableReplicas: 3, fullyLabeledReplicas: 3, observedGeneration: 1 });
-    await c.client.patch(rcRef, 'nginx', { spec: { replicas: 1 } });
+    const scale = await c.client.request<{ spec?: { replicas?: number }; status?: { selector?: string } }>('GET', '/api/v1/namespaces/default/replicationcontrollers/nginx/scale');
+    expect(scale).toMatchObject({ spec: { replicas: 3 }, status: { replicas: 3, selector: 'app=nginx-rc' } });
+    await c.client.request('PUT', '/api/v1/namespaces/default/replicationcontrollers/nginx/scale', { ...scale, spec: { replicas: 1 } });
     await c.until('1 pod of the RC', () => activePodsOf(c, uid).length === 1);
   }, 30_000);
 });

@@ -69,7 +69,7 @@ export const WORKLOAD_RESOURCES: ResourceDef[] = [
   }),
   defineResource<ReplicationController>({
     group: '', version: 'v1', resource: 'replicationcontrollers', singular: 'replicationcontroller', kind: 'ReplicationController', namespaced: true,
-    shortNames: ['rc'], subresources: ['status'],
+    shortNames: ['rc'], subresources: ['status', 'scale'],
     applyDefaults: applyReplicationControllerDefaults,
     prepareForCreate: (rc) => { (rc as { status?: object }).status = { replicas: 0 }; },
     validate: validateReplicationController,
