@@ -176,6 +176,10 @@ const PRINTERS: Record<string, Printer> = {
       return [r.name, r.controller, Number(r.revision), r.age];
     },
   },
+  '/limitranges': {
+    columns: [col('Name', 'string', 0, 'name'), col('Created At', 'date')],
+    row: (o) => [str(o.metadata?.name), str(o.metadata?.creationTimestamp)],
+  },
   '/replicationcontrollers': {
     columns: [col('Name', 'string', 0, 'name'), col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), col('Age'),
       col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { KubeObject, Pod } from '../../src/api/types.js';
 import { PODS, type ApiClient, type ResourceRef } from '../../src/client/client.js';
-import { TestCluster, dockerAvailable } from './helpers.js';
+import { TestCluster, dockerAvailable, sh } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const pods = { ...PODS, namespace: 'default' };
@@ -301,4 +301,26 @@ describe.skipIf(!hasDocker)('workloads on a real Docker engine (skipped when no 
     expect(events.filter((e) => e.what === 'deleted').map((e) => e.name)).toEqual(['web-2', 'web-1']);
     await cluster.cli(['delete', 'sts', 'web']);
   }, 150_000);
+
+  it('lands a LimitRange default in a created pod, which the kubelet gives Docker, and refuses a pod over the max', async () => {
+    const apply = await cluster.cli(['apply', '-f', '-'], { input: [
+      'apiVersion: v1', 'kind: LimitRange', 'metadata: {name: cpu-limits}', 'spec:', '  limits:',
+      '  - type: Container', '    default: {cpu: 500m, memory: 128Mi}', '    defaultRequest: {cpu: 250m}', '    max: {cpu: "1"}', ''].join('\n') });
+    expect(apply.stdout).toBe('limitrange/cpu-limits created\n');
+    await cluster.client().create(pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'limited' },
+      spec: { containers: [{ name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 0 } } as KubeObject);
+    const p = await cluster.waitForPod('limited', (x) => x.status?.phase === 'Running');
+    expect(p.spec?.containers[0].resources).toEqual({ limits: { cpu: '500m', memory: '128Mi' }, requests: { cpu: '250m', memory: '128Mi' } });
+    expect(p.metadata?.annotations?.['kubernetes.io/limit-ranger']).toBe('LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for container c');
+    const id = (p.status?.containerStatuses?.[0]?.containerID ?? '').replace('docker://', '');
+    const inspect = await sh('docker', ['inspect', '-f', '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}', id]);
+    expect(inspect.stdout.trim()).toBe(`500000000 ${128 * 1024 * 1024}`);
+    const refused = await cluster.cli(['apply', '-f', '-'], { input: [
+      'apiVersion: v1', 'kind: Pod', 'metadata: {name: too-big}', 'spec:', '  containers:', '  - name: c', '    image: busybox:latest',
+      '    resources: {limits: {cpu: "2"}}', ''].join('\n') });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/pods "too-big" is forbidden: maximum cpu usage per Container is 1, but limit is 2/);
+    await cluster.cli(['delete', 'pod', 'limited', '--grace-period', '0', '--force']);
+    await cluster.cli(['delete', 'limitrange', 'cpu-limits']);
+  }, 60_000);
 });

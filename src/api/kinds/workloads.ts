@@ -14,6 +14,8 @@ import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 import { applyDaemonSetDefaults, applyReplicationControllerDefaults, applyStatefulSetDefaults, DEPRECATED_TEMPLATE_GENERATION } from '../workloadsdefaults.js';
 import { validateControllerRevision, validateDaemonSet, validateReplicationController, validateStatefulSet } from '../workloadsvalidation.js';
 import { semanticallyEqual } from '../appsvalidation.js';
+import type { LimitRange } from 'kubernetes-types/core/v1.js';
+import { applyLimitRangeDefaults, validateLimitRange } from '../limitrange.js';
 
 
 /** A DaemonSet's template generation: 1 on create, one more on each template change. */
@@ -74,5 +76,11 @@ export const WORKLOAD_RESOURCES: ResourceDef[] = [
     prepareForCreate: (rc) => { (rc as { status?: object }).status = { replicas: 0 }; },
     validate: validateReplicationController,
     fieldLabels: (rc) => ({ 'status.replicas': String(rc.status?.replicas ?? 0) }),
+  }),
+  defineResource<LimitRange>({
+    group: '', version: 'v1', resource: 'limitranges', singular: 'limitrange', kind: 'LimitRange', namespaced: true,
+    shortNames: ['limits'], subresources: [],
+    applyDefaults: applyLimitRangeDefaults,
+    validate: validateLimitRange,
   }),
 ];

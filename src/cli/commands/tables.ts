@@ -142,6 +142,11 @@ const REPLICATIONCONTROLLERS: TableSpec = {
   row: (obj, now) => ({ ...replicationControllerRow(obj as ReplicationController, new Date(now)) }),
 };
 
+const LIMITRANGES: TableSpec = {
+  columns: [col('NAME', 'name'), col('CREATED AT', 'createdAt')],
+  row: (obj) => ({ name: obj.metadata?.name ?? '', createdAt: obj.metadata?.creationTimestamp ?? '' }),
+};
+
 const GENERIC: TableSpec = {
   columns: [col('NAME', 'name'), col('AGE', 'age')],
   row: (obj, now) => ({ name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now) }),
@@ -150,14 +155,14 @@ const GENERIC: TableSpec = {
 const SPECS: Record<string, TableSpec> = {
   pods: PODS, nodes: NODES, events: EVENTS, namespaces: NAMESPACES, deployments: DEPLOYMENTS, replicasets: REPLICASETS, services: SERVICES,
   jobs: JOBS, cronjobs: CRONJOBS, daemonsets: DAEMONSETS, statefulsets: STATEFULSETS, controllerrevisions: CONTROLLERREVISIONS,
-  replicationcontrollers: REPLICATIONCONTROLLERS,
+  replicationcontrollers: REPLICATIONCONTROLLERS, limitranges: LIMITRANGES,
   endpoints: ENDPOINTS, endpointslices: ENDPOINTSLICES,
 };
 
 /** The table spec for a resource (`NAME AGE` for kinds without their own). */
 export function tableSpec(def: Pick<ResourceDef, 'resource' | 'group'>): TableSpec {
   const spec = SPECS[def.resource];
-  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'replicationcontrollers'];
+  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'replicationcontrollers', 'limitranges'];
   if (spec && (def.group === '' || !coreOnly.includes(def.resource))) return spec;
   return GENERIC;
 }
