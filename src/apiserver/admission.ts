@@ -2,9 +2,10 @@
  * Admission (Kubernetes' `k8s.io/apiserver/pkg/admission`): a fixed chain of small plugins that
  * every create goes through after defaulting and before validation; each may change the object
  * (mutating) or refuse it with an ApiError (403 Forbidden, as Kubernetes' admission errors are).
- * Plugins read other objects through the context only. The first plugin is LimitRanger.
+ * Plugins read other objects through the context only: LimitRanger, then ResourceQuota.
  */
-import type { LimitRange } from 'kubernetes-types/core/v1.js';
+import type { LimitRange, ResourceQuota } from 'kubernetes-types/core/v1.js';
+import { addUsage, checkQuota, isComputeResource, usageOf } from '../api/resourcequota.js';
 import { ApiError } from '../api/errors.js';
 import { podQOSClass } from '../api/defaults.js';
 import { admitPodLimits } from '../api/limitrange.js';
@@ -45,8 +46,31 @@ export const limitRanger: AdmissionPlugin = {
   },
 };
 
-/** The plugins in Kubernetes' order (only those minikube-lite has). */
-export const DEFAULT_ADMISSION: readonly AdmissionPlugin[] = [limitRanger];
+/**
+ * ResourceQuota: a new object must fit every quota of its namespace that tracks what it uses
+ * (usage counted from the stored objects of its kind, so a stale `status.used` never lets one
+ * through); a pod must also set every compute resource a quota tracks.
+ */
+export const resourceQuota: AdmissionPlugin = {
+  name: 'ResourceQuota',
+  async admit(def, obj, _op, ctx) {
+    if (!def.namespaced) return;
+    const namespace = obj.metadata?.namespace ?? '';
+    const quotas = (await ctx.list('', 'resourcequotas', namespace)) as ResourceQuota[];
+    if (!quotas.length) return;
+    const delta = usageOf(def.group, def.resource, obj);
+    const isPod = def.group === '' && def.resource === 'pods';
+    const relevant = quotas.filter((q) => Object.keys(q.spec?.hard ?? {}).some((k) => k in delta || (isPod && isComputeResource(k))));
+    if (!relevant.length) return;
+    const used = {};
+    for (const existing of await ctx.list(def.group, def.resource, namespace)) addUsage(used, usageOf(def.group, def.resource, existing));
+    const problems = relevant.map((q) => checkQuota(q, used, delta, isPod ? (obj as Pod) : undefined)).filter((p): p is string => p !== undefined);
+    if (problems.length) throw forbiddenByAdmission(def, obj.metadata?.name ?? '', problems);
+  },
+};
+
+/** The plugins in Kubernetes' order (only those minikube-lite has): LimitRanger before ResourceQuota. */
+export const DEFAULT_ADMISSION: readonly AdmissionPlugin[] = [limitRanger, resourceQuota];
 
 export class AdmissionChain {
   constructor(private readonly plugins: readonly AdmissionPlugin[] = DEFAULT_ADMISSION) {}

@@ -180,6 +180,17 @@ const PRINTERS: Record<string, Printer> = {
     columns: [col('Name', 'string', 0, 'name'), col('Created At', 'date')],
     row: (o) => [str(o.metadata?.name), str(o.metadata?.creationTimestamp)],
   },
+  '/resourcequotas': {
+    // kubectl: NAME AGE REQUEST LIMIT (`requests.cpu: 500m/1, pods: 1/10`).
+    columns: [col('Name', 'string', 0, 'name'), col('Age'), col('Request'), col('Limit')],
+    row: (o, now) => {
+      const hard = (g(o, 'status.hard') ?? {}) as Record<string, unknown>;
+      const used = (g(o, 'status.used') ?? {}) as Record<string, unknown>;
+      const cell = (limits: boolean) => Object.keys(hard).filter((k) => k.startsWith('limits.') === limits).sort()
+        .map((k) => `${k}: ${String(used[k] ?? '0')}/${String(hard[k])}`).join(', ');
+      return [str(o.metadata?.name), age(o, now), cell(false), cell(true)];
+    },
+  },
   '/replicationcontrollers': {
     columns: [col('Name', 'string', 0, 'name'), col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), col('Age'),
       col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],

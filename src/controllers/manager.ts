@@ -19,6 +19,7 @@ import { CronJobController } from './cronjob.js';
 import { DaemonSetController } from './daemonset.js';
 import { StatefulSetController } from './statefulset.js';
 import { ReplicationControllerController } from './replicationcontroller.js';
+import { ResourceQuotaController } from './resourcequota.js';
 import { TTLAfterFinishedController } from './ttlafterfinished.js';
 
 export interface ControllerManagerOptions {
@@ -62,6 +63,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new DaemonSetController(common),
     new StatefulSetController(common),
     new ReplicationControllerController(common),
+    new ResourceQuotaController(common),
     new NodeLifecycleController({
       ...common,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,

@@ -14,7 +14,8 @@ import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 import { applyDaemonSetDefaults, applyReplicationControllerDefaults, applyStatefulSetDefaults, DEPRECATED_TEMPLATE_GENERATION } from '../workloadsdefaults.js';
 import { validateControllerRevision, validateDaemonSet, validateReplicationController, validateStatefulSet } from '../workloadsvalidation.js';
 import { semanticallyEqual } from '../appsvalidation.js';
-import type { LimitRange } from 'kubernetes-types/core/v1.js';
+import type { LimitRange, ResourceQuota } from 'kubernetes-types/core/v1.js';
+import { validateResourceQuota } from '../resourcequota.js';
 import { applyLimitRangeDefaults, validateLimitRange } from '../limitrange.js';
 
 
@@ -82,5 +83,11 @@ export const WORKLOAD_RESOURCES: ResourceDef[] = [
     shortNames: ['limits'], subresources: [],
     applyDefaults: applyLimitRangeDefaults,
     validate: validateLimitRange,
+  }),
+  defineResource<ResourceQuota>({
+    group: '', version: 'v1', resource: 'resourcequotas', singular: 'resourcequota', kind: 'ResourceQuota', namespaced: true,
+    shortNames: ['quota'], subresources: ['status'],
+    prepareForCreate: (rq) => { rq.status = {}; },
+    validate: validateResourceQuota,
   }),
 ];

@@ -12,6 +12,7 @@ import { formatLabelSelector, labelSelectorString } from '../../api/appsstatus.j
 import { age, podsStatusLine, type PodPhaseCounts } from '../../api/podstatus.js';
 import { addQuantity, cpuToMillis, formatQuantity, memoryToBytes, parseQuantity, type Quantity } from '../../api/quantity.js';
 import { DESCRIBE_LAYOUT, rfc1123z, TabWriter } from '../print.js';
+import { podRequestsAndLimits } from '../../api/podresources.js';
 import { LAST_APPLIED } from './apply.js';
 
 /**
@@ -532,27 +533,7 @@ export function nodeRoles(node: Node): string[] {
 }
 
 type ResourceTotals = Record<string, Quantity>;
-
-/** A pod's effective requests and limits: the sum over containers, at least each init container. */
-export function podRequestsAndLimits(pod: Pod): { requests: ResourceTotals; limits: ResourceTotals } {
-  const sum = (field: 'requests' | 'limits'): ResourceTotals => {
-    const total: ResourceTotals = {};
-    for (const c of pod.spec?.containers ?? []) {
-      for (const [name, v] of Object.entries(c.resources?.[field] ?? {})) {
-        const q = parseQuantity(v);
-        if (q.ok) total[name] = total[name] ? addQuantity(total[name], q.quantity) : q.quantity;
-      }
-    }
-    for (const c of pod.spec?.initContainers ?? []) {
-      for (const [name, v] of Object.entries(c.resources?.[field] ?? {})) {
-        const q = parseQuantity(v);
-        if (q.ok && (!total[name] || quantityNumber(name, q.quantity) > quantityNumber(name, total[name]))) total[name] = q.quantity;
-      }
-    }
-    return total;
-  };
-  return { requests: sum('requests'), limits: sum('limits') };
-}
+export { podRequestsAndLimits };
 
 /** A comparable number for a resource: millicores for cpu, base units otherwise. */
 function quantityNumber(resource: string, q: Quantity): number {

@@ -147,6 +147,16 @@ const LIMITRANGES: TableSpec = {
   row: (obj) => ({ name: obj.metadata?.name ?? '', createdAt: obj.metadata?.creationTimestamp ?? '' }),
 };
 
+const RESOURCEQUOTAS: TableSpec = {
+  columns: [col('NAME', 'name'), col('AGE', 'age'), col('REQUEST', 'request'), col('LIMIT', 'limit')],
+  row: (obj, now) => {
+    const st = (obj as { status?: { hard?: Record<string, string>; used?: Record<string, string> } }).status ?? {};
+    const cell = (limits: boolean) => Object.keys(st.hard ?? {}).filter((k) => k.startsWith('limits.') === limits).sort()
+      .map((k) => `${k}: ${st.used?.[k] ?? '0'}/${st.hard?.[k] ?? ''}`).join(', ');
+    return { name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now), request: cell(false), limit: cell(true) };
+  },
+};
+
 const GENERIC: TableSpec = {
   columns: [col('NAME', 'name'), col('AGE', 'age')],
   row: (obj, now) => ({ name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now) }),
@@ -155,14 +165,14 @@ const GENERIC: TableSpec = {
 const SPECS: Record<string, TableSpec> = {
   pods: PODS, nodes: NODES, events: EVENTS, namespaces: NAMESPACES, deployments: DEPLOYMENTS, replicasets: REPLICASETS, services: SERVICES,
   jobs: JOBS, cronjobs: CRONJOBS, daemonsets: DAEMONSETS, statefulsets: STATEFULSETS, controllerrevisions: CONTROLLERREVISIONS,
-  replicationcontrollers: REPLICATIONCONTROLLERS, limitranges: LIMITRANGES,
+  replicationcontrollers: REPLICATIONCONTROLLERS, limitranges: LIMITRANGES, resourcequotas: RESOURCEQUOTAS,
   endpoints: ENDPOINTS, endpointslices: ENDPOINTSLICES,
 };
 
 /** The table spec for a resource (`NAME AGE` for kinds without their own). */
 export function tableSpec(def: Pick<ResourceDef, 'resource' | 'group'>): TableSpec {
   const spec = SPECS[def.resource];
-  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'replicationcontrollers', 'limitranges'];
+  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'replicationcontrollers', 'limitranges', 'resourcequotas'];
   if (spec && (def.group === '' || !coreOnly.includes(def.resource))) return spec;
   return GENERIC;
 }

@@ -7,6 +7,14 @@ import { RESOURCES } from '../../src/api/registry.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, PODS } from '../../src/client/client.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { checkQuota, usageOf } from '../../src/api/resourcequota.js';
+import { parseQuantity, type Quantity } from '../../src/api/quantity.js';
+
+const parseQ = (s: string): Quantity => {
+  const r = parseQuantity(s);
+  if (!r.ok) throw new Error(s);
+  return r.quantity;
+};
 
 function range(item: NonNullable<LimitRange['spec']>['limits'][number]): LimitRange {
   const lr: LimitRange = { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'limits', namespace: 'default' }, spec: { limits: [item] } };
@@ -78,5 +86,51 @@ describe('LimitRanger admission in the API server', () => {
     expect(e).toBeInstanceOf(ApiError);
     expect((e as ApiError).code).toBe(403);
     expect((e as ApiError).message).toBe('pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2');
+  });
+});
+
+describe('ResourceQuota', () => {
+  const quota = (hard: Record<string, string>) => ({ metadata: { name: 'compute' }, spec: { hard } });
+  it('refuses what would exceed a quota, with Kubernetes\' wording', () => {
+    const used = { 'requests.cpu': parseQ('1500m'), pods: parseQ('2') };
+    const delta = usageOf('', 'pods', { spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: '1' }, limits: { cpu: '1' } } }] } } as Pod);
+    expect(checkQuota(quota({ 'requests.cpu': '2', pods: '10' }), used, delta))
+      .toBe('exceeded quota: compute, requested: requests.cpu=1, used: requests.cpu=1500m, limited: requests.cpu=2');
+    expect(checkQuota(quota({ pods: '3' }), used, delta)).toBeUndefined();
+    expect(checkQuota(quota({ pods: '2' }), used, delta)).toBe('exceeded quota: compute, requested: pods=1, used: pods=2, limited: pods=2');
+  });
+  it('asks a pod to set every compute resource a quota tracks', () => {
+    const p = { spec: { containers: [{ name: 'web', image: 'x' }] } } as Pod;
+    expect(checkQuota(quota({ 'limits.memory': '1Gi', 'requests.cpu': '1' }), {}, usageOf('', 'pods', p), p))
+      .toBe('failed quota: compute: must specify limits.memory for: web; requests.cpu for: web');
+  });
+  it('counts any kind as count/<resource>.<group>', () => {
+    expect(Object.keys(usageOf('apps', 'deployments', {}))).toEqual(['count/deployments.apps']);
+    expect(Object.keys(usageOf('', 'services', {})).sort()).toEqual(['count/services', 'services']);
+  });
+});
+
+describe('ResourceQuota admission in the API server', () => {
+  let server: ApiServer;
+  let client: ApiClient;
+  const store = new SqliteStore(':memory:');
+  beforeAll(async () => {
+    server = await startApiServer({ store, resources: RESOURCES, port: 0, token: 't' });
+    client = new ApiClient({ server: server.url, token: 't' });
+    await client.create({ group: '', version: 'v1', resource: 'resourcequotas', namespace: 'default' },
+      { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'two-pods' }, spec: { hard: { pods: '2' } } } as KubeObject);
+  });
+  afterAll(async () => {
+    await server.close();
+    store.close();
+  });
+
+  it('admits pods up to the quota and refuses the next with 403 exceeded quota', async () => {
+    const mk = (name: string) => client.create({ ...PODS, namespace: 'default' }, { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as KubeObject);
+    await mk('a');
+    await mk('b');
+    const e = await mk('c').catch((x: unknown) => x);
+    expect((e as ApiError).code).toBe(403);
+    expect((e as ApiError).message).toBe('pods "c" is forbidden: exceeded quota: two-pods, requested: pods=1, used: pods=2, limited: pods=2');
   });
 });
