@@ -323,4 +323,25 @@ describe.skipIf(!hasDocker)('workloads on a real Docker engine (skipped when no 
     await cluster.cli(['delete', 'pod', 'limited', '--grace-period', '0', '--force']);
     await cluster.cli(['delete', 'limitrange', 'cpu-limits']);
   }, 60_000);
+
+  it('refuses a pod over a ResourceQuota and keeps the quota\'s used up to date', async () => {
+    const client = cluster.client();
+    await client.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'quota-test' } } as KubeObject);
+    const quotas: ResourceRef = { group: '', version: 'v1', resource: 'resourcequotas', namespace: 'quota-test' };
+    await client.create(quotas, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'small' }, spec: { hard: { pods: '1', 'requests.cpu': '500m' } } } as KubeObject);
+    const podYaml = (name: string, cpu: string) => ['apiVersion: v1', 'kind: Pod', `metadata: {name: ${name}}`, 'spec:', '  terminationGracePeriodSeconds: 0', '  containers:',
+      '  - name: c', '    image: busybox:latest', '    imagePullPolicy: IfNotPresent', '    command: [sleep, "3600"]', `    resources: {requests: {cpu: ${cpu}}}`, ''].join('\n');
+    const tooMuch = await cluster.cli(['-n', 'quota-test', 'apply', '-f', '-'], { input: podYaml('greedy', '600m') });
+    expect(tooMuch.stderr).toMatch(/pods "greedy" is forbidden: exceeded quota: small, requested: requests.cpu=600m, used: requests.cpu=0, limited: requests.cpu=500m/);
+    const ok = await cluster.cli(['-n', 'quota-test', 'apply', '-f', '-'], { input: podYaml('first', '200m') });
+    expect(ok.stdout).toBe('pod/first created\n');
+    const second = await cluster.cli(['-n', 'quota-test', 'apply', '-f', '-'], { input: podYaml('second', '100m') });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/pods "second" is forbidden: exceeded quota: small, requested: pods=1, used: pods=1, limited: pods=1/);
+    const q = await waitFor<KubeObject & { status?: { used?: Record<string, string> } }>(client, quotas, 'small', (x) => x.status?.used?.pods === '1', 20_000);
+    expect(q.status?.used).toEqual({ pods: '1', 'requests.cpu': '200m' });
+    const get = await cluster.cli(['-n', 'quota-test', 'get', 'quota']);
+    expect(get.stdout).toMatch(/^small\s+\d+s\s+pods: 1\/1, requests.cpu: 200m\/500m\s*$/m);
+    await cluster.cli(['delete', 'namespace', 'quota-test']);
+  }, 60_000);
 });
