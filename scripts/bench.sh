@@ -2,7 +2,7 @@
 # `npm run bench [-- PART… --quick --cpu-prof]`: the benchmark (src/bench). Prepares what the
 # selected parts need, builds, then runs dist/bench/main.js, which prints a table and writes JSON
 # under bench/results/.
-#   - Docker parts (startup, pods, scaleout, footprint): the engine, local registry and offline
+#   - Docker parts (startup, pods, scaleout, footprint, services): the engine, local registry and offline
 #     images (scripts/setup.sh, idempotent).
 #   - scaleout: Debian's docker-compose, installed when missing (the peer it is compared with).
 #   - scheduler, apiserver: simulated, no Docker needed.
@@ -28,7 +28,7 @@ wants() { # true when part $1 is selected (no part named = all)
   return 1
 }
 
-if wants startup || wants pods || wants scaleout || wants footprint; then
+if wants startup || wants pods || wants scaleout || wants footprint || wants services; then
   bash scripts/setup.sh
 fi
 if wants scaleout && ! command -v docker-compose >/dev/null 2>&1; then

@@ -339,6 +339,35 @@ ensure_nginx() {
   if ! img_exists nginx:1.22 && ! restore nginx 1.22; then derive_nginx_122; fi
 }
 
+# The busybox tags the Kubernetes documentation's examples name (ConfigMaps, Secrets, the
+# downward API, projected volumes), so those manifests run unchanged: busybox plus a
+# `printenv` (the docs' examples call it; Debian's busybox-static has no such applet).
+# busybox:1.28 is pushed (pullable, like nginx:1.22); the registry.k8s.io ones stay local
+# (pinned tags, so their default pull policy IfNotPresent never pulls).
+DOC_BUSYBOX_TAGS="busybox:1.28 registry.k8s.io/busybox:1.27.2 registry.k8s.io/busybox:1.24"
+tag_doc_images() {
+  local r missing=0 dir="$BUILD/busybox-docs"
+  for r in $DOC_BUSYBOX_TAGS; do img_exists "$r" || missing=1; done
+  [[ $missing == 1 ]] || return 0
+  log "building the documentation's busybox tags: $DOC_BUSYBOX_TAGS"
+  rm -rf "$dir" && mkdir -p "$dir"
+  cat >"$dir/printenv" <<'EOF'
+#!/bin/sh
+# printenv [NAME...], as coreutils prints it (busybox-static has no printenv applet).
+[ $# -eq 0 ] && exec env
+rc=0
+for n in "$@"; do
+  if env | grep -q "^$n="; then eval "printf '%s\n' \"\$$n\""; else rc=1; fi
+done
+exit $rc
+EOF
+  chmod 0755 "$dir/printenv"
+  printf 'FROM busybox:latest\nCOPY printenv /bin/printenv\n' >"$dir/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build -q -t minikube-lite/busybox-docs:latest "$dir" >/dev/null 2>"$dir/build.log" ||
+    { cat "$dir/build.log" >&2; die "building the documentation's busybox tags failed"; }
+  for r in $DOC_BUSYBOX_TAGS; do docker tag minikube-lite/busybox-docs:latest "$r"; done
+}
+
 # ---------------------------------------------------------------------------------------------
 # registry
 # ---------------------------------------------------------------------------------------------
@@ -392,12 +421,13 @@ main() {
   if ! img_exists registry.k8s.io/pause:3.10; then build_pause; fi
   if ! img_exists busybox:latest && ! restore busybox latest; then build_busybox; fi
   ensure_nginx
+  tag_doc_images
 
   [[ $registry_up == 1 ]] || die "registry is not running on ${MKL_REGISTRY_ADDR} (run scripts/registry.sh)"
-  for ref in nginx:latest nginx:1.23 nginx:1.22 busybox:latest; do
+  for ref in nginx:latest nginx:1.23 nginx:1.22 busybox:latest busybox:1.28; do
     ensure_pushed "${ref%%:*}" "${ref#*:}"
   done
-  log "images ready: nginx:latest nginx:1.23 nginx:1.22 busybox:latest registry.k8s.io/pause:3.10"
+  log "images ready: nginx:latest nginx:1.23 nginx:1.22 busybox:latest $DOC_BUSYBOX_TAGS registry.k8s.io/pause:3.10"
 }
 
 # Sourcing the file (for a test of one function) runs nothing.

@@ -105,6 +105,16 @@ function defaultVolume(v: Volume): void {
   for (const item of objects(v.downwardAPI?.items)) {
     if (item.fieldRef) item.fieldRef.apiVersion ||= 'v1';
   }
+  // Files of configuration volumes default to 0644, as in Kubernetes.
+  for (const src of [v.configMap, v.secret, v.downwardAPI, v.projected]) {
+    if (src && (src.defaultMode === undefined || src.defaultMode === null)) src.defaultMode = 0o644;
+  }
+  for (const p of objects(v.projected?.sources)) {
+    for (const item of objects(p.downwardAPI?.items)) {
+      if (item.fieldRef) item.fieldRef.apiVersion ||= 'v1';
+    }
+    if (p.serviceAccountToken && !p.serviceAccountToken.expirationSeconds) p.serviceAccountToken.expirationSeconds = 3600;
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ export interface FieldError {
   /** Field path, e.g. `spec.containers[0].image`. */
   field: string;
   /** Kubernetes cause type, e.g. `FieldValueRequired`, `FieldValueInvalid`, `FieldValueDuplicate`. */
-  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueTooMany';
+  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueTooMany' | 'FieldValueTooLong';
   /** Human detail, e.g. `Required value` or `Invalid value: "Foo": a lowercase RFC 1123 ...`. */
   message: string;
 }
@@ -104,6 +104,10 @@ export const forbidden = (field: string, detail: string): FieldError =>
  */
 export const notFoundValue = (field: string, value: unknown): FieldError =>
   ({ field, type: 'FieldValueInvalid', message: `Not found: ${JSON.stringify(value)}` });
+
+/** `Too long: must have at most <n> bytes`, e.g. a ConfigMap over 1 MiB (Kubernetes' `field.TooLong`). */
+export const tooLong = (field: string, maxBytes: number): FieldError =>
+  ({ field, type: 'FieldValueTooLong', message: `Too long: must have at most ${maxBytes} bytes` });
 
 /** `Too many: <n>: must have at most <max> items`, e.g. an EndpointSlice with more than 1000 endpoints. */
 export const tooMany = (field: string, actual: number, max: number): FieldError =>

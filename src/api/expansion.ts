@@ -121,8 +121,8 @@ export function fieldRefValue(fieldPath: string, ctx: EnvContext): string {
   }
 }
 
-/** `resourceFieldRef`: the container's limit or request divided by the divisor, rounded up. */
-function resourceFieldValue(ref: NonNullable<EnvVarSource['resourceFieldRef']>, container: Container | undefined, ctx: EnvContext): string {
+/** `resourceFieldRef`: the container's limit or request divided by the divisor, rounded up (limits default to node allocatable). */
+export function resourceFieldValue(ref: NonNullable<EnvVarSource['resourceFieldRef']>, container: Container | undefined, ctx: EnvContext): string {
   const target = ref.containerName ? ctx.pod?.spec?.containers.find((c) => c.name === ref.containerName) ?? container : container;
   const [kind, name] = ref.resource.split(/\.(.*)/s) as [string, string];
   const list = kind === 'limits' ? target?.resources?.limits : target?.resources?.requests;

@@ -405,3 +405,9 @@ export function unsupportedFieldLabel(selector: FieldSelector, supported: readon
 /** The string form, values escaped (`metadata.name=a\,b,status.phase!=Running`). */
 export const fieldSelectorToString = (selector: FieldSelector): string =>
   selector.requirements.map((r) => `${r.field}${r.operator}${escapeFieldValue(r.value)}`).join(',');
+
+/** `k=v,k2=v2` sorted by key, or `<none>` (`labels.FormatLabels`), as kubectl prints label maps. */
+export function formatLabels(labels: Readonly<Record<string, string>> | undefined): string {
+  const keys = Object.keys(labels ?? {}).sort();
+  return keys.length ? keys.map((k) => `${k}=${labels?.[k] ?? ''}`).join(',') : '<none>';
+}

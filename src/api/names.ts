@@ -147,3 +147,17 @@ export const nameIsDNSSubdomain = (name: string, prefix: boolean): string[] => i
 export const nameIsDNSLabel = (name: string, prefix: boolean): string[] => isDNS1123Label(prefix ? maskTrailingDash(name) : name);
 /** Name check for kinds named by DNS-1035 labels (services). */
 export const nameIsDNS1035Label = (name: string, prefix: boolean): string[] => isDNS1035Label(prefix ? maskTrailingDash(name) : name);
+
+/**
+ * A key of a ConfigMap or Secret (also a file name in their volumes): at most 253 characters of
+ * `[-._a-zA-Z0-9]`, and not `.`, `..` or starting with `..` (Kubernetes' `IsConfigMapKey`).
+ */
+export function isConfigMapKey(key: string): string[] {
+  const errs: string[] = [];
+  if (key.length > 253) errs.push(maxLenError(253));
+  if (!/^[-._a-zA-Z0-9]+$/.test(key)) errs.push(regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", '[-._a-zA-Z0-9]+', 'key.name', 'KEY_NAME', 'key-name'));
+  if (key === '.') errs.push("must not be '.'");
+  else if (key === '..') errs.push("must not be '..'");
+  else if (key.startsWith('..')) errs.push("must not start with '..'");
+  return errs;
+}

@@ -14,12 +14,15 @@ import type {
 import type { FieldError } from './errors.js';
 import { duplicate, forbidden, invalidValue, notFoundValue, notSupported, required, requiredWithDetail } from './errors.js';
 import {
-  inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isQualifiedName, isValidLabelValue,
-  isValidPortName, isValidPortNum, maxLenError, nameIsDNSSubdomain, regexError,
+  inclusiveRangeError, isConfigMapKey, isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isQualifiedName, isValidLabelValue,
+  isValidPortName, isValidPortNum, nameIsDNSSubdomain, regexError,
 } from './names.js';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
 import { formatQuantity, parseQuantity, type Quantity } from './quantity.js';
 import { VOLUME_SOURCES } from './defaults.js';
+import { ENV_FIELD_PATHS, validateFieldRef, validateResourceFieldRef, validateVolumeSourceDetail } from './volumevalidation.js';
+
+export { splitSubscriptedPath } from './volumevalidation.js';
 import { validatePodDNS } from './dnsvalidation.js';
 
 const MAX_INT32 = 2147483647;
@@ -90,6 +93,8 @@ function validateVolumeSource(vol: Volume, path: string): FieldError[] {
         const type = vol.hostPath.type;
         if (type !== undefined && !HOST_PATH_TYPES.includes(type)) errs.push(notSupported(`${p}.type`, type, HOST_PATH_TYPES));
       }
+    } else {
+      errs.push(...validateVolumeSourceDetail(source, vol, path));
     }
   }
   if (count === 0) errs.push(requiredWithDetail(path, 'must specify a volume type'));
@@ -201,56 +206,12 @@ function checkDuplicateContainerPorts(containers: readonly Container[], path: st
   return errs;
 }
 
-const ENV_FIELD_PATHS = [
-  'metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName', 'spec.serviceAccountName',
-  'status.hostIP', 'status.hostIPs', 'status.podIP', 'status.podIPs',
-];
-/** Field labels the downward API converts (a superset of what env vars may use). */
-const DOWNWARD_LABELS = [...ENV_FIELD_PATHS, 'metadata.annotations', 'metadata.labels', 'spec.restartPolicy', 'spec.schedulerName', 'status.phase'];
-const RESOURCE_FIELD_PATHS = ['limits.cpu', 'limits.ephemeral-storage', 'limits.memory', 'requests.cpu', 'requests.ephemeral-storage', 'requests.memory'];
-
-/** `metadata.labels['app']` → [`metadata.labels`, `app`]. */
-export function splitSubscriptedPath(fieldPath: string): [string, string] | undefined {
-  if (!fieldPath.endsWith("']")) return undefined;
-  const inner = fieldPath.slice(0, -2);
-  const at = inner.indexOf("['");
-  if (at <= 0) return undefined;
-  return [inner.slice(0, at), inner.slice(at + 2)];
-}
-
-function validateFieldRef(ref: { apiVersion?: string; fieldPath: string }, path: string): FieldError[] {
-  if (!ref.apiVersion) return [required(`${path}.apiVersion`)];
-  if (!ref.fieldPath) return [required(`${path}.fieldPath`)];
-  const sub = splitSubscriptedPath(ref.fieldPath);
-  let convertError: string | undefined;
-  if (ref.apiVersion !== 'v1') convertError = `unsupported pod version: ${ref.apiVersion}`;
-  else if (sub && sub[0] !== 'metadata.annotations' && sub[0] !== 'metadata.labels') convertError = `field label does not support subscript: ${ref.fieldPath}`;
-  else if (!sub && !DOWNWARD_LABELS.includes(ref.fieldPath) && ref.fieldPath !== 'spec.host') convertError = `field label not supported: ${ref.fieldPath}`;
-  if (convertError) return [invalidValue(`${path}.fieldPath`, ref.fieldPath, `error converting fieldPath: ${convertError}`)];
-  if (sub) {
-    const key = sub[0] === 'metadata.annotations' ? sub[1].toLowerCase() : sub[1];
-    return isQualifiedName(key).map((msg) => invalidValue(path, key, msg));
-  }
-  const fieldPath = ref.fieldPath === 'spec.host' ? 'spec.nodeName' : ref.fieldPath;
-  return ENV_FIELD_PATHS.includes(fieldPath) ? [] : [notSupported(`${path}.fieldPath`, fieldPath, ENV_FIELD_PATHS)];
-}
-
-function configKeyErrors(key: string): string[] {
-  const errs: string[] = [];
-  if (key.length > 253) errs.push(maxLenError(253));
-  if (!/^[-._a-zA-Z0-9]+$/.test(key)) errs.push(regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", '[-._a-zA-Z0-9]+', 'key.name', 'KEY_NAME', 'key-name'));
-  if (key === '.') errs.push("must not be '.'");
-  else if (key === '..') errs.push("must not be '..'");
-  else if (key.startsWith('..')) errs.push("must not start with '..'");
-  return errs;
-}
-
 function validateKeySelector(sel: { name?: string; key: string }, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const name = sel.name ?? '';
   for (const msg of nameIsDNSSubdomain(name, false)) errs.push(invalidValue(`${path}.name`, name, msg));
   if (!sel.key) errs.push(required(`${path}.key`));
-  else for (const msg of configKeyErrors(sel.key)) errs.push(invalidValue(`${path}.key`, sel.key, msg));
+  else for (const msg of isConfigMapKey(sel.key)) errs.push(invalidValue(`${path}.key`, sel.key, msg));
   return errs;
 }
 
@@ -259,13 +220,8 @@ function validateEnvValueFrom(ev: EnvVar, path: string): FieldError[] {
   if (!from) return [];
   const errs: FieldError[] = [];
   let sources = 0;
-  if (from.fieldRef) { sources++; errs.push(...validateFieldRef(from.fieldRef, `${path}.fieldRef`)); }
-  if (from.resourceFieldRef) {
-    sources++;
-    const r = from.resourceFieldRef.resource;
-    if (!r) errs.push(required(`${path}.resourceFieldRef.resource`));
-    else if (!RESOURCE_FIELD_PATHS.includes(r) && !/^(limits|requests)\.hugepages-/.test(r)) errs.push(notSupported(`${path}.resourceFieldRef.resource`, r, RESOURCE_FIELD_PATHS));
-  }
+  if (from.fieldRef) { sources++; errs.push(...validateFieldRef(from.fieldRef, `${path}.fieldRef`, ENV_FIELD_PATHS)); }
+  if (from.resourceFieldRef) { sources++; errs.push(...validateResourceFieldRef(from.resourceFieldRef, `${path}.resourceFieldRef`, false)); }
   if (from.configMapKeyRef) { sources++; errs.push(...validateKeySelector(from.configMapKeyRef, `${path}.configMapKeyRef`)); }
   if (from.secretKeyRef) { sources++; errs.push(...validateKeySelector(from.secretKeyRef, `${path}.secretKeyRef`)); }
   if (sources === 0) errs.push(invalidValue(path, '', 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'));

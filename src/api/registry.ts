@@ -14,21 +14,24 @@ import {
 import {
   validateDeployment, validateEvent, validateNamespace, validateNode, validatePod, validateReplicaSet,
 } from './validation.js';
+import { CONFIG_RESOURCES } from './kinds/config.js';
+import { newWarnings, podSpecWarnings } from './podwarnings.js';
 
 import { WORKLOAD_RESOURCES } from './kinds/workloads.js';
 
 type Subresource = '' | 'status';
 
 /** Builds a ResourceDef from typed strategy functions (the casts from KubeObject live here only). */
-export function defineResource<T>(def: Omit<ResourceDef, 'applyDefaults' | 'validate' | 'fieldLabels' | 'listKind' | 'prepareForCreate' | 'prepareForUpdate'> & {
+export function defineResource<T>(def: Omit<ResourceDef, 'applyDefaults' | 'validate' | 'fieldLabels' | 'listKind' | 'prepareForCreate' | 'prepareForUpdate' | 'warnings'> & {
   listKind?: string;
   applyDefaults?: (obj: T) => void;
   validate: (obj: T, old?: T) => FieldError[];
   fieldLabels?: (obj: T) => Record<string, string>;
   prepareForCreate?: (obj: T) => void;
   prepareForUpdate?: (obj: T, old: T, requested: T, subresource: Subresource) => void;
+  warnings?: (obj: T, old?: T) => string[];
 }): ResourceDef {
-  const { applyDefaults, validate, fieldLabels, listKind, prepareForCreate, prepareForUpdate, ...rest } = def;
+  const { applyDefaults, validate, fieldLabels, listKind, prepareForCreate, prepareForUpdate, warnings, ...rest } = def;
   const resource: ResourceDef = {
     ...rest,
     listKind: listKind ?? `${def.kind}List`,
@@ -39,6 +42,7 @@ export function defineResource<T>(def: Omit<ResourceDef, 'applyDefaults' | 'vali
     validate: (obj: KubeObject, old?: KubeObject) => validate(obj as unknown as T, old as unknown as T | undefined),
   };
   if (fieldLabels) resource.fieldLabels = (obj: KubeObject) => fieldLabels(obj as unknown as T);
+  if (warnings) resource.warnings = (obj: KubeObject, old?: KubeObject) => warnings(obj as unknown as T, old as unknown as T | undefined);
   if (prepareForCreate) resource.prepareForCreate = (obj: KubeObject) => prepareForCreate(obj as unknown as T);
   if (prepareForUpdate) {
     resource.prepareForUpdate = (obj: KubeObject, old: KubeObject, requested: KubeObject, sub: Subresource) =>
@@ -92,6 +96,7 @@ export const RESOURCES: ResourceDef[] = [
     shortNames: ['po'], subresources: ['status', 'binding', 'log', 'exec'],
     applyDefaults: applyPodDefaults,
     validate: validatePod,
+    warnings: (pod, old) => newWarnings(podSpecWarnings(pod.spec), old && podSpecWarnings(old.spec)),
     fieldLabels: (pod) => ({
       'spec.nodeName': pod.spec?.nodeName ?? '',
       'spec.restartPolicy': pod.spec?.restartPolicy ?? '',
@@ -143,6 +148,7 @@ export const RESOURCES: ResourceDef[] = [
     prepareForCreate: (d) => { (d as { status?: object }).status = {}; },
     prepareForUpdate: prepareDeploymentUpdate,
     validate: validateDeployment,
+    warnings: (d, old) => newWarnings(podSpecWarnings(d.spec?.template?.spec, 'spec.template.spec'), old && podSpecWarnings(old.spec?.template?.spec, 'spec.template.spec')),
   }),
   defineResource<ReplicaSet>({
     group: 'apps', version: 'v1', resource: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', namespaced: true,
@@ -152,9 +158,11 @@ export const RESOURCES: ResourceDef[] = [
     prepareForCreate: (rs) => { (rs as { status?: object }).status = { replicas: 0 }; },
     prepareForUpdate: prepareReplicaSetUpdate,
     validate: validateReplicaSet,
+    warnings: (rs, old) => newWarnings(podSpecWarnings(rs.spec?.template?.spec, 'spec.template.spec'), old && podSpecWarnings(old.spec?.template?.spec, 'spec.template.spec')),
     fieldLabels: (rs) => ({ 'status.replicas': String(rs.status?.replicas ?? 0) }),
   }),
   ...SERVICE_KINDS,
+  ...CONFIG_RESOURCES,
   ...WORKLOAD_RESOURCES,
 ];
 

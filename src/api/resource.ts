@@ -48,6 +48,12 @@ export interface ResourceDef {
    * e.g. `spec.nodeName` and `status.phase` for pods.
    */
   fieldLabels?(obj: KubeObject): Record<string, string>;
+  /**
+   * Warnings about an object just written (create, or update with `old`), e.g. fields that are
+   * accepted but not honoured. The API server sends each as an HTTP `Warning: 299 - "..."`
+   * header; kubectl and the CLI print them as `Warning: ...`. Optional.
+   */
+  warnings?(obj: KubeObject, old?: KubeObject): string[];
 }
 
 /** `apiVersion` as written in manifests: `v1` for core, `apps/v1` otherwise. */

@@ -5,6 +5,7 @@
  * server's Table output and the CLI both use them. Pure functions; the time is a parameter.
  */
 import type { Endpoints, EndpointSlice, LoadBalancerIngress, Service, ServicePort } from './types.js';
+import { formatLabels } from './labels.js';
 import { age } from './podstatus.js';
 
 /** One `kubectl get services` row; `selector` is the `-o wide` column. */
@@ -16,12 +17,6 @@ export interface ServiceRow {
   ports: string;
   age: string;
   selector: string;
-}
-
-/** `k=v,k2=v2` sorted by key, or `<none>` (`labels.FormatLabels`). */
-export function formatLabelMap(labels: Readonly<Record<string, string>> | undefined): string {
-  const keys = Object.keys(labels ?? {}).sort();
-  return keys.length ? keys.map((k) => `${k}=${labels?.[k] ?? ''}`).join(',') : '<none>';
 }
 
 /** `80/TCP`, or `80:30080/TCP` with a node port, comma-separated (`makePortString`). */
@@ -62,7 +57,7 @@ export function serviceRow(svc: Service, now: Date, wide = true): ServiceRow {
     externalIP: serviceExternalIP(svc, wide),
     ports: servicePortsString(svc.spec?.ports) || '<none>',
     age: age(svc.metadata?.creationTimestamp, now),
-    selector: formatLabelMap(svc.spec?.selector),
+    selector: formatLabels(svc.spec?.selector),
   };
 }
 

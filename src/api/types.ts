@@ -11,6 +11,9 @@ export type {
   Probe, Lifecycle, LifecycleHandler, HTTPGetAction, Toleration, EnvVarSource, EnvFromSource, ObjectFieldSelector,
   ContainerStateTerminated, NamespaceStatus, NodeAddress, ServiceStatus,
 } from 'kubernetes-types/core/v1.js';
+export type {
+  ConfigMap, Secret, KeyToPath, DownwardAPIVolumeFile, VolumeProjection, ResourceFieldSelector,
+} from 'kubernetes-types/core/v1.js';
 export type { ObjectMeta, Status, StatusCause, LabelSelector, LabelSelectorRequirement, OwnerReference } from 'kubernetes-types/meta/v1.js';
 export type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 export type {

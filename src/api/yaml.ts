@@ -60,14 +60,39 @@ export function checkAliasing(doc: unknown): void {
 }
 
 /**
+ * Integers as Kubernetes' YAML parser (YAML 1.1) reads them: besides what YAML 1.2 allows, a
+ * leading zero means octal, so `defaultMode: 0400` is 256 (r--------), as in the manifests of
+ * the Kubernetes documentation. Replaces the core schema's int type (same tag).
+ */
+const LEGACY_OCTAL = /^[-+]?0[0-7]+$/;
+/** js-yaml's own int type (exported at run time as `types.int`; its typings leave it out). */
+interface ScalarType { resolve(data: string): boolean; construct(data: string): unknown; predicate?: (o: unknown) => boolean; represent?: Record<string, (data: object) => string>; defaultStyle?: string }
+const coreInt = (yaml as unknown as { types: { int: ScalarType } }).types.int;
+const yaml11Int = new yaml.Type('tag:yaml.org,2002:int', {
+  kind: 'scalar',
+  resolve: (data: string | null) => data !== null && (LEGACY_OCTAL.test(data) || coreInt.resolve(data)),
+  construct: (data: string) => {
+    if (!LEGACY_OCTAL.test(data)) return coreInt.construct(data) as number;
+    const negative = data.startsWith('-');
+    const value = parseInt(data.replace(/^[-+]/, ''), 8);
+    return negative ? -value : value;
+  },
+  predicate: coreInt.predicate,
+  represent: coreInt.represent,
+  defaultStyle: coreInt.defaultStyle,
+});
+/** CORE_SCHEMA (no timestamp/binary types, so values stay strings) with YAML 1.1 octal ints. */
+const SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [yaml11Int] });
+
+/**
  * Loads every document of a YAML stream with the core schema (no timestamps or binary: values
- * stay strings, as the API expects). Throws a YamlError for malformed YAML
+ * stay strings, as the API expects) and YAML 1.1's octal integers (`0400`), as kubectl reads them. Throws a YamlError for malformed YAML
  * (`line N: REASON`), excessive aliasing or nesting.
  */
 export function loadYamlDocuments(text: string, filename?: string): unknown[] {
   let docs: unknown[];
   try {
-    docs = yaml.loadAll(text, null, { schema: yaml.CORE_SCHEMA, ...(filename ? { filename } : {}) });
+    docs = yaml.loadAll(text, null, { schema: SCHEMA, ...(filename ? { filename } : {}) });
   } catch (e) {
     if (e instanceof yaml.YAMLException) throw new YamlError(`${e.mark ? `line ${e.mark.line + 1}: ` : ''}${e.reason}`);
     // js-yaml's parser recurses: a document nested thousands deep exhausts the stack.

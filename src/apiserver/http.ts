@@ -169,6 +169,17 @@ export function asObject(v: unknown): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/**
+ * Adds each warning as an HTTP `Warning: 299 - "<text>"` header, as the Kubernetes API server
+ * does (clients print them as `Warning: <text>`). Non-ASCII characters become `?`, since header
+ * values are Latin-1; quotes and backslashes are escaped.
+ */
+export function setWarnings(res: ServerResponse, warnings: readonly string[]): void {
+  if (!warnings.length) return;
+  const values = [...new Set(warnings)].map((w) => `299 - "${w.replace(/[^\x20-\x7e]/g, '?').replace(/["\\]/g, (c) => `\\${c}`)}"`);
+  res.setHeader('Warning', values);
+}
+
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });

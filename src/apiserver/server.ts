@@ -24,7 +24,7 @@ import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
 import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import {
   asObject, decodeJson, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
-  unsupportedMediaType, type ApiServerLogger, type DecodedBody,
+  setWarnings, unsupportedMediaType, type ApiServerLogger, type DecodedBody,
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
@@ -68,6 +68,8 @@ export interface ApiServerOptions {
   serviceCIDR?: string;
   /** Node ports' range (default 30000-32767). */
   nodePortRange?: string;
+  /** How often the `kubernetes` Service is checked and repaired (default 10 s; 0 = only at start). */
+  kubernetesServiceIntervalMs?: number;
 }
 
 export interface ApiServer {
@@ -180,11 +182,6 @@ function checkRawPath(raw: string): void {
         : decoded.includes('\0') ? 'may not contain NUL' : '';
     if (why) throw badRequest(`invalid resource name ${JSON.stringify(decoded)}: [${why}]`);
   }
-}
-
-/** Sets the response's `Warning` headers (`299 - "unknown field \"spec.foo\""`). */
-function setWarnings(res: ServerResponse, warnings: readonly string[]): void {
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
 const TRUE_WORDS = ['1', 't', 'T', 'TRUE', 'true', 'True'];
@@ -307,6 +304,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return true;
   }
 
+  /** The stored object before a main-resource update of a kind that warns (warnings name only new problems). */
+  async function previousForWarnings(def: ResourceDef, ns: string, name: string, sub: string): Promise<KubeObject | undefined> {
+    if (!def.warnings || sub !== '') return undefined;
+    return rest.get(def, ns, name).catch(() => undefined);
+  }
+
   async function serveResource(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: URLSearchParams): Promise<void> {
     const def = find(r);
     if (!def) throw notFoundPath();
@@ -349,7 +352,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           const { value, duplicates } = await readObject(req);
           const wo = writeOptions(q, [], duplicates);
           const created = await rest.create(def, ns, value as KubeObject, wo);
-          setWarnings(res, wo.warnings);
+          setWarnings(res, [...(wo.warnings ?? []), ...(def.warnings?.(created) ?? [])]);
           sendJson(res, 201, created);
           return;
         }
@@ -389,8 +392,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           case 'PUT': {
             const { value, duplicates } = await readObject(req);
             const wo = writeOptions(q, [], duplicates);
+            const old = await previousForWarnings(def, ns, r.name, sub);
             const updated = await rest.update(def, ns, r.name, value as KubeObject, sub, wo);
-            setWarnings(res, wo.warnings);
+            setWarnings(res, [...(wo.warnings ?? []), ...(old ? def.warnings?.(updated, old) ?? [] : [])]);
             sendJson(res, 200, updated);
             return;
           }
@@ -400,8 +404,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             if (!type) throw unsupportedPatchType(ct);
             const { value: patch, duplicates } = decodeJson(await readBody(req));
             const wo = writeOptions(q, [], duplicates);
+            const old = await previousForWarnings(def, ns, r.name, sub);
             const patched = await rest.patch(def, ns, r.name, type, patch, sub, wo);
-            setWarnings(res, wo.warnings);
+            setWarnings(res, [...(wo.warnings ?? []), ...(old ? def.warnings?.(patched, old) ?? [] : [])]);
             sendJson(res, 200, patched);
             return;
           }
@@ -541,7 +546,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       await rest.ensure(namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
   }
-  if (servicesDef) await ensureKubernetesService(rest, servicesDef, kubernetesService(serviceAllocations.kubernetesIP, securePort ?? port), logger);
+  // The `kubernetes` Service is created now and kept (recreated if deleted, repaired if
+  // changed) every `kubernetesServiceIntervalMs`, as kube-apiserver's reconciler does every 10 s.
+  let repairTimer: NodeJS.Timeout | undefined;
+  if (servicesDef) {
+    const want = kubernetesService(serviceAllocations.kubernetesIP, securePort ?? port);
+    await ensureKubernetesService(rest, servicesDef, want, logger);
+    const interval = opts.kubernetesServiceIntervalMs ?? 10_000;
+    if (interval > 0) {
+      repairTimer = setInterval(() => {
+        ensureKubernetesService(rest, servicesDef, want, logger).catch((e: unknown) => logger.error('services: keeping the kubernetes Service', e));
+      }, interval);
+      repairTimer.unref();
+    }
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -549,6 +567,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     port,
     ...(securePort !== undefined ? { secureUrl: `https://${hostForUrl}:${securePort}` } : {}),
     close: () => {
+      clearInterval(repairTimer);
       closing ??= Promise.all([server, ...(secureServer ? [secureServer] : [])].map((srv) => new Promise<void>((resolve) => {
         srv.close(() => resolve());
         for (const end of [...streams]) end();

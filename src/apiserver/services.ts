@@ -167,6 +167,8 @@ export class ServiceAllocations implements StorageHooks {
     const old = oldObj as Service;
     const owner = ownerOf(svc);
     const txn = new Txn();
+    // Status updates (and no-op writes) leave the spec alone: nothing to allocate or release.
+    if (JSON.stringify(svc.spec ?? {}) === JSON.stringify(old.spec ?? {})) return txn;
     try {
       this.initIPFamilyFields(svc);
       if (needsClusterIP(old) && !needsClusterIP(svc)) {

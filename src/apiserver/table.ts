@@ -120,6 +120,14 @@ const PRINTERS: Record<string, Printer> = {
       return [r.name, r.addressType, r.ports, r.endpoints, r.age];
     },
   },
+  '/configmaps': {
+    columns: [col('Name', 'string', 0, 'name'), col('Data', 'integer'), col('Age')],
+    row: (cm, now) => [str(cm.metadata?.name), Object.keys(g(cm, 'data') ?? {}).length + Object.keys(g(cm, 'binaryData') ?? {}).length, age(cm, now)],
+  },
+  '/secrets': {
+    columns: [col('Name', 'string', 0, 'name'), col('Type'), col('Data', 'integer'), col('Age')],
+    row: (s, now) => [str(s.metadata?.name), str(g(s, 'type'), ''), Object.keys(g(s, 'data') ?? {}).length, age(s, now)],
+  },
   'apps/deployments': {
     columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Up-to-date'), col('Available'), col('Age'),
       col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],

@@ -18,6 +18,7 @@ import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { nodeRow } from '../api/podstatus.js';
 import { CliError, clusterDir, dockerSocket, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
 import { alive, readPid, spawnComponent, stopComponent } from './processes.js';
+import { checkStoreFile } from '../store/sqlite.js';
 import { clusterDnsIP, DNS_PORT } from '../dns/kubedns.js';
 import { queryDns, rcodeOf } from '../dns/client.js';
 import { DEFAULT_DOMAIN } from '../dns/records.js';
@@ -26,7 +27,6 @@ import { DEFAULT_DOMAIN } from '../dns/records.js';
 const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';
 /** `10.244.1.0/24` → `10.244.1.1`: a node network's gateway, this host's address on it. */
 const nodeGateway = (cidr: string): string => cidr.replace(/\.0\/24$/, '.1');
-import { checkStoreFile } from '../store/sqlite.js';
 
 export interface UpOptions {
   nodes: number;
@@ -196,7 +196,7 @@ async function ready(server: string, path = '/readyz'): Promise<boolean> {
   return (await readyz(server, path)).ok;
 }
 
-/** The API server's readyz: ok, or the first failed check it reports (`store failed: ...`). */
+/** A health endpoint (readyz by default): ok, or the first failed check it reports (`store failed: ...`). */
 async function readyz(server: string, path = '/readyz'): Promise<{ ok: boolean; why?: string }> {
   try {
     const res = await fetch(`${server}${path}`);
@@ -361,7 +361,9 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   // The proxy is stopped: remove its rules, chains and routes (also after a crash).
   const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
   const { cleanupHost } = await import('../proxy/proxier.js');
-  await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: cfg?.podCIDR });
+  const cidrs = await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: cfg?.podCIDR });
+  // Without a config (its home was removed), the pod CIDR comes from the proxy's rules.
+  if (!cfg && cidrs.clusterCIDR) await runtime.disallowPodTraffic(cidrs.clusterCIDR);
   const existed = cfg !== undefined || existsSync(dir) || stopped + containers.length + sandboxes.length + networks.length + volumes.length > 0;
   rmSync(dir, { recursive: true, force: true });
   if (!existed) {

@@ -216,12 +216,8 @@ export function asList(items: KubeObject[]): KubeObject & { items: KubeObject[] 
 // ---------------------------------------------------------------------------------------------
 // Small formatters
 
-/** `a=1,b=2` (keys sorted) or `<none>`. */
-export function formatLabels(labels: Record<string, string> | undefined): string {
-  const keys = Object.keys(labels ?? {}).sort();
-  if (!keys.length) return '<none>';
-  return keys.map((k) => `${k}=${labels![k]}`).join(',');
-}
+/** `a=1,b=2` (keys sorted) or `<none>`: one formatter for the CLI and the API server's tables. */
+export { formatLabels } from '../api/labels.js';
 
 /** The value, or `<none>` when it is empty. */
 export const orNone = (s: string | undefined | null): string => (s ? s : '<none>');

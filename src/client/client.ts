@@ -32,6 +32,12 @@ export function parseWarnings(header: string | null): string[] {
   return out;
 }
 
+/** Query parameters of a write. */
+export interface WriteQuery {
+  /** `Strict` refuses unknown and duplicate fields (400), `Warn` drops them with a warning, `Ignore` silently. */
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+}
+
 /** Which collection a call is about: group/version/resource and, for namespaced kinds, namespace. */
 export interface ResourceRef {
   group: string;
@@ -44,6 +50,8 @@ export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
 export const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
+export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', resource: 'configmaps' };
+export const SECRETS: ResourceRef = { group: '', version: 'v1', resource: 'secrets' };
 export const SERVICES: ResourceRef = { group: '', version: 'v1', resource: 'services' };
 export const ENDPOINTS: ResourceRef = { group: '', version: 'v1', resource: 'endpoints' };
 export const ENDPOINTSLICES: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' };
@@ -131,13 +139,14 @@ export class ApiClient {
     return this.request<KubeList<T>>('GET', resourcePath(ref) + query({ labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector }));
   }
 
-  create<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.request<T>('POST', resourcePath(ref), obj);
+  /** POST; `opts.fieldValidation` says what the server does with unknown fields (default Warn). */
+  create<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery = {}): Promise<T> {
+    return this.request<T>('POST', resourcePath(ref) + query({ fieldValidation: opts.fieldValidation }), obj);
   }
 
   /** PUT; with `metadata.resourceVersion` set, a stale object gets 409 Conflict. */
-  update<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
-    return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? ''), obj);
+  update<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery = {}): Promise<T> {
+    return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? '') + query({ fieldValidation: opts.fieldValidation }), obj);
   }
 
   /** PUT to the status subresource: only `status` is taken from `obj`. */

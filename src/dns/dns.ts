@@ -46,6 +46,10 @@ export class ClusterDns {
   private readonly bound = new Map<string, number>();
   private retry?: NodeJS.Timeout;
   private stopped = false;
+  /** The publish running now, and whether another was asked for meanwhile (one at a time, the last request wins). */
+  private publishing?: Promise<void>;
+  private publishAgain = false;
+  private publishRetry?: NodeJS.Timeout;
 
   constructor(private readonly o: ClusterDnsOptions) {
     this.log = o.log ?? ((m) => process.stderr.write(`dns ${m}\n`));
@@ -57,6 +61,12 @@ export class ClusterDns {
     const stale = { onAdd: () => this.invalidate(), onUpdate: () => this.invalidate(), onDelete: () => this.invalidate() };
     this.services.addHandlers(stale);
     this.slices.addHandlers(stale);
+    // Our own objects deleted or changed by someone else: write them again (as the addon manager's reconcile mode does).
+    const ours = (obj: Service | EndpointSlice) => obj.metadata?.namespace === KUBE_SYSTEM && obj.metadata?.name === KUBE_DNS;
+    const mine = { onUpdate: (_a: Service | EndpointSlice, b: Service | EndpointSlice) => { if (ours(b)) this.requestPublish(); },
+      onDelete: (o: Service | EndpointSlice) => { if (ours(o)) this.requestPublish(); } };
+    this.services.addHandlers(mine);
+    this.slices.addHandlers(mine);
     this.pods.addHandlers({
       onAdd: () => this.invalidate(),
       onUpdate: (a, b) => {
@@ -109,8 +119,32 @@ export class ClusterDns {
       }
     }
     if (this.bound.size < this.o.listen.length && !this.stopped) {
-      this.retry = setTimeout(() => void this.bindAll().then(() => this.publish()).catch((e: unknown) => this.log(`rebind: ${(e as Error).message}`)), this.o.retryMs ?? 2000);
+      this.retry = setTimeout(() => void this.bindAll().then(() => this.requestPublish()).catch((e: unknown) => this.log(`rebind: ${(e as Error).message}`)), this.o.retryMs ?? 2000);
     }
+  }
+
+  /**
+   * Schedules {@link publish} (for event handlers: never concurrent, coalesced, failures logged
+   * and retried after 2 s). Does nothing before the first publish by `start`.
+   */
+  private requestPublish(): void {
+    if (!this.synced || this.stopped) return;
+    if (this.publishing) {
+      this.publishAgain = true;
+      return;
+    }
+    this.publishing = this.publish()
+      .catch((e: unknown) => {
+        this.log(`writing kube-dns: ${(e as Error).message}; retrying`);
+        this.publishRetry = setTimeout(() => this.requestPublish(), 2000);
+      })
+      .finally(() => {
+        this.publishing = undefined;
+        if (this.publishAgain) {
+          this.publishAgain = false;
+          this.requestPublish();
+        }
+      });
   }
 
   /** Creates the kube-dns Service if missing, and points its Endpoints and EndpointSlice at where we listen. */
@@ -147,6 +181,8 @@ export class ClusterDns {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
+    if (this.publishRetry) clearTimeout(this.publishRetry);
+    await this.publishing;
     this.services.stop();
     this.slices.stop();
     this.pods.stop();

@@ -6,9 +6,12 @@
  * number that failed. Needs root (nsenter) and the built dist/.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const PROBE_SCRIPT = fileURLToPath(new URL('./probe.js', import.meta.url));
+/** The compiled probe: beside this module in dist/, or dist/dns/probe.js when this runs from the sources (tests). */
+export const PROBE_SCRIPT = [new URL('./probe.js', import.meta.url), new URL('../../dist/dns/probe.js', import.meta.url)]
+  .map((u) => fileURLToPath(u)).find((p) => existsSync(p)) ?? fileURLToPath(new URL('./probe.js', import.meta.url));
 
 export function dnsLookupLatency(o: { podPid: number; server: string; name: string; count: number; transport?: 'udp' | 'tcp' }): Promise<{ samples: number[]; failed: number }> {
   const args = [`--net=/proc/${o.podPid}/ns/net`, process.execPath, PROBE_SCRIPT, o.server, o.name, String(o.count), o.transport ?? 'udp'];

@@ -4,7 +4,7 @@
  * through the runtime, one serialized worker per pod, reporting status and events back to the
  * API server. It talks to the control plane only through the API client.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, Node, NodeCondition, Pod, Service } from '../api/types.js';
@@ -28,6 +28,8 @@ import { PodWorkers } from './podworkers.js';
 import { ProbeManager, type ProbedContainer } from './prober.js';
 import { computePodStatus, rfc3339, type Waiting } from './status.js';
 import { MountError, VolumeManager } from './volumes.js';
+import { ConfigSource, referencedObjects } from './configsource.js';
+import { TokenManager } from './tokens.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
 import { jsonEqual } from '../api/json.js';
 import { formatResolvConf, hostResolvConf, PodFiles, podFileMounts, podHostname, podHostsFile, podResolvConf, type KubeletDnsSettings } from './dns.js';
@@ -76,7 +78,12 @@ export interface KubeletOptions {
   clusterDomain?: string;
   /** The resolver file `dnsPolicy: Default` pods inherit (`--resolv-conf`, default /etc/resolv.conf; '' = none). */
   resolvConf?: string;
-  /** Where the kubelet keeps per-pod files (`--root-dir`); default a folder under the OS temp dir. */
+  /**
+   * Where the kubelet keeps per-pod files (`--root-dir`, Kubernetes' `/var/lib/kubelet`):
+   * `<rootDir>/pods/<uid>/` holds the pod's etc-hosts and resolv.conf and its configuration
+   * volumes (`volumes/kubernetes.io~<kind>/<name>`). Default: a fresh temporary folder, removed
+   * by `stop()` (for tests; `up` always passes one inside the cluster's directory).
+   */
   rootDir?: string;
 }
 
@@ -97,6 +104,10 @@ export class Kubelet {
   private readonly recorder: Recorder;
   private readonly images: ImageManager;
   private readonly volumes: VolumeManager;
+  private readonly config: ConfigSource;
+  /** The root directory this kubelet made for itself (no `rootDir` given); removed on stop. */
+  private readonly tempRootDir?: string;
+  private readonly tokens: TokenManager;
   private readonly workers: PodWorkers;
   private readonly probes: ProbeManager;
   private readonly containers: ContainerLifecycle;
@@ -125,16 +136,30 @@ export class Kubelet {
     this.recorder = opts.recorder ?? new EventRecorder(this.client, 'kubelet', opts.nodeName);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     const nowMs = () => this.clock.now().getTime();
+    // Without --root-dir (tests), a private temporary directory, removed by stop(): a shared
+    // default would let one kubelet clean up another's pod directories as orphans.
+    if (!opts.rootDir) this.tempRootDir = mkdtempSync(join(tmpdir(), `mkl-kubelet-${opts.nodeName}-`));
+    const rootDir = opts.rootDir ?? this.tempRootDir ?? '';
     this.images = new ImageManager(this.runtime, this.recorder, new PullBackoff(this.backoff, nowMs), nowMs);
-    this.volumes = new VolumeManager(this.runtime, this.id);
+    this.config = new ConfigSource(this.client, (kind, ns, name) => this.configChanged(kind, ns, name),
+      (e) => this.log(`configmap/secret watch: ${(e as Error).message}`));
+    this.tokens = new TokenManager(this.client, nowMs);
+    this.volumes = new VolumeManager(this.runtime, this.id, {
+      rootDir,
+      reader: this.config,
+      requestToken: (pod, source) => this.tokens.get(pod, source),
+      nodeAllocatable: () => this.allocatable(),
+      now: () => this.clock.now(),
+    });
     this.workers = new PodWorkers((uid) => this.syncPod(uid), (uid, e) => this.syncFailed(uid, e));
     this.hostIP = opts.address ?? gatewayOf(opts.podCIDR);
-    this.podFiles = new PodFiles(opts.rootDir ?? join(tmpdir(), 'minikube-lite-kubelet', opts.cluster, opts.nodeName));
+    this.podFiles = new PodFiles(rootDir);
     this.dns = { clusterDNS: opts.clusterDNS ?? [], clusterDomain: opts.clusterDomain ?? 'cluster.local' };
     const runner = new ActionRunner(this.runtime, this.clock);
     this.probes = new ProbeManager({ runner, clock: this.clock, recorder: this.recorder, onChange: (uid) => this.workers.enqueue(uid) });
     this.containers = new ContainerLifecycle({
       runtime: this.runtime, recorder: this.recorder, images: this.images, runner, clock: this.clock, id: this.id, hostIP: this.hostIP, log: this.log,
+      config: this.config, nodeAllocatable: () => this.allocatable(),
       serviceEnv: (pod) => serviceEnvFor(this.services?.list() ?? [], pod.metadata?.namespace ?? 'default', pod.spec?.enableServiceLinks ?? undefined),
     });
   }
@@ -164,6 +189,8 @@ export class Kubelet {
     // Containers get service variables, so the Services must be known before any starts.
     this.services = new Informer<Service>(this.client, SERVICES, { onError: (e) => this.log(`service watch: ${(e as Error).message}`) });
     await this.services.start();
+    // ConfigMaps and Secrets first: a pod's first sync must already see the objects it uses.
+    await this.config.start();
     this.informer = new Informer<Pod>(this.client, PODS, {
       fieldSelector: `spec.nodeName=${this.opts.nodeName}`,
       onError: (e) => this.log(`pod watch: ${(e as Error).message}`),
@@ -191,8 +218,10 @@ export class Kubelet {
     this.probes.stop();
     this.unsubscribeRuntime?.();
     this.informer?.stop();
+    this.config.stop();
     this.services?.stop();
     await this.server?.close();
+    if (this.tempRootDir) rmSync(this.tempRootDir, { recursive: true, force: true });
   }
 
   /** Resolves when no pod sync and no probe is queued or running (for tests). */
@@ -208,6 +237,18 @@ export class Kubelet {
     if (!uid) return;
     this.uidToKey.set(uid, `${p.metadata?.namespace}/${p.metadata?.name}`);
     this.workers.enqueue(uid);
+  }
+
+  /**
+   * A ConfigMap or Secret was added, changed or deleted: sync every pod of this node that uses
+   * it (a waiting container may start; mounted files are rewritten in place).
+   */
+  private configChanged(kind: 'configMap' | 'secret', namespace: string, name: string): void {
+    for (const pod of this.informer?.list() ?? []) {
+      if (pod.metadata?.namespace !== namespace) continue;
+      const refs = referencedObjects(pod);
+      if ((kind === 'configMap' ? refs.configMaps : refs.secrets).has(name)) this.track(pod);
+    }
   }
 
   private podByUid(uid: string): Pod | undefined {
@@ -258,6 +299,7 @@ export class Kubelet {
       this.probes.removePod(uid);
       await this.killPodResources(state);
       await this.volumes.tearDown(uid);
+      this.tokens.forget(uid);
       this.podFiles.remove(uid);
       this.waiting.delete(uid);
       this.uidToKey.delete(uid);
@@ -314,8 +356,10 @@ export class Kubelet {
       for (const start of actions.containersToStart) {
         const c = specOf(pod, start.name);
         if (!c || !files) continue;
-        const own = this.volumes.mountsFor(c, prepared);
-        const failed = await this.containers.start(pod, c, sandbox, start.restartCount, [...own, ...podFileMounts(files, own)]);
+        const failed = await this.containers.start(pod, c, sandbox, start.restartCount, (env) => {
+          const own = this.volumes.mountsFor(c, prepared, env);
+          return [...own, ...podFileMounts(files, own)];
+        });
         if (failed) {
           waiting[c.name] = failed.waiting;
           retryIn = Math.min(retryIn, failed.retryInMs);
@@ -451,6 +495,8 @@ export class Kubelet {
     const filter = { [LABEL_CLUSTER]: this.opts.cluster, [LABEL_NODE]: this.opts.nodeName };
     const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandboxes(filter), this.runtime.listContainers(filter)]);
     const uids = new Set([...sandboxes, ...containers].map((o) => o.labels[LABEL_POD_UID]).filter(Boolean));
+    // Volume directories of pods that are gone (deleted while this kubelet was down).
+    for (const uid of this.volumes.podDirs()) uids.add(uid);
     for (const uid of uids) if (!this.podByUid(uid)) this.workers.enqueue(uid);
   }
 
@@ -474,13 +520,18 @@ export class Kubelet {
   }
   private readonly transitions = new Map<string, string>();
 
-  private async nodeStatus(): Promise<Node['status']> {
-    const cap = {
+  /** The node's capacity, reported as allocatable too (nothing is reserved for the system). */
+  private allocatable(): Record<string, string> {
+    return {
       cpu: this.opts.capacity?.cpu ?? String(cpus().length),
       memory: this.opts.capacity?.memory ?? `${Math.floor(totalmem() / 1024)}Ki`,
       pods: this.opts.capacity?.pods ?? '110',
       'ephemeral-storage': '100Gi',
     };
+  }
+
+  private async nodeStatus(): Promise<Node['status']> {
+    const cap = this.allocatable();
     return {
       capacity: cap,
       allocatable: cap,

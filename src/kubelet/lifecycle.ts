@@ -7,7 +7,8 @@
  * Called only from a pod's worker, so never concurrently for one pod.
  */
 import type { Container, Pod } from '../api/types.js';
-import { containerEnv, expandCommand } from '../api/expansion.js';
+import { containerEnv, expandCommand, type EnvVarValue } from '../api/expansion.js';
+import { ConfigError, envResolvers, type ConfigReader } from './configsource.js';
 import { cpuToMillis, memoryToBytes } from '../api/quantity.js';
 import type { ContainerConfig, ContainerStatus, Runtime } from '../runtime/types.js';
 import type { Clock } from './clock.js';
@@ -40,6 +41,10 @@ export interface ContainerLifecycleOptions {
   id: NodeIdentity;
   hostIP: string;
   log: (msg: string) => void;
+  /** ConfigMaps and Secrets for `env.valueFrom` and `envFrom` (none: such references fail). */
+  config?: ConfigReader;
+  /** Node allocatable, for `resourceFieldRef` limits a container does not set. */
+  nodeAllocatable?: () => Readonly<Record<string, string>>;
   /** The service environment variables for a container of `pod` (see envvars.ts); none when absent. */
   serviceEnv?: (pod: Pod) => Readonly<Record<string, string>>;
 }
@@ -66,19 +71,40 @@ export class ContainerLifecycle {
   constructor(private readonly o: ContainerLifecycleOptions) {}
 
   /**
-   * Pulls, creates and starts one container, then runs its postStart hook. Returns why it waits
-   * when it could not start (or its hook failed and it was killed), else undefined.
+   * Resolves the container's environment and mounts (`mountsFor` gets the environment, for
+   * `subPathExpr`), pulls, creates and starts one container, then runs its postStart hook.
+   * Returns why it waits when it could not start (or its hook failed and it was killed), else
+   * undefined.
    */
-  async start(pod: Pod, c: Container, sandbox: { id: string; ip: string }, restartCount: number, mounts: ContainerConfig['mounts']):
-    Promise<StartFailure | undefined> {
+  async start(pod: Pod, c: Container, sandbox: { id: string; ip: string }, restartCount: number,
+    mountsFor: (env: readonly EnvVarValue[]) => ContainerConfig['mounts']): Promise<StartFailure | undefined> {
     const { runtime, recorder } = this.o;
+    const reader = this.o.config ?? { configMap: () => undefined, secret: () => undefined };
+    const ns = pod.metadata?.namespace ?? 'default';
+    let env: EnvVarValue[];
+    let mounts: ContainerConfig['mounts'];
+    try {
+      env = containerEnv(c, {
+        pod, podName: pod.metadata?.name ?? '', namespace: ns, uid: pod.metadata?.uid ?? '',
+        nodeName: this.o.id.node, podIP: sandbox.ip, podIPs: sandbox.ip ? [sandbox.ip] : [], hostIP: this.o.hostIP, hostIPs: [this.o.hostIP],
+        labels: pod.metadata?.labels ?? {}, annotations: pod.metadata?.annotations ?? {},
+        serviceAccountName: pod.spec?.serviceAccountName ?? 'default', nodeAllocatable: this.o.nodeAllocatable?.(),
+        serviceEnv: this.o.serviceEnv?.(pod) ?? {},
+        ...envResolvers(pod, reader, (kind, name, keys) => recorder.event(pod, 'Warning', 'InvalidEnvironmentVariableNames',
+          `Keys [${keys.join(', ')}] from the EnvFrom ${kind} ${ns}/${name} were skipped since they are considered invalid environment variable names.`)),
+      });
+      mounts = mountsFor(env);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      // Kubernetes: the container waits with CreateContainerConfigError; the pod is synced again
+      // when the object it needs appears (the ConfigMap/Secret watch), not on a timer.
+      recorder.event(pod, 'Warning', 'Failed', `Error: ${e.message}`);
+      return { waiting: { reason: 'CreateContainerConfigError', message: e.message }, retryInMs: Infinity };
+    }
+    // Pulled after the environment resolved (Kubernetes pulls first): a container that waits for
+    // a ConfigMap or Secret does not pull its image again on every sync while it waits.
     const pulled = await this.o.images.ensure(pod, c);
     if (!pulled.ok) return { waiting: pulled.waiting, retryInMs: pulled.retryInMs };
-    const env = containerEnv(c, {
-      podName: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', uid: pod.metadata?.uid ?? '',
-      nodeName: this.o.id.node, podIP: sandbox.ip, hostIP: this.o.hostIP, labels: pod.metadata?.labels ?? {}, annotations: pod.metadata?.annotations ?? {},
-      serviceAccountName: pod.spec?.serviceAccountName ?? 'default', serviceEnv: this.o.serviceEnv?.(pod) ?? {},
-    });
     const limits = c.resources?.limits ?? {};
     const requests = c.resources?.requests ?? {};
     const config: ContainerConfig = {

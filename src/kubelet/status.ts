@@ -153,6 +153,24 @@ function condition(type: string, ok: boolean, old: PodCondition[] | undefined, n
   return { type, status, lastTransitionTime, ...(reason && !ok ? { reason } : {}), ...(message && !ok ? { message } : {}) };
 }
 
+/** The condition types the kubelet writes; any other condition of the pod belongs to someone else. */
+const KUBELET_CONDITIONS = new Set(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+
+/**
+ * Why the pod's readiness gates hold its Ready condition back (Kubernetes'
+ * `GeneratePodReadyCondition`): each gate names a condition that must exist and be True.
+ * Undefined when every gate is satisfied (or there are none).
+ */
+export function readinessGatesProblem(pod: Pod): string | undefined {
+  const msgs: string[] = [];
+  for (const g of pod.spec?.readinessGates ?? []) {
+    const c = pod.status?.conditions?.find((x) => x.type === g.conditionType);
+    if (!c) msgs.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
+    else if (c.status !== 'True') msgs.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
+  }
+  return msgs.length ? msgs.join(', ') : undefined;
+}
+
 /** The full status the kubelet reports for a pod. */
 export function computePodStatus(inputs: StatusInputs): PodStatus {
   const { pod, state, now } = inputs;
@@ -175,12 +193,17 @@ export function computePodStatus(inputs: StatusInputs): PodStatus {
   const notReady = [...sidecarStatuses, ...statuses].filter((s) => !s.ready).map((s) => s.name);
   const readyMessage = terminal ? undefined : `containers with unready status: [${notReady.join(' ')}]`;
   const scheduled = old.conditions?.find((c) => c.type === 'PodScheduled');
+  const gates = readinessGatesProblem(pod);
   const conditions: PodCondition[] = [
     condition('PodReadyToStartContainers', sandbox?.state === 'ready', old.conditions, now),
     condition('Initialized', initialized, old.conditions, now, 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`),
-    condition('Ready', allReady, old.conditions, now, notReadyReason, readyMessage),
+    allReady && gates
+      ? condition('Ready', false, old.conditions, now, 'ReadinessGatesNotReady', gates)
+      : condition('Ready', allReady, old.conditions, now, notReadyReason, readyMessage),
     condition('ContainersReady', allReady, old.conditions, now, notReadyReason, readyMessage),
     scheduled ?? condition('PodScheduled', true, old.conditions, now),
+    // Conditions other components own (readiness gates, DisruptionTarget...) are kept as they are.
+    ...(old.conditions ?? []).filter((c) => !KUBELET_CONDITIONS.has(c.type)),
   ];
   const status: PodStatus = {
     phase,

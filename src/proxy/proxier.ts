@@ -22,7 +22,7 @@ import { ENDPOINTS, ENDPOINTSLICES, NODES, SERVICES } from '../client/client.js'
 import { EventRecorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import type { HostNetwork, HostRoute } from '../runtime/hostnet.js';
-import { cleanupText, LABEL_SERVICE_NAME, LOOPBACK_ANNOTATION, planRules, restoreText, chainPrefix, type RulesPlan } from './plan.js';
+import { cleanupText, LABEL_SERVICE_NAME, LOOPBACK_ANNOTATION, planRules, restoreText, chainPrefix, savedAfter, savedCIDRs, type RulesPlan } from './plan.js';
 import { Relays, type RelaySpec, type RelayState } from './relay.js';
 
 
@@ -68,6 +68,11 @@ export class Proxier {
   private timer?: NodeJS.Timeout;
   private readonly warned = new Set<string>();
   private writeBackError?: string;
+  /** The plan last applied, and whether the next sync must read the host first. */
+  private lastPlan?: RulesPlan;
+  private lastRoutes = '';
+  private fullSyncDue = true;
+  private addresses: { dev: string; address: string }[] = [];
   readonly status: SyncStatus = { syncs: 0, rules: 0 };
 
   constructor(private readonly opts: ProxierOptions) {
@@ -98,7 +103,10 @@ export class Proxier {
     await Promise.race([this.slices.start(), new Promise((r) => setTimeout(r, 2000))]);
     this.requestSync();
     await this.running;
-    this.timer = setInterval(() => this.requestSync(), this.opts.resyncMs ?? 30_000);
+    this.timer = setInterval(() => {
+      this.fullSyncDue = true;
+      this.requestSync();
+    }, this.opts.resyncMs ?? 30_000);
     this.timer.unref();
   }
 
@@ -152,9 +160,7 @@ export class Proxier {
 
   /** The bridges of this host's nodes: the interfaces holding the nodes' InternalIPs. */
   private localBridges(addresses: { dev: string; address: string }[]): string[] {
-    const local = new Set(this.localNodeNames());
-    const ips = new Set(this.nodes.list().filter((n) => local.has(n.metadata?.name ?? ''))
-      .map((n) => n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address).filter(Boolean));
+    const ips = new Set(this.localNodeIPs());
     return addresses.filter((a) => ips.has(a.address)).map((a) => a.dev);
   }
 
@@ -167,7 +173,11 @@ export class Proxier {
 
   private async syncOnce(): Promise<void> {
     const nodeIP = this.firstNodeAddress();
-    const addresses = await this.opts.host.addresses();
+    const full = this.fullSyncDue || !this.lastPlan;
+    // The host's addresses change only when node networks come or go: read them again then.
+    const known = this.addresses.map((a) => a.address);
+    if (full || this.localNodeIPs().some((ip) => !known.includes(ip))) this.addresses = await this.opts.host.addresses();
+    const addresses = this.addresses;
     const bridge = nodeIP ? addresses.find((a) => a.address === nodeIP)?.dev : undefined;
     // Hairpin first: an endpoint added by this sync must be able to reach itself through its VIP.
     for (const dev of this.localBridges(addresses)) await this.opts.host.enableHairpin(dev);
@@ -179,7 +189,8 @@ export class Proxier {
       const svc = this.services.get(w.service);
       if (svc) void this.recorder.event({ ...svc, kind: 'Service', apiVersion: 'v1' }, 'Warning', 'NotProxied', w.message);
     }
-    await this.apply(plan);
+    await this.apply(plan, full);
+    this.fullSyncDue = false;
     const relays = await this.relays.reconcile(this.relaySpecs(nodeIP));
     this.status.lastSync = new Date();
     this.status.syncs++;
@@ -195,12 +206,32 @@ export class Proxier {
     }
   }
 
-  /** One iptables-restore batch, then the routes. */
-  private async apply(plan: RulesPlan): Promise<void> {
-    const current = { nat: await this.opts.host.save('nat'), filter: await this.opts.host.save('filter') };
-    await this.opts.host.restore(restoreText(plan, current));
+  /**
+   * One iptables-restore batch, then the routes. A full sync reads the host first (iptables-save,
+   * routes): it finds chains and jumps to repair after a crash or someone else's change. Between
+   * full syncs the host is taken to be as the last plan left it (kube-proxy's partial syncs).
+   */
+  private async apply(plan: RulesPlan, full = true): Promise<void> {
+    const current = full || !this.lastPlan
+      ? { nat: await this.opts.host.save('nat'), filter: await this.opts.host.save('filter') }
+      : savedAfter(this.lastPlan);
+    try {
+      await this.opts.host.restore(restoreText(plan, current));
+    } catch (e) {
+      this.fullSyncDue = true;
+      throw e;
+    }
     this.status.rules = [...plan.nat.values(), ...plan.filter.values()].reduce((n, r) => n + r.length, 0);
-    await syncRoutes(this.opts.host, plan.routes);
+    const routes = JSON.stringify(plan.routes);
+    if (full || routes !== this.lastRoutes) await syncRoutes(this.opts.host, plan.routes);
+    this.lastRoutes = routes;
+    this.lastPlan = plan;
+  }
+
+  private localNodeIPs(): string[] {
+    const local = new Set(this.localNodeNames());
+    return this.nodes.list().filter((n) => local.has(n.metadata?.name ?? ''))
+      .map((n) => n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '').filter(Boolean);
   }
 
   /** Every relay this host should run: NodePorts, LoadBalancer ports, loopback ports, the API server's. */
@@ -343,13 +374,18 @@ export async function syncRoutes(host: HostNetwork, routes: readonly HostRoute[]
 
 /**
  * Removes every rule, chain and route of `cluster` from the host, whether or not its proxy is
- * still running (stop it first, or it puts them back). Idempotent; used by `down`.
+ * still running (stop it first, or it puts them back). Idempotent; used by `down`. CIDRs not
+ * given are read back from the cluster's guard chain; returns the CIDRs it used.
  */
-export async function cleanupHost(host: HostNetwork, cluster: string, cidrs: { serviceCIDR?: string; clusterCIDR?: string }): Promise<void> {
-  const text = cleanupText(chainPrefix(cluster), { nat: await host.save('nat'), filter: await host.save('filter') });
+export async function cleanupHost(host: HostNetwork, cluster: string, cidrs: { serviceCIDR?: string; clusterCIDR?: string }): Promise<{ serviceCIDR?: string; clusterCIDR?: string }> {
+  const prefix = chainPrefix(cluster);
+  const current = { nat: await host.save('nat'), filter: await host.save('filter') };
+  const saved = savedCIDRs(prefix, current.filter);
+  const text = cleanupText(prefix, current);
   if (text) await host.restore(text);
-  for (const dst of [cidrs.serviceCIDR, cidrs.clusterCIDR]) {
+  for (const dst of new Set([cidrs.serviceCIDR, cidrs.clusterCIDR, saved.serviceCIDR, saved.clusterCIDR])) {
     if (!dst) continue;
     for (const r of await host.routesTo(dst)) await host.deleteRoute(r);
   }
+  return { serviceCIDR: cidrs.serviceCIDR ?? saved.serviceCIDR, clusterCIDR: cidrs.clusterCIDR ?? saved.clusterCIDR };
 }

@@ -35,6 +35,7 @@ import {
   type Runtime,
   type SandboxConfig,
   type SandboxStatus,
+  type VolumeOptions,
 } from './types.js';
 
 export interface DockerRuntimeOptions {
@@ -610,10 +611,13 @@ export class DockerRuntime implements Runtime {
 
   // ---- volumes ----------------------------------------------------------------------------
 
-  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+  async createVolume(name: string, labels: Record<string, string>, opts: VolumeOptions = {}): Promise<void> {
+    // The local driver mounts a tmpfs for the volume while containers use it.
+    const size = opts.tmpfs?.sizeBytes ?? 0;
+    const driverOpts = opts.tmpfs ? { type: 'tmpfs', device: 'tmpfs', ...(size > 0 ? { o: `size=${size}` } : {}) } : undefined;
     try {
       // Creating an existing local volume returns it unchanged.
-      await this.docker.createVolume({ Name: name, Labels: this.ownLabels(labels) });
+      await this.docker.createVolume({ Name: name, Labels: this.ownLabels(labels), ...(driverOpts ? { Driver: 'local', DriverOpts: driverOpts } : {}) });
     } catch (err) {
       throw this.error(err);
     }

@@ -37,6 +37,7 @@ import {
   type Runtime,
   type SandboxConfig,
   type SandboxStatus,
+  type VolumeOptions,
 } from './types.js';
 
 export interface FakeRuntimeOptions {
@@ -128,7 +129,7 @@ export class FakeRuntime implements Runtime {
   private readonly networks = new Map<string, FakeNetwork>();
   private readonly sandboxes = new Map<string, FakeSandbox>();
   private readonly containers = new Map<string, FakeContainer>();
-  private readonly volumes = new Map<string, { labels: Record<string, string>; files: Map<string, string> }>();
+  private readonly volumes = new Map<string, { labels: Record<string, string>; files: Map<string, string>; tmpfs?: { sizeBytes: number } }>();
   private readonly hostFiles = new Map<string, string>();
   /** Images present on the "node", by normalized reference. */
   private readonly images = new Map<string, FakeImage>();
@@ -489,8 +490,14 @@ export class FakeRuntime implements Runtime {
 
   // ---- volumes ----------------------------------------------------------------------------
 
-  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
-    if (!this.volumes.has(name)) this.volumes.set(name, { labels: this.ownLabels(labels), files: new Map() });
+  async createVolume(name: string, labels: Record<string, string>, opts: VolumeOptions = {}): Promise<void> {
+    if (!this.volumes.has(name)) this.volumes.set(name, { labels: this.ownLabels(labels), files: new Map(), ...(opts.tmpfs ? { tmpfs: opts.tmpfs } : {}) });
+  }
+
+  /** How a volume is backed (for tests of `emptyDir.medium: Memory`). */
+  volumeOptions(name: string): VolumeOptions | undefined {
+    const v = this.volumes.get(name);
+    return v ? (v.tmpfs ? { tmpfs: v.tmpfs } : {}) : undefined;
   }
 
   async removeVolume(name: string): Promise<void> {

@@ -54,6 +54,11 @@ export interface Mount {
   subPath?: string;
 }
 
+/** How a named volume is backed. */
+export interface VolumeOptions {
+  tmpfs?: { sizeBytes: number };
+}
+
 export interface ContainerConfig {
   /** Engine-unique container name (e.g. `k8s_<container>_<pod>_<ns>_<uid>_<restartCount>`). */
   name: string;
@@ -212,8 +217,11 @@ export interface Runtime {
   /** The container's log (stdout and stderr interleaved, as text lines). */
   logs(id: string, opts: LogOptions): Promise<Readable>;
 
-  /** Creates a named volume (for emptyDir); idempotent. */
-  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /**
+   * Creates a named volume (for emptyDir); idempotent. With `tmpfs`, the volume is memory-backed
+   * (`emptyDir.medium: Memory`), at most `sizeBytes` (0: the engine's default size).
+   */
+  createVolume(name: string, labels: Record<string, string>, opts?: VolumeOptions): Promise<void>;
   /** Removes a named volume (idempotent). */
   removeVolume(name: string): Promise<void>;
   listVolumes(filter: LabelFilter): Promise<{ name: string; labels: Record<string, string> }[]>;

@@ -101,6 +101,31 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
     expect(hosts.stdout).toMatch(/^10\.215\.[12]\.\d+\t(debug-\w+)\n[^]*^\1$/m);
   });
 
+  it('honours dnsPolicy Default and None with dnsConfig', async () => {
+    const pod = (name: string, spec: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  restartPolicy: Never
+${spec}
+  containers: [{name: c, image: busybox:latest, command: [cat, /etc/resolv.conf]}]
+`;
+    const manifests = [
+      pod('dns-default', '  dnsPolicy: Default'),
+      pod('dns-none', '  dnsPolicy: None\n  dnsConfig: {nameservers: [1.2.3.4], searches: [ns1.svc.cluster-domain.example], options: [{name: ndots, value: "2"}, {name: edns0}]}'),
+    ].join('---\n');
+    expect((await cluster.cli(['apply', '-f', '-'], { input: manifests })).code).toBe(0);
+    const done = (p: Pod) => p.status?.phase === 'Succeeded';
+    await Promise.all([cluster.waitForPod('dns-default', done), cluster.waitForPod('dns-none', done)]);
+    const host = hostResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
+    const expectDefault = `${host.searches.length ? `search ${host.searches.join(' ')}\n` : ''}${host.servers.map((x) => `nameserver ${x}\n`).join('')}${host.options.length ? `options ${host.options.join(' ')}\n` : ''}`;
+    expect((await cluster.cli(['logs', 'dns-default'])).stdout).toBe(expectDefault);
+    expect((await cluster.cli(['logs', 'dns-none'])).stdout).toBe('search ns1.svc.cluster-domain.example\nnameserver 1.2.3.4\noptions ndots:2 edns0\n');
+    const bad = await cluster.cli(['apply', '-f', '-'], { input: pod('dns-bad', '  dnsPolicy: None') });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None');
+  });
+
   it('resolves a Service by its short name with busybox nslookup, through the kube-dns ClusterIP', async () => {
     const r = await debug(['nslookup', 'myapp']);
     expect(r.stdout).toContain(`Server:\t\t${DNS_IP}`);
@@ -123,8 +148,11 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
     expect(ips).toEqual([db0.status?.podIP, db1.status?.podIP].sort());
     const r = await debug(['nslookup', 'db']);
     for (const ip of ips) expect(r.stdout).toContain(`Name:\tdb.default.svc.cluster.local\nAddress: ${ip}`);
-    const one = await debug(['nslookup', 'db-0.db']);
+    const one = await debug(['nslookup', 'db-0.db.default.svc.cluster.local']);
     expect(one.stdout).toContain(`Name:\tdb-0.db.default.svc.cluster.local\nAddress: ${db0.status?.podIP}`);
+    // The libc resolver applies the search list (ndots:5) to a name with a dot, too.
+    const page = await debug(['wget', '-qO-', 'http://db-1.db/']);
+    expect(page.stdout).toContain('Welcome to nginx!');
     const hosts = await cluster.cli(['exec', 'db-0', '--', 'cat', '/etc/hosts']);
     expect(hosts.stdout).toContain(`${db0.status?.podIP}\tdb-0.db.default.svc.cluster.local\tdb-0\n`);
     // The example's own client pod does the same lookups and prints them.
@@ -132,6 +160,7 @@ describe.skipIf(!hasDocker)('cluster DNS on a real Docker engine (skipped when n
     expect(client.status?.phase).toBe('Succeeded');
     const logs = await cluster.cli(['logs', 'dns-client']);
     expect(logs.stdout).toContain(`Name:\tdb-1.db.default.svc.cluster.local`);
+    expect(logs.stdout).toContain('<title>Welcome to nginx!</title>');
     expect(logs.stdout).toContain(`KUBERNETES_PORT=tcp://10.115.0.1:443`);
   }, 180_000);
 

@@ -66,8 +66,11 @@ describe.skipIf(!hasDocker)('hostile input against a real cluster (skipped when 
     expect(ms).toBeLessThan(5000);
   });
 
-  it('drops an unknown field with a printed warning in apply, and kubectl (strict by default) refuses it', async () => {
-    const r = await cluster.cli(['apply', '-f', join(ROOT, 'examples', 'typo-pod.yaml')]);
+  it('refuses an unknown field in apply (strict, as kubectl), drops it with a printed warning with --validate=warn', async () => {
+    const strict = await cluster.cli(['apply', '-f', join(ROOT, 'examples', 'typo-pod.yaml')]);
+    expect(strict.code).not.toBe(0);
+    expect(strict.stderr).toContain('strict decoding error: unknown field "spec.containers[0].imagePullPolice"');
+    const r = await cluster.cli(['apply', '--validate=warn', '-f', join(ROOT, 'examples', 'typo-pod.yaml')]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('Warning: unknown field "spec.containers[0].imagePullPolice"');
     await cluster.cli(['delete', 'pod', 'typo']);

@@ -120,7 +120,7 @@ describe.skipIf(!hasDocker)('Services API on a real Docker engine (skipped when 
     expect(get.stdout).toMatch(new RegExp(`^NAME\\s+TYPE\\s+CLUSTER-IP\\s+EXTERNAL-IP\\s+PORT\\(S\\)\\s+AGE\\s+SELECTOR$`, 'm'));
     expect(get.stdout).toMatch(new RegExp(`^service/myapp\\s+ClusterIP\\s+${svc.spec?.clusterIP?.replace(/\./g, '\\.')}\\s+<none>\\s+80/TCP\\s+\\S+\\s+app=myapp$`, 'm'));
     expect(get.stdout).toMatch(/^NAME\s+ENDPOINTS\s+AGE$/m);
-    expect(get.stdout).toContain(`endpoints/myapp   ${sorted.map((ip) => `${ip}:80`).join(',')}`);
+    expect(get.stdout).toMatch(new RegExp(`^endpoints/myapp\\s+${sorted.map((ip) => `${ip}:80`).join(',').replace(/\./g, '\\.')}\\s+\\S+$`, 'm'));
     expect(get.stdout).toMatch(/^NAME\s+ADDRESSTYPE\s+PORTS\s+ENDPOINTS\s+AGE$/m);
     expect(get.stdout).toMatch(new RegExp(`^endpointslice\\.discovery\\.k8s\\.io/${slice.metadata?.name}\\s+IPv4\\s+80\\s+${sorted.join(',').replace(/\./g, '\\.')}\\s`, 'm'));
     console.log(get.stdout);
@@ -138,6 +138,16 @@ describe.skipIf(!hasDocker)('Services API on a real Docker engine (skipped when 
     expect(r.stdout).toMatch(/^endpoints\/myapp\s+(\d+\.\d+\.\d+\.\d+:80,){2}\d+\.\d+\.\d+\.\d+:80\s+\S+$/m);
     expect(r.stdout).toMatch(/^endpointslice\.discovery\.k8s\.io\/myapp-\w+\s+IPv4\s+80\s+(\d+\.\d+\.\d+\.\d+,){2}\d+\.\d+\.\d+\.\d+\s+\S+$/m);
     console.log(r.stdout);
+    // kubectl's own expose and describe (it reads the EndpointSlices itself).
+    const kc = (args: string[]) => sh('/usr/bin/kubectl', ['--kubeconfig', kubeconfig, ...args]);
+    const exposed = await kc(['expose', 'deployment', 'myapp', '--port', '8080', '--target-port', '80', '--name', 'myapp-k']);
+    expect(exposed.stdout.trim(), exposed.stderr).toBe('service/myapp-k exposed');
+    const ips = (await cluster.client().list<Pod>(podsRef, { labelSelector: 'app=myapp' })).items.map((p) => p.status?.podIP ?? '').sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    await waitForList<EndpointSlice>(sliceRef, (ss) => readyIPs(ss).length === 3, 'kubernetes.io/service-name=myapp-k');
+    const d = await kc(['describe', 'svc', 'myapp-k']);
+    expect(d.stdout).toMatch(/^Port:\s+<unset>\s+8080\/TCP$/m);
+    expect(d.stdout).toMatch(new RegExp(`^Endpoints:\\s+${ips.map((ip) => `${ip}:80`).join(',').replace(/\./g, '\\.')}$`, 'm'));
+    expect((await kc(['delete', 'svc', 'myapp-k'])).code).toBe(0);
   }, 60_000);
 
   it('takes a pod whose readiness probe fails out of the ready endpoints within a second', async () => {

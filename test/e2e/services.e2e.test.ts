@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EndpointSlice, Pod, Service } from '../../src/api/types.js';
 import { ENDPOINTSLICES, PODS, SERVICES } from '../../src/client/client.js';
@@ -99,7 +100,10 @@ async function waitForSlices(c: TestCluster, service: string, ok: (eps: NonNulla
   const check = () => ok([...cache.values()].flatMap((s) => s.endpoints ?? []));
   if (check()) return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { h.stop(); reject(new Error(`timed out waiting for the endpoints of ${service}: ${JSON.stringify([...cache.values()].map((s) => s.endpoints))}`)); }, ms);
+    const timer = setTimeout(() => {
+      h.stop();
+      void diagnose(c).then((d) => reject(new Error(`timed out waiting for the endpoints of ${service}: ${JSON.stringify([...cache.values()].map((s) => s.endpoints))}\n${d}`)));
+    }, ms);
     const h = api.watch<EndpointSlice>(ref, { labelSelector: sel, resourceVersion: list.metadata.resourceVersion }, (e) => {
       if (e.type === 'ERROR' || e.type === 'BOOKMARK') return;
       if (e.type === 'DELETED') cache.delete(e.object.metadata?.name ?? '');
@@ -108,6 +112,13 @@ async function waitForSlices(c: TestCluster, service: string, ok: (eps: NonNulla
     });
     h.done.catch((err: unknown) => { clearTimeout(timer); reject(err as Error); });
   });
+}
+
+/** Pods and the control plane's log tail, for a failure message. */
+async function diagnose(c: TestCluster): Promise<string> {
+  const pods = await c.cli(['get', 'pods', '-o', 'wide']);
+  const log = readFileSync(join(clusterDir(c.home, c.name), 'controlplane.log'), 'utf8').split('\n').slice(-30).join('\n');
+  return `${pods.stdout}\ncontrolplane.log:\n${log}`;
 }
 
 const readyIPs = (eps: NonNullable<EndpointSlice['endpoints']>) => eps.filter((e) => e.conditions?.ready !== false).map((e) => e.addresses[0]);
@@ -180,6 +191,15 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
       expect(answers).toHaveLength(60);
       expect(answers.filter((x) => !names.includes(x))).toEqual([]);
       expect(Object.values(counts).every((n) => n > 0)).toBe(true);
+    }
+  }, 120_000);
+
+  it('answers by name from a debug pod, as the README shows (cluster DNS + the proxy)', async () => {
+    const names = await podNames(a);
+    for (const url of ['http://myapp/host.txt', 'http://myapp.default.svc.cluster.local/host.txt']) {
+      const r = await a.cli(['debug', '--', 'wget', '-qO-', url], { timeoutMs: 90_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(names).toContain(r.stdout.trim());
     }
   }, 120_000);
 
@@ -259,7 +279,8 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
   it('refuses at once when no replica is ready (scaled to 0)', async () => {
     const r = await a.cli(['scale', 'deployment', 'myapp', '--replicas=0']);
     expect(r.code, r.stderr).toBe(0);
-    await waitForSlices(a, 'myapp', (eps) => readyIPs(eps).length === 0);
+    // Terminating pods still serve (kube-proxy falls back to serving terminating endpoints): wait until they are gone.
+    await waitForSlices(a, 'myapp', (eps) => eps.length === 0);
     await new Promise((res) => setTimeout(res, 200));
     const host = await connectFromHost(vip, 80);
     const pod = await connectFromPod(a, 'bb1', vip, 80);
@@ -290,7 +311,7 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
   }, 60_000);
 
   it('runs two clusters side by side, each routing only to its own pods; down of one leaves the other', async () => {
-    const r = await b.cli(['up', '--pod-cidr', b.podCIDR, '--service-cidr', svcB]);
+    const r = await b.cli(['up', '--pod-cidr', b.podCIDR, '--service-cidr', svcB, '--listen-address', '127.0.0.2']);
     expect(r.code, r.stderr).toBe(0);
     await apply(b, [client('bb1', 'node-1'), myapp(2)]);
     expect((await b.cli(['expose', 'deployment', 'myapp', '--port', '80'])).code).toBe(0);
@@ -305,6 +326,12 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     const fromB = await requests(b, 'bb1', `http://${vipB}/host.txt`, 20);
     expect(fromA.filter((x) => !namesA.includes(x))).toEqual([]);
     expect(fromB.filter((x) => !namesB.includes(x))).toEqual([]);
+    // B serves its NodePorts on its --listen-address only.
+    expect((await b.cli(['apply', '-f', join(ROOT, 'examples/myapp-nodeport.yaml')])).code).toBe(0);
+    const urlB = (await b.cli(['service', 'myapp-nodeport', '--url'])).stdout.trim();
+    expect(urlB).toMatch(/^http:\/\/127\.0\.0\.2:\d+$/);
+    expect(namesB).toContain(await untilAnswers(`${urlB}/host.txt`));
+    expect((await connectFromHost('127.0.0.1', Number(new URL(urlB).port))).result).toBe('ECONNREFUSED');
     const bTraces = await hostTraces(b, svcB);
     expect(bTraces.some((l) => l.includes(chainPrefix(a.name)))).toBe(false);
     // A crashed proxy is restarted by `up`; then `down` still removes everything it made.

@@ -11,6 +11,7 @@ import { inIPv4Net, parseIPv4CIDR } from '../../src/api/ip.js';
 import type { Service, Status } from '../../src/api/types.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { ApiClient, SERVICES } from '../../src/client/client.js';
 import { call, TOKEN } from './apiserver.fixtures.js';
 
 const servers: ApiServer[] = [];
@@ -18,10 +19,10 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function start(opts: { serviceCIDR?: string; store?: SqliteStore } = {}): Promise<{ base: string; store: SqliteStore; server: ApiServer }> {
+async function start(opts: { serviceCIDR?: string; store?: SqliteStore; repairMs?: number } = {}): Promise<{ base: string; store: SqliteStore; server: ApiServer }> {
   const store = opts.store ?? new SqliteStore(':memory:');
   const server = await startApiServer({
-    store, resources: RESOURCES, port: 0, token: TOKEN, serviceCIDR: opts.serviceCIDR,
+    store, resources: RESOURCES, port: 0, token: TOKEN, serviceCIDR: opts.serviceCIDR, kubernetesServiceIntervalMs: opts.repairMs ?? 0,
     logger: { info: () => undefined, error: () => undefined },
   });
   servers.push(server);
@@ -238,6 +239,25 @@ describe('the kubernetes Service', () => {
     expect(r.body.metadata?.labels).toEqual({ component: 'apiserver', provider: 'kubernetes' });
     expect(r.body.spec).toMatchObject({ type: 'ClusterIP', clusterIP: '10.110.0.1', clusterIPs: ['10.110.0.1'], ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: server.port }] });
     expect(r.body.spec?.selector).toBeUndefined();
+  });
+
+  it('comes back within the repair interval when deleted', async () => {
+    const { base } = await start({ repairMs: 50 });
+    const client = new ApiClient({ server: base, token: TOKEN });
+    const before = await client.get<Service>({ ...SERVICES, namespace: 'default' }, 'kubernetes');
+    const back = new Promise<Service>((resolve, reject) => {
+      const h = client.watch<Service>({ ...SERVICES, namespace: 'default' }, { fieldSelector: 'metadata.name=kubernetes', resourceVersion: before.metadata?.resourceVersion }, (e) => {
+        if (e.type === 'ADDED') {
+          h.stop();
+          resolve(e.object);
+        }
+      });
+      h.done.catch(reject);
+    });
+    expect((await call(base, 'DELETE', svcPath('default', 'kubernetes'))).status).toBe(200);
+    const recreated = await back;
+    expect(recreated.spec?.clusterIP).toBe('10.96.0.1');
+    expect(recreated.metadata?.uid).not.toBe(before.metadata?.uid);
   });
 
   it('is repaired at start when someone changed its ports, and recreated when the service CIDR changed', async () => {

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Endpoints, EndpointSlice, Event, Service } from '../../src/api/types.js';
 import { RESOURCES } from '../../src/api/registry.js';
-import { exposeArgv, serviceForExpose } from '../../src/cli/commands/expose.js';
+import { exposeArgv, runExpose, serviceForExpose } from '../../src/cli/commands/expose.js';
+import { DEPLOY_REF, FakeClient, fakeDeps, GLOBALS } from './cli.fakes.js';
 import { describeEndpoints, describeService } from '../../src/cli/commands/servicedescribers.js';
 import { tableHeader, tableRow } from '../../src/cli/commands/tables.js';
 import { toTable } from '../../src/apiserver/table.js';
@@ -198,5 +199,41 @@ describe('expose', () => {
     ['a service without selector', { kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } }, "couldn't retrieve selectors via --selector flag or introspection: the service has no pod selector set"],
   ])('refuses %s', (_, obj, message) => {
     expect(() => serviceForExpose(obj, {}, 'default')).toThrow(message);
+  });
+});
+
+describe('runExpose', () => {
+  const svcRef = { group: '', version: 'v1', resource: 'services', namespace: 'default' };
+  const seeded = () => {
+    const client = new FakeClient();
+    client.seed(DEPLOY_REF, {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'myapp', namespace: 'default', labels: { app: 'myapp' } },
+      spec: { selector: { matchLabels: { app: 'myapp' } }, template: { spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+    } as never);
+    return client;
+  };
+
+  it('creates the Service and says so as kubectl does', async () => {
+    const client = seeded();
+    const deps = fakeDeps(client);
+    await runExpose(deps, GLOBALS, ['deployment', 'myapp'], { port: '80' });
+    expect(deps.io.stdout).toBe('service/myapp exposed\n');
+    expect((await client.get<Service>(svcRef, 'myapp')).spec?.selector).toEqual({ app: 'myapp' });
+  });
+
+  it('with --dry-run=client -o yaml prints the Service and creates nothing', async () => {
+    const client = seeded();
+    const deps = fakeDeps(client);
+    await runExpose(deps, GLOBALS, ['deployment/myapp'], { port: '80', dryRun: 'client', output: 'yaml' });
+    expect(deps.io.stdout).toContain('kind: Service');
+    expect(deps.io.stdout).toContain('  selector:\n    app: myapp\n');
+    await expect(client.get(svcRef, 'myapp')).rejects.toMatchObject({ code: 404 });
+  });
+
+  it.each<[string, Parameters<typeof runExpose>[3], string]>([
+    ['a server dry run', { port: '80', dryRun: 'server' }, 'Invalid dry-run value (server)'],
+    ['an unknown output format', { port: '80', output: 'wide' }, 'unable to match a printer suitable for the output format "wide"'],
+  ])('refuses %s', async (_, flags, message) => {
+    await expect(runExpose(fakeDeps(seeded()), GLOBALS, ['deployment', 'myapp'], flags)).rejects.toThrow(message);
   });
 });

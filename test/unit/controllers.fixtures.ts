@@ -43,6 +43,8 @@ export interface TestCluster {
    * informers; rejects after `ms` with `what` and the recent log.
    */
   until<T>(what: string, check: () => T | undefined | null | false, ms?: number): Promise<T>;
+  /** A started informer of `ref` whose events `until` re-checks on too (stopped by `close`). */
+  follow<T extends KubeObject>(ref: ResourceRef): Promise<Informer<T>>;
   close(): Promise<void>;
 }
 
@@ -92,8 +94,16 @@ export async function startTestCluster(): Promise<TestCluster> {
     listeners.add(run);
     run();
   });
+  const follow = async <T extends KubeObject>(ref: ResourceRef): Promise<Informer<T>> => {
+    const inf = new Informer<T>(client, ref);
+    const fire = () => listeners.forEach((l) => l());
+    inf.addHandlers({ onAdd: fire, onUpdate: fire, onDelete: fire });
+    all.push(inf as unknown as Informer<KubeObject>);
+    await inf.start();
+    return inf;
+  };
   return {
-    server, client, pods, sets, deployments, nodes, logs, log, until,
+    server, client, pods, sets, deployments, nodes, logs, log, until, follow,
     close: async () => {
       all.forEach((i) => i.stop());
       await server.close();

@@ -75,6 +75,22 @@ describe('cluster DNS component', () => {
     expect((await client.get<EndpointSlice & KubeObject>(inNs(ENDPOINTSLICES, 'kube-system'), 'kube-dns')).metadata?.resourceVersion).toBe(rv);
   });
 
+  it('writes the kube-dns Service and EndpointSlice again when someone deletes them', async () => {
+    const watchFor = (ref: ResourceRef, name: string) => new Promise<void>((resolve, reject) => {
+      const h = client.watch<KubeObject>(ref, { fieldSelector: `metadata.name=${name}` }, (e) => {
+        if (e.type === 'ADDED' && e.object.metadata?.name === name) { h.stop(); resolve(); }
+      });
+      h.done.catch(reject);
+    });
+    for (const ref of [inNs(SERVICES, 'kube-system'), inNs(ENDPOINTSLICES, 'kube-system')]) {
+      const uid = (await client.get<KubeObject>(ref, 'kube-dns')).metadata?.uid;
+      await client.delete(ref, 'kube-dns');
+      // A watch without a resourceVersion replays what exists first: it resolves at the re-creation.
+      await watchFor(ref, 'kube-dns');
+      expect((await client.get<KubeObject>(ref, 'kube-dns')).metadata?.uid).not.toBe(uid);
+    }
+  });
+
   it('follows Services as they come and go, and answers the kube-dns and kubernetes Services', async () => {
     await until('kube-dns.kube-system.svc.cluster.local', (d) => d[0] === '10.96.0.10');
     await client.create<Service>(inNs(SERVICES), { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80 }] } });

@@ -2,7 +2,8 @@
  * Test doubles for the kubelet's unit tests: a clock whose time and timers the test moves, a
  * recorder that keeps events in memory, and a fake runtime with the images the tests use.
  */
-import type { KubeObject } from '../../src/api/types.js';
+import type { KubeObject, Pod } from '../../src/api/types.js';
+import type { Informer } from '../../src/client/informer.js';
 import type { Clock } from '../../src/kubelet/clock.js';
 import type { Recorder } from '../../src/kubelet/images.js';
 import { FakeRuntime } from '../../src/runtime/fake.js';
@@ -107,4 +108,25 @@ export function fakeRuntime(clock: Clock): FakeRuntime {
   fake.addImage('busybox:latest', { cmd: ['sh'] });
   fake.addImage('nginx:latest', { cmd: ['nginx', '-g', 'daemon off;'], files: { '/usr/share/nginx/html/index.html': NGINX_WELCOME } });
   return fake;
+}
+
+/** Resolves with the cached pod once `ok` holds, re-checking on every watch event (no polling). */
+export function waitForCachedPod<P extends Pod & KubeObject>(pods: Informer<P>, name: string, ok: (p: P) => boolean, ms = 5000): Promise<P> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const check = () => {
+      const p = pods.get(`default/${name}`);
+      if (!done && p && ok(p)) {
+        done = true;
+        clearTimeout(timer);
+        resolve(p);
+      }
+    };
+    const timer = setTimeout(() => {
+      done = true;
+      reject(new Error(`pod ${name}: condition not met; last status ${JSON.stringify(pods.get(`default/${name}`)?.status)}`));
+    }, ms);
+    pods.addHandlers({ onAdd: check, onUpdate: check });
+    check();
+  });
 }

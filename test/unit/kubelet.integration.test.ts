@@ -14,7 +14,7 @@ import { Kubelet } from '../../src/kubelet/kubelet.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID, LABEL_RESTART_COUNT } from '../../src/kubelet/naming.js';
 import type { FakeRuntime } from '../../src/runtime/fake.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { FakeClock, MemoryRecorder, fakeRuntime } from './kubelet.fixtures.js';
+import { FakeClock, MemoryRecorder, fakeRuntime, waitForCachedPod } from './kubelet.fixtures.js';
 
 type PodObject = Pod & KubeObject;
 const TOKEN = 'kubelet-test-token';
@@ -65,26 +65,7 @@ async function remove(name: string, firstContainer: string): Promise<void> {
   await recorder.seen(name, new RegExp(`^Killing: Stopping container ${firstContainer}$`));
 }
 
-/** Resolves with the cached pod once `ok` holds, re-checking on every watch event (no polling). */
-function waitForPod(name: string, ok: (p: PodObject) => boolean, ms = 5000): Promise<PodObject> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const check = () => {
-      const p = pods.get(`default/${name}`);
-      if (!done && p && ok(p)) {
-        done = true;
-        clearTimeout(timer);
-        resolve(p);
-      }
-    };
-    const timer = setTimeout(() => {
-      done = true;
-      reject(new Error(`pod ${name}: condition not met; last status ${JSON.stringify(pods.get(`default/${name}`)?.status)}`));
-    }, ms);
-    pods.addHandlers({ onAdd: check, onUpdate: check });
-    check();
-  });
-}
+const waitForPod = (name: string, ok: (p: PodObject) => boolean, ms = 5000): Promise<PodObject> => waitForCachedPod(pods, name, ok, ms);
 
 /** Resolves once the pod is gone from the API. */
 function waitForGone(name: string, ms = 5000): Promise<void> {

@@ -117,6 +117,21 @@ describe('computePodStatus', () => {
     expect(Object.fromEntries((s.conditions ?? []).map((x) => [x.type, x.status]))).toMatchObject({ Ready: 'True', ContainersReady: 'True', Initialized: 'True', PodScheduled: 'True' });
   });
 
+  it.each([
+    ['no condition for the gate', [], 'False', 'ReadinessGatesNotReady', 'corresponding condition of pod readiness gate "example.com/lb" does not exist.'],
+    ['the gate\'s condition False', [{ type: 'example.com/lb', status: 'False' }], 'False', 'ReadinessGatesNotReady', 'the status of pod readiness gate "example.com/lb" is not "True", but False'],
+    ['the gate\'s condition True', [{ type: 'example.com/lb', status: 'True' }], 'True', undefined, undefined],
+  ])('holds Ready back for a readiness gate with %s, and keeps the gate\'s condition', (_n, extra, status, reason, message) => {
+    const p = pod();
+    p.spec!.readinessGates = [{ conditionType: 'example.com/lb' }];
+    p.status!.conditions = [...(p.status?.conditions ?? []), ...extra];
+    const s = computePodStatus({ pod: p, state: { sandboxes: [sandbox()], containers: [ctr('web')] }, waiting: {}, backoff: {}, hostIP: 'h', now });
+    const ready = s.conditions?.find((c) => c.type === 'Ready');
+    expect([ready?.status, ready?.reason, ready?.message]).toEqual([status, reason, message]);
+    expect(s.conditions?.find((c) => c.type === 'ContainersReady')?.status).toBe('True');
+    expect(s.conditions?.filter((c) => c.type === 'example.com/lb')).toEqual(extra);
+  });
+
   it('reports a waiting reason the kubelet knows, such as ErrImageNeverPull', () => {
     const s = computePodStatus({ pod: pod(), state: { sandboxes: [sandbox()], containers: [] }, waiting: { web: { reason: 'ErrImageNeverPull', message: 'm' } }, backoff: {}, hostIP: 'h', now });
     expect(s.phase).toBe('Pending');

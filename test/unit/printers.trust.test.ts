@@ -85,3 +85,14 @@ describe('Warning headers reach the CLI', () => {
     expect(parseWarnings(null)).toEqual([]);
   });
 });
+
+describe('apply --validate', () => {
+  it.each([['strict', 'Strict'], ['true', 'Strict'], ['warn', 'Warn'], ['ignore', 'Ignore'], ['false', 'Ignore']])('maps %s to fieldValidation=%s, as kubectl does', async (flag, mode) => {
+    const { fieldValidationFlag } = await import('../../src/cli/commands/apply.js');
+    expect(fieldValidationFlag(flag)).toBe(mode);
+  });
+  it('refuses anything else', async () => {
+    const { fieldValidationFlag } = await import('../../src/cli/commands/apply.js');
+    expect(() => fieldValidationFlag('loud')).toThrow('invalid - validate option "loud"; must be one of: strict (or true), warn, ignore (or false)');
+  });
+});

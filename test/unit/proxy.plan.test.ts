@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EndpointSlice, Service } from '../../src/api/types.js';
 import {
-  chainPrefix, cidrContains, cleanupText, planRules, restoreText, servicePorts, type ProxyState,
+  chainPrefix, cidrContains, cleanupText, planRules, restoreText, savedAfter, savedCIDRs, servicePorts, type ProxyState,
 } from '../../src/proxy/plan.js';
 
 const svc = (name: string, ip: string, spec: Partial<NonNullable<Service['spec']>> = {}, ns = 'default'): Service => ({
@@ -105,13 +105,14 @@ describe('planned rules', () => {
       '-d 10.96.0.10/32 -p tcp -m tcp --dport 80 -m comment --comment "default/web:http has no endpoints" -j REJECT --reject-with tcp-reset',
       '-d 10.96.0.0/16 -p tcp -m comment --comment "minikube-lite:dev:no service rule for this address" -j REJECT --reject-with tcp-reset',
       '-d 10.96.0.0/16 -m comment --comment "minikube-lite:dev:no service rule for this address" -j REJECT --reject-with icmp-port-unreachable',
+      '-d 10.244.0.0/16 -m comment --comment "minikube-lite:dev:pod CIDR" -j RETURN',
     ]);
     expect(plan.nat.get(`${P}-SERVICES`)).toEqual([]);
   });
 
   it('always end the guard chain with a REJECT of the whole service CIDR, and route the pod CIDR nowhere else', () => {
     const plan = planRules({ ...base, bridge: 'br-1' });
-    expect(plan.filter.get(`${P}-FW`)?.at(-1)).toMatch(/^-d 10\.96\.0\.0\/16 .* -j REJECT/);
+    expect(plan.filter.get(`${P}-FW`)?.at(-2)).toMatch(/^-d 10\.96\.0\.0\/16 .* -j REJECT/);
     expect(plan.routes).toEqual([{ dst: '10.244.0.0/16', type: 'unreachable' }, { dst: '10.96.0.0/16', type: 'unicast', dev: 'br-1' }]);
   });
 
@@ -181,6 +182,15 @@ describe('restore batches', () => {
     expect(text.match(/^COMMIT$/gm)).toHaveLength(2);
   });
 
+  it('from the state the last plan left (a partial sync): no jump again, and the chains it no longer needs deleted', () => {
+    const next = planRules({ ...base, services: [svc('web', '10.96.0.10')] });
+    const text = restoreText(next, savedAfter(plan));
+    expect(text).not.toMatch(/^-I /m);
+    const gone = [...plan.nat.keys()].filter((c) => !next.nat.has(c));
+    expect(gone.length).toBe(2);
+    for (const c of gone) expect(text).toContain(`-X ${c}`);
+  });
+
   it('cleanup deletes the jumps by their saved text, then the chains, and nothing of others', () => {
     const other = chainPrefix('other');
     const nat = saved([
@@ -193,6 +203,15 @@ describe('restore batches', () => {
       '*nat', `:${P}-SERVICES - [0:0]`, `-D PREROUTING -m comment --comment "minikube-lite:dev:services" -j ${P}-SERVICES`, `-X ${P}-SERVICES`, 'COMMIT', '',
     ].join('\n'));
     expect(cleanupText(P, { nat: saved([]), filter: '' })).toBe('');
+  });
+});
+
+describe('savedCIDRs', () => {
+  it('reads the service and pod CIDRs back from the saved guard chain (for down without a config)', () => {
+    const plan = planRules({ ...base });
+    const filter = ['*filter', ...plan.filter.get(`${P}-FW`)!.map((r) => `-A ${P}-FW ${r}`), 'COMMIT'].join('\n');
+    expect(savedCIDRs(P, filter)).toEqual({ serviceCIDR: '10.96.0.0/16', clusterCIDR: '10.244.0.0/16' });
+    expect(savedCIDRs(chainPrefix('other'), filter)).toEqual({});
   });
 });
 

@@ -21,7 +21,8 @@ class FakeHost implements HostNetwork {
   readonly calls: string[] = [];
   readonly batches: string[] = [];
   readonly routes = new Map<string, HostRoute>();
-  async save(): Promise<string> { return ''; }
+  saves = 0;
+  async save(): Promise<string> { this.saves++; return ''; }
   async restore(text: string): Promise<void> { this.calls.push('restore'); this.batches.push(text); }
   async replaceRoute(r: HostRoute): Promise<void> { this.calls.push(`route ${r.type} ${r.dst}`); this.routes.set(r.dst, r); }
   async deleteRoute(r: Pick<HostRoute, 'dst'>): Promise<void> { this.routes.delete(r.dst); }
@@ -108,6 +109,16 @@ describe('the proxier', () => {
     expect(batch).toContain(`-d ${svc.spec?.clusterIP}/32 -p tcp -m tcp --dport 80`);
     expect(batch).not.toContain('10.244.1.6');
     expect(batch.match(/^COMMIT$/gm)).toHaveLength(2);
+  });
+
+  it('reads the host (iptables-save) only on full syncs, not for every change', async () => {
+    const saves = host.saves;
+    const batches = host.batches.length;
+    await client.create<Service>({ ...SERVICES, namespace: 'default' }, {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'partial' }, spec: { ports: [{ port: 81 }] },
+    });
+    await eventually('a batch for the new Service', () => host.batches.slice(batches).find((b) => b.includes('default/partial')));
+    expect(host.saves).toBe(saves);
   });
 
   it('publishes a loopback relay for a ClusterIP Service in an annotation', async () => {

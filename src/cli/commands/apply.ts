@@ -176,7 +176,21 @@ const CONFLICT_RETRIES = 3;
  * YAML changes nothing). Server errors on one document do not stop the others: they are
  * printed at the end, kubectl style, and the exit code becomes 1.
  */
-export async function runApply(deps: CommandDeps, globals: GlobalOptions, files: string[]): Promise<void> {
+/**
+ * kubectl's `--validate`: `strict` (or `true`, the default) has the server refuse unknown and
+ * duplicate fields, `warn` drop them with a warning, `ignore` (or `false`) drop them silently.
+ */
+export function fieldValidationFlag(v: string): 'Strict' | 'Warn' | 'Ignore' {
+  switch (v.toLowerCase()) {
+    case 'strict': case 'true': return 'Strict';
+    case 'warn': return 'Warn';
+    case 'ignore': case 'false': return 'Ignore';
+    default: throw new CliError(`invalid - validate option "${v}"; must be one of: strict (or true), warn, ignore (or false)`);
+  }
+}
+
+export async function runApply(deps: CommandDeps, globals: GlobalOptions, files: string[], validate = 'strict'): Promise<void> {
+  const fieldValidation = fieldValidationFlag(validate);
   const { io } = deps;
   if (!files.length) throw new CliError('must specify one of -f and -k');
   const docs = mapManifests(await readManifests(files, async () => (await io.readStdin()).toString('utf8')), findKind);
@@ -204,13 +218,13 @@ export async function runApply(deps: CommandDeps, globals: GlobalOptions, files:
         const plan = planApply(manifest, live);
         if (plan.action === 'create') {
           verb = 'creating';
-          await client.create(ref, plan.object);
+          await client.create(ref, plan.object, { fieldValidation });
           io.out(`${what} created\n`);
         } else if (plan.action === 'configure') {
           if (attempt === 0 && !live?.metadata?.annotations?.[LAST_APPLIED]) io.err(MISSING_ANNOTATION_WARNING(`${resourceString(doc.def)}/${name}`));
           verb = 'patching';
           try {
-            await client.update(ref, plan.object);
+            await client.update(ref, plan.object, { fieldValidation });
           } catch (e) {
             if (e instanceof ApiError && e.code === 409 && e.reason === 'Conflict' && attempt < CONFLICT_RETRIES) continue;
             throw e;
@@ -261,6 +275,7 @@ export function applyCommand(deps: CommandDeps, globals: () => GlobalOptions): C
     ].join('\n\n'))
     .usage('-f FILENAME [options]')
     .option('-f, --filename <file>', 'The files that contain the configurations to apply (a file, a directory of .yaml/.yml/.json files, or - for stdin); repeatable', collect, [])
+    .option('--validate <mode>', 'What the server does with unknown or duplicate fields: strict (or true) refuses them, warn drops them with a warning, ignore (or false) drops them', 'strict')
     .addHelpText('after', [
       '',
       'Examples:',
@@ -273,7 +288,7 @@ export function applyCommand(deps: CommandDeps, globals: () => GlobalOptions): C
       '  # Apply the YAML passed into stdin to a pod',
       '  cat pod.yaml | minikube-lite apply -f -',
     ].join('\n'))
-    .action(async (opts: { filename: string[] }) => {
-      await runApply(deps, globals(), opts.filename);
+    .action(async (opts: { filename: string[]; validate: string }) => {
+      await runApply(deps, globals(), opts.filename, opts.validate);
     });
 }

@@ -7,12 +7,12 @@ import { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
 import type { ResourceDef } from '../../api/resource.js';
 import { podPhaseCounts } from '../../api/podstatus.js';
-import type { Deployment, Endpoints, EndpointSlice, Event, KubeObject, LabelSelector, Node, Pod, ReplicaSet, Service } from '../../api/types.js';
+import type { ConfigMap, Deployment, Endpoints, EndpointSlice, Event, KubeObject, LabelSelector, Node, Pod, ReplicaSet, Secret, Service } from '../../api/types.js';
 import { ENDPOINTSLICES, EVENTS, PODS } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { formatApiError } from '../print.js';
 import { replicaSetsOf, selectorString, splitReplicaSets } from './apps.js';
-import { describeDeployment, describeGeneric, describeNode, describePod, describeReplicaSet } from './describers.js';
+import { describeConfigMap, describeDeployment, describeGeneric, describeNode, describePod, describeReplicaSet, describeSecret } from './describers.js';
 import { describeCronJob, describeDaemonSet, describeJob, describeStatefulSet } from './describeworkloads.js';
 import type { DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
@@ -50,6 +50,8 @@ export async function eventsFor(client: Client, obj: KubeObject, kind: string, n
 async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, showEvents: boolean, now: number): Promise<string> {
   const events = showEvents ? await eventsFor(client, obj, def.kind, def.namespaced) : undefined;
   if (def.resource === 'pods' && !def.group) return describePod(obj as Pod & KubeObject, events, now);
+  if (def.resource === 'configmaps' && !def.group) return describeConfigMap(obj as ConfigMap, events, now);
+  if (def.resource === 'secrets' && !def.group) return describeSecret(obj as Secret);
   if (def.resource === 'nodes' && !def.group) {
     const name = obj.metadata?.name ?? '';
     const pods = await listWithFieldSelector<Pod & KubeObject>(client, PODS,

@@ -4,7 +4,7 @@
  * objects, their events and the current time, so they can be checked against fixed strings.
  */
 import type {
-  Container, ContainerState, ContainerStatus, Deployment, EnvVar, Event, Node, Pod, PodTemplateSpec, ReplicaSet, Volume,
+  ConfigMap, Container, ContainerState, ContainerStatus, Deployment, EnvVar, Event, Node, Pod, PodTemplateSpec, ReplicaSet, Secret, Volume,
 } from '../../api/types.js';
 import type { KubeObject } from '../../api/types.js';
 import type { TopologySpreadConstraint } from 'kubernetes-types/core/v1.js';
@@ -672,5 +672,44 @@ export function describeGeneric(obj: KubeObject, events: Event[] | undefined, no
   annotationsMultiline(out, obj.metadata?.annotations);
   describeContent(out, 0, obj as unknown as Record<string, unknown>, '', new Set(['.metadata.managedFields', '.metadata.name', '.metadata.namespace', '.metadata.labels', '.metadata.annotations']));
   describeEvents(out, events, now);
+  return out.toString();
+}
+
+/** `describe configmap`: each data key with its value, binaryData keys with their sizes, events. */
+export function describeConfigMap(cm: ConfigMap, events: Event[] | undefined, now: number): string {
+  const out = new Out();
+  out.w(0, `Name:\t${cm.metadata?.name ?? ''}\n`);
+  out.w(0, `Namespace:\t${cm.metadata?.namespace ?? ''}\n`);
+  multiline(out, 'Labels', cm.metadata?.labels);
+  annotationsMultiline(out, cm.metadata?.annotations);
+  out.flush();
+  out.w(0, '\nData\n====\n');
+  for (const k of Object.keys(cm.data ?? {}).sort()) {
+    out.w(0, `${k}:\n----\n`);
+    out.w(0, `${(cm.data ?? {})[k]}\n\n`);
+  }
+  out.w(0, '\nBinaryData\n====\n');
+  for (const k of Object.keys(cm.binaryData ?? {}).sort()) out.w(0, `${k}: ${Buffer.byteLength((cm.binaryData ?? {})[k], 'base64')} bytes\n`);
+  out.w(0, '\n');
+  out.flush();
+  describeEvents(out, events, now);
+  return out.toString();
+}
+
+/** `describe secret`: the type and each key's size in bytes, never the values (as kubectl). */
+export function describeSecret(s: Secret): string {
+  const out = new Out();
+  out.w(0, `Name:\t${s.metadata?.name ?? ''}\n`);
+  out.w(0, `Namespace:\t${s.metadata?.namespace ?? ''}\n`);
+  multiline(out, 'Labels', s.metadata?.labels);
+  annotationsMultiline(out, s.metadata?.annotations);
+  out.w(0, `\nType:\t${s.type ?? ''}\n`);
+  out.w(0, '\nData\n====\n');
+  for (const k of Object.keys(s.data ?? {}).sort()) {
+    const v = (s.data ?? {})[k];
+    // A service-account token secret shows its token, as kubectl does; everything else only sizes.
+    if (k === 'token' && s.type === 'kubernetes.io/service-account-token') out.w(0, `${k}:\t${Buffer.from(v, 'base64').toString('utf8')}\n`);
+    else out.w(0, `${k}:\t${Buffer.byteLength(v, 'base64')} bytes\n`);
+  }
   return out.toString();
 }

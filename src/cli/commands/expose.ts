@@ -10,6 +10,7 @@ import type { KubeObject, LabelSelector, PodSpec, Service, ServicePort } from '.
 import { parseSelector } from '../../api/labels.js';
 import { SERVICES } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
+import { toJson, toYaml } from '../print.js';
 import { refFor, resolveType, splitTypeName, type CommandDeps } from './shared.js';
 
 export interface ExposeFlags {
@@ -24,7 +25,13 @@ export interface ExposeFlags {
   clusterIp?: string;
   externalIp?: string;
   sessionAffinity?: string;
+  /** `none` (default), `client` (print what would be created, create nothing). */
+  dryRun?: string;
+  /** `yaml`, `json` or `name`; default: `service/NAME exposed`. */
+  output?: string;
 }
+
+const OUTPUTS = ['yaml', 'json', 'name'];
 
 /** Global options that take a value (to find where the subcommand starts in argv). */
 const GLOBAL_VALUED = new Set(['--name', '--home', '-n', '--namespace']);
@@ -153,12 +160,23 @@ export async function runExpose(deps: CommandDeps, globals: GlobalOptions, args:
     const parsed = parseSelector(f.selector);
     if (!parsed.ok) throw new CliError(parsed.error);
   }
+  const dryRun = f.dryRun ?? 'none';
+  if (dryRun !== 'none' && dryRun !== 'client') {
+    throw new CliError(`Invalid dry-run value (${dryRun}). Must be "none" or "client" (server-side dry run is not offered by expose here)`);
+  }
+  if (f.output !== undefined && !OUTPUTS.includes(f.output)) {
+    throw new CliError(`unable to match a printer suitable for the output format "${f.output}", allowed formats are: ${OUTPUTS.join(',')}`);
+  }
   const def = resolveType(type);
   const client = deps.client(globals);
   const obj = await client.get<Exposable>(refFor(def, globals.namespace), name);
   const svc = serviceForExpose({ ...obj, kind: def.kind }, f, globals.namespace);
-  const created = await client.create<Service>({ ...SERVICES, namespace: globals.namespace }, svc);
-  deps.io.out(`service/${created.metadata?.name ?? svc.metadata?.name ?? ''} exposed\n`);
+  const result = dryRun === 'client' ? svc : await client.create<Service>({ ...SERVICES, namespace: globals.namespace }, svc);
+  const svcName = result.metadata?.name ?? '';
+  if (f.output === 'yaml') deps.io.out(toYaml(result));
+  else if (f.output === 'json') deps.io.out(toJson(result));
+  else if (f.output === 'name') deps.io.out(`service/${svcName}\n`);
+  else deps.io.out(`service/${svcName} exposed${dryRun === 'client' ? ' (dry run)' : ''}\n`);
 }
 
 /** The `expose` command (commander), running {@link runExpose}. */
@@ -187,6 +205,8 @@ export function exposeCommand(deps: CommandDeps, globals: () => GlobalOptions): 
     .option('--cluster-ip <ip>', 'ClusterIP to be assigned to the service. Leave empty to auto-allocate, or set to \'None\' to create a headless service.')
     .option('--external-ip <ips>', 'Additional external IP address (not managed by Kubernetes) to accept for the service.')
     .option('--session-affinity <affinity>', 'If non-empty, set the session affinity for the service to this; legal values: \'None\', \'ClientIP\'')
+    .option('--dry-run [strategy]', 'Must be "none" or "client". If client strategy, only print the object that would be sent, without sending it.', (v: string | boolean) => (v === true ? 'client' : String(v)))
+    .option('-o, --output <format>', 'Output format. One of: (json, yaml, name).')
     .addHelpText('after', [
       '',
       'Examples:',
@@ -195,6 +215,9 @@ export function exposeCommand(deps: CommandDeps, globals: () => GlobalOptions): 
       '',
       '  # Create a service for a pod, serving on port 444 with the name "frontend"',
       '  minikube-lite expose pod valid-pod --port=444 --name=frontend',
+      '',
+      '  # Print the Service expose would create, as YAML, without creating it',
+      '  minikube-lite expose deployment myapp --port 80 --dry-run=client -o yaml',
       '',
       '  # Reach it from the host on a node port',
       '  minikube-lite expose deployment myapp --port 80 --type NodePort --name myapp-np',

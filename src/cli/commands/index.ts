@@ -1,12 +1,12 @@
 /**
  * The kubectl-like resource commands: apply, get, describe, delete, logs, exec, debug, scale,
- * set, rollout, wait, service.
+ * set, rollout, wait, service, expose, create.
  * `main.ts` registers them on the root program, which owns the global options.
  */
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
 import { applyCommand } from './apply.js';
-import { createCommand } from './create.js';
+import { createWithWorkloadsCommand } from './createworkloads.js';
 import { debugCommand } from './debug.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
@@ -27,7 +27,7 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
   for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
-    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createCommand]) {
+    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createWithWorkloadsCommand]) {
     program.addCommand(make(deps, globals));
   }
 }

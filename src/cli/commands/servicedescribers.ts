@@ -4,7 +4,8 @@
  * the current time.
  */
 import type { Endpoints, EndpointSlice, Event, Service } from '../../api/types.js';
-import { formatEndpointSlices, formatLabelMap, loadBalancerIngressString } from '../../api/servicestatus.js';
+import { formatLabels } from '../../api/labels.js';
+import { formatEndpointSlices, loadBalancerIngressString } from '../../api/servicestatus.js';
 import { annotationsMultiline, describeEvents, multiline, Out } from './describers.js';
 
 /** `describe service`: its addresses, each port with its ready endpoints (from EndpointSlices), policies, events. */
@@ -16,7 +17,7 @@ export function describeService(svc: Service, slices: readonly EndpointSlice[], 
   out.w(0, `Namespace:\t${m.namespace ?? ''}\n`);
   multiline(out, 'Labels', m.labels);
   annotationsMultiline(out, m.annotations);
-  out.w(0, `Selector:\t${formatLabelMap(spec.selector)}\n`);
+  out.w(0, `Selector:\t${formatLabels(spec.selector)}\n`);
   out.w(0, `Type:\t${spec.type ?? ''}\n`);
   if (spec.ipFamilyPolicy) out.w(0, `IP Family Policy:\t${spec.ipFamilyPolicy}\n`);
   out.w(0, `IP Families:\t${(spec.ipFamilies ?? []).length ? (spec.ipFamilies ?? []).join(',') : '<none>'}\n`);

@@ -4,7 +4,7 @@
  * LABELS with --show-labels). Pure: objects and a clock in, lines of text out.
  */
 import type { ResourceDef } from '../../api/resource.js';
-import type { Deployment, Endpoints, EndpointSlice, Event, Node, Pod, ReplicaSet, Service } from '../../api/types.js';
+import type { ConfigMap, Deployment, Endpoints, EndpointSlice, Event, Node, Pod, ReplicaSet, Secret, Service } from '../../api/types.js';
 import { endpointSliceRow, endpointsRow, serviceRow } from '../../api/servicestatus.js';
 import type { KubeObject } from '../../api/types.js';
 import { deploymentRow, replicaSetRow } from '../../api/appsstatus.js';
@@ -157,6 +157,22 @@ const RESOURCEQUOTAS: TableSpec = {
   },
 };
 
+const CONFIGMAPS: TableSpec = {
+  columns: [col('NAME', 'name'), col('DATA', 'data'), col('AGE', 'age')],
+  row: (obj, now) => {
+    const cm = obj as ConfigMap;
+    return { name: obj.metadata?.name ?? '', data: String(Object.keys(cm.data ?? {}).length + Object.keys(cm.binaryData ?? {}).length), age: age(obj.metadata?.creationTimestamp, now) };
+  },
+};
+
+const SECRETS: TableSpec = {
+  columns: [col('NAME', 'name'), col('TYPE', 'type'), col('DATA', 'data'), col('AGE', 'age')],
+  row: (obj, now) => {
+    const s = obj as Secret;
+    return { name: obj.metadata?.name ?? '', type: s.type ?? '', data: String(Object.keys(s.data ?? {}).length), age: age(obj.metadata?.creationTimestamp, now) };
+  },
+};
+
 const GENERIC: TableSpec = {
   columns: [col('NAME', 'name'), col('AGE', 'age')],
   row: (obj, now) => ({ name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now) }),
@@ -166,13 +182,14 @@ const SPECS: Record<string, TableSpec> = {
   pods: PODS, nodes: NODES, events: EVENTS, namespaces: NAMESPACES, deployments: DEPLOYMENTS, replicasets: REPLICASETS, services: SERVICES,
   jobs: JOBS, cronjobs: CRONJOBS, daemonsets: DAEMONSETS, statefulsets: STATEFULSETS, controllerrevisions: CONTROLLERREVISIONS,
   replicationcontrollers: REPLICATIONCONTROLLERS, limitranges: LIMITRANGES, resourcequotas: RESOURCEQUOTAS,
+  configmaps: CONFIGMAPS, secrets: SECRETS,
   endpoints: ENDPOINTS, endpointslices: ENDPOINTSLICES,
 };
 
 /** The table spec for a resource (`NAME AGE` for kinds without their own). */
 export function tableSpec(def: Pick<ResourceDef, 'resource' | 'group'>): TableSpec {
   const spec = SPECS[def.resource];
-  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'replicationcontrollers', 'limitranges', 'resourcequotas'];
+  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'configmaps', 'secrets', 'replicationcontrollers', 'limitranges', 'resourcequotas'];
   if (spec && (def.group === '' || !coreOnly.includes(def.resource))) return spec;
   return GENERIC;
 }
