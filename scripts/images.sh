@@ -7,6 +7,9 @@
 #   nginx:1.22                  nginx:1.23 plus /etc/nginx-version = "1.22" (distinct image ID)
 #   busybox:latest              Debian busybox-static with all applets linked in /bin
 #   registry.k8s.io/pause:3.10  static scripts/pause/pause.c (local only, never pushed)
+#   curlimages/curl:latest      mmdebstrap'd Debian curl + ca-certificates (local only, never
+#                               pushed: use imagePullPolicy IfNotPresent), for pods that talk
+#                               HTTPS, e.g. to the API server with their service-account token
 #
 # Images that already exist are left alone; delete one (docker rmi) to rebuild it.
 # Needs: a running engine (engine.sh) and registry (registry.sh); mmdebstrap, busybox-static,
@@ -410,6 +413,34 @@ ensure_pushed() {
   [[ $remote == "$id" ]] || die "registry has $remote for $name:$tag, expected $id"
 }
 
+# ---------------------------------------------------------------------------------------------
+# curl
+# ---------------------------------------------------------------------------------------------
+build_curl() {
+  local ref=curlimages/curl:latest dir="$BUILD/curl" suite
+  suite=$(debian_codename)
+  log "building $ref (mmdebstrap $suite, curl; ~30 s)"
+  rm -rf "$dir" && mkdir -p "$dir"
+  local opts=(
+    --variant=essential --include=curl,ca-certificates
+    --aptopt='Acquire::Check-Valid-Until "false"'
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*'
+    --dpkgopt='path-exclude=/usr/share/info/*' --dpkgopt='path-exclude=/usr/share/locale/*'
+  )
+  if [[ -d /usr/share/mmdebstrap/hooks/maybe-merged-usr ]]; then
+    opts+=(--hook-dir=/usr/share/mmdebstrap/hooks/maybe-merged-usr)
+  fi
+  local mirrors=()
+  mapfile -t mirrors < <(mmdebstrap_mirrors)
+  if ! mmdebstrap "${opts[@]}" "$suite" "$dir/rootfs" "${mirrors[@]}" </dev/null >"$dir/mmdebstrap.log" 2>&1; then
+    tail -n 30 "$dir/mmdebstrap.log" >&2
+    die "mmdebstrap failed (full log: $dir/mmdebstrap.log)"
+  fi
+  [[ -x $dir/rootfs/usr/bin/curl ]] || die "curl rootfs lacks /usr/bin/curl"
+  import_dir "$dir/rootfs" "$ref" -c 'ENTRYPOINT ["curl"]' -c 'CMD ["--help"]' -c "$IMG_PATH_ENV"
+  rm -rf "$dir"
+}
+
 main() {
   mkdir -p "$BUILD"
   registry_up=0
@@ -422,12 +453,13 @@ main() {
   if ! img_exists busybox:latest && ! restore busybox latest; then build_busybox; fi
   ensure_nginx
   tag_doc_images
+  if ! img_exists curlimages/curl:latest; then build_curl; fi
 
   [[ $registry_up == 1 ]] || die "registry is not running on ${MKL_REGISTRY_ADDR} (run scripts/registry.sh)"
   for ref in nginx:latest nginx:1.23 nginx:1.22 busybox:latest busybox:1.28; do
     ensure_pushed "${ref%%:*}" "${ref#*:}"
   done
-  log "images ready: nginx:latest nginx:1.23 nginx:1.22 busybox:latest $DOC_BUSYBOX_TAGS registry.k8s.io/pause:3.10"
+  log "images ready: nginx:latest nginx:1.23 nginx:1.22 busybox:latest $DOC_BUSYBOX_TAGS registry.k8s.io/pause:3.10 curlimages/curl:latest"
 }
 
 # Sourcing the file (for a test of one function) runs nothing.

@@ -17,6 +17,8 @@ import {
 import { CONFIG_RESOURCES } from './kinds/config.js';
 import { newWarnings, podSpecWarnings } from './podwarnings.js';
 
+import { IDENTITY_RESOURCES } from './kinds/identity.js';
+import { STORAGE_RESOURCES } from './kinds/storage.js';
 import { WORKLOAD_RESOURCES } from './kinds/workloads.js';
 
 type Subresource = '' | 'status';
@@ -163,6 +165,7 @@ export const RESOURCES: ResourceDef[] = [
   }),
   ...SERVICE_KINDS,
   ...CONFIG_RESOURCES,
+  ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
   ...WORKLOAD_RESOURCES,
 ];
 

@@ -20,6 +20,8 @@ export interface ResourceDef {
   shortNames: string[];
   /** Subresources served for this kind, e.g. `status`, `binding`, `log`, `exec`, `scale`. */
   subresources: string[];
+  /** Verbs discovery lists for the kind, when not the usual CRUD set (e.g. `create` only for reviews). */
+  verbs?: string[];
   /**
    * Fills Kubernetes defaults into a new object (in place). Called on create and on update
    * before validation; must be idempotent.

@@ -17,7 +17,7 @@ import { fromLabelSelector } from './labels.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
 import { nameIsDNSSubdomain } from './names.js';
 
-/** Whether a PersistentVolumeClaim kind is served (volumeClaimTemplates need it). */
+/** Whether the StatefulSet controller makes PVCs from volumeClaimTemplates (not yet: they are refused). */
 export const PVC_SUPPORTED = false;
 
 /** A selector that is set, valid and not empty (`empty selector is invalid for <kind>`). */
@@ -105,7 +105,7 @@ export function validateStatefulSet(ss: StatefulSet, old?: StatefulSet): FieldEr
   const sel = nonEmptySelector(spec.selector, 'spec.selector', 'statefulset', errs);
   if (sel) errs.push(...validateTemplate(spec.template, sel, 'spec.template', 'StatefulSet'));
   if ((spec.volumeClaimTemplates ?? []).length > 0 && !PVC_SUPPORTED) {
-    errs.push(forbidden('spec.volumeClaimTemplates', 'this minikube-lite cluster does not serve PersistentVolumeClaims yet, so volumeClaimTemplates cannot be honoured; remove them (or use an emptyDir volume)'));
+    errs.push(forbidden('spec.volumeClaimTemplates', 'the StatefulSet controller of this minikube-lite cluster does not create PersistentVolumeClaims from volumeClaimTemplates yet; remove them (create the claims yourself and mount them, or use an emptyDir volume)'));
   }
   if (old) {
     const fixed = (x: typeof spec) => ({

@@ -19,6 +19,7 @@ const SUBRESOURCE_VERBS: Record<string, string[]> = {
   binding: ['create'],
   log: ['get'],
   exec: ['create', 'get'],
+  token: ['create'],
 };
 /** Kinds a subresource takes or returns when it is not the parent's kind. */
 const SUBRESOURCE_KINDS: Record<string, { group?: string; version?: string; kind: string }> = {
@@ -26,6 +27,7 @@ const SUBRESOURCE_KINDS: Record<string, { group?: string; version?: string; kind
   log: { kind: 'Pod' },
   exec: { kind: 'PodExecOptions' },
   scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+  token: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
 };
 
 export function versionInfo(): Record<string, string> {
@@ -88,7 +90,7 @@ export function apiResourceList(resources: ResourceDef[], group: string, version
   const list: Record<string, unknown>[] = [];
   for (const r of defs) {
     const entry: Record<string, unknown> = {
-      name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: ITEM_VERBS,
+      name: r.resource, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs ?? ITEM_VERBS,
     };
     if (r.shortNames.length) entry.shortNames = r.shortNames;
     if (ALL_CATEGORY.has(r.resource)) entry.categories = ['all'];

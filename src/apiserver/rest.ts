@@ -14,8 +14,8 @@ import { apiVersionOf, type ResourceDef } from '../api/resource.js';
 import { decodeObject, fieldProblems, type FieldValidation } from '../api/schema.js';
 import { scaleOf, validateScale, type Scalable } from '../api/scale.js';
 import type { KubeList, KubeObject, ObjectMeta, Scale } from '../api/types.js';
-import { AdmissionChain } from './admission.js';
 import { collectionKey, objectKey, parseResourceVersion, qualifiedResource, type Store } from '../store/types.js';
+import { admit, type AdmissionPlugin, type ObjectReader } from './admission.js';
 import { applyPatch, type Json, type PatchType } from './patch.js';
 import { podGracePeriod } from './pods.js';
 import { checkScaleBody } from './scale.js';
@@ -147,11 +147,24 @@ export class RestStorage {
     private readonly resources: ResourceDef[],
     /** Storage hooks by `group/resource` (`/services`). */
     private readonly hooks: Readonly<Record<string, StorageHooks>> = {},
-    /** Admission plugins every create goes through after defaulting, before validation. */
-    private readonly admission: AdmissionChain = new AdmissionChain(),
+    /** Admission plugins run on every create, after defaults and before validation. */
+    private readonly admission: readonly AdmissionPlugin[] = [],
   ) {
     this.namespaces = resources.find((d) => d.group === '' && d.resource === 'namespaces');
   }
+
+  /** Uncached reads of stored objects, for admission plugins and the authenticator/authorizer. */
+  readonly objects: ObjectReader = {
+    get: async (group, resource, namespace, name) => {
+      const def = this.resources.find((d) => d.group === group && d.resource === resource);
+      return def ? this.store.get(this.key(def, namespace, name)) : undefined;
+    },
+    list: async (group, resource, namespace) => {
+      const def = this.resources.find((d) => d.group === group && d.resource === resource);
+      if (!def) return [];
+      return (await this.store.list(collectionKey(def, def.namespaced && namespace ? namespace : undefined))).items;
+    },
+  };
 
   key(def: ResourceDef, namespace: string, name: string): string {
     return objectKey(def, def.namespaced ? namespace : undefined, name);
@@ -161,13 +174,6 @@ export class RestStorage {
     const obj = await this.store.get(this.key(def, namespace, name));
     if (!obj) throw notFound(def.resource, name, def.group);
     return obj;
-  }
-
-  /** Every stored object of `group/resource` in a namespace (none when the kind is not served), for admission. */
-  private async listRaw(group: string, resource: string, namespace: string): Promise<KubeObject[]> {
-    const def = this.resources.find((d) => d.group === group && d.resource === resource);
-    if (!def) return [];
-    return (await this.store.list(collectionKey(def, def.namespaced ? namespace : undefined))).items;
   }
 
   /** LIST: matching objects of one namespace (or all, when `namespace` is empty). */
@@ -206,7 +212,9 @@ export class RestStorage {
       delete om.selfLink;
       def.applyDefaults(obj);
       def.prepareForCreate?.(obj);
-      await this.admission.admit(def, obj, 'CREATE', { list: (group, resource, ns) => this.listRaw(group, resource, ns) });
+      if (this.admission.length) {
+        await admit(this.admission, { operation: 'CREATE', def, object: obj, namespace: om.namespace ?? '', name: generate ? '' : name }, this.objects);
+      }
       this.validate(def, obj, undefined, name);
       const txn = this.hooksOf(def).beginCreate?.(obj);
       if (opts.dryRun) {

@@ -8,7 +8,6 @@
  * `watch.ts`, pod subresources in `pods.ts`, the scale subresource in `scale.ts` (and
  * `RestStorage.updateScale`), discovery in `discovery.ts`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +23,7 @@ import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
 import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import {
   asObject, decodeJson, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
-  setWarnings, unsupportedMediaType, type ApiServerLogger, type DecodedBody,
+  setWarnings, unsupportedMediaType, parseJsonObject, type ApiServerLogger, type DecodedBody,
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, resolveContainer } from './pods.js';
@@ -34,8 +33,17 @@ import { PROPAGATION_POLICIES, RestStorage, rfc3339, type DeleteOptions, type Pr
 import { buildFilter } from './selectors.js';
 import { includeObject, tableVersion, toTable } from './table.js';
 import { ensureKubernetesService, kubernetesService, ServiceAllocations } from './services.js';
-import type { ServingCertificate } from './tls.js';
+import { API_SERVER_CIPHERS, type ServingCertificate } from './tls.js';
 import { serveWatch } from './watch.js';
+import type { AdmissionPlugin } from './admission.js';
+import { ADMIN_USER, Authenticator } from './auth/authenticator.js';
+import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from './auth/bootstrap.js';
+import { forbiddenMessage, requestVerb, type Attributes, type UserInfo } from './auth/rbac.js';
+import { confirmNoEscalation } from './auth/escalation.js';
+import type { TokenIssuer } from './auth/tokens.js';
+import { createToken } from './tokenrequest.js';
+import { reviewAttributes, reviewResponse } from './accessreview.js';
+import { decodeProtobuf, isProtobuf } from './protobuf.js';
 
 export type { ApiServerLogger } from './http.js';
 
@@ -49,6 +57,14 @@ export interface ApiServerOptions {
   port: number;
   /** The bearer token every request (but health checks) must carry; also sent to kubelets. */
   token: string;
+  /**
+   * Signs and verifies service-account tokens (the `serviceaccounts/token` subresource and
+   * bearer tokens other than `token`, which are then authorized by RBAC). Without it only
+   * `token` is accepted and TokenRequest answers 503.
+   */
+  tokenIssuer?: TokenIssuer;
+  /** Admission plugins run on every create, in order (default: none). */
+  admission?: AdmissionPlugin[];
   /** Source of "now" for timestamps (creation, deletion, conditions). */
   clock?: () => Date;
   logger?: ApiServerLogger;
@@ -269,8 +285,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const { items } = await opts.store.list(collectionKey(servicesDef));
     for (const problem of serviceAllocations.restore(items)) logger.info(`services: ${problem}`);
   }
-  const rest = new RestStorage(opts.store, clock, opts.resources, servicesDef ? { '/services': serviceAllocations } : {});
-  const tokenDigest = createHash('sha256').update(opts.token).digest();
+  const rest = new RestStorage(opts.store, clock, opts.resources, servicesDef ? { '/services': serviceAllocations } : {}, opts.admission ?? []);
+  const auth = new Authenticator({ adminToken: opts.token, issuer: opts.tokenIssuer, objects: rest.objects, clock });
   const streams = new Set<() => void>();
   const track = (end: () => void): (() => void) => {
     streams.add(end);
@@ -278,11 +294,18 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
   let address = '';
 
-  function authorized(req: IncomingMessage): boolean {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    // Compare digests: constant time, whatever the lengths.
-    return timingSafeEqual(createHash('sha256').update(m[1]).digest(), tokenDigest);
+  /** What a request asks, in RBAC's terms (Kubernetes' RequestInfo + authorizer Attributes). */
+  function attributesOf(user: UserInfo, method: string, path: string, q: URLSearchParams): Attributes {
+    const r = parseResourcePath(path);
+    if (!r) {
+      return { user, verb: method.toLowerCase(), resourceRequest: false, path, apiGroup: '', resource: '', subresource: '', namespace: '', name: '' };
+    }
+    // A namespace object is addressed within itself, so a RoleBinding there can grant it.
+    const namespace = r.group === '' && r.resource === 'namespaces' ? r.name : r.namespace;
+    return {
+      user, verb: requestVerb(method, r.name !== '', boolParam(q, 'watch'), r.subresource), resourceRequest: true, path,
+      apiGroup: r.group, resource: r.resource, subresource: r.subresource, namespace, name: r.name,
+    };
   }
 
   async function serveDiscovery(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
@@ -310,7 +333,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return rest.get(def, ns, name).catch(() => undefined);
   }
 
-  async function serveResource(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: URLSearchParams): Promise<void> {
+  /**
+   * For RBAC writes by users other than the admin: computes the result first (a dry run of
+   * `write`) and refuses it if it would grant permissions the user does not hold.
+   */
+  async function guardEscalation(def: ResourceDef, user: UserInfo, write: (dryRun: WriteOptions) => Promise<KubeObject>, q: URLSearchParams): Promise<void> {
+    if (user === ADMIN_USER || def.group !== 'rbac.authorization.k8s.io') return;
+    const result = await write({ ...writeOptions(q), dryRun: true });
+    await confirmNoEscalation(def.resource, result, user, auth.escalationDeps());
+  }
+
+  async function serveResource(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: URLSearchParams, user: UserInfo): Promise<void> {
     const def = find(r);
     if (!def) throw notFoundPath();
     if (r.namespace && !def.namespaced) throw notFoundPath();
@@ -351,6 +384,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         case 'POST': {
           const { value, duplicates } = await readObject(req);
           const wo = writeOptions(q, [], duplicates);
+          await guardEscalation(def, user, (w) => rest.create(def, ns, value as KubeObject, w), q);
           const created = await rest.create(def, ns, value as KubeObject, wo);
           setWarnings(res, [...(wo.warnings ?? []), ...(def.warnings?.(created) ?? [])]);
           sendJson(res, 201, created);
@@ -392,6 +426,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           case 'PUT': {
             const { value, duplicates } = await readObject(req);
             const wo = writeOptions(q, [], duplicates);
+            await guardEscalation(def, user, (w) => rest.update(def, ns, r.name, value as KubeObject, sub, w), q);
             const old = await previousForWarnings(def, ns, r.name, sub);
             const updated = await rest.update(def, ns, r.name, value as KubeObject, sub, wo);
             setWarnings(res, [...(wo.warnings ?? []), ...(old ? def.warnings?.(updated, old) ?? [] : [])]);
@@ -404,6 +439,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             if (!type) throw unsupportedPatchType(ct);
             const { value: patch, duplicates } = decodeJson(await readBody(req));
             const wo = writeOptions(q, [], duplicates);
+            await guardEscalation(def, user, (w) => rest.patch(def, ns, r.name, type, patch, sub, w), q);
             const old = await previousForWarnings(def, ns, r.name, sub);
             const patched = await rest.patch(def, ns, r.name, type, patch, sub, wo);
             setWarnings(res, [...(wo.warnings ?? []), ...(old ? def.warnings?.(patched, old) ?? [] : [])]);
@@ -444,6 +480,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           default:
             throw methodNotAllowed();
         }
+      }
+      case 'token': {
+        if (method !== 'POST') throw methodNotAllowed();
+        if (!opts.tokenIssuer) throw new ApiError(503, 'ServiceUnavailable', 'this API server has no service-account signing key, so it cannot issue tokens');
+        const raw = await readBody(req);
+        const body = isProtobuf(req.headers['content-type']) ? decodeProtobuf(raw, 'authentication.k8s.io/v1/TokenRequest') : parseJsonObject(raw);
+        sendJson(res, 201, await createToken(ns, r.name, body, {
+          issuer: opts.tokenIssuer, audiences: auth.audiences, objects: rest.objects, clock, dryRun: writeOptions(q).dryRun ?? false,
+        }));
+        return;
       }
       case 'binding': {
         if (method !== 'POST') throw methodNotAllowed();
@@ -502,17 +548,42 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       else sendText(res, 200, 'ok');
       return;
     }
-    if (!authorized(req)) {
+    const authenticated = await auth.authenticate(req.headers.authorization);
+    if (!authenticated) {
       // Drain the body so the connection stays usable.
       req.resume();
       sendJson(res, 401, new ApiError(401, 'Unauthorized', 'Unauthorized').toStatus());
       return;
     }
+    const user = await auth.impersonate(authenticated, req.headers);
+    if ('forbidden' in user) {
+      req.resume();
+      const a = user.forbidden;
+      sendJson(res, 403, new ApiError(403, 'Forbidden', forbiddenMessage(a), [], { name: a.name, kind: a.resource }).toStatus());
+      return;
+    }
+    if (user !== ADMIN_USER) {
+      const a = attributesOf(user, req.method ?? 'GET', path, url.searchParams);
+      if (!(await auth.authorize(a))) {
+        req.resume();
+        const details = a.resourceRequest ? { name: a.name || undefined, group: a.apiGroup || undefined, kind: a.resource } : {};
+        sendJson(res, 403, new ApiError(403, 'Forbidden', forbiddenMessage(a), [], details).toStatus());
+        return;
+      }
+    }
     if (await serveDiscovery(req, res, path)) return;
     if (path === '/openapi/v2') throw notFoundPath();
     const r = parseResourcePath(path);
     if (!r) throw notFoundPath();
-    await serveResource(req, res, r, url.searchParams);
+    if (r.group === 'authorization.k8s.io' && r.resource === 'selfsubjectaccessreviews') {
+      if (r.name || r.namespace || req.method !== 'POST') throw methodNotAllowed();
+      const raw = await readBody(req);
+      const body = isProtobuf(req.headers['content-type']) ? decodeProtobuf(raw, 'authorization.k8s.io/v1/SelfSubjectAccessReview') : parseJsonObject(raw);
+      const a = reviewAttributes(user, body);
+      sendJson(res, 201, reviewResponse(body, user === ADMIN_USER || await auth.authorize(a)));
+      return;
+    }
+    await serveResource(req, res, r, url.searchParams, user);
   }
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -520,7 +591,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
   const dual = opts.tls !== undefined && opts.securePort !== undefined;
   const makeServer = (secure: boolean) => {
-    const s = secure && opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : http.createServer(onRequest);
+    const s = secure && opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ciphers: API_SERVER_CIPHERS }, onRequest) : http.createServer(onRequest);
     // Watches, log follows and exec sessions are long: no whole-request deadline.
     s.requestTimeout = 0;
     return s;
@@ -545,6 +616,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     for (const name of SYSTEM_NAMESPACES) {
       await rest.ensure(namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
+  }
+  // The default RBAC policy (Kubernetes' bootstrap roles), when RBAC kinds are served.
+  const clusterRoles = opts.resources.find((d) => d.group === 'rbac.authorization.k8s.io' && d.resource === 'clusterroles');
+  const clusterRoleBindings = opts.resources.find((d) => d.group === 'rbac.authorization.k8s.io' && d.resource === 'clusterrolebindings');
+  if (clusterRoles && clusterRoleBindings) {
+    for (const role of BOOTSTRAP_CLUSTER_ROLES) await rest.ensure(clusterRoles, '', role);
+    for (const binding of BOOTSTRAP_CLUSTER_ROLE_BINDINGS) await rest.ensure(clusterRoleBindings, '', binding);
   }
   // The `kubernetes` Service is created now and kept (recreated if deleted, repaired if
   // changed) every `kubernetesServiceIntervalMs`, as kube-apiserver's reconciler does every 10 s.

@@ -9,6 +9,7 @@ import type { ResourceDef } from '../api/resource.js';
 import type { Deployment, Endpoints, EndpointSlice, KubeObject, Pod, ReplicaSet, Service } from '../api/types.js';
 import { endpointSliceRow, endpointsRow, serviceRow } from '../api/servicestatus.js';
 import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
+import { IDENTITY_STORAGE_ROWS } from '../api/identityrows.js';
 import { humanDuration, podRow } from '../api/podstatus.js';
 import {
   controllerRevisionRow, cronJobRow, daemonSetRow, jobRow, replicationControllerRow, statefulSetRow,
@@ -208,6 +209,13 @@ const PRINTERS: Record<string, Printer> = {
     },
   },
 };
+
+for (const [key, rows] of Object.entries(IDENTITY_STORAGE_ROWS)) {
+  PRINTERS[key] = {
+    columns: rows.columns.map((c, i) => col(c.name, 'string', c.wide ? 1 : 0, i === 0 ? 'name' : undefined)),
+    row: (obj, now) => rows.row(obj, now),
+  };
+}
 
 const DEFAULT_PRINTER: Printer = {
   columns: [col('Name', 'string', 0, 'name'), col('Age')],

@@ -8,9 +8,11 @@
  * lets the real kubectl authenticate.
  *
  * The certificate is its own CA (basicConstraints CA, keyCertSign) and a server certificate
- * (serverAuth) for the given DNS names and IP addresses; ECDSA P-256 with SHA-256.
+ * (serverAuth) for the given DNS names and IP addresses; RSA 2048 with SHA-256, as kubeadm's
+ * serving certificates are, because small in-cluster TLS clients (BusyBox's `wget`) speak RSA only.
  */
 import { isIP } from 'node:net';
+import tls from 'node:tls';
 import selfsigned from 'selfsigned';
 
 export interface ServingCertificate {
@@ -27,7 +29,7 @@ export interface ServingCertificate {
 export async function selfSignedCertificate(opts: { hosts: string[]; days?: number; commonName?: string; now?: Date }): Promise<ServingCertificate> {
   const now = opts.now ?? new Date();
   const pems = await selfsigned.generate([{ name: 'commonName', value: opts.commonName ?? 'minikube-lite' }], {
-    keyType: 'ec', curve: 'P-256', algorithm: 'sha256',
+    keyType: 'rsa', keySize: 2048, algorithm: 'sha256',
     notBeforeDate: new Date(now.getTime() - 3600_000),
     notAfterDate: new Date(now.getTime() + (opts.days ?? 365) * 86400_000),
     extensions: [
@@ -39,3 +41,13 @@ export async function selfSignedCertificate(opts: { hosts: string[]; days?: numb
   });
   return { cert: pems.cert, key: pems.private };
 }
+
+/**
+ * The cipher list the API server offers: Node's defaults, with OpenSSL's security level 0 so that
+ * a TLS 1.2 client that sends no `signature_algorithms` extension (BusyBox's `wget` in a pod,
+ * reaching `https://kubernetes.default.svc`) gets the SHA-1 handshake signature TLS 1.2 then
+ * implies, as Go's TLS server (the real kube-apiserver) gives it. The ciphers themselves stay
+ * Node's strong defaults; clients that send the extension (kubectl, client libraries) are
+ * unaffected.
+ */
+export const API_SERVER_CIPHERS = `${tls.DEFAULT_CIPHERS}:@SECLEVEL=0`;

@@ -9,6 +9,7 @@ import yaml from 'js-yaml';
 import { mkdirSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selfSignedCertificate } from '../apiserver/tls.js';
+import { generateSigningKey, SERVICE_ACCOUNT_KEY_FILE } from '../apiserver/auth/signingkey.js';
 import { createServer } from 'node:net';
 import type { Node } from '../api/types.js';
 import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
@@ -105,27 +106,14 @@ async function choosePodCIDR(runtime: Runtime, home: string, requested?: string)
   throw new CliError('no free 10.x.0.0/16 pod subnet left; pass --pod-cidr');
 }
 
+/** The DNS names of the API server inside the cluster, as in its Kubernetes serving certificate. */
+export const API_SERVER_SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
 /**
- * The service CIDR of a new cluster: the requested one, checked, or the first `10.X.0.0/16`
- * (X = 96…111, then 80…95) that no Docker network, host route, other cluster's guard rule or
- * config in this home uses, and that does not overlap the pod CIDR.
+ * The service CIDR of a new cluster (pure): the requested one, checked, or the first `10.X.0.0/16`
+ * (X = 96…111, then 80…95) that overlaps nothing in `used` (the pod CIDR must be in `used`).
+ * Throws a CliError naming what a requested range clashes with.
  */
-async function chooseServiceCIDR(runtime: Runtime, home: string, name: string, podCIDR: string, requested?: string): Promise<string> {
-  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
-  const host = new LinuxHostNetwork();
-  const used = [podCIDR, ...(await runtime.listNetworks({})).map((n) => n.subnet).filter(Boolean)];
-  const routes = await host.routes().catch(() => []);
-  used.push(...routes.map((r) => r.dst).filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d)));
-  const saved = await host.save('filter').catch(() => '');
-  for (const m of saved.matchAll(/-d (\d+\.\d+\.\d+\.\d+\/\d+) -m comment --comment "?minikube-lite:[^ ]*:no service rule/g)) used.push(m[1]);
-  const clustersDir = join(home, 'clusters');
-  if (existsSync(clustersDir)) {
-    for (const other of readdirSync(clustersDir)) {
-      if (other === name) continue;
-      const cidr = readClusterConfig(home, other)?.serviceCIDR;
-      if (cidr) used.push(cidr);
-    }
-  }
+export function pickServiceCIDR(used: readonly string[], podCIDR: string, requested?: string): string {
   if (requested) {
     if (!/^\d+\.\d+\.0\.0\/16$/.test(requested) || requested.split('.').slice(0, 2).some((o) => Number(o) > 255)) {
       throw new CliError(`invalid --service-cidr "${requested}": expected a /16 such as 10.96.0.0/16`);
@@ -139,6 +127,30 @@ async function chooseServiceCIDR(runtime: Runtime, home: string, name: string, p
     if (!used.some((u) => overlaps(u, cidr))) return cidr;
   }
   throw new CliError('no free 10.x.0.0/16 service CIDR left; pass --service-cidr');
+}
+
+/**
+ * What address ranges are taken on this host for `pickServiceCIDR`: Docker networks, routes,
+ * other clusters' guard rules (their service CIDRs) and the service CIDRs of this home's clusters.
+ */
+async function usedRanges(runtime: Runtime, home: string, name: string, podCIDR: string): Promise<string[]> {
+  const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+  const host = new LinuxHostNetwork();
+  const used = [podCIDR, ...(await runtime.listNetworks({})).map((n) => n.subnet).filter(Boolean)];
+  // Without iptables/ip (not root) only Docker's and this home's ranges are known; up fails later with the reason.
+  const routes = await host.routes().catch(() => []);
+  used.push(...routes.map((r) => r.dst).filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d)));
+  const saved = await host.save('filter').catch(() => '');
+  for (const m of saved.matchAll(/-d (\d+\.\d+\.\d+\.\d+\/\d+) -m comment --comment "?minikube-lite:[^ ]*:no service rule/g)) used.push(m[1]);
+  const clustersDir = join(home, 'clusters');
+  if (existsSync(clustersDir)) {
+    for (const other of readdirSync(clustersDir)) {
+      if (other === name) continue;
+      const cidr = readClusterConfig(home, other)?.serviceCIDR;
+      if (cidr) used.push(cidr);
+    }
+  }
+  return used;
 }
 
 /** `10.244.0.0/16`, node 1 → `10.244.1.0/24` */
@@ -165,7 +177,9 @@ async function writeServingFiles(dir: string, name: string, secureServer: string
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   if (!keep || !existsSync(certPath) || !existsSync(keyPath)) {
-    const { cert, key } = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+    // Also the names pods use for the API server (the `kubernetes` Service), so that the CA
+    // published as kube-root-ca.crt verifies https://kubernetes.default.svc.
+    const { cert, key } = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost', ...API_SERVER_SERVICE_NAMES] });
     writeFileSync(certPath, cert, { mode: 0o600 });
     writeFileSync(keyPath, key, { mode: 0o600 });
   }
@@ -252,6 +266,9 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 250) throw new CliError(`invalid --nodes "${o.nodes}": must be an integer from 1 to 250`);
   const running = isUp(g);
   if (running) {
+    if (o.serviceCidr && running.serviceCIDR && o.serviceCidr !== running.serviceCIDR) {
+      throw new CliError(`cluster "${g.name}" is up with service CIDR ${running.serviceCIDR}; to use ${o.serviceCidr}, run "minikube-lite down" first`);
+    }
     const dir = clusterDir(g.home, g.name);
     const proxyPid = readPid(dir, 'proxy');
     if (running.proxyArgs && !(proxyPid && alive(proxyPid))) {
@@ -281,7 +298,10 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const labels = parseNodeLabels(o.nodeLabels, nodes);
   const port = o.port ?? previous?.apiPort ?? (await freePort());
   const podCIDR = previous?.podCIDR ?? (await choosePodCIDR(await connectRuntime(), g.home, o.podCidr));
-  const serviceCIDR = previous?.serviceCIDR ?? (await chooseServiceCIDR(await connectRuntime(), g.home, g.name, podCIDR, o.serviceCidr));
+  if (previous?.serviceCIDR && o.serviceCidr && o.serviceCidr !== previous.serviceCIDR) {
+    throw new CliError(`cluster "${g.name}" keeps its service CIDR ${previous.serviceCIDR}; to use ${o.serviceCidr}, run "minikube-lite down" first`);
+  }
+  const serviceCIDR = previous?.serviceCIDR ?? pickServiceCIDR(await usedRanges(await connectRuntime(), g.home, g.name, podCIDR), podCIDR, o.serviceCidr);
   const listenAddress = o.listenAddress ?? previous?.listenAddress ?? '127.0.0.1';
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(listenAddress)) throw new CliError(`invalid --listen-address "${listenAddress}": expected an IPv4 address such as 127.0.0.1`);
   const token = previous?.token ?? randomBytes(24).toString('hex');
@@ -289,6 +309,9 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
   const kubeconfig = await writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
+  // The key service-account tokens are signed with; kept across restarts so tokens stay valid.
+  const saKey = join(dir, SERVICE_ACCOUNT_KEY_FILE);
+  if (!existsSync(saKey)) writeFileSync(saKey, generateSigningKey(), { mode: 0o600 });
   const clusterDNS = clusterDnsIP(serviceCIDR);
   const upstreamDNS = o.upstreamDns ?? previous?.upstreamDNS;
   const cfg: ClusterConfig = {

@@ -3,16 +3,22 @@
  * `up` (`minikube-lite controlplane …`, `minikube-lite kubelet …`). They reach each other only
  * through the API server's HTTP API.
  */
+import { limitRangerAdmission, resourceQuotaAdmission } from '../apiserver/admission/limits.js';
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCES } from '../api/registry.js';
 import { startApiServer } from '../apiserver/server.js';
+import { TokenIssuer } from '../apiserver/auth/tokens.js';
+import { SERVICE_ACCOUNT_KEY_FILE } from '../apiserver/auth/signingkey.js';
+import { serviceAccountAdmission } from '../apiserver/admission/serviceaccount.js';
+import { defaultStorageClassAdmission, storageProtectionAdmission } from '../apiserver/admission/storage.js';
 import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startControllers } from '../controllers/manager.js';
 import { openSqliteStore, StoreDamagedError, type SqliteStore } from '../store/sqlite.js';
+import { LocalHostDirectories } from '../controllers/volume/hostdirs.js';
 import { CliError, dockerSocket } from './context.js';
 
 const log = (component: string) => (msg: string) => process.stderr.write(`${new Date().toISOString()} ${component} ${msg}\n`);
@@ -50,8 +56,15 @@ export async function runControlPlane(opts: {
   const keyPath = join(opts.dataDir, 'key.pem');
   const tls = opts.securePort !== undefined && existsSync(certPath) && existsSync(keyPath)
     ? { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8') } : undefined;
+  // The service-account signing key `up` wrote (see SERVICE_ACCOUNT_KEY_FILE).
+  const saKeyPath = join(opts.dataDir, SERVICE_ACCOUNT_KEY_FILE);
+  const tokenIssuer = existsSync(saKeyPath) ? new TokenIssuer(readFileSync(saKeyPath, 'utf8')) : undefined;
   const server = await startApiServer({
     store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token, ...(tls ? { tls, securePort: opts.securePort } : {}),
+    tokenIssuer,
+    // Kubernetes' default admission order, for the plugins minikube-lite has.
+    // Kubernetes' order: LimitRanger first, ResourceQuota last.
+    admission: [limitRangerAdmission, serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission, resourceQuotaAdmission],
     serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange,
   });
   const client = new ApiClient({ server: server.url, token: opts.token });
@@ -59,6 +72,9 @@ export async function runControlPlane(opts: {
   await scheduler.start();
   const controllers = await startControllers({
     client, log: log('controller-manager'),
+    ...(tls ? { rootCA: tls.cert } : {}),
+    ...(tokenIssuer ? { tokenSigner: tokenIssuer } : {}),
+    volumeDirectories: new LocalHostDirectories(join(opts.dataDir, 'volumes')),
     nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
   });
   log('controlplane')(`API server listening on ${server.url}${server.secureUrl ? ` and ${server.secureUrl}` : ''}`);

@@ -1,8 +1,9 @@
 /**
  * The controller manager (Kubernetes' `kube-controller-manager`, in miniature): runs the
- * ReplicaSet, Deployment, garbage-collector, node-lifecycle, endpoints, endpointslice and
- * endpointslice-mirroring controllers in one process over
- * one set of shared informers, talking to the cluster only through the API client.
+ * ReplicaSet, Deployment, garbage-collector, node-lifecycle, endpoints, endpointslice,
+ * endpointslice-mirroring, service-account, service-account-token, root-CA publisher,
+ * PersistentVolume and PVC-protection controllers and the host-path provisioner in one
+ * process over one set of shared informers, talking to the cluster only through the API client.
  */
 import type { ApiClient } from '../client/client.js';
 import type { Controller, ControllerContext } from './base.js';
@@ -14,6 +15,12 @@ import { GarbageCollector } from './garbagecollector.js';
 import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
+import { RootCACertPublisher } from './rootcacert.js';
+import { ServiceAccountController } from './serviceaccount.js';
+import { ServiceAccountTokenController, type LegacyTokenSigner } from './satokens.js';
+import { HostPathProvisioner, type HostDirectories } from './volume/provisioner.js';
+import { PVCProtectionController } from './volume/protection.js';
+import { PersistentVolumeController } from './volume/pvcontroller.js';
 import { JobController } from './job.js';
 import { CronJobController } from './cronjob.js';
 import { DaemonSetController } from './daemonset.js';
@@ -34,6 +41,12 @@ export interface ControllerManagerOptions {
   podEvictionTimeoutMs?: number;
   /** How often node health is checked (default 1 s). */
   nodeMonitorPeriodMs?: number;
+  /** The API server's CA (PEM), published in every namespace as `kube-root-ca.crt`; none: not published. */
+  rootCA?: string;
+  /** Signs the tokens of `kubernetes.io/service-account-token` Secrets (with `rootCA`); none: not filled in. */
+  tokenSigner?: LegacyTokenSigner;
+  /** Where the host-path provisioner makes volume directories; none: no provisioner runs. */
+  volumeDirectories?: HostDirectories;
 }
 
 export interface ControllerManager {
@@ -70,6 +83,12 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
       podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
       nodeMonitorPeriodMs: opts.nodeMonitorPeriodMs,
     }),
+    new ServiceAccountController(common),
+    ...(opts.rootCA ? [new RootCACertPublisher(common, opts.rootCA)] : []),
+    ...(opts.tokenSigner && opts.rootCA ? [new ServiceAccountTokenController(common, opts.tokenSigner, opts.rootCA)] : []),
+    new PersistentVolumeController(common),
+    new PVCProtectionController(common),
+    ...(opts.volumeDirectories ? [new HostPathProvisioner(common, opts.volumeDirectories)] : []),
   ];
   const stopAll = async (): Promise<void> => {
     informers.stop();

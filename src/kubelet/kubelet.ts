@@ -28,6 +28,7 @@ import { PodWorkers } from './podworkers.js';
 import { ProbeManager, type ProbedContainer } from './prober.js';
 import { computePodStatus, rfc3339, type Waiting } from './status.js';
 import { MountError, VolumeManager } from './volumes.js';
+import { ApiClaimResolver } from './claims.js';
 import { ConfigSource, referencedObjects } from './configsource.js';
 import { TokenManager } from './tokens.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
@@ -150,7 +151,7 @@ export class Kubelet {
       requestToken: (pod, source) => this.tokens.get(pod, source),
       nodeAllocatable: () => this.allocatable(),
       now: () => this.clock.now(),
-    });
+    }, new ApiClaimResolver(this.client));
     this.workers = new PodWorkers((uid) => this.syncPod(uid), (uid, e) => this.syncFailed(uid, e));
     this.hostIP = opts.address ?? gatewayOf(opts.podCIDR);
     this.podFiles = new PodFiles(rootDir);

@@ -4,7 +4,9 @@
  * configuration volumes (`configMap`, `secret`, `downwardAPI`, `projected`) are directories
  * under the kubelet's root (`<root>/pods/<uid>/volumes/kubernetes.io~<kind>/<name>`) written
  * by {@link writeAtomic} and bind-mounted read-only, re-rendered on every sync of the pod so
- * that a running pod sees changes of the objects in place.
+ * that a running pod sees changes of the objects in place; a `persistentVolumeClaim` is a bind
+ * mount of its bound PersistentVolume's host directory (`hostPath` or `local`), found through
+ * the API ({@link ClaimResolver}); until the claim is bound the pod waits (FailedMount).
  */
 import { mkdirSync, statSync, writeFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -18,6 +20,7 @@ import { configVolumeKind, volumePayload } from './volumepayload.js';
 import type { Mount, Runtime } from '../runtime/types.js';
 import { LABEL_CLUSTER } from '../api/types.js';
 import { emptyDirVolumeName, LABEL_POD_UID, LABEL_VOLUME_NAME, podLabels, type NodeIdentity } from './naming.js';
+import type { ClaimResolver } from './claims.js';
 
 /** A volume that could not be set up; the message is shown in a FailedMount event. */
 export class MountError extends Error {
@@ -27,7 +30,7 @@ export class MountError extends Error {
   }
 }
 
-type Prepared = { kind: 'volume'; source: string } | { kind: 'host'; source: string } | { kind: 'config'; source: string };
+type Prepared = { kind: 'volume'; source: string } | { kind: 'host'; source: string; readOnly?: boolean } | { kind: 'config'; source: string };
 
 /** What the configuration volumes need from the kubelet. */
 export interface ConfigVolumeOptions {
@@ -106,7 +109,9 @@ export class VolumeManager {
   /** Digest of what each config volume dir holds, so an unchanged payload is not re-read from disk. */
   private readonly written = new Map<string, string>();
 
-  constructor(private readonly runtime: Runtime, private readonly id: NodeIdentity, private readonly config?: ConfigVolumeOptions) {}
+  /** @param claims finds the directories of `persistentVolumeClaim` volumes (none: such pods wait). */
+  constructor(private readonly runtime: Runtime, private readonly id: NodeIdentity, private readonly config?: ConfigVolumeOptions,
+    private readonly claims?: ClaimResolver) {}
 
   /**
    * Creates/checks every volume of the pod and (re-)renders its configuration volumes;
@@ -140,6 +145,18 @@ export class VolumeManager {
           throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
         }
         out.set(v.name, { kind: 'host', source: v.hostPath.path });
+      } else if (v.persistentVolumeClaim) {
+        const claim = v.persistentVolumeClaim;
+        const found = this.claims ? await this.claims.resolve(pod.metadata?.namespace ?? 'default', claim.claimName) : { ok: false as const, reason: 'this kubelet cannot resolve claims' };
+        if (!found.ok) {
+          throw new MountError(v.name, `Unable to attach or mount volumes: unmounted volumes=[${v.name}], unattached volumes=[${v.name}]: ${found.reason}`);
+        }
+        try {
+          checkHostPath(found.path, found.hostPathType);
+        } catch (e) {
+          throw new MountError(v.name, `MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
+        }
+        out.set(v.name, { kind: 'host', source: found.path, readOnly: claim.readOnly === true });
       } else {
         // Validation refuses the types nobody implements; one that passed it but has no setup
         // here yet (e.g. a claim before the storage work) keeps the pod waiting, never dropped.
@@ -162,7 +179,7 @@ export class VolumeManager {
       const p = prepared.get(mount.name);
       if (!p) continue;
       const m = mount.subPathExpr ? { ...mount, subPath: expandSubPath(mount.subPathExpr, env) } : mount;
-      const readOnly = m.readOnly === true;
+      const readOnly = m.readOnly === true || (p.kind === 'host' && p.readOnly === true);
       if (p.kind === 'config') {
         // Always read-only, as the kubelet mounts them; a subPath binds the file it names now
         // (the symlink is resolved at mount time), so it does not see later updates.

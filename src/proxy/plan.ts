@@ -25,6 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EndpointSlice, Service } from '../api/types.js';
+import { inIPv4Net, parseIPv4, parseIPv4CIDR } from '../api/ip.js';
 import { MASQUERADE_MARK, ruleComment } from '../runtime/iptables.js';
 import type { HostRoute } from '../runtime/hostnet.js';
 
@@ -113,17 +114,16 @@ export function sepChain(prefix: string, sp: Pick<ServicePortPlan, 'name' | 'pro
 const quote = (s: string) => (/^[A-Za-z0-9._:/-]+$/.test(s) ? s : `"${s.replace(/["\\]/g, '')}"`);
 const comment = (s: string) => `-m comment --comment ${quote(s)}`;
 
-const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-const ipInt = (ip: string) => ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
-
-/** Whether `ip` lies inside `cidr` (both IPv4). */
+/** Whether `ip` lies inside `cidr` (both IPv4); false for anything malformed. */
 export function cidrContains(cidr: string, ip: string): boolean {
-  const m = CIDR_RE.exec(cidr);
-  if (!m || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return false;
-  const len = Number(m[5]);
-  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  return ((ipInt(ip) & mask) >>> 0) === ((ipInt(m.slice(1, 5).join('.')) & mask) >>> 0);
+  try {
+    return inIPv4Net(parseIPv4CIDR(cidr), ip);
+  } catch {
+    return false; // not a CIDR: nothing lies inside it
+  }
 }
+
+const ipInt = (ip: string) => parseIPv4(ip) ?? 0;
 
 /**
  * The service ports to program, with their endpoints, in a stable order. Headless and

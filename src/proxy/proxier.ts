@@ -234,7 +234,7 @@ export class Proxier {
       .map((n) => n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '').filter(Boolean);
   }
 
-  /** Every relay this host should run: NodePorts, LoadBalancer ports, loopback ports, the API server's. */
+  /** Every relay this host should run: NodePorts and LoadBalancer ports (TCP, UDP), loopback ports (TCP), the API server's. */
   private relaySpecs(nodeIP: string | undefined): RelaySpec[] {
     const specs: RelaySpec[] = [];
     for (const svc of this.services.list()) {
@@ -244,21 +244,16 @@ export class Proxier {
       const id = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
       const published = parseLoopback(svc.metadata?.annotations?.[LOOPBACK_ANNOTATION]);
       for (const p of spec.ports ?? []) {
-        if ((p.protocol ?? 'TCP') !== 'TCP') {
-          const msg = `port ${p.port}/${p.protocol}: only TCP is relayed on ${this.listen}; reach it through the ClusterIP from pods`;
-          if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && !this.warned.has(id + msg)) {
-            this.warned.add(id + msg);
-            this.log(`service ${id}: ${msg}`);
-            void this.recorder.event({ ...svc, kind: 'Service', apiVersion: 'v1' }, 'Warning', 'NotProxied', msg);
-          }
-          continue;
-        }
-        const target = { targetHost: ip, targetPort: p.port };
-        const portKey = `${p.port}/TCP`;
+        const protocol: RelaySpec['protocol'] = p.protocol === 'UDP' ? 'UDP' : (p.protocol ?? 'TCP') === 'TCP' ? 'TCP' : undefined;
+        if (!protocol) continue; // SCTP: the planner warns about it
+        const target = { targetHost: ip, targetPort: p.port, protocol };
+        const portKey = `${p.port}/${protocol}`;
         if ((spec.type === 'NodePort' || spec.type === 'LoadBalancer') && p.nodePort) {
           specs.push({ key: `nodeport:${id}:${portKey}`, host: this.listen, port: p.nodePort, ...target });
         }
         if (spec.type === 'LoadBalancer') specs.push({ key: `lb:${id}:${portKey}`, host: this.listen, port: p.port, ...target });
+        // The loopback URLs of `service --url` are for TCP (HTTP) ports.
+        if (protocol !== 'TCP') continue;
         const prev = published[portKey] ? Number(published[portKey].split(':').pop()) : undefined;
         specs.push({ key: `loopback:${id}:${portKey}`, host: this.listen, port: 0, ...(prev ? { preferredPort: prev } : {}), ...target });
       }
@@ -287,7 +282,7 @@ export class Proxier {
       try {
         const ingress = svc.status?.loadBalancer?.ingress ?? [];
         if (spec.type === 'LoadBalancer') {
-          const lbOK = (spec.ports ?? []).every((p) => (p.protocol ?? 'TCP') !== 'TCP' || relays.get(`lb:${id}:${p.port}/TCP`)?.boundPort);
+          const lbOK = (spec.ports ?? []).every((p) => (p.protocol ?? 'TCP') === 'SCTP' || relays.get(`lb:${id}:${p.port}/${p.protocol ?? 'TCP'}`)?.boundPort);
           if (lbOK && !(ingress.length === 1 && ingress[0].ip === ingressIP)) {
             await this.opts.client.patch(ref, name, { status: { loadBalancer: { ingress: [{ ip: ingressIP, ipMode: 'VIP' }] } } }, 'status');
           }

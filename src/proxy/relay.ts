@@ -9,7 +9,11 @@
  * target changed in place it just re-targets them) and opens new ones. Not reentrant: the
  * proxy calls it from its single sync loop.
  */
+import dgram from 'node:dgram';
 import net from 'node:net';
+
+/** How long a UDP client's flow is kept without traffic (kube-proxy's userspace mode used 250 ms–300 s). */
+const UDP_IDLE_MS = 30_000;
 
 export interface RelaySpec {
   /** Stable identity, e.g. `nodeport:default/web:http`. */
@@ -20,6 +24,8 @@ export interface RelaySpec {
   preferredPort?: number;
   targetHost: string;
   targetPort: number;
+  /** Default TCP. UDP relays keep one upstream socket per client address, closed after 30 s idle. */
+  protocol?: 'TCP' | 'UDP';
 }
 
 export interface RelayState {
@@ -32,7 +38,7 @@ export interface RelayState {
 
 interface Live {
   spec: RelaySpec;
-  server?: net.Server;
+  server?: net.Server | dgram.Socket;
   boundPort?: number;
   error?: string;
   sockets: Set<net.Socket>;
@@ -46,7 +52,7 @@ export class Relays {
     const wanted = new Map(specs.map((s) => [s.key, s]));
     for (const [key, l] of this.live) {
       const s = wanted.get(key);
-      const sameListener = s && s.host === l.spec.host && (s.port === l.spec.port || (s.port === 0 && l.spec.port === 0)) && l.server;
+      const sameListener = s && s.host === l.spec.host && s.port === l.spec.port && (s.protocol ?? 'TCP') === (l.spec.protocol ?? 'TCP') && l.server;
       if (sameListener) {
         l.spec = { ...s, port: l.spec.port };
         continue;
@@ -71,6 +77,7 @@ export class Relays {
   }
 
   private async open(l: Live): Promise<void> {
+    if (l.spec.protocol === 'UDP') return this.openUdp(l);
     const server = net.createServer((client) => this.pipe(l, client));
     const tryListen = (port: number) => new Promise<number>((resolve, reject) => {
       const onError = (e: Error) => reject(e);
@@ -95,6 +102,47 @@ export class Relays {
       server.on('error', (e) => (l.error = e.message));
     } catch (e) {
       l.error = `listen ${l.spec.host}:${l.spec.port || l.spec.preferredPort || 0}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+      server.close();
+    }
+  }
+
+  private async openUdp(l: Live): Promise<void> {
+    const server = dgram.createSocket('udp4');
+    const flows = new Map<string, { socket: dgram.Socket; timer: NodeJS.Timeout }>();
+    const closeFlow = (key: string) => {
+      const f = flows.get(key);
+      if (!f) return;
+      clearTimeout(f.timer);
+      f.socket.close();
+      flows.delete(key);
+    };
+    server.on('message', (msg, from) => {
+      const key = `${from.address}:${from.port}`;
+      let f = flows.get(key);
+      if (!f) {
+        const socket = dgram.createSocket('udp4');
+        socket.on('message', (reply) => server.send(reply, from.port, from.address));
+        socket.on('error', () => closeFlow(key));
+        f = { socket, timer: setTimeout(() => closeFlow(key), UDP_IDLE_MS) };
+        flows.set(key, f);
+      }
+      f.timer.refresh();
+      f.socket.send(msg, l.spec.targetPort, l.spec.targetHost);
+    });
+    server.on('close', () => { for (const k of [...flows.keys()]) closeFlow(k); });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.bind({ address: l.spec.host, port: l.spec.port, exclusive: true }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      l.boundPort = server.address().port;
+      l.server = server;
+      server.on('error', (e) => (l.error = e.message));
+    } catch (e) {
+      l.error = `listen ${l.spec.host}:${l.spec.port}/UDP: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
       server.close();
     }
   }

@@ -26,6 +26,16 @@ import { Limiter } from './limiter.js';
 import { SchedulingQueue } from './queue.js';
 import { defaultPlugins } from './plugins.js';
 import { scheduleCycle, type ScheduleResult } from './schedule.js';
+import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+import type { StorageClass } from 'kubernetes-types/storage/v1.js';
+import { checkPodClaims, claimBound, preFilterMessage, SELECTED_NODE_ANNOTATION, volumeNodeAffinityFilter } from './volumebinding.js';
+
+const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
+const STORAGE_CLASSES = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' };
+const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
+type ClaimObject = PersistentVolumeClaim & KubeObject;
+type ClassObject = StorageClass & KubeObject;
+type VolumeObject = PersistentVolume & KubeObject;
 
 type PodObject = Pod & KubeObject;
 type NodeObject = Node & KubeObject;
@@ -55,6 +65,8 @@ export interface SchedulerOptions {
   maxEventsInFlight?: number;
   /** kube-scheduler's `percentageOfNodesToScore` (default 0: adaptive, see `numFeasibleNodesToFind`). */
   percentageOfNodesToScore?: number;
+  /** How long a binding waits for the pod's delayed-binding claims to be bound (default 600 s). */
+  volumeBindTimeoutMs?: number;
   /** How often back-offs that ended and long-parked pods are moved back (default 1 s). */
   flushIntervalMs?: number;
   /** A parked pod is retried after this long without an event (default 5 min, as kube-scheduler). */
@@ -75,6 +87,12 @@ export class Scheduler {
   private readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 10_000 });
   private readonly pods: Informer<PodObject>;
   private readonly nodes: Informer<NodeObject>;
+  private readonly claims: Informer<ClaimObject>;
+  private readonly classes: Informer<ClassObject>;
+  private readonly volumes: Informer<VolumeObject>;
+  /** Bindings waiting for claims to be bound, by claim key. */
+  private readonly claimWaiters = new Map<string, Set<() => void>>();
+  private readonly volumeBindTimeoutMs: number;
   /** Per-node totals, including pods assumed on the node chosen for them. */
   private readonly cache: SchedulerCache;
   private readonly binds: Limiter;
@@ -105,6 +123,10 @@ export class Scheduler {
     const onError = (e: unknown) => this.log(`scheduler: watch error (retrying): ${(e as Error).message}`);
     this.pods = new Informer<PodObject>(this.client, PODS, { onError });
     this.nodes = new Informer<NodeObject>(this.client, NODES, { onError });
+    this.claims = new Informer<ClaimObject>(this.client, PVCS, { onError });
+    this.classes = new Informer<ClassObject>(this.client, STORAGE_CLASSES, { onError });
+    this.volumes = new Informer<VolumeObject>(this.client, PVS, { onError });
+    this.volumeBindTimeoutMs = opts.volumeBindTimeoutMs ?? 600_000;
   }
 
   /**
@@ -142,7 +164,15 @@ export class Scheduler {
       },
       onDelete: (n) => this.cache.removeNode(n),
     });
-    await Promise.all([this.nodes.start(), this.pods.start()]);
+    // A claim created, bound or changed may make a waiting pod schedulable (or its binding go on).
+    const claimChanged = (c: ClaimObject) => {
+      const waiters = this.claimWaiters.get(objectKey(c));
+      if (waiters && claimBound(c)) for (const w of [...waiters]) w();
+      this.retryUnschedulable();
+    };
+    this.claims.addHandlers({ onAdd: claimChanged, onUpdate: (_o, c) => claimChanged(c) });
+    this.classes.addHandlers({ onAdd: () => this.retryUnschedulable() });
+    await Promise.all([this.nodes.start(), this.pods.start(), this.claims.start(), this.classes.start(), this.volumes.start()]);
     this.running = this.queue.run(1, (key) => this.sync(key), (key, e) => this.log(`scheduler: ${key}: ${(e as Error).message} (will retry)`));
     this.flushTimer = setInterval(() => this.flush(), this.flushIntervalMs);
     this.flushTimer.unref();
@@ -164,6 +194,9 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.pods.stop();
     this.nodes.stop();
+    this.claims.stop();
+    this.classes.stop();
+    this.volumes.stop();
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.queue.shutdown();
     await this.running;
@@ -199,6 +232,12 @@ export class Scheduler {
     }
     const cycle = this.parked.startAttempt(key);
     if (this.cache.isAssumed(key, pod.metadata?.uid)) return; // binding; waiting for the informer to say so
+    const ns = pod.metadata?.namespace ?? 'default';
+    const claims = checkPodClaims(pod, (n) => this.claims.get(`${ns}/${n}`), (n) => this.classes.get(n), (n) => this.volumes.get(n));
+    if (!claims.ok) {
+      await this.failed(key, pod, preFilterMessage(this.nodes.list().length, claims.reason), cycle);
+      return;
+    }
     // Backpressure: with `maxBindsInFlight` bindings outstanding, wait before choosing, so the
     // choice is made on the freshest cache.
     await this.binds.acquire();
@@ -211,7 +250,9 @@ export class Scheduler {
     try {
       // From here to `assumePod` nothing awaits: the cycle sees one consistent cache.
       const snapshot = this.cache.snapshot();
-      const cycle = scheduleCycle(pod, snapshot, this.plugins, {
+      const plugins = claims.nodeAffinity.length
+        ? { ...this.plugins, filters: [...this.plugins.filters, volumeNodeAffinityFilter(claims.nodeAffinity)] } : this.plugins;
+      const cycle = scheduleCycle(pod, snapshot, plugins, {
         startIndex: this.nextStartNodeIndex, percentageOfNodesToScore: this.percentageOfNodesToScore,
       });
       result = cycle.result;
@@ -222,7 +263,7 @@ export class Scheduler {
     }
     if ('node' in result) {
       this.cache.assumePod(pod, result.node);
-      void this.bind(key, pod, result.node)
+      void this.bind(key, pod, result.node, claims.delayed)
         .catch((e: unknown) => this.log(`scheduler: ${key}: binding: ${(e as Error).message}`))
         .finally(() => this.binds.release());
       return;
@@ -235,9 +276,10 @@ export class Scheduler {
    * The binding cycle of one assumed pod, run beside later scheduling cycles. Never rejects: a
    * failure forgets the assumption and requeues the pod (409 already bound / 404 gone: dropped).
    */
-  private async bind(key: string, pod: PodObject, node: string): Promise<void> {
+  private async bind(key: string, pod: PodObject, node: string, delayedClaims: readonly string[] = []): Promise<void> {
     const { name = '', namespace = 'default', uid = '' } = pod.metadata ?? {};
     try {
+      if (delayedClaims.length) await this.bindVolumes(namespace, delayedClaims, node);
       await this.client.createSubresource({ ...PODS, namespace }, name, 'binding', {
         apiVersion: 'v1', kind: 'Binding',
         metadata: { name, namespace, uid },
@@ -256,6 +298,44 @@ export class Scheduler {
     this.parked.forget(key);
     this.log(`scheduler: bound ${namespace}/${name} to ${node}`);
     this.recordEvent(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
+  }
+
+  /**
+   * VolumeBinding's PreBind: asks for each delayed-binding claim to be provisioned or bound for
+   * `node` (the `volume.kubernetes.io/selected-node` annotation the PV controller and provisioner
+   * act on), then waits, by watch, until every claim is bound; rejects after the bind timeout.
+   */
+  private async bindVolumes(namespace: string, claimNames: readonly string[], node: string): Promise<void> {
+    for (const claim of claimNames) {
+      const pvc = this.claims.get(`${namespace}/${claim}`);
+      if (!pvc || claimBound(pvc) || pvc.metadata?.annotations?.[SELECTED_NODE_ANNOTATION] === node) continue;
+      await this.client.patch({ ...PVCS, namespace }, claim, { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: node } } });
+    }
+    await Promise.all(claimNames.map((claim) => this.waitForClaim(`${namespace}/${claim}`)));
+  }
+
+  /** Resolves when the informer shows the claim bound; rejects after `volumeBindTimeoutMs`. */
+  private waitForClaim(key: string): Promise<void> {
+    const now = this.claims.get(key);
+    if (now && claimBound(now)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiters = this.claimWaiters.get(key) ?? new Set<() => void>();
+      this.claimWaiters.set(key, waiters);
+      const forget = () => {
+        clearTimeout(timer);
+        waiters.delete(onBound);
+        if (!waiters.size) this.claimWaiters.delete(key);
+      };
+      const onBound = () => {
+        forget();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        forget();
+        reject(new Error(`binding volumes: timed out waiting for persistentvolumeclaim ${JSON.stringify(key)} to be bound`));
+      }, this.volumeBindTimeoutMs);
+      waiters.add(onBound);
+    });
   }
 
   /** Records an event in the background, a few at a time; best effort (the recorder logs failures). */

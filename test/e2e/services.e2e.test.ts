@@ -8,11 +8,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EndpointSlice, Pod, Service } from '../../src/api/types.js';
 import { ENDPOINTSLICES, PODS, SERVICES } from '../../src/client/client.js';
 import { chainPrefix } from '../../src/proxy/plan.js';
+import { queryDns } from '../../src/dns/client.js';
 import { readClusterConfig, clusterDir } from '../../src/cli/context.js';
 import { alive, readPid } from '../../src/cli/processes.js';
 import { ROOT, TestCluster, dockerAvailable, sh } from './helpers.js';
@@ -121,6 +123,16 @@ async function diagnose(c: TestCluster): Promise<string> {
   return `${pods.stdout}\ncontrolplane.log:\n${log}`;
 }
 
+/** Copies the cluster's component logs to <tmp>/mkl-e2e-logs/<name>/ (they outlive `down`, for a post-mortem). */
+function saveLogs(c: TestCluster): void {
+  const dir = clusterDir(c.home, c.name);
+  if (!existsSync(dir)) return;
+  const logs = join(tmpdir(), 'mkl-e2e-logs', c.name);
+  rmSync(logs, { recursive: true, force: true });
+  mkdirSync(logs, { recursive: true });
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.log'))) copyFileSync(join(dir, f), join(logs, f));
+}
+
 const readyIPs = (eps: NonNullable<EndpointSlice['endpoints']>) => eps.filter((e) => e.conditions?.ready !== false).map((e) => e.addresses[0]);
 
 /**
@@ -173,7 +185,10 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
   }, 180_000);
 
   afterAll(async () => {
-    for (const c of [a, b]) await c.destroy();
+    for (const c of [a, b]) {
+      saveLogs(c);
+      await c.destroy();
+    }
   }, 120_000);
 
   it('gives myapp a ClusterIP in the service CIDR and its Endpoints the 3 ready pod IPs', async () => {
@@ -266,6 +281,25 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     expect(names).toContain(await untilAnswers(`${url}/host.txt`));
   }, 60_000);
 
+  it('relays a UDP NodePort from the host (cluster DNS behind a selector-less NodePort Service)', async () => {
+    await apply(a, [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'dns-np' }, spec: { type: 'NodePort', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] } },
+      { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'dns-np-1', labels: { 'kubernetes.io/service-name': 'dns-np' } },
+        addressType: 'IPv4', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+        // Where the cluster DNS process listens: this host's address on node-1's network.
+        endpoints: [{ addresses: [a.podCIDR.replace(/\.0\.0\/16$/, '.1.1')], conditions: { ready: true } }] },
+    ]);
+    const svc = await a.client().get<Service>({ ...SERVICES, namespace: ns }, 'dns-np');
+    const nodePort = svc.spec?.ports?.[0]?.nodePort ?? 0;
+    const deadline = Date.now() + 10_000;
+    let answer: string | undefined;
+    while (!answer && Date.now() < deadline) {
+      const reply = await queryDns('127.0.0.1', nodePort, 'myapp.default.svc.cluster.local', { timeoutMs: 500 }).catch(() => undefined);
+      answer = reply?.answers?.find((x) => x.type === 'A')?.data as string | undefined;
+    }
+    expect(answer).toBe(vip);
+  }, 60_000);
+
   it('reaches the API server from a pod through the kubernetes Service', async () => {
     const ip = await clusterIP(a, 'kubernetes');
     expect(ip).toBe('10.112.0.1');
@@ -274,6 +308,9 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     const out = await inPod(a, 'bb1', `timeout 3 nc -w 2 ${ip} 443 </dev/null; echo "rc=$?"; timeout 3 wget --no-check-certificate -qO- https://kubernetes.default.svc/ 2>&1 | head -c 200; timeout 3 wget --no-check-certificate -qO- https://${ip}/api 2>&1 | head -c 200`);
     console.log(`kubernetes Service from a pod: ${out.replace(/\n/g, ' | ')}`);
     expect(out).toContain('rc=0');
+    // TLS through the Service to the API server itself: it answers (401 without a token), by
+    // name and by ClusterIP, with BusyBox's TLS client.
+    expect(out.match(/HTTP\/1\.1 401 Unauthorized/g)?.length).toBe(2);
   }, 60_000);
 
   it('refuses at once when no replica is ready (scaled to 0)', async () => {
@@ -340,6 +377,7 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     expect(proxyB).toBeDefined();
     process.kill(proxyB ?? 0, 'SIGKILL');
     pids = [readPid(dirB, 'controlplane'), readPid(dirB, 'kubelet-node-1'), readPid(dirB, 'kubelet-node-2'), proxyB].filter((p): p is number => p !== undefined);
+    saveLogs(b);
     const downB = await b.cli(['down']);
     expect(downB.code, downB.stderr).toBe(0);
     expect(await hostTraces(b, svcB)).toEqual([]);
@@ -365,6 +403,7 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     const cfg = readClusterConfig(a.home, a.name);
     const dir = clusterDir(a.home, a.name);
     const procs = ['controlplane', 'proxy', ...(cfg?.nodes ?? []).map((n) => `kubelet-${n}`)].map((c) => readPid(dir, c)).filter((p): p is number => p !== undefined);
+    saveLogs(a);
     const r = await a.cli(['down']);
     expect(r.code, r.stderr).toBe(0);
     expect(await hostTraces(a, svcA)).toEqual([]);

@@ -7,6 +7,7 @@ import { RESOURCES } from '../../src/api/registry.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, PODS } from '../../src/client/client.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { limitRangerAdmission, resourceQuotaAdmission } from '../../src/apiserver/admission/limits.js';
 import { checkQuota, usageOf } from '../../src/api/resourcequota.js';
 import { parseQuantity, type Quantity } from '../../src/api/quantity.js';
 
@@ -64,7 +65,7 @@ describe('LimitRanger admission in the API server', () => {
   let client: ApiClient;
   const store = new SqliteStore(':memory:');
   beforeAll(async () => {
-    server = await startApiServer({ store, resources: RESOURCES, port: 0, token: 't' });
+    server = await startApiServer({ store, resources: RESOURCES, port: 0, token: 't', admission: [limitRangerAdmission, resourceQuotaAdmission] });
     client = new ApiClient({ server: server.url, token: 't' });
     await client.create({ group: '', version: 'v1', resource: 'limitranges', namespace: 'default' },
       { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'cpu' }, spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '250m' }, max: { cpu: '1' } }] } } as KubeObject);
@@ -115,7 +116,7 @@ describe('ResourceQuota admission in the API server', () => {
   let client: ApiClient;
   const store = new SqliteStore(':memory:');
   beforeAll(async () => {
-    server = await startApiServer({ store, resources: RESOURCES, port: 0, token: 't' });
+    server = await startApiServer({ store, resources: RESOURCES, port: 0, token: 't', admission: [limitRangerAdmission, resourceQuotaAdmission] });
     client = new ApiClient({ server: server.url, token: 't' });
     await client.create({ group: '', version: 'v1', resource: 'resourcequotas', namespace: 'default' },
       { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'two-pods' }, spec: { hard: { pods: '2' } } } as KubeObject);

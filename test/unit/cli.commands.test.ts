@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/api/types.js';
 import { registerResourceCommands } from '../../src/cli/commands/index.js';
+import { tokenRequestFor } from '../../src/cli/commands/token.js';
 import type { GlobalOptions } from '../../src/cli/context.js';
 import { DEPLOY_REF, FakeClient, NODE_REF, POD_REF, RS_REF, fakeDeps } from './cli.fakes.js';
 import { myappDeployment, myappReplicaSet, nginxPod, readyNode } from './cli.fixtures.js';
@@ -37,7 +38,7 @@ describe('resource commands in the program', () => {
     // Order-free: each area appends its commands to the one list in src/cli/commands/index.ts.
     expect(program.commands.map((c) => c.name()).sort()).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait', 'expose', 'service', 'create'].sort());
     const all = program.commands.flatMap((c) => [c, ...c.commands]);
-    expect(all.map((c) => c.name())).toEqual(expect.arrayContaining(['image', 'status', 'history', 'undo', 'pause', 'resume', 'restart']));
+    expect(all.map((c) => c.name())).toEqual(expect.arrayContaining(['image', 'status', 'history', 'undo', 'pause', 'resume', 'restart', 'token']));
     for (const c of all) {
       expect(c.description()).not.toBe('');
       let help = '';
@@ -133,5 +134,23 @@ describe('resource commands in the program', () => {
     expect(jp.io.stdout).toBe('nginx');
     const cc = await run(['get', 'pod', 'nginx', '-o=custom-columns=NAME:.metadata.name,IP:.status.podIP']);
     expect(cc.io.stdout).toBe('NAME    IP\nnginx   10.244.1.5\n');
+  });
+});
+
+describe('create token', () => {
+  it('prints the token the server issues for the account', async () => {
+    const client = cluster();
+    client.seed({ group: '', version: 'v1', resource: 'serviceaccounts', namespace: 'default' }, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot', namespace: 'default' } });
+    const { io } = await run(['create', 'token', 'robot', '--duration', '10m'], client);
+    expect(io.stdout).toBe('token-for-robot\n');
+    expect(client.calls).toContain('POST serviceaccounts/token robot');
+  });
+  it('refuses a bound object name without a kind, as kubectl does', () => {
+    expect(() => tokenRequestFor({ duration: '', audience: [], boundObjectKind: '', boundObjectName: 'web', boundObjectUid: '' }))
+      .toThrow('--bound-object-name can only be set if --bound-object-kind is provided');
+  });
+  it('asks for the duration in seconds', () => {
+    expect(tokenRequestFor({ duration: '1h', audience: ['vault'], boundObjectKind: '', boundObjectName: '', boundObjectUid: '' }).spec)
+      .toEqual({ audiences: ['vault'], expirationSeconds: 3600 });
   });
 });

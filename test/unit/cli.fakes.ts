@@ -167,6 +167,13 @@ export class FakeClient implements Client {
     this.emit(ref, 'MODIFIED', o);
   }
 
+  /** POST to a subresource: records the call; answers a TokenRequest for `serviceaccounts/token`. */
+  async createSubresource<T>(ref: ResourceRef, name: string, subresource: string, body: unknown): Promise<T> {
+    this.calls.push(`POST ${ref.resource}/${subresource} ${name}`);
+    if (!this.objects.get(this.key(ref, name))) throw notFound(ref.resource, name, ref.group);
+    return { ...(body as object), status: { token: `token-for-${name}`, expirationTimestamp: '2030-01-01T00:00:00Z' } } as T;
+  }
+
   /** The Scale of a deployment or replica set, as the scale subresource serves it. */
   async getScale(ref: ResourceRef, name: string): Promise<Scale> {
     this.calls.push(`GET ${ref.resource}/scale ${name}`);

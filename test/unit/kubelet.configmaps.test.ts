@@ -119,12 +119,12 @@ describe('the kubelet with ConfigMaps and Secrets', () => {
     expect(existsSync(join(rootDir, 'pods', p.metadata?.uid ?? ''))).toBe(false);
   });
 
-  it('keeps a pod waiting (FailedMount) for a volume type it cannot set up, rather than running it without the volume', async () => {
+  it('keeps a pod waiting (FailedMount) for a volume it cannot set up (a claim that does not exist), rather than running it without the volume', async () => {
     await client.create<PodObject>(ref, { metadata: { name: 'pvc' }, spec: { nodeName: 'node-1', containers: [{
       name: 'c', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', volumeMounts: [{ name: 'data', mountPath: '/data' }],
     }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }] } });
     const p = await waitForPod('pvc', (x) => waitingReason(x)?.reason === 'ContainerCreating' && recorder.events.some((e) => e.reason === 'FailedMount'));
-    expect(recorder.events.find((e) => e.reason === 'FailedMount')?.message).toBe('MountVolume.SetUp failed for volume "data" : persistentVolumeClaim volumes are not set up by this kubelet');
+    expect(recorder.events.find((e) => e.reason === 'FailedMount')?.message).toBe('Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[data]: error processing PVC default/data: persistentvolumeclaim "data" not found');
     expect(await fake.listContainers({ [LABEL_POD_UID]: p.metadata?.uid ?? '', [LABEL_CONTAINER_NAME]: 'c' })).toEqual([]);
   });
 

@@ -52,14 +52,15 @@ describe('one pod printer', () => {
 });
 
 describe('serving certificate (selfsigned)', () => {
-  it('is a CA and a server certificate for the given IPs and names, ECDSA P-256, valid for the given days', async () => {
+  it('is a CA and a server certificate for the given IPs and names, RSA 2048 (BusyBox wget can talk to it), valid for the given days', async () => {
     const { cert, key } = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'], days: 10, now });
     const x = new X509Certificate(cert);
     expect(x.checkIP('127.0.0.1')).toBe('127.0.0.1');
     expect(x.checkHost('localhost')).toBe('localhost');
     expect(x.ca).toBe(true);
     expect(x.verify(x.publicKey)).toBe(true);
-    expect(x.publicKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(x.publicKey.asymmetricKeyType).toBe('rsa');
+    expect(x.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
     expect(new Date(x.validTo).getTime()).toBe(now.getTime() + 10 * 86400_000);
     expect(key).toContain('BEGIN PRIVATE KEY');
   });

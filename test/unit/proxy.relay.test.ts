@@ -4,6 +4,7 @@
  * is no longer wanted.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { Relays } from '../../src/proxy/relay.js';
 
@@ -70,6 +71,21 @@ describe('relays', () => {
     await t.close();
     const state = await relays.reconcile([{ key: 'a', host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: t.port }]);
     await expect(talk(state.get('a')?.boundPort ?? 0, 'x')).rejects.toMatchObject({ code: 'ECONNRESET' });
+  });
+
+  it('relay UDP datagrams to the target and the replies back to each client', async () => {
+    const target = dgram.createSocket('udp4');
+    target.on('message', (m, from) => target.send(`echo:${String(m)}`, from.port, from.address));
+    await new Promise<void>((r) => target.bind(0, '127.0.0.1', () => r()));
+    const state = await relays.reconcile([{ key: 'u', host: '127.0.0.1', port: 0, protocol: 'UDP', targetHost: '127.0.0.1', targetPort: target.address().port }]);
+    const port = state.get('u')?.boundPort ?? 0;
+    expect(port).toBeGreaterThan(0);
+    const client = dgram.createSocket('udp4');
+    const reply = new Promise<string>((resolve) => client.once('message', (m) => resolve(String(m))));
+    client.send('ping', port, '127.0.0.1');
+    expect(await reply).toBe('echo:ping');
+    client.close();
+    target.close();
   });
 
   it('report a port that is taken instead of throwing', async () => {

@@ -1,7 +1,8 @@
 /**
- * `create configmap|secret`: builds the object from literals, files, directories and env files
- * the way kubectl's generators do (same flags, same key rules, same errors), then creates it
- * (`configmap/NAME created`), or prints it with `--dry-run=client -o yaml|json`.
+ * `create configmap|secret` (and `create token`, in token.ts): builds the object from literals,
+ * files, directories and env files the way kubectl's generators do (same flags, same key rules,
+ * same errors), then creates it (`configmap/NAME created`), or prints it with
+ * `--dry-run=client -o yaml|json`.
  *
  * The builders are pure over a small file-reading interface, so they carry the unit tests.
  */
@@ -15,6 +16,7 @@ import { CONFIGMAPS, SECRETS } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { toJson, toYaml } from '../print.js';
 import { collect, type CommandDeps } from './shared.js';
+import { createTokenCommand } from './token.js';
 
 /** What the builders read: files and directories (the real file system in production). */
 export interface FileReader {
@@ -211,9 +213,10 @@ const withData = (c: Command): Command => c
 
 /** The `create` command with its `configmap` and `secret` subcommands. */
 export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
-  const create = new Command('create').summary('Create a resource (configmap, secret)')
-    .description('Create a resource: a ConfigMap or a Secret from literals, files or env files (kubectl\'s flags).')
-    .addHelpText('after', '\nExamples:\n  minikube-lite create configmap game --from-literal=lives=3\n  minikube-lite create secret generic db --from-literal=password=s3cr3t');
+  const create = new Command('create').summary('Create a resource (configmap, secret, token)')
+    .description('Create a resource: a ConfigMap or a Secret from literals, files or env files (kubectl\'s flags), or a service-account token.')
+    .addHelpText('after', '\nExamples:\n  minikube-lite create configmap game --from-literal=lives=3\n  minikube-lite create secret generic db --from-literal=password=s3cr3t\n  minikube-lite create token default');
+  create.addCommand(createTokenCommand(deps, globals));
 
   create.addCommand(withOutput(withData(new Command('configmap').alias('cm')
     .summary('Create a config map from a local file, directory or literal value')

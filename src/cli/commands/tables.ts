@@ -16,6 +16,7 @@ import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 import { age as ageSince, eventRow, nodeRow, podRow } from '../../api/podstatus.js';
 import { formatLabels } from '../print.js';
+import { IDENTITY_STORAGE_ROWS } from '../../api/identityrows.js';
 import { eventTime } from './describers.js';
 import { kindString } from './shared.js';
 
@@ -186,8 +187,16 @@ const SPECS: Record<string, TableSpec> = {
   endpoints: ENDPOINTS, endpointslices: ENDPOINTSLICES,
 };
 
+/** The identity and storage kinds' tables, by `group/resource`, from their shared rows. */
+const BY_GROUP: Record<string, TableSpec> = Object.fromEntries(Object.entries(IDENTITY_STORAGE_ROWS).map(([key, rows]) => [key, {
+  columns: rows.columns.map((c, i) => col(c.name.toUpperCase(), i === 0 ? 'name' : `c${i}`, c.wide)),
+  row: (obj: KubeObject, now: number) => Object.fromEntries(rows.row(obj, new Date(now)).map((v, i) => [i === 0 ? 'name' : `c${i}`, v])),
+}]));
+
 /** The table spec for a resource (`NAME AGE` for kinds without their own). */
 export function tableSpec(def: Pick<ResourceDef, 'resource' | 'group'>): TableSpec {
+  const byGroup = BY_GROUP[`${def.group}/${def.resource}`];
+  if (byGroup) return byGroup;
   const spec = SPECS[def.resource];
   const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'configmaps', 'secrets', 'replicationcontrollers', 'limitranges', 'resourcequotas'];
   if (spec && (def.group === '' || !coreOnly.includes(def.resource))) return spec;
