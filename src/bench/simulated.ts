@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { RESOURCES } from '../api/registry.js';
 import { startApiServer } from '../apiserver/server.js';
 import { ApiClient } from '../client/client.js';
-import { MAIN_SCRIPT } from '../cli/processes.js';
+import { MAIN_SCRIPT, writeTokenFile } from '../cli/processes.js';
 import { openSqliteStore } from '../store/sqlite.js';
 import { sleep } from './clock.js';
 
@@ -78,7 +78,10 @@ export async function startServerProcess(log: (msg: string) => void): Promise<Si
   const url = `http://127.0.0.1:${port}`;
   const logPath = join(dir, 'controlplane.log');
   const fd = openSync(logPath, 'a');
-  const child = spawn(process.execPath, [MAIN_SCRIPT, 'controlplane', '--port', String(port), '--token', token, '--data-dir', dir], { stdio: ['ignore', fd, fd] });
+  const tokenFile = writeTokenFile(dir, token);
+  // Its own cluster name: the control plane's lock is per cluster, and this one is nobody's `up`.
+  const child = spawn(process.execPath, [MAIN_SCRIPT, '--name', `bench-${randomBytes(4).toString('hex')}`, 'controlplane', '--port', String(port),
+    '--token-file', tokenFile, '--data-dir', dir], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const gone = exited(child);
   const deadline = Date.now() + 30_000;

@@ -18,7 +18,7 @@ import { DockerRuntime } from '../runtime/docker.js';
 import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { nodeRow } from '../api/podstatus.js';
 import { CliError, clusterDir, dockerSocket, readClusterConfig, writeClusterConfig, type ClusterConfig, type GlobalOptions } from './context.js';
-import { alive, readPid, spawnComponent, stopComponent } from './processes.js';
+import { alive, lockHolder, logFile, spawnComponent, stopClusterProcesses, stopComponent, tokenFile, writeTokenFile } from './processes.js';
 import { checkStoreFile } from '../store/sqlite.js';
 import { clusterDnsIP, DNS_PORT } from '../dns/kubedns.js';
 import { queryDns, rcodeOf } from '../dns/client.js';
@@ -254,46 +254,183 @@ export async function connectRuntime(cluster?: string): Promise<DockerRuntime> {
   return runtime;
 }
 
-export function isUp(g: GlobalOptions): ClusterConfig | undefined {
-  const cfg = readClusterConfig(g.home, g.name);
-  if (!cfg) return undefined;
-  const pid = readPid(clusterDir(g.home, g.name), 'controlplane');
-  return pid && alive(pid) ? cfg : undefined;
+/** What a component's start is waited for by, before the components after it start. */
+export type ComponentGate = 'apiserver' | 'proxy' | 'nodes' | 'dns';
+
+/**
+ * One long-running process of a cluster, as `up` and `start` run it: `node main.js <args>`,
+ * detached, holding the lock `\0minikube-lite/<cluster>/<id>` (see holdComponentLock) and logging
+ * to `<cluster dir>/<id>.log`. A new kind of component is one more entry in
+ * {@link clusterComponents}; its command takes the lock with `lockComponent` first thing and
+ * reads the token from `--token-file`.
+ */
+export interface ComponentSpec {
+  /** Unique in the cluster: names its lock, pid file and log, e.g. `kubelet-node-1`. */
+  id: string;
+  /** Arguments of `main.js`, starting with `--name <cluster> --home <home> <command>`. No secrets: the token is in `--token-file`. */
+  args: string[];
+  /** Waited for after this component starts, before the next ones start. */
+  gate?: ComponentGate;
 }
 
-export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void> {
-  const started = Date.now();
-  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 250) throw new CliError(`invalid --nodes "${o.nodes}": must be an integer from 1 to 250`);
-  const running = isUp(g);
-  if (running) {
-    if (o.serviceCidr && running.serviceCIDR && o.serviceCidr !== running.serviceCIDR) {
-      throw new CliError(`cluster "${g.name}" is up with service CIDR ${running.serviceCIDR}; to use ${o.serviceCidr}, run "minikube-lite down" first`);
+/** What the component list is built from: the cluster's new config plus `up`'s options. */
+export interface ComponentPlan {
+  cfg: ClusterConfig;
+  dir: string;
+  securePort: number;
+  healthzPort: number;
+  labels: Record<string, Record<string, string>>;
+  o: UpOptions;
+}
+
+/** The nodes' gateways: this host's address on each node network, where the cluster DNS answers. */
+const gatewaysOf = (cfg: ClusterConfig): string[] => cfg.nodes.map((_, i) => nodeGateway(nodeCIDR(cfg.podCIDR, i + 1)));
+
+/**
+ * Every component of a cluster, in start order: the control plane; the service proxy (its guard
+ * goes in before any pod can send to a cluster address); one kubelet per node; the cluster DNS.
+ */
+export function clusterComponents(g: GlobalOptions, p: ComponentPlan): ComponentSpec[] {
+  const { cfg, dir, o } = p;
+  const base = ['--name', g.name, '--home', g.home];
+  const token = ['--token-file', tokenFile(dir)];
+  const serviceCIDR = cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR;
+  const clusterDNS = cfg.clusterDNS ?? clusterDnsIP(serviceCIDR);
+  const specs: ComponentSpec[] = [
+    {
+      id: 'controlplane', gate: 'apiserver',
+      args: [...base, 'controlplane', '--port', String(cfg.apiPort), '--secure-port', String(p.securePort), '--data-dir', dir, ...token, '--service-cidr', serviceCIDR,
+        ...(o.controlPlaneArgs ?? [])],
+    },
+    {
+      id: 'proxy', gate: 'proxy',
+      args: [...base, 'proxy', '--server', cfg.server, ...token, '--service-cidr', serviceCIDR, '--cluster-cidr', cfg.podCIDR,
+        '--listen-address', cfg.listenAddress ?? '127.0.0.1', '--api-secure-port', String(p.securePort), '--nodes', cfg.nodes.join(','), '--healthz-port', String(p.healthzPort)],
+    },
+  ];
+  cfg.nodes.forEach((n, i) => {
+    const l = Object.entries(p.labels[n] ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    specs.push({
+      id: `kubelet-${n}`, ...(i === cfg.nodes.length - 1 ? { gate: 'nodes' as const } : {}),
+      args: [...base, 'kubelet', '--node', n, '--pod-cidr', nodeCIDR(cfg.podCIDR, i + 1), '--cluster-cidr', cfg.podCIDR, '--server', cfg.server, ...token,
+        '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN, '--root-dir', join(dir, 'nodes', n),
+        ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : []), ...(o.kubeletArgs ?? [])],
+    });
+  });
+  specs.push({
+    id: 'dns', gate: 'dns',
+    args: [...base, 'dns', '--server', cfg.server, ...token, '--listen', gatewaysOf(cfg).join(','), '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN,
+      ...(cfg.upstreamDNS ? ['--upstream', cfg.upstreamDNS] : [])],
+  });
+  return specs;
+}
+
+/** The component ids of a cluster from its saved config (also configs written before `components` existed). */
+export function componentIds(cfg: ClusterConfig | undefined): string[] {
+  if (cfg?.components) return cfg.components.map((c) => c.id);
+  return ['controlplane', 'proxy', ...(cfg?.nodes ?? []).map((n) => `kubelet-${n}`), 'dns'];
+}
+
+/** The pid of the live process holding each component's lock (a key without a pid: held, but it did not answer). */
+async function liveComponents(cluster: string, ids: string[]): Promise<Map<string, number | undefined>> {
+  const out = new Map<string, number | undefined>();
+  await Promise.all(ids.map(async (id) => {
+    const holder = await lockHolder(cluster, id);
+    if (holder) out.set(id, holder.pid);
+  }));
+  return out;
+}
+
+export function isUp(g: GlobalOptions): Promise<boolean> {
+  return lockHolder(g.name, 'controlplane').then((h) => h !== undefined);
+}
+
+/**
+ * Starts what of the cluster is not running and adopts what is: a component whose lock is held
+ * is left alone (never a second kubelet for one node), the others are spawned in order, each
+ * gate waited for. A component that exits while we wait fails the command with the end of its
+ * log. Used by `up` and `start`.
+ */
+export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: ComponentSpec[], deadline: number, out: Out): Promise<void> {
+  const dir = clusterDir(g.home, g.name);
+  const live = await liveComponents(g.name, specs.map((s) => s.id));
+  const spawned = new Map<string, { pid: number; at: number }>();
+  const exited = () => {
+    for (const [id, { pid }] of spawned) {
+      if (alive(pid)) continue;
+      const log = logFile(dir, id);
+      const tail = existsSync(log) ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-12).join('\n') : '';
+      throw new CliError(`${id} exited during start-up; the end of ${log}:\n${tail}`);
     }
-    const dir = clusterDir(g.home, g.name);
-    const proxyPid = readPid(dir, 'proxy');
-    if (running.proxyArgs && !(proxyPid && alive(proxyPid))) {
-      // A crashed proxy: its successor replaces whatever rules it left.
-      spawnComponent(dir, 'proxy', running.proxyArgs);
-      await waitFor('the service proxy', Date.now() + o.waitMs, () => ready(running.proxyHealthz ?? '', ''), `${dir}/proxy.log`);
-      out(`* Service proxy of "${g.name}" was not running: started it again`);
+  };
+  const client = new ApiClient({ server: cfg.server, token: cfg.token });
+  // A node counts once its kubelet posted Ready; a kubelet started just now must have posted it
+  // since (a stopped cluster's nodes still read Ready from before, until the grace period ends).
+  const fresh = (n: Node) => {
+    const readyCond = n.status?.conditions?.find((c) => c.type === 'Ready');
+    if (readyCond?.status !== 'True') return false;
+    const started = spawned.get(`kubelet-${n.metadata?.name}`)?.at;
+    return started === undefined || new Date(readyCond.lastHeartbeatTime ?? 0).getTime() >= Math.floor(started / 1000) * 1000;
+  };
+  const gates: Record<ComponentGate, { what: string; log: string; check: () => Promise<boolean> }> = {
+    apiserver: { what: 'the API server', log: `${dir}/controlplane.log`, check: () => ready(cfg.server) },
+    proxy: { what: 'the service proxy', log: `${dir}/proxy.log`, check: () => ready(cfg.proxyHealthz ?? '', '') },
+    nodes: {
+      what: 'nodes to be Ready', log: `${dir}/kubelet-*.log`,
+      check: async () => {
+        const list = await client.list<Node>(NODES).catch(() => undefined);
+        return (list?.items ?? []).filter((n) => cfg.nodes.includes(n.metadata?.name ?? '') && fresh(n)).length === cfg.nodes.length;
+      },
+    },
+    dns: { what: 'the cluster DNS', log: `${dir}/dns.log`, check: () => dnsAnswers(gatewaysOf(cfg)[0]) },
+  };
+  for (const spec of specs) {
+    if (live.has(spec.id)) {
+      out(`* ${spec.id} is already running${live.get(spec.id) ? ` (pid ${live.get(spec.id)})` : ''}: adopting it`);
+    } else if (live.size > 0) {
+      // A half-dead cluster: only what is missing starts.
+      out(`* ${spec.id} was not running: started it again`);
+      spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
+    } else {
+      if (spec.id === 'controlplane') out(`* Starting control plane: API server on ${cfg.server}`);
+      if (spec.id === 'proxy') out(`* Starting service proxy: service CIDR ${cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR}, NodePorts and LoadBalancers on ${cfg.listenAddress ?? '127.0.0.1'}`);
+      if (spec.id === 'dns') {
+        out(`* Starting cluster DNS: Service kube-system/kube-dns ${cfg.clusterDNS}, answering on ${gatewaysOf(cfg).map((a) => `${a}:${DNS_PORT}`).join(', ')}` +
+          `${cfg.upstreamDNS ? `, forwarding other names to ${cfg.upstreamDNS}` : ''}`);
+      }
+      if (spec.id === `kubelet-${cfg.nodes[0]}`) {
+        out(`* Starting ${cfg.nodes.length} node${cfg.nodes.length > 1 ? 's' : ''}: ${cfg.nodes.map((n, i) => `${n} (${nodeCIDR(cfg.podCIDR, i + 1)})`).join(', ')}`);
+      }
+      spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
     }
-    const dnsPid = readPid(dir, 'dns');
-    if (running.dnsArgs && !(dnsPid && alive(dnsPid))) {
-      spawnComponent(dir, 'dns', running.dnsArgs);
-      const gateway = running.dnsArgs[running.dnsArgs.indexOf('--listen') + 1]?.split(',')[0] ?? '';
-      await waitFor('the cluster DNS', Date.now() + o.waitMs, () => dnsAnswers(gateway), `${dir}/dns.log`);
-      out(`* Cluster DNS of "${g.name}" was not running: started it again`);
-    }
-    out(`* Cluster "${g.name}" is already up (API server ${running.server}, nodes: ${running.nodes.join(', ')})`);
-    return;
+    const gate = spec.gate ? gates[spec.gate] : undefined;
+    if (gate) await waitFor(gate.what, deadline, async () => (exited(), gate.check()), gate.log);
   }
-  const runtime = await connectRuntime(g.name);
+  if (!specs.some((s) => s.gate === 'nodes')) await waitFor(gates.nodes.what, deadline, async () => (exited(), gates.nodes.check()), gates.nodes.log);
+}
+
+/**
+ * The cluster's config and component list: the saved ones when the cluster exists (resuming
+ * keeps its nodes, ports, token and certificate), else new ones from `o`.
+ */
+export async function prepareCluster(g: GlobalOptions, o: UpOptions, out: Out): Promise<{ cfg: ClusterConfig; specs: ComponentSpec[]; resumed: boolean }> {
   const dir = clusterDir(g.home, g.name);
   const previous = readClusterConfig(g.home, g.name);
   // A damaged store would make the control plane exit at once and this command wait for it.
   const damage = checkStoreFile(storePath(dir));
   if (damage) throw new CliError(storeDamagedMessage(storePath(dir), damage, g.name));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (previous?.serviceCIDR && o.serviceCidr && o.serviceCidr !== previous.serviceCIDR) {
+    throw new CliError(`cluster "${g.name}" keeps its service CIDR ${previous.serviceCIDR}; to use ${o.serviceCidr}, run "minikube-lite down" first`);
+  }
+  if (previous?.components && previous.secureServer && previous.kubeconfig) {
+    if (o.nodes !== previous.nodes.length) out(`* Keeping the cluster's ${previous.nodes.length} node(s); "down" first to change them`);
+    writeTokenFile(dir, previous.token);
+    await writeServingFiles(dir, g.name, previous.secureServer, previous.token, true);
+    const cfg: ClusterConfig = { ...previous, stoppedAt: undefined };
+    writeClusterConfig(g.home, cfg);
+    return { cfg, specs: previous.components, resumed: true };
+  }
   const nodes = Array.from({ length: o.nodes }, (_, i) => `node-${i + 1}`);
   const labels = parseNodeLabels(o.nodeLabels, nodes);
   const port = o.port ?? previous?.apiPort ?? (await freePort());
@@ -308,58 +445,44 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const server = `http://127.0.0.1:${port}`;
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
+  writeTokenFile(dir, token);
   const kubeconfig = await writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
   // The key service-account tokens are signed with; kept across restarts so tokens stay valid.
   const saKey = join(dir, SERVICE_ACCOUNT_KEY_FILE);
   if (!existsSync(saKey)) writeFileSync(saKey, generateSigningKey(), { mode: 0o600 });
   const clusterDNS = clusterDnsIP(serviceCIDR);
   const upstreamDNS = o.upstreamDns ?? previous?.upstreamDNS;
+  const healthzPort = await freePort();
   const cfg: ClusterConfig = {
     name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, serviceCIDR, listenAddress, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
-    clusterDNS, ...(upstreamDNS ? { upstreamDNS } : {}),
+    clusterDNS, ...(upstreamDNS ? { upstreamDNS } : {}), proxyHealthz: `http://127.0.0.1:${healthzPort}/healthz`,
   };
+  const specs = clusterComponents(g, { cfg, dir, securePort, healthzPort, labels, o });
+  cfg.components = specs;
+  cfg.kubeletArgs = Object.fromEntries(specs.filter((s) => s.id.startsWith('kubelet-')).map((s) => [s.id.slice('kubelet-'.length), s.args]));
   writeClusterConfig(g.home, cfg);
-  out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${previous ? ' (resuming its saved state)' : ''}`);
-  out(`* Starting control plane: API server on ${server}`);
-  spawnComponent(dir, 'controlplane', ['controlplane', '--name', g.name, '--home', g.home, '--port', String(port), '--secure-port', String(securePort), '--data-dir', dir, '--token', token, '--service-cidr', serviceCIDR, ...(o.controlPlaneArgs ?? [])]);
-  const deadline = Date.now() + o.waitMs;
-  await waitFor('the API server', deadline, () => ready(server), `${dir}/controlplane.log`);
-  // The proxy's guard goes in before any pod can send to a cluster address.
-  const healthzPort = await freePort();
-  out(`* Starting service proxy: service CIDR ${serviceCIDR}, NodePorts and LoadBalancers on ${listenAddress}`);
-  const proxyArgs = ['proxy', '--name', g.name, '--home', g.home, '--server', server, '--token', token, '--service-cidr', serviceCIDR,
-    '--cluster-cidr', podCIDR, '--listen-address', listenAddress, '--api-secure-port', String(securePort), '--nodes', nodes.join(','), '--healthz-port', String(healthzPort)];
-  spawnComponent(dir, 'proxy', proxyArgs);
-  cfg.proxyHealthz = `http://127.0.0.1:${healthzPort}/healthz`;
-  cfg.proxyArgs = proxyArgs;
-  writeClusterConfig(g.home, cfg);
-  await waitFor('the service proxy', deadline, () => ready(`http://127.0.0.1:${healthzPort}`, '/healthz'), `${dir}/proxy.log`);
-  out(`* Starting ${nodes.length} node${nodes.length > 1 ? 's' : ''}: ${nodes.map((n, i) => `${n} (${nodeCIDR(podCIDR, i + 1)})`).join(', ')}`);
-  const kubeletArgs: Record<string, string[]> = {};
-  nodes.forEach((n, i) => {
-    const l = Object.entries(labels[n] ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-    kubeletArgs[n] = ['kubelet', '--name', g.name, '--home', g.home, '--node', n, '--pod-cidr', nodeCIDR(podCIDR, i + 1), '--cluster-cidr', podCIDR,
-      '--server', server, '--token', token, '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN, '--root-dir', join(dir, 'nodes', n),
-      ...(l ? ['--labels', l] : []), ...(o.nodeCpu ? ['--cpu', o.nodeCpu] : []), ...(o.nodeMemory ? ['--memory', o.nodeMemory] : []),
-      ...(o.kubeletArgs ?? [])];
-    spawnComponent(dir, `kubelet-${n}`, kubeletArgs[n]);
-  });
-  writeClusterConfig(g.home, { ...cfg, kubeletArgs });
-  const client = new ApiClient({ server, token });
-  await waitFor('nodes to be Ready', deadline, async () => {
-    const list = await client.list<Node>(NODES).catch(() => undefined);
-    const readyNodes = (list?.items ?? []).filter((n) => nodes.includes(n.metadata?.name ?? '') &&
-      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    return readyNodes.length === nodes.length;
-  }, `${dir}/kubelet-*.log`);
-  const gateways = nodes.map((_, i) => nodeGateway(nodeCIDR(podCIDR, i + 1)));
-  out(`* Starting cluster DNS: Service kube-system/kube-dns ${clusterDNS}, answering on ${gateways.map((a) => `${a}:${DNS_PORT}`).join(', ')}${upstreamDNS ? `, forwarding other names to ${upstreamDNS}` : ''}`);
-  const dnsArgs = ['dns', '--name', g.name, '--home', g.home, '--server', server, '--token', token, '--listen', gateways.join(','),
-    '--cluster-dns', clusterDNS, '--cluster-domain', DEFAULT_DOMAIN, ...(upstreamDNS ? ['--upstream', upstreamDNS] : [])];
-  spawnComponent(dir, 'dns', dnsArgs);
-  writeClusterConfig(g.home, { ...cfg, kubeletArgs, dnsArgs });
-  await waitFor('the cluster DNS', deadline, () => dnsAnswers(gateways[0]), `${dir}/dns.log`);
-  out(`* kubectl works too: kubectl --kubeconfig ${kubeconfig} get pods`);
+  return { cfg, specs, resumed: previous !== undefined };
+}
+
+export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void> {
+  const started = Date.now();
+  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 250) throw new CliError(`invalid --nodes "${o.nodes}": must be an integer from 1 to 250`);
+  const existing = readClusterConfig(g.home, g.name);
+  if (existing) {
+    const live = await liveComponents(g.name, componentIds(existing));
+    if (live.size > 0 && o.serviceCidr && existing.serviceCIDR && o.serviceCidr !== existing.serviceCIDR) {
+      throw new CliError(`cluster "${g.name}" is up with service CIDR ${existing.serviceCIDR}; to use ${o.serviceCidr}, run "minikube-lite down" first`);
+    }
+    if (componentIds(existing).every((id) => live.has(id))) {
+      out(`* Cluster "${g.name}" is already up (API server ${existing.server}, nodes: ${existing.nodes.join(', ')})`);
+      return;
+    }
+  }
+  const runtime = await connectRuntime(g.name);
+  const { cfg, specs, resumed } = await prepareCluster(g, o, out);
+  out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${resumed ? ' (resuming its saved state)' : ''}`);
+  await bringUp(g, cfg, specs, Date.now() + o.waitMs, out);
+  out(`* kubectl works too: kubectl --kubeconfig ${cfg.kubeconfig} get pods`);
   out(`* Done! Cluster "${g.name}" is ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Try: minikube-lite${g.name === 'minikube-lite' ? '' : ' --name ' + g.name} get nodes`);
 }
 
@@ -367,11 +490,7 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const dir = clusterDir(g.home, g.name);
   const cfg = readClusterConfig(g.home, g.name);
   const runtime = await connectRuntime(g.name);
-  let stopped = 0;
-  for (const n of cfg?.nodes ?? []) if (await stopComponent(dir, `kubelet-${n}`)) stopped++;
-  if (await stopComponent(dir, 'proxy')) stopped++;
-  if (await stopComponent(dir, 'dns')) stopped++;
-  if (await stopComponent(dir, 'controlplane')) stopped++;
+  const stopped = await stopClusterProcesses(dir, g.name, g.home, componentIds(cfg));
   const filter = { [LABEL_CLUSTER]: g.name };
   const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes(filter), runtime.listContainers(filter)]);
   await Promise.all(containers.map((c) => runtime.removeContainer(c.id)));
@@ -379,14 +498,16 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const volumes = await runtime.listVolumes(filter);
   await Promise.all(volumes.map((v) => runtime.removeVolume(v.name)));
   const networks = await runtime.listNetworks(filter);
-  for (const n of networks) await runtime.removeNetwork(n.name);
-  if (cfg) await runtime.disallowPodTraffic(cfg.podCIDR);
+  // Without its config (a home folder lost), the pod CIDR is still known from a node network.
+  const podCIDR = cfg?.podCIDR ?? networks.map((n) => n.subnet.replace(/^(\d+\.\d+)\.\d+\.0\/24$/, '$1.0.0/16')).find((c) => c.endsWith('.0.0/16'));
+  if (podCIDR) await runtime.disallowPodTraffic(podCIDR);
   // The proxy is stopped: remove its rules, chains and routes (also after a crash).
   const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
   const { cleanupHost } = await import('../proxy/proxier.js');
-  const cidrs = await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: cfg?.podCIDR });
-  // Without a config (its home was removed), the pod CIDR comes from the proxy's rules.
-  if (!cfg && cidrs.clusterCIDR) await runtime.disallowPodTraffic(cidrs.clusterCIDR);
+  const cidrs = await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: podCIDR });
+  // Without a config or a node network left, the pod CIDR comes from the proxy's rules.
+  if (!podCIDR && cidrs.clusterCIDR) await runtime.disallowPodTraffic(cidrs.clusterCIDR);
+  for (const n of networks) await runtime.removeNetwork(n.name);
   const existed = cfg !== undefined || existsSync(dir) || stopped + containers.length + sandboxes.length + networks.length + volumes.length > 0;
   rmSync(dir, { recursive: true, force: true });
   if (!existed) {
@@ -396,6 +517,7 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   out(`* Deleted cluster "${g.name}": ${stopped} processes stopped; removed ${containers.length + sandboxes.length} containers, ${networks.length} networks, ${volumes.length} volumes`);
 }
 
+/** Prints the cluster's state; false (exit code 1) when it does not exist, is damaged or is not running. */
 export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
   const cfg = readClusterConfig(g.home, g.name);
   if (!cfg) {
@@ -403,12 +525,12 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
     return false;
   }
   const dir = clusterDir(g.home, g.name);
-  const state = (c: string) => {
-    const pid = readPid(dir, c);
-    return pid && alive(pid) ? `Running (pid ${pid})` : 'Stopped';
-  };
+  const ids = componentIds(cfg);
+  const live = await liveComponents(g.name, ids);
+  const state = (c: string) => (live.has(c) ? `Running${live.get(c) ? ` (pid ${live.get(c)})` : ''}` : 'Stopped');
   out(`Cluster:       ${cfg.name}`);
-  const readiness = await readyz(cfg.server);
+  out(`State:         ${live.size === 0 ? `Stopped${cfg.stoppedAt ? ` (since ${cfg.stoppedAt}; "minikube-lite start" brings it back)` : ''}` : live.size === ids.length ? 'Running' : `Degraded (${ids.length - live.size} of ${ids.length} components stopped; "minikube-lite up" starts them)`}`);
+  const readiness = live.has('controlplane') ? await readyz(cfg.server) : { ok: false };
   out(`API server:    ${cfg.server} - ${readiness.ok ? 'Ready' : `Not ready${readiness.why ? ` (${readiness.why})` : ''}`}`);
   const damage = checkStoreFile(storePath(dir));
   if (damage) {
@@ -416,20 +538,22 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
     return false;
   }
   out(`Control plane: ${state('controlplane')}`);
-  out(`Service proxy: ${state('proxy')}${cfg.proxyHealthz ? ` - ${(await ready(cfg.proxyHealthz, '')) ? 'synced' : 'not synced'}` : ''}`);
+  out(`Service proxy: ${state('proxy')}${cfg.proxyHealthz && live.has('proxy') ? ` - ${(await ready(cfg.proxyHealthz, '')) ? 'synced' : 'not synced'}` : ''}`);
   out(`Pod CIDR:      ${cfg.podCIDR}`);
   if (cfg.serviceCIDR) out(`Service CIDR:  ${cfg.serviceCIDR}`);
-  const gateways = cfg.nodes.map((_, i) => `${nodeGateway(nodeCIDR(cfg.podCIDR, i + 1))}:${DNS_PORT}`);
+  const gateways = gatewaysOf(cfg).map((a) => `${a}:${DNS_PORT}`);
   out(`DNS:           ${state('dns')}, Service kube-system/kube-dns ${cfg.clusterDNS ?? clusterDnsIP(cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR)} -> ${gateways.join(', ')}` +
     `${cfg.upstreamDNS ? `, upstream ${cfg.upstreamDNS}` : ''}`);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
-  const list = await client.list<Node>(NODES).catch(() => undefined);
+  const list = readiness.ok ? await client.list<Node>(NODES).catch(() => undefined) : undefined;
   for (const n of cfg.nodes) {
     const node = list?.items.find((x) => x.metadata?.name === n);
     const st = node ? nodeRow(node, new Date()).status : 'Unknown';
     out(`Node ${n}:${' '.repeat(Math.max(1, 8 - n.length))}kubelet ${state(`kubelet-${n}`)}, ${st}`);
   }
-  return true;
+  const known = new Set(['controlplane', 'proxy', 'dns', ...cfg.nodes.map((n) => `kubelet-${n}`)]);
+  for (const id of ids.filter((c) => !known.has(c))) out(`${id}:${' '.repeat(Math.max(1, 14 - id.length))}${state(id)}`);
+  return live.size > 0;
 }
 
 /** Ready condition of one node, as `get nodes` shows it, or 'Unknown' when it is not registered. */
@@ -445,10 +569,10 @@ export async function nodeReady(client: ApiClient, node: string): Promise<string
  */
 export async function nodeStop(g: GlobalOptions, node: string, keepContainers: boolean, out: Out): Promise<void> {
   const cfg = readClusterConfig(g.home, g.name);
-  if (!cfg || !isUp(g)) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
+  if (!cfg || !(await isUp(g))) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
   if (!cfg.nodes.includes(node)) throw new CliError(`node "${node}" not found (nodes: ${cfg.nodes.join(', ')})`);
   const dir = clusterDir(g.home, g.name);
-  const wasRunning = await stopComponent(dir, `kubelet-${node}`);
+  const wasRunning = await stopComponent(dir, g.name, `kubelet-${node}`);
   let stopped = 0;
   if (!keepContainers) {
     const runtime = await connectRuntime(g.name);
@@ -467,12 +591,11 @@ export async function nodeStop(g: GlobalOptions, node: string, keepContainers: b
 /** `node start NAME`: starts the node's kubelet again, which re-registers and cleans stale containers. */
 export async function nodeStart(g: GlobalOptions, node: string, waitMs: number, out: Out): Promise<void> {
   const cfg = readClusterConfig(g.home, g.name);
-  if (!cfg || !isUp(g)) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
+  if (!cfg || !(await isUp(g))) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
   const args = cfg.kubeletArgs?.[node];
   if (!args) throw new CliError(`node "${node}" not found (nodes: ${cfg.nodes.join(', ')})`);
   const dir = clusterDir(g.home, g.name);
-  const pid = readPid(dir, `kubelet-${node}`);
-  if (pid && alive(pid)) {
+  if (await lockHolder(g.name, `kubelet-${node}`)) {
     out(`* Node ${node} is already running`);
     return;
   }

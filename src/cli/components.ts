@@ -20,6 +20,7 @@ import { startControllers } from '../controllers/manager.js';
 import { openSqliteStore, StoreDamagedError, type SqliteStore } from '../store/sqlite.js';
 import { LocalHostDirectories } from '../controllers/volume/hostdirs.js';
 import { CliError, dockerSocket } from './context.js';
+import { ComponentLockedError, holdComponentLock, readTokenFile, type ComponentLock } from './processes.js';
 
 const log = (component: string) => (msg: string) => process.stderr.write(`${new Date().toISOString()} ${component} ${msg}\n`);
 
@@ -35,13 +36,38 @@ function onShutdown(fn: () => Promise<void>): void {
   process.on('SIGINT', handler);
 }
 
+/**
+ * The first thing every component does: take its lock (see holdComponentLock), so that a second
+ * copy of it in the same cluster exits at once with a clear message instead of fighting the
+ * first over the same containers or store. Components other helpers add call this too.
+ */
+export async function lockComponent(cluster: string, component: string): Promise<ComponentLock> {
+  try {
+    return await holdComponentLock(cluster, component);
+  } catch (e) {
+    if (e instanceof ComponentLockedError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+/** The API token from `--token-file` (a bad file is a CliError). */
+export function componentToken(path: string): string {
+  try {
+    return readTokenFile(path);
+  } catch (e) {
+    throw new CliError(`--token-file: ${(e as Error).message}`);
+  }
+}
+
 /** The control plane: API server (with its SQLite store), scheduler and controller manager. */
 export async function runControlPlane(opts: {
-  dataDir: string; port: number; securePort?: number; token: string; host: string;
+  cluster: string; dataDir: string; port: number; securePort?: number; tokenFile: string; host: string;
   nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
   /** Where Service ClusterIPs come from (default 10.96.0.0/16) and node ports (default 30000-32767). */
   serviceCIDR?: string; nodePortRange?: string;
 }): Promise<void> {
+  await lockComponent(opts.cluster, 'controlplane');
+  const token = componentToken(opts.tokenFile);
   mkdirSync(opts.dataDir, { recursive: true });
   let store: SqliteStore;
   try {
@@ -60,14 +86,14 @@ export async function runControlPlane(opts: {
   const saKeyPath = join(opts.dataDir, SERVICE_ACCOUNT_KEY_FILE);
   const tokenIssuer = existsSync(saKeyPath) ? new TokenIssuer(readFileSync(saKeyPath, 'utf8')) : undefined;
   const server = await startApiServer({
-    store, resources: RESOURCES, host: opts.host, port: opts.port, token: opts.token, ...(tls ? { tls, securePort: opts.securePort } : {}),
+    store, resources: RESOURCES, host: opts.host, port: opts.port, token, ...(tls ? { tls, securePort: opts.securePort } : {}),
     tokenIssuer,
     // Kubernetes' default admission order, for the plugins minikube-lite has.
     // Kubernetes' order: LimitRanger first, ResourceQuota last.
     admission: [limitRangerAdmission, serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission, resourceQuotaAdmission],
     serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange,
   });
-  const client = new ApiClient({ server: server.url, token: opts.token });
+  const client = new ApiClient({ server: server.url, token });
   const scheduler = new Scheduler({ client, log: log('scheduler') });
   await scheduler.start();
   const controllers = await startControllers({
@@ -88,17 +114,19 @@ export async function runControlPlane(opts: {
 
 /** One node's kubelet, driving the local Docker engine. */
 export async function runKubelet(opts: {
-  cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; token: string; labels: Record<string, string>;
+  cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; tokenFile: string; labels: Record<string, string>;
   cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number;
   clusterDNS?: string[]; clusterDomain?: string; resolvConf?: string; rootDir?: string; taints?: Taint[];
 }): Promise<void> {
+  await lockComponent(opts.cluster, `kubelet-${opts.node}`);
+  const token = componentToken(opts.tokenFile);
   // Loaded here so that the control plane and the CLI never pay for dockerode's start-up.
   const { DockerRuntime } = await import('../runtime/docker.js');
   const runtime = new DockerRuntime({ clusterLabel: opts.cluster, socketPath: dockerSocket() });
   const { Kubelet } = await import('../kubelet/kubelet.js');
-  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const client = new ApiClient({ server: opts.server, token });
   const kubelet = new Kubelet({
-    client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token: opts.token,
+    client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token,
     nodeLabels: opts.labels, nodeTaints: opts.taints, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
     clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain, resolvConf: opts.resolvConf, rootDir: opts.rootDir,
   });
@@ -109,8 +137,10 @@ export async function runKubelet(opts: {
 
 /** The cluster DNS server (see src/dns): answers on `listen` and publishes the kube-dns Service. */
 export async function runDns(opts: {
-  server: string; token: string; listen: string[]; port: number; serviceIP?: string; domain: string; ttl: number; upstream?: string;
+  cluster: string; server: string; tokenFile: string; listen: string[]; port: number; serviceIP?: string; domain: string; ttl: number; upstream?: string;
 }): Promise<void> {
+  await lockComponent(opts.cluster, 'dns');
+  const token = componentToken(opts.tokenFile);
   const { ClusterDns } = await import('../dns/dns.js');
   const { parseUpstream } = await import('../dns/server.js');
   if (opts.listen.some((a) => a === '0.0.0.0' || a === '::')) throw new CliError('--listen: the DNS server answers on the cluster\'s own addresses only, never on every interface');
@@ -120,7 +150,7 @@ export async function runDns(opts: {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const client = new ApiClient({ server: opts.server, token });
   const dns = new ClusterDns({
     client, listen: opts.listen, port: opts.port, serviceIP: opts.serviceIP, domain: opts.domain, ttl: opts.ttl, upstream, log: log('dns'),
   });
@@ -135,13 +165,15 @@ export async function runDns(opts: {
  * done, with the time of the last one, as kube-proxy's healthz does).
  */
 export async function runProxy(opts: {
-  cluster: string; server: string; token: string; serviceCIDR: string; clusterCIDR: string; listenAddress: string;
+  cluster: string; server: string; tokenFile: string; serviceCIDR: string; clusterCIDR: string; listenAddress: string;
   apiSecurePort?: number; localNodes?: string[]; healthzPort?: number;
 }): Promise<void> {
+  await lockComponent(opts.cluster, 'proxy');
+  const token = componentToken(opts.tokenFile);
   const { Proxier } = await import('../proxy/proxier.js');
   const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
   const { createServer } = await import('node:http');
-  const client = new ApiClient({ server: opts.server, token: opts.token });
+  const client = new ApiClient({ server: opts.server, token });
   const proxier = new Proxier({
     client, host: new LinuxHostNetwork(), cluster: opts.cluster, serviceCIDR: opts.serviceCIDR, clusterCIDR: opts.clusterCIDR,
     listenAddress: opts.listenAddress, apiSecurePort: opts.apiSecurePort, localNodes: opts.localNodes, log: log('proxy'),

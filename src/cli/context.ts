@@ -44,6 +44,10 @@ export interface ClusterConfig {
   dnsArgs?: string[];
   /** The arguments each node's kubelet was started with, so `node start` can start it again. */
   kubeletArgs?: Record<string, string[]>;
+  /** The cluster's long-running processes and their arguments, as `up` first started them; `start` runs them again. */
+  components?: { id: string; args: string[]; gate?: 'apiserver' | 'proxy' | 'nodes' | 'dns' }[];
+  /** Set by `stop` (the processes and containers are stopped, the cluster kept); cleared by `start`/`up`. */
+  stoppedAt?: string;
   createdAt: string;
 }
 

@@ -98,6 +98,18 @@ program.command('down')
   .description('Stop the cluster and remove every container, network and volume it made')
   .action(async () => (await import('./cluster.js')).down(globals(), print));
 
+program.command('stop')
+  .description('Stop the cluster\'s processes and containers, keeping the cluster (store, certificates, networks, volumes) for "start"')
+  .addHelpText('after', '\nLike "minikube stop": the machine is switched off, nothing is deleted. "down" deletes.\n\nExample:\n  minikube-lite stop && minikube-lite start')
+  .action(async () => (await import('./stopstart.js')).stopCluster(globals(), print));
+
+program.command('start')
+  .description('Start a stopped cluster again: every object is kept, every pod restarts in a new sandbox')
+  .option('--wait <seconds>', 'how long to wait for the nodes and pods to be back', (v) => Number(v), 180)
+  .addHelpText('after', '\nAs after a node reboot in Kubernetes: each pod keeps its name, uid and emptyDir data, gets a new\n' +
+    'sandbox (new IP), and its containers start again with their restart count + 1.\n\nExample:\n  minikube-lite start')
+  .action(async (o: { wait: number }) => (await import('./stopstart.js')).startCluster(globals(), { waitMs: o.wait * 1000 }, print));
+
 program.command('status')
   .description('Show whether the cluster\'s control plane and kubelets are running')
   .action(async () => {
@@ -134,7 +146,7 @@ node.command('delete <name>')
 program.command('controlplane', { hidden: true })
   .description('Run the API server and scheduler (started by "up")')
   .requiredOption('--port <port>', 'API server port', (v) => Number(v))
-  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--token-file <path>', 'file (mode 0600) holding the bearer token; never pass the token itself on a command line')
   .requiredOption('--data-dir <dir>', 'where the store lives')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--secure-port <port>', 'also serve HTTPS (for kubectl) on this port, with <data-dir>/cert.pem', (v) => Number(v))
@@ -142,11 +154,11 @@ program.command('controlplane', { hidden: true })
   .option('--pod-eviction-timeout-ms <ms>', 'node lifecycle: eviction delay', (v) => Number(v))
   .option('--service-cidr <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from', '10.96.0.0/16')
   .option('--service-node-port-range <range>', 'range node ports are allocated from', '30000-32767')
-  .action(async (o: { port: number; securePort?: number; token: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
+  .action(async (o: { port: number; securePort?: number; tokenFile: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
     serviceCidr: string; serviceNodePortRange: string }) => {
     const { runControlPlane } = await import('./components.js');
     await runControlPlane({
-      dataDir: o.dataDir, port: o.port, securePort: o.securePort, token: o.token, host: o.host,
+      cluster: globals().name, dataDir: o.dataDir, port: o.port, securePort: o.securePort, tokenFile: o.tokenFile, host: o.host,
       nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: o.podEvictionTimeoutMs,
       serviceCIDR: o.serviceCidr, nodePortRange: o.serviceNodePortRange,
     });
@@ -158,7 +170,7 @@ program.command('kubelet', { hidden: true })
   .requiredOption('--pod-cidr <cidr>', 'the node\'s pod subnet')
   .option('--cluster-cidr <cidr>', 'the cluster\'s pod CIDR (pods of all nodes reach each other in it)')
   .requiredOption('--server <url>', 'API server URL')
-  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--token-file <path>', 'file (mode 0600) holding the bearer token; never pass the token itself on a command line')
   .option('--labels <k=v,...>', 'node labels', '')
   .option('--cpu <cpu>', 'CPU capacity to report')
   .option('--memory <mem>', 'memory capacity to report')
@@ -170,14 +182,14 @@ program.command('kubelet', { hidden: true })
   .option('--resolv-conf <path>', 'resolver file dnsPolicy Default pods inherit ("" for none)', '/etc/resolv.conf')
   .option('--root-dir <dir>', 'where the kubelet keeps per-pod files (etc-hosts, resolv.conf)')
   .option('--register-with-taints <k=v:Effect,...>', 'taints the node registers with', '')
-  .action(async (o: { node: string; podCidr: string; server: string; token: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string;
+  .action(async (o: { node: string; podCidr: string; server: string; tokenFile: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string;
     backoffBase: string; backoffCap: string; nodeStatusUpdateFrequencyMs?: number; clusterDns?: string; clusterDomain: string; resolvConf: string; rootDir?: string; registerWithTaints: string }) => {
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     const backoff = restartBackoff(o.backoffBase, o.backoffCap);
     const { runKubelet } = await import('./components.js');
     const { parseTaints } = await import('./nodes.js');
     await runKubelet({
-      cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, token: o.token, labels, cpu: o.cpu, memory: o.memory, backoff,
+      cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, tokenFile: o.tokenFile, labels, cpu: o.cpu, memory: o.memory, backoff,
       heartbeatMs: o.nodeStatusUpdateFrequencyMs, clusterDNS: (o.clusterDns ?? '').split(',').map((x) => x.trim()).filter(Boolean), clusterDomain: o.clusterDomain,
       resolvConf: o.resolvConf, rootDir: o.rootDir, taints: parseTaints(o.registerWithTaints),
     });
@@ -186,17 +198,17 @@ program.command('kubelet', { hidden: true })
 program.command('dns', { hidden: true })
   .description('Run the cluster DNS server (started by "up")')
   .requiredOption('--server <url>', 'API server URL')
-  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--token-file <path>', 'file (mode 0600) holding the bearer token; never pass the token itself on a command line')
   .requiredOption('--listen <addresses>', 'comma-separated addresses of this host on the cluster\'s networks to answer on')
   .option('--port <port>', 'port to answer on (UDP and TCP)', (v) => Number(v), 53)
   .option('--cluster-dns <ip>', 'ClusterIP to create the kube-system/kube-dns Service with (its endpoints are the listen addresses)')
   .option('--cluster-domain <domain>', 'the cluster domain', 'cluster.local')
   .option('--ttl <seconds>', 'TTL of the records served', (v) => Number(v), 30)
   .option('--upstream <ip[:port]>', 'resolver to forward names outside the cluster domain to (default: answer NXDOMAIN)')
-  .action(async (o: { server: string; token: string; listen: string; port: number; clusterDns?: string; clusterDomain: string; ttl: number; upstream?: string }) => {
+  .action(async (o: { server: string; tokenFile: string; listen: string; port: number; clusterDns?: string; clusterDomain: string; ttl: number; upstream?: string }) => {
     const { runDns } = await import('./components.js');
     await runDns({
-      server: o.server, token: o.token, listen: o.listen.split(',').map((a) => a.trim()).filter(Boolean), port: o.port,
+      cluster: globals().name, server: o.server, tokenFile: o.tokenFile, listen: o.listen.split(',').map((a) => a.trim()).filter(Boolean), port: o.port,
       serviceIP: o.clusterDns, domain: o.clusterDomain, ttl: o.ttl, upstream: o.upstream,
     });
   });
@@ -204,17 +216,17 @@ program.command('dns', { hidden: true })
 program.command('proxy', { hidden: true })
   .description('Run the service proxy of this host (started by "up")')
   .requiredOption('--server <url>', 'API server URL')
-  .requiredOption('--token <token>', 'bearer token')
+  .requiredOption('--token-file <path>', 'file (mode 0600) holding the bearer token; never pass the token itself on a command line')
   .requiredOption('--service-cidr <cidr>', 'the cluster\'s service CIDR')
   .requiredOption('--cluster-cidr <cidr>', 'the cluster\'s pod CIDR')
   .option('--listen-address <ip>', 'where NodePorts, LoadBalancer and loopback relays listen', '127.0.0.1')
   .option('--api-secure-port <port>', 'the API server\'s HTTPS port on 127.0.0.1 (endpoint of the kubernetes Service)', (v) => Number(v))
   .option('--nodes <names>', 'the nodes on this host (default: all nodes)')
   .option('--healthz-port <port>', 'serve /healthz on 127.0.0.1:PORT', (v) => Number(v))
-  .action(async (o: { server: string; token: string; serviceCidr: string; clusterCidr: string; listenAddress: string; apiSecurePort?: number; nodes?: string; healthzPort?: number }) => {
+  .action(async (o: { server: string; tokenFile: string; serviceCidr: string; clusterCidr: string; listenAddress: string; apiSecurePort?: number; nodes?: string; healthzPort?: number }) => {
     const { runProxy } = await import('./components.js');
     await runProxy({
-      cluster: globals().name, server: o.server, token: o.token, serviceCIDR: o.serviceCidr, clusterCIDR: o.clusterCidr, listenAddress: o.listenAddress,
+      cluster: globals().name, server: o.server, tokenFile: o.tokenFile, serviceCIDR: o.serviceCidr, clusterCIDR: o.clusterCidr, listenAddress: o.listenAddress,
       apiSecurePort: o.apiSecurePort, localNodes: o.nodes?.split(',').filter(Boolean), healthzPort: o.healthzPort,
     });
   });

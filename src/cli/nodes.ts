@@ -46,7 +46,7 @@ function withArg(args: string[], flag: string, value: string | undefined): strin
 
 export async function nodeAdd(g: GlobalOptions, name: string | undefined, labels: string, taints: string, waitMs: number, out: Out): Promise<void> {
   const cfg = readClusterConfig(g.home, g.name);
-  if (!cfg || !isUp(g)) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
+  if (!cfg || !(await isUp(g))) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
   const template = Object.values(cfg.kubeletArgs ?? {})[0];
   if (!template) throw new CliError(`cluster "${g.name}" has no node to copy the kubelet settings from`);
   parseTaints(taints);
@@ -65,7 +65,10 @@ export async function nodeAdd(g: GlobalOptions, name: string | undefined, labels
   args = withArg(args, '--register-with-taints', taints);
   const dir = clusterDir(g.home, g.name);
   const started = Date.now();
-  writeClusterConfig(g.home, { ...cfg, nodes: [...cfg.nodes, node], kubeletArgs: { ...(cfg.kubeletArgs ?? {}), [node]: args } });
+  writeClusterConfig(g.home, {
+    ...cfg, nodes: [...cfg.nodes, node], kubeletArgs: { ...(cfg.kubeletArgs ?? {}), [node]: args },
+    ...(cfg.components ? { components: [...cfg.components, { id: `kubelet-${node}`, args, gate: 'nodes' as const }] } : {}),
+  });
   spawnComponent(dir, `kubelet-${node}`, args);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
   await waitFor(`node ${node} to be Ready`, Date.now() + waitMs, async () => (await nodeReady(client, node)).startsWith('Ready'), `${dir}/kubelet-${node}.log`);
@@ -76,7 +79,7 @@ const ownedByDaemonSet = (p: Pod): boolean => (p.metadata?.ownerReferences ?? []
 
 export async function nodeDelete(g: GlobalOptions, node: string, timeoutMs: number, out: Out): Promise<void> {
   const cfg = readClusterConfig(g.home, g.name);
-  if (!cfg || !isUp(g)) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
+  if (!cfg || !(await isUp(g))) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
   if (!cfg.nodes.includes(node)) throw new CliError(`node "${node}" not found (nodes: ${cfg.nodes.join(', ')})`);
   if (cfg.nodes.length === 1) throw new CliError(`node "${node}" is the cluster's last node; use "minikube-lite down" instead`);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
@@ -103,7 +106,7 @@ export async function nodeDelete(g: GlobalOptions, node: string, timeoutMs: numb
     `${dir}/kubelet-${node}.log`);
   out(`* node/${node} drained`);
   // The node goes: kubelet, containers, network, then the API objects.
-  await stopComponent(dir, `kubelet-${node}`);
+  await stopComponent(dir, g.name, `kubelet-${node}`);
   const runtime = await connectRuntime(g.name);
   const filter = { [LABEL_CLUSTER]: g.name, [LABEL_NODE]: node };
   const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes(filter), runtime.listContainers(filter)]);
@@ -125,6 +128,9 @@ export async function nodeDelete(g: GlobalOptions, node: string, timeoutMs: numb
     if (!(e instanceof ApiError && e.code === 404)) throw e;
   }
   const { [node]: _gone, ...kubeletArgs } = cfg.kubeletArgs ?? {};
-  writeClusterConfig(g.home, { ...cfg, nodes: cfg.nodes.filter((n) => n !== node), kubeletArgs });
+  writeClusterConfig(g.home, {
+    ...cfg, nodes: cfg.nodes.filter((n) => n !== node), kubeletArgs,
+    ...(cfg.components ? { components: cfg.components.filter((c) => c.id !== `kubelet-${node}`) } : {}),
+  });
   out(`* Node ${node} deleted: ${containers.length + sandboxes.length} containers and its network removed`);
 }

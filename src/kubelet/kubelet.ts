@@ -19,11 +19,11 @@ import { DEFAULT_BACKOFF, PullBackoff, type BackoffPolicy } from './backoff.js';
 import { realClock, type Clock } from './clock.js';
 import { ActionRunner } from './handlers.js';
 import { ImageManager, type Recorder } from './images.js';
-import { ContainerLifecycle, gracePeriodFor, specOf } from './lifecycle.js';
+import { ContainerLifecycle, gracePeriodFor, MIN_GRACE_SECONDS, specOf } from './lifecycle.js';
 import {
   LABEL_CONTAINER_NAME, LABEL_POD_UID, LABEL_SANDBOX_ATTEMPT, nodeNetworkName, podLabels, sandboxName, type NodeIdentity,
 } from './naming.js';
-import { computePodActions, currentSandbox, instancesOf, sidecarsOf, type PodRuntimeState } from './plan.js';
+import { computePodActions, currentSandbox, instancesOf, sidecarsOf, type PodActions, type PodRuntimeState } from './plan.js';
 import { PodWorkers } from './podworkers.js';
 import { ProbeManager, type ProbedContainer } from './prober.js';
 import { computePodStatus, rfc3339, type Waiting } from './status.js';
@@ -119,11 +119,7 @@ export class Kubelet {
   private readonly podFiles: PodFiles;
   private dns: KubeletDnsSettings;
   private readonly uidToKey = new Map<string, string>();
-  /** Reasons a container waits that only the kubelet knows (image/mount errors), by pod uid. */
-  private readonly waiting = new Map<string, Record<string, Waiting>>();
   private readonly timers: NodeJS.Timeout[] = [];
-  /** Pending wake-ups of pods (back-off ends, retries): when, and how to cancel. */
-  private readonly wakeups = new Map<string, { at: number; cancel: () => void }>();
   private unsubscribeRuntime?: () => void;
   private server?: KubeletServer;
   private stopped = false;
@@ -152,14 +148,23 @@ export class Kubelet {
       nodeAllocatable: () => this.allocatable(),
       now: () => this.clock.now(),
     }, new ApiClaimResolver(this.client));
-    this.workers = new PodWorkers((uid) => this.syncPod(uid), (uid, e) => this.syncFailed(uid, e));
+    this.workers = new PodWorkers({
+      clock: this.clock,
+      handlers: {
+        syncPod: (uid) => this.syncPod(uid),
+        syncTerminatingPod: (uid) => this.syncTerminatingPod(uid),
+        syncTerminatedPod: (uid) => this.syncTerminatedPod(uid),
+      },
+      onError: (uid, state, e) => this.syncFailed(uid, state, e),
+    });
     this.hostIP = opts.address ?? gatewayOf(opts.podCIDR);
     this.podFiles = new PodFiles(rootDir);
     this.dns = { clusterDNS: opts.clusterDNS ?? [], clusterDomain: opts.clusterDomain ?? 'cluster.local' };
     const runner = new ActionRunner(this.runtime, this.clock);
-    this.probes = new ProbeManager({ runner, clock: this.clock, recorder: this.recorder, onChange: (uid) => this.workers.enqueue(uid) });
+    this.probes = new ProbeManager({ runner, clock: this.clock, recorder: this.recorder, onChange: (uid) => this.enqueue(uid) });
     this.containers = new ContainerLifecycle({
       runtime: this.runtime, recorder: this.recorder, images: this.images, runner, clock: this.clock, id: this.id, hostIP: this.hostIP, log: this.log,
+      startSlot: (fn) => this.workers.startSlot(fn),
       config: this.config, nodeAllocatable: () => this.allocatable(),
       serviceEnv: (pod) => serviceEnvFor(this.services?.list() ?? [], pod.metadata?.namespace ?? 'default', pod.spec?.enableServiceLinks ?? undefined),
     });
@@ -204,7 +209,7 @@ export class Kubelet {
     this.unsubscribeRuntime = this.runtime.onContainerEvent((e) => {
       if (e.labels[LABEL_CLUSTER] !== this.opts.cluster || e.labels[LABEL_NODE] !== this.opts.nodeName) return;
       const uid = e.labels[LABEL_POD_UID];
-      if (uid) this.workers.enqueue(uid);
+      if (uid) this.enqueue(uid);
     });
     await this.informer.start();
     await this.cleanupOrphans();
@@ -215,7 +220,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.stopped = true;
     this.timers.forEach(clearInterval);
-    this.wakeups.forEach((w) => w.cancel());
+    this.workers.stop();
     this.probes.stop();
     this.unsubscribeRuntime?.();
     this.informer?.stop();
@@ -237,7 +242,23 @@ export class Kubelet {
     const uid = p.metadata?.uid ?? '';
     if (!uid) return;
     this.uidToKey.set(uid, `${p.metadata?.namespace}/${p.metadata?.name}`);
-    this.workers.enqueue(uid);
+    this.enqueue(uid);
+  }
+
+  /**
+   * Hands an update of the pod to its worker: `terminate` when the pod is gone from the API,
+   * being deleted, or finished (Succeeded/Failed), else `sync`. Cheap; any event may call it.
+   */
+  private enqueue(uid: string): void {
+    const pod = this.podByUid(uid);
+    const phase = pod?.status?.phase;
+    const done = !pod || pod.metadata?.deletionTimestamp !== undefined || phase === 'Succeeded' || phase === 'Failed';
+    this.workers.update(uid, done ? 'terminate' : 'sync');
+  }
+
+  /** The lifecycle state of a pod's worker on this node (for tests). */
+  podLifecycle(uid: string): ReturnType<PodWorkers['state']> {
+    return this.workers.state(uid);
   }
 
   /**
@@ -264,25 +285,9 @@ export class Kubelet {
     return { sandboxes, containers };
   }
 
-  private syncFailed(uid: string, e: unknown): void {
+  private syncFailed(uid: string, state: string, e: unknown): void {
     if (this.stopped) return;
-    this.log(`sync of pod ${this.uidToKey.get(uid) ?? uid} failed: ${(e as Error).message}`);
-    this.wakeAfter(uid, 2000);
-  }
-
-  /** Syncs the pod again after `ms` (the earliest of several requested wake-ups wins). */
-  private wakeAfter(uid: string, ms: number): void {
-    if (this.stopped) return;
-    const delay = Math.max(10, ms);
-    const at = this.clock.now().getTime() + delay;
-    const pending = this.wakeups.get(uid);
-    if (pending && pending.at <= at) return;
-    pending?.cancel();
-    const cancel = this.clock.after(delay, () => {
-      this.wakeups.delete(uid);
-      this.workers.enqueue(uid);
-    });
-    this.wakeups.set(uid, { at, cancel });
+    this.log(`sync (${state}) of pod ${this.uidToKey.get(uid) ?? uid} failed: ${(e as Error).message}`);
   }
 
   /**
@@ -295,32 +300,17 @@ export class Kubelet {
   private async syncPod(uid: string): Promise<void> {
     if (this.stopped) return;
     const pod = this.podByUid(uid);
+    const phase = pod?.status?.phase;
+    if (!pod || pod.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed') {
+      // Changed since the update was queued: the worker moves on to terminating.
+      this.workers.update(uid, 'terminate');
+      return;
+    }
     let state = await this.runtimeState(uid);
-    if (!pod) {
-      this.probes.removePod(uid);
-      await this.killPodResources(state);
-      await this.volumes.tearDown(uid);
-      this.tokens.forget(uid);
-      this.podFiles.remove(uid);
-      this.waiting.delete(uid);
-      this.uidToKey.delete(uid);
-      return;
-    }
-    if (pod.metadata?.deletionTimestamp) {
-      this.probes.removePod(uid);
-      await this.terminatePod(pod, state);
-      return;
-    }
-    const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') {
-      // A finished pod keeps its containers (for logs) but gives its sandbox back.
-      this.probes.removePod(uid);
-      await Promise.all(state.sandboxes.filter((s) => s.state === 'ready').map((s) => this.runtime.stopPodSandbox(s.id)));
-      return;
-    }
-    const waiting = this.waiting.get(uid) ?? {};
+    const waiting = this.workers.waiting(uid);
     const actions = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid), this.probes.startupPassed(uid));
     let retryIn = Infinity;
+    if (actions.duplicates.containers.length || actions.duplicates.sandboxes.length) await this.killDuplicates(pod, actions.duplicates);
     if (actions.killPod) {
       if (state.sandboxes.length) this.recorder.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
       await this.killPodResources(state);
@@ -339,7 +329,6 @@ export class Kubelet {
       if (!(e instanceof MountError)) throw e;
       this.recorder.event(pod, 'Warning', 'FailedMount', e.message);
       for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) waiting[c.name] = { reason: 'ContainerCreating' };
-      this.waiting.set(uid, waiting);
       retryIn = 10_000;
     }
     if (prepared && actions.createSandbox) {
@@ -366,16 +355,31 @@ export class Kubelet {
           retryIn = Math.min(retryIn, failed.retryInMs);
         } else delete waiting[c.name];
       }
-      this.waiting.set(uid, waiting);
     }
-    if (actions.killPod || actions.containersToKill.length || actions.containersToStart.length || actions.containersToRemove.length) {
+    const dups = actions.duplicates.containers.length + actions.duplicates.sandboxes.length;
+    if (dups || actions.killPod || actions.containersToKill.length || actions.containersToStart.length || actions.containersToRemove.length) {
       state = await this.runtimeState(uid);
     }
     this.probes.syncPod(pod, this.runningContainers(pod, state));
     const after = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid), this.probes.startupPassed(uid));
     for (const ms of Object.values(after.backoff)) retryIn = Math.min(retryIn, ms);
     await this.reportStatus(pod, state, waiting, after.backoff);
-    if (retryIn !== Infinity) this.wakeAfter(uid, retryIn);
+    if (retryIn !== Infinity) this.workers.wakeAfter(uid, retryIn);
+  }
+
+  /** Stops and removes a pod's duplicate containers and sandboxes, each with a `Killing` event. */
+  private async killDuplicates(pod: Pod, d: PodActions['duplicates']): Promise<void> {
+    await Promise.all(d.containers.map(async (c) => {
+      this.recorder.event(pod, 'Normal', 'Killing', c.message);
+      if (c.running) await this.runtime.stopContainer(c.id, MIN_GRACE_SECONDS);
+      await this.runtime.removeContainer(c.id);
+    }));
+    await Promise.all(d.sandboxes.map(async (s) => {
+      this.recorder.event(pod, 'Normal', 'Killing', s.message);
+      await this.runtime.stopPodSandbox(s.id);
+      await this.runtime.removePodSandbox(s.id);
+    }));
+    this.log(`pod ${podKey(pod)}: removed ${d.containers.length} duplicate container(s) and ${d.sandboxes.length} duplicate sandbox(es)`);
   }
 
   /** The sidecars and app containers running in the pod's current sandbox, for the prober. */
@@ -394,14 +398,14 @@ export class Kubelet {
     const image = this.opts.pauseImage ?? DEFAULT_PAUSE_IMAGE;
     if (!(await this.runtime.imageStatus(image))) await this.runtime.pullImage(image);
     const ports = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).filter((p) => p.hostPort);
-    return this.runtime.runPodSandbox({
+    return this.workers.startSlot(() => this.runtime.runPodSandbox({
       name: sandboxName(pod, attempt),
       hostname: this.sandboxHostname(pod),
       network: this.networkName,
       image,
       labels: { ...podLabels(this.id, pod), [LABEL_SANDBOX_ATTEMPT]: String(attempt) },
       portMappings: ports.map((p) => ({ containerPort: p.containerPort, hostPort: p.hostPort ?? 0, protocol: (p.protocol ?? 'TCP') as 'TCP' | 'UDP' | 'SCTP', hostIP: p.hostIP })),
-    });
+    }));
   }
 
   /** The sandbox's hostname (the FQDN with setHostnameAsFQDN); an impossible one fails the sandbox. */
@@ -450,16 +454,24 @@ export class Kubelet {
   }
 
   /**
-   * Graceful stop of a pod being deleted: every running app container gets its preStop hook and
-   * the stop signal within the grace period (in parallel); then the sidecars, one at a time in
-   * reverse spec order, with what is left of it (Kubernetes 1.29+); then everything is removed
-   * and the API object deleted (grace 0).
+   * The terminating state's work: every running container of the pod gets its preStop hook and
+   * the stop signal within the grace period (in parallel: Kubernetes' `killContainersWithSyncResult`).
+   * A pod already gone from the API (force-deleted) is stopped at once. Holds only this pod's worker.
    */
-  private async terminatePod(pod: Pod, state: PodRuntimeState): Promise<void> {
+  private async syncTerminatingPod(uid: string): Promise<void> {
+    this.probes.removePod(uid);
+    const pod = this.podByUid(uid);
+    const state = await this.runtimeState(uid);
+    const running = state.containers.filter((c) => c.state === 'running');
+    if (!pod) {
+      await Promise.all(running.map((c) => this.runtime.stopContainer(c.id, 0)));
+      return;
+    }
     const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
     const deadline = this.clock.now().getTime() + grace * 1000;
     const podIP = currentSandbox(state)?.ip ?? '';
-    const running = state.containers.filter((c) => c.state === 'running');
+    // App containers first (in parallel), then the sidecars one at a time in reverse spec order,
+    // with what is left of the grace period (Kubernetes 1.29+).
     const sidecarNames = new Set(sidecarsOf(pod).map((c) => c.name));
     const kill = (c: (typeof running)[number], seconds: number) =>
       this.containers.kill(pod, c, `Stopping container ${c.labels[LABEL_CONTAINER_NAME]}`, seconds, podIP);
@@ -468,15 +480,35 @@ export class Kubelet {
       const left = Math.max(0, Math.ceil((deadline - this.clock.now().getTime()) / 1000));
       await Promise.all(running.filter((c) => c.labels[LABEL_CONTAINER_NAME] === spec.name).map((c) => kill(c, left)));
     }
+  }
+
+  /**
+   * The terminated state's work, run again on every later update. A finished pod that is not
+   * deleted keeps its containers (for logs and status) and gives its sandbox back. A deleted or
+   * vanished pod loses everything: containers, sandboxes, emptyDir volumes, then its API object
+   * (grace 0, as the kubelet confirms a deletion). True once the pod is gone from the API too.
+   */
+  private async syncTerminatedPod(uid: string): Promise<boolean> {
+    const pod = this.podByUid(uid);
+    const state = await this.runtimeState(uid);
+    if (pod && !pod.metadata?.deletionTimestamp) {
+      await Promise.all(state.sandboxes.filter((s) => s.state === 'ready').map((s) => this.runtime.stopPodSandbox(s.id)));
+      return false;
+    }
     await this.killPodResources(state);
-    await this.volumes.tearDown(pod.metadata?.uid ?? '');
-    this.podFiles.remove(pod.metadata?.uid ?? '');
-    this.waiting.delete(pod.metadata?.uid ?? '');
+    await this.volumes.tearDown(uid);
+    this.tokens.forget(uid);
+    this.podFiles.remove(uid);
+    if (!pod) {
+      this.uidToKey.delete(uid);
+      return true;
+    }
     try {
       await this.client.delete(PODS_IN(pod), pod.metadata?.name ?? '', { gracePeriodSeconds: 0 });
     } catch (e) {
-      if (!(e instanceof ApiError && e.code === 404)) throw e;
+      if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
     }
+    return false; // the watch's DELETED event brings the last update
   }
 
   /** Stops at once and removes every container and sandbox in `state` (graceful stops come first, from the caller). */
@@ -498,7 +530,7 @@ export class Kubelet {
     const uids = new Set([...sandboxes, ...containers].map((o) => o.labels[LABEL_POD_UID]).filter(Boolean));
     // Volume directories of pods that are gone (deleted while this kubelet was down).
     for (const uid of this.volumes.podDirs()) uids.add(uid);
-    for (const uid of uids) if (!this.podByUid(uid)) this.workers.enqueue(uid);
+    for (const uid of uids) if (!this.podByUid(uid)) this.enqueue(uid);
   }
 
   private async resync(): Promise<void> {
@@ -590,6 +622,7 @@ export class Kubelet {
   }
 }
 
+const podKey = (pod: Pod) => `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name ?? ''}`;
 const PODS_IN = (pod: Pod) => ({ ...PODS, namespace: pod.metadata?.namespace ?? 'default' });
 /** Events about the node are recorded against a Pod-shaped reference (kind Node). */
 const nodeRef = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, uid: name } });

@@ -41,6 +41,11 @@ export interface ContainerLifecycleOptions {
   id: NodeIdentity;
   hostIP: string;
   log: (msg: string) => void;
+  /**
+   * Runs a runtime create/start call in one of the kubelet's shared start slots (PodWorkers'
+   * `startSlot`); the pull before it and the postStart hook after it run outside. Default: at once.
+   */
+  startSlot?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** ConfigMaps and Secrets for `env.valueFrom` and `envFrom` (none: such references fail). */
   config?: ConfigReader;
   /** Node allocatable, for `resourceFieldRef` limits a container does not set. */
@@ -125,9 +130,10 @@ export class ContainerLifecycle {
       tty: c.tty === true,
       stdin: c.stdin === true,
     };
+    const slot = this.o.startSlot ?? (<T>(fn: () => Promise<T>) => fn());
     let id: string;
     try {
-      id = await runtime.createContainer(sandbox.id, config);
+      id = await slot(() => runtime.createContainer(sandbox.id, config));
     } catch (e) {
       const message = (e as Error).message;
       recorder.event(pod, 'Warning', 'Failed', `Error: ${message}`);
@@ -135,7 +141,7 @@ export class ContainerLifecycle {
     }
     recorder.event(pod, 'Normal', 'Created', `Created container ${c.name}`);
     try {
-      await runtime.startContainer(id);
+      await slot(() => runtime.startContainer(id));
     } catch (e) {
       const message = (e as Error).message;
       recorder.event(pod, 'Warning', 'Failed', `Error: failed to start container "${c.name}": ${message}`);

@@ -47,7 +47,21 @@ export interface ContainerToKill {
 /** Containers whose liveness or startup probe failed, by container id. */
 export type ProbeFailures = Readonly<Record<string, 'liveness' | 'startup'>>;
 
+/**
+ * Extra copies of a pod in the runtime, whoever made them (a second kubelet of the node, a
+ * kubelet killed between create and record): at most one sandbox and one instance per container
+ * name may run after a sync, so these are stopped and removed first, each with a `Killing` event.
+ */
+export interface Duplicates {
+  /** Running or created instances of a container beyond the one kept, and every container of an extra sandbox. */
+  containers: { id: string; name: string; running: boolean; message: string }[];
+  /** Ready sandboxes other than the current one. */
+  sandboxes: { id: string; message: string }[];
+}
+
 export interface PodActions {
+  /** Duplicates to stop and remove before anything else. */
+  duplicates: Duplicates;
   /** Stop and remove every container and sandbox of the pod before anything else. */
   killPod: boolean;
   /** Create a new sandbox with this attempt number. */
@@ -137,6 +151,53 @@ function backoffLeft(last: ContainerStatus, now: number, backoff: BackoffPolicy)
   return (last.finishedAt?.getTime() ?? now) + delay - now;
 }
 
+const shortId = (id: string) => id.slice(0, 12);
+
+/**
+ * Finds the pod's duplicates: every ready sandbox but the current one (with all its containers),
+ * and in the current sandbox, per container name, every running instance but the newest and
+ * every never-started (created/unknown) instance when one runs or a newer one exists. Returns
+ * them and the state without them, which the rest of the plan reads.
+ */
+export function findDuplicates(pod: Pod, state: PodRuntimeState): { duplicates: Duplicates; rest: PodRuntimeState } {
+  const current = currentSandbox(state);
+  const duplicates: Duplicates = { containers: [], sandboxes: [] };
+  const extraSandboxes = new Set(state.sandboxes.filter((s) => s !== current && s.state === 'ready').map((s) => s.id));
+  for (const id of extraSandboxes) duplicates.sandboxes.push({ id, message: `Stopping duplicate pod sandbox ${shortId(id)} (the pod keeps ${shortId(current?.id ?? '')})` });
+  const gone = new Set<string>();
+  for (const c of state.containers) {
+    if (!extraSandboxes.has(c.sandboxId)) continue;
+    const name = c.labels[LABEL_CONTAINER_NAME] ?? '';
+    duplicates.containers.push({ id: c.id, name, running: c.state === 'running', message: `Stopping container ${name} of duplicate pod sandbox ${shortId(c.sandboxId)}` });
+    gone.add(c.id);
+  }
+  if (current) {
+    // A running container outside the current sandbox runs in a dead network namespace: it goes too.
+    for (const c of state.containers) {
+      if (gone.has(c.id) || c.sandboxId === current.id || c.state !== 'running') continue;
+      const name = c.labels[LABEL_CONTAINER_NAME] ?? '';
+      duplicates.containers.push({ id: c.id, name, running: true, message: `Stopping container ${name} left running in old pod sandbox ${shortId(c.sandboxId)}` });
+      gone.add(c.id);
+    }
+    for (const spec of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+      const mine = instancesOf(state, spec.name, current.id).filter((c) => !gone.has(c.id));
+      const running = mine.filter((c) => c.state === 'running');
+      for (const c of running.slice(1)) {
+        duplicates.containers.push({ id: c.id, name: spec.name, running: true, message: `Stopping duplicate container ${spec.name} ${shortId(c.id)} (the pod keeps ${shortId(running[0].id)})` });
+        gone.add(c.id);
+      }
+      mine.forEach((c, i) => {
+        if ((c.state === 'created' || c.state === 'unknown') && (running.length > 0 || i > 0)) {
+          duplicates.containers.push({ id: c.id, name: spec.name, running: false, message: `Removing never-started duplicate container ${spec.name} ${shortId(c.id)}` });
+          gone.add(c.id);
+        }
+      });
+    }
+  }
+  const rest = { sandboxes: state.sandboxes.filter((s) => !extraSandboxes.has(s.id)), containers: state.containers.filter((c) => !gone.has(c.id)) };
+  return { duplicates, rest };
+}
+
 /**
  * Computes the actions for a pod that is not being deleted. `now` is epoch ms; `backoff` the
  * restart back-off policy; `probeFailures` the running containers whose liveness or startup
@@ -144,15 +205,16 @@ function backoffLeft(last: ContainerStatus, now: number, backoff: BackoffPolicy)
  * which is what lets the init container after a sidecar that has a startup probe start.
  */
 export function computePodActions(
-  pod: Pod, state: PodRuntimeState, now: number, backoff: BackoffPolicy, probeFailures: ProbeFailures = {},
+  pod: Pod, observed: PodRuntimeState, now: number, backoff: BackoffPolicy, probeFailures: ProbeFailures = {},
   startupPassed: ReadonlySet<string> = new Set(),
 ): PodActions {
+  const { duplicates, rest: state } = findDuplicates(pod, observed);
   const inits: Container[] = pod.spec?.initContainers ?? [];
   const containers: Container[] = pod.spec?.containers ?? [];
   const policy = pod.spec?.restartPolicy ?? 'Always';
   const sandbox = currentSandbox(state);
   const actions: PodActions = {
-    killPod: false, createSandbox: false, sandboxAttempt: 0, containersToKill: [], containersToStart: [], backoff: {}, containersToRemove: [],
+    duplicates, killPod: false, createSandbox: false, sandboxAttempt: 0, containersToKill: [], containersToStart: [], backoff: {}, containersToRemove: [],
   };
   const start = (c: Container, init: boolean, reason?: ContainerToStart['reason']) => {
     const restartCount = nextRestartCount(pod, state, c.name, init);

@@ -18,6 +18,7 @@ import { httpGetFromNode, tcpConnectFromNode } from './podnet.js';
 import { CLUSTER_LABEL, SANDBOX_ID_LABEL, SANDBOX_LABEL } from './labels.js';
 import { familiarImageReference, normalizeImageReference } from './reference.js';
 import { SingleFlight } from './singleflight.js';
+import { OomTracker, hostOomKills } from './oom.js';
 import {
   RuntimeError,
   type ContainerConfig,
@@ -56,6 +57,8 @@ export interface DockerRuntimeOptions {
   iptablesPath?: string;
   /** Reconnect backoff of the event stream. */
   eventsBackoff?: { initialMs: number; maxMs: number };
+  /** The host's OOM-kill count (default: /proc/vmstat's `oom_kill`); see OomTracker. */
+  oomKillCounter?: () => number | undefined;
   /** Grace period given to the pause container by `stopPodSandbox`. */
   sandboxStopTimeoutSeconds?: number;
 }
@@ -90,6 +93,8 @@ export class DockerRuntime implements Runtime {
   private readonly inspectCache = new Map<string, { listState: string; status: ContainerStatus }>();
   /** Sandboxes with an event the engine's list may not show yet (bounded like the cache). */
   private readonly changed = new Set<string>();
+  /** OOM evidence beyond the engine's flag, which Docker 20.10 often loses (see oom.ts). */
+  private readonly oom: OomTracker;
 
   constructor(opts: DockerRuntimeOptions = {}) {
     this.socketPath = opts.socketPath ?? '/var/run/docker.sock';
@@ -97,6 +102,7 @@ export class DockerRuntime implements Runtime {
     this.clusterLabel = opts.clusterLabel;
     this.podTraffic = new PodTrafficRules(opts.commandRunner, opts.iptablesPath ?? 'iptables', opts.clusterLabel);
     this.sandboxStopTimeout = opts.sandboxStopTimeoutSeconds ?? 2;
+    this.oom = new OomTracker(opts.oomKillCounter ?? hostOomKills);
     this.events = new ContainerEventHub({
       backoff: opts.eventsBackoff,
       connect: (since) =>
@@ -387,6 +393,7 @@ export class DockerRuntime implements Runtime {
     };
     try {
       const c = await this.docker.createContainer(create);
+      this.oom.created(c.id, (config.memoryBytes ?? 0) > 0);
       return c.id;
     } catch (err) {
       throw this.error(err);
@@ -412,6 +419,7 @@ export class DockerRuntime implements Runtime {
 
   async startContainer(id: string): Promise<void> {
     this.inspectCache.delete(id);
+    this.oom.started(id);
     try {
       await this.docker.getContainer(id).start();
     } catch (err) {
@@ -422,6 +430,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    this.oom.stopRequested(id);
     try {
       await this.docker.getContainer(id).stop({ t: Math.max(0, Math.round(timeoutSeconds)) });
     } catch (err) {
@@ -434,6 +443,7 @@ export class DockerRuntime implements Runtime {
 
   async removeContainer(id: string): Promise<void> {
     this.inspectCache.delete(id);
+    this.oom.stopRequested(id);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {
@@ -497,7 +507,7 @@ export class DockerRuntime implements Runtime {
       image: info.Config.Image,
       imageRef: info.Image,
       exitCode: state === 'running' ? 0 : info.State.ExitCode,
-      reason: info.State.OOMKilled ? 'OOMKilled' : '',
+      reason: state !== 'running' && this.oom.oomKilled(info.Id, info.State.OOMKilled === true, info.State.ExitCode) ? 'OOMKilled' : '',
       message: info.State.Error ?? '',
       createdAt: new Date(info.Created),
       startedAt,
@@ -648,6 +658,7 @@ export class DockerRuntime implements Runtime {
       // Docker sends `die` before its container list shows the new state: a cached inspection
       // would then outlive the change, so the next list inspects this container again.
       this.inspectCache.delete(e.id);
+      this.oom.event(e.id, e.action);
       if (e.labels[SANDBOX_LABEL] === 'true' && e.action !== 'destroy') {
         this.changed.add(e.id);
         if (this.changed.size > INSPECT_CACHE_MAX) this.changed.delete(this.changed.values().next().value ?? '');

@@ -103,7 +103,7 @@ export class PodTrafficRules {
         if (rule.chain === 'DOCKER-USER') await this.ensureChain(rule.table, rule.chain);
         if (await this.isFirst(rule)) continue;
         for (let i = 0; i < MAX_DUPLICATES && (await this.exists(rule)); i++) {
-          await this.must(['-t', rule.table, '-D', rule.chain, ...rule.spec]);
+          await this.deleteOne(rule);
         }
         await this.must(['-t', rule.table, '-I', rule.chain, ...rule.spec]);
       }
@@ -126,7 +126,7 @@ export class PodTrafficRules {
     return this.serialize(async () => {
       for (const rule of rules) {
         for (let i = 0; i < MAX_DUPLICATES && (await this.exists(rule)); i++) {
-          await this.must(['-t', rule.table, '-D', rule.chain, ...rule.spec]);
+          await this.deleteOne(rule);
         }
       }
     });
@@ -154,6 +154,17 @@ export class PodTrafficRules {
     if (r.code === 0) return true;
     if (r.code === NOT_FOUND_EXIT) return false;
     throw this.failure(args, r.stderr);
+  }
+
+  /**
+   * Deletes one copy of the rule. Every kubelet of a cluster manages the same cluster-wide rules
+   * from its own process, so another one may delete the copy between our check and our delete:
+   * "Bad rule (does a matching rule exist…)" then means the work is done, not a failure.
+   */
+  private async deleteOne(rule: IptablesRule): Promise<void> {
+    const args = ['-t', rule.table, '-D', rule.chain, ...rule.spec];
+    const r = await this.exec(args);
+    if (r.code !== 0 && !/Bad rule|does a matching rule exist|No chain/i.test(r.stderr)) throw this.failure(args, r.stderr);
   }
 
   private async must(args: string[]): Promise<void> {

@@ -50,7 +50,10 @@ describe.skipIf(skip !== undefined)('DockerRuntime on a real engine', () => {
   describe('Docker-only behaviour', () => {
     const rt = () => new DockerRuntime({ clusterLabel: cluster });
 
-    it('a container over its memory limit is reported as OOMKilled, with an oom event', async () => {
+    it('a container over its memory limit is reported as OOMKilled, each of 5 times, even when the engine loses its oom event', async () => {
+      // Docker 20.10 on cgroup v1 often drops the OOM notification of a container whose only
+      // process is killed (see src/runtime/oom.ts): 1 to 2 runs in 3 here had no `oom` event and
+      // State.OOMKilled=false. Five runs exercise that case with ~90% odds (the old adapter failed it).
       const docker = rt();
       const labels = { [CLUSTER_LABEL]: cluster, role: 'oom' };
       const octet = 200 + Math.floor(Math.random() * 50);
@@ -60,27 +63,29 @@ describe.skipIf(skip !== undefined)('DockerRuntime on a real engine', () => {
       let stop = () => {};
       try {
         const sb = await docker.runPodSandbox({ name: `${cluster}-oom`, hostname: 'oom', network: network.name, image: IMAGES.pause, labels, portMappings: [] });
-        const id = await docker.createContainer(sb.id, {
-          name: `${cluster}-oom-app`,
-          image: IMAGES.shell,
-          // dd allocates and fills one 64 MiB block: far over an 8 MiB limit (no swap here).
-          entrypoint: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'],
-          env: [],
-          mounts: [],
-          labels,
-          memoryBytes: 8 * 1024 * 1024,
-        });
-        const died = new Promise<void>((resolve) => {
-          stop = docker.onContainerEvent((e) => {
-            if (e.id !== id) return;
-            actions.push(e.action);
-            if (e.action === 'die') resolve();
+        for (let i = 0; i < 5; i++) {
+          const id = await docker.createContainer(sb.id, {
+            name: `${cluster}-oom-app-${i}`,
+            image: IMAGES.shell,
+            // dd allocates and fills one 64 MiB block: far over an 8 MiB limit (no swap here).
+            entrypoint: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'],
+            env: [],
+            mounts: [],
+            labels,
+            memoryBytes: 8 * 1024 * 1024,
           });
-        });
-        await docker.startContainer(id);
-        await died;
-        expect(await docker.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 137, reason: 'OOMKilled' });
-        expect(actions).toContain('oom');
+          const died = new Promise<void>((resolve) => {
+            stop = docker.onContainerEvent((e) => {
+              if (e.id !== id) return;
+              actions.push(e.action);
+              if (e.action === 'die') resolve();
+            });
+          });
+          await docker.startContainer(id);
+          await died;
+          stop();
+          expect(await docker.containerStatus(id)).toMatchObject({ state: 'exited', exitCode: 137, reason: 'OOMKilled' });
+        }
       } finally {
         stop();
         for (const c of await docker.listContainers({ role: 'oom' })) await docker.removeContainer(c.id);

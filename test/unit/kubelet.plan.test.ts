@@ -322,6 +322,29 @@ describe('computePodStatus with init containers and probes', () => {
   });
 });
 
+describe('findDuplicates (at most one sandbox and one instance per container survive a sync)', () => {
+  const table: [string, SandboxStatus[], ContainerStatus[], { sandboxes: string[]; containers: string[]; start: string[] }][] = [
+    ['nothing for a pod with one of each', [sandbox()], [ctr('web')], { sandboxes: [], containers: [], start: [] }],
+    ['kills the older of two running instances of one container', [sandbox()],
+      [ctr('web', { id: 'old', createdAt: new Date(T0) }), ctr('web', { id: 'new', createdAt: new Date(T0 + 5) })],
+      { sandboxes: [], containers: ['old'], start: [] }],
+    ['kills a second ready sandbox and every container in it, keeping the pod running', [sandbox(), sandbox({ id: 'sb0', createdAt: new Date(T0 - 10) })],
+      [ctr('web'), ctr('web', { id: 'in-extra', sandboxId: 'sb0' })],
+      { sandboxes: ['sb0'], containers: ['in-extra'], start: [] }],
+    ['removes a never-started instance next to a running one instead of starting a third', [sandbox()],
+      [ctr('web', { id: 'run', createdAt: new Date(T0) }), ctr('web', { id: 'created', state: 'created', createdAt: new Date(T0 + 9) })],
+      { sandboxes: [], containers: ['created'], start: [] }],
+    ['stops a container left running in an old, dead sandbox', [sandbox(), sandbox({ id: 'sb0', state: 'notready', ip: '', labels: { 'io.kubernetes.sandbox.attempt': '0' }, createdAt: new Date(T0 - 10) })],
+      [ctr('web'), ctr('web', { id: 'stray', sandboxId: 'sb0', restart: 0, createdAt: new Date(T0 - 5) })],
+      { sandboxes: [], containers: ['stray'], start: [] }],
+  ];
+  it.each(table)('%s', (_name, sandboxes, containers, want) => {
+    const a = computePodActions(pod(), { sandboxes, containers }, T0, policy);
+    expect(a.duplicates.sandboxes.map((s) => s.id)).toEqual(want.sandboxes);
+    expect(a.duplicates.containers.map((c) => c.id).sort()).toEqual(want.containers.sort());
+    expect(a.containersToStart.map((c) => c.name)).toEqual(want.start);
+    expect(a.killPod).toBe(false);
+
 describe('native sidecars (init containers with restartPolicy Always)', () => {
   /** init `setup` (ordinary), sidecar `log` (optionally with a startup probe), app `web`. */
   function sidecarPod(restartPolicy = 'Always', startupProbe = false): Pod {

@@ -117,3 +117,21 @@ describe('pod traffic rules', () => {
     expect(ipt.chains['nat/POSTROUTING']).toEqual([RETURN]);
   });
 });
+
+describe('pod traffic rules shared by the kubelets of one cluster', () => {
+  it('treat a rule another process deleted between check and delete as deleted (two kubelets starting at once)', async () => {
+    const ipt = fakeIptables({ 'filter/DOCKER-USER': ['-j RETURN', ACCEPT], 'nat/POSTROUTING': ['-j MASQUERADE', RETURN] });
+    // The other kubelet wins every race: each delete finds its copy already gone.
+    const racing: CommandRunner = async (file, args) => {
+      if (args[3] === '-D') return { code: 1, stdout: '', stderr: 'iptables: Bad rule (does a matching rule exist in that chain?).\n' };
+      return ipt.run(file, args);
+    };
+    let checks = 0;
+    const once: CommandRunner = async (file, args) => {
+      // After the lost delete, the rule is gone (the other process removed it).
+      if (args[3] === '-C' && ++checks % 2 === 0) return { code: 1, stdout: '', stderr: 'iptables: Bad rule (does a matching rule exist in that chain?).\n' };
+      return racing(file, args);
+    };
+    await expect(new PodTrafficRules(once).allow(CIDR)).resolves.toBeUndefined();
+  });
+});

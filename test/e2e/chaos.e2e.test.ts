@@ -1,0 +1,220 @@
+/**
+ * The chaos suite: faults a careful operator would try, on the real engine, each with a figure.
+ * Short sizes by default (CI); `CHAOS_FULL=1` (or `npm run chaos`) runs the full sizes. The
+ * Docker engine restart case restarts the machine's shared dockerd, so it runs only with
+ * `CHAOS_ENGINE_RESTART=1`. The ≥500 hostile requests case is test/e2e/hostile.e2e.test.ts.
+ *
+ * Every case ends converged: exactly the wanted pods, one running sandbox and one running app
+ * container per pod (counted with `docker ps` by the cluster label), all Ready.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod } from '../../src/api/types.js';
+import { ApiClient, PODS } from '../../src/client/client.js';
+import { Informer } from '../../src/client/informer.js';
+import { TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
+import { clusterProcesses } from './procs.js';
+
+const hasDocker = await dockerAvailable();
+const FULL = process.env.CHAOS_FULL === '1';
+const ENGINE_RESTART = process.env.CHAOS_ENGINE_RESTART === '1';
+const SIZES = FULL ? { scale: 30, kubeletKill: 20, removed: 10, rollout: 6 } : { scale: 10, kubeletKill: 8, removed: 4, rollout: 4 };
+const ref = { ...PODS, namespace: 'default' };
+
+/** Figures for the closing table. */
+const results: { fault: string; size: string; outcome: string; figure: string }[] = [];
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Running sandboxes and app containers of the cluster, per pod uid. */
+async function dockerPods(name: string): Promise<{ sandboxes: number; containers: number; dupPods: number; perPod: Map<string, { sb: number; app: number }> }> {
+  const r = await sh('docker', ['ps', '--filter', `label=minikube-lite.cluster=${name}`, '--format', '{{.Names}} {{.Label "io.kubernetes.pod.uid"}}']);
+  const perPod = new Map<string, { sb: number; app: number }>();
+  let sandboxes = 0;
+  let containers = 0;
+  for (const line of r.stdout.split('\n').filter(Boolean)) {
+    const [n, uid] = line.split(' ');
+    const e = perPod.get(uid) ?? { sb: 0, app: 0 };
+    if (n.startsWith('k8s_POD_')) {
+      e.sb++;
+      sandboxes++;
+    } else {
+      e.app++;
+      containers++;
+    }
+    perPod.set(uid, e);
+  }
+  const dupPods = [...perPod.values()].filter((e) => e.sb > 1 || e.app > 1).length;
+  return { sandboxes, containers, dupPods, perPod };
+}
+
+/** A pod informer over the cluster and a way to wait (by watch) for a condition over all pods. */
+class PodView {
+  private readonly informer: Informer<Pod>;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(client: ApiClient) {
+    this.informer = new Informer<Pod>(client, ref, { onError: () => undefined });
+    const poke = () => this.waiters.forEach((w) => w());
+    this.informer.addHandlers({ onAdd: poke, onUpdate: poke, onDelete: poke });
+  }
+
+  start(): Promise<void> {
+    return this.informer.start();
+  }
+
+  stop(): void {
+    this.informer.stop();
+  }
+
+  list(): Pod[] {
+    return this.informer.list();
+  }
+
+  until(ok: (pods: Pod[]) => boolean, ms: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!ok(this.list())) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        const phases = this.list().map((p) => `${p.metadata?.name}:${p.status?.phase}/${p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? ''}`);
+        reject(new Error(`timed out waiting for ${what}; pods: ${phases.join(' ')}`));
+      }, ms);
+      this.waiters.add(check);
+      check();
+    });
+  }
+}
+
+const live = (pods: Pod[], prefix: string) => pods.filter((p) => p.metadata?.name?.startsWith(prefix) && !p.metadata?.deletionTimestamp);
+const allReady = (n: number, prefix: string) => (pods: Pod[]) => {
+  const mine = live(pods, prefix);
+  return mine.length === n && mine.every(isRunning) && pods.filter((p) => p.metadata?.name?.startsWith(prefix)).length === n;
+};
+
+function deployment(name: string, replicas: number, image = 'nginx'): string {
+  return [
+    'apiVersion: apps/v1', 'kind: Deployment', `metadata: {name: ${name}}`, 'spec:', `  replicas: ${replicas}`, `  selector: {matchLabels: {app: ${name}}}`,
+    '  strategy: {rollingUpdate: {maxUnavailable: 1, maxSurge: 1}}',
+    '  template:', `    metadata: {labels: {app: ${name}}}`, '    spec:', '      terminationGracePeriodSeconds: 2',
+    `      containers: [{name: app, image: ${image}, imagePullPolicy: IfNotPresent}]`, '',
+  ].join('\n');
+}
+
+describe.skipIf(!hasDocker)(`the chaos suite, ${FULL ? 'full' : 'short'} sizes (skipped when no Docker engine answers \`docker info\`)`, () => {
+  const cluster = new TestCluster(`e2e-trk-c${process.pid}`, '10.223.0.0/16');
+  let view: PodView;
+
+  beforeAll(async () => {
+    // Short node timings so that the node-loss case evicts within seconds, not 5 minutes.
+    const r = await cluster.cli(['up', '--nodes', '2', '--pod-cidr', cluster.podCIDR, '--node-monitor-grace-period', '4s', '--pod-eviction-timeout', '2s',
+      '--node-status-update-frequency', '1s']);
+    expect(r.code, r.stderr).toBe(0);
+    view = new PodView(cluster.client());
+    await view.start();
+  }, 120_000);
+
+  afterAll(async () => {
+    view?.stop();
+    await cluster.destroy();
+    expect(await cluster.leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+    process.stdout.write(`\nChaos suite (${FULL ? 'full' : 'short'}):\n| Fault | Size | Outcome | Figure |\n|---|---|---|---|\n` +
+      results.map((r) => `| ${r.fault} | ${r.size} | ${r.outcome} | ${r.figure} |`).join('\n') + '\n');
+  }, 180_000);
+
+  it(`control plane kill -9 during a 0→${SIZES.scale} scale-up, then \`up\`: exactly ${SIZES.scale} pods and ${2 * SIZES.scale} containers, all Ready`, async () => {
+    const n = SIZES.scale;
+    expect((await cluster.cli(['apply', '-f', '-'], { input: deployment('scale', 0) })).code).toBe(0);
+    expect((await cluster.cli(['scale', 'deployment/scale', `--replicas=${n}`])).code).toBe(0);
+    await view.until((pods) => live(pods, 'scale-').length >= Math.ceil(n / 3), 60_000, `${Math.ceil(n / 3)} pods`);
+    const [cp] = clusterProcesses(cluster.name).filter((p) => p.command === 'controlplane');
+    process.kill(cp.pid, 'SIGKILL');
+    const t0 = Date.now();
+    const up = await cluster.cli(['up'], { timeoutMs: 120_000 });
+    expect(up.code, up.stderr).toBe(0);
+    expect(clusterProcesses(cluster.name).filter((p) => p.command === 'kubelet')).toHaveLength(2);
+    view.stop();
+    view = new PodView(cluster.client());
+    await view.start();
+    await view.until(allReady(n, 'scale-'), 240_000, `${n} Ready pods`);
+    const ms = Date.now() - t0;
+    const d = await dockerPods(cluster.name);
+    expect({ pods: live(view.list(), 'scale-').length, sandboxes: d.sandboxes, containers: d.containers, dupPods: d.dupPods }).toEqual({ pods: n, sandboxes: n, containers: n, dupPods: 0 });
+    results.push({ fault: 'control plane kill -9 during a scale-up, then `up`', size: `0→${n} replicas, 2 nodes`, outcome: `${n} pods, ${d.sandboxes + d.containers} containers, all Ready, 1 kubelet per node`, figure: `${secs(ms)} from \`up\` to all Ready` });
+  }, 400_000);
+
+  it(`kubelet kill -9 while ${SIZES.kubeletKill} pods start: 0 duplicates after it is back`, async () => {
+    const n = SIZES.kubeletKill;
+    expect((await cluster.cli(['scale', 'deployment/scale', '--replicas=0'])).code).toBe(0);
+    await view.until((pods) => live(pods, 'scale-').length === 0 && pods.filter((p) => p.metadata?.name?.startsWith('scale-')).length === 0, 120_000, 'scale-down');
+    expect((await cluster.cli(['scale', 'deployment/scale', `--replicas=${n}`])).code).toBe(0);
+    await view.until((pods) => live(pods, 'scale-').filter((p) => p.spec?.nodeName === 'node-1').length >= 1, 60_000, 'a pod on node-1');
+    const [k] = clusterProcesses(cluster.name).filter((p) => p.command === 'kubelet' && p.argv.includes('node-1'));
+    process.kill(k.pid, 'SIGKILL');
+    const t0 = Date.now();
+    const up = await cluster.cli(['up'], { timeoutMs: 120_000 });
+    expect(up.code, up.stderr).toBe(0);
+    await view.until(allReady(n, 'scale-'), 240_000, `${n} Ready pods`);
+    const ms = Date.now() - t0;
+    const d = await dockerPods(cluster.name);
+    expect({ sandboxes: d.sandboxes, containers: d.containers, dupPods: d.dupPods }).toEqual({ sandboxes: n, containers: n, dupPods: 0 });
+    results.push({ fault: 'kubelet kill -9 while pods start, then `up`', size: `${n} pods starting`, outcome: `0 duplicate sandboxes or containers, ${n} Ready`, figure: `${secs(ms)} to all Ready` });
+  }, 400_000);
+
+  it(`containers removed and killed behind the kubelet's back are repaired`, async () => {
+    const n = SIZES.removed;
+    const total = SIZES.kubeletKill;
+    const pods = live(view.list(), 'scale-').slice(0, 2 * n);
+    const uids = pods.map((p) => p.metadata?.uid ?? '');
+    const ids = async (uid: string, sandbox: boolean) => (await sh('docker', ['ps', '-q', '--filter', `label=io.kubernetes.pod.uid=${uid}`, '--filter', `name=${sandbox ? 'k8s_POD_' : 'k8s_app_'}`])).stdout.split('\n').filter(Boolean);
+    const t0 = Date.now();
+    // n pods lose their app container (docker rm -f), n more their sandbox (docker kill).
+    for (const uid of uids.slice(0, n)) await sh('docker', ['rm', '-f', ...(await ids(uid, false))]);
+    for (const uid of uids.slice(n)) await sh('docker', ['kill', ...(await ids(uid, true))]);
+    const faultsMs = Date.now() - t0;
+    const restarted = (p: Pod) => (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1;
+    await view.until((all) => allReady(total, 'scale-')(all) && live(all, 'scale-').filter((p) => uids.includes(p.metadata?.uid ?? '')).every(restarted), 120_000, 'repair');
+    const ms = Date.now() - t0;
+    const d = await dockerPods(cluster.name);
+    expect({ sandboxes: d.sandboxes, containers: d.containers, dupPods: d.dupPods }).toEqual({ sandboxes: total, containers: total, dupPods: 0 });
+    results.push({ fault: 'containers removed (`docker rm -f`) and sandboxes killed (`docker kill`) behind the kubelet', size: `${n} + ${n} pods`, outcome: 'all repaired, restart counted, 0 duplicates', figure: `${secs(ms - faultsMs)} after the last fault to all Ready (the ${2 * n} faults took ${secs(faultsMs)})` });
+  }, 200_000);
+
+  it.skipIf(!ENGINE_RESTART)('the Docker engine restarted under a running cluster: pods come back (CHAOS_ENGINE_RESTART=1 only: it restarts the shared dockerd)', async () => {
+    // Kubernetes: when the runtime restarts, the kubelet finds the pods' sandboxes dead and
+    // creates new ones, starting the containers again with their restart counts + 1 (as after a
+    // node reboot); with containerd the shims usually keep the containers running instead.
+    const n = SIZES.kubeletKill;
+    const t0 = Date.now();
+    const r = await sh('sh', ['-c', 'systemctl restart docker 2>/dev/null || service docker restart'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    await view.until((all) => allReady(n, 'scale-')(all) && live(all, 'scale-').every((p) => new Date(p.status?.containerStatuses?.[0]?.state?.running?.startedAt ?? 0).getTime() >= t0 - 1000), 300_000, 'pods back after the engine restart');
+    const d = await dockerPods(cluster.name);
+    expect({ sandboxes: d.sandboxes, containers: d.containers, dupPods: d.dupPods }).toEqual({ sandboxes: n, containers: n, dupPods: 0 });
+    results.push({ fault: 'Docker engine restarted', size: `${n} pods`, outcome: 'all back in new sandboxes', figure: `${secs(Date.now() - t0)} to all Ready` });
+  }, 400_000);
+
+  it('node loss during a rolling update: the rollout completes on the remaining node', async () => {
+    const n = SIZES.rollout;
+    expect((await cluster.cli(['scale', 'deployment/scale', '--replicas=0'])).code).toBe(0);
+    expect((await cluster.cli(['apply', '-f', '-'], { input: deployment('roll', n) })).code).toBe(0);
+    await view.until(allReady(n, 'roll-'), 120_000, `${n} roll pods`);
+    const t0 = Date.now();
+    expect((await cluster.cli(['rollout', 'restart', 'deployment/roll'])).code).toBe(0);
+    const stop = await cluster.cli(['node', 'stop', 'node-2']);
+    expect(stop.code, stop.stderr).toBe(0);
+    const status = await cluster.cli(['rollout', 'status', 'deployment/roll', '--timeout=240s'], { timeoutMs: 250_000 });
+    const ms = Date.now() - t0;
+    expect(status.code, status.stdout + status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/successfully rolled out/);
+    await view.until((all) => {
+      const mine = live(all, 'roll-');
+      return mine.length === n && mine.every((p) => isRunning(p) && p.spec?.nodeName === 'node-1' &&
+        p.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'] !== undefined);
+    }, 120_000, 'new pods on node-1');
+    results.push({ fault: 'node loss (kubelet stopped, containers stopped) during a rolling update', size: `${n} replicas, 2 nodes → 1`, outcome: `rollout complete, ${n} new pods Ready on node-1`, figure: `${secs(ms)} from the update to rollout complete` });
+    expect((await cluster.cli(['node', 'start', 'node-2'])).code).toBe(0);
+  }, 400_000);
+});
