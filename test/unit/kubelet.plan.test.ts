@@ -344,6 +344,8 @@ describe('findDuplicates (at most one sandbox and one instance per container sur
     expect(a.duplicates.containers.map((c) => c.id).sort()).toEqual(want.containers.sort());
     expect(a.containersToStart.map((c) => c.name)).toEqual(want.start);
     expect(a.killPod).toBe(false);
+  });
+});
 
 describe('native sidecars (init containers with restartPolicy Always)', () => {
   /** init `setup` (ordinary), sidecar `log` (optionally with a startup probe), app `web`. */
