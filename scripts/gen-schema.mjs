@@ -31,7 +31,7 @@ const KINDS = {
   'batch/v1/Job': 'V1Job', 'batch/v1/CronJob': 'V1CronJob',
   'discovery.k8s.io/v1/EndpointSlice': 'V1EndpointSlice', 'autoscaling/v1/Scale': 'V1Scale',
   'autoscaling/v2/HorizontalPodAutoscaler': 'V2HorizontalPodAutoscaler',
-  'coordination.k8s.io/v1/Lease': 'V1Lease', 'networking.k8s.io/v1/Ingress': 'V1Ingress',
+  'coordination.k8s.io/v1/Lease': 'V1Lease', 'networking.k8s.io/v1/Ingress': 'V1Ingress', 'networking.k8s.io/v1/IngressClass': 'V1IngressClass',
   'networking.k8s.io/v1/NetworkPolicy': 'V1NetworkPolicy', 'policy/v1/PodDisruptionBudget': 'V1PodDisruptionBudget',
   'v1/DeleteOptions': 'V1DeleteOptions',
 };

@@ -7,6 +7,7 @@ import type { Deployment, Event, KubeObject, Namespace, Node, Pod, ReplicaSet } 
 import type { FieldError } from './errors.js';
 import type { ResourceDef } from './resource.js';
 import { SERVICE_KINDS } from './kinds/services.js';
+import { INGRESS_KINDS } from './kinds/ingress.js';
 import { apiVersionOf } from './resource.js';
 import {
   applyDeploymentDefaults, applyNamespaceDefaults, applyNodeDefaults, applyPodDefaults, applyReplicaSetDefaults, clearNamespace,
@@ -164,6 +165,7 @@ export const RESOURCES: ResourceDef[] = [
     fieldLabels: (rs) => ({ 'status.replicas': String(rs.status?.replicas ?? 0) }),
   }),
   ...SERVICE_KINDS,
+  ...INGRESS_KINDS,
   ...CONFIG_RESOURCES,
   ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
   ...WORKLOAD_RESOURCES,

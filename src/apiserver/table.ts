@@ -11,6 +11,7 @@ import { endpointSliceRow, endpointsRow, serviceRow } from '../api/servicestatus
 import { deploymentRow, replicaSetRow } from '../api/appsstatus.js';
 import { IDENTITY_STORAGE_ROWS } from '../api/identityrows.js';
 import { humanDuration, podRow } from '../api/podstatus.js';
+import { ingressClassRow, ingressRow, type Ingress, type IngressClass } from '../api/ingressvalidation.js';
 import {
   controllerRevisionRow, cronJobRow, daemonSetRow, jobRow, replicationControllerRow, statefulSetRow,
 } from '../api/workloadstatus.js';
@@ -210,6 +211,20 @@ const PRINTERS: Record<string, Printer> = {
   },
 };
 
+PRINTERS['networking.k8s.io/ingresses'] = {
+  columns: [col('Name', 'string', 0, 'name'), col('Class'), col('Hosts'), col('Address'), col('Ports'), col('Age')],
+  row: (i, now) => {
+    const r = ingressRow(i as Ingress, now);
+    return [r.name, r.class, r.hosts, r.address, r.ports, r.age];
+  },
+};
+PRINTERS['networking.k8s.io/ingressclasses'] = {
+  columns: [col('Name', 'string', 0, 'name'), col('Controller'), col('Parameters'), col('Age')],
+  row: (c, now) => {
+    const r = ingressClassRow(c as IngressClass, now);
+    return [r.name, r.controller, r.parameters, r.age];
+  },
+};
 for (const [key, rows] of Object.entries(IDENTITY_STORAGE_ROWS)) {
   PRINTERS[key] = {
     columns: rows.columns.map((c, i) => col(c.name, 'string', c.wide ? 1 : 0, i === 0 ? 'name' : undefined)),

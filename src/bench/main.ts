@@ -18,6 +18,7 @@ import { runPods } from './parts/pods.js';
 import { runScaleout } from './parts/scaleout.js';
 import { runScheduler } from './parts/scheduler.js';
 import { runServices } from './parts/services.js';
+import { runIngress } from './parts/ingress.js';
 import { runStartup } from './parts/startup.js';
 
 /** Every part, in the order a full run takes them. */
@@ -29,6 +30,7 @@ export const PARTS: Record<string, { docker: boolean; run: (ctx: BenchContext) =
   apiserver: { docker: false, run: (ctx) => runApiServer(ctx) },
   footprint: { docker: true, run: runFootprint },
   services: { docker: true, run: runServices },
+  ingress: { docker: true, run: runIngress },
 };
 
 const USAGE = `usage: npm run bench [-- [PART…] [--quick] [--cpu-prof] [--out DIR]]

@@ -48,6 +48,9 @@ export interface UpOptions {
   kubeletArgs?: string[];
   /** Resolver the cluster DNS forwards outside names to, `IP[:port]` (default: none, NXDOMAIN). */
   upstreamDns?: string;
+  /** Ports of the ingress controller on the listen address (default: free ports, kept across restarts). */
+  ingressPort?: number;
+  ingressTlsPort?: number;
 }
 
 type Out = (line: string) => void;
@@ -300,6 +303,7 @@ export function clusterComponents(g: GlobalOptions, p: ComponentPlan): Component
     {
       id: 'controlplane', gate: 'apiserver',
       args: [...base, 'controlplane', '--port', String(cfg.apiPort), '--secure-port', String(p.securePort), '--data-dir', dir, ...token, '--service-cidr', serviceCIDR,
+        ...(cfg.ingressPort ? ['--ingress-port', String(cfg.ingressPort), '--ingress-tls-port', String(cfg.ingressTLSPort ?? cfg.ingressPort + 1)] : []),
         ...(o.controlPlaneArgs ?? [])],
     },
     {
@@ -451,11 +455,17 @@ export async function prepareCluster(g: GlobalOptions, o: UpOptions, out: Out): 
   const saKey = join(dir, SERVICE_ACCOUNT_KEY_FILE);
   if (!existsSync(saKey)) writeFileSync(saKey, generateSigningKey(), { mode: 0o600 });
   const clusterDNS = clusterDnsIP(serviceCIDR);
+  const ingressPort = o.ingressPort ?? previous?.ingressPort ?? (await freePort());
+  let ingressTLSPort = o.ingressTlsPort ?? previous?.ingressTLSPort ?? (await freePort());
+  while (ingressTLSPort === ingressPort) ingressTLSPort = await freePort();
+  for (const [flag, p] of [['--ingress-port', ingressPort], ['--ingress-tls-port', ingressTLSPort]] as const) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new CliError(`invalid ${flag} "${p}": must be a port number from 1 to 65535`);
+  }
   const upstreamDNS = o.upstreamDns ?? previous?.upstreamDNS;
   const healthzPort = await freePort();
   const cfg: ClusterConfig = {
     name: g.name, server, token, apiPort: port, secureServer, kubeconfig, podCIDR, serviceCIDR, listenAddress, nodes, createdAt: previous?.createdAt ?? new Date().toISOString(),
-    clusterDNS, ...(upstreamDNS ? { upstreamDNS } : {}), proxyHealthz: `http://127.0.0.1:${healthzPort}/healthz`,
+    clusterDNS, ...(upstreamDNS ? { upstreamDNS } : {}), proxyHealthz: `http://127.0.0.1:${healthzPort}/healthz`, ingressPort, ingressTLSPort,
   };
   const specs = clusterComponents(g, { cfg, dir, securePort, healthzPort, labels, o });
   cfg.components = specs;
@@ -482,6 +492,10 @@ export async function up(g: GlobalOptions, o: UpOptions, out: Out): Promise<void
   const { cfg, specs, resumed } = await prepareCluster(g, o, out);
   out(`* minikube-lite on ${await runtime.version()}: starting cluster "${g.name}"${resumed ? ' (resuming its saved state)' : ''}`);
   await bringUp(g, cfg, specs, Date.now() + o.waitMs, out);
+  if (cfg.ingressPort) {
+    const at = cfg.listenAddress ?? '127.0.0.1';
+    out(`* Ingress controller (nginx, namespace ingress-nginx): http://${at}:${cfg.ingressPort}, https://${at}:${cfg.ingressTLSPort ?? ''} (minikube-lite ingress port [--tls])`);
+  }
   out(`* kubectl works too: kubectl --kubeconfig ${cfg.kubeconfig} get pods`);
   out(`* Done! Cluster "${g.name}" is ready in ${((Date.now() - started) / 1000).toFixed(1)}s. Try: minikube-lite${g.name === 'minikube-lite' ? '' : ' --name ' + g.name} get nodes`);
 }
@@ -544,6 +558,7 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
   const gateways = gatewaysOf(cfg).map((a) => `${a}:${DNS_PORT}`);
   out(`DNS:           ${state('dns')}, Service kube-system/kube-dns ${cfg.clusterDNS ?? clusterDnsIP(cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR)} -> ${gateways.join(', ')}` +
     `${cfg.upstreamDNS ? `, upstream ${cfg.upstreamDNS}` : ''}`);
+  if (cfg.ingressPort) out(`Ingress:       http://${cfg.listenAddress ?? '127.0.0.1'}:${cfg.ingressPort}, https://${cfg.listenAddress ?? '127.0.0.1'}:${cfg.ingressTLSPort ?? ''} (nginx pods in namespace ingress-nginx)`);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
   const list = readiness.ok ? await client.list<Node>(NODES).catch(() => undefined) : undefined;
   for (const n of cfg.nodes) {

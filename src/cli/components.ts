@@ -17,6 +17,7 @@ import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startControllers } from '../controllers/manager.js';
+import { defaultIngressClassAdmission } from '../apiserver/admission/ingressclass.js';
 import { openSqliteStore, StoreDamagedError, type SqliteStore } from '../store/sqlite.js';
 import { LocalHostDirectories } from '../controllers/volume/hostdirs.js';
 import { CliError, dockerSocket } from './context.js';
@@ -65,6 +66,8 @@ export async function runControlPlane(opts: {
   nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
   /** Where Service ClusterIPs come from (default 10.96.0.0/16) and node ports (default 30000-32767). */
   serviceCIDR?: string; nodePortRange?: string;
+  /** Run the ingress controller, its Service on these ports; its nginx configuration lives in `<dataDir>/ingress-nginx`. */
+  ingress?: { httpPort: number; httpsPort: number };
 }): Promise<void> {
   await lockComponent(opts.cluster, 'controlplane');
   const token = componentToken(opts.tokenFile);
@@ -90,7 +93,7 @@ export async function runControlPlane(opts: {
     tokenIssuer,
     // Kubernetes' default admission order, for the plugins minikube-lite has.
     // Kubernetes' order: LimitRanger first, ResourceQuota last.
-    admission: [limitRangerAdmission, serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission, resourceQuotaAdmission],
+    admission: [limitRangerAdmission, serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission, defaultIngressClassAdmission, resourceQuotaAdmission],
     serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange,
   });
   const client = new ApiClient({ server: server.url, token });
@@ -102,6 +105,7 @@ export async function runControlPlane(opts: {
     ...(tokenIssuer ? { tokenSigner: tokenIssuer } : {}),
     volumeDirectories: new LocalHostDirectories(join(opts.dataDir, 'volumes')),
     nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
+    ...(opts.ingress ? { ingress: { ...opts.ingress, confDir: join(opts.dataDir, 'ingress-nginx') } } : {}),
   });
   log('controlplane')(`API server listening on ${server.url}${server.secureUrl ? ` and ${server.secureUrl}` : ''}`);
   onShutdown(async () => {

@@ -42,6 +42,9 @@ export interface ClusterConfig {
   upstreamDNS?: string;
   /** The arguments the DNS process was started with, so `up` can restart a crashed one. */
   dnsArgs?: string[];
+  /** Ports of the ingress controller's Service on the listen address (`up --ingress-port`, `--ingress-tls-port`). */
+  ingressPort?: number;
+  ingressTLSPort?: number;
   /** The arguments each node's kubelet was started with, so `node start` can start it again. */
   kubeletArgs?: Record<string, string[]>;
   /** The cluster's long-running processes and their arguments, as `up` first started them; `start` runs them again. */

@@ -65,10 +65,12 @@ program.command('up')
   .option('--kubelet-backoff-base <duration>', 'first container restart back-off of every kubelet, e.g. 10s (default 10s)')
   .option('--kubelet-backoff-cap <duration>', 'longest container restart back-off of every kubelet, e.g. 5m (default 5m)')
   .option('--upstream-dns <ip[:port]>', 'resolver the cluster DNS forwards names outside cluster.local to (default: none, they get NXDOMAIN)')
+  .option('--ingress-port <port>', 'HTTP port of the ingress controller on the listen address (default: a free port)', (v) => Number(v))
+  .option('--ingress-tls-port <port>', 'HTTPS port of the ingress controller on the listen address (default: a free port)', (v) => Number(v))
   .addHelpText('after', '\nExamples:\n  minikube-lite up\n  minikube-lite up --nodes 3 --node-labels node-2:gpu=true\n  minikube-lite --name dev up --pod-cidr 10.250.0.0/16')
   .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; serviceCidr?: string; listenAddress?: string; nodeCpu?: string; nodeMemory?: string; wait: number;
     kubeletBackoffBase?: string; kubeletBackoffCap?: string; nodeMonitorGracePeriod?: string; podEvictionTimeout?: string; nodeStatusUpdateFrequency?: string;
-    upstreamDns?: string }) => {
+    upstreamDns?: string; ingressPort?: number; ingressTlsPort?: number }) => {
     const ms = (flag: string, v?: string) => {
       if (v === undefined) return [];
       try {
@@ -90,7 +92,7 @@ program.command('up')
       nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, serviceCidr: o.serviceCidr, listenAddress: o.listenAddress, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
       controlPlaneArgs: [...ms('--node-monitor-grace-period-ms', o.nodeMonitorGracePeriod), ...ms('--pod-eviction-timeout-ms', o.podEvictionTimeout)],
       kubeletArgs: [...kubeletBackoffArgs(o.kubeletBackoffBase, o.kubeletBackoffCap), ...ms('--node-status-update-frequency-ms', o.nodeStatusUpdateFrequency)],
-      upstreamDns: o.upstreamDns,
+      upstreamDns: o.upstreamDns, ingressPort: o.ingressPort, ingressTlsPort: o.ingressTlsPort,
     }, print);
   });
 
@@ -154,13 +156,16 @@ program.command('controlplane', { hidden: true })
   .option('--pod-eviction-timeout-ms <ms>', 'node lifecycle: eviction delay', (v) => Number(v))
   .option('--service-cidr <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from', '10.96.0.0/16')
   .option('--service-node-port-range <range>', 'range node ports are allocated from', '30000-32767')
+  .option('--ingress-port <port>', 'run the ingress controller, its LoadBalancer Service listening on this HTTP port', (v) => Number(v))
+  .option('--ingress-tls-port <port>', 'HTTPS port of the ingress controller\'s Service (with --ingress-port)', (v) => Number(v))
   .action(async (o: { port: number; securePort?: number; tokenFile: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
-    serviceCidr: string; serviceNodePortRange: string }) => {
+    serviceCidr: string; serviceNodePortRange: string; ingressPort?: number; ingressTlsPort?: number }) => {
     const { runControlPlane } = await import('./components.js');
     await runControlPlane({
       cluster: globals().name, dataDir: o.dataDir, port: o.port, securePort: o.securePort, tokenFile: o.tokenFile, host: o.host,
       nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: o.podEvictionTimeoutMs,
       serviceCIDR: o.serviceCidr, nodePortRange: o.serviceNodePortRange,
+      ...(o.ingressPort ? { ingress: { httpPort: o.ingressPort, httpsPort: o.ingressTlsPort ?? o.ingressPort + 1 } } : {}),
     });
   });
 

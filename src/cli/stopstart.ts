@@ -96,7 +96,8 @@ export async function startCluster(g: GlobalOptions, o: Pick<UpOptions, 'waitMs'
           lastLine = line;
           out(line);
         }
-        if (back.length === bound.length) {
+        // Judged on the full list only (not on the first few objects of the initial list).
+        if (synced && back.length === bound.length) {
           clearTimeout(timer);
           resolve();
         }

@@ -86,6 +86,8 @@ export class Informer<T extends KubeObject> {
           await this.relist();
           needList = false;
         }
+        // Stopped while listing: no watch may outlive stop() (it would keep the process alive).
+        if (this.stopped) return;
         const handle = this.client.watch<T>(this.ref, { ...this.opts, resourceVersion: this.lastRV, allowWatchBookmarks: true }, (e) => {
           if (e.type === 'ERROR') {
             const code = (e.object as { code?: number }).code;

@@ -15,6 +15,7 @@ import { GarbageCollector } from './garbagecollector.js';
 import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
+import { IngressController, type IngressControllerOptions } from './ingress.js';
 import { RootCACertPublisher } from './rootcacert.js';
 import { ServiceAccountController } from './serviceaccount.js';
 import { ServiceAccountTokenController, type LegacyTokenSigner } from './satokens.js';
@@ -41,6 +42,8 @@ export interface ControllerManagerOptions {
   podEvictionTimeoutMs?: number;
   /** How often node health is checked (default 1 s). */
   nodeMonitorPeriodMs?: number;
+  /** Run the ingress controller (see {@link IngressController}). */
+  ingress?: Pick<IngressControllerOptions, 'confDir' | 'httpPort' | 'httpsPort' | 'image'>;
   /** The API server's CA (PEM), published in every namespace as `kube-root-ca.crt`; none: not published. */
   rootCA?: string;
   /** Signs the tokens of `kubernetes.io/service-account-token` Secrets (with `rootCA`); none: not filled in. */
@@ -90,6 +93,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new PVCProtectionController(common),
     ...(opts.volumeDirectories ? [new HostPathProvisioner(common, opts.volumeDirectories)] : []),
   ];
+  if (opts.ingress) controllers.push(new IngressController({ ...common, ...opts.ingress }));
   const stopAll = async (): Promise<void> => {
     informers.stop();
     await Promise.all(controllers.map((c) => c.stop()));

@@ -160,7 +160,8 @@ describe.skipIf(!hasDocker)('Deployments on a real Docker engine (skipped when n
     expect(rs.items).toEqual([]);
     let containers = 'x';
     for (let i = 0; i < 100 && containers; i++) {
-      containers = (await sh('docker', ['ps', '-aq', '--filter', `label=minikube-lite.cluster=${cluster.name}`])).stdout.trim();
+      // The default namespace's: the cluster's own ingress controller (ingress-nginx) keeps running.
+      containers = (await sh('docker', ['ps', '-aq', '--filter', `label=minikube-lite.cluster=${cluster.name}`, '--filter', 'label=io.kubernetes.pod.namespace=default'])).stdout.trim();
       if (containers) await new Promise((res) => setTimeout(res, 200));
     }
     expect(containers).toBe('');

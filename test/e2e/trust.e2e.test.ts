@@ -85,13 +85,16 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     expect(count(cluster.name, 'kubelet')).toBe(2);
   }, 120_000);
 
-  it('stop then start brings back a 3-replica Deployment with the same pod names, its Service and ConfigMap, and an emptyDir pod\'s data', async () => {
+  it('stop then start brings back a 3-replica Deployment with the same pod names, its Service and ConfigMap, an emptyDir pod\'s data and a PersistentVolumeClaim\'s data', async () => {
     const manifest = [
       'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web}', 'spec:', '  replicas: 3', '  selector: {matchLabels: {app: web}}',
       '  template:', '    metadata: {labels: {app: web}}', '    spec:', '      containers: [{name: nginx, image: nginx, imagePullPolicy: IfNotPresent}]',
       '---', 'apiVersion: v1', 'kind: Service', 'metadata: {name: web}', 'spec: {selector: {app: web}, ports: [{port: 80}]}',
       '---', 'apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: settings}', 'data: {mode: kept}',
       '---', 'apiVersion: v1', 'kind: Pod', 'metadata: {name: scratch}', 'spec:', '  volumes: [{name: data, emptyDir: {}}]', '  containers:',
+      '  - {name: app, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, "echo boot >> /data/boots; exec sleep 3600"], volumeMounts: [{name: data, mountPath: /data}]}',
+      '---', 'apiVersion: v1', 'kind: PersistentVolumeClaim', 'metadata: {name: keep}', 'spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Mi}}}',
+      '---', 'apiVersion: v1', 'kind: Pod', 'metadata: {name: keeper}', 'spec:', '  volumes: [{name: data, persistentVolumeClaim: {claimName: keep}}]', '  containers:',
       '  - {name: app, image: busybox, imagePullPolicy: IfNotPresent, command: [sh, -c, "echo boot >> /data/boots; exec sleep 3600"], volumeMounts: [{name: data, mountPath: /data}]}',
       '',
     ].join('\n');
@@ -117,9 +120,9 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     const startMs = Date.now() - t0;
     const logs = () => readdirSync(dir()).filter((f) => f.endsWith('.log')).map((f) => `--- ${f}\n${readFileSync(join(dir(), f), 'utf8').slice(-3000)}`).join('\n');
     expect(start.code, `${start.stdout}${start.stderr}\n${start.code === 0 ? '' : logs()}`).toBe(0);
-    expect(start.stdout).toMatch(/\* Pods back: 4\/4/);
+    expect(start.stdout).toMatch(/\* Pods back: 5\/5/);
     expect(start.stdout).toMatch(/Done! Cluster ".*" started in \d+\.\ds/);
-    process.stdout.write(`[trust] stop→start of 2 nodes, 4 pods: start took ${(startMs / 1000).toFixed(1)}s\n`);
+    process.stdout.write(`[trust] stop→start of 2 nodes, 5 pods: start took ${(startMs / 1000).toFixed(1)}s\n`);
 
     const after = (await client.list<Pod>(ref)).items;
     expect(after.map((p) => p.metadata?.name).sort()).toEqual(names);
@@ -135,9 +138,12 @@ describe.skipIf(!hasDocker)('a cluster\'s processes under faults (skipped when n
     // The emptyDir (disk medium) outlives the node's reboot with its pod: both boots wrote to it.
     const boots = await cluster.cli(['exec', 'scratch', '--', 'cat', '/data/boots']);
     expect(boots.stdout).toBe('boot\nboot\n');
+    // The claim's volume (a host directory under the cluster) kept its data too.
+    const kept = await cluster.cli(['exec', 'keeper', '--', 'cat', '/data/boots']);
+    expect(kept.stdout).toBe('boot\nboot\n');
     // Exactly one running sandbox and one running container per pod.
     const ps = await sh('docker', ['ps', '--format', '{{.Names}}', '--filter', `label=minikube-lite.cluster=${cluster.name}`]);
-    expect(ps.stdout.trim().split('\n')).toHaveLength(8);
+    expect(ps.stdout.trim().split('\n')).toHaveLength(10);
   }, 300_000);
 
   it('`down` stops every process of the cluster even when its pid files name the wrong processes', async () => {

@@ -86,3 +86,29 @@ describe('controller scaffold', () => {
     expect((await c.client.get<PodObject>(inNamespace(PODS, NS), 'orphan2')).metadata?.ownerReferences ?? []).toEqual([]);
   });
 });
+
+describe('Informer.stop', () => {
+  let c: TestCluster;
+  beforeEach(async () => {
+    c = await startTestCluster();
+  });
+  afterEach(async () => {
+    await c.close();
+  });
+
+  it('opens no watch when stopped while its first list is in flight', async () => {
+    const { Informer } = await import('../../src/client/informer.js');
+    let watches = 0;
+    const client = Object.create(c.client) as typeof c.client;
+    client.watch = ((...args: Parameters<typeof c.client.watch>) => {
+      watches++;
+      return c.client.watch(...args);
+    }) as typeof c.client.watch;
+    const inf = new Informer<PodObject>(client, PODS);
+    const started = inf.start();
+    inf.stop();
+    await started;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(watches).toBe(0);
+  });
+});

@@ -12,7 +12,8 @@ import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import type { ConfigMap, KubeObject, Secret } from '../../api/types.js';
 import { isConfigMapKey } from '../../api/names.js';
-import { CONFIGMAPS, SECRETS } from '../../client/client.js';
+import { CONFIGMAPS, SECRETS, type ResourceRef } from '../../client/client.js';
+import { createIngressCommand } from './createingress.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { toJson, toYaml } from '../print.js';
 import { collect, type CommandDeps } from './shared.js';
@@ -182,18 +183,19 @@ export function buildDockerRegistrySecret(name: string, namespace: string, f: Do
   return s;
 }
 
-interface OutputFlags {
+export interface OutputFlags {
   dryRun: string;
   output?: string;
 }
 
 /** Creates `obj` (or, with `--dry-run=client`, only prints it) and prints kubectl's line or `-o`. */
-async function finish(deps: CommandDeps, globals: GlobalOptions, obj: KubeObject, kind: 'configmap' | 'secret', f: OutputFlags): Promise<void> {
+export async function finish(deps: CommandDeps, globals: GlobalOptions, obj: KubeObject, kind: string, f: OutputFlags,
+  ref: ResourceRef = kind === 'configmap' ? CONFIGMAPS : SECRETS): Promise<void> {
   if (!['none', 'client'].includes(f.dryRun)) {
     throw new CliError(`Invalid dry-run value (${f.dryRun}). Must be "none" or "client"${f.dryRun === 'server' ? ' (server-side dry run is not supported by create here)' : ''}.`);
   }
   const dry = f.dryRun === 'client';
-  const result = dry ? obj : await deps.client(globals).create({ ...(kind === 'configmap' ? CONFIGMAPS : SECRETS), namespace: globals.namespace }, obj);
+  const result = dry ? obj : await deps.client(globals).create({ ...ref, namespace: globals.namespace }, obj);
   const out = f.output ?? '';
   if (out === 'yaml') deps.io.out(toYaml(result));
   else if (out === 'json') deps.io.out(toJson(result) + '\n');
@@ -202,7 +204,7 @@ async function finish(deps: CommandDeps, globals: GlobalOptions, obj: KubeObject
   else throw new CliError(`unable to match a printer suitable for the output format "${out}", allowed formats are: json,name,yaml`);
 }
 
-const withOutput = (c: Command): Command => c
+export const withOutput = (c: Command): Command => c
   .option('--dry-run <strategy>', 'Must be "none" or "client". If client strategy, only print the object that would be sent, without sending it.', 'none')
   .option('-o, --output <format>', 'Output format. One of: (json, yaml, name).');
 
@@ -277,5 +279,6 @@ export function createCommand(deps: CommandDeps, globals: () => GlobalOptions): 
       await finish(deps, g, buildDockerRegistrySecret(name, g.namespace, { ...o, fromFile }), 'secret', o);
     }));
   create.addCommand(secret);
+  create.addCommand(createIngressCommand(deps, globals));
   return create;
 }

@@ -8,7 +8,7 @@ import { ApiError } from '../../api/errors.js';
 import type { ResourceDef } from '../../api/resource.js';
 import { podPhaseCounts } from '../../api/podstatus.js';
 import type { ConfigMap, Deployment, Endpoints, EndpointSlice, Event, KubeObject, LabelSelector, Node, Pod, ReplicaSet, Secret, Service } from '../../api/types.js';
-import { ENDPOINTSLICES, EVENTS, PODS } from '../../client/client.js';
+import { ENDPOINTS, ENDPOINTSLICES, EVENTS, PODS, SERVICES } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { formatApiError } from '../print.js';
 import { replicaSetsOf, selectorString, splitReplicaSets } from './apps.js';
@@ -17,6 +17,8 @@ import { describeCronJob, describeDaemonSet, describeJob, describeStatefulSet } 
 import type { DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import { describeEndpoints, describeService } from './servicedescribers.js';
+import { describeIngress } from './ingressdescriber.js';
+import type { Ingress } from '../../api/ingressvalidation.js';
 import { LABEL_SERVICE_NAME } from '../../api/endpoints.js';
 import { listWithFieldSelector, refFor, resolveType, splitTypeName, type Client, type CommandDeps } from './shared.js';
 
@@ -74,6 +76,12 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
     return describeService(obj as Service, slices.items, events, now);
   }
   if (def.resource === 'endpoints' && !def.group) return describeEndpoints(obj as Endpoints, events, now);
+  if (def.resource === 'ingresses' && def.group === 'networking.k8s.io') {
+    const ns = obj.metadata?.namespace;
+    const [svcs, eps] = await Promise.all([client.list<Service & KubeObject>({ ...SERVICES, namespace: ns }), client.list<Endpoints & KubeObject>({ ...ENDPOINTS, namespace: ns })]);
+    const byName = <T extends KubeObject>(items: T[]) => (n: string): T | undefined => items.find((o) => o.metadata?.name === n);
+    return describeIngress(obj as Ingress, { service: byName(svcs.items), endpoints: byName(eps.items) }, events, now);
+  }
   const workload = await describeWorkload(client, def, obj, events, now);
   return workload ?? describeGeneric(obj, events, now);
 }

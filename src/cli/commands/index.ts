@@ -13,6 +13,7 @@ import { describeCommand } from './describe.js';
 import { execCommand } from './exec.js';
 import { exposeCommand } from './expose.js';
 import { getCommand } from './get.js';
+import { ingressCommand } from './ingress.js';
 import { logsCommand } from './logs.js';
 import { rolloutCommand } from './rollout.js';
 import { scaleCommand } from './scale.js';
@@ -27,7 +28,7 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
   for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
-    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createWithWorkloadsCommand]) {
+    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createWithWorkloadsCommand, ingressCommand]) {
     program.addCommand(make(deps, globals));
   }
 }

@@ -16,6 +16,7 @@ import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 import { age as ageSince, eventRow, nodeRow, podRow } from '../../api/podstatus.js';
 import { formatLabels } from '../print.js';
+import { ingressClassRow, ingressRow, type Ingress, type IngressClass } from '../../api/ingressvalidation.js';
 import { IDENTITY_STORAGE_ROWS } from '../../api/identityrows.js';
 import { eventTime } from './describers.js';
 import { kindString } from './shared.js';
@@ -174,6 +175,16 @@ const SECRETS: TableSpec = {
   },
 };
 
+const INGRESSES: TableSpec = {
+  columns: [col('NAME', 'name'), col('CLASS', 'class'), col('HOSTS', 'hosts'), col('ADDRESS', 'address'), col('PORTS', 'ports'), col('AGE', 'age')],
+  row: (obj, now) => ({ ...ingressRow(obj as Ingress, new Date(now)) }),
+};
+
+const INGRESSCLASSES: TableSpec = {
+  columns: [col('NAME', 'name'), col('CONTROLLER', 'controller'), col('PARAMETERS', 'parameters'), col('AGE', 'age')],
+  row: (obj, now) => ({ ...ingressClassRow(obj as IngressClass, new Date(now)) }),
+};
+
 const GENERIC: TableSpec = {
   columns: [col('NAME', 'name'), col('AGE', 'age')],
   row: (obj, now) => ({ name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now) }),
@@ -185,6 +196,7 @@ const SPECS: Record<string, TableSpec> = {
   replicationcontrollers: REPLICATIONCONTROLLERS, limitranges: LIMITRANGES, resourcequotas: RESOURCEQUOTAS,
   configmaps: CONFIGMAPS, secrets: SECRETS,
   endpoints: ENDPOINTS, endpointslices: ENDPOINTSLICES,
+  ingresses: INGRESSES, ingressclasses: INGRESSCLASSES,
 };
 
 /** The identity and storage kinds' tables, by `group/resource`, from their shared rows. */
