@@ -22,6 +22,7 @@ import { newWarnings, podSpecWarnings } from './podwarnings.js';
 import { IDENTITY_RESOURCES } from './kinds/identity.js';
 import { STORAGE_RESOURCES } from './kinds/storage.js';
 import { CLIENT_REVIEW_RESOURCES } from './kinds/clients.js';
+import { WORKLOAD_RESOURCES } from './kinds/workloads.js';
 
 type Subresource = '' | 'status';
 
@@ -93,7 +94,7 @@ function prepareReplicaSetUpdate(rs: ReplicaSet, _old: ReplicaSet, requested: Re
   takeMap(rs, requested, 'annotations');
 }
 
-/** The core/v1 and apps/v1 kinds. */
+/** The core/v1 and apps/v1 kinds, and the workload kinds of `kinds/workloads.ts`. */
 export const RESOURCES: ResourceDef[] = [
   defineResource<Pod>({
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
@@ -178,6 +179,7 @@ export const RESOURCES: ResourceDef[] = [
   ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
   ...CLIENT_REVIEW_RESOURCES,
   ...TRACE_RESOURCES,
+  ...WORKLOAD_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

@@ -24,6 +24,13 @@ import { ServiceAccountTokenController, type LegacyTokenSigner } from './satoken
 import { HostPathProvisioner, type HostDirectories } from './volume/provisioner.js';
 import { PVCProtectionController } from './volume/protection.js';
 import { PersistentVolumeController } from './volume/pvcontroller.js';
+import { JobController } from './job.js';
+import { CronJobController } from './cronjob.js';
+import { DaemonSetController } from './daemonset.js';
+import { StatefulSetController } from './statefulset.js';
+import { ReplicationControllerController } from './replicationcontroller.js';
+import { ResourceQuotaController } from './resourcequota.js';
+import { TTLAfterFinishedController } from './ttlafterfinished.js';
 
 export interface ControllerManagerOptions {
   client: ApiClient;
@@ -70,6 +77,13 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new EndpointsController(common),
     new EndpointSliceController(common),
     new EndpointSliceMirroringController(common),
+    new JobController(common),
+    new TTLAfterFinishedController(common),
+    new CronJobController(common),
+    new DaemonSetController(common),
+    new StatefulSetController(common),
+    new ReplicationControllerController(common),
+    new ResourceQuotaController(common),
     new NodeLifecycleController({
       ...common,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
