@@ -54,7 +54,7 @@ export function formatLabelSelector(ls: LabelSelector | undefined | null): strin
 
 const count = (n: number | undefined | null): number => (typeof n === 'number' ? n : 0);
 
-function containerCells(containers: readonly Container[] | undefined): { containers: string; images: string } {
+export function containerCells(containers: readonly Container[] | undefined): { containers: string; images: string } {
   const list = Array.isArray(containers) ? containers : [];
   return { containers: list.map((c) => c.name ?? '').join(','), images: list.map((c) => c.image ?? '').join(',') };
 }

@@ -35,7 +35,7 @@ type Scalar = number | string | undefined | null;
  * must be set). A value that is not an integer at all is reported here; Kubernetes would refuse
  * it earlier, when decoding.
  */
-function nonNegative(value: unknown, path: string): FieldError[] {
+export function nonNegative(value: unknown, path: string): FieldError[] {
   if (value === undefined || value === null) return [];
   if (typeof value !== 'number' || !Number.isInteger(value)) return [invalidValue(path, value, 'must be an integer')];
   return value < 0 ? [invalidValue(path, value, NEGATIVE)] : [];
@@ -107,13 +107,13 @@ function validateStrategy(strategy: DeploymentStrategy | undefined, path: string
  * reported and the template is not checked, as in Kubernetes). A missing selector parses to
  * "nothing", so the template's labels then never match it.
  */
-function validateSelector(ls: LabelSelector | undefined | null, path: string, errs: FieldError[]): Selector | undefined {
+export function validateSelector(ls: LabelSelector | undefined | null, path: string, errs: FieldError[], allowEmpty = false): Selector | undefined {
   if (!ls) {
     errs.push(required(path));
   } else {
     errs.push(...validateLabelSelector(ls, path));
     const n = Object.keys(ls.matchLabels ?? {}).length + (Array.isArray(ls.matchExpressions) ? ls.matchExpressions.length : 0);
-    if (n === 0) errs.push(invalidFormatted(path, goLabelSelector(ls), 'empty selector is invalid for deployment'));
+    if (n === 0 && !allowEmpty) errs.push(invalidFormatted(path, goLabelSelector(ls), 'empty selector is invalid for deployment'));
   }
   const parsed = fromLabelSelector(ls);
   if (!parsed.ok) {
@@ -124,11 +124,10 @@ function validateSelector(ls: LabelSelector | undefined | null, path: string, er
 }
 
 /**
- * The pod template of a ReplicaSet or Deployment (`ValidatePodTemplateSpecForReplicaSet`): its
- * labels must match the selector, its metadata and pod spec must be valid, its restart policy
- * must be `Always`, and it may not set `activeDeadlineSeconds`.
+ * What every controller's pod template must satisfy: labels that match the selector, valid
+ * metadata and pod spec, no ephemeral containers. The kinds add their own rules on top.
  */
-function validateTemplate(template: PodTemplateSpec | undefined, selector: Selector, path: string): FieldError[] {
+export function validatePodTemplate(template: PodTemplateSpec | undefined, selector: Selector, path: string): FieldError[] {
   const t: PodTemplateSpec = template ?? {};
   const errs: FieldError[] = [];
   const labels = t.metadata?.labels;
@@ -142,10 +141,21 @@ function validateTemplate(template: PodTemplateSpec | undefined, selector: Selec
   if ((t.spec?.ephemeralContainers ?? []).length > 0) {
     errs.push(forbidden(`${path}.spec.ephemeralContainers`, 'ephemeral containers not allowed in pod template'));
   }
+  return errs;
+}
+
+/**
+ * The pod template of a ReplicaSet, Deployment, DaemonSet or StatefulSet
+ * (`ValidatePodTemplateSpecForReplicaSet`): {@link validatePodTemplate}, and its restart
+ * policy must be `Always`, and it may not set `activeDeadlineSeconds`.
+ */
+export function validateTemplate(template: PodTemplateSpec | undefined, selector: Selector, path: string, kind = 'ReplicaSet'): FieldError[] {
+  const t: PodTemplateSpec = template ?? {};
+  const errs = validatePodTemplate(template, selector, path);
   const restart = t.spec?.restartPolicy ?? '';
   if (restart !== 'Always') errs.push(notSupported(`${path}.spec.restartPolicy`, restart, ['Always']));
   if (t.spec?.activeDeadlineSeconds !== undefined && t.spec.activeDeadlineSeconds !== null) {
-    errs.push(forbidden(`${path}.spec.activeDeadlineSeconds`, 'activeDeadlineSeconds in ReplicaSet is not Supported'));
+    errs.push(forbidden(`${path}.spec.activeDeadlineSeconds`, `activeDeadlineSeconds in ${kind} is not Supported`));
   }
   return errs;
 }
@@ -220,10 +230,10 @@ function canonical(v: unknown): unknown {
   return v ?? undefined;
 }
 
-const semanticallyEqual = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a) ?? null) === JSON.stringify(canonical(b) ?? null);
+export const semanticallyEqual = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a) ?? null) === JSON.stringify(canonical(b) ?? null);
 
 /** `spec.selector: Invalid value: v1.LabelSelector{...}: field is immutable` (apps/v1 forbids changing it). */
-function selectorUnchanged(next: LabelSelector | undefined, old: LabelSelector | undefined, path: string): FieldError[] {
+export function selectorUnchanged(next: LabelSelector | undefined, old: LabelSelector | undefined, path: string): FieldError[] {
   if (semanticallyEqual(next ?? null, old ?? null)) return [];
   return [invalidFormatted(path, next ? goLabelSelector(next) : '"null"', 'field is immutable')];
 }

@@ -255,7 +255,7 @@ export function applyServiceDefaults(svc: Service): void {
   if (spec.type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
 }
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+export const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /**
  * Pod template defaults (`SetDefaults_PodSpec` on `spec.template.spec`): everything a pod's spec

@@ -21,9 +21,9 @@ import { newWarnings, podSpecWarnings } from './podwarnings.js';
 
 import { IDENTITY_RESOURCES } from './kinds/identity.js';
 import { STORAGE_RESOURCES } from './kinds/storage.js';
-import { ADMISSION_RESOURCES } from './kinds/admission.js';
 import { POLICY_RESOURCES } from './kinds/policy.js';
 import { CLIENT_REVIEW_RESOURCES } from './kinds/clients.js';
+import { WORKLOAD_RESOURCES } from './kinds/workloads.js';
 
 type Subresource = '' | 'status';
 
@@ -95,7 +95,7 @@ function prepareReplicaSetUpdate(rs: ReplicaSet, _old: ReplicaSet, requested: Re
   takeMap(rs, requested, 'annotations');
 }
 
-/** The core/v1 and apps/v1 kinds. */
+/** The core/v1 and apps/v1 kinds, and the workload kinds of `kinds/workloads.ts`. */
 export const RESOURCES: ResourceDef[] = [
   defineResource<Pod>({
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
@@ -178,9 +178,10 @@ export const RESOURCES: ResourceDef[] = [
   ...INGRESS_KINDS,
   ...CONFIG_RESOURCES,
   ...IDENTITY_RESOURCES, ...STORAGE_RESOURCES,
-  ...ADMISSION_RESOURCES, ...POLICY_RESOURCES,
+  ...POLICY_RESOURCES,
   ...CLIENT_REVIEW_RESOURCES,
   ...TRACE_RESOURCES,
+  ...WORKLOAD_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

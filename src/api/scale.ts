@@ -22,7 +22,10 @@ export type Scalable = KubeObject & {
  */
 export function scaleOf(obj: Scalable): Scale {
   const m = obj.metadata ?? {};
-  const parsed = fromLabelSelector(obj.spec?.selector);
+  // A ReplicationController's selector is a plain label map (equality only).
+  const raw = obj.spec?.selector as Record<string, unknown> | undefined;
+  const isMap = obj.kind === 'ReplicationController' || (raw !== undefined && !('matchLabels' in raw) && !('matchExpressions' in raw) && Object.values(raw).every((v) => typeof v === 'string'));
+  const parsed = fromLabelSelector(isMap ? { matchLabels: raw as Record<string, string> } : obj.spec?.selector);
   if (!parsed.ok) throw badRequest(parsed.error);
   const selector = selectorToString(parsed.selector);
   const replicas = obj.spec?.replicas ?? 0;

@@ -13,6 +13,12 @@ import { IDENTITY_STORAGE_ROWS } from '../api/identityrows.js';
 import { ADMISSION_ROWS } from '../api/admissionrows.js';
 import { humanDuration, podRow } from '../api/podstatus.js';
 import { ingressClassRow, ingressRow, type Ingress, type IngressClass } from '../api/ingressvalidation.js';
+import {
+  controllerRevisionRow, cronJobRow, daemonSetRow, jobRow, replicationControllerRow, statefulSetRow,
+} from '../api/workloadstatus.js';
+import type { ControllerRevision, DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 
 interface Column { name: string; type: string; format?: string; description: string; priority: number }
 type Cell = string | number;
@@ -143,6 +149,69 @@ const PRINTERS: Record<string, Printer> = {
     row: (rs, now) => {
       const r = replicaSetRow(rs as ReplicaSet, now);
       return [r.name, r.desired, r.current, r.ready, r.age, r.containers, r.images, r.selector];
+    },
+  },
+  'batch/jobs': {
+    columns: [col('Name', 'string', 0, 'name'), col('Status'), col('Completions'), col('Duration'), col('Age'),
+      col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    row: (j, now) => {
+      const r = jobRow(j as Job, now);
+      return [r.name, r.status, r.completions, r.duration, r.age, r.containers, r.images, r.selector];
+    },
+  },
+  'batch/cronjobs': {
+    columns: [col('Name', 'string', 0, 'name'), col('Schedule'), col('Timezone'), col('Suspend', 'boolean'), col('Active', 'integer'),
+      col('Last Schedule'), col('Age'), col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    row: (c, now) => {
+      const r = cronJobRow(c as CronJob, now);
+      return [r.name, r.schedule, r.timezone, r.suspend, Number(r.active), r.lastSchedule, r.age, r.containers, r.images, r.selector];
+    },
+  },
+  'apps/daemonsets': {
+    columns: [col('Name', 'string', 0, 'name'), col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'),
+      col('Up-to-date', 'integer'), col('Available', 'integer'), col('Node Selector'), col('Age'),
+      col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    row: (d, now) => {
+      const r = daemonSetRow(d as DaemonSet, now);
+      return [r.name, Number(r.desired), Number(r.current), Number(r.ready), Number(r.upToDate), Number(r.available), r.nodeSelector, r.age,
+        r.containers, r.images, r.selector];
+    },
+  },
+  'apps/statefulsets': {
+    columns: [col('Name', 'string', 0, 'name'), col('Ready'), col('Age'), col('Containers', 'string', 1), col('Images', 'string', 1)],
+    row: (s, now) => {
+      const r = statefulSetRow(s as StatefulSet, now);
+      return [r.name, r.ready, r.age, r.containers, r.images];
+    },
+  },
+  'apps/controllerrevisions': {
+    columns: [col('Name', 'string', 0, 'name'), col('Controller'), col('Revision', 'integer'), col('Age')],
+    row: (c, now) => {
+      const r = controllerRevisionRow(c as ControllerRevision, now);
+      return [r.name, r.controller, Number(r.revision), r.age];
+    },
+  },
+  '/limitranges': {
+    columns: [col('Name', 'string', 0, 'name'), col('Created At', 'date')],
+    row: (o) => [str(o.metadata?.name), str(o.metadata?.creationTimestamp)],
+  },
+  '/resourcequotas': {
+    // kubectl: NAME AGE REQUEST LIMIT (`requests.cpu: 500m/1, pods: 1/10`).
+    columns: [col('Name', 'string', 0, 'name'), col('Age'), col('Request'), col('Limit')],
+    row: (o, now) => {
+      const hard = (g(o, 'status.hard') ?? {}) as Record<string, unknown>;
+      const used = (g(o, 'status.used') ?? {}) as Record<string, unknown>;
+      const cell = (limits: boolean) => Object.keys(hard).filter((k) => k.startsWith('limits.') === limits).sort()
+        .map((k) => `${k}: ${String(used[k] ?? '0')}/${String(hard[k])}`).join(', ');
+      return [str(o.metadata?.name), age(o, now), cell(false), cell(true)];
+    },
+  },
+  '/replicationcontrollers': {
+    columns: [col('Name', 'string', 0, 'name'), col('Desired', 'integer'), col('Current', 'integer'), col('Ready', 'integer'), col('Age'),
+      col('Containers', 'string', 1), col('Images', 'string', 1), col('Selector', 'string', 1)],
+    row: (c, now) => {
+      const r = replicationControllerRow(c as ReplicationController, now);
+      return [r.name, Number(r.desired), Number(r.current), Number(r.ready), r.age, r.containers, r.images, r.selector];
     },
   },
 };

@@ -235,7 +235,7 @@ async function dnsAnswers(address: string): Promise<boolean> {
   }
 }
 
-async function waitFor(what: string, deadline: number, check: () => Promise<boolean>, logHint: string): Promise<void> {
+export async function waitFor(what: string, deadline: number, check: () => Promise<boolean>, logHint: string): Promise<void> {
   while (!(await check())) {
     if (Date.now() > deadline) throw new CliError(`timed out waiting for ${what}; see ${logHint}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -345,7 +345,7 @@ async function liveComponents(cluster: string, ids: string[]): Promise<Map<strin
   return out;
 }
 
-function isUp(g: GlobalOptions): Promise<boolean> {
+export function isUp(g: GlobalOptions): Promise<boolean> {
   return lockHolder(g.name, 'controlplane').then((h) => h !== undefined);
 }
 
@@ -572,7 +572,7 @@ export async function status(g: GlobalOptions, out: Out): Promise<boolean> {
 }
 
 /** Ready condition of one node, as `get nodes` shows it, or 'Unknown' when it is not registered. */
-async function nodeReady(client: ApiClient, node: string): Promise<string> {
+export async function nodeReady(client: ApiClient, node: string): Promise<string> {
   const n = await client.get<Node>(NODES, node).catch(() => undefined);
   return n ? nodeRow(n, new Date()).status : 'Unknown';
 }

@@ -3,6 +3,8 @@
  * `up` (`minikube-lite controlplane …`, `minikube-lite kubelet …`). They reach each other only
  * through the API server's HTTP API.
  */
+import { limitRangerAdmission, resourceQuotaAdmission } from '../apiserver/admission/limits.js';
+import type { Taint } from 'kubernetes-types/core/v1.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESOURCES } from '../api/registry.js';
@@ -13,8 +15,6 @@ import { startApiServer } from '../apiserver/server.js';
 import { TokenIssuer } from '../apiserver/auth/tokens.js';
 import { SERVICE_ACCOUNT_KEY_FILE } from '../apiserver/auth/signingkey.js';
 import { serviceAccountAdmission } from '../apiserver/admission/serviceaccount.js';
-import { limitRangerAdmission } from '../apiserver/admission/limitranger.js';
-import { resourceQuotaAdmission } from '../apiserver/admission/resourcequota.js';
 import { defaultStorageClassAdmission, storageProtectionAdmission } from '../apiserver/admission/storage.js';
 import { ApiClient } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
@@ -95,8 +95,8 @@ export async function runControlPlane(opts: {
     store, resources: RESOURCES, host: opts.host, port: opts.port, token, ...(tls ? { tls, securePort: opts.securePort } : {}),
     tokenIssuer,
     // Kubernetes' default admission order, for the plugins minikube-lite has.
-    admission: [limitRangerAdmission, serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission, defaultIngressClassAdmission,
-      resourceQuotaAdmission],
+    // Kubernetes' order: LimitRanger first, ResourceQuota last.
+    admission: [limitRangerAdmission, serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission, defaultIngressClassAdmission, resourceQuotaAdmission],
     serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange, trace: tracingEnabled(),
   });
   const client = new ApiClient({ server: server.url, token });
@@ -128,7 +128,7 @@ export async function runControlPlane(opts: {
 export async function runKubelet(opts: {
   cluster: string; node: string; podCIDR: string; clusterCIDR?: string; server: string; tokenFile: string; labels: Record<string, string>;
   cpu?: string; memory?: string; backoff?: BackoffPolicy; heartbeatMs?: number;
-  clusterDNS?: string[]; clusterDomain?: string; resolvConf?: string; rootDir?: string;
+  clusterDNS?: string[]; clusterDomain?: string; resolvConf?: string; rootDir?: string; taints?: Taint[];
 }): Promise<void> {
   await lockComponent(opts.cluster, `kubelet-${opts.node}`);
   const token = componentToken(opts.tokenFile);
@@ -139,7 +139,7 @@ export async function runKubelet(opts: {
   const client = new ApiClient({ server: opts.server, token });
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token,
-    nodeLabels: opts.labels, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
+    nodeLabels: opts.labels, nodeTaints: opts.taints, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
     clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain, resolvConf: opts.resolvConf, rootDir: opts.rootDir,
     tracer: componentTracer(client, 'kubelet', opts.node),
   });

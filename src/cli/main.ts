@@ -118,7 +118,7 @@ program.command('status')
     if (!(await (await import('./cluster.js')).status(globals(), print))) process.exitCode = 1;
   });
 
-const node = program.command('node').description('Simulate losing a node and getting it back');
+const node = program.command('node').description('Add and remove nodes, or simulate losing a node and getting it back');
 node.command('stop <name>')
   .description('Stop a node: its kubelet stops heartbeating and its containers stop, as if its machine powered off')
   .option('--keep-containers', 'stop only the kubelet (a kubelet crash); the containers keep running')
@@ -130,6 +130,20 @@ node.command('start <name>')
   .option('--wait <seconds>', 'how long to wait for the node to be Ready', (v) => Number(v), 60)
   .addHelpText('after', '\nExample:\n  minikube-lite node start node-2')
   .action(async (name: string, o: { wait: number }) => (await import('./cluster.js')).nodeStart(globals(), name, o.wait * 1000, print));
+
+node.command('add [name]')
+  .description('Add a node to the running cluster: a new Docker network with the next pod subnet, a kubelet, the Node object')
+  .option('--labels <k=v,...>', 'labels of the new node (repeatable or comma-separated)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option('--taints <k=v:Effect,...>', 'taints the new node registers with, e.g. dedicated=gpu:NoSchedule (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+  .option('--wait <seconds>', 'how long to wait for the node to be Ready', (v) => Number(v), 60)
+  .addHelpText('after', '\nExamples:\n  minikube-lite node add\n  minikube-lite node add node-4 --labels disk=ssd --taints dedicated=gpu:NoSchedule')
+  .action(async (name: string | undefined, o: { labels: string[]; taints: string[]; wait: number }) =>
+    (await import('./nodes.js')).nodeAdd(globals(), name, o.labels.join(','), o.taints.join(','), o.wait * 1000, print));
+node.command('delete <name>')
+  .description('Remove a node from the running cluster: drain it, stop its kubelet, remove its network and its Node object')
+  .option('--timeout <seconds>', 'how long to wait for its pods to terminate', (v) => Number(v), 60)
+  .addHelpText('after', '\nExample:\n  minikube-lite node delete node-4')
+  .action(async (name: string, o: { timeout: number }) => (await import('./nodes.js')).nodeDelete(globals(), name, o.timeout * 1000, print));
 
 program.command('controlplane', { hidden: true })
   .description('Run the API server and scheduler (started by "up")')
@@ -172,15 +186,17 @@ program.command('kubelet', { hidden: true })
   .option('--cluster-domain <domain>', 'the cluster domain pods search', 'cluster.local')
   .option('--resolv-conf <path>', 'resolver file dnsPolicy Default pods inherit ("" for none)', '/etc/resolv.conf')
   .option('--root-dir <dir>', 'where the kubelet keeps per-pod files (etc-hosts, resolv.conf)')
+  .option('--register-with-taints <k=v:Effect,...>', 'taints the node registers with', '')
   .action(async (o: { node: string; podCidr: string; server: string; tokenFile: string; labels: string; cpu?: string; memory?: string; clusterCidr?: string;
-    backoffBase: string; backoffCap: string; nodeStatusUpdateFrequencyMs?: number; clusterDns?: string; clusterDomain: string; resolvConf: string; rootDir?: string }) => {
+    backoffBase: string; backoffCap: string; nodeStatusUpdateFrequencyMs?: number; clusterDns?: string; clusterDomain: string; resolvConf: string; rootDir?: string; registerWithTaints: string }) => {
     const labels = Object.fromEntries(o.labels.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     const backoff = restartBackoff(o.backoffBase, o.backoffCap);
     const { runKubelet } = await import('./components.js');
+    const { parseTaints } = await import('./nodes.js');
     await runKubelet({
       cluster: globals().name, node: o.node, podCIDR: o.podCidr, clusterCIDR: o.clusterCidr, server: o.server, tokenFile: o.tokenFile, labels, cpu: o.cpu, memory: o.memory, backoff,
       heartbeatMs: o.nodeStatusUpdateFrequencyMs, clusterDNS: (o.clusterDns ?? '').split(',').map((x) => x.trim()).filter(Boolean), clusterDomain: o.clusterDomain,
-      resolvConf: o.resolvConf, rootDir: o.rootDir,
+      resolvConf: o.resolvConf, rootDir: o.rootDir, taints: parseTaints(o.registerWithTaints),
     });
   });
 

@@ -16,7 +16,6 @@ import { GarbageCollector } from './garbagecollector.js';
 import { SharedInformers } from './informers.js';
 import { NodeLifecycleController } from './nodelifecycle.js';
 import { ReplicaSetController } from './replicaset.js';
-import { ResourceQuotaController } from './resourcequota.js';
 import { DisruptionController } from './disruption.js';
 import { IngressController, type IngressControllerOptions } from './ingress.js';
 import { RootCACertPublisher } from './rootcacert.js';
@@ -26,6 +25,13 @@ import { ServiceAccountTokenController, type LegacyTokenSigner } from './satoken
 import { HostPathProvisioner, type HostDirectories } from './volume/provisioner.js';
 import { PVCProtectionController } from './volume/protection.js';
 import { PersistentVolumeController } from './volume/pvcontroller.js';
+import { JobController } from './job.js';
+import { CronJobController } from './cronjob.js';
+import { DaemonSetController } from './daemonset.js';
+import { StatefulSetController } from './statefulset.js';
+import { ReplicationControllerController } from './replicationcontroller.js';
+import { ResourceQuotaController } from './resourcequota.js';
+import { TTLAfterFinishedController } from './ttlafterfinished.js';
 
 export interface ControllerManagerOptions {
   client: ApiClient;
@@ -72,6 +78,13 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new EndpointsController(common),
     new EndpointSliceController(common),
     new EndpointSliceMirroringController(common),
+    new JobController(common),
+    new TTLAfterFinishedController(common),
+    new CronJobController(common),
+    new DaemonSetController(common),
+    new StatefulSetController(common),
+    new ReplicationControllerController(common),
+    new ResourceQuotaController(common),
     new NodeLifecycleController({
       ...common,
       nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs,
@@ -84,7 +97,6 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     ...(opts.tokenSigner && opts.rootCA ? [new ServiceAccountTokenController(common, opts.tokenSigner, opts.rootCA)] : []),
     new PersistentVolumeController(common),
     new PVCProtectionController(common),
-    new ResourceQuotaController(common),
     new DisruptionController(common),
     ...(opts.volumeDirectories ? [new HostPathProvisioner(common, opts.volumeDirectories)] : []),
   ];

@@ -13,7 +13,7 @@
 import { ApiError } from '../api/errors.js';
 import { fromLabelSelector, matches, type Selector } from '../api/labels.js';
 import type { KubeObject, Pod } from '../api/types.js';
-import { PODS } from '../client/client.js';
+import { PODS, type ResourceRef } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { Controller, type ControllerContext } from './base.js';
 import { traceOwnerSaw, traceReplicaCreated } from '../trace/controllers.js';
@@ -145,8 +145,30 @@ export function replicaSetStatusChanged(a: ReplicaSetStatus | undefined, b: Repl
   return canonicalJson(a ?? {}) !== canonicalJson(b) || (a?.replicas ?? 0) !== b.replicas;
 }
 
-/** The pod a ReplicaSet creates: its template, named `<rs>-xxxxx`, controlled by the ReplicaSet. */
-export function podFromTemplate(rs: ReplicaSet): PodObject {
+/**
+ * What the controller manages: ReplicaSets, or — through the same code, as Kubernetes'
+ * ReplicationManager does with its adapters — ReplicationControllers. `asReplicaSet` reads an
+ * object of the kind as a ReplicaSet; `withStatus` turns it back into the kind's own object
+ * with a new status, for the status write.
+ */
+export interface ReplicatedKind {
+  controllerName: string;
+  ref: ResourceRef;
+  apiVersion: string;
+  kind: string;
+  asReplicaSet(obj: KubeObject): ReplicaSetObject;
+  withStatus(rs: ReplicaSetObject, status: ReplicaSetStatus): KubeObject;
+}
+
+/** ReplicaSets themselves: no conversion. */
+export const REPLICASET_KIND: ReplicatedKind = {
+  controllerName: 'replicaset-controller', ref: REPLICASETS, apiVersion: 'apps/v1', kind: 'ReplicaSet',
+  asReplicaSet: (obj) => obj as ReplicaSetObject,
+  withStatus: (rs, status) => ({ ...rs, status } as ReplicaSetObject),
+};
+
+/** The pod a ReplicaSet creates: its template, named `<rs>-xxxxx`, controlled by the ReplicaSet (or the kind's object). */
+export function podFromTemplate(rs: ReplicaSet, kind: Pick<ReplicatedKind, 'apiVersion' | 'kind'> = REPLICASET_KIND): PodObject {
   const t = structuredClone(rs.spec?.template ?? {});
   const meta = t.metadata ?? {};
   return {
@@ -158,7 +180,7 @@ export function podFromTemplate(rs: ReplicaSet): PodObject {
       ...(meta.labels ? { labels: meta.labels } : {}),
       ...(meta.annotations ? { annotations: meta.annotations } : {}),
       ...(meta.finalizers ? { finalizers: meta.finalizers } : {}),
-      ownerReferences: [newControllerRef(rs, 'apps/v1', 'ReplicaSet')],
+      ownerReferences: [newControllerRef(rs, kind.apiVersion, kind.kind)],
     },
     spec: t.spec ?? { containers: [] },
   };
@@ -169,23 +191,36 @@ export interface ReplicaSetControllerOptions extends ControllerContext {
   expectationsTtlMs?: number;
 }
 
-const rsRef = (rs: KubeObject): KubeObject => ({ kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: rs.metadata });
+/** A read-only view of an informer whose objects are read as ReplicaSets. */
+interface ReplicaSetView {
+  get(key: string): ReplicaSetObject | undefined;
+  list(): ReplicaSetObject[];
+}
 
 export class ReplicaSetController extends Controller {
   /** What this controller waits to see, by ReplicaSet key (exposed for tests). */
   readonly expectations: Expectations;
-  private readonly rsInformer: Informer<ReplicaSetObject>;
+  private readonly rsInformer: ReplicaSetView;
+  private readonly kind: ReplicatedKind;
   private readonly podInformer: Informer<PodObject>;
   private readonly burst: number;
 
   /** Workers default to Kubernetes' `--concurrent-replicaset-syncs` (5). */
-  constructor(opts: ReplicaSetControllerOptions) {
-    super('replicaset-controller', opts, { workers: 5 });
+  constructor(opts: ReplicaSetControllerOptions, kind: ReplicatedKind = REPLICASET_KIND) {
+    super(kind.controllerName, opts, { workers: 5 });
+    this.kind = kind;
     this.expectations = new Expectations(this.clock, opts.expectationsTtlMs ?? EXPECTATIONS_TTL_MS);
     this.burst = opts.burstReplicas ?? BURST_REPLICAS;
-    this.rsInformer = this.informer<ReplicaSetObject>(REPLICASETS);
+    const objects = this.informer<KubeObject>(kind.ref);
+    this.rsInformer = {
+      get: (key) => {
+        const o = objects.get(key);
+        return o ? kind.asReplicaSet(o) : undefined;
+      },
+      list: () => objects.list().map((o) => kind.asReplicaSet(o)),
+    };
     this.podInformer = this.informer<PodObject>(PODS);
-    this.rsInformer.addHandlers(this.enqueueHandlers((rs) => this.expectations.delete(keyOf(rs))));
+    objects.addHandlers(this.enqueueHandlers((rs) => this.expectations.delete(keyOf(rs))));
     this.podInformer.addHandlers({
       onAdd: (p) => this.addPod(p),
       onUpdate: (old, p) => this.updatePod(old, p),
@@ -193,11 +228,16 @@ export class ReplicaSetController extends Controller {
     });
   }
 
+  /** The object events are recorded against (of the managed kind). */
+  private eventRef(rs: KubeObject): KubeObject {
+    return { kind: this.kind.kind, apiVersion: this.kind.apiVersion, metadata: rs.metadata };
+  }
+
   // ---- event handlers: only work out which keys to enqueue ----------------------------------
 
   /** The cached ReplicaSet a controller reference points to, if it is still that object. */
   private resolve(namespace: string | undefined, ref: ReturnType<typeof controllerRef>): ReplicaSetObject | undefined {
-    if (!ref || ref.kind !== 'ReplicaSet' || !ref.apiVersion.startsWith('apps/')) return undefined;
+    if (!ref || ref.kind !== this.kind.kind || ref.apiVersion.split('/')[0] !== this.kind.apiVersion.split('/')[0]) return undefined;
     const rs = this.rsInformer.get(`${namespace}/${ref.name}`);
     return rs?.metadata?.uid === ref.uid ? rs : undefined;
   }
@@ -282,7 +322,7 @@ export class ReplicaSetController extends Controller {
       burst: this.burst,
     });
     if (plan.error) {
-      await this.recorder.event(rsRef(rs), 'Warning', 'InvalidSelector', plan.error);
+      await this.recorder.event(this.eventRef(rs), 'Warning', 'InvalidSelector', plan.error);
       return;
     }
     if (!(await this.claim(rs, plan))) return;
@@ -311,7 +351,7 @@ export class ReplicaSetController extends Controller {
 
   /** Adopts and releases as planned; false when the ReplicaSet is gone (see {@link ControllerRefManager}). */
   private claim(rs: ReplicaSetObject, plan: ReplicaSetPlan<PodObject>): Promise<boolean> {
-    const owner = { ref: inNamespace(REPLICASETS, rs.metadata?.namespace), apiVersion: 'apps/v1', kind: 'ReplicaSet' };
+    const owner = { ref: inNamespace(this.kind.ref, rs.metadata?.namespace), apiVersion: this.kind.apiVersion, kind: this.kind.kind };
     return new ControllerRefManager(this.client, rs, owner, inNamespace(PODS, rs.metadata?.namespace)).claim(plan);
   }
 
@@ -323,12 +363,12 @@ export class ReplicaSetController extends Controller {
       let created: PodObject;
       const decided = this.clock();
       try {
-        created = await this.client.create<PodObject>(ref, podFromTemplate(rs));
+        created = await this.client.create<PodObject>(ref, podFromTemplate(rs, this.kind));
       } catch (e) {
-        void this.recorder.event(rsRef(rs), 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+        void this.recorder.event(this.eventRef(rs), 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
         throw e;
       }
-      void this.recorder.event(rsRef(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name ?? ''}`);
+      void this.recorder.event(this.eventRef(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata?.name ?? ''}`);
       traceReplicaCreated(this.tracer, created, rs, count, decided);
     });
     // Creates that failed or were never tried will not show up in the watch.
@@ -347,10 +387,10 @@ export class ReplicaSetController extends Controller {
       } catch (e) {
         this.expectations.deletionObserved(key, keyOf(pod));
         if (e instanceof ApiError && e.code === 404) return;
-        void this.recorder.event(rsRef(rs), 'Warning', 'FailedDelete', `Error deleting: ${(e as Error).message}`);
+        void this.recorder.event(this.eventRef(rs), 'Warning', 'FailedDelete', `Error deleting: ${(e as Error).message}`);
         throw e;
       }
-      void this.recorder.event(rsRef(rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name ?? ''}`);
+      void this.recorder.event(this.eventRef(rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata?.name ?? ''}`);
     }));
     return results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
   }
@@ -361,16 +401,16 @@ export class ReplicaSetController extends Controller {
    */
   private async writeStatus(rs: ReplicaSetObject, status: ReplicaSetStatus): Promise<ReplicaSetObject> {
     if (!replicaSetStatusChanged(rs.status, status)) return rs;
-    const ref = inNamespace(REPLICASETS, rs.metadata?.namespace);
+    const ref = inNamespace(this.kind.ref, rs.metadata?.namespace);
     try {
-      return await this.client.updateStatus<ReplicaSetObject>(ref, { ...rs, status });
+      return this.kind.asReplicaSet(await this.client.updateStatus<KubeObject>(ref, this.kind.withStatus(rs, status)));
     } catch (e) {
       if (e instanceof ApiError && e.code === 404) return rs;
       if (!(e instanceof ApiError && e.code === 409)) throw e;
     }
-    const fresh = await this.client.get<ReplicaSetObject>(ref, rs.metadata?.name ?? '');
+    const fresh = this.kind.asReplicaSet(await this.client.get<KubeObject>(ref, rs.metadata?.name ?? ''));
     const again = { ...status, ...(fresh.metadata?.generation ? { observedGeneration: fresh.metadata.generation } : {}) };
-    return this.client.updateStatus<ReplicaSetObject>(ref, { ...fresh, status: again });
+    return this.kind.asReplicaSet(await this.client.updateStatus<KubeObject>(ref, this.kind.withStatus(fresh, again)));
   }
 }
 

@@ -1,91 +1,72 @@
 /**
- * The resourcequota controller (Kubernetes' `resourcequota-controller`): keeps every quota's
- * `status.hard` (a copy of `spec.hard`) and `status.used` (what the namespace's objects the
- * quota's scopes match use, counted as the admission plugin counts) up to date. Keys are
- * quota keys; a change to a pod, service, ConfigMap, Secret or claim queues the quotas of its
- * namespace, and a periodic resync (Kubernetes' `--resource-quota-sync-period`, here 30 s by
- * default) catches the `count/<resource>.<group>` kinds it does not watch.
+ * The ResourceQuota controller (Kubernetes' `pkg/controller/resourcequota`): keeps each quota's
+ * `status.hard` (its spec) and `status.used` (what the objects of its namespace use of each
+ * tracked resource) up to date — at once on quota and pod changes, and every
+ * {@link QUOTA_RESYNC_MS} for the other counted kinds. Admission does not read `status.used`
+ * (it counts from the store), so a lagging status never lets an object through.
  */
 import type { ResourceQuota } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
-import { formatQuantity } from '../api/quantity.js';
-import { kindOfQuotaName, podIsTerminated, quotaMatches, sumUsage, usageOf, type Usage } from '../api/quota.js';
 import { RESOURCES } from '../api/registry.js';
-import type { KubeObject, Pod } from '../api/types.js';
-import { CONFIGMAPS, PODS, SECRETS, SERVICES, type ResourceRef } from '../client/client.js';
+import { addUsage, quotaUsed, usageOf } from '../api/resourcequota.js';
+import type { Quantity } from '../api/quantity.js';
+import type { KubeObject } from '../api/types.js';
+import { PODS, type ResourceRef } from '../client/client.js';
 import { Controller, type ControllerContext } from './base.js';
+import { canonicalJson, keyOf, splitKey } from './podutil.js';
+import { inNamespace, type PodObject } from './types.js';
 
-export const RESOURCE_QUOTAS: ResourceRef = { group: '', version: 'v1', resource: 'resourcequotas' };
-const PVCS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
+export const QUOTA_RESYNC_MS = 15_000;
+const RESOURCEQUOTAS: ResourceRef = { group: '', version: 'v1', resource: 'resourcequotas' };
+type QuotaObject = ResourceQuota & KubeObject;
 
-type RQ = ResourceQuota & KubeObject;
-
-export interface ResourceQuotaControllerOptions extends ControllerContext {
-  /** How often every quota is recounted (default 30 s). */
-  resyncMs?: number;
-}
-
-/** The quota's new status, from its spec and the namespace's usage (quantities in canonical form). */
-export function quotaStatus(rq: ResourceQuota, used: Usage): NonNullable<ResourceQuota['status']> {
-  const hard = rq.spec?.hard ?? {};
-  return {
-    hard: { ...hard },
-    used: Object.fromEntries(Object.keys(hard).map((k) => [k, formatQuantity(used.get(k) ?? 0)])),
-  };
+/** The kind (group, resource) whose objects a quota resource name counts. */
+export function kindOfQuotaResource(name: string): { group: string; resource: string } | undefined {
+  if (['pods', 'cpu', 'memory', 'requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'].includes(name)) return { group: '', resource: 'pods' };
+  if (['services', 'secrets', 'configmaps', 'replicationcontrollers', 'resourcequotas', 'persistentvolumeclaims'].includes(name)) return { group: '', resource: name };
+  if (name === 'requests.storage') return { group: '', resource: 'persistentvolumeclaims' };
+  const m = /^count\/([a-z0-9-]+)(?:\.(.+))?$/.exec(name);
+  return m ? { group: m[2] ?? '', resource: m[1] } : undefined;
 }
 
 export class ResourceQuotaController extends Controller {
-  private readonly quotas = this.informer<RQ>(RESOURCE_QUOTAS);
-  private readonly resyncMs: number;
-  private timer?: ReturnType<typeof setInterval>;
+  private readonly quotas;
 
-  constructor(ctx: ResourceQuotaControllerOptions) {
-    super('resourcequota-controller', ctx, { workers: 2, quiet: (e) => e instanceof ApiError && e.code === 409 });
-    this.resyncMs = ctx.resyncMs ?? 30_000;
+  /** Workers default to Kubernetes' `--concurrent-resource-quota-syncs` (5). */
+  constructor(ctx: ControllerContext) {
+    super('resourcequota-controller', ctx, { workers: 5, quiet: (e) => e instanceof ApiError && e.code === 409 });
+    this.quotas = this.informer<QuotaObject>(RESOURCEQUOTAS);
     this.quotas.addHandlers(this.enqueueHandlers());
-    const byNamespace = (o: KubeObject) => this.enqueueNamespace(o.metadata?.namespace ?? '');
-    this.informer<Pod & KubeObject>(PODS).addHandlers({
-      onAdd: byNamespace,
-      onDelete: byNamespace,
-      // Only a pod's end changes what it is charged (its resources cannot change).
-      onUpdate: (old, cur) => { if (podIsTerminated(old) !== podIsTerminated(cur)) byNamespace(cur); },
-    });
-    for (const ref of [SERVICES, CONFIGMAPS, SECRETS, PVCS]) {
-      this.informer(ref).addHandlers({ onAdd: byNamespace, onDelete: byNamespace, onUpdate: (_o, cur) => byNamespace(cur) });
-    }
-  }
-
-  private enqueueNamespace(namespace: string): void {
-    for (const q of this.quotas.list()) if (q.metadata?.namespace === namespace) this.enqueue(q);
-  }
-
-  protected override onStart(): void {
-    this.timer = setInterval(() => { for (const q of this.quotas.list()) this.enqueue(q); }, this.resyncMs);
-    this.timer.unref?.();
-  }
-
-  protected override onStop(): void {
-    if (this.timer) clearInterval(this.timer);
+    const byNamespace = (p: PodObject) => {
+      for (const q of this.quotas.list()) if (q.metadata?.namespace === p.metadata?.namespace) this.enqueue(q);
+    };
+    this.informer<PodObject>(PODS).addHandlers({ onAdd: byNamespace, onUpdate: (_o, p) => byNamespace(p), onDelete: byNamespace });
   }
 
   protected async sync(key: string): Promise<void> {
     const rq = this.quotas.get(key);
-    if (!rq || rq.metadata?.deletionTimestamp) return;
-    const namespace = rq.metadata?.namespace ?? '';
-    const names = Object.keys(rq.spec?.hard ?? {});
-    const kinds = new Map<string, ResourceRef>();
-    for (const n of names) {
-      const k = kindOfQuotaName(n);
-      const def = k && RESOURCES.find((d) => d.group === k.group && d.resource === k.resource && d.namespaced);
-      if (def) kinds.set(`${def.group}/${def.resource}`, { group: def.group, version: def.version, resource: def.resource, namespace });
+    if (!rq) return;
+    const { namespace } = splitKey(key);
+    const usage: Record<string, Quantity> = {};
+    const kinds = new Map<string, { group: string; resource: string }>();
+    for (const k of Object.keys(rq.spec?.hard ?? {})) {
+      const kind = kindOfQuotaResource(k);
+      if (kind) kinds.set(`${kind.group}/${kind.resource}`, kind);
     }
-    const usages: Usage[] = [];
-    for (const ref of kinds.values()) {
-      const list = await this.client.list(ref);
-      for (const obj of list.items) if (quotaMatches(rq, ref.group, ref.resource, obj)) usages.push(usageOf(ref.group, ref.resource, obj));
+    for (const { group, resource } of kinds.values()) {
+      const def = RESOURCES.find((d) => d.group === group && d.resource === resource && d.namespaced);
+      if (!def) continue;
+      const list = await this.client.list<KubeObject>(inNamespace({ group, version: def.version, resource }, namespace));
+      for (const obj of list.items) addUsage(usage, usageOf(group, resource, obj));
     }
-    const status = quotaStatus(rq, sumUsage(usages, names));
-    if (JSON.stringify(status) === JSON.stringify({ hard: rq.status?.hard ?? {}, used: rq.status?.used ?? {} })) return;
-    await this.client.updateStatus<RQ>({ ...RESOURCE_QUOTAS, namespace }, { ...rq, status });
+    const status = { hard: { ...(rq.spec?.hard ?? {}) }, used: quotaUsed(rq, usage) };
+    if (canonicalJson(status) !== canonicalJson(rq.status ?? {})) {
+      try {
+        await this.client.updateStatus(inNamespace(RESOURCEQUOTAS, namespace), { ...rq, status });
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 404)) throw e;
+      }
+    }
+    this.queue.addAfter(keyOf(rq), QUOTA_RESYNC_MS);
   }
 }

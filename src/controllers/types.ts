@@ -3,6 +3,9 @@
  * upstream types from `kubernetes-types`, named here so every controller spells them alike.
  */
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type { DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 import type { KubeObject, Node, Pod } from '../api/types.js';
 import type { ResourceRef } from '../client/client.js';
 
@@ -13,6 +16,19 @@ export type NodeObject = Node & KubeObject;
 export type ReplicaSetObject = ReplicaSet & KubeObject;
 export type DeploymentObject = Deployment & KubeObject;
 
+export type JobObject = Job & KubeObject;
+export type CronJobObject = CronJob & KubeObject;
+
+export type DaemonSetObject = DaemonSet & KubeObject;
+export type StatefulSetObject = StatefulSet & KubeObject;
+export type ReplicationControllerObject = ReplicationController & KubeObject;
+
+export const DAEMONSETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'daemonsets' };
+export const STATEFULSETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'statefulsets' };
+export const CONTROLLERREVISIONS: ResourceRef = { group: 'apps', version: 'v1', resource: 'controllerrevisions' };
+export const REPLICATIONCONTROLLERS: ResourceRef = { group: '', version: 'v1', resource: 'replicationcontrollers' };
+export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
+export const CRONJOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'cronjobs' };
 export const REPLICASETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'replicasets' };
 export const DEPLOYMENTS: ResourceRef = { group: 'apps', version: 'v1', resource: 'deployments' };
 

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, Node, NodeCondition, Pod, Service } from '../api/types.js';
+import type { Taint } from 'kubernetes-types/core/v1.js';
 import { LABEL_CLUSTER, LABEL_NODE } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
 import { ApiClient, NODES, PODS, SERVICES } from '../client/client.js';
@@ -23,7 +24,7 @@ import { ContainerLifecycle, gracePeriodFor, MIN_GRACE_SECONDS, specOf } from '.
 import {
   LABEL_CONTAINER_NAME, LABEL_POD_UID, LABEL_SANDBOX_ATTEMPT, nodeNetworkName, podLabels, sandboxName, type NodeIdentity,
 } from './naming.js';
-import { computePodActions, currentSandbox, instancesOf, type PodActions, type PodRuntimeState } from './plan.js';
+import { computePodActions, currentSandbox, instancesOf, sidecarsOf, type PodActions, type PodRuntimeState } from './plan.js';
 import { PodWorkers } from './podworkers.js';
 import { ProbeManager, type ProbedContainer } from './prober.js';
 import { computePodStatus, rfc3339, type Waiting } from './status.js';
@@ -56,6 +57,8 @@ export interface KubeletOptions {
   /** Token the kubelet's own server requires (the API server proxies logs/exec with it). */
   token: string;
   nodeLabels?: Record<string, string>;
+  /** Taints the Node is registered with (kubelet's `--register-with-taints`), on first registration only. */
+  nodeTaints?: Taint[];
   capacity?: { cpu?: string; memory?: string; pods?: string };
   pauseImage?: string;
   /** Port of the kubelet's server (0 = any free port). */
@@ -315,7 +318,7 @@ export class Kubelet {
     }
     let state = await this.runtimeState(uid);
     const waiting = this.workers.waiting(uid);
-    const actions = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid));
+    const actions = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid), this.probes.startupPassed(uid));
     let retryIn = Infinity;
     if (actions.duplicates.containers.length || actions.duplicates.sandboxes.length) await this.killDuplicates(pod, actions.duplicates);
     if (actions.killPod) {
@@ -368,7 +371,7 @@ export class Kubelet {
       state = await this.runtimeState(uid);
     }
     this.probes.syncPod(pod, this.runningContainers(pod, state));
-    const after = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid));
+    const after = computePodActions(pod, state, this.clock.now().getTime(), this.backoff, this.probes.failures(uid), this.probes.startupPassed(uid));
     for (const ms of Object.values(after.backoff)) retryIn = Math.min(retryIn, ms);
     await this.reportStatus(pod, state, waiting, after.backoff);
     if (retryIn !== Infinity) this.workers.wakeAfter(uid, retryIn);
@@ -389,11 +392,11 @@ export class Kubelet {
     this.log(`pod ${podKey(pod)}: removed ${d.containers.length} duplicate container(s) and ${d.sandboxes.length} duplicate sandbox(es)`);
   }
 
-  /** The app containers running in the pod's current sandbox, for the prober. */
+  /** The sidecars and app containers running in the pod's current sandbox, for the prober. */
   private runningContainers(pod: Pod, state: PodRuntimeState): ProbedContainer[] {
     const sandbox = currentSandbox(state);
     if (!sandbox || sandbox.state !== 'ready') return [];
-    return (pod.spec?.containers ?? []).flatMap((c) => {
+    return [...sidecarsOf(pod), ...(pod.spec?.containers ?? [])].flatMap((c) => {
       const last = instancesOf(state, c.name, sandbox.id)[0];
       return last?.state === 'running'
         ? [{ name: c.name, id: last.id, sandboxId: sandbox.id, podIP: sandbox.ip, startedAt: last.startedAt ?? this.clock.now() }]
@@ -478,8 +481,18 @@ export class Kubelet {
       return;
     }
     const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const deadline = this.clock.now().getTime() + grace * 1000;
     const podIP = currentSandbox(state)?.ip ?? '';
-    await Promise.all(running.map((c) => this.containers.kill(pod, c, `Stopping container ${c.labels[LABEL_CONTAINER_NAME]}`, grace, podIP)));
+    // App containers first (in parallel), then the sidecars one at a time in reverse spec order,
+    // with what is left of the grace period (Kubernetes 1.29+).
+    const sidecarNames = new Set(sidecarsOf(pod).map((c) => c.name));
+    const kill = (c: (typeof running)[number], seconds: number) =>
+      this.containers.kill(pod, c, `Stopping container ${c.labels[LABEL_CONTAINER_NAME]}`, seconds, podIP);
+    await Promise.all(running.filter((c) => !sidecarNames.has(c.labels[LABEL_CONTAINER_NAME] ?? '')).map((c) => kill(c, grace)));
+    for (const spec of sidecarsOf(pod).reverse()) {
+      const left = Math.max(0, Math.ceil((deadline - this.clock.now().getTime()) / 1000));
+      await Promise.all(running.filter((c) => c.labels[LABEL_CONTAINER_NAME] === spec.name).map((c) => kill(c, left)));
+    }
   }
 
   /**
@@ -592,7 +605,10 @@ export class Kubelet {
       this.nodeUid = (await this.client.update<Node>(NODES, updated)).metadata?.uid;
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) throw e;
-      const created = await this.client.create<Node>(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec: { podCIDR: this.opts.podCIDR, podCIDRs: [this.opts.podCIDR] } });
+      const created = await this.client.create<Node>(NODES, {
+        apiVersion: 'v1', kind: 'Node', metadata: { name, labels },
+        spec: { podCIDR: this.opts.podCIDR, podCIDRs: [this.opts.podCIDR], ...(this.opts.nodeTaints?.length ? { taints: this.opts.nodeTaints } : {}) },
+      });
       this.nodeUid = created.metadata?.uid;
     }
     await this.client.patch(NODES, name, { status }, 'status');

@@ -5,6 +5,11 @@
  *
  * Init containers run one at a time, in order, each to completion, inside the current sandbox;
  * app containers start only when all of them succeeded there. A new sandbox runs them again.
+ * Native sidecars (init containers with `restartPolicy: Always`, Kubernetes 1.29+) start in
+ * their place in that order, and the next init container starts once the sidecar has started
+ * (its startup probe passed, or it has none); they then keep running beside the app containers,
+ * are restarted with back-off whatever the pod's restartPolicy, and are stopped once the app
+ * containers of a `Never`/`OnFailure` pod have all ended for good.
  */
 import type { Container, ContainerStatus as K8sContainerStatus, Pod } from '../api/types.js';
 import type { ContainerStatus, SandboxStatus } from '../runtime/types.js';
@@ -30,8 +35,11 @@ export interface ContainerToStart {
 export interface ContainerToKill {
   id: string;
   name: string;
-  /** Why: a failed probe, or a sandbox that died under a pod that may not restart. */
-  cause: 'liveness' | 'startup' | 'sandbox';
+  /**
+   * Why: a failed probe, a sandbox that died under a pod that may not restart, or a sidecar
+   * whose pod's app containers are done.
+   */
+  cause: 'liveness' | 'startup' | 'sandbox' | 'completed';
   /** The `Killing` event's message, e.g. `Container web failed liveness probe, will be restarted`. */
   message: string;
 }
@@ -69,6 +77,12 @@ export interface PodActions {
   /** Exited instances no longer needed (older than the last two per container). */
   containersToRemove: string[];
 }
+
+/** Whether an init container is a native sidecar (`restartPolicy: Always`). */
+export const isSidecar = (c: Pick<Container, 'restartPolicy'> | undefined): boolean => c?.restartPolicy === 'Always';
+
+/** A pod's sidecars, in spec order. */
+export const sidecarsOf = (pod: Pod): Container[] => (pod.spec?.initContainers ?? []).filter(isSidecar);
 
 export const restartCountOf = (c: ContainerStatus): number => Number(c.labels[LABEL_RESTART_COUNT] ?? '0') || 0;
 export const attemptOf = (s: SandboxStatus): number => Number(s.labels[LABEL_SANDBOX_ATTEMPT] ?? '0') || 0;
@@ -109,19 +123,25 @@ export function nextRestartCount(pod: Pod, state: PodRuntimeState, name: string,
   return reported?.containerID ? (reported.restartCount ?? 0) + 1 : 0;
 }
 
+/** Whether every app container of the pod ended and may not restart under its restartPolicy. */
+export function appContainersDone(pod: Pod, state: PodRuntimeState): boolean {
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  const containers = pod.spec?.containers ?? [];
+  return containers.length > 0 && containers.every((c) => {
+    const last = instancesOf(state, c.name)[0];
+    return last !== undefined && last.state === 'exited' && !shouldRestart(policy, last.exitCode);
+  });
+}
+
 /** Whether nothing of the pod will run again: its app containers all ended for good, or an init container failed under `Never`. */
 function podFinished(pod: Pod, state: PodRuntimeState): boolean {
   const policy = pod.spec?.restartPolicy ?? 'Always';
   if (state.containers.length === 0) return false;
-  const ended = (c: Container) => {
-    const last = instancesOf(state, c.name)[0];
-    return last !== undefined && last.state === 'exited' && !shouldRestart(policy, last.exitCode);
-  };
   const initFailed = (pod.spec?.initContainers ?? []).some((c) => {
     const last = instancesOf(state, c.name)[0];
-    return policy === 'Never' && last?.state === 'exited' && last.exitCode !== 0;
+    return !isSidecar(c) && policy === 'Never' && last?.state === 'exited' && last.exitCode !== 0;
   });
-  return initFailed || (pod.spec?.containers ?? []).every(ended);
+  return initFailed || appContainersDone(pod, state);
 }
 
 /** Back-off left before an exited instance may be followed by another (0 = now). */
@@ -181,9 +201,13 @@ export function findDuplicates(pod: Pod, state: PodRuntimeState): { duplicates: 
 /**
  * Computes the actions for a pod that is not being deleted. `now` is epoch ms; `backoff` the
  * restart back-off policy; `probeFailures` the running containers whose liveness or startup
- * probe failed.
+ * probe failed; `startupPassed` the running containers (by id) whose startup probe succeeded,
+ * which is what lets the init container after a sidecar that has a startup probe start.
  */
-export function computePodActions(pod: Pod, observed: PodRuntimeState, now: number, backoff: BackoffPolicy, probeFailures: ProbeFailures = {}): PodActions {
+export function computePodActions(
+  pod: Pod, observed: PodRuntimeState, now: number, backoff: BackoffPolicy, probeFailures: ProbeFailures = {},
+  startupPassed: ReadonlySet<string> = new Set(),
+): PodActions {
   const { duplicates, rest: state } = findDuplicates(pod, observed);
   const inits: Container[] = pod.spec?.initContainers ?? [];
   const containers: Container[] = pod.spec?.containers ?? [];
@@ -223,6 +247,29 @@ export function computePodActions(pod: Pod, observed: PodRuntimeState, now: numb
   actions.sandboxId = sandbox.id;
   for (const c of [...inits, ...containers]) actions.containersToRemove.push(...instancesOf(state, c.name).slice(2).map((x) => x.id));
 
+  // A running container whose liveness or startup probe failed is killed; `restart` says whether
+  // a new instance follows at once.
+  const killFailed = (c: Container, last: ContainerStatus, init: boolean, restart: boolean): boolean => {
+    const failed = probeFailures[last.id];
+    if (!failed) return false;
+    actions.containersToKill.push({
+      id: last.id, name: c.name, cause: failed, message: `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`,
+    });
+    if (restart) start(c, init, failed === 'liveness' ? 'failed liveness probe' : 'failed startup probe');
+    return true;
+  };
+  // Restarts an exited container once its back-off is over.
+  const restartAfterBackoff = (c: Container, last: ContainerStatus, init: boolean) => {
+    const left = backoffLeft(last, now, backoff);
+    if (left > 0) actions.backoff[c.name] = left;
+    else start(c, init, 'restart');
+  };
+  const replaceUnstarted = (c: Container, last: ContainerStatus, init: boolean) => {
+    // Created but never started (a kubelet that died mid-start): replace it.
+    actions.containersToRemove.push(last.id);
+    actions.containersToStart.push({ name: c.name, init, restartCount: restartCountOf(last), reason: 'first start' });
+  };
+
   // Init containers, in order, in this sandbox; an app container that ran here means they are done.
   const appStarted = containers.some((c) => instancesOf(state, c.name, sandbox.id).length > 0);
   if (!appStarted) {
@@ -232,19 +279,41 @@ export function computePodActions(pod: Pod, observed: PodRuntimeState, now: numb
         start(c, true);
         return actions;
       }
-      if (last.state === 'running') return actions;
       if (last.state === 'created' || last.state === 'unknown') {
-        // Created but never started (a kubelet that died mid-start): replace it.
-        actions.containersToRemove.push(last.id);
-        actions.containersToStart.push({ name: c.name, init: true, restartCount: restartCountOf(last), reason: 'first start' });
+        replaceUnstarted(c, last, true);
         return actions;
       }
+      if (isSidecar(c)) {
+        if (last.state === 'running') {
+          if (killFailed(c, last, true, true)) return actions;
+          // The next init container waits until this sidecar has started.
+          if (c.startupProbe && !startupPassed.has(last.id)) return actions;
+          continue;
+        }
+        restartAfterBackoff(c, last, true);
+        return actions;
+      }
+      if (last.state === 'running') return actions;
       if (last.exitCode === 0) continue;
       if (!shouldRestart(policy, last.exitCode)) return actions;
-      const left = backoffLeft(last, now, backoff);
-      if (left > 0) actions.backoff[c.name] = left;
-      else start(c, true, 'restart');
+      restartAfterBackoff(c, last, true);
       return actions;
+    }
+  } else {
+    // Sidecars keep running beside the app containers, until those are done for good.
+    const done = appContainersDone(pod, state);
+    for (const c of inits.filter(isSidecar)) {
+      const last = instancesOf(state, c.name, sandbox.id)[0];
+      if (done) {
+        if (last?.state === 'running') {
+          actions.containersToKill.push({ id: last.id, name: c.name, cause: 'completed', message: `Stopping container ${c.name}` });
+        }
+        continue;
+      }
+      if (!last) start(c, true);
+      else if (last.state === 'created' || last.state === 'unknown') replaceUnstarted(c, last, true);
+      else if (last.state === 'running') killFailed(c, last, true, true);
+      else restartAfterBackoff(c, last, true);
     }
   }
 
@@ -255,24 +324,15 @@ export function computePodActions(pod: Pod, observed: PodRuntimeState, now: numb
       continue;
     }
     if (last.state === 'running') {
-      const failed = probeFailures[last.id];
-      if (!failed) continue;
-      const restart = policy !== 'Never';
-      actions.containersToKill.push({
-        id: last.id, name: c.name, cause: failed, message: `Container ${c.name} failed ${failed} probe${restart ? ', will be restarted' : ''}`,
-      });
-      if (restart) start(c, false, failed === 'liveness' ? 'failed liveness probe' : 'failed startup probe');
+      killFailed(c, last, false, policy !== 'Never');
       continue;
     }
     if (last.state === 'created' || last.state === 'unknown') {
-      actions.containersToRemove.push(last.id);
-      actions.containersToStart.push({ name: c.name, init: false, restartCount: restartCountOf(last), reason: 'first start' });
+      replaceUnstarted(c, last, false);
       continue;
     }
     if (!shouldRestart(policy, last.exitCode)) continue;
-    const left = backoffLeft(last, now, backoff);
-    if (left > 0) actions.backoff[c.name] = left;
-    else start(c, false, 'restart');
+    restartAfterBackoff(c, last, false);
   }
   return actions;
 }

@@ -1,6 +1,6 @@
 /**
  * The kubelet's probe workers (Kubernetes `prober_manager.go` + `worker.go`): one worker per
- * running app container and probe kind, ticking every `periodSeconds` on the kubelet's clock.
+ * running app container or sidecar and probe kind, ticking every `periodSeconds` on the kubelet's clock.
  * Each run records `Unhealthy` events for failures; when a worker's verdict changes it only
  * asks for a sync of the pod (`onChange`), and the pod's worker reads the verdicts back
  * (`results`, `failures`) when it plans and reports status. Verdicts live in memory: a new
@@ -9,6 +9,7 @@
 import { NO_TRACE, type Tracer } from '../trace/recorder.js';
 import { traceProbe } from '../trace/kubelet.js';
 import type { Container, Pod } from '../api/types.js';
+import { sidecarsOf } from './plan.js';
 import type { Clock } from './clock.js';
 import type { ActionRunner } from './handlers.js';
 import type { Recorder } from './images.js';
@@ -113,7 +114,7 @@ export class ProbeManager {
    */
   syncPod(pod: Pod, running: ProbedContainer[]): void {
     const uid = pod.metadata?.uid ?? '';
-    for (const spec of pod.spec?.containers ?? []) {
+    for (const spec of [...sidecarsOf(pod), ...(pod.spec?.containers ?? [])]) {
       const inst = running.find((r) => r.name === spec.name);
       for (const kind of PROBE_KINDS) {
         const key = `${uid}/${spec.name}/${kind}`;
@@ -164,6 +165,15 @@ export class ProbeManager {
     const out: Record<string, 'liveness' | 'startup'> = {};
     for (const [key, w] of this.workers) {
       if (key.startsWith(`${uid}/`) && w.kind !== 'readiness' && w.state.result === 'failure') out[w.target.id] = w.kind;
+    }
+    return out;
+  }
+
+  /** The running containers (by id) whose startup probe succeeded. */
+  startupPassed(uid: string): Set<string> {
+    const out = new Set<string>();
+    for (const [key, w] of this.workers) {
+      if (key.startsWith(`${uid}/`) && w.kind === 'startup' && w.state.result === 'success') out.add(w.target.id);
     }
     return out;
   }

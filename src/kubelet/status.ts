@@ -6,7 +6,7 @@
  */
 import type { Container, ContainerState as K8sState, ContainerStatus as K8sContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
 import type { ContainerStatus } from '../runtime/types.js';
-import { currentSandbox, instancesOf, reportedStatus, restartCountOf, shouldRestart, type PodRuntimeState } from './plan.js';
+import { currentSandbox, instancesOf, isSidecar, reportedStatus, restartCountOf, shouldRestart, type PodRuntimeState } from './plan.js';
 import { containerReadiness, type ContainerProbeResults } from './probes.js';
 
 /** A reason a container is not running that only the kubelet knows (e.g. `ErrImagePull`). */
@@ -64,14 +64,15 @@ function containerStatusFor(inputs: StatusInputs, spec: Container, init: boolean
   const lastState: K8sState = previous ? terminated(previous) : {};
   const inCurrentSandbox = sandbox !== undefined && last.sandboxId === sandbox.id;
   if (last.state === 'running' && inCurrentSandbox && sandbox.state === 'ready') {
-    const { started, ready } = init ? { started: true, ready: false } : containerReadiness(spec, true, inputs.probes?.[last.id]);
+    // A sidecar is probed like an app container; an ordinary init container is never ready while it runs.
+    const { started, ready } = init && !isSidecar(spec) ? { started: true, ready: false } : containerReadiness(spec, true, inputs.probes?.[last.id]);
     return {
       ...base, ...ids, ready, started, lastState,
       state: { running: { startedAt: last.startedAt ? rfc3339(last.startedAt) : rfc3339(inputs.now) } },
     };
   }
   if (last.state === 'exited') {
-    const restarting = shouldRestart(pod.spec?.restartPolicy, last.exitCode) && !(init && last.exitCode === 0);
+    const restarting = isSidecar(spec) || (shouldRestart(pod.spec?.restartPolicy, last.exitCode) && !(init && last.exitCode === 0));
     if (restarting && backoff[name] !== undefined) {
       const secs = Math.round(backoff[name] / 1000);
       const m = pod.metadata ?? {};
@@ -81,17 +82,38 @@ function containerStatusFor(inputs: StatusInputs, spec: Container, init: boolean
       };
     }
     if (w) return { ...base, ...ids, lastState: terminated(last), state: waitingState(w.reason, w.message) };
-    // A finished init container counts as ready: it did its part.
-    return { ...base, ...ids, ready: init && last.exitCode === 0, lastState, state: terminated(last) };
+    // A finished init container counts as ready: it did its part (a stopped sidecar does not).
+    return { ...base, ...ids, ready: init && !isSidecar(spec) && last.exitCode === 0, lastState, state: terminated(last) };
   }
   return { ...base, ...ids, lastState, state: waitingState(w?.reason ?? defaultReason, w?.message) };
 }
 
-/** Kubernetes' `getPhase` over the init and app container statuses. */
+/**
+ * Kubernetes' `getPhase` over the init and app container statuses. Sidecars (init containers
+ * with `restartPolicy: Always`) keep the pod Pending until they have started, count as running
+ * while they run, and are ignored once stopped: a `Never`/`OnFailure` pod whose app containers
+ * are done is Succeeded or Failed when its sidecars have been stopped.
+ */
 export function podPhase(pod: Pod, statuses: K8sContainerStatus[], initStatuses: K8sContainerStatus[] = []): NonNullable<PodStatus['phase']> {
   const policy = pod.spec?.restartPolicy ?? 'Always';
-  let pendingInit = 0, failedInit = 0;
+  const initSpecs = new Map((pod.spec?.initContainers ?? []).map((c) => [c.name, c]));
+  let pendingInit = 0, failedInit = 0, pendingSidecars = 0;
+  let pending = 0, running = 0, stopped = 0, succeeded = 0;
   for (const s of initStatuses) {
+    if (isSidecar(initSpecs.get(s.name))) {
+      if (s.state?.running) {
+        if (!s.started) pendingSidecars++;
+        running++;
+      } else if (s.state?.terminated) {
+        // A stopped sidecar is neither pending nor stopped.
+      } else if (s.state?.waiting && !s.lastState?.terminated) {
+        pendingSidecars++;
+      } else if (!s.state?.waiting) {
+        pendingSidecars++;
+        pending++;
+      }
+      continue;
+    }
     if (s.state?.running) pendingInit++;
     else if (s.state?.terminated) {
       if (s.state.terminated.exitCode !== 0) failedInit++;
@@ -100,7 +122,7 @@ export function podPhase(pod: Pod, statuses: K8sContainerStatus[], initStatuses:
     } else pendingInit++;
   }
   if (failedInit > 0 && policy === 'Never') return 'Failed';
-  let pending = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
+  let appWaiting = 0;
   for (const s of statuses) {
     if (s.state?.running) running++;
     else if (s.state?.terminated) {
@@ -108,13 +130,14 @@ export function podPhase(pod: Pod, statuses: K8sContainerStatus[], initStatuses:
       if (s.state.terminated.exitCode === 0) succeeded++;
     } else if (s.state?.waiting) {
       if (s.lastState?.terminated) stopped++;
-      else waiting++;
+      else appWaiting++;
     } else pending++;
   }
   if (statuses.length === 0) return 'Pending';
-  if (pendingInit > 0 || waiting > 0 || pending > 0) return 'Pending';
-  if (running > 0) return 'Running';
-  if (stopped > 0) {
+  // Sidecars still starting keep the pod Pending, unless its app containers have all run already.
+  if (pendingInit > 0 || (pendingSidecars > 0 && stopped < statuses.length) || appWaiting > 0) return 'Pending';
+  if (running > 0 && pending === 0) return 'Running';
+  if (running === 0 && stopped > 0 && pending === 0) {
     if (policy === 'Always') return 'Running';
     if (stopped === succeeded) return 'Succeeded';
     if (policy === 'Never') return 'Failed';
@@ -158,14 +181,16 @@ export function computePodStatus(inputs: StatusInputs): PodStatus {
   const phase = podPhase(pod, statuses, initStatuses);
   const sandbox = currentSandbox(state);
   const podIP = sandbox?.state === 'ready' ? sandbox.ip : '';
-  const allReady = statuses.length > 0 && statuses.every((s) => s.ready);
+  const sidecarStatuses = initStatuses.filter((s) => isSidecar(initSpecs.find((c) => c.name === s.name)));
+  const allReady = statuses.length > 0 && [...sidecarStatuses, ...statuses].every((s) => s.ready);
   const terminal = phase === 'Succeeded' || phase === 'Failed';
   const notReadyReason = terminal ? 'PodCompleted' : 'ContainersNotReady';
-  // Initialized once every init container succeeded; an app container that ran means it was.
-  const incomplete = initStatuses.filter((s) => !(s.state?.terminated && s.state.terminated.exitCode === 0)).map((s) => s.name);
+  // Initialized once every init container succeeded and every sidecar started; an app container that ran means it was.
+  const incomplete = initStatuses.filter((s, i) => (isSidecar(initSpecs[i]) ? !s.started : !(s.state?.terminated && s.state.terminated.exitCode === 0)))
+    .map((s) => s.name);
   const appRan = statuses.some((s) => s.state?.running || s.state?.terminated || s.lastState?.terminated);
   const initialized = incomplete.length === 0 || appRan;
-  const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
+  const notReady = [...sidecarStatuses, ...statuses].filter((s) => !s.ready).map((s) => s.name);
   const readyMessage = terminal ? undefined : `containers with unready status: [${notReady.join(' ')}]`;
   const scheduled = old.conditions?.find((c) => c.type === 'PodScheduled');
   const gates = readinessGatesProblem(pod);

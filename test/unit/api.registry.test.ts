@@ -42,22 +42,27 @@ describe('resolveResourceName', () => {
     expect(resolveResourceName(word)?.resource).toBe(resource);
   });
 
-  it.each(['sts', 'pods.apps', 'deployments.v1', 'p', ''])('knows no resource called %j', (word) => {
+  it.each(['widgets', 'pods.apps', 'deployments.v1', 'p', ''])('knows no resource called %j', (word) => {
     expect(resolveResourceName(word)).toBeUndefined();
   });
 
   it('resolves a kind added later, with its group', () => {
-    const statefulsets = defineResource<KubeObject>({
-      group: 'apps', version: 'v1', resource: 'statefulsets', singular: 'statefulset', kind: 'StatefulSet', namespaced: true,
-      shortNames: ['sts'], subresources: ['status', 'scale'], validate: () => [],
+    const widgets = defineResource<KubeObject>({
+      group: 'example.com', version: 'v1', resource: 'widgets', singular: 'widget', kind: 'Widget', namespaced: true,
+      shortNames: ['wg'], subresources: ['status', 'scale'], validate: () => [],
     });
-    const all = [...RESOURCES, statefulsets];
-    expect(resolveResourceName('sts', all)).toBe(statefulsets);
-    expect(resolveResourceName('statefulsets.apps', all)).toBe(statefulsets);
-    expect(resolveResourceName('statefulsets.v1.apps', all)).toBe(statefulsets);
-    expect(findKind('apps/v1', 'StatefulSet', all)).toBe(statefulsets);
-    expect(statefulsets.listKind).toBe('StatefulSetList');
+    const all = [...RESOURCES, widgets];
+    expect(resolveResourceName('wg', all)).toBe(widgets);
+    expect(resolveResourceName('widgets.example.com', all)).toBe(widgets);
+    expect(resolveResourceName('widgets.v1.example.com', all)).toBe(widgets);
+    expect(findKind('example.com/v1', 'Widget', all)).toBe(widgets);
+    expect(widgets.listKind).toBe('WidgetList');
   });
+
+  it.each([['sts', 'statefulsets'], ['ds', 'daemonsets'], ['cj', 'cronjobs'], ['jobs.batch', 'jobs'], ['rc', 'replicationcontrollers']])(
+    'resolves the workload short name %s to %s', (word, resource) => {
+      expect(resolveResourceName(word)?.resource).toBe(resource);
+    });
 });
 
 describe('findKind and findResource', () => {

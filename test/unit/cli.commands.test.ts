@@ -32,7 +32,7 @@ function cluster(): FakeClient {
 }
 
 describe('resource commands in the program', () => {
-  it('registers apply, get, describe, delete, logs, exec, debug, scale, set, rollout, wait and expose with descriptions and examples', () => {
+  it('registers apply, get, describe, delete, logs, exec, debug, scale, set, rollout, wait, expose and create with descriptions and examples', () => {
     const program = new Command();
     registerResourceCommands(program, () => ({ name: 'x', home: '/x', namespace: 'default' }), fakeDeps(new FakeClient()));
     // Order-free: each area appends its commands to the one list in src/cli/commands/index.ts.

@@ -346,3 +346,101 @@ describe('findDuplicates (at most one sandbox and one instance per container sur
     expect(a.killPod).toBe(false);
   });
 });
+
+describe('native sidecars (init containers with restartPolicy Always)', () => {
+  /** init `setup` (ordinary), sidecar `log` (optionally with a startup probe), app `web`. */
+  function sidecarPod(restartPolicy = 'Always', startupProbe = false): Pod {
+    const p = pod(restartPolicy, ['web']);
+    p.spec = {
+      ...p.spec, containers: p.spec?.containers ?? [],
+      initContainers: [
+        { name: 'log', image: 'busybox', restartPolicy: 'Always', ...(startupProbe ? { startupProbe: { exec: { command: ['true'] } } } : {}) },
+        { name: 'setup', image: 'busybox' },
+      ],
+    };
+    return p;
+  }
+  const done = (name: string, exitCode = 0, restart = 0) =>
+    ctr(name, { state: 'exited', exitCode, restart, startedAt: new Date(T0 - 2000), finishedAt: new Date(T0 - 1000) });
+  const plan = (p: Pod, containers: ContainerStatus[], opts: { now?: number; failures?: Record<string, 'liveness' | 'startup'>; startupPassed?: string[] } = {}) =>
+    computePodActions(p, { sandboxes: [sandbox()], containers }, opts.now ?? T0, policy, opts.failures ?? {}, new Set(opts.startupPassed ?? []));
+  const started = (a: ReturnType<typeof plan>) => a.containersToStart.map((s) => `${s.init ? 'init:' : ''}${s.name}#${s.restartCount}`);
+  const killed = (a: ReturnType<typeof plan>) => a.containersToKill.map((k) => `${k.name}:${k.cause}`);
+
+  it.each<[string, Pod, ContainerStatus[], string[], string[]]>([
+    ['starts the sidecar first', sidecarPod(), [], ['init:log#0'], []],
+    ['starts the next init container once a sidecar without a startup probe runs', sidecarPod(), [ctr('log')], ['init:setup#0'], []],
+    ['holds the next init container until the sidecar\'s startup probe passed', sidecarPod('Always', true), [ctr('log')], [], []],
+    ['starts the app containers while the sidecar keeps running', sidecarPod(), [ctr('log'), done('setup')], ['web#0'], []],
+    ['restarts a sidecar that exited during initialisation', sidecarPod(), [done('log', 1)], ['init:log#1'], []],
+    ['restarts a sidecar that exited beside a running app, even with exit code 0', sidecarPod(), [done('log', 0), done('setup'), ctr('web')], ['init:log#1'], []],
+    ['restarts a sidecar under restartPolicy Never too', sidecarPod('Never'), [done('log', 2), done('setup'), ctr('web')], ['init:log#1'], []],
+    ['stops the sidecar once the app container of a Never pod is done', sidecarPod('Never'), [ctr('log'), done('setup'), done('web', 0)], [], ['log:completed']],
+    ['stops the sidecar once the app container of an OnFailure pod succeeded', sidecarPod('OnFailure'), [ctr('log'), done('setup'), done('web', 0)], [], ['log:completed']],
+    ['keeps the sidecar while an OnFailure pod restarts its failed app container', sidecarPod('OnFailure'), [ctr('log'), done('setup'), done('web', 1)], ['web#1'], []],
+    ['does not restart a stopped sidecar of a finished pod', sidecarPod('Never'), [done('log', 137), done('setup'), done('web', 0)], [], []],
+  ])('%s', (_name, p, containers, expectedStarts, expectedKills) => {
+    const a = plan(p, containers);
+    expect(started(a)).toEqual(expectedStarts);
+    expect(killed(a)).toEqual(expectedKills);
+  });
+
+  it('starts the next init container once the sidecar\'s startup probe passed', () => {
+    const log = ctr('log');
+    expect(started(plan(sidecarPod('Always', true), [log], { startupPassed: [log.id] }))).toEqual(['init:setup#0']);
+  });
+
+  it('kills and restarts a sidecar that failed its liveness probe, under any restartPolicy', () => {
+    const log = ctr('log');
+    const a = plan(sidecarPod('Never'), [log, done('setup'), ctr('web')], { failures: { [log.id]: 'liveness' } });
+    expect(killed(a)).toEqual(['log:liveness']);
+    expect(a.containersToKill[0]?.message).toBe('Container log failed liveness probe, will be restarted');
+    expect(started(a)).toEqual(['init:log#1']);
+  });
+
+  it('holds a crashing sidecar in back-off', () => {
+    const a = plan(sidecarPod(), [done('log', 1, 1), done('setup'), ctr('web')], { now: T0 + 2000 });
+    expect(started(a)).toEqual([]);
+    expect(a.backoff).toEqual({ log: 7000 });
+  });
+});
+
+describe('computePodStatus with native sidecars', () => {
+  const now = new Date(T0 + 5000);
+  function sidecarPod(restartPolicy = 'Always', readinessProbe = false): Pod {
+    const p = pod(restartPolicy, ['web']);
+    p.spec = {
+      ...p.spec, containers: p.spec?.containers ?? [],
+      initContainers: [{ name: 'log', image: 'busybox', restartPolicy: 'Always', ...(readinessProbe ? { readinessProbe: { exec: { command: ['true'] } } } : {}) }],
+    };
+    return p;
+  }
+  const status = (p: Pod, containers: ContainerStatus[], extra: Partial<Parameters<typeof computePodStatus>[0]> = {}) =>
+    computePodStatus({ pod: p, state: { sandboxes: [sandbox()], containers }, waiting: {}, backoff: {}, hostIP: 'h', now, ...extra });
+  const exited = (name: string, exitCode: number) => ctr(name, { state: 'exited', exitCode, startedAt: new Date(T0), finishedAt: new Date(T0 + 1000) });
+  const cond = (s: ReturnType<typeof status>, type: string) => s.conditions?.find((c) => c.type === type)?.status;
+
+  it('reports a running sidecar as started and ready, the pod Initialized, and Pending until the app runs', () => {
+    const s = status(sidecarPod(), [ctr('log')]);
+    expect(s.initContainerStatuses?.[0]).toMatchObject({ started: true, ready: true, state: { running: {} } });
+    expect(cond(s, 'Initialized')).toBe('True');
+    expect(s.phase).toBe('Pending');
+  });
+
+  it('counts the sidecar\'s readiness in the pod\'s Ready condition', () => {
+    const log = ctr('log');
+    const notReady = status(sidecarPod('Always', true), [log, ctr('web')]);
+    expect([notReady.phase, cond(notReady, 'Ready')]).toEqual(['Running', 'False']);
+    expect(notReady.conditions?.find((c) => c.type === 'Ready')?.message).toBe('containers with unready status: [log]');
+    const ready = status(sidecarPod('Always', true), [log, ctr('web')], { probes: { [log.id]: { readiness: 'success' } } });
+    expect(cond(ready, 'Ready')).toBe('True');
+  });
+
+  it.each<[string, string, ContainerStatus[], string]>([
+    ['keeps a Never pod Running while its sidecar still runs after the app finished', 'Never', [ctr('log'), exited('web', 0)], 'Running'],
+    ['makes a Never pod Succeeded once the sidecar was stopped after the app succeeded', 'Never', [exited('log', 143), exited('web', 0)], 'Succeeded'],
+    ['makes a Never pod Failed once the sidecar was stopped after the app failed', 'Never', [exited('log', 143), exited('web', 1)], 'Failed'],
+  ])('%s', (_name, restartPolicy, containers, phase) => {
+    expect(status(sidecarPod(restartPolicy), containers).phase).toBe(phase);
+  });
+});

@@ -141,7 +141,7 @@ export function revisions(rss: ReplicaSet[]): Revision[] {
 }
 
 /** The `REVISION  CHANGE-CAUSE` table of `rollout history`. */
-export function historyTable(revs: Revision[]): string {
+export function historyTable(revs: readonly Pick<Revision, 'revision' | 'changeCause'>[]): string {
   let text = '';
   const tw = new TabWriter((s) => { text += s; }, DESCRIBE_LAYOUT);
   tw.write('REVISION\tCHANGE-CAUSE\n');

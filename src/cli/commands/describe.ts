@@ -7,16 +7,18 @@ import { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
 import type { ResourceDef } from '../../api/resource.js';
 import { podPhaseCounts } from '../../api/podstatus.js';
-import type { ConfigMap, Deployment, Endpoints, EndpointSlice, Event, KubeObject, Node, Pod, ReplicaSet, Secret, Service } from '../../api/types.js';
-import type { LimitRange, ResourceQuota } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Deployment, Endpoints, EndpointSlice, Event, KubeObject, LabelSelector, Node, Pod, ReplicaSet, Secret, Service } from '../../api/types.js';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { ENDPOINTS, ENDPOINTSLICES, EVENTS, PODS, SERVICES } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { formatApiError } from '../print.js';
 import { replicaSetsOf, selectorString, splitReplicaSets } from './apps.js';
 import { describeConfigMap, describeDeployment, describeGeneric, describeNode, describePod, describeReplicaSet, describeSecret } from './describers.js';
+import { describeCronJob, describeDaemonSet, describeJob, describeStatefulSet } from './describeworkloads.js';
+import type { DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import { describeEndpoints, describeService } from './servicedescribers.js';
-import { describeLimitRange, describePodDisruptionBudget, describeResourceQuota } from './admissiondescribers.js';
+import { describePodDisruptionBudget } from './admissiondescribers.js';
 import { describeIngress } from './ingressdescriber.js';
 import type { Ingress } from '../../api/ingressvalidation.js';
 import { LABEL_SERVICE_NAME } from '../../api/endpoints.js';
@@ -54,8 +56,6 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
   if (def.resource === 'pods' && !def.group) return describePod(obj as Pod & KubeObject, events, now);
   if (def.resource === 'configmaps' && !def.group) return describeConfigMap(obj as ConfigMap, events, now);
   if (def.resource === 'secrets' && !def.group) return describeSecret(obj as Secret);
-  if (def.resource === 'limitranges' && !def.group) return describeLimitRange(obj as LimitRange);
-  if (def.resource === 'resourcequotas' && !def.group) return describeResourceQuota(obj as ResourceQuota);
   if (def.resource === 'poddisruptionbudgets' && def.group === 'policy') return describePodDisruptionBudget(obj as PodDisruptionBudget, events, now);
   if (def.resource === 'nodes' && !def.group) {
     const name = obj.metadata?.name ?? '';
@@ -85,7 +85,28 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
     const byName = <T extends KubeObject>(items: T[]) => (n: string): T | undefined => items.find((o) => o.metadata?.name === n);
     return describeIngress(obj as Ingress, { service: byName(svcs.items), endpoints: byName(eps.items) }, events, now);
   }
-  return describeGeneric(obj, events, now);
+  const workload = await describeWorkload(client, def, obj, events, now);
+  return workload ?? describeGeneric(obj, events, now);
+}
+
+/** `describe job|cronjob|daemonset|statefulset`; undefined for other kinds. */
+async function describeWorkload(client: Client, def: ResourceDef, obj: KubeObject, events: Event[] | undefined, now: number): Promise<string | undefined> {
+  const podsOf = async (selector: LabelSelector | undefined): Promise<Pod[]> =>
+    (await client.list<Pod & KubeObject>({ ...PODS, namespace: obj.metadata?.namespace }, { labelSelector: selectorString(selector) })).items;
+  const uid = obj.metadata?.uid ?? '';
+  switch (`${def.group}/${def.resource}`) {
+    case 'batch/jobs': return describeJob(obj as Job, events, now);
+    case 'batch/cronjobs': return describeCronJob(obj as CronJob, events, now);
+    case 'apps/daemonsets': {
+      const ds = obj as DaemonSet;
+      return describeDaemonSet(ds, podPhaseCounts(await podsOf(ds.spec?.selector), uid), events, now);
+    }
+    case 'apps/statefulsets': {
+      const ss = obj as StatefulSet;
+      return describeStatefulSet(ss, podPhaseCounts(await podsOf(ss.spec?.selector), uid), events, now);
+    }
+    default: return undefined;
+  }
 }
 
 /**

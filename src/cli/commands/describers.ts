@@ -12,6 +12,7 @@ import { formatLabelSelector, labelSelectorString } from '../../api/appsstatus.j
 import { age, podsStatusLine, type PodPhaseCounts } from '../../api/podstatus.js';
 import { addQuantity, cpuToMillis, formatQuantity, memoryToBytes, parseQuantity, type Quantity } from '../../api/quantity.js';
 import { DESCRIBE_LAYOUT, rfc1123z, TabWriter } from '../print.js';
+import { podRequestsAndLimits } from '../../api/podresources.js';
 import { LAST_APPLIED } from './apply.js';
 
 /**
@@ -47,7 +48,7 @@ const since = (ts: string | undefined, now: number): string => age(ts, new Date(
 
 /** Go's zero time, which kubectl prints for unset timestamps in tables. */
 const ZERO_TIME = 'Mon, 01 Jan 0001 00:00:00 +0000';
-const time = (ts: string | undefined): string => (ts ? rfc1123z(ts) : ZERO_TIME);
+export const time = (ts: string | undefined): string => (ts ? rfc1123z(ts) : ZERO_TIME);
 
 /** `Labels:  a=1` with further pairs on their own lines, or `<none>`. */
 export function multiline(out: Out, title: string, values: Record<string, string> | undefined, skip: string[] = []): void {
@@ -420,7 +421,7 @@ export function describePod(pod: Pod, events: Event[] | undefined, now: number):
 // ---------------------------------------------------------------------------------------------
 // Workloads: pod templates, Deployments, ReplicaSets
 
-function describeTemplateInto(out: Out, t: PodTemplateSpec | undefined): void {
+export function describeTemplateInto(out: Out, t: PodTemplateSpec | undefined): void {
   out.w(0, 'Pod Template:\n');
   if (!t) {
     out.w(1, '<unset>');
@@ -532,27 +533,7 @@ export function nodeRoles(node: Node): string[] {
 }
 
 type ResourceTotals = Record<string, Quantity>;
-
-/** A pod's effective requests and limits: the sum over containers, at least each init container. */
-export function podRequestsAndLimits(pod: Pod): { requests: ResourceTotals; limits: ResourceTotals } {
-  const sum = (field: 'requests' | 'limits'): ResourceTotals => {
-    const total: ResourceTotals = {};
-    for (const c of pod.spec?.containers ?? []) {
-      for (const [name, v] of Object.entries(c.resources?.[field] ?? {})) {
-        const q = parseQuantity(v);
-        if (q.ok) total[name] = total[name] ? addQuantity(total[name], q.quantity) : q.quantity;
-      }
-    }
-    for (const c of pod.spec?.initContainers ?? []) {
-      for (const [name, v] of Object.entries(c.resources?.[field] ?? {})) {
-        const q = parseQuantity(v);
-        if (q.ok && (!total[name] || quantityNumber(name, q.quantity) > quantityNumber(name, total[name]))) total[name] = q.quantity;
-      }
-    }
-    return total;
-  };
-  return { requests: sum('requests'), limits: sum('limits') };
-}
+export { podRequestsAndLimits };
 
 /** A comparable number for a resource: millicores for cpu, base units otherwise. */
 function quantityNumber(resource: string, q: Quantity): number {

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
 import { applyCommand } from './apply.js';
-import { createCommand } from './create.js';
+import { createWithWorkloadsCommand } from './createworkloads.js';
 import { debugCommand } from './debug.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
@@ -30,7 +30,7 @@ import { defaultDeps, type CommandDeps } from './shared.js';
  */
 export function registerResourceCommands(program: Command, globals: () => GlobalOptions, deps: CommandDeps = defaultDeps()): void {
   for (const make of [applyCommand, getCommand, describeCommand, deleteCommand, logsCommand, execCommand, debugCommand,
-    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createCommand, ingressCommand, traceCommand, dashboardCommand]) {
+    scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createWithWorkloadsCommand, ingressCommand, traceCommand, dashboardCommand]) {
     program.addCommand(make(deps, globals));
   }
 }

@@ -20,6 +20,7 @@ import {
   updateWithRetry, type Client, type CommandDeps, type Target,
 } from './shared.js';
 import { watchUntil, WaitTimeout } from './wait.js';
+import { isRevisionedSet, sameTemplate, setRevisions, setRollbackTarget, setRolloutStatus } from './rolloutsets.js';
 
 const isDeployment = (t: Target): boolean => t.def.group === 'apps' && t.def.resource === 'deployments';
 
@@ -58,11 +59,11 @@ export async function runRolloutStatus(deps: CommandDeps, globals: GlobalOptions
     throw new CliError(`rollout status is only supported on individual resources and resource collections - ${targets.length} resources were found`);
   }
   const t = targets[0];
-  if (!isDeployment(t)) throw new CliError(`no status viewer has been implemented for ${groupKindString(t.def)}`);
+  if (!isDeployment(t) && !isRevisionedSet(t)) throw new CliError(`no status viewer has been implemented for ${groupKindString(t.def)}`);
   const ref = refFor(t.def, t.namespace);
   const deadline = Date.now() + timeoutMs;
-  const show = (d: Deployment): RolloutProgress => {
-    const p = rolloutStatus(d, f.revision);
+  const show = (d: Deployment & KubeObject): RolloutProgress => {
+    const p = isDeployment(t) ? rolloutStatus(d, f.revision) : setRolloutStatus(t, d);
     io.out(p.message + '\n');
     return p;
   };
@@ -110,9 +111,9 @@ export async function runRolloutHistory(deps: CommandDeps, globals: GlobalOption
   if (f.revision < 0) throw new CliError(`revision must be a positive integer: ${f.revision}`);
   const client = deps.client(globals);
   for (const t of await targetsOf(client, globals, args)) {
-    if (!isDeployment(t)) throw new CliError(`no history viewer has been implemented for "${groupKindString(t.def)}"`);
+    if (!isDeployment(t) && !isRevisionedSet(t)) throw new CliError(`no history viewer has been implemented for "${groupKindString(t.def)}"`);
     const d = await client.get<Deployment & KubeObject>(refFor(t.def, t.namespace), t.name);
-    const revs = revisions(await replicaSetsOf(client, d));
+    const revs = isDeployment(t) ? revisions(await replicaSetsOf(client, d)) : await setRevisions(client, d);
     let text: string;
     if (!revs.length) {
       text = 'No rollout history found.';
@@ -139,6 +140,23 @@ export async function runRolloutUndo(deps: CommandDeps, globals: GlobalOptions, 
   const client = deps.client(globals);
   const errors: string[] = [];
   for (const t of await targetsOf(client, globals, args)) {
+    if (isRevisionedSet(t)) {
+      try {
+        let skippedSet = false;
+        await updateWithRetry<Deployment & KubeObject>(client, refFor(t.def, t.namespace), t.name, async (set) => {
+          const target = setRollbackTarget(await setRevisions(client, set), f.toRevision);
+          skippedSet = sameTemplate(target.template, set.spec?.template);
+          if (skippedSet) return false;
+          (set.spec ??= {} as NonNullable<Deployment['spec']>).template = target.template;
+          return true;
+        });
+        deps.io.out(`${kindString(t.def)}/${t.name} ${skippedSet ? `skipped rollback (current template already matches revision ${f.toRevision})` : 'rolled back'}\n`);
+      } catch (e) {
+        if (!(e instanceof CliError)) throw e;
+        errors.push(e.message);
+      }
+      continue;
+    }
     if (!isDeployment(t)) {
       errors.push(`no rollbacker has been implemented for "${groupKindString(t.def)}"`);
       continue;
@@ -235,7 +253,7 @@ const examples = (...lines: string[]): string => ['', 'Examples:', ...lines].joi
 export function rolloutCommand(deps: CommandDeps, globals: () => GlobalOptions): Command {
   const rollout = new Command('rollout')
     .summary('Manage the rollout of a resource')
-    .description('Manage the rollout of one or many resources.\n\nValid resource types include:\n\n  *  deployments')
+    .description('Manage the rollout of one or many resources.\n\nValid resource types include:\n\n  *  deployments\n  *  daemonsets\n  *  statefulsets')
     .usage('SUBCOMMAND (TYPE NAME | TYPE/NAME) [options]')
     .addHelpText('after', examples(
       '  # Roll back to the previous deployment',

@@ -8,6 +8,12 @@ import type { ConfigMap, Deployment, Endpoints, EndpointSlice, Event, Node, Pod,
 import { endpointSliceRow, endpointsRow, serviceRow } from '../../api/servicestatus.js';
 import type { KubeObject } from '../../api/types.js';
 import { deploymentRow, replicaSetRow } from '../../api/appsstatus.js';
+import {
+  controllerRevisionRow, cronJobRow, daemonSetRow, jobRow, replicationControllerRow, statefulSetRow,
+} from '../../api/workloadstatus.js';
+import type { ControllerRevision, DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
+import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 import { age as ageSince, eventRow, nodeRow, podRow } from '../../api/podstatus.js';
 import { formatLabels } from '../print.js';
 import { ingressClassRow, ingressRow, type Ingress, type IngressClass } from '../../api/ingressvalidation.js';
@@ -107,6 +113,53 @@ const ENDPOINTSLICES: TableSpec = {
   row: (obj, now) => ({ ...endpointSliceRow(obj as EndpointSlice, new Date(now)) }),
 };
 
+const JOBS: TableSpec = {
+  columns: [col('NAME', 'name'), col('STATUS', 'status'), col('COMPLETIONS', 'completions'), col('DURATION', 'duration'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  row: (obj, now) => ({ ...jobRow(obj as Job, new Date(now)) }),
+};
+
+const CRONJOBS: TableSpec = {
+  columns: [col('NAME', 'name'), col('SCHEDULE', 'schedule'), col('TIMEZONE', 'timezone'), col('SUSPEND', 'suspend'), col('ACTIVE', 'active'),
+    col('LAST SCHEDULE', 'lastSchedule'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  row: (obj, now) => ({ ...cronJobRow(obj as CronJob, new Date(now)) }),
+};
+
+const DAEMONSETS: TableSpec = {
+  columns: [col('NAME', 'name'), col('DESIRED', 'desired'), col('CURRENT', 'current'), col('READY', 'ready'), col('UP-TO-DATE', 'upToDate'),
+    col('AVAILABLE', 'available'), col('NODE SELECTOR', 'nodeSelector'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  row: (obj, now) => ({ ...daemonSetRow(obj as DaemonSet, new Date(now)) }),
+};
+
+const STATEFULSETS: TableSpec = {
+  columns: [col('NAME', 'name'), col('READY', 'ready'), col('AGE', 'age'), col('CONTAINERS', 'containers', true), col('IMAGES', 'images', true)],
+  row: (obj, now) => ({ ...statefulSetRow(obj as StatefulSet, new Date(now)) }),
+};
+
+const CONTROLLERREVISIONS: TableSpec = {
+  columns: [col('NAME', 'name'), col('CONTROLLER', 'controller'), col('REVISION', 'revision'), col('AGE', 'age')],
+  row: (obj, now) => ({ ...controllerRevisionRow(obj as ControllerRevision, new Date(now)) }),
+};
+
+const REPLICATIONCONTROLLERS: TableSpec = {
+  columns: [col('NAME', 'name'), col('DESIRED', 'desired'), col('CURRENT', 'current'), col('READY', 'ready'), col('AGE', 'age'), ...WORKLOAD_WIDE],
+  row: (obj, now) => ({ ...replicationControllerRow(obj as ReplicationController, new Date(now)) }),
+};
+
+const LIMITRANGES: TableSpec = {
+  columns: [col('NAME', 'name'), col('CREATED AT', 'createdAt')],
+  row: (obj) => ({ name: obj.metadata?.name ?? '', createdAt: obj.metadata?.creationTimestamp ?? '' }),
+};
+
+const RESOURCEQUOTAS: TableSpec = {
+  columns: [col('NAME', 'name'), col('AGE', 'age'), col('REQUEST', 'request'), col('LIMIT', 'limit')],
+  row: (obj, now) => {
+    const st = (obj as { status?: { hard?: Record<string, string>; used?: Record<string, string> } }).status ?? {};
+    const cell = (limits: boolean) => Object.keys(st.hard ?? {}).filter((k) => k.startsWith('limits.') === limits).sort()
+      .map((k) => `${k}: ${st.used?.[k] ?? '0'}/${st.hard?.[k] ?? ''}`).join(', ');
+    return { name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now), request: cell(false), limit: cell(true) };
+  },
+};
+
 const CONFIGMAPS: TableSpec = {
   columns: [col('NAME', 'name'), col('DATA', 'data'), col('AGE', 'age')],
   row: (obj, now) => {
@@ -140,6 +193,8 @@ const GENERIC: TableSpec = {
 
 const SPECS: Record<string, TableSpec> = {
   pods: PODS, nodes: NODES, events: EVENTS, namespaces: NAMESPACES, deployments: DEPLOYMENTS, replicasets: REPLICASETS, services: SERVICES,
+  jobs: JOBS, cronjobs: CRONJOBS, daemonsets: DAEMONSETS, statefulsets: STATEFULSETS, controllerrevisions: CONTROLLERREVISIONS,
+  replicationcontrollers: REPLICATIONCONTROLLERS, limitranges: LIMITRANGES, resourcequotas: RESOURCEQUOTAS,
   configmaps: CONFIGMAPS, secrets: SECRETS,
   endpoints: ENDPOINTS, endpointslices: ENDPOINTSLICES,
   ingresses: INGRESSES, ingressclasses: INGRESSCLASSES,
@@ -156,7 +211,7 @@ export function tableSpec(def: Pick<ResourceDef, 'resource' | 'group'>): TableSp
   const byGroup = BY_GROUP[`${def.group}/${def.resource}`];
   if (byGroup) return byGroup;
   const spec = SPECS[def.resource];
-  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'configmaps', 'secrets'];
+  const coreOnly = ['pods', 'nodes', 'events', 'namespaces', 'services', 'endpoints', 'configmaps', 'secrets', 'replicationcontrollers', 'limitranges', 'resourcequotas'];
   if (spec && (def.group === '' || !coreOnly.includes(def.resource))) return spec;
   return GENERIC;
 }
