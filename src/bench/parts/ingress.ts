@@ -10,7 +10,6 @@
  * 3. straight to one web pod's IP:80.
  * Each gives requests/s per window and the latency of every request (p50/p99).
  */
-import http from 'node:http';
 import { join } from 'node:path';
 import type { Pod, Service } from '../../api/types.js';
 import { PODS, SERVICES } from '../../client/client.js';
@@ -19,37 +18,13 @@ import { newCluster } from '../cluster.js';
 import type { BenchContext } from '../context.js';
 import { NGINX_IMAGE, PAUSE_IMAGE } from '../floor.js';
 import { REPO_ROOT } from '../machine.js';
+import { httpLoad, type HttpLoad } from '../http.js';
 import { newPart, type PartResult } from '../report.js';
 import { summarize } from '../stats.js';
 import { requireImages } from './pods.js';
 
-interface Load { rate: number; latencies: number[]; errors: number }
-
-/** `concurrency` loops of GET http://ip:port/ (Host `host`, new connection each) for `ms`. */
-async function load(ip: string, port: number, host: string, ms: number, concurrency: number): Promise<Load> {
-  const end = nowMs() + ms;
-  const latencies: number[] = [];
-  let errors = 0;
-  const one = () => new Promise<void>((resolve) => {
-    const t0 = nowMs();
-    const req = http.get({ host: ip, port, path: '/', headers: { host }, agent: false, timeout: 2000 }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        if (res.statusCode === 200) latencies.push(nowMs() - t0);
-        else errors++;
-        resolve();
-      });
-      res.on('error', () => { errors++; resolve(); });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => { errors++; resolve(); });
-  });
-  const t0 = nowMs();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (nowMs() < end) await one();
-  }));
-  return { rate: latencies.length / ((nowMs() - t0) / 1000), latencies, errors };
-}
+/** GETs through the ingress carry the Ingress rule's host. */
+const load = (ip: string, port: number, host: string, ms: number, concurrency: number): Promise<HttpLoad> => httpLoad(ip, port, ms, concurrency, host);
 
 export async function runIngress(ctx: BenchContext): Promise<PartResult> {
   const rounds = ctx.quick ? 1 : 3;

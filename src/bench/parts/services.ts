@@ -12,14 +12,13 @@
  * 3. DNS lookup latency from a pod: A queries for the Service's name sent from inside the last
  *    pod's network namespace to the kube-dns ClusterIP (so through the proxy's DNAT).
  */
-import http from 'node:http';
 import type { EndpointSlice, Pod, Service } from '../../api/types.js';
 import { ENDPOINTSLICES, PODS, SERVICES, type ApiClient } from '../../client/client.js';
 import { nowMs, sleep } from '../clock.js';
 import { newCluster } from '../cluster.js';
 import type { BenchContext } from '../context.js';
 import { NGINX_IMAGE, PAUSE_IMAGE } from '../floor.js';
-import { waitForHttp } from '../http.js';
+import { httpLoad, waitForHttp, type HttpLoad } from '../http.js';
 import { PodWatch } from '../podwatch.js';
 import { newPart, type PartResult } from '../report.js';
 import { summarize } from '../stats.js';
@@ -32,25 +31,7 @@ const NS = 'default';
 const LABEL = 'bench=services';
 
 /** Requests/s of `concurrency` loops of GET http://host:port/ (new connection each) for `ms`. */
-async function requestRate(host: string, port: number, ms: number, concurrency: number): Promise<{ rate: number; errors: number }> {
-  const end = nowMs() + ms;
-  let ok = 0;
-  let errors = 0;
-  const one = () => new Promise<void>((resolve) => {
-    const req = http.get({ host, port, path: '/', agent: false, timeout: 2000 }, (res) => {
-      res.resume();
-      res.on('end', () => { ok++; resolve(); });
-      res.on('error', () => { errors++; resolve(); });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => { errors++; resolve(); });
-  });
-  const t0 = nowMs();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (nowMs() < end) await one();
-  }));
-  return { rate: ok / ((nowMs() - t0) / 1000), errors };
-}
+const requestRate = (host: string, port: number, ms: number, concurrency: number): Promise<HttpLoad> => httpLoad(host, port, ms, concurrency);
 
 async function createService(client: ApiClient): Promise<string> {
   const svc = await client.create<Service>({ ...SERVICES, namespace: NS }, {
