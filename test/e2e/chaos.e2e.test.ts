@@ -26,7 +26,7 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Running sandboxes and app containers of the cluster, per pod uid. */
 async function dockerPods(name: string): Promise<{ sandboxes: number; containers: number; dupPods: number; perPod: Map<string, { sb: number; app: number }> }> {
-  const r = await sh('docker', ['ps', '--filter', `label=minikube-lite.cluster=${name}`, '--format', '{{.Names}} {{.Label "io.kubernetes.pod.uid"}}']);
+  const r = await sh('docker', ['ps', '--filter', `label=minikube-lite.cluster=${name}`, '--filter', 'label=io.kubernetes.pod.namespace=default', '--format', '{{.Names}} {{.Label "io.kubernetes.pod.uid"}}']);
   const perPod = new Map<string, { sb: number; app: number }>();
   let sandboxes = 0;
   let containers = 0;
