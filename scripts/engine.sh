@@ -162,6 +162,11 @@ changed=$(merge_daemon_json)
 [[ $changed == changed ]] && log "registry mirror ${MKL_MIRROR_URL} added to $DAEMON_JSON"
 
 pid=$(dockerd_pid)
+if [[ -n $pid && ${MKL_ENGINE_RESTART:-0} == 1 ]]; then
+  # Asked for a restart (the chaos suite's engine-restart case): every container stops with it.
+  stop_dockerd "$pid"
+  pid=""
+fi
 if [[ -z $pid ]]; then
   start_dockerd
 else
