@@ -17,7 +17,7 @@ need_root
 daemon_mirrors() { docker info --format '{{json .RegistryConfig.Mirrors}}' 2>/dev/null; }
 mirror_active() { local m; m=$(daemon_mirrors) && [[ $m == *"${MKL_REGISTRY_ADDR}"* ]]; }
 
-if mirror_active && grep -qF "\"${MKL_MIRROR_URL}\"" "$DAEMON_JSON" 2>/dev/null; then
+if [[ ${MKL_ENGINE_RESTART:-0} != 1 ]] && mirror_active && grep -qF "\"${MKL_MIRROR_URL}\"" "$DAEMON_JSON" 2>/dev/null; then
   log "docker engine running (mirror ${MKL_MIRROR_URL})"
   exit 0
 fi
