@@ -25,6 +25,16 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
  * Pointer fields of the served kinds whose explicit zero (0, false, IntOrString 0) differs from
  * unset: kept when decoding.
  */
+/**
+ * Go struct fields embedded with `json:",inline"`: protobuf carries them as one nested message,
+ * JSON spreads their fields into the parent (a Volume's `secret`, a Probe's `httpGet`, an
+ * IngressRule's `http`). By full message name and proto field name.
+ */
+export const INLINE_FIELDS: ReadonlySet<string> = new Set([
+  'core.v1.Volume.volumeSource', 'core.v1.PersistentVolumeSpec.persistentVolumeSource', 'core.v1.Probe.handler',
+  'core.v1.EphemeralContainer.ephemeralContainerCommon', 'networking.v1.IngressRule.ingressRuleValue',
+]);
+
 export const KEEP_ZERO: ReadonlySet<string> = new Set([
   'DeploymentSpec.replicas', 'ReplicaSetSpec.replicas', 'StatefulSetSpec.replicas', 'ReplicationControllerSpec.replicas', 'ScaleSpec.replicas',
   'DeploymentSpec.revisionHistoryLimit', 'DeploymentSpec.progressDeadlineSeconds', 'StatefulSetSpec.revisionHistoryLimit',
@@ -229,6 +239,10 @@ function special(message: string, obj: Record<string, unknown>, path: string): u
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(obj)) {
     if (v === undefined) continue;
+    if (INLINE_FIELDS.has(`${message}.${k}`)) {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, v);
+      continue;
+    }
     if (isZero(v) && !KEEP_ZERO.has(`${type}.${k}`)) continue;
     out[k] = v;
   }
@@ -319,7 +333,8 @@ export function encodeMessage(value: unknown, message: string): Buffer {
   }
   const parts: Buffer[] = [];
   for (const [n, name, type] of [...fieldsOf(message)].sort((a, b) => a[0] - b[0])) {
-    const v = obj[name];
+    // An inline field's message is made from the parent's own JSON fields.
+    const v = INLINE_FIELDS.has(`${message}.${name}`) ? obj : obj[name];
     if (v === undefined || v === null) continue;
     if (type.startsWith('{}')) {
       if (typeof v !== 'object' || Array.isArray(v)) continue;

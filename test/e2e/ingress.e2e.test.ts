@@ -107,6 +107,13 @@ describe.skipIf(!hasDocker)('Ingress through the ingress controller (real Docker
     const kubectl = await sh('kubectl', ['--kubeconfig', join(cluster.home, 'clusters', cluster.name, 'kubeconfig'), 'get', 'ingress', 'shop']);
     if (kubectl.code !== 127 && !/ENOENT/.test(kubectl.stderr)) {
       expect(kubectl.stdout, kubectl.stderr).toMatch(/NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\nshop\s+nginx\s+shop\.local\s+127\.0\.0\.1\s+80\s/);
+      // `kubectl create ingress` sends protobuf, whose IngressRule carries `http` inline.
+      const kc = ['--kubeconfig', join(cluster.home, 'clusters', cluster.name, 'kubeconfig')];
+      const created = await sh('kubectl', [...kc, 'create', 'ingress', 'made-by-kubectl', '--rule=made.local/=web:80']);
+      expect(created.stdout, created.stderr).toContain('ingress.networking.k8s.io/made-by-kubectl created');
+      const backend = await sh('kubectl', [...kc, 'get', 'ingress', 'made-by-kubectl', '-o', 'jsonpath={.spec.rules[0].http.paths[0].backend.service.name}']);
+      expect(backend.stdout).toBe('web');
+      expect((await sh('kubectl', [...kc, 'delete', 'ingress', 'made-by-kubectl'])).code).toBe(0);
     }
   }, 90_000);
 
