@@ -62,7 +62,12 @@ export interface Duplicates {
 export interface PodActions {
   /** Duplicates to stop and remove before anything else. */
   duplicates: Duplicates;
-  /** Stop and remove every container and sandbox of the pod before anything else. */
+  /**
+   * Stop every running container and ready sandbox of the pod before anything else (Kubernetes'
+   * `killPodWithSyncResult`). Nothing is removed here: the stopped instances keep the restart
+   * counts and sandbox attempts the next ones are numbered from, and their removal is the
+   * garbage collection below, whose failures never hold back the new sandbox.
+   */
   killPod: boolean;
   /** Create a new sandbox with this attempt number. */
   createSandbox: boolean;
@@ -76,6 +81,11 @@ export interface PodActions {
   backoff: Record<string, number>;
   /** Exited instances no longer needed (older than the last two per container). */
   containersToRemove: string[];
+  /**
+   * Stopped sandboxes older than the current ready one that no kept container belongs to
+   * (Kubernetes' container GC removes such sandboxes).
+   */
+  sandboxesToRemove: string[];
 }
 
 /** Whether an init container is a native sidecar (`restartPolicy: Always`). */
@@ -208,6 +218,22 @@ export function computePodActions(
   pod: Pod, observed: PodRuntimeState, now: number, backoff: BackoffPolicy, probeFailures: ProbeFailures = {},
   startupPassed: ReadonlySet<string> = new Set(),
 ): PodActions {
+  const actions = planContainers(pod, observed, now, backoff, probeFailures, startupPassed);
+  if (actions.sandboxId) {
+    const removed = new Set([...actions.containersToRemove, ...actions.duplicates.containers.map((c) => c.id)]);
+    const used = new Set(observed.containers.filter((c) => !removed.has(c.id)).map((c) => c.sandboxId));
+    const extra = new Set(actions.duplicates.sandboxes.map((s) => s.id));
+    actions.sandboxesToRemove = observed.sandboxes
+      .filter((s) => s.id !== actions.sandboxId && s.state !== 'ready' && !used.has(s.id) && !extra.has(s.id))
+      .map((s) => s.id);
+  }
+  return actions;
+}
+
+function planContainers(
+  pod: Pod, observed: PodRuntimeState, now: number, backoff: BackoffPolicy, probeFailures: ProbeFailures,
+  startupPassed: ReadonlySet<string>,
+): PodActions {
   const { duplicates, rest: state } = findDuplicates(pod, observed);
   const inits: Container[] = pod.spec?.initContainers ?? [];
   const containers: Container[] = pod.spec?.containers ?? [];
@@ -215,6 +241,7 @@ export function computePodActions(
   const sandbox = currentSandbox(state);
   const actions: PodActions = {
     duplicates, killPod: false, createSandbox: false, sandboxAttempt: 0, containersToKill: [], containersToStart: [], backoff: {}, containersToRemove: [],
+    sandboxesToRemove: [],
   };
   const start = (c: Container, init: boolean, reason?: ContainerToStart['reason']) => {
     const restartCount = nextRestartCount(pod, state, c.name, init);
