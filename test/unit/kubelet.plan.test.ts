@@ -444,3 +444,27 @@ describe('computePodStatus with native sidecars', () => {
     expect(status(sidecarPod(restartPolicy), containers).phase).toBe(phase);
   });
 });
+
+describe('computePodActions after an engine restart: stopped sandboxes are garbage once no kept container uses them', () => {
+  const old = sandbox({ id: 'sb0', state: 'notready', ip: '', labels: { 'io.kubernetes.sandbox.attempt': '0' } });
+  const cur = sandbox({ id: 'sb1', labels: { 'io.kubernetes.sandbox.attempt': '1' } });
+  const dead = (restart: number, sandboxId: string) => ctr('web', { state: 'exited', exitCode: 137, restart, sandboxId, finishedAt: new Date(T0) });
+  const cases: { name: string; sandboxes: SandboxStatus[]; containers: ContainerStatus[]; remove: string[]; removeContainers: string[] }[] = [
+    { name: 'keeps the old sandbox while its stopped container is one of the two kept instances', sandboxes: [old, cur], containers: [dead(0, 'sb0'), ctr('web', { restart: 1 })], remove: [], removeContainers: [] },
+    { name: 'removes the old sandbox together with its container once that is older than the last two', sandboxes: [old, cur], containers: [dead(0, 'sb0'), dead(1, 'sb1'), ctr('web', { restart: 2 })], remove: ['sb0'], removeContainers: ['web-0'] },
+    { name: 'removes an old sandbox that has no container at all', sandboxes: [old, cur], containers: [ctr('web', { restart: 1 })], remove: ['sb0'], removeContainers: [] },
+    { name: 'removes nothing while the current sandbox is the only one', sandboxes: [cur], containers: [ctr('web', { restart: 1 })], remove: [], removeContainers: [] },
+    { name: 'removes nothing while a new sandbox is still to be made (the old one numbers the next attempt)', sandboxes: [old], containers: [dead(0, 'sb0')], remove: [], removeContainers: [] },
+  ];
+  it.each(cases)('$name', ({ sandboxes, containers, remove, removeContainers }) => {
+    const a = computePodActions(pod(), { sandboxes, containers }, T0, policy);
+    expect(a.sandboxesToRemove).toEqual(remove);
+    expect(a.containersToRemove).toEqual(removeContainers);
+  });
+
+  it('stops what is left when the sandbox died and numbers the next sandbox and container on from the stopped ones', () => {
+    const a = computePodActions(pod(), { sandboxes: [cur, old].map((s) => ({ ...s, state: 'notready' as const, ip: '' })), containers: [dead(0, 'sb0'), dead(1, 'sb1')] }, T0, policy);
+    expect(a).toMatchObject({ killPod: true, createSandbox: true, sandboxAttempt: 2, sandboxesToRemove: [], containersToRemove: [] });
+    expect(a.containersToStart).toEqual([{ name: 'web', init: false, restartCount: 2, reason: 'sandbox recreated' }]);
+  });
+});
