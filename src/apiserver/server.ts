@@ -301,6 +301,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const tracer = apiServerTracer(opts.trace, { create: (d, ns, o) => rest.create(d, ns, o) }, opts.resources, clock);
   const rest = new RestStorage(opts.store, clock, opts.resources, { ...(servicesDef ? { '/services': serviceAllocations } : {}), '/pods': podTraceHooks(tracer) }, opts.admission ?? []);
   const auth = new Authenticator({ adminToken: opts.token, issuer: opts.tokenIssuer, objects: rest.objects, clock });
+  // The authorizer keeps the RBAC policy it read until an RBAC object changes.
+  const rbacWatches = await Promise.all(opts.resources
+    .filter((d) => d.group === 'rbac.authorization.k8s.io')
+    .map((d) => opts.store.watch(collectionKey(d), {}, () => auth.policyChanged())));
   const streams = new Set<() => void>();
   const track = (end: () => void): (() => void) => {
     streams.add(end);
@@ -744,6 +748,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     ...(securePort !== undefined ? { secureUrl: `https://${hostForUrl}:${securePort}` } : {}),
     close: () => {
       clearInterval(repairTimer);
+      for (const w of rbacWatches) w.cancel();
       closing ??= Promise.all([server, ...(secureServer ? [secureServer] : [])].map((srv) => new Promise<void>((resolve) => {
         srv.close(() => resolve());
         for (const end of [...streams]) end();
