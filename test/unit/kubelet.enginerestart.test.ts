@@ -8,51 +8,35 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KubeObject, Node, Pod } from '../../src/api/types.js';
-import { RESOURCES } from '../../src/api/registry.js';
-import { startApiServer } from '../../src/apiserver/server.js';
-import { ApiClient, NODES, PODS } from '../../src/client/client.js';
-import { Informer } from '../../src/client/informer.js';
-import { Kubelet, RUNTIME_PING_TIMEOUT_MS } from '../../src/kubelet/kubelet.js';
+import { NODES, PODS, type ApiClient } from '../../src/client/client.js';
+import type { Informer } from '../../src/client/informer.js';
+import { RUNTIME_PING_TIMEOUT_MS, type Kubelet } from '../../src/kubelet/kubelet.js';
 import { LABEL_POD_UID, LABEL_RESTART_COUNT, LABEL_SANDBOX_ATTEMPT } from '../../src/kubelet/naming.js';
 import { EngineFaults, type FakeRuntime } from '../../src/runtime/fake.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import { FakeClock, MemoryRecorder, fakeRuntime, waitForCachedPod } from './kubelet.fixtures.js';
+import { startKubeletHarness, waitForCachedPod, type FakeClock, type KubeletHarness, type MemoryRecorder } from './kubelet.fixtures.js';
 
 type PodObject = Pod & KubeObject;
-const TOKEN = 'kubelet-test-token';
 const ref = { ...PODS, namespace: 'default' };
 const BUSY = 'driver "overlay2" failed to remove root filesystem: unlinkat /var/lib/docker/overlay2/x/merged: device or resource busy';
 
-let server: Awaited<ReturnType<typeof startApiServer>>;
-let client: ApiClient;
 let clock: FakeClock;
 let fake: FakeRuntime;
 let faults: EngineFaults;
 let recorder: MemoryRecorder;
 let kubelet: Kubelet;
 let pods: Informer<PodObject>;
+let client: ApiClient;
+let harness: KubeletHarness;
 
 beforeEach(async () => {
-  server = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: TOKEN, logger: { info: () => {}, error: () => {} } });
-  client = new ApiClient({ server: server.url, token: TOKEN });
-  clock = new FakeClock();
-  fake = fakeRuntime(clock);
   faults = new EngineFaults();
-  recorder = new MemoryRecorder();
-  kubelet = new Kubelet({
-    client, runtime: faults.wrap(fake), cluster: 'test', nodeName: 'node-1', podCIDR: '10.244.1.0/24', token: TOKEN, address: '127.0.0.1',
-    clock, recorder, heartbeatMs: 3_600_000, resyncMs: 3_600_000, runtimeCheckMs: 3_600_000, log: () => {},
-  });
-  await kubelet.start();
-  pods = new Informer<PodObject>(client, ref);
-  await pods.start();
+  harness = await startKubeletHarness({ runtimeCheckMs: 3_600_000 }, (f) => faults.wrap(f));
+  ({ clock, fake, recorder, kubelet, pods, client } = harness);
 });
 
 afterEach(async () => {
   faults.set('up');
-  pods.stop();
-  await kubelet.stop();
-  await server.close();
+  await harness.stop();
 });
 
 const restarts = (p: PodObject) => p.status?.containerStatuses?.[0]?.restartCount ?? -1;
