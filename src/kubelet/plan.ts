@@ -123,14 +123,17 @@ export function reportedStatus(pod: Pod, name: string, init: boolean): K8sContai
 
 /**
  * The restart count of a container's next instance: one more than its newest instance's; or,
- * when the runtime lost every instance (removed behind the kubelet's back), one more than the
- * count last reported for one that ran; else 0.
+ * when the runtime lost the instance last reported (removed behind the kubelet's back — older,
+ * stopped instances may remain, e.g. in the sandbox before an engine restart), one more than the
+ * count reported for it, if that is higher; else 0.
  */
 export function nextRestartCount(pod: Pod, state: PodRuntimeState, name: string, init: boolean): number {
   const last = instancesOf(state, name)[0];
-  if (last) return restartCountOf(last) + 1;
+  const fromRuntime = last ? restartCountOf(last) + 1 : 0;
   const reported = reportedStatus(pod, name, init);
-  return reported?.containerID ? (reported.restartCount ?? 0) + 1 : 0;
+  const id = reported?.containerID?.replace(/^[a-z]+:\/\//, '') ?? '';
+  const lost = id !== '' && !state.containers.some((c) => c.id === id);
+  return lost ? Math.max(fromRuntime, (reported?.restartCount ?? 0) + 1) : fromRuntime;
 }
 
 /** Whether every app container of the pod ended and may not restart under its restartPolicy. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/types.js';
 import type { ContainerStatus, SandboxStatus } from '../../src/runtime/types.js';
 import { restartDelayMs, DEFAULT_BACKOFF } from '../../src/kubelet/backoff.js';
-import { computePodActions, shouldRestart } from '../../src/kubelet/plan.js';
+import { computePodActions, nextRestartCount, shouldRestart } from '../../src/kubelet/plan.js';
 import { computePodStatus, podPhase } from '../../src/kubelet/status.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -466,5 +466,20 @@ describe('computePodActions after an engine restart: stopped sandboxes are garba
     const a = computePodActions(pod(), { sandboxes: [cur, old].map((s) => ({ ...s, state: 'notready' as const, ip: '' })), containers: [dead(0, 'sb0'), dead(1, 'sb1')] }, T0, policy);
     expect(a).toMatchObject({ killPod: true, createSandbox: true, sandboxAttempt: 2, sandboxesToRemove: [], containersToRemove: [] });
     expect(a.containersToStart).toEqual([{ name: 'web', init: false, restartCount: 2, reason: 'sandbox recreated' }]);
+  });
+});
+
+describe('nextRestartCount when the newest instance was removed behind the kubelet\'s back', () => {
+  const withStatus = (containerID: string, restartCount: number): Pod => ({
+    ...pod(), status: { phase: 'Running', containerStatuses: [{ name: 'web', image: 'nginx', imageID: '', ready: true, restartCount, containerID }] },
+  });
+  const older = ctr('web', { state: 'exited', restart: 0, sandboxId: 'sb0' });
+  it.each([
+    { name: 'counts on from the reported status when an older, stopped instance is all that is left', p: withStatus('docker://web-1', 1), containers: [older], next: 2 },
+    { name: 'counts on from the newest instance while the reported one is still there', p: withStatus('docker://web-0', 0), containers: [older], next: 1 },
+    { name: 'counts on from the reported status when nothing is left', p: withStatus('docker://web-3', 3), containers: [], next: 4 },
+    { name: 'starts at 0 for a container never reported', p: pod(), containers: [], next: 0 },
+  ])('$name', ({ p, containers, next }) => {
+    expect(nextRestartCount(p, { sandboxes: [sandbox()], containers }, 'web', false)).toBe(next);
   });
 });
