@@ -578,8 +578,7 @@ export class Kubelet {
       await Promise.all(state.sandboxes.filter((s) => s.state === 'ready').map((s) => this.runtime.stopPodSandbox(s.id)));
       return false;
     }
-    await this.stopPodResources(state);
-    // Containers first: Docker keeps a sandbox's network namespace while containers join it.
+    // Removal is forced (it kills what still runs). Containers first: they join the sandbox's namespaces.
     const left = await this.removeStopped(pod, state.containers.map((c) => ({ id: c.id, sandbox: false })))
       + await this.removeStopped(pod, state.sandboxes.map((s) => ({ id: s.id, sandbox: true })));
     // What the engine cannot remove yet does not hold the pod's deletion (Kubernetes deletes a pod
