@@ -369,12 +369,11 @@ export function buildOpenApi(generated: Definitions, resources: readonly Resourc
 
 // --- serving -------------------------------------------------------------------------------------
 
-/** One document, serialized once. */
+/** One document, serialized once; gzipped on first demand. */
 interface Served { body: Buffer; gzip?: Buffer; etag: string }
 function served(doc: unknown): Served {
   const body = Buffer.from(JSON.stringify(doc));
-  const etag = createHash('sha512').update(body).digest('hex').toUpperCase();
-  return { body, etag, ...(body.length > GZIP_THRESHOLD ? { gzip: gzipSync(body) } : {}) };
+  return { body, etag: createHash('sha512').update(body).digest('hex').toUpperCase() };
 }
 
 /** Whether `accept` allows JSON (absent, `*\/*`, `application/*`, `application/json`), ignoring `q=0` entries. */
@@ -444,8 +443,8 @@ export class OpenApiHandler {
       res.end();
       return true;
     }
-    const gzip = doc.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    const body = gzip ? doc.gzip! : doc.body;
+    const gzip = doc.body.length > GZIP_THRESHOLD && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const body = gzip ? (doc.gzip ??= gzipSync(doc.body)) : doc.body;
     res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'Content-Length': String(body.length), ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) });
     res.end(req.method === 'HEAD' ? undefined : body);
     return true;
