@@ -17,6 +17,10 @@
  *   of k8s.io/api, matched to fields by JSON name and protobuf field number (the numbers from
  *   src/api/protobuf.data.ts, itself generated from kubectl). Where one name and number carry
  *   different strategies in different types, the OVERRIDES below (Kubernetes' types.go) decide.
+ * - the stock kubectl binary again: the `openapiv2/OpenAPIv2.proto` descriptor of gnostic-models
+ *   (kept raw in it), the protobuf form of `/openapi/v2` that kubectl asks for; written as
+ *   V2_MESSAGES (message → fields `[number, name, repeated, type]`, type `s` string, `b` bool,
+ *   `i` int64, `d` double or a message name; `oneof` fields carry a fifth element, the oneof index).
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -129,6 +133,45 @@ function patchOf(file, name, field) {
   if (!seen || seen.size !== 1) return undefined; // unknown or ambiguous: no extension
   const [strategy, key] = [...seen][0].split('/');
   return strategy ? [strategy, key] : undefined;
+}
+
+// --- kubectl: gnostic's OpenAPI v2 protobuf descriptor -----------------------------------------------
+
+const V2_MESSAGES = {};
+{
+  const bin = readFileSync(KUBECTL);
+  const key = Buffer.concat([Buffer.from([0x0a, 0x19]), Buffer.from('openapiv2/OpenAPIv2.proto')]);
+  const at = bin.indexOf(key);
+  if (at < 0) throw new Error(`no openapiv2/OpenAPIv2.proto descriptor in ${KUBECTL}`);
+  const fields = (buf, stopAfter) => {
+    const out = [];
+    let i = 0;
+    const varint = () => { let v = 0n, sh = 0n; for (;;) { const b = buf[i++]; v |= BigInt(b & 0x7f) << sh; if (!(b & 0x80)) return v; sh += 7n; } };
+    while (i < buf.length) {
+      const k = varint();
+      const f = Number(k >> 3n), t = Number(k & 7n);
+      if (t === 0) out.push([f, varint()]);
+      else if (t === 2) { const n = Number(varint()); out.push([f, buf.subarray(i, i + n)]); i += n; }
+      else throw new Error(`wire type ${t}`);
+      if (f === stopAfter) break; // `syntax`, the descriptor's last field
+    }
+    return out;
+  };
+  const SCALAR = { 1: 'd', 3: 'i', 8: 'b', 9: 's' };
+  for (const [n, v] of fields(bin.subarray(at, at + (1 << 20)), 12)) {
+    if (n !== 4) continue;
+    const m = fields(v);
+    const name = m.find(([x]) => x === 1)[1].toString();
+    V2_MESSAGES[name] = m.filter(([x]) => x === 2).map(([, b]) => {
+      const f = fields(b);
+      const get = (k) => f.find(([x]) => x === k)?.[1];
+      const type = Number(get(5));
+      const row = [Number(get(3)), get(1).toString(), Number(get(4)) === 3 ? 1 : 0, type === 11 ? get(6).toString().replace(/^\.openapi\.v2\./, '') : SCALAR[type]];
+      if (!row[3]) throw new Error(`OpenAPIv2.proto: ${name}.${row[1]} has type ${type}`);
+      if (get(9) !== undefined) row.push(Number(get(9)));
+      return row;
+    });
+  }
 }
 
 // --- the definitions ----------------------------------------------------------------------------
@@ -264,5 +307,7 @@ writeFileSync(out, `/**
  */
 /* eslint-disable */
 export const DEFINITIONS_JSON = ${JSON.stringify(json)};
+/** gnostic-models' OpenAPI v2 protobuf messages, from kubectl: message → [number, name, repeated, type, oneof?]. */
+export const V2_MESSAGES_JSON = ${JSON.stringify(JSON.stringify(V2_MESSAGES))};
 `);
 console.log(`${Object.keys(sorted).length} definitions, ${json.length} bytes → ${out}`);

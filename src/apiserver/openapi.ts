@@ -20,13 +20,15 @@ import { ApiError } from '../api/errors.js';
 import type { ResourceDef } from '../api/resource.js';
 import { SERVER_VERSION } from './discovery.js';
 import { methodNotAllowed, notFoundPath } from './http.js';
+import { OpenApiV2Encoder, type V2Messages } from './openapiv2pb.js';
 
 /** A JSON schema object as OpenAPI writes it. */
 export type Schema = { [key: string]: unknown };
 type Definitions = Readonly<Record<string, Schema>>;
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
-const V2_MEDIA = 'application/json';
+/** The protobuf media types of `/openapi/v2` (gnostic's Document), as Kubernetes accepts them. */
+const V2_PROTOBUF = ['application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'];
 /** Documents larger than this are gzipped for clients that accept it (as Kubernetes' compression filter). */
 const GZIP_THRESHOLD = 128 * 1024;
 
@@ -369,6 +371,8 @@ export function buildOpenApi(generated: Definitions, resources: readonly Resourc
 
 // --- serving -------------------------------------------------------------------------------------
 
+interface Docs { v2: Served; v2pb: () => Served; index: Served; v3: Map<string, Served> }
+
 /** One document, serialized once; gzipped on first demand. */
 interface Served { body: Buffer; gzip?: Buffer; etag: string }
 function served(doc: unknown): Served {
@@ -376,34 +380,58 @@ function served(doc: unknown): Served {
   return { body, etag: createHash('sha512').update(body).digest('hex').toUpperCase() };
 }
 
+/** The media types `accept` lists (without parameters), in order, leaving out those with `q=0`. */
+function acceptList(accept: string | undefined): string[] {
+  if (!accept) return ['*/*'];
+  return accept.split(',').flatMap((part) => {
+    const [type, ...params] = part.trim().split(';').map((x) => x.trim().toLowerCase());
+    return params.some((p) => /^q=0(\.0*)?$/.test(p)) || !type ? [] : [type];
+  });
+}
+const isJson = (t: string): boolean => t === '*/*' || t === 'application/*' || t === 'application/json';
+
+/**
+ * `/openapi/v2`'s answer for `accept`: JSON, protobuf (when listed before any JSON type), or
+ * undefined (neither acceptable: 406).
+ */
+export function v2MediaType(accept: string | undefined): 'json' | 'protobuf' | undefined {
+  for (const t of acceptList(accept)) {
+    if (isJson(t)) return 'json';
+    if (V2_PROTOBUF.includes(t)) return 'protobuf';
+  }
+  return undefined;
+}
+
 /** Whether `accept` allows JSON (absent, `*\/*`, `application/*`, `application/json`), ignoring `q=0` entries. */
 export function acceptsJson(accept: string | undefined): boolean {
-  if (!accept) return true;
-  return accept.split(',').some((part) => {
-    const [type, ...params] = part.trim().split(';').map((x) => x.trim().toLowerCase());
-    if (params.some((p) => /^q=0(\.0*)?$/.test(p))) return false;
-    return type === '*/*' || type === 'application/*' || type === 'application/json';
-  });
+  return acceptList(accept).some(isJson);
 }
 
 /**
  * Serves `/openapi/v2` and `/openapi/v3[/...]`. Builds every document on first use (loading
  * the generated definitions then), and answers as Kubernetes' kube-openapi handlers do: ETag
  * and `If-None-Match` (304); `?hash=` on v3 documents that matches → cacheable for a year,
- * that does not → 301 to the current hash; gzip when accepted; 406 for protobuf-only requests
- * (minikube-lite serves the documents as JSON only). Reentrant; the first callers share one build.
+ * that does not → 301 to the current hash; gzip when accepted; v2 also as protobuf (encoded on
+ * first demand); 406 for a v3 request that accepts only protobuf. Reentrant; the first callers share one build.
  */
 export class OpenApiHandler {
-  private docs?: Promise<{ v2: Served; index: Served; v3: Map<string, Served> }>;
+  private docs?: Promise<Docs>;
 
   constructor(private readonly resources: readonly ResourceDef[], private readonly clock: () => Date = () => new Date()) {}
 
-  private load(): Promise<{ v2: Served; index: Served; v3: Map<string, Served> }> {
-    this.docs ??= import('../api/openapi.data.js').then(({ DEFINITIONS_JSON }) => {
+  private load(): Promise<Docs> {
+    this.docs ??= import('../api/openapi.data.js').then(({ DEFINITIONS_JSON, V2_MESSAGES_JSON }) => {
       const { v2, v3 } = buildOpenApi(JSON.parse(DEFINITIONS_JSON) as Definitions, this.resources);
       const v3Served = new Map([...v3].map(([gv, doc]) => [gv, served(doc)]));
       const index = { paths: Object.fromEntries([...v3Served].map(([gv, d]) => [gv, { serverRelativeURL: `/openapi/v3/${gv}?hash=${d.etag}` }])) };
-      return { v2: served(v2), index: served(index), v3: v3Served };
+      let pb: Served | undefined;
+      const v2pb = (): Served => {
+        if (pb) return pb;
+        const body = new OpenApiV2Encoder(JSON.parse(V2_MESSAGES_JSON) as V2Messages).document(v2);
+        pb = { body, etag: createHash('sha512').update(body).digest('hex').toUpperCase() };
+        return pb;
+      };
+      return { v2: served(v2), v2pb, index: served(index), v3: v3Served };
     });
     return this.docs;
   }
@@ -413,13 +441,14 @@ export class OpenApiHandler {
     const v3 = /^\/openapi\/v3\/?(.*)$/.exec(path);
     if (path !== '/openapi/v2' && !v3) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
-    if (!acceptsJson(req.headers.accept)) {
-      throw new ApiError(406, 'NotAcceptable', `only the following media types are accepted: ${V2_MEDIA}`);
+    const media = v3 ? (acceptsJson(req.headers.accept) ? 'json' : undefined) : v2MediaType(req.headers.accept);
+    if (!media) {
+      throw new ApiError(406, 'NotAcceptable', `only the following media types are accepted: application/json${v3 ? '' : `, ${V2_PROTOBUF.join(', ')}`}`);
     }
     const docs = await this.load();
     let doc: Served | undefined;
     const headers: Record<string, string> = { 'Cache-Control': 'no-cache, private' };
-    if (!v3) doc = docs.v2;
+    if (!v3) doc = media === 'protobuf' ? docs.v2pb() : docs.v2;
     else if (!v3[1]) doc = docs.index;
     else {
       doc = docs.v3.get(v3[1].replace(/\/$/, ''));
@@ -445,7 +474,9 @@ export class OpenApiHandler {
     }
     const gzip = doc.body.length > GZIP_THRESHOLD && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const body = gzip ? (doc.gzip ??= gzipSync(doc.body)) : doc.body;
-    res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'Content-Length': String(body.length), ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) });
+    // Go's mime parser refuses the '@' form, so Kubernetes answers with the dotted one.
+    const contentType = media === 'protobuf' ? V2_PROTOBUF[1]! : 'application/json';
+    res.writeHead(200, { ...headers, 'Content-Type': contentType, 'Content-Length': String(body.length), ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) });
     res.end(req.method === 'HEAD' ? undefined : body);
     return true;
   }

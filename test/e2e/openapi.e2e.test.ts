@@ -2,7 +2,8 @@
  * OpenAPI with stock kubectl 1.32 against a real cluster: `kubectl explain` prints Kubernetes'
  * descriptions from the v3 documents; `kubectl apply` with its default validation reads the v3
  * PATCH operations (server-side field validation, and the schemas' patch merge keys for its
- * three-way patch); `--validate=strict` names an unknown field with Kubernetes' message; and the
+ * three-way patch); `explain --output=plaintext-openapiv2` reads the protobuf v2 document;
+ * `--validate=strict` names an unknown field with Kubernetes' message; and the
  * Python client still reads the cluster. Skipped with a printed reason without Docker or kubectl.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,6 +98,13 @@ describe.skipIf(!hasDocker || !hasKubectl)('OpenAPI with stock kubectl', () => {
     for (const line of ['name\t<string> -required-', 'containerPort\t<integer> -required-', 'resources\t<ResourceRequirements>', 'limits\t<map[string]Quantity>', 'httpGet\t<HTTPGetAction>', 'port\t<IntOrString> -required-']) {
       expect(r.stdout).toContain(line);
     }
+  });
+
+  it('kubectl explain --output=plaintext-openapiv2 reads the protobuf v2 document', async () => {
+    const r = await kubectl(['explain', 'deployment.spec.strategy', '--output=plaintext-openapiv2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^KIND:\s+Deployment\nVERSION:\s+apps\/v1\n\nRESOURCE: strategy <Object>/);
+    expect(flat(r.stdout)).toContain('rollingUpdate <Object> Rolling update config params. Present only if DeploymentStrategyType = RollingUpdate.');
   });
 
   it.each([

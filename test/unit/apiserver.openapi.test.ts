@@ -6,9 +6,10 @@
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFINITIONS_JSON } from '../../src/api/openapi.data.js';
+import { DEFINITIONS_JSON, V2_MESSAGES_JSON } from '../../src/api/openapi.data.js';
 import { RESOURCES } from '../../src/api/registry.js';
-import { acceptsJson, buildOpenApi, type Schema } from '../../src/apiserver/openapi.js';
+import { acceptsJson, buildOpenApi, v2MediaType, type Schema } from '../../src/apiserver/openapi.js';
+import { OpenApiV2Encoder, type V2Messages } from '../../src/apiserver/openapiv2pb.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { TOKEN } from './apiserver.fixtures.js';
@@ -95,6 +96,51 @@ describe('the v2 document', () => {
   });
 });
 
+/** The top-level fields of a protobuf message: number → raw values (varints as numbers, others as Buffers). */
+function pbFields(buf: Buffer): [number, Buffer | number][] {
+  const out: [number, Buffer | number][] = [];
+  let i = 0;
+  const varint = (): number => { let v = 0; let m = 1; for (;;) { const b = buf[i++]!; v += (b & 0x7f) * m; if (!(b & 0x80)) return v; m *= 128; } };
+  while (i < buf.length) {
+    const key = varint();
+    if ((key & 7) === 0) out.push([key >> 3, varint()]);
+    else if ((key & 7) === 2) { const n = varint(); out.push([key >> 3, buf.subarray(i, i + n)]); i += n; }
+    else throw new Error(`wire type ${key & 7}`);
+  }
+  return out;
+}
+
+describe('the v2 document as protobuf (gnostic openapi.v2.Document)', () => {
+  const encoder = new OpenApiV2Encoder(JSON.parse(V2_MESSAGES_JSON) as V2Messages);
+  const pb = encoder.document(v2);
+
+  it('places every JSON key in a message field', () => {
+    expect(encoder.dropped).toEqual([]);
+  });
+
+  it('carries the definitions as named schemas with descriptions and the GVK as a YAML vendor extension', () => {
+    const top = pbFields(pb);
+    expect(String(top.find(([n]) => n === 1)![1])).toBe('2.0');
+    const definitions = pbFields(top.find(([n]) => n === 9)![1] as Buffer).map(([, b]) => pbFields(b as Buffer));
+    const pod = definitions.find((d) => String(d[0]![1]) === 'io.k8s.api.core.v1.Pod')!;
+    const schema = pbFields(pod[1]![1] as Buffer);
+    expect(String(schema.find(([n]) => n === 4)![1])).toMatch(/^Pod is a collection of containers/);
+    const ext = pbFields(schema.find(([n]) => n === 31)![1] as Buffer);
+    expect(String(ext[0]![1])).toBe('x-kubernetes-group-version-kind');
+    const any = pbFields(ext[1]![1] as Buffer); // openapi.v2.Any: the value as YAML (field 2)
+    expect(any[0]![0]).toBe(2);
+    expect(JSON.parse(String(any[0]![1]))).toEqual([{ group: '', kind: 'Pod', version: 'v1' }]);
+  });
+});
+
+describe('v2MediaType', () => {
+  it.each([
+    [undefined, 'json'], ['application/json', 'json'], ['application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'protobuf'],
+    ['application/com.github.proto-openapi.spec.v2.v1.0+protobuf, application/json', 'protobuf'], ['application/json, application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'json'],
+    ['application/com.github.proto-openapi.spec.v3@v1.0+protobuf', undefined],
+  ])('Accept %s → %s', (accept, media) => expect(v2MediaType(accept)).toBe(media));
+});
+
 describe('acceptsJson', () => {
   it.each([
     [undefined, true], ['application/json', true], ['*/*', true], ['application/json;q=0.9, */*;q=0.1', true],
@@ -155,8 +201,15 @@ describe('serving', () => {
     expect(r.body.length).toBeLessThan(300_000);
   });
 
+  it('answers kubectl\'s protobuf Accept for v2 with protobuf, in the content type Go can parse', async () => {
+    const r = await get('/openapi/v2', { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'Accept-Encoding': 'gzip' });
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+    expect(String(pbFields(gunzipSync(r.body))[0]![1])).toBe('2.0');
+  });
+
   it.each([
-    ['a protobuf-only Accept', '/openapi/v2', { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' }, 'GET', 406],
+    ['a protobuf-only Accept for v3', '/openapi/v3/api/v1', { Accept: 'application/com.github.proto-openapi.spec.v3@v1.0+protobuf' }, 'GET', 406],
     ['an unknown group version', '/openapi/v3/apis/nope/v1', {}, 'GET', 404],
     ['a POST', '/openapi/v3', {}, 'POST', 405],
   ])('answers %s with a Status', async (_, path, headers, method, code) => {
