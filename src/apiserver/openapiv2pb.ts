@@ -54,8 +54,11 @@ function oneofField(msg: string, v: unknown): string | undefined {
  */
 export class OpenApiV2Encoder {
   readonly dropped: string[] = [];
+  private readonly byName = new Map<string, Map<string, Field>>();
 
-  constructor(private readonly messages: V2Messages) {}
+  constructor(private readonly messages: V2Messages) {
+    for (const [msg, fields] of Object.entries(messages)) this.byName.set(msg, new Map(fields.map((f) => [f[1], f])));
+  }
 
   /** The `openapi.v2.Document` bytes of a swagger 2.0 JSON document. */
   document(doc: Record<string, unknown>): Buffer {
@@ -70,7 +73,8 @@ export class OpenApiV2Encoder {
 
   private message(msg: string, v: unknown, path: string): Buffer {
     const fields = this.fields(msg);
-    const byName = (n: string): Field | undefined => fields.find((f) => f[1] === n);
+    const index = this.byName.get(msg)!;
+    const byName = (n: string): Field | undefined => index.get(n);
     if (msg === 'Any') return bytes(2, Buffer.from(JSON.stringify(v)));
     if (msg === 'TypeItem' || msg === 'StringArray') return this.field(byName('value')!, Array.isArray(v) ? v : [v], path);
     if (msg === 'ItemsItem') return this.field(byName('schema')!, Array.isArray(v) ? v : [v], path);

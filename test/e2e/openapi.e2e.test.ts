@@ -4,7 +4,8 @@
  * PATCH operations (server-side field validation, and the schemas' patch merge keys for its
  * three-way patch); `explain --output=plaintext-openapiv2` reads the protobuf v2 document;
  * `--validate=strict` names an unknown field with Kubernetes' message; and the
- * Python client still reads the cluster. Skipped with a printed reason without Docker or kubectl.
+ * Python client and @kubernetes/client-node still read the cluster. Skipped with a printed reason
+ * without Docker or kubectl.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -119,6 +120,17 @@ describe.skipIf(!hasDocker || !hasKubectl)('OpenAPI with stock kubectl', () => {
     expect(flat(r.stdout)).toContain(text);
   });
 
+  it('kubectl explain works for every resource kubectl api-resources lists', async () => {
+    const names = (await kubectl(['api-resources', '-o', 'name'])).stdout.trim().split('\n');
+    expect(names.length).toBeGreaterThan(30);
+    const failed: string[] = [];
+    for (const name of names) {
+      const r = await kubectl(['explain', name]);
+      if (r.code !== 0 || !/^(GROUP:\s+\S+\n)?KIND:/.test(r.stdout)) failed.push(`${name}: ${r.stderr.trim()}`);
+    }
+    expect(failed).toEqual([]);
+  }, 120_000);
+
   it('kubectl apply with its default validation creates, then patches lists by their merge keys', async () => {
     const first = await kubectl(['apply', '-f', manifest('web.yaml', deployment(80)), '-v=6']);
     expect(first.code, first.stderr).toBe(0);
@@ -152,6 +164,16 @@ describe.skipIf(!hasDocker || !hasKubectl)('OpenAPI with stock kubectl', () => {
     const r = await kubectl(['create', 'deployment', 'dry', '--image=nginx', '--dry-run=server']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('deployment.apps/dry created (server dry run)');
+  });
+
+  it('@kubernetes/client-node still lists and reads through discovery', async () => {
+    const k8s = await import('@kubernetes/client-node');
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfig());
+    const list = await kc.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: 'default' });
+    expect(list.items.map((d) => d.metadata?.name).sort()).toEqual(['bad', 'web']);
+    const got = await k8s.KubernetesObjectApi.makeApiClient(kc).read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' } });
+    expect(got.kind).toBe('Deployment');
   });
 
   it.skipIf(!hasPython)('the Python client reads the cluster and the v2 document', async () => {
