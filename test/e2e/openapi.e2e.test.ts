@@ -158,6 +158,10 @@ describe.skipIf(!hasDocker || !hasKubectl)('OpenAPI with stock kubectl', () => {
     const warn = await kubectl(['apply', '--validate=warn', '-f', f]);
     expect(warn.code, warn.stderr).toBe(0);
     expect(warn.stderr).toContain('Warning: unknown field "spec.foo"');
+    // An update is a patch: Kubernetes' patch handler words it without the "cannot be handled" part.
+    const upd = await kubectl(['apply', '--validate=strict', '-f', manifest('web2.yaml', deployment(8080, '\n  bar: 1'))]);
+    expect(upd.code).toBe(1);
+    expect(upd.stderr.trim()).toMatch(/^Error from server \(BadRequest\): error when applying patch:\n[^]*\nfor: "\S+web2.yaml": error when patching "\S+web2.yaml": strict decoding error: unknown field "spec.bar"$/);
   });
 
   it('kubectl create deployment --dry-run=server', async () => {
