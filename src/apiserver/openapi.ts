@@ -285,10 +285,10 @@ function v3Schema(name: string, d: Schema): unknown {
   return toV3(d);
 }
 
-function v3Operation(op: Op): Schema {
+function v3Operation(path: string, op: Op): Schema {
   const ref = (name: string | undefined): Schema => (name ? { $ref: `#/components/schemas/${name}` } : { type: 'string' });
   const out: Schema = {
-    tags: [op.operationId.replace(/^(list|create|read|replace|patch|delete|connect(Get|Post|Put|Patch|Delete))/, '').replace(/(Namespaced|Collection).*$/, '') || 'core'],
+    tags: [tagOf(path)],
     description: op.description,
     operationId: op.operationId,
     parameters: op.params.map((p) => ({ name: p.name, in: p.in, description: p.description, ...(p.required ? { required: true } : {}), schema: { type: p.type, uniqueItems: true } })),
@@ -308,7 +308,15 @@ function v3Operation(op: Op): Schema {
   return out;
 }
 
-function v2Operation(op: Op): Schema {
+/** Kubernetes' operation tag, from the path's group version: `core_v1`, `apps_v1`, `rbacAuthorization_v1`. */
+function tagOf(path: string): string {
+  const [, root, a, b] = path.split('/');
+  const [group, version] = root === 'api' ? ['', a ?? ''] : [a ?? '', b ?? ''];
+  const w = groupWord(group);
+  return `${w.charAt(0).toLowerCase()}${w.slice(1)}_${version}`;
+}
+
+function v2Operation(path: string, op: Op): Schema {
   const params: Schema[] = op.params.map((p) => ({ name: p.name, in: p.in, description: p.description, type: p.type, uniqueItems: true, ...(p.required ? { required: true } : {}) }));
   if (op.body && op.method !== 'get') params.push({ name: 'body', in: 'body', required: op.method !== 'delete', schema: { $ref: `#/definitions/${op.body}` } });
   const code = op.method === 'post' ? '201' : '200';
@@ -317,6 +325,7 @@ function v2Operation(op: Op): Schema {
     consumes: op.method === 'patch' ? [...PATCH_TYPES, ...(op.strategic ? [SMP] : [])] : ['*/*'],
     produces: op.action === 'connect' ? ['*/*'] : ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'],
     schemes: ['https'],
+    tags: [tagOf(path)],
     operationId: op.operationId,
     parameters: params,
     responses: {
@@ -355,8 +364,8 @@ export function buildOpenApi(generated: Definitions, resources: readonly Resourc
     const schemas = Object.fromEntries([...s.closure(roots)].sort().map((n) => [n, v3Schema(n, s.definitions[n]!)]));
     const v3Paths: Schema = {};
     for (const [p, ops] of [...paths].sort(([a], [b]) => a.localeCompare(b))) {
-      v3Paths[p] = Object.fromEntries(ops.map((op) => [op.method, v3Operation(op)]));
-      v2Paths[p] = Object.fromEntries(ops.map((op) => [op.method, v2Operation(op)]));
+      v3Paths[p] = Object.fromEntries(ops.map((op) => [op.method, v3Operation(p, op)]));
+      v2Paths[p] = Object.fromEntries(ops.map((op) => [op.method, v2Operation(p, op)]));
     }
     v3.set(gv, { openapi: '3.0.0', info, paths: v3Paths, components: { schemas, securitySchemes: { BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' } } } });
   }

@@ -74,6 +74,8 @@ describe('the v3 documents', () => {
     expect(Object.keys((item.patch!.requestBody as { content: object }).content)).toContain('application/strategic-merge-patch+json');
     expect(paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale']!.put!['x-kubernetes-group-version-kind']).toEqual({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
     expect(paths['/apis/apps/v1/deployments']!.get!.operationId).toBe('listAppsV1DeploymentForAllNamespaces');
+    expect(item.patch!.tags).toEqual(['apps_v1']);
+    expect((v3.get('apis/rbac.authorization.k8s.io/v1')!.paths as Record<string, Record<string, Schema>>)['/apis/rbac.authorization.k8s.io/v1/clusterroles']!.get!.tags).toEqual(['rbacAuthorization_v1']);
 
     const reviews = v3.get('apis/authorization.k8s.io/v1')!.paths as Record<string, Record<string, Schema>>;
     expect(Object.keys(reviews['/apis/authorization.k8s.io/v1/selfsubjectaccessreviews']!)).toEqual(['post']);
