@@ -109,6 +109,7 @@ export function podSpecWarnings(spec: PodSpec | undefined, path = 'spec'): strin
   const list = (x: readonly Container[] | undefined): readonly Container[] => (Array.isArray(x) ? x.filter((c) => c && typeof c === 'object') : []);
   list(spec.initContainers).forEach((c, i) => out.push(...containerWarnings(c, `${path}.initContainers[${i}]`, true)));
   list(spec.containers).forEach((c, i) => out.push(...containerWarnings(c, `${path}.containers[${i}]`, false)));
+  list(spec.ephemeralContainers as Container[] | undefined).forEach((c, i) => out.push(...containerWarnings(c, `${path}.ephemeralContainers[${i}]`, false)));
   return out;
 }
 
