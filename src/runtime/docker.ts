@@ -397,6 +397,7 @@ export class DockerRuntime implements Runtime {
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
         IpcMode: `container:${sandboxId}`,
+        PidMode: config.pidNamespaceOf ? `container:${config.pidNamespaceOf}` : undefined,
         Binds: binds,
         Mounts: mounts,
         NanoCpus: config.nanoCpus || undefined,

@@ -81,6 +81,11 @@ export interface ContainerConfig {
   stdin?: boolean;
   /** Close the process's stdin when the first attached client closes it (Kubernetes `stdinOnce`). */
   stdinOnce?: boolean;
+  /**
+   * Join the process namespace of this (running) container of the same sandbox instead of getting
+   * its own: an ephemeral container's `targetContainerName`. Starting fails when it is not running.
+   */
+  pidNamespaceOf?: string;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
