@@ -11,6 +11,7 @@ import type { KubeObject, Pod, Status } from '../../src/api/types.js';
 import { applyPodDefaults } from '../../src/api/defaults.js';
 import { RESOURCES } from '../../src/api/registry.js';
 import { validatePod } from '../../src/api/validation.js';
+import { decodeProtobuf, encodeProtobuf } from '../../src/apiserver/protobuf.js';
 import { startApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, PODS } from '../../src/client/client.js';
 import { Informer } from '../../src/client/informer.js';
@@ -89,6 +90,27 @@ describe('validation of the ephemeralcontainers subresource', () => {
     expect(validatePod(p).map((e) => e.field)).toContain('spec.ephemeralContainers');
     const updateErrs = validatePod(storedPod([debug()]), storedPod()).map((e) => `${e.field}: ${e.message}`);
     expect(updateErrs.some((e) => e.startsWith('spec: Forbidden: pod updates may not change fields other than'))).toBe(true);
+  });
+});
+
+describe('protobuf of a pod as kubectl debug reads and copies it', () => {
+  it('keeps the names of the ConfigMaps and Secrets a pod refers to (embedded LocalObjectReference) and its ephemeral containers', () => {
+    const pod = {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web' },
+      spec: {
+        volumes: [
+          { name: 'kube-api-access', projected: { sources: [{ configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }, { secret: { name: 's' } }] } },
+          { name: 'cm', configMap: { name: 'settings' } },
+        ],
+        containers: [{
+          name: 'app', image: 'nginx',
+          env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'settings', key: 'a' } } }, { name: 'B', valueFrom: { secretKeyRef: { name: 's', key: 'b' } } }],
+          envFrom: [{ configMapRef: { name: 'settings' } }, { secretRef: { name: 's' } }],
+        }],
+        ephemeralContainers: [{ name: 'debugger', image: 'busybox', targetContainerName: 'app', stdin: true, tty: true }],
+      },
+    };
+    expect(decodeProtobuf(encodeProtobuf(pod) as Buffer).spec).toEqual(pod.spec);
   });
 });
 
