@@ -95,7 +95,7 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
     expect(docker.stdout.trim().split('\n')).toEqual(['exited']);
   }, 120_000);
 
-  it('kubectl get -o jsonpath and describe (kubectl's and minikube-lite's) show the ephemeral containers and their state', async () => {
+  it("kubectl get -o jsonpath and describe (kubectl's and minikube-lite's) show the ephemeral containers and their state", async () => {
     const describe = await kubectl(['describe', 'pod', 'web']);
     expect(describe.code, describe.stderr).toBe(0);
     expect(describe.stdout).toMatch(/Ephemeral Containers:\n {2}debugger:\n/);
