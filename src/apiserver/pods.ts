@@ -111,6 +111,7 @@ export function resolveContainer(pod: Pod, requested: string | null): string {
   if (main.length === 1) return main[0];
   let msg = `a container name must be specified for pod ${name}, choose one of: [${main.join(' ')}]`;
   if (init.length) msg += ` or one of the init containers: [${init.join(' ')}]`;
+  if (ephemeral.length) msg += ` or one of the ephemeral containers: [${ephemeral.join(' ')}]`;
   throw badRequest(msg);
 }
 

@@ -107,6 +107,17 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
     expect(docker.stdout.trim().split('\n')).toEqual(['exited']);
   }, 120_000);
 
+  it('kubectl debug -i over SPDY (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false) and minikube-lite debug POD --target', async () => {
+    const spdy = await run('/usr/bin/env', ['KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false', KUBECTL, '--kubeconfig', kubeconfig, 'debug', '-i', 'web', '--image=busybox',
+      '--image-pull-policy=IfNotPresent', '--target=app', '--container=spdy', '--', 'sh'], 'ps -o args | grep -c "[n]ginx: master"; exit 0\n');
+    expect(spdy.code, spdy.stderr).toBe(0);
+    expect(spdy.stdout.trim()).toBe('1');
+    const own = await cluster.cli(['debug', 'web', '--target', 'app', '-c', 'own', '--', 'sh', '-c', 'ps -o args | grep -c "[n]ginx: master"; wget -qO- http://localhost/ | grep -o "Welcome to nginx" | head -1; exit 4']);
+    expect(own.stdout).toBe('1\nWelcome to nginx\n');
+    expect(own.stderr).toBe('Targeting container "app".\n');
+    expect(own.code).toBe(4);
+  }, 120_000);
+
   it("kubectl get -o jsonpath and describe (kubectl's and minikube-lite's) show the ephemeral containers and their state", async () => {
     const describe = await kubectl(['describe', 'pod', 'web']);
     expect(describe.code, describe.stderr).toBe(0);
