@@ -68,6 +68,7 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
       'wget -qO- http://localhost:80/ | grep -o "Welcome to nginx"; ps -o pid,args; exit 0\n');
     const ms = Date.now() - t0;
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Targeting container "app"\. If you don't see processes from this container/);
     expect(r.stdout).toContain('Welcome to nginx');
     // With --target the shell is in the app's process namespace: nginx's master process is there.
     expect(r.stdout).toMatch(/nginx: master process/);
@@ -111,7 +112,8 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
     const spdy = await run('/usr/bin/env', ['KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false', KUBECTL, '--kubeconfig', kubeconfig, 'debug', '-i', 'web', '--image=busybox',
       '--image-pull-policy=IfNotPresent', '--target=app', '--container=spdy', '--', 'sh'], 'ps -o args | grep -c "[n]ginx: master"; exit 0\n');
     expect(spdy.code, spdy.stderr).toBe(0);
-    expect(spdy.stdout.trim()).toBe('1');
+    // kubectl prints its "Targeting container" note on stdout, then the shell's output.
+    expect(spdy.stdout).toMatch(/^Targeting container "app"\..*\n1\n$/);
     const own = await cluster.cli(['debug', 'web', '--target', 'app', '-c', 'own', '--', 'sh', '-c', 'ps -o args | grep -c "[n]ginx: master"; wget -qO- http://localhost/ | grep -o "Welcome to nginx" | head -1; exit 4']);
     expect(own.stdout).toBe('1\nWelcome to nginx\n');
     expect(own.stderr).toBe('Targeting container "app".\n');

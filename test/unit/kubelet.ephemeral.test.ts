@@ -12,20 +12,14 @@ import { applyPodDefaults } from '../../src/api/defaults.js';
 import { RESOURCES } from '../../src/api/registry.js';
 import { validatePod } from '../../src/api/validation.js';
 import { decodeProtobuf, encodeProtobuf } from '../../src/apiserver/protobuf.js';
-import { startApiServer } from '../../src/apiserver/server.js';
-import { ApiClient, PODS } from '../../src/client/client.js';
-import { Informer } from '../../src/client/informer.js';
-import { Kubelet } from '../../src/kubelet/kubelet.js';
+import { PODS } from '../../src/client/client.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../../src/kubelet/naming.js';
 import { computePodActions } from '../../src/kubelet/plan.js';
 import { computePodStatus } from '../../src/kubelet/status.js';
-import type { FakeRuntime } from '../../src/runtime/fake.js';
 import type { ContainerStatus, SandboxStatus } from '../../src/runtime/types.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import { FakeClock, MemoryRecorder, fakeRuntime, waitForCachedPod } from './kubelet.fixtures.js';
+import { startKubeletHarness, waitForCachedPod, type KubeletHarness } from './kubelet.fixtures.js';
 
 type PodObject = Pod & KubeObject;
-const TOKEN = 'ephemeral-test-token';
 const ref = { ...PODS, namespace: 'default' };
 
 // ---- validation ----------------------------------------------------------------------------
@@ -178,17 +172,12 @@ describe('the kubelet plan for ephemeral containers', () => {
 
 // ---- API server and kubelet ------------------------------------------------------------------
 
-let server: Awaited<ReturnType<typeof startApiServer>>;
-let client: ApiClient;
-let clock: FakeClock;
-let fake: FakeRuntime;
-let recorder: MemoryRecorder;
-let kubelet: Kubelet;
-let pods: Informer<PodObject>;
+let h: KubeletHarness;
+const TOKEN = 'kubelet-test-token';
 
 /** A raw request to the API server (for content types the typed client does not send). */
 async function call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ code: number; json: PodObject & Status }> {
-  const res = await fetch(`${server.url}${path}`, {
+  const res = await fetch(`${h.server.url}${path}`, {
     method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': contentType }, body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { code: res.status, json: (await res.json()) as PodObject & Status };
@@ -198,32 +187,17 @@ const SMP = 'application/strategic-merge-patch+json';
 
 describe('pods/ephemeralcontainers and the kubelet on the fake runtime', () => {
   beforeEach(async () => {
-    server = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: TOKEN, logger: { info: () => {}, error: () => {} } });
-    client = new ApiClient({ server: server.url, token: TOKEN });
-    clock = new FakeClock();
-    fake = fakeRuntime(clock);
-    recorder = new MemoryRecorder();
-    kubelet = new Kubelet({
-      client, runtime: fake, cluster: 'test', nodeName: 'node-1', podCIDR: '10.244.1.0/24', token: TOKEN, address: '127.0.0.1',
-      clock, recorder, backoff: { baseMs: 1000, capMs: 4000, resetMs: 8000 }, heartbeatMs: 3_600_000, resyncMs: 3_600_000, log: () => {},
-    });
-    await kubelet.start();
-    pods = new Informer<PodObject>(client, ref);
-    await pods.start();
-    await client.create<PodObject>(ref, {
+    h = await startKubeletHarness({ backoff: { baseMs: 1000, capMs: 4000, resetMs: 8000 } });
+    await h.client.create<PodObject>(ref, {
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', labels: { app: 'web' } },
       spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'nginx:latest', imagePullPolicy: 'IfNotPresent' }] },
     });
-    await waitForCachedPod(pods, 'web', (p) => p.status?.phase === 'Running');
+    await waitForCachedPod(h.pods, 'web', (p) => p.status?.phase === 'Running');
   });
 
-  afterEach(async () => {
-    pods.stop();
-    await kubelet.stop();
-    await server.close();
-  });
+  afterEach(() => h.stop());
 
-  const settle = () => kubelet.idle();
+  const settle = () => h.kubelet.idle();
   const debugger1 = { name: 'debugger', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], targetContainerName: 'app', stdin: true, tty: true };
 
   it('GET answers the pod; a strategic merge patch adds the container and nothing else', async () => {
@@ -255,45 +229,45 @@ describe('pods/ephemeralcontainers and the kubelet on the fake runtime', () => {
   });
 
   it('starts the container once in the pod\'s sandbox, in the target\'s process namespace, reports it, never restarts it and removes it with the pod', async () => {
-    const uid = (await client.get<PodObject>(ref, 'web')).metadata?.uid ?? '';
+    const uid = (await h.client.get<PodObject>(ref, 'web')).metadata?.uid ?? '';
     expect((await call('PATCH', EC_PATH, { spec: { ephemeralContainers: [debugger1] } }, SMP)).code).toBe(200);
-    const running = await waitForCachedPod(pods, 'web', (p) => p.status?.ephemeralContainerStatuses?.[0]?.state?.running !== undefined);
+    const running = await waitForCachedPod(h.pods, 'web', (p) => p.status?.ephemeralContainerStatuses?.[0]?.state?.running !== undefined);
     expect(running.status?.ephemeralContainerStatuses?.[0]).toMatchObject({ name: 'debugger', ready: false, restartCount: 0 });
-    const list = await fake.listContainers({ [LABEL_POD_UID]: uid });
+    const list = await h.fake.listContainers({ [LABEL_POD_UID]: uid });
     const app = list.find((c) => c.labels[LABEL_CONTAINER_NAME] === 'app');
     const dbg = list.find((c) => c.labels[LABEL_CONTAINER_NAME] === 'debugger');
     expect(dbg?.sandboxId).toBe(app?.sandboxId);
-    expect(fake.containerConfig(dbg?.id ?? '')).toMatchObject({ pidNamespaceOf: app?.id, stdin: true, tty: true });
-    expect(recorder.about('web')).toEqual(expect.arrayContaining(['Created: Created container debugger', 'Started: Started container debugger']));
+    expect(h.fake.containerConfig(dbg?.id ?? '')).toMatchObject({ pidNamespaceOf: app?.id, stdin: true, tty: true });
+    expect(h.recorder.about('web')).toEqual(expect.arrayContaining(['Created: Created container debugger', 'Started: Started container debugger']));
 
-    fake.exitContainer(dbg?.id ?? '', 0);
-    const ended = await waitForCachedPod(pods, 'web', (p) => p.status?.ephemeralContainerStatuses?.[0]?.state?.terminated !== undefined);
+    h.fake.exitContainer(dbg?.id ?? '', 0);
+    const ended = await waitForCachedPod(h.pods, 'web', (p) => p.status?.ephemeralContainerStatuses?.[0]?.state?.terminated !== undefined);
     expect(ended.status?.ephemeralContainerStatuses?.[0].state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(ended.status?.phase).toBe('Running');
-    await clock.advance(60_000, settle);
-    const after = (await fake.listContainers({ [LABEL_POD_UID]: uid })).filter((c) => c.labels[LABEL_CONTAINER_NAME] === 'debugger');
+    await h.clock.advance(60_000, settle);
+    const after = (await h.fake.listContainers({ [LABEL_POD_UID]: uid })).filter((c) => c.labels[LABEL_CONTAINER_NAME] === 'debugger');
     expect(after.map((c) => c.state)).toEqual(['exited']);
 
-    const gone = new Promise<void>((resolve) => pods.addHandlers({ onDelete: (p) => (p.metadata?.name === 'web' ? resolve() : undefined) }));
-    await client.delete(ref, 'web');
-    await clock.advance(31_000, settle);
+    const gone = new Promise<void>((resolve) => h.pods.addHandlers({ onDelete: (p) => (p.metadata?.name === 'web' ? resolve() : undefined) }));
+    await h.client.delete(ref, 'web');
+    await h.clock.advance(31_000, settle);
     await gone;
-    expect(await fake.listContainers({ [LABEL_POD_UID]: uid })).toEqual([]);
+    expect(await h.fake.listContainers({ [LABEL_POD_UID]: uid })).toEqual([]);
   });
 
   it('waits with CreateContainerConfigError while the target does not run', async () => {
     await call('PATCH', EC_PATH, { spec: { ephemeralContainers: [{ ...debugger1, name: 'late', targetContainerName: 'app' }] } }, SMP);
-    await waitForCachedPod(pods, 'web', (p) => p.status?.ephemeralContainerStatuses?.[0]?.state?.running !== undefined);
+    await waitForCachedPod(h.pods, 'web', (p) => p.status?.ephemeralContainerStatuses?.[0]?.state?.running !== undefined);
     // A pod whose app container has exited: a new debug container targeting it must wait.
-    const uid = (await client.get<PodObject>(ref, 'web')).metadata?.uid ?? '';
+    const uid = (await h.client.get<PodObject>(ref, 'web')).metadata?.uid ?? '';
     // The first restart is immediate, the second waits for its back-off: then no app runs.
     for (let i = 0; i < 2; i++) {
-      const app = (await fake.listContainers({ [LABEL_POD_UID]: uid, [LABEL_CONTAINER_NAME]: 'app' })).find((c) => c.state === 'running');
-      fake.exitContainer(app?.id ?? '', 1);
+      const app = (await h.fake.listContainers({ [LABEL_POD_UID]: uid, [LABEL_CONTAINER_NAME]: 'app' })).find((c) => c.state === 'running');
+      h.fake.exitContainer(app?.id ?? '', 1);
       await settle();
     }
     await call('PATCH', EC_PATH, { spec: { ephemeralContainers: [{ ...debugger1, name: 'late2', targetContainerName: 'app' }] } }, SMP);
-    const p = await waitForCachedPod(pods, 'web', (x) => x.status?.ephemeralContainerStatuses?.[1]?.state?.waiting?.reason === 'CreateContainerConfigError');
+    const p = await waitForCachedPod(h.pods, 'web', (x) => x.status?.ephemeralContainerStatuses?.[1]?.state?.waiting?.reason === 'CreateContainerConfigError');
     expect(p.status?.ephemeralContainerStatuses?.[1].state?.waiting?.message).toBe('unable to find target container app');
   });
 });
