@@ -12,7 +12,7 @@
 import { randomInt } from 'node:crypto';
 import { Command } from 'commander';
 import type { EphemeralContainer } from 'kubernetes-types/core/v1.js';
-import type { Pod } from '../../api/types.js';
+import type { ContainerStatus, Pod } from '../../api/types.js';
 import { NODES, PODS } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { parseDuration, type Client, type CommandDeps } from './shared.js';
@@ -57,14 +57,20 @@ export type DebugProgress =
 const FATAL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName',
   'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError', 'CrashLoopBackOff']);
 
-/** Reads a debug pod's state (pure; the planner `runDebug` acts on). */
-export function debugProgress(pod: Pod): DebugProgress {
-  const cs = pod.status?.containerStatuses?.[0];
+/** A debug container's own verdict: ended, or stuck for a reason that will not resolve; else undefined. */
+function containerProgress(cs: ContainerStatus | undefined): DebugProgress | undefined {
   if (cs?.state?.terminated) return { state: 'done', exitCode: cs.state.terminated.exitCode };
   const waiting = cs?.state?.waiting;
   if (waiting?.reason && FATAL_WAITING.has(waiting.reason)) {
     return { state: 'failed', message: waiting.message ? `${waiting.reason}: ${waiting.message}` : waiting.reason };
   }
+  return undefined;
+}
+
+/** Reads a debug pod's state (pure; the planner `runDebug` acts on). */
+export function debugProgress(pod: Pod): DebugProgress {
+  const own = containerProgress(pod.status?.containerStatuses?.[0]);
+  if (own) return own;
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
     return { state: 'failed', message: scheduled.message || 'the pod cannot be scheduled' };
@@ -149,12 +155,8 @@ export function ephemeralDebugContainer(name: string, image: string, command: st
 
 /** Where an ephemeral debug container is (pure; `runEphemeralDebug` acts on it). */
 export function ephemeralProgress(pod: Pod, name: string): DebugProgress {
-  const cs = pod.status?.ephemeralContainerStatuses?.find((s) => s.name === name);
-  if (cs?.state?.terminated) return { state: 'done', exitCode: cs.state.terminated.exitCode };
-  const waiting = cs?.state?.waiting;
-  if (waiting?.reason && FATAL_WAITING.has(waiting.reason)) {
-    return { state: 'failed', message: waiting.message ? `${waiting.reason}: ${waiting.message}` : waiting.reason };
-  }
+  const own = containerProgress(pod.status?.ephemeralContainerStatuses?.find((s) => s.name === name));
+  if (own) return own;
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') return { state: 'failed', message: `pod ${pod.metadata?.name ?? ''} has ended (${phase}): its ephemeral containers will not run` };
   return { state: 'waiting' };
