@@ -139,7 +139,9 @@ export class ContainerLifecycle {
       tty: c.tty === true,
       stdin: c.stdin === true,
       stdinOnce: c.stdinOnce === true,
-      ...(pidNamespaceOf ? { pidNamespaceOf } : {}),
+      // One process namespace for the pod (`shareProcessNamespace`): the sandbox's, whose pause
+      // process is PID 1; else an ephemeral container's target's, else the container's own.
+      ...(pod.spec?.shareProcessNamespace ? { pidNamespaceOf: sandbox.id } : pidNamespaceOf ? { pidNamespaceOf } : {}),
     };
     const slot = this.o.startSlot ?? (<T>(fn: () => Promise<T>) => fn());
     let id: string;

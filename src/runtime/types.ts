@@ -82,8 +82,9 @@ export interface ContainerConfig {
   /** Close the process's stdin when the first attached client closes it (Kubernetes `stdinOnce`). */
   stdinOnce?: boolean;
   /**
-   * Join the process namespace of this (running) container of the same sandbox instead of getting
-   * its own: an ephemeral container's `targetContainerName`. Starting fails when it is not running.
+   * Join the process namespace of this running container (or of the sandbox itself, by its id)
+   * instead of getting its own: an ephemeral container's `targetContainerName`, or the sandbox
+   * for a pod with `shareProcessNamespace`. Starting fails when it is not running.
    */
   pidNamespaceOf?: string;
 }

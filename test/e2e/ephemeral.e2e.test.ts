@@ -147,8 +147,13 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
     expect(r.code, r.stderr).toBe(0);
     const copy = await cluster.waitForPod('web-copy', isRunning, 90_000);
     expect(copy.spec?.containers.map((c) => c.name)).toEqual(['app', 'dbg']);
+    expect(copy.spec?.shareProcessNamespace).toBe(true); // kubectl's --share-processes default
     const ex = await kubectl(['exec', 'web-copy', '-c', 'dbg', '--', 'wget', '-qO-', 'http://localhost/']);
     expect(ex.stdout).toContain('Welcome to nginx');
+    // One process namespace for the pod: the debug container sees nginx, and the pause process as PID 1.
+    const ps = await kubectl(['exec', 'web-copy', '-c', 'dbg', '--', 'ps', '-o', 'pid,args']);
+    expect(ps.stdout).toMatch(/nginx: master process/);
+    expect(ps.stdout).toMatch(/^\s*1\s+\/pause/m);
     expect((await kubectl(['delete', 'pod', 'web-copy', '--grace-period=1'])).code).toBe(0);
   }, 120_000);
 

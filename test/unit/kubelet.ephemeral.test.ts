@@ -255,6 +255,20 @@ describe('pods/ephemeralcontainers and the kubelet on the fake runtime', () => {
     expect(await h.fake.listContainers({ [LABEL_POD_UID]: uid })).toEqual([]);
   });
 
+  it('puts every container of a pod with shareProcessNamespace in the sandbox\'s process namespace', async () => {
+    await h.client.create<PodObject>(ref, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'shared' },
+      spec: { nodeName: 'node-1', shareProcessNamespace: true, containers: [
+        { name: 'app', image: 'nginx:latest', imagePullPolicy: 'IfNotPresent' },
+        { name: 'side', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] },
+      ] },
+    });
+    const p = await waitForCachedPod(h.pods, 'shared', (x) => x.status?.phase === 'Running');
+    const list = await h.fake.listContainers({ [LABEL_POD_UID]: p.metadata?.uid ?? '' });
+    expect(list).toHaveLength(2);
+    for (const c of list) expect(h.fake.containerConfig(c.id)?.pidNamespaceOf).toBe(c.sandboxId);
+  });
+
   it('waits with CreateContainerConfigError while the target does not run', async () => {
     await call('PATCH', EC_PATH, { spec: { ephemeralContainers: [{ ...debugger1, name: 'late', targetContainerName: 'app' }] } }, SMP);
     await waitForCachedPod(h.pods, 'web', (p) => p.status?.ephemeralContainerStatuses?.[0]?.state?.running !== undefined);
