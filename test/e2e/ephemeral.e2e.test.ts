@@ -142,12 +142,12 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
     expect(dup.stderr).toMatch(/spec\.ephemeralContainers\[\d\]\.name: Duplicate value: "app"/);
   });
 
-  it('kubectl debug --copy-to makes a copy pod with a debug container', async () => {
-    const r = await kubectl(['debug', 'web', '--image=busybox', '--image-pull-policy=IfNotPresent', '--copy-to=web-copy', '--container=dbg', '--', 'sleep', '3600']);
+  it('kubectl debug --copy-to --share-processes makes a copy pod with a debug container in one process namespace', async () => {
+    const r = await kubectl(['debug', 'web', '--image=busybox', '--image-pull-policy=IfNotPresent', '--copy-to=web-copy', '--share-processes', '--container=dbg', '--', 'sleep', '3600']);
     expect(r.code, r.stderr).toBe(0);
     const copy = await cluster.waitForPod('web-copy', isRunning, 90_000);
     expect(copy.spec?.containers.map((c) => c.name)).toEqual(['app', 'dbg']);
-    expect(copy.spec?.shareProcessNamespace).toBe(true); // kubectl's --share-processes default
+    expect(copy.spec?.shareProcessNamespace).toBe(true);
     const ex = await kubectl(['exec', 'web-copy', '-c', 'dbg', '--', 'wget', '-qO-', 'http://localhost/']);
     expect(ex.stdout).toContain('Welcome to nginx');
     // One process namespace for the pod: the debug container sees nginx, and the pause process as PID 1.
@@ -169,6 +169,21 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
     const logs = await kubectl(['logs', name]);
     expect(logs.stdout.trim()).toBe('host-root-ok');
     await kubectl(['delete', 'pod', name, '--grace-period=1']);
+  }, 120_000);
+
+  it('debugs a pod stuck in its init container: the ephemeral container starts anyway, targeting it', async () => {
+    await cluster.client().create(ref, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stuck' },
+      spec: { terminationGracePeriodSeconds: 1, initContainers: [{ name: 'wait', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }], containers: [{ name: 'app', image: 'nginx' }] },
+    });
+    await cluster.waitForPod('stuck', (p) => p.status?.initContainerStatuses?.[0]?.state?.running !== undefined, 60_000);
+    const r = await kubectl(['debug', '-i', 'stuck', '--image=busybox', '--image-pull-policy=IfNotPresent', '--target=wait', '-c', 'peek', '--', 'sh'],
+      'ps -o args | grep -c "[s]leep 3600"; exit 0\n');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('1');
+    const pod = await cluster.waitForPod('stuck', (p) => ephemeral(p, 'peek')?.state?.terminated !== undefined, 30_000);
+    expect(pod.status?.phase).toBe('Pending'); // still initializing
+    expect((await kubectl(['delete', 'pod', 'stuck', '--grace-period=1'])).code).toBe(0);
   }, 120_000);
 
   it('the ephemeral containers go with the pod', async () => {
