@@ -84,13 +84,17 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
 
   it.skipIf(!hasScript)('kubectl debug -it --target=app: a shell on a terminal, in the app\'s processes (skipped without script(1))', async () => {
     // script(1) gives kubectl a terminal; the shell's input comes through it.
-    const line = `${KUBECTL} --kubeconfig ${kubeconfig} debug -it web --image=busybox --image-pull-policy=IfNotPresent --target=app --container=shell -- sh`;
+    // No pull policy: `busybox` (no tag) defaults to Always, so the kubelet pulls it (from the local registry mirror).
+    const line = `${KUBECTL} --kubeconfig ${kubeconfig} debug -it web --image=busybox --target=app --container=shell -- sh`;
     const r = await run('/usr/bin/script', ['-eqc', line, '/dev/null'], 'tty; ps -o args | grep -c "[n]ginx: master"; exit 5\n');
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r\n/);
     expect(r.stdout).toMatch(/\r\n1\r\n/);
     const pod = await cluster.waitForPod('web', (p) => ephemeral(p, 'shell')?.state?.terminated !== undefined, 30_000);
     expect(ephemeral(pod, 'shell')?.state?.terminated?.exitCode).toBe(5);
-    expect(pod.spec?.ephemeralContainers?.find((c) => c.name === 'shell')).toMatchObject({ stdin: true, tty: true, targetContainerName: 'app' });
+    expect(pod.spec?.ephemeralContainers?.find((c) => c.name === 'shell')).toMatchObject({ stdin: true, tty: true, targetContainerName: 'app', imagePullPolicy: 'Always' });
+    const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=web', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+    expect(events.stdout).toMatch(/Pulled: Successfully pulled image "busybox"/);
+    expect(events.stdout).toContain('Started: Started container shell');
   }, 120_000);
 
   it('an ephemeral container without a target has its own process namespace; logs -c reads it; it is never restarted', async () => {
