@@ -589,6 +589,10 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Field
     if (v) for (const msg of isDNS1123Label(v)) errs.push(invalidValue(`${path}.${field}`, v, msg));
   }
   errs.push(...validateTolerations(list(s.tolerations), `${path}.tolerations`));
+  // Kubernetes keeps both under the pod's security context internally, hence the field path.
+  if (s.shareProcessNamespace && s.hostPID) {
+    errs.push(invalidValue(`${path}.securityContext.shareProcessNamespace`, true, 'ShareProcessNamespace and HostPID cannot both be enabled'));
+  }
   return errs;
 }
 

@@ -28,8 +28,6 @@ const has = (v: unknown): boolean => v !== undefined && v !== null && !(Array.is
 /** Pod-level fields the kubelet (or scheduler) of minikube-lite ignores. */
 export const UNHONOURED_POD_FIELDS: readonly PodRule[] = [
   { field: 'hostNetwork', set: (s) => s.hostNetwork === true, why: 'the pod gets its own address on the pod network, not the node\'s network' },
-  { field: 'hostPID', set: (s) => s.hostPID === true, why: 'the pod has its own process namespace' },
-  { field: 'hostIPC', set: (s) => s.hostIPC === true, why: 'the pod has its own IPC namespace' },
   { field: 'securityContext', set: (s) => has(s.securityContext), why: 'pod security settings (runAsUser, fsGroup, sysctls, seccomp...) are not applied' },
   { field: 'hostUsers', set: (s) => s.hostUsers === false, why: 'user namespaces are not used' },
   { field: 'activeDeadlineSeconds', set: (s) => has(s.activeDeadlineSeconds), why: 'the kubelet does not end pods at their deadline' },

@@ -139,9 +139,11 @@ export class ContainerLifecycle {
       tty: c.tty === true,
       stdin: c.stdin === true,
       stdinOnce: c.stdinOnce === true,
-      // One process namespace for the pod (`shareProcessNamespace`): the sandbox's, whose pause
-      // process is PID 1; else an ephemeral container's target's, else the container's own.
-      ...(pod.spec?.shareProcessNamespace ? { pidNamespaceOf: sandbox.id } : pidNamespaceOf ? { pidNamespaceOf } : {}),
+      // The node's process namespace (`hostPID`); or one for the pod (`shareProcessNamespace`):
+      // the sandbox's, whose pause process is PID 1; else an ephemeral container's target's, else
+      // the container's own. `hostIPC`: the node's IPC namespace instead of the sandbox's.
+      ...(pod.spec?.hostPID ? { hostPid: true } : pod.spec?.shareProcessNamespace ? { pidNamespaceOf: sandbox.id } : pidNamespaceOf ? { pidNamespaceOf } : {}),
+      ...(pod.spec?.hostIPC ? { hostIpc: true } : {}),
     };
     const slot = this.o.startSlot ?? (<T>(fn: () => Promise<T>) => fn());
     let id: string;

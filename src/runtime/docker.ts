@@ -396,8 +396,8 @@ export class DockerRuntime implements Runtime {
       StdinOnce: (config.stdin ?? false) && (config.stdinOnce ?? false),
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
-        IpcMode: `container:${sandboxId}`,
-        PidMode: config.pidNamespaceOf ? `container:${config.pidNamespaceOf}` : undefined,
+        IpcMode: config.hostIpc ? 'host' : `container:${sandboxId}`,
+        PidMode: config.hostPid ? 'host' : config.pidNamespaceOf ? `container:${config.pidNamespaceOf}` : undefined,
         Binds: binds,
         Mounts: mounts,
         NanoCpus: config.nanoCpus || undefined,

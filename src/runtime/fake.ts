@@ -385,7 +385,7 @@ export class FakeRuntime implements Runtime {
       throw new RuntimeError(`cannot join network of a non running container: ${c.sandboxId}`);
     }
     const pidOf = c.config.pidNamespaceOf;
-    if (pidOf !== undefined && this.findContainer(pidOf)?.state !== 'running' && this.findSandbox(pidOf)?.state !== 'ready') {
+    if (pidOf !== undefined && !c.config.hostPid && this.findContainer(pidOf)?.state !== 'running' && this.findSandbox(pidOf)?.state !== 'ready') {
       throw new RuntimeError(`cannot join PID of a non running container: ${pidOf}`);
     }
     c.state = 'running';

@@ -87,6 +87,10 @@ export interface ContainerConfig {
    * for a pod with `shareProcessNamespace`. Starting fails when it is not running.
    */
   pidNamespaceOf?: string;
+  /** Use the node's own process namespace (a pod's `hostPID`); wins over `pidNamespaceOf`. */
+  hostPid?: boolean;
+  /** Use the node's own IPC namespace (a pod's `hostIPC`) instead of the sandbox's. */
+  hostIpc?: boolean;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';

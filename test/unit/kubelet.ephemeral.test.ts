@@ -79,6 +79,13 @@ describe('validation of the ephemeralcontainers subresource', () => {
   ];
   for (const [name, run, want] of table) it(name, () => expect(run()).toEqual(want));
 
+  it('refuses hostPID together with shareProcessNamespace, as Kubernetes', () => {
+    const p = storedPod();
+    p.spec = { ...p.spec!, hostPID: true, shareProcessNamespace: true };
+    expect(validatePod(p).map((e) => `${e.field}: ${e.message}`)).toContain(
+      'spec.securityContext.shareProcessNamespace: Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled');
+  });
+
   it('refuses ephemeral containers on create and through a plain pod update', () => {
     const p = storedPod([debug()]);
     expect(validatePod(p).map((e) => e.field)).toContain('spec.ephemeralContainers');
@@ -267,6 +274,17 @@ describe('pods/ephemeralcontainers and the kubelet on the fake runtime', () => {
     const list = await h.fake.listContainers({ [LABEL_POD_UID]: p.metadata?.uid ?? '' });
     expect(list).toHaveLength(2);
     for (const c of list) expect(h.fake.containerConfig(c.id)?.pidNamespaceOf).toBe(c.sandboxId);
+  });
+
+  it('runs the containers of a hostPID/hostIPC pod in the node\'s process and IPC namespaces', async () => {
+    await h.client.create<PodObject>(ref, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'node-debug' },
+      spec: { nodeName: 'node-1', hostPID: true, hostIPC: true, containers: [{ name: 'sh', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+    });
+    const p = await waitForCachedPod(h.pods, 'node-debug', (x) => x.status?.phase === 'Running');
+    const [c] = await h.fake.listContainers({ [LABEL_POD_UID]: p.metadata?.uid ?? '' });
+    expect(h.fake.containerConfig(c.id)).toMatchObject({ hostPid: true, hostIpc: true });
+    expect(h.fake.containerConfig(c.id)?.pidNamespaceOf).toBeUndefined();
   });
 
   it('waits with CreateContainerConfigError while the target does not run', async () => {
