@@ -701,8 +701,9 @@ export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
  * containers replaced (see `withEphemeralContainers`).
  */
 export function validatePodEphemeralContainersUpdate(pod: Pod, old: Pod): FieldError[] {
-  const errs = [...validateObjectMetaUpdate(pod.metadata, old.metadata), ...validateObjectMeta(pod.metadata, true, nameIsDNSSubdomain), ...validatePodSpec(pod.spec)];
+  // Static (mirror) pods run from the node's files: nothing can be added to them.
   if (old.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined) return [forbidden('', 'static pods do not support ephemeral containers')];
+  const errs = [...validateObjectMetaUpdate(pod.metadata, old.metadata), ...validateObjectMeta(pod.metadata, true, nameIsDNSSubdomain), ...validatePodSpec(pod.spec)];
   const byName = new Map(list(pod.spec?.ephemeralContainers).map((c) => [c.name, c]));
   for (const prev of list(old.spec?.ephemeralContainers)) {
     const next = byName.get(prev.name);
