@@ -8,11 +8,12 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/types.js';
 import { readClusterConfig } from '../../src/cli/context.js';
 import { PODS } from '../../src/client/client.js';
-import { TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
+import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const KUBECTL = '/usr/bin/kubectl';
@@ -54,7 +55,9 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', labels: { app: 'web' } },
       spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'nginx' }] },
     });
-    await cluster.waitForPod('web', isRunning, 90_000);
+    const ex = await cluster.cli(['apply', '-f', join(ROOT, 'examples/debug-ephemeral.yaml')]);
+    expect(ex.code, ex.stderr).toBe(0);
+    await Promise.all([cluster.waitForPod('web', isRunning, 90_000), cluster.waitForPod('web-debug', isRunning, 90_000)]);
   }, 180_000);
 
   afterAll(async () => {
@@ -118,7 +121,8 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
     expect(spdy.code, spdy.stderr).toBe(0);
     // kubectl prints its "Targeting container" note on stdout, then the shell's output.
     expect(spdy.stdout).toMatch(/^Targeting container "app"\..*\n1\n$/);
-    const own = await cluster.cli(['debug', 'web', '--target', 'app', '-c', 'own', '--', 'sh', '-c', 'ps -o args | grep -c "[n]ginx: master"; wget -qO- http://localhost/ | grep -o "Welcome to nginx" | head -1; exit 4']);
+    // The example's pod, with the README's command.
+    const own = await cluster.cli(['debug', 'web-debug', '--target', 'app', '-c', 'own', '--', 'sh', '-c', 'ps -o args | grep -c "[n]ginx: master"; wget -qO- http://localhost/ | grep -o "Welcome to nginx" | head -1; exit 4']);
     expect(own.stdout).toBe('1\nWelcome to nginx\n');
     expect(own.stderr).toBe('Targeting container "app".\n');
     expect(own.code).toBe(4);
