@@ -220,6 +220,19 @@ describe('pods/ephemeralcontainers and the kubelet on the fake runtime', () => {
     expect(second.json.spec?.ephemeralContainers?.map((c) => c.name)).toEqual(['debugger', 'debugger2']);
   });
 
+  it('takes a protobuf PUT and answers in protobuf when asked, as client-go may', async () => {
+    const pod = (await call('GET', EC_PATH)).json;
+    const body = encodeProtobuf({ ...pod, spec: { ...pod.spec, ephemeralContainers: [debugger1] } } as Record<string, unknown>) as Buffer;
+    const res = await fetch(`${h.server.url}${EC_PATH}`, {
+      method: 'PUT', body,
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/vnd.kubernetes.protobuf', Accept: 'application/vnd.kubernetes.protobuf, application/json' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/vnd.kubernetes.protobuf');
+    const back = decodeProtobuf(Buffer.from(await res.arrayBuffer())) as unknown as Pod;
+    expect(back.spec?.ephemeralContainers?.map((c) => [c.name, c.targetContainerName])).toEqual([['debugger', 'app']]);
+  });
+
   it('refuses invalid ephemeral containers with 422 and field paths, and other verbs with 405', async () => {
     const bad = await call('PATCH', EC_PATH, { spec: { ephemeralContainers: [{ ...debugger1, ports: [{ containerPort: 9 }] }] } }, SMP);
     expect(bad.code).toBe(422);
