@@ -677,7 +677,7 @@ export class DockerRuntime implements Runtime {
     sink.resume();
     if (tty) duplex.on('data', (chunk: Buffer) => (io.stdout ?? sink).write(chunk));
     else this.docker.modem.demuxStream(duplex, io.stdout ?? sink, io.stderr ?? sink);
-    // Ending stdin half-closes the hijacked connection, which is the process's EOF.
+    // Ending stdin half-closes the hijacked connection (exec, stdinOnce attach: the process's EOF).
     if (io.stdin) {
       io.stdin.on('data', (chunk: Buffer) => { if (!duplex.destroyed) duplex.write(chunk); });
       io.stdin.once('end', () => { if (closeOnStdinEnd && !duplex.destroyed) duplex.end(); });
