@@ -769,7 +769,9 @@ describe('watch', () => {
   it('ends open watches when the server closes', async () => {
     const s = await start([PODS_DEF, NAMESPACES_DEF]);
     const w = new WatchReader(s.url, `${podsPath()}?watch=true`);
-    await new Promise((r) => setTimeout(r, 50));
+    // An event proves the watch is open (a fixed pause did not, on a loaded machine).
+    await call(s.url, 'POST', podsPath(), { body: pod('before-close') });
+    expect((await w.next()).type).toBe('ADDED');
     await s.close();
     await w.done;
   });
