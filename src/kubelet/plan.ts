@@ -243,6 +243,14 @@ export function computePodActions(
 ): PodActions {
   const actions = planContainers(pod, observed, now, backoff, probeFailures, startupPassed);
   if (actions.sandboxId) {
+    // An ended ephemeral container of an older sandbox is not started again (its report says it
+    // ran): it only keeps that sandbox from being collected.
+    const ephemeral = new Set((pod.spec?.ephemeralContainers ?? []).map((e) => e.name));
+    for (const c of observed.containers) {
+      if (ephemeral.has(c.labels[LABEL_CONTAINER_NAME] ?? '') && c.sandboxId !== actions.sandboxId && c.state === 'exited' && !actions.containersToRemove.includes(c.id)) {
+        actions.containersToRemove.push(c.id);
+      }
+    }
     const removed = new Set([...actions.containersToRemove, ...actions.duplicates.containers.map((c) => c.id)]);
     const used = new Set(observed.containers.filter((c) => !removed.has(c.id)).map((c) => c.sandboxId));
     const extra = new Set(actions.duplicates.sandboxes.map((s) => s.id));

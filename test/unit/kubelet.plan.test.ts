@@ -483,3 +483,17 @@ describe('nextRestartCount when the newest instance was removed behind the kubel
     expect(nextRestartCount(p, { sandboxes: [sandbox()], containers }, 'web', false)).toBe(next);
   });
 });
+
+describe('computePodActions: an ended ephemeral container of an older sandbox', () => {
+  it('is removed with that sandbox, and not started again in the new one', () => {
+    const p: Pod = { ...pod(), spec: { ...pod().spec, containers: [{ name: 'web', image: 'nginx' }], ephemeralContainers: [{ name: 'debug', image: 'busybox' }] },
+      status: { phase: 'Running', ephemeralContainerStatuses: [{ name: 'debug', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }] } };
+    const old = sandbox({ id: 'sb0', state: 'notready', ip: '', labels: { 'io.kubernetes.sandbox.attempt': '0' } });
+    const cur = sandbox({ id: 'sb1', labels: { 'io.kubernetes.sandbox.attempt': '1' } });
+    const debug = ctr('debug', { state: 'exited', sandboxId: 'sb0' });
+    const a = computePodActions(p, { sandboxes: [old, cur], containers: [debug, ctr('web', { restart: 1 })] }, T0, policy);
+    expect(a.containersToRemove).toEqual(['debug-0']);
+    expect(a.sandboxesToRemove).toEqual(['sb0']);
+    expect(a.containersToStart).toEqual([]);
+  });
+});
