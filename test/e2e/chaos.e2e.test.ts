@@ -318,7 +318,7 @@ describe.skipIf(!hasDocker || !ENGINE_RESTART)(`the Docker engine restarted unde
       const events = (await cluster.client().list<Event & KubeObject>({ ...EVENTS, namespace: 'default' })).items
         .filter((e) => e.involvedObject?.uid === uid && e.reason === 'ContainerGCFailed');
       expect(events.map((e) => e.message)).toEqual([expect.stringMatching(/^Failed to remove pod sandbox [0-9a-f]{12}: .*device or resource busy; it is retried later$/)]);
-      // The engine can remove it again: the kubelet's next resync (every 10 s) does.
+      // The engine can remove it again: a later retry of the kubelet (its resync every 10 s at the latest) does.
       expect((await sh('umount', [join(rootView, merged)])).code).toBe(0);
       busy = false;
       const t1 = Date.now();
@@ -330,7 +330,7 @@ describe.skipIf(!hasDocker || !ENGINE_RESTART)(`the Docker engine restarted unde
       expect(gone).toBe(true);
       results.push({
         fault: 'Docker engine: a sandbox whose removal fails (root filesystem busy)', size: '1 pod deleted',
-        outcome: 'pod deleted anyway, ContainerGCFailed event once, dead sandbox removed by a later resync',
+        outcome: 'pod deleted anyway, ContainerGCFailed event once, dead sandbox removed by a later retry',
         figure: `pod gone from the API in ${secs(deletedMs)}; dead sandbox removed ${secs(Date.now() - t1)} after the engine could again`,
       });
     } finally {
