@@ -42,7 +42,7 @@ function run(cmd: string, args: string[], input = '', timeoutMs = 90_000): Promi
 const ephemeral = (p: Pod, name: string) => p.status?.ephemeralContainerStatuses?.find((s) => s.name === name);
 
 describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock kubectl on a real Docker engine (skipped without a Docker engine or /usr/bin/kubectl)', () => {
-  const cluster = new TestCluster(`e2e-eph-${process.pid}`, '10.250.0.0/16');
+  const cluster = new TestCluster(`e2e-eph-${process.pid}`, '10.207.0.0/16');
   const ref = { ...PODS, namespace: 'default' };
   let kubeconfig = '';
   const kubectl = (args: string[], input = '', timeoutMs?: number) => run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], input, timeoutMs);
