@@ -43,14 +43,15 @@ export const needsScale = (pdb: PodDisruptionBudget): boolean =>
  */
 export function budgetStatus(pdb: PodDisruptionBudget, pods: readonly Pod[], scale: number | string, now: Date): PDBStatus {
   const old = pdb.status;
-  const currentHealthy = pods.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).length;
+  const { disrupted } = disruptedPods(pdb, pods, now);
+  const currentHealthy = pods.filter((p) => !p.metadata?.deletionTimestamp && !((p.metadata?.name ?? '') in disrupted) && isPodReady(p)).length;
   const condition = (status: 'True' | 'False', reason: string, message: string): Condition => {
     const prev = old?.conditions?.find((c) => c.type === 'DisruptionAllowed');
     const same = prev?.status === status && prev.reason === reason && prev.message === message;
     return { type: 'DisruptionAllowed', status, reason, message, observedGeneration: pdb.metadata?.generation,
       lastTransitionTime: same && prev?.lastTransitionTime ? prev.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z') };
   };
-  const base = { observedGeneration: pdb.metadata?.generation, disruptedPods: old?.disruptedPods };
+  const base = { observedGeneration: pdb.metadata?.generation, ...(Object.keys(disrupted).length ? { disruptedPods: disrupted } : {}) };
   if (needsScale(pdb) && typeof scale === 'string') {
     return { ...base, currentHealthy, desiredHealthy: old?.desiredHealthy ?? 0, expectedPods: old?.expectedPods ?? 0, disruptionsAllowed: 0,
       conditions: [condition('False', 'SyncFailed', scale)] };
@@ -75,6 +76,35 @@ export function budgetStatus(pdb: PodDisruptionBudget, pods: readonly Pod[], sca
     ...base, currentHealthy, desiredHealthy, expectedPods, disruptionsAllowed,
     conditions: [disruptionsAllowed > 0 ? condition('True', 'SufficientPods', '') : condition('False', 'InsufficientPods', '')],
   };
+}
+
+/** How long an eviction's `disruptedPods` entry holds before the pod counts again (Kubernetes' `DeletionTimeout`). */
+export const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
+
+/**
+ * `buildDisruptedPodMap`: the `disruptedPods` entries (written by the eviction subresource) that
+ * still hold: the pod exists, is not being deleted yet, and its entry is younger than
+ * {@link DELETION_TIMEOUT_MS}. `expired` names the pods whose deletion never came; `recheckAt`
+ * is when the next kept entry runs out.
+ */
+export function disruptedPods(pdb: PodDisruptionBudget, pods: readonly Pod[], now: Date): { disrupted: Record<string, string>; expired: string[]; recheckAt?: number } {
+  const old = pdb.status?.disruptedPods ?? {};
+  const disrupted: Record<string, string> = {};
+  const expired: string[] = [];
+  let recheckAt: number | undefined;
+  for (const p of pods) {
+    const name = p.metadata?.name ?? '';
+    const at = old[name];
+    if (p.metadata?.deletionTimestamp || at === undefined) continue;
+    const due = Date.parse(at) + DELETION_TIMEOUT_MS;
+    if (!(due > now.getTime())) {
+      expired.push(name);
+      continue;
+    }
+    disrupted[name] = at;
+    recheckAt = recheckAt === undefined ? due : Math.min(recheckAt, due);
+  }
+  return { disrupted, expired, recheckAt };
 }
 
 export class DisruptionController extends Controller {
@@ -131,7 +161,14 @@ export class DisruptionController extends Controller {
     if (typeof scale === 'string') {
       void this.recorder.event(pdb, 'Warning', 'CalculateExpectedPodCountFailed', `Failed to calculate the number of expected pods: ${scale}`);
     }
-    const status = budgetStatus(pdb, pods, scale, this.clock());
+    const now = this.clock();
+    const { expired, recheckAt } = disruptedPods(pdb, pods, now);
+    for (const name of expired) {
+      const pod = pods.find((p) => p.metadata?.name === name);
+      if (pod) void this.recorder.event(pod as KubeObject, 'Warning', 'NotDeleted', `Pod was expected by PDB ${pdb.metadata?.namespace ?? ''}/${pdb.metadata?.name ?? ''} to be deleted but it wasn't`);
+    }
+    if (recheckAt !== undefined) this.queue.addAfter(key, Math.max(0, recheckAt - now.getTime()) + 100);
+    const status = budgetStatus(pdb, pods, scale, now);
     if (JSON.stringify(status) === JSON.stringify(pdb.status)) return;
     await this.client.updateStatus<PDB>({ ...PDBS, namespace: pdb.metadata?.namespace }, { ...pdb, status });
   }
