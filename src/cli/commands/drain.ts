@@ -22,6 +22,7 @@ function cordonCommand(deps: CommandDeps, globals: () => GlobalOptions, name: 'c
   const on = name === 'cordon';
   return new Command(name)
     .summary(on ? 'Mark node as unschedulable' : 'Mark node as schedulable')
+    .description(on ? 'Mark node as unschedulable: new pods are not scheduled on it; the pods on it keep running.' : 'Mark node as schedulable again.')
     .argument('<node>', 'the node')
     .addHelpText('after', `\nExamples:\n  minikube-lite ${name} node-2`)
     .action(async (node: string) => {
