@@ -22,11 +22,10 @@
  */
 import { ApiError } from '../api/errors.js';
 import type { KubeObject, OwnerReference } from '../api/types.js';
-import { PODS, resourcePath, type ResourceRef } from '../client/client.js';
+import { PODS, PVCS, resourcePath, type ResourceRef } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { Controller, type ControllerContext } from './base.js';
 import { DEPLOYMENTS, REPLICASETS, STATEFULSETS } from './types.js';
-import { PVCS } from './volume/pvcontroller.js';
 
 export const FINALIZER_ORPHAN = 'orphan';
 export const FINALIZER_FOREGROUND = 'foregroundDeletion';

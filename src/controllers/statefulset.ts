@@ -12,7 +12,7 @@
 import { ApiError } from '../api/errors.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import type { KubeObject } from '../api/types.js';
-import { PODS } from '../client/client.js';
+import { PODS, PVCS } from '../client/client.js';
 import { Controller, type ControllerContext } from './base.js';
 import { Expectations } from './expectations.js';
 import { CONTROLLER_REVISION_HASH, planHistory, RevisionHistory, templateOfRevision, type ControllerRevisionObject } from './history.js';
@@ -20,7 +20,6 @@ import { ownedPodHandlers, resolveOwner } from './ownedpods.js';
 import { canonicalJson, controllerRef, keyOf, splitKey } from './podutil.js';
 import { ControllerRefManager } from './refmanager.js';
 import { claimNotUsable, claimOwnerReferences, claimsFor, isCondemned, ordinalOf, planStatefulSet, statefulPodFor, type ClaimObject } from './statefulsetutil.js';
-import { PVCS } from './volume/pvcontroller.js';
 import { CONTROLLERREVISIONS, inNamespace, STATEFULSETS, type PodObject, type StatefulSetObject } from './types.js';
 
 const ssRef = (ss: KubeObject): KubeObject => ({ kind: 'StatefulSet', apiVersion: 'apps/v1', metadata: ss.metadata });
