@@ -13,7 +13,7 @@ import {
   budgetsForPod, canIgnoreBudget, decrementBudget, evictPod, MULTIPLE_BUDGETS_MESSAGE, parseEviction, StatusError, TOO_MANY_REQUESTS_MESSAGE,
   unhealthyMayGo, type Budget, type EvictionStore,
 } from '../../src/apiserver/eviction.js';
-import { encodeProtobuf } from '../../src/apiserver/protobuf.js';
+import { encodeMessage, encodeProtobuf } from '../../src/apiserver/protobuf.js';
 import type { DeleteOptions } from '../../src/apiserver/rest.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, PODS } from '../../src/client/client.js';
@@ -245,6 +245,17 @@ describe('pods/eviction on a real API server', () => {
     const res = await evict('lone', body as Buffer, 'application/vnd.kubernetes.protobuf');
     expect(res.status).toBe(201);
     await expect(client.get(ns(PODS), 'lone')).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('decodes a policy/v1beta1 protobuf Eviction (older clients)', async () => {
+    const created = await client.create<Pod & KubeObject>(ns(PODS), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'old' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as KubeObject);
+    await client.updateStatus(ns(PODS), { ...created, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
+    // The v1 message in an envelope naming policy/v1beta1 (all lengths here are below 128: one-byte varints).
+    const ld = (field: number, b: Buffer) => Buffer.concat([Buffer.from([(field << 3) | 2, b.length]), b]);
+    const typeMeta = Buffer.concat([ld(1, Buffer.from('policy/v1beta1')), ld(2, Buffer.from('Eviction'))]);
+    const body = Buffer.concat([Buffer.from('k8s\0', 'latin1'), ld(1, typeMeta), ld(2, encodeMessage({ metadata: { name: 'old' } }, 'policy.v1.Eviction'))]);
+    const res = await evict('old', body, 'application/vnd.kubernetes.protobuf');
+    expect(res.status, await res.clone().text()).toBe(201);
   });
 
   it('answers 404 for a missing pod and 400 for a mismatched name', async () => {
