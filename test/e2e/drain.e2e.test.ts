@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { KubeObject, Node, Pod } from '../../src/api/types.js';
 import { NODES, PODS, type ApiClient, type ResourceRef } from '../../src/client/client.js';
-import { TestCluster, dockerAvailable, sh } from './helpers.js';
+import { TestCluster, dockerAvailable, sh, waitForObject } from './helpers.js';
 import { holdPodCIDR } from './ste-serial.js';
 
 const hasDocker = await dockerAvailable();
@@ -47,29 +47,9 @@ spec:
   selector: {matchLabels: {app: web}}
 `;
 
-/** Resolves with the first state of `ref`/`name` that `ok` accepts, by watch. */
-function waitFor<T extends KubeObject>(client: ApiClient, ref: ResourceRef, name: string, ok: (o: T) => boolean, ms = 90_000): Promise<T> {
-  let last: T | undefined;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      handle.stop();
-      reject(new Error(`timed out waiting for ${ref.resource}/${name}; last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? null)}`));
-    }, ms);
-    const handle = client.watch<T>(ref, { fieldSelector: `metadata.name=${name}` }, (e) => {
-      if (e.type === 'ERROR' || e.type === 'BOOKMARK' || e.type === 'DELETED') return;
-      last = e.object;
-      if (ok(e.object)) {
-        clearTimeout(timer);
-        handle.stop();
-        resolve(e.object);
-      }
-    });
-    handle.done.catch((err: unknown) => {
-      clearTimeout(timer);
-      reject(err as Error);
-    });
-  });
-}
+/** waitForObject for an object that must exist. */
+const waitFor = <T extends KubeObject>(client: ApiClient, ref: ResourceRef, name: string, ok: (o: T) => boolean, ms = 90_000) =>
+  waitForObject<T>(client, ref, name, (o) => o !== undefined && ok(o), ms);
 
 const ready = (p: PodObject) => !p.metadata?.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 

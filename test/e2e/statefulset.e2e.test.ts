@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { KubeObject, Pod } from '../../src/api/types.js';
-import { PODS, type ApiClient, type ResourceRef } from '../../src/client/client.js';
-import { ROOT, TestCluster, dockerAvailable } from './helpers.js';
+import { PODS, type ResourceRef } from '../../src/client/client.js';
+import { ROOT, TestCluster, dockerAvailable, waitForObject as waitFor } from './helpers.js';
 import { holdPodCIDR } from './ste-serial.js';
 
 const hasDocker = await dockerAvailable();
@@ -20,30 +20,6 @@ const statefulsets: ResourceRef = { group: 'apps', version: 'v1', resource: 'sta
 const claims: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims', namespace: 'default' };
 type Claim = PersistentVolumeClaim & KubeObject;
 type SS = KubeObject & { status?: { readyReplicas?: number; replicas?: number } };
-
-/** Resolves with the first state of `ref`/`name` that `ok` accepts (`undefined`: it was deleted), by watch. */
-function waitFor<T extends KubeObject>(client: ApiClient, ref: ResourceRef, name: string, ok: (o: T | undefined) => boolean, ms = 90_000): Promise<T | undefined> {
-  let last: T | undefined;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      handle.stop();
-      reject(new Error(`timed out waiting for ${ref.resource}/${name}; last seen: ${JSON.stringify(last?.metadata?.ownerReferences ?? null)} ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? null)}`));
-    }, ms);
-    const handle = client.watch<T>(ref, { fieldSelector: `metadata.name=${name}` }, (e) => {
-      if (e.type === 'ERROR' || e.type === 'BOOKMARK') return;
-      last = e.type === 'DELETED' ? undefined : e.object;
-      if (ok(last)) {
-        clearTimeout(timer);
-        handle.stop();
-        resolve(last);
-      }
-    });
-    handle.done.catch((err: unknown) => {
-      clearTimeout(timer);
-      reject(err as Error);
-    });
-  });
-}
 
 describe.skipIf(!hasDocker)('StatefulSet volumeClaimTemplates on a real Docker engine (skipped when no Docker engine answers `docker info`)', () => {
   const cluster = new TestCluster(`e2e-ste-sts-${process.pid}`, '10.245.0.0/16');

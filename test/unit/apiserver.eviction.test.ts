@@ -192,7 +192,7 @@ describe('pods/eviction on a real API server', () => {
   let controller: DisruptionController;
   const ns = (ref: typeof PODS) => ({ ...ref, namespace: 'default' });
   const evict = (name: string, body: Buffer | string, type = 'application/json') => fetch(`${server.url}/api/v1/namespaces/default/pods/${name}/eviction`, {
-    method: 'POST', headers: { Authorization: 'Bearer t', 'Content-Type': type }, body,
+    method: 'POST', headers: { Authorization: 'Bearer t', 'Content-Type': type }, body: typeof body === 'string' ? body : new Uint8Array(body),
   });
   const eviction = (name: string) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } });
 
@@ -202,7 +202,7 @@ describe('pods/eviction on a real API server', () => {
     controller = new DisruptionController({ client, log: () => undefined });
     await controller.start();
     for (const name of ['a', 'b', 'c']) {
-      const created = await client.create<Pod & KubeObject>(ns(PODS), { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as KubeObject);
+      const created = await client.create<Pod & KubeObject>(ns(PODS), { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as Pod & KubeObject);
       await client.updateStatus(ns(PODS), { ...created, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
     }
     await client.create(ns(PDBS), { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web' }, spec: { minAvailable: 2, selector: sel } } as KubeObject);
@@ -238,7 +238,7 @@ describe('pods/eviction on a real API server', () => {
   });
 
   it('decodes a protobuf Eviction (as kubectl drain sends it)', async () => {
-    const created = await client.create<Pod & KubeObject>(ns(PODS), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lone' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as KubeObject);
+    const created = await client.create<Pod & KubeObject>(ns(PODS), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lone' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as Pod & KubeObject);
     await client.updateStatus(ns(PODS), { ...created, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
     const body = encodeProtobuf({ ...eviction('lone'), deleteOptions: { gracePeriodSeconds: 0 } });
     expect(body).toBeDefined();
@@ -248,7 +248,7 @@ describe('pods/eviction on a real API server', () => {
   });
 
   it('decodes a policy/v1beta1 protobuf Eviction (older clients)', async () => {
-    const created = await client.create<Pod & KubeObject>(ns(PODS), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'old' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as KubeObject);
+    const created = await client.create<Pod & KubeObject>(ns(PODS), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'old' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as Pod & KubeObject);
     await client.updateStatus(ns(PODS), { ...created, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
     // The v1 message in an envelope naming policy/v1beta1 (all lengths here are below 128: one-byte varints).
     const ld = (field: number, b: Buffer) => Buffer.concat([Buffer.from([(field << 3) | 2, b.length]), b]);

@@ -53,7 +53,7 @@ describe('drainNode against a real API server', () => {
     const created = await client.create<PodObject>(ns, {
       apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'web' }, ownerReferences: owner('ReplicaSet') },
       spec: { nodeName: node, containers: [{ name: 'c', image: 'nginx' }] },
-    } as KubeObject);
+    } as PodObject);
     await client.updateStatus(ns, { ...created, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } });
   };
 
