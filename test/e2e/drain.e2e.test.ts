@@ -8,12 +8,12 @@
  * (held against statefulset.e2e, see ste-serial.ts).
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { KubeObject, Node, Pod } from '../../src/api/types.js';
 import { NODES, PODS, type ApiClient, type ResourceRef } from '../../src/client/client.js';
 import { TestCluster, dockerAvailable, sh, waitForObject } from './helpers.js';
-import { holdPodCIDR } from './ste-serial.js';
+import { serialCluster } from './ste-serial.js';
 
 const hasDocker = await dockerAvailable();
 const hasKubectl = (await sh('kubectl', ['version', '--client'])).code === 0;
@@ -56,12 +56,7 @@ const ready = (p: PodObject) => !p.metadata?.deletionTimestamp && (p.status?.con
 describe.skipIf(!hasDocker || !hasKubectl)('eviction and kubectl drain on a real Docker engine (skipped without a Docker engine or /usr/bin/kubectl)', () => {
   const cluster = new TestCluster(`e2e-ste-drain-${process.pid}`, '10.245.0.0/16');
   const kubectl = (args: string[], timeoutMs = 120_000) => sh('kubectl', ['--kubeconfig', join(cluster.home, 'clusters', cluster.name, 'kubeconfig'), ...args], { timeoutMs });
-  let release = (): void => undefined;
-
-  beforeAll(async () => {
-    release = await holdPodCIDR();
-    const r = await cluster.cli(['up', '--nodes', '2', '--pod-cidr', cluster.podCIDR]);
-    expect(r.code, r.stderr).toBe(0);
+  serialCluster(cluster, 2, async () => {
     // All three pods on node-2: node-1 is cordoned while they are placed.
     expect((await kubectl(['cordon', 'node-1'])).stdout).toBe('node/node-1 cordoned\n');
     expect((await cluster.cli(['apply', '-f', '-'], { input: MANIFEST })).code).toBe(0);
@@ -70,16 +65,7 @@ describe.skipIf(!hasDocker || !hasKubectl)('eviction and kubectl drain on a real
       (d) => d.status?.readyReplicas === 3, 120_000);
     expect((await kubectl(['uncordon', 'node-1'])).stdout).toBe('node/node-1 uncordoned\n');
     await waitFor<PDB>(client, pdbs, 'web', (b) => b.status?.currentHealthy === 3 && b.status.observedGeneration === b.metadata?.generation);
-  }, 720_000);
-
-  afterAll(async () => {
-    try {
-      await cluster.destroy();
-      expect(await cluster.leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
-    } finally {
-      release();
-    }
-  }, 120_000);
+  });
 
   it('keeps node-2 when its pods\' budget allows no eviction (node delete gives up at its timeout)', async () => {
     const client = cluster.client();

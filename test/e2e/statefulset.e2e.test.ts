@@ -7,12 +7,12 @@
  * Cluster prefix `e2e-ste`, pod CIDR 10.245.0.0/16 (held against drain.e2e, see ste-serial.ts).
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { KubeObject, Pod } from '../../src/api/types.js';
 import { PODS, type ResourceRef } from '../../src/client/client.js';
 import { ROOT, TestCluster, dockerAvailable, waitForObject as waitFor } from './helpers.js';
-import { holdPodCIDR } from './ste-serial.js';
+import { serialCluster } from './ste-serial.js';
 
 const hasDocker = await dockerAvailable();
 const pods = { ...PODS, namespace: 'default' };
@@ -23,23 +23,8 @@ type SS = KubeObject & { status?: { readyReplicas?: number; replicas?: number } 
 
 describe.skipIf(!hasDocker)('StatefulSet volumeClaimTemplates on a real Docker engine (skipped when no Docker engine answers `docker info`)', () => {
   const cluster = new TestCluster(`e2e-ste-sts-${process.pid}`, '10.245.0.0/16');
-  let release = (): void => undefined;
   let firstLineOfWeb2 = '';
-
-  beforeAll(async () => {
-    release = await holdPodCIDR();
-    const r = await cluster.cli(['up', '--nodes', '1', '--pod-cidr', cluster.podCIDR]);
-    expect(r.code, r.stderr).toBe(0);
-  }, 720_000);
-
-  afterAll(async () => {
-    try {
-      await cluster.destroy();
-      expect(await cluster.leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
-    } finally {
-      release();
-    }
-  }, 120_000);
+  serialCluster(cluster, 1);
 
   it('starts web-0, web-1, web-2 in order, each with its own claim, its hostname in its volume, and its stable DNS name', async () => {
     const client = cluster.client();

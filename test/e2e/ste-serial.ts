@@ -5,6 +5,8 @@
  * from beforeAll to afterAll.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { TestCluster } from './helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,4 +39,26 @@ export async function holdPodCIDR(timeoutMs = 600_000): Promise<() => void> {
       else await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+/**
+ * Registers this file's cluster life cycle: beforeAll takes the pod CIDR lock and runs
+ * `up --nodes N` (then `setup`), afterAll runs `down`, checks nothing is left and releases the lock.
+ */
+export function serialCluster(cluster: TestCluster, nodes: number, setup: () => Promise<void> = async () => undefined): void {
+  let release = (): void => undefined;
+  beforeAll(async () => {
+    release = await holdPodCIDR();
+    const r = await cluster.cli(['up', '--nodes', String(nodes), '--pod-cidr', cluster.podCIDR]);
+    expect(r.code, r.stderr).toBe(0);
+    await setup();
+  }, 720_000);
+  afterAll(async () => {
+    try {
+      await cluster.destroy();
+      expect(await cluster.leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+    } finally {
+      release();
+    }
+  }, 120_000);
 }
