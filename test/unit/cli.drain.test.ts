@@ -8,7 +8,11 @@ import { RESOURCES } from '../../src/api/registry.js';
 import type { KubeObject, Node, Pod } from '../../src/api/types.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, NODES, PODS } from '../../src/client/client.js';
+import { Command } from 'commander';
 import { drainNode, planDrain } from '../../src/cli/drain.js';
+import { registerResourceCommands } from '../../src/cli/commands/index.js';
+import { CliClient } from '../../src/cli/commands/shared.js';
+import { recordingIO } from './cli.fakes.js';
 import { DisruptionController, PDBS } from '../../src/controllers/disruption.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
@@ -87,6 +91,23 @@ describe('drainNode against a real API server', () => {
     expect((await client.get<Node & KubeObject>(NODES, 'n2')).spec?.unschedulable).toBe(true);
     const left = (await client.list<PodObject>(PODS, { fieldSelector: 'spec.nodeName=n2' })).items;
     expect(left).toEqual([]);
+  });
+
+  it('runs cordon, uncordon and drain as commands, printing what kubectl prints', async () => {
+    const io = recordingIO();
+    const program = new Command().exitOverride();
+    registerResourceCommands(program, () => ({ name: 'x', home: '/x', namespace: 'default' }), { io, client: () => new CliClient({ server: server.url, token: 't' }) });
+    const run = (args: string[]) => program.parseAsync(['node', 'mkl', ...args]);
+    await run(['cordon', 'n1']);
+    await run(['cordon', 'n1']);
+    await run(['uncordon', 'n1']);
+    expect(io.stdout).toBe('node/n1 cordoned\nnode/n1 already cordoned\nnode/n1 uncordoned\n');
+    io.stdout = '';
+    // No budget left to hold the replicas on n1: every eviction is accepted at once.
+    await client.delete({ ...PDBS, namespace: 'default' }, 'web');
+    await run(['drain', 'n1', '--ignore-daemonsets', '--grace-period', '0', '--timeout', '10s']);
+    expect(io.stdout).toMatch(/^node\/n1 cordoned\n(evicting pod default\/r\d\n)+(pod\/r\d evicted\n)+node\/n1 drained\n$/);
+    await run(['uncordon', 'n1']);
   });
 
   it('gives up at the timeout with the budget\'s refusal, leaving the pod', async () => {
