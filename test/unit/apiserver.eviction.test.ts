@@ -258,6 +258,24 @@ describe('pods/eviction on a real API server', () => {
     expect(res.status, await res.clone().text()).toBe(201);
   });
 
+  it.each([
+    ['not JSON', '{'],
+    ['an array', '[]'],
+    ['metadata a string', '{"kind":"Eviction","apiVersion":"policy/v1","metadata":"b"}'],
+    ['a numeric name', '{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":1}}'],
+    ['deleteOptions a list', '{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"b"},"deleteOptions":[]}'],
+    ['a string grace period', '{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"b"},"deleteOptions":{"gracePeriodSeconds":"x"}}'],
+    ['an unknown propagation policy', '{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"b"},"deleteOptions":{"propagationPolicy":"Now"}}'],
+    ['a bad dryRun', '{"kind":"Eviction","apiVersion":"policy/v1","metadata":{"name":"b"},"deleteOptions":{"dryRun":["Some"]}}'],
+    ['a protobuf body that is not protobuf', Buffer.from('not protobuf')],
+  ])('answers %s with a 4xx Status and evicts nothing', async (_n, body) => {
+    const res = await evict('b', body, Buffer.isBuffer(body) ? 'application/vnd.kubernetes.protobuf' : 'application/json');
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(await res.json()).toMatchObject({ kind: 'Status', status: 'Failure' });
+    expect((await client.get<Pod & KubeObject>(ns(PODS), 'b')).metadata?.deletionTimestamp).toBeUndefined();
+  });
+
   it('answers 404 for a missing pod and 400 for a mismatched name', async () => {
     expect((await evict('nope', JSON.stringify(eviction('nope')))).status).toBe(404);
     expect((await evict('b', JSON.stringify(eviction('c')))).status).toBe(400);
