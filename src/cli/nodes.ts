@@ -86,8 +86,13 @@ export async function nodeDelete(g: GlobalOptions, node: string, timeoutMs: numb
   const dir = clusterDir(g.home, g.name);
   // Drain through the eviction API, as `kubectl drain --ignore-daemonsets --delete-emptydir-data --force`
   // would: every PodDisruptionBudget is honoured (a refused eviction is retried until the timeout).
+  const registered = await client.get<Node & KubeObject>(NODES, node).then(() => true, (e: unknown) => {
+    if (e instanceof ApiError && e.code === 404) return false;
+    throw e;
+  });
   try {
-    await drainNode(client, node, { ignoreDaemonSets: true, deleteEmptyDirData: true, force: true, timeoutMs }, (line) => out(`  ${line}`));
+    // A node whose kubelet never registered has nothing scheduled on it to drain.
+    if (registered) await drainNode(client, node, { ignoreDaemonSets: true, deleteEmptyDirData: true, force: true, timeoutMs }, (line) => out(`  ${line}`));
   } catch (e) {
     if (e instanceof CliError) {
       throw new CliError(`node "${node}" was not deleted: ${e.message}. If a PodDisruptionBudget holds its pods, scale the workload up or relax ` +
