@@ -1,5 +1,6 @@
 /**
- * The disruption controller (Kubernetes' `disruption` controller): keeps each
+ * The disruption controller (Kubernetes' `disruption` controller): resets the DisruptionTarget
+ * condition of pods an eviction marked but did not delete, after 2 minutes, and keeps each
  * PodDisruptionBudget's status — `expectedPods`, `currentHealthy` (Ready pods not being
  * deleted), `desiredHealthy`, `disruptionsAllowed`, `observedGeneration` and the
  * `DisruptionAllowed` condition (SufficientPods / InsufficientPods / SyncFailed). Keys are
@@ -107,6 +108,23 @@ export function disruptedPods(pdb: PodDisruptionBudget, pods: readonly Pod[], no
   return { disrupted, expired, recheckAt };
 }
 
+/** How long a pod may carry DisruptionTarget=True without being deleted (Kubernetes' `stalePodDisruptionTimeout`). */
+export const STALE_DISRUPTION_MS = 2 * 60 * 1000;
+
+/**
+ * For a pod not being deleted whose DisruptionTarget condition is True (an eviction that did not
+ * end in a delete): ms until that condition is stale (≤ 0: now). Undefined: nothing to clean.
+ */
+export function staleDisruptionIn(pod: Pod, now: Date): number | undefined {
+  if (pod.metadata?.deletionTimestamp) return undefined;
+  const c = pod.status?.conditions?.find((x) => x.type === 'DisruptionTarget' && x.status === 'True');
+  if (!c) return undefined;
+  const since = c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN;
+  return Number.isNaN(since) ? 0 : since + STALE_DISRUPTION_MS - now.getTime();
+}
+
+const STALE_PREFIX = 'stale-pod:';
+
 export class DisruptionController extends Controller {
   private readonly budgets = this.informer<PDB>(PDBS);
   private readonly pods = this.informer<Pod & KubeObject>(PODS);
@@ -117,7 +135,29 @@ export class DisruptionController extends Controller {
     const forPod = (p: Pod) => {
       for (const b of this.budgets.list()) if (podsOfBudget(b, [p]).length) this.enqueue(b);
     };
-    this.pods.addHandlers({ onAdd: forPod, onUpdate: (o, p) => { forPod(o); forPod(p); }, onDelete: forPod });
+    // A pod left with DisruptionTarget=True (its eviction did not delete it) gets the condition reset once stale.
+    const stale = (p: Pod & KubeObject) => {
+      const due = staleDisruptionIn(p, this.clock());
+      if (due !== undefined) this.queue.addAfter(`${STALE_PREFIX}${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`, Math.max(0, due) + 100);
+    };
+    this.pods.addHandlers({ onAdd: (p) => { forPod(p); stale(p); }, onUpdate: (o, p) => { forPod(o); forPod(p); stale(p); }, onDelete: forPod });
+  }
+
+  /** `syncStalePodDisruption`: DisruptionTarget goes False on a pod its eviction left alive. */
+  private async syncStalePod(key: string): Promise<void> {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    const now = this.clock();
+    const due = staleDisruptionIn(pod, now);
+    if (due === undefined) return;
+    if (due > 0) {
+      this.queue.addAfter(`${STALE_PREFIX}${key}`, due + 100);
+      return;
+    }
+    const at = now.toISOString().replace(/\.\d+Z$/, 'Z');
+    const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'DisruptionTarget' ? { type: c.type, status: 'False', lastTransitionTime: at } : c));
+    await this.client.patch({ ...PODS, namespace: pod.metadata?.namespace }, pod.metadata?.name ?? '',
+      { metadata: { resourceVersion: pod.metadata?.resourceVersion }, status: { conditions } }, 'status');
   }
 
   /** The sum of the pods' controllers' `spec.replicas` (each controller once), or why it is unknown. */
@@ -154,6 +194,10 @@ export class DisruptionController extends Controller {
   }
 
   protected async sync(key: string): Promise<void> {
+    if (key.startsWith(STALE_PREFIX)) {
+      await this.syncStalePod(key.slice(STALE_PREFIX.length));
+      return;
+    }
     const pdb = this.budgets.get(key);
     if (!pdb || pdb.metadata?.deletionTimestamp) return;
     const pods = podsOfBudget(pdb, this.pods.list());

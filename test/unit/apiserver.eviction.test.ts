@@ -17,7 +17,7 @@ import { encodeMessage, encodeProtobuf } from '../../src/apiserver/protobuf.js';
 import type { DeleteOptions } from '../../src/apiserver/rest.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, PODS } from '../../src/client/client.js';
-import { DisruptionController, PDBS, budgetStatus, disruptedPods } from '../../src/controllers/disruption.js';
+import { DisruptionController, PDBS, budgetStatus, disruptedPods, staleDisruptionIn } from '../../src/controllers/disruption.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -111,6 +111,21 @@ describe('the disruption controller and evicted pods', () => {
     const late = disruptedPods(b, [pod('a')], new Date('2026-01-01T00:02:01Z'));
     expect(late).toMatchObject({ disrupted: {}, expired: ['a'] });
     expect(disruptedPods(b, [pod('a')], new Date('2026-01-01T00:01:00Z')).recheckAt).toBe(Date.parse('2026-01-01T00:02:00Z'));
+  });
+});
+
+describe('stale DisruptionTarget conditions', () => {
+  const marked = (at: string, deleting = false): Pod => ({
+    metadata: { name: 'a', ...(deleting ? { deletionTimestamp: at } : {}) },
+    status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', lastTransitionTime: at }] },
+  });
+  it.each([
+    ['a fresh mark waits its two minutes', marked('2026-01-01T00:00:00Z'), 120_000],
+    ['an old mark is due now', marked('2025-12-31T23:57:00Z'), -60_000],
+    ['a pod being deleted is left alone', marked('2025-12-31T23:57:00Z', true), undefined],
+    ['a pod without the condition is left alone', { metadata: { name: 'a' } }, undefined],
+  ])('%s', (_n, p, want) => {
+    expect(staleDisruptionIn(p, NOW)).toBe(want);
   });
 });
 
@@ -279,6 +294,20 @@ describe('pods/eviction on a real API server', () => {
   it('answers 404 for a missing pod and 400 for a mismatched name', async () => {
     expect((await evict('nope', JSON.stringify(eviction('nope')))).status).toBe(404);
     expect((await evict('b', JSON.stringify(eviction('c')))).status).toBe(400);
+  });
+
+  it('turns a DisruptionTarget left on a pod that was not deleted False once stale', async () => {
+    const created = await client.create<Pod & KubeObject>(ns(PODS), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'kept' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as Pod & KubeObject);
+    const old = new Date(Date.now() - 3 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await client.updateStatus(ns(PODS), { ...created, status: { phase: 'Running', conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting', lastTransitionTime: old }] } });
+    const cleared = await new Promise<Pod>((resolve, reject) => {
+      const timer = setTimeout(() => { h.stop(); reject(new Error('DisruptionTarget was never reset')); }, 10_000);
+      const h = client.watch<Pod & KubeObject>(ns(PODS), { fieldSelector: 'metadata.name=kept' }, (e) => {
+        if (e.type !== 'ERROR' && e.object.status?.conditions?.some((c) => c.type === 'DisruptionTarget' && c.status === 'False')) { clearTimeout(timer); h.stop(); resolve(e.object); }
+      });
+    });
+    expect(cleared.status?.conditions?.find((c) => c.type === 'DisruptionTarget')?.lastTransitionTime).not.toBe(old);
+    await client.delete(ns(PODS), 'kept', { gracePeriodSeconds: 0 });
   });
 
   it('answers 500 with Kubernetes\' message when two budgets cover the pod', async () => {
