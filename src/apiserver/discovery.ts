@@ -14,6 +14,7 @@ const ALL_CATEGORY = new Set(['pods', 'services', 'replicationcontrollers', 'dep
 const ITEM_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const SUBRESOURCE_VERBS: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
+  ephemeralcontainers: ['get', 'patch', 'update'],
   scale: ['get', 'patch', 'update'],
   binding: ['create'],
   eviction: ['create'],

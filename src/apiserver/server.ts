@@ -373,7 +373,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   /** The stored object before a main-resource update of a kind that warns (warnings name only new problems). */
   async function previousForWarnings(def: ResourceDef, ns: string, name: string, sub: string): Promise<KubeObject | undefined> {
-    if (!def.warnings || sub !== '') return undefined;
+    if (!def.warnings || (sub !== '' && sub !== 'ephemeralcontainers')) return undefined;
     return rest.get(def, ns, name).catch(() => undefined);
   }
 
@@ -469,7 +469,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return;
       }
       case '':
-      case 'status': {
+      case 'status':
+      case 'ephemeralcontainers': {
+        // ephemeralcontainers: GET is the pod; PUT and PATCH change spec.ephemeralContainers only.
         const sub = r.subresource;
         switch (method) {
           case 'GET': {

@@ -356,10 +356,21 @@ export class Kubelet {
       for (const start of actions.containersToStart) {
         const c = specOf(pod, start.name);
         if (!c || !files) continue;
+        let pidNamespaceOf: string | undefined;
+        if (start.ephemeral) {
+          const target = this.ephemeralTarget(pod, start.name, state, sandbox.id);
+          if (target.error) {
+            this.recorder.event(pod, 'Warning', 'Failed', `Error: ${target.error}`);
+            waiting[c.name] = { reason: 'CreateContainerConfigError', message: target.error };
+            retryIn = Math.min(retryIn, 10_000);
+            continue;
+          }
+          pidNamespaceOf = target.id;
+        }
         const failed = await this.containers.start(pod, c, sandbox, start.restartCount, (env) => {
           const own = this.volumes.mountsFor(c, prepared, env);
           return [...own, ...podFileMounts(files, own)];
-        });
+        }, pidNamespaceOf);
         if (failed) {
           waiting[c.name] = failed.waiting;
           retryIn = Math.min(retryIn, failed.retryInMs);
@@ -375,6 +386,18 @@ export class Kubelet {
     for (const ms of Object.values(after.backoff)) retryIn = Math.min(retryIn, ms);
     await this.reportStatus(pod, state, waiting, after.backoff);
     if (retryIn !== Infinity) this.workers.wakeAfter(uid, retryIn);
+  }
+
+  /**
+   * The running container whose process namespace an ephemeral container joins (its
+   * `targetContainerName`), in the current sandbox; none without a target; an error worded as
+   * the kubelet's when the target is not running.
+   */
+  private ephemeralTarget(pod: Pod, name: string, state: PodRuntimeState, sandboxId: string): { id?: string; error?: string } {
+    const target = (pod.spec?.ephemeralContainers ?? []).find((e) => e.name === name)?.targetContainerName;
+    if (!target) return {};
+    const running = instancesOf(state, target, sandboxId).find((c) => c.state === 'running');
+    return running ? { id: running.id } : { error: `unable to find target container ${target}` };
   }
 
   /** Stops and removes a pod's duplicate containers and sandboxes, each with a `Killing` event. */

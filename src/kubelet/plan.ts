@@ -9,7 +9,9 @@
  * their place in that order, and the next init container starts once the sidecar has started
  * (its startup probe passed, or it has none); they then keep running beside the app containers,
  * are restarted with back-off whatever the pod's restartPolicy, and are stopped once the app
- * containers of a `Never`/`OnFailure` pod have all ended for good.
+ * containers of a `Never`/`OnFailure` pod have all ended for good. Ephemeral containers (added
+ * through the `ephemeralcontainers` subresource) start once in the running sandbox, whatever
+ * the init containers do, and are never restarted.
  */
 import type { Container, ContainerStatus as K8sContainerStatus, Pod } from '../api/types.js';
 import type { ContainerStatus, SandboxStatus } from '../runtime/types.js';
@@ -26,6 +28,8 @@ export interface ContainerToStart {
   name: string;
   /** An init container (runs to completion before the app containers start). */
   init: boolean;
+  /** An ephemeral container (started once in the running sandbox, never restarted). */
+  ephemeral?: true;
   /** The restart count the new instance carries (0 for the first). */
   restartCount: number;
   reason: 'first start' | 'restart' | 'sandbox recreated' | 'failed liveness probe' | 'failed startup probe';
@@ -111,6 +115,22 @@ export function reportedStatus(pod: Pod, name: string, init: boolean): K8sContai
   return ((init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses) ?? []).find((s) => s.name === name);
 }
 
+/** The status the API server holds for an ephemeral container (from an earlier report). */
+export function reportedEphemeralStatus(pod: Pod, name: string): K8sContainerStatus | undefined {
+  return (pod.status?.ephemeralContainerStatuses ?? []).find((s) => s.name === name);
+}
+
+/**
+ * Whether an ephemeral container has been started already: the runtime has an instance of it,
+ * or an earlier report shows it ran (its instance was removed with an old sandbox). Ephemeral
+ * containers run at most once.
+ */
+export function ephemeralStarted(pod: Pod, state: PodRuntimeState, name: string): boolean {
+  if (instancesOf(state, name).some((c) => c.state === 'running' || c.state === 'exited')) return true;
+  const reported = reportedEphemeralStatus(pod, name);
+  return reported?.state?.running !== undefined || reported?.state?.terminated !== undefined;
+}
+
 /**
  * The restart count of a container's next instance: one more than its newest instance's; or,
  * when the runtime lost every instance (removed behind the kubelet's back), one more than the
@@ -179,7 +199,7 @@ export function findDuplicates(pod: Pod, state: PodRuntimeState): { duplicates: 
       duplicates.containers.push({ id: c.id, name, running: true, message: `Stopping container ${name} left running in old pod sandbox ${shortId(c.sandboxId)}` });
       gone.add(c.id);
     }
-    for (const spec of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const spec of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]) {
       const mine = instancesOf(state, spec.name, current.id).filter((c) => !gone.has(c.id));
       const running = mine.filter((c) => c.state === 'running');
       for (const c of running.slice(1)) {
@@ -269,6 +289,16 @@ export function computePodActions(
     actions.containersToRemove.push(last.id);
     actions.containersToStart.push({ name: c.name, init, restartCount: restartCountOf(last), reason: 'first start' });
   };
+
+  // Ephemeral containers start once the sandbox runs, before init containers (so that a pod stuck
+  // in an init container can be debugged), and are never restarted (Kubernetes' step 6).
+  for (const ec of pod.spec?.ephemeralContainers ?? []) {
+    const last = instancesOf(state, ec.name)[0];
+    if (last && (last.state === 'created' || last.state === 'unknown')) {
+      actions.containersToRemove.push(last.id);
+    } else if (ephemeralStarted(pod, state, ec.name)) continue;
+    actions.containersToStart.push({ name: ec.name, init: false, ephemeral: true, restartCount: 0, reason: 'first start' });
+  }
 
   // Init containers, in order, in this sandbox; an app container that ran here means they are done.
   const appStarted = containers.some((c) => instancesOf(state, c.name, sandbox.id).length > 0);

@@ -396,7 +396,8 @@ export class DockerRuntime implements Runtime {
       StdinOnce: (config.stdin ?? false) && (config.stdinOnce ?? false),
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
-        IpcMode: `container:${sandboxId}`,
+        IpcMode: config.hostIpc ? 'host' : `container:${sandboxId}`,
+        PidMode: config.hostPid ? 'host' : config.pidNamespaceOf ? `container:${config.pidNamespaceOf}` : undefined,
         Binds: binds,
         Mounts: mounts,
         NanoCpus: config.nanoCpus || undefined,
@@ -645,7 +646,11 @@ export class DockerRuntime implements Runtime {
         stream: true, hijack: true, stdin: io.stdin !== undefined && info.Config.OpenStdin,
         stdout: io.stdout !== undefined, stderr: io.stderr !== undefined || info.Config.Tty,
       });
-      const done = this.sessionOutput(stream, io, info.Config.Tty).then(() => ({})).catch((err: unknown) => { throw this.error(err); });
+      // Docker closes an attachment's output when its stdin is half-closed, unless the container
+      // has StdinOnce (then it closes the process's stdin instead). The kubelet's attach (CRI,
+      // containerd) keeps the output flowing after the client's stdin ended: so only half-close
+      // for StdinOnce containers, and otherwise just stop sending.
+      const done = this.sessionOutput(stream, io, info.Config.Tty, info.Config.StdinOnce === true).then(() => ({})).catch((err: unknown) => { throw this.error(err); });
       return {
         resize: (size) => resizeSoon(() => container.resize({ h: size.height, w: size.width })),
         done,
@@ -658,9 +663,10 @@ export class DockerRuntime implements Runtime {
 
   /**
    * Wires a hijacked engine stream to a session's streams (raw with a terminal, demultiplexed
-   * without) and settles when the engine's side ends.
+   * without) and settles when the engine's side ends. The end of `io.stdin` half-closes the
+   * connection (the process's EOF) when `closeOnStdinEnd`, else it only stops the input.
    */
-  private sessionOutput(stream: NodeJS.ReadWriteStream, io: StreamIO, tty: boolean): Promise<void> {
+  private sessionOutput(stream: NodeJS.ReadWriteStream, io: StreamIO, tty: boolean, closeOnStdinEnd = true): Promise<void> {
     const duplex = stream as Duplex;
     const done = new Promise<void>((resolve, reject) => {
       duplex.once('end', resolve);
@@ -671,10 +677,10 @@ export class DockerRuntime implements Runtime {
     sink.resume();
     if (tty) duplex.on('data', (chunk: Buffer) => (io.stdout ?? sink).write(chunk));
     else this.docker.modem.demuxStream(duplex, io.stdout ?? sink, io.stderr ?? sink);
-    // Ending stdin half-closes the hijacked connection, which is the process's EOF.
+    // Ending stdin half-closes the hijacked connection (exec, stdinOnce attach: the process's EOF).
     if (io.stdin) {
       io.stdin.on('data', (chunk: Buffer) => { if (!duplex.destroyed) duplex.write(chunk); });
-      io.stdin.once('end', () => { if (!duplex.destroyed) duplex.end(); });
+      io.stdin.once('end', () => { if (closeOnStdinEnd && !duplex.destroyed) duplex.end(); });
     }
     return done;
   }

@@ -384,6 +384,10 @@ export class FakeRuntime implements Runtime {
     if (!sandbox || sandbox.state !== 'ready') {
       throw new RuntimeError(`cannot join network of a non running container: ${c.sandboxId}`);
     }
+    const pidOf = c.config.pidNamespaceOf;
+    if (pidOf !== undefined && !c.config.hostPid && this.findContainer(pidOf)?.state !== 'running' && this.findSandbox(pidOf)?.state !== 'ready') {
+      throw new RuntimeError(`cannot join PID of a non running container: ${pidOf}`);
+    }
     c.state = 'running';
     c.startedAt = this.now();
     c.finishedAt = undefined;
@@ -547,6 +551,12 @@ export class FakeRuntime implements Runtime {
 
   async createVolume(name: string, labels: Record<string, string>, opts: VolumeOptions = {}): Promise<void> {
     if (!this.volumes.has(name)) this.volumes.set(name, { labels: this.ownLabels(labels), files: new Map(), ...(opts.tmpfs ? { tmpfs: opts.tmpfs } : {}) });
+  }
+
+  /** The configuration a container was created with (for tests), or undefined when it is gone. */
+  containerConfig(id: string): ContainerConfig | undefined {
+    const c = this.findContainer(id);
+    return c ? structuredClone(c.config) : undefined;
   }
 
   /** How a volume is backed (for tests of `emptyDir.medium: Memory`). */
