@@ -4,16 +4,14 @@
  * refuses to take node-2 while the budget allows no eviction; `kubectl drain node-2
  * --ignore-daemonsets --delete-emptydir-data` evicts the pods one by one, is refused (429) while
  * a replacement is not Ready yet, retries, and finishes with every pod on node-1 and never fewer
- * Ready pods than the budget's minAvailable. Cluster prefix `e2e-ste`, pod CIDR 10.245.0.0/16
- * (held against statefulset.e2e, see ste-serial.ts).
+ * Ready pods than the budget's minAvailable. Cluster prefix `e2e-ste`, pod CIDR 10.208.0.0/16.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { KubeObject, Node, Pod } from '../../src/api/types.js';
 import { NODES, PODS, type ApiClient, type ResourceRef } from '../../src/client/client.js';
-import { TestCluster, dockerAvailable, sh, waitForObject } from './helpers.js';
-import { serialCluster } from './ste-serial.js';
+import { TestCluster, dockerAvailable, sh, useCluster, waitForObject } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const hasKubectl = (await sh('kubectl', ['version', '--client'])).code === 0;
@@ -54,9 +52,9 @@ const waitFor = <T extends KubeObject>(client: ApiClient, ref: ResourceRef, name
 const ready = (p: PodObject) => !p.metadata?.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 describe.skipIf(!hasDocker || !hasKubectl)('eviction and kubectl drain on a real Docker engine (skipped without a Docker engine or /usr/bin/kubectl)', () => {
-  const cluster = new TestCluster(`e2e-ste-drain-${process.pid}`, '10.245.0.0/16');
+  const cluster = new TestCluster(`e2e-ste-drain-${process.pid}`, '10.208.0.0/16');
   const kubectl = (args: string[], timeoutMs = 120_000) => sh('kubectl', ['--kubeconfig', join(cluster.home, 'clusters', cluster.name, 'kubeconfig'), ...args], { timeoutMs });
-  serialCluster(cluster, 2, async () => {
+  useCluster(cluster, 2, async () => {
     // All three pods on node-2: node-1 is cordoned while they are placed.
     expect((await kubectl(['cordon', 'node-1'])).stdout).toBe('node/node-1 cordoned\n');
     expect((await cluster.cli(['apply', '-f', '-'], { input: MANIFEST })).code).toBe(0);

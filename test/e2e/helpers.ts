@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { KubeObject, Pod } from '../../src/api/types.js';
 import { ApiClient, PODS, type ResourceRef } from '../../src/client/client.js';
 import { readClusterConfig } from '../../src/cli/context.js';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'dist/cli/main.js');
@@ -136,4 +137,20 @@ export function waitForObject<T extends KubeObject>(client: ApiClient, ref: Reso
       reject(err as Error);
     });
   });
+}
+
+/**
+ * Registers a test file's cluster life cycle: beforeAll runs `up --nodes N` (then `setup`),
+ * afterAll runs `down` and checks that no container, network or volume of the cluster is left.
+ */
+export function useCluster(cluster: TestCluster, nodes: number, setup: () => Promise<void> = async () => undefined): void {
+  beforeAll(async () => {
+    const r = await cluster.cli(['up', '--nodes', String(nodes), '--pod-cidr', cluster.podCIDR]);
+    expect(r.code, r.stderr).toBe(0);
+    await setup();
+  }, 720_000);
+  afterAll(async () => {
+    await cluster.destroy();
+    expect(await cluster.leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+  }, 120_000);
 }

@@ -4,15 +4,14 @@
  * 0, 1, 2 started in order, each writing its hostname into its own volume and reachable by its
  * stable DNS name through the headless Service; scale-down keeps the claims, so web-2 comes back
  * with its old data; the retention policy (whenScaled / whenDeleted = Delete) deletes them.
- * Cluster prefix `e2e-ste`, pod CIDR 10.245.0.0/16 (held against drain.e2e, see ste-serial.ts).
+ * Cluster prefix `e2e-ste`, pod CIDR 10.245.0.0/16.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import type { KubeObject, Pod } from '../../src/api/types.js';
 import { PODS, type ResourceRef } from '../../src/client/client.js';
-import { ROOT, TestCluster, dockerAvailable, waitForObject as waitFor } from './helpers.js';
-import { serialCluster } from './ste-serial.js';
+import { ROOT, TestCluster, dockerAvailable, useCluster, waitForObject as waitFor } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const pods = { ...PODS, namespace: 'default' };
@@ -24,7 +23,7 @@ type SS = KubeObject & { status?: { readyReplicas?: number; replicas?: number } 
 describe.skipIf(!hasDocker)('StatefulSet volumeClaimTemplates on a real Docker engine (skipped when no Docker engine answers `docker info`)', () => {
   const cluster = new TestCluster(`e2e-ste-sts-${process.pid}`, '10.245.0.0/16');
   let firstLineOfWeb2 = '';
-  serialCluster(cluster, 1);
+  useCluster(cluster, 1);
 
   it('starts web-0, web-1, web-2 in order, each with its own claim, its hostname in its volume, and its stable DNS name', async () => {
     const client = cluster.client();
