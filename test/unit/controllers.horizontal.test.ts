@@ -1,0 +1,116 @@
+/**
+ * The horizontal pod autoscaler against a real API server (in-memory store, real HTTP), the
+ * Deployment and ReplicaSet controllers, the scheduler and a kubelet over FakeRuntime whose
+ * containers burn CPU on demand: the metrics travel kubelet `/stats/summary` → metrics.k8s.io →
+ * controller, and the scale goes through the Deployment's `scale` subresource.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
+import type { KubeObject } from '../../src/api/types.js';
+import { LABEL_CONTAINER_NAME } from '../../src/api/types.js';
+import { DEPLOYMENTS } from '../../src/controllers/types.js';
+import { HPAS } from '../../src/controllers/horizontal.js';
+import { startControllers, type ControllerManager } from '../../src/controllers/manager.js';
+import { Kubelet } from '../../src/kubelet/kubelet.js';
+import { FakeRuntime } from '../../src/runtime/fake.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { NS, TOKEN, deploymentManifest, startTestCluster, type TestCluster } from './controllers.fixtures.js';
+import type { Informer } from '../../src/client/informer.js';
+
+type HPA = HorizontalPodAutoscaler & KubeObject;
+
+let c: TestCluster;
+let manager: ControllerManager;
+let scheduler: Scheduler;
+let kubelet: Kubelet;
+let hpas: Informer<HPA>;
+const runtime = new FakeRuntime();
+let burnCores = 0;
+let burner: NodeJS.Timeout | undefined;
+
+/** Makes every running app container burn `burnCores` (new ones included, re-applied every 100 ms). */
+async function applyBurn(): Promise<void> {
+  for (const ct of await runtime.listContainers({})) {
+    if (ct.state === 'running' && ct.labels[LABEL_CONTAINER_NAME]) {
+      try {
+        runtime.setUsage(ct.id, burnCores, 4 << 20);
+      } catch {
+        // removed between the listing and now: nothing to burn
+      }
+    }
+  }
+}
+
+beforeAll(async () => {
+  c = await startTestCluster();
+  runtime.addImage('registry.k8s.io/pause:3.10');
+  kubelet = new Kubelet({
+    client: c.client, runtime, cluster: 'hpa-test', nodeName: 'node-1', podCIDR: '10.244.1.0/24', token: TOKEN,
+    address: '127.0.0.1', heartbeatMs: 500, resyncMs: 1000, capacity: { cpu: '8', memory: '16Gi', pods: '110' },
+    log: (m) => c.log(`kubelet ${m}`),
+  });
+  await kubelet.start();
+  scheduler = new Scheduler({ client: c.client, log: c.log, backoff: { initialMs: 100, maxMs: 500 } });
+  await scheduler.start();
+  manager = await startControllers({ client: c.client, log: c.log, hpaSyncPeriodMs: 300, hpaDownscaleStabilizationMs: 1500 });
+  hpas = await c.follow<HPA>({ ...HPAS, namespace: NS });
+  burner = setInterval(() => void applyBurn(), 100);
+});
+
+afterAll(async () => {
+  clearInterval(burner);
+  await manager?.stop();
+  await scheduler?.stop();
+  await kubelet?.stop();
+  await c?.close();
+});
+
+describe('the horizontal pod autoscaler with a FakeRuntime kubelet', () => {
+  it('scales a busy Deployment up by its CPU utilisation, and back down when the load stops', async () => {
+    const d = deploymentManifest('busy', { replicas: 1 });
+    d.spec!.template.spec!.containers[0].resources = { requests: { cpu: '100m' } };
+    await c.client.create({ ...DEPLOYMENTS, namespace: NS }, d);
+    burnCores = 0.3;
+    await c.client.create({ ...HPAS, namespace: NS }, {
+      apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'busy' },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'busy' }, minReplicas: 1, maxReplicas: 4,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }] },
+    } as HPA);
+    // 300% of a 50% target: the recommendation is 6, bounded by maxReplicas 4.
+    const up = await c.until('the HPA to scale to 4', () => {
+      const h = hpas.get(`${NS}/busy`);
+      return (h?.status?.desiredReplicas ?? 0) >= 4 ? h : undefined;
+    }, 20_000);
+    expect(c.deployments.get(`${NS}/busy`)?.spec?.replicas).toBe(4);
+    expect(up.status?.conditions?.find((x) => x.type === 'ScalingActive')).toMatchObject({ status: 'True', reason: 'ValidMetricFound' });
+    expect(up.status?.currentMetrics?.[0].resource?.current.averageUtilization).toBeGreaterThan(100);
+    const limited = await c.until('ScalingLimited TooManyReplicas', () => {
+      const h = hpas.get(`${NS}/busy`);
+      return h?.status?.conditions?.find((x) => x.type === 'ScalingLimited' && x.reason === 'TooManyReplicas') ? h : undefined;
+    }, 20_000);
+    expect(limited.status?.conditions?.find((x) => x.type === 'ScalingLimited')?.status).toBe('True');
+
+    burnCores = 0;
+    const down = await c.until('the HPA to scale back to 1', () => {
+      const h = hpas.get(`${NS}/busy`);
+      return h?.status?.desiredReplicas === 1 && c.deployments.get(`${NS}/busy`)?.spec?.replicas === 1 ? h : undefined;
+    }, 30_000);
+    expect(down.status?.lastScaleTime).toBeDefined();
+    const events = (await c.client.list<KubeObject & { reason?: string; message?: string }>({ group: '', version: 'v1', resource: 'events', namespace: NS })).items
+      .filter((e) => e.reason === 'SuccessfulRescale').map((e) => e.message);
+    expect(events).toContain('New size: 4; reason: cpu resource utilization (percentage of request) above target');
+    expect(events).toContain('New size: 1; reason: All metrics below target');
+  }, 60_000);
+
+  it('reports a target without a scale subresource as AbleToScale False', async () => {
+    await c.client.create({ ...HPAS, namespace: NS }, {
+      apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'nothing' },
+      spec: { scaleTargetRef: { apiVersion: 'v1', kind: 'ConfigMap', name: 'x' }, maxReplicas: 2 },
+    } as HPA);
+    const h = await c.until('FailedGetScale', () => {
+      const x = hpas.get(`${NS}/nothing`);
+      return x?.status?.conditions?.find((k) => k.type === 'AbleToScale' && k.reason === 'FailedGetScale') ? x : undefined;
+    });
+    expect(h.status?.conditions?.[0].message).toContain('the HPA controller was unable to get the target\'s current scale');
+  });
+});
