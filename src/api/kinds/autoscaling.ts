@@ -46,11 +46,11 @@ export const AUTOSCALING_RESOURCES: ResourceDef[] = [
   v2,
   v1,
   defineResource<KubeObject>({
-    group: 'metrics.k8s.io', version: 'v1beta1', resource: 'nodes', singular: '', kind: 'NodeMetrics',
+    group: 'metrics.k8s.io', version: 'v1beta1', resource: 'nodes', singular: 'nodemetrics', kind: 'NodeMetrics',
     namespaced: false, shortNames: [], subresources: [], verbs: readOnly, validate: () => [],
   }),
   defineResource<KubeObject>({
-    group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods', singular: '', kind: 'PodMetrics',
+    group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods', singular: 'podmetrics', kind: 'PodMetrics',
     namespaced: true, shortNames: [], subresources: [], verbs: readOnly, validate: () => [],
   }),
 ];

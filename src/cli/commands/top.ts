@@ -136,12 +136,14 @@ export function topCommand(deps: CommandDeps, globals: () => GlobalOptions): Com
   const top = new Command('top')
     .summary('Display resource (CPU/memory) usage')
     .description('Display resource (CPU/memory) usage of nodes or pods, from the metrics API (metrics.k8s.io), which the API server\n' +
-      'computes from the kubelets\' statistics.');
+      'computes from the kubelets\' statistics.')
+    .addHelpText('after', '\nExamples:\n  minikube-lite top nodes\n  minikube-lite top pods -A --containers');
   top.command('node [name]').alias('nodes').alias('no')
     .description('Display resource (CPU/memory) usage of nodes')
     .option('-l, --selector <selector>', 'Selector (label query) to filter on')
     .option('--show-capacity', 'Print node resources based on Capacity instead of Allocatable(default) of the nodes.')
     .option('--no-headers', 'If present, print output without headers')
+    .addHelpText('after', '\nExamples:\n  # Show metrics for all nodes\n  minikube-lite top node\n\n  # Show metrics for a given node\n  minikube-lite top node node-1')
     .action(async (name: string | undefined, o: { selector?: string; showCapacity?: boolean; headers?: boolean }) =>
       runTopNodes(deps, globals(), name, { selector: o.selector, showCapacity: o.showCapacity, noHeaders: o.headers === false }));
   top.command('pod [name]').alias('pods').alias('po')
@@ -151,6 +153,8 @@ export function topCommand(deps: CommandDeps, globals: () => GlobalOptions): Com
     .option('--containers', 'If present, print usage of containers within a pod')
     .option('--sum', 'Print the sum of the resource usage')
     .option('--no-headers', 'If present, print output without headers')
+    .addHelpText('after', '\nExamples:\n  # Show metrics for all pods in the default namespace\n  minikube-lite top pod\n\n' +
+      '  # Show metrics for the pods defined by label name=myLabel, per container\n  minikube-lite top pod -l name=myLabel --containers')
     .action(async (name: string | undefined, o: { selector?: string; allNamespaces?: boolean; containers?: boolean; sum?: boolean; headers?: boolean }) => {
       if (name && (o.selector || o.allNamespaces)) throw new CliError(name && o.selector ? 'only one of NAME or --selector can be provided' : 'a resource cannot be retrieved by name across all namespaces');
       await runTopPods(deps, globals(), name, { ...o, noHeaders: o.headers === false });
