@@ -21,7 +21,7 @@ import { matches, parseSelector } from '../api/labels.js';
 import { formatQuantity, milliQuantity, parseQuantity } from '../api/quantity.js';
 import { findKind } from '../api/registry.js';
 import type { KubeObject, Pod, Scale } from '../api/types.js';
-import { PODS, resourcePath, type ResourceRef } from '../client/client.js';
+import { HPAS, PODS, POD_METRICS, resourcePath, type ResourceRef } from '../client/client.js';
 import { Controller, type ControllerContext } from './base.js';
 import {
   averageValueReplicas, decideReplicas, resourceReplicas, sampleTrusted, stabilize, withDefaultBehavior, DEFAULT_TOLERANCE,
@@ -29,8 +29,7 @@ import {
 } from './hpaplan.js';
 import { splitKey, timeMs } from './podutil.js';
 
-export const HPAS: ResourceRef = { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' };
-export const POD_METRICS: ResourceRef = { group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods' };
+export { HPAS, POD_METRICS };
 
 type HPA = HorizontalPodAutoscaler & KubeObject;
 type Status = NonNullable<HorizontalPodAutoscaler['status']>;

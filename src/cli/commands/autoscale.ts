@@ -10,10 +10,10 @@ import { apiVersionOf } from '../../api/resource.js';
 import type { KubeObject } from '../../api/types.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { toJson, toYaml } from '../print.js';
+import { HPAS } from '../../client/client.js';
 import { parseGetArgs } from './get.js';
 import { parseIntFlag, type CommandDeps } from './shared.js';
 
-export const HPA_REF = { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' };
 
 export interface AutoscaleFlags {
   min: number;
@@ -56,7 +56,7 @@ export async function runAutoscale(deps: CommandDeps, globals: GlobalOptions, ar
       await client.get<KubeObject>(ref, name);
       const hpa = autoscaleObject({ apiVersion: apiVersionOf(def), kind: def.kind, name }, globals.namespace, f);
       const dry = f.dryRun === 'client';
-      const out = dry ? (hpa as KubeObject) : await client.create<KubeObject>({ ...HPA_REF, namespace: globals.namespace }, hpa as KubeObject);
+      const out = dry ? (hpa as KubeObject) : await client.create<KubeObject>({ ...HPAS, namespace: globals.namespace }, hpa as KubeObject);
       if (f.output === 'yaml') deps.io.out(toYaml(out));
       else if (f.output === 'json') deps.io.out(toJson(out) + '\n');
       else if (f.output === 'name') deps.io.out(`horizontalpodautoscaler.autoscaling/${out.metadata?.name ?? ''}\n`);

@@ -6,13 +6,11 @@
 import { Command } from 'commander';
 import { parseQuantity } from '../../api/quantity.js';
 import type { KubeObject, Node } from '../../api/types.js';
-import { NODES, PODS, type ResourceRef } from '../../client/client.js';
+import { NODES, NODE_METRICS, PODS, POD_METRICS } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { formatTable } from '../print.js';
 import type { CommandDeps } from './shared.js';
 
-const NODE_METRICS: ResourceRef = { group: 'metrics.k8s.io', version: 'v1beta1', resource: 'nodes' };
-const POD_METRICS: ResourceRef = { group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods' };
 
 type Usage = Record<string, string>;
 interface NodeMetrics extends KubeObject { usage?: Usage }
