@@ -15,6 +15,7 @@ import type { ResourceDef } from '../api/resource.js';
 import type { KubeObject, Node, Pod } from '../api/types.js';
 import type { ContainerStatsSummary, StatsSummary } from '../kubelet/stats.js';
 import { kubeletAddress } from './pods.js';
+import { rfc3339 } from './rest.js';
 import type { ObjectFilter } from './selectors.js';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
@@ -194,7 +195,7 @@ export function metricsSource(o: {
     pods: async (ns) => (await o.list(o.podsDef, ns)) as Pod[],
     pod: async (ns, name) => (await o.get(o.podsDef, ns, name)) as Pod,
     summary: (node) => fetchSummary(kubeletAddress(node), o.token),
-    now: () => o.clock().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    now: () => rfc3339(o.clock()),
     log: o.log,
   };
 }

@@ -24,10 +24,11 @@ import type { KubeObject, Pod, Scale } from '../api/types.js';
 import { HPAS, PODS, POD_METRICS, resourcePath, type ResourceRef } from '../client/client.js';
 import { Controller, type ControllerContext } from './base.js';
 import {
-  averageValueReplicas, decideReplicas, resourceReplicas, sampleTrusted, stabilize, withDefaultBehavior, DEFAULT_TOLERANCE,
+  averageValueReplicas, decideReplicas, decideReplicasWithoutBehavior, resourceReplicas, sampleTrusted, stabilize, withDefaultBehavior, DEFAULT_TOLERANCE,
   type Behavior, type PodSample, type Recommendation, type ScaleEvent,
 } from './hpaplan.js';
 import { splitKey, timeMs } from './podutil.js';
+import { kubeTime } from './jobutil.js';
 
 export { HPAS, POD_METRICS };
 
@@ -172,14 +173,12 @@ export function unservedMetric(spec: MetricSpec): MetricResult {
   }
 }
 
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 /** The conditions with one set; its lastTransitionTime moves only when its status changes. */
 export function setCondition(conds: readonly HorizontalPodAutoscalerCondition[], type: string, status: 'True' | 'False', reason: string, message: string, now: Date): HorizontalPodAutoscalerCondition[] {
   const prev = conds.find((c) => c.type === type);
   const next: HorizontalPodAutoscalerCondition = {
     type, status, reason, message,
-    lastTransitionTime: prev && prev.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : rfc3339(now),
+    lastTransitionTime: prev && prev.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : kubeTime(now),
   };
   const out = conds.filter((c) => c.type !== type);
   // Kubernetes' order: AbleToScale, ScalingActive, ScalingLimited.
@@ -315,9 +314,12 @@ export class HorizontalController extends Controller {
       conds = setCondition(conds, 'ScalingActive', 'True', 'ValidMetricFound', `the HPA was able to successfully calculate a replica count from ${best.name}`, now);
       const hist = this.history.get(key) ?? { recommendations: [], events: [] };
       const behavior = this.behaviorOf(hpa);
-      const decision = decideReplicas({ current, recommended: best.replicas, minReplicas, maxReplicas, behavior, history: hist.recommendations, events: hist.events, nowMs });
-      const stable = stabilize(current, best.replicas, hist.recommendations, behavior, nowMs);
-      const keepMs = 1000 * Math.max(behavior.scaleUp.stabilizationWindowSeconds, behavior.scaleDown.stabilizationWindowSeconds,
+      // Without spec.behavior, Kubernetes' older rules (a scale-up of at most max(2x, 4)); with it, its policies.
+      const legacy = spec?.behavior ? undefined : decideReplicasWithoutBehavior({
+        current, recommended: best.replicas, minReplicas, maxReplicas, downscaleWindowMs: this.downscaleWindowMs, history: hist.recommendations, nowMs });
+      const decision = legacy ?? decideReplicas({ current, recommended: best.replicas, minReplicas, maxReplicas, behavior, history: hist.recommendations, events: hist.events, nowMs });
+      const stable = legacy ? legacy.stabilized : stabilize(current, best.replicas, hist.recommendations, behavior, nowMs);
+      const keepMs = legacy ? this.downscaleWindowMs : 1000 * Math.max(behavior.scaleUp.stabilizationWindowSeconds, behavior.scaleDown.stabilizationWindowSeconds,
         ...behavior.scaleUp.policies.map((p) => p.periodSeconds), ...behavior.scaleDown.policies.map((p) => p.periodSeconds));
       hist.recommendations = [...hist.recommendations.filter((r) => r.atMs > nowMs - keepMs), { atMs: nowMs, replicas: best.replicas }];
       hist.events = hist.events.filter((e) => e.atMs > nowMs - keepMs);
@@ -350,7 +352,7 @@ export class HorizontalController extends Controller {
       conds = setCondition(conds, 'AbleToScale', 'True', 'SucceededRescale', `the HPA controller was able to update the target scale to ${desired}`, now);
       void this.recorder.event(hpa, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${rescaleReason}`);
       this.log(`${this.name}: ${key}: ${ref} ${current} -> ${desired} (${rescaleReason})`);
-      lastScaleTime = rfc3339(now);
+      lastScaleTime = kubeTime(now);
     }
     const st: Status = {
       currentReplicas: scale.status?.replicas ?? 0, desiredReplicas: desired,

@@ -228,3 +228,21 @@ export function sampleTrusted(resource: string, p: ReadinessInput, nowMs: number
   }
   return !(p.ready.status === 'False' && p.startMs + INITIAL_READINESS_DELAY_MS > p.ready.transitionMs);
 }
+
+/**
+ * Kubernetes' `normalizeDesiredReplicas`, for an HPA without `spec.behavior`: the highest
+ * recommendation of the downscale stabilisation window (none newer than the window is lower
+ * than what is kept), a scale-up of at most max(2 × current, 4), then [min, max].
+ */
+export function decideReplicasWithoutBehavior(o: {
+  current: number; recommended: number; minReplicas: number; maxReplicas: number;
+  downscaleWindowMs: number; history: readonly Recommendation[]; nowMs: number;
+}): ScaleDecision & { stabilized: number } {
+  let stabilized = o.recommended;
+  for (const r of o.history) if (r.atMs > o.nowMs - o.downscaleWindowMs) stabilized = Math.max(stabilized, r.replicas);
+  const scaleUpLimit = Math.max(2 * o.current, 4);
+  const maximum = Math.min(o.maxReplicas, scaleUpLimit);
+  if (stabilized < o.minReplicas) return { replicas: o.minReplicas, limitedBy: 'TooFewReplicas', stabilized };
+  if (stabilized > maximum) return { replicas: maximum, limitedBy: maximum === scaleUpLimit && scaleUpLimit < o.maxReplicas ? 'ScaleUpLimit' : 'TooManyReplicas', stabilized };
+  return { replicas: stabilized, stabilized };
+}

@@ -12,6 +12,7 @@
 import { LABEL_CLUSTER, LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_UID, type Pod } from '../api/types.js';
 import type { ContainerStats, Runtime } from '../runtime/types.js';
 import type { Clock } from './clock.js';
+import { rfc3339 as kubeTime } from './status.js';
 
 /** `CPUStats` of the summary API (stats/v1alpha1). */
 export interface CpuStats {
@@ -132,7 +133,8 @@ export interface StatsProviderOptions {
   minWindowMs?: number;
 }
 
-const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** RFC 3339 at whole seconds, from milliseconds since the epoch. */
+const rfc3339 = (ms: number): string => kubeTime(new Date(ms));
 
 /** This process's CPU time and resident memory, as a container sample. */
 export function processSample(now: () => number): ContainerStats {

@@ -14,7 +14,7 @@ import { SampleCache, StatsProvider, cpuRate } from '../../src/kubelet/stats.js'
 import { FakeRuntime } from '../../src/runtime/fake.js';
 import { LABEL_CLUSTER, LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, type Pod } from '../../src/api/types.js';
 import { resourceMetricReplicas, setCondition, type PodMetricsItem } from '../../src/controllers/horizontal.js';
-import { averageValueReplicas, sampleTrusted } from '../../src/controllers/hpaplan.js';
+import { averageValueReplicas, decideReplicasWithoutBehavior, sampleTrusted } from '../../src/controllers/hpaplan.js';
 import { nodeTable, podTable } from '../../src/cli/commands/top.js';
 import { autoscaleObject } from '../../src/cli/commands/autoscale.js';
 
@@ -210,6 +210,15 @@ describe('the controller\'s metric arithmetic', () => {
     const r = resourceMetricReplicas(spec, 1, [pod('a', { request: '10m' })], [metric('a', '1m', '15Mi')], NOW);
     expect(r).toMatchObject({ ok: true, replicas: 3, name: 'memory resource', status: { resource: { name: 'memory', current: { averageValue: '15728640' } } } });
     expect(averageValueReplicas(2, 10, [{ name: 'a', request: 1, usage: 10.5, ready: true }, { name: 'b', request: 1, usage: 10, ready: true }])).toMatchObject({ replicas: 2 });
+  });
+  it.each([
+    ['limits a scale-up to max(2x, 4)', 3, 20, 1, 10, [], { replicas: 6, limitedBy: 'ScaleUpLimit' }],
+    ['allows 4 from 1', 1, 9, 1, 10, [], { replicas: 4, limitedBy: 'ScaleUpLimit' }],
+    ['stops at maxReplicas', 4, 20, 1, 5, [], { replicas: 5, limitedBy: 'TooManyReplicas' }],
+    ['keeps the highest recommendation of the downscale window', 5, 1, 1, 10, [{ atMs: 95_000, replicas: 4 }, { atMs: 50_000, replicas: 9 }], { replicas: 4, stabilized: 4 }],
+    ['raises to minReplicas', 1, 1, 2, 10, [], { replicas: 2, limitedBy: 'TooFewReplicas' }],
+  ])('without behavior, %s', (_n, current, recommended, minReplicas, maxReplicas, history, want) => {
+    expect(decideReplicasWithoutBehavior({ current, recommended, minReplicas, maxReplicas, downscaleWindowMs: 30_000, history, nowMs: 100_000 })).toMatchObject(want);
   });
   it('trusts a CPU sample of a young pod only one window after it turned Ready', () => {
     const base = { startMs: 0, ready: { status: 'True', transitionMs: 10_000 }, windowMs: 15_000 };
