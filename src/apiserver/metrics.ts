@@ -122,8 +122,12 @@ export interface MetricsSource {
   log(message: string, err: unknown): void;
 }
 
-const notFoundMetrics = (resource: 'nodes' | 'pods', name: string): ApiError =>
-  new ApiError(404, 'NotFound', `${resource}.${METRICS_GROUP} "${name}" not found`, [], { name, group: METRICS_GROUP, kind: resource });
+/** metrics-server's 404: `podmetrics.metrics.k8s.io "default/web" not found`, `nodemetrics.metrics.k8s.io "node-1" not found`. */
+const notFoundMetrics = (resource: 'nodes' | 'pods', name: string, namespace = ''): ApiError => {
+  const kind = resource === 'nodes' ? 'nodemetrics' : 'podmetrics';
+  const shown = namespace ? `${namespace}/${name}` : name;
+  return new ApiError(404, 'NotFound', `${kind}.${METRICS_GROUP} "${shown}" not found`, [], { name: shown, group: METRICS_GROUP, kind });
+};
 
 /** Summaries of the given nodes, fetched in parallel; unreachable kubelets are logged and left out. */
 async function summaries(src: MetricsSource, nodes: readonly Node[]): Promise<Map<string, StatsSummary>> {
@@ -164,12 +168,12 @@ export async function servePodMetrics(src: MetricsSource, namespace: string, nam
   const nodesByName = new Map((await src.nodes()).map((n) => [n.metadata?.name ?? '', n]));
   if (name) {
     const pod = await src.pod(namespace, name).catch((e: unknown) => {
-      throw e instanceof ApiError && e.code === 404 ? notFoundMetrics('pods', name) : e;
+      throw e instanceof ApiError && e.code === 404 ? notFoundMetrics('pods', name, namespace) : e;
     });
     const node = nodesByName.get(pod.spec?.nodeName ?? '');
     const s = node ? (await summaries(src, [node])).get(node.metadata?.name ?? '') : undefined;
     const m = s ? podMetrics(pod, s, now) : undefined;
-    if (!m) throw notFoundMetrics('pods', name);
+    if (!m) throw notFoundMetrics('pods', name, namespace);
     return m;
   }
   const pods = (await src.pods(namespace)).filter((p) => filter.matches(p) && p.spec?.nodeName && p.status?.phase === 'Running');

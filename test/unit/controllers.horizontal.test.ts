@@ -113,4 +113,48 @@ describe('the horizontal pod autoscaler with a FakeRuntime kubelet', () => {
     });
     expect(h.status?.conditions?.[0].message).toContain('the HPA controller was unable to get the target\'s current scale');
   });
+
+  it('serves metrics.k8s.io from the kubelet: discovery, node and pod metrics, selectors, 404s', async () => {
+    const groups = await c.client.request<{ groups: { name: string; preferredVersion: { version: string } }[] }>('GET', '/apis');
+    expect(groups.groups.find((g) => g.name === 'metrics.k8s.io')?.preferredVersion.version).toBe('v1beta1');
+    expect(groups.groups.find((g) => g.name === 'autoscaling')?.preferredVersion.version).toBe('v2');
+    const nodes = await c.client.request<{ items: { metadata: { name: string }; usage: { cpu: string; memory: string } }[] }>('GET', '/apis/metrics.k8s.io/v1beta1/nodes');
+    expect(nodes.items.map((n) => n.metadata.name)).toEqual(['node-1']);
+    expect(nodes.items[0].usage.memory).toMatch(/^\d+/);
+    const pods = await c.client.request<{ kind: string; items: { metadata: { name: string; labels: Record<string, string> } }[] }>('GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=app%3Dbusy');
+    expect(pods.kind).toBe('PodMetricsList');
+    expect(pods.items.length).toBeGreaterThanOrEqual(1);
+    expect(pods.items.every((p) => p.metadata.labels.app === 'busy')).toBe(true);
+    const none = await c.client.request<{ items: unknown[] }>('GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods?labelSelector=app%3Dnothing');
+    expect(none.items).toEqual([]);
+    await expect(c.client.request('GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/ghost')).rejects.toThrow('podmetrics.metrics.k8s.io "default/ghost" not found');
+    await expect(c.client.request('DELETE', '/apis/metrics.k8s.io/v1beta1/nodes/node-1')).rejects.toMatchObject({ code: 405 });
+  });
+
+  it('serves the same HPA as autoscaling/v1, converting both ways and keeping v2-only fields', async () => {
+    const v1ref = { group: 'autoscaling', version: 'v1', resource: 'horizontalpodautoscalers', namespace: NS };
+    await c.client.create(v1ref, { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'old' },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'busy' }, maxReplicas: 3, targetCPUUtilizationPercentage: 70 } } as KubeObject);
+    const v2 = await c.client.get<HPA>({ ...HPAS, namespace: NS }, 'old');
+    expect(v2.spec?.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
+    expect(v2.spec?.minReplicas).toBe(1);
+    await c.client.patch<HPA>({ ...HPAS, namespace: NS }, 'old', { spec: { behavior: { scaleDown: { stabilizationWindowSeconds: 5, policies: [{ type: 'Pods', value: 1, periodSeconds: 10 }] } } } });
+    const patched = await c.client.patch<KubeObject & { spec: { maxReplicas: number; targetCPUUtilizationPercentage: number } }>(v1ref, 'old', { spec: { maxReplicas: 4 } });
+    expect(patched.apiVersion).toBe('autoscaling/v1');
+    expect(patched.spec).toMatchObject({ maxReplicas: 4, targetCPUUtilizationPercentage: 70 });
+    const after = await c.client.get<HPA>({ ...HPAS, namespace: NS }, 'old');
+    expect(after.spec?.maxReplicas).toBe(4);
+    expect(after.spec?.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(5);
+    expect(after.metadata?.annotations).toBeUndefined();
+    const list = await c.client.list<KubeObject>(v1ref);
+    expect(list.items.every((i) => i.apiVersion === 'autoscaling/v1')).toBe(true);
+    await expect(c.client.create(v1ref, { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'bad' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'busy' }, minReplicas: 0, maxReplicas: 1 } } as KubeObject))
+      .rejects.toThrow('HorizontalPodAutoscaler.autoscaling "bad" is invalid: spec.minReplicas: Invalid value: 0: must be greater than or equal to 1');
+    const res = await fetch(`${c.server.url}/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers`, {
+      headers: { Authorization: `Bearer ${TOKEN}`, Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+    const table = await res.json() as { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
+    expect(table.columnDefinitions.map((d) => d.name)).toEqual(['Name', 'Reference', 'Targets', 'MinPods', 'MaxPods', 'Replicas', 'Age']);
+    expect(table.rows.find((r) => r.cells[0] === 'old')?.cells.slice(1, 5)).toEqual(['Deployment/busy', expect.stringMatching(/^cpu: .*\/70%$/), 1, 4]);
+  });
 });
