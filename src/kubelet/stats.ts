@@ -6,8 +6,9 @@
  *
  * A CPU rate needs two samples. Like cAdvisor, the provider keeps the last sample of every
  * container it has seen and computes the rate over the time since then; only a container seen
- * for the first time (or sampled less than `minWindowMs` ago without a rate yet) is sampled a
- * second time, after `minWindowMs`. Later requests cost one sample per container and no wait.
+ * for the first time is sampled a second time, about `minWindowMs` later (the rate is then over
+ * whatever time passed between the two). Later requests cost one sample per container and no
+ * wait; a request sooner than `minWindowMs` after the last sample reports the last rate.
  */
 import { LABEL_CLUSTER, LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_UID, type Pod } from '../api/types.js';
 import type { ContainerStats, Runtime } from '../runtime/types.js';
@@ -92,16 +93,18 @@ export class SampleCache {
 
   /**
    * Records `cur` for `id` and returns the rate to report: a fresh one when the previous
-   * sample is at least `minWindowMs` old, the last computed one when it is younger (the new
-   * sample is then not kept, so the next window stays long enough), else undefined.
+   * sample is at least `minWindowMs` old, or when there is no rate yet (any window); the last
+   * computed one when the previous sample is younger (the new sample is then not kept, so the
+   * next window stays long enough); undefined for a first sample.
    */
   record(id: string, cur: ContainerStats): CachedSample {
     const prev = this.samples.get(id);
-    if (prev && cur.timestamp - prev.sample.timestamp < this.minWindowMs) {
-      if (prev.nanoCores !== undefined) return { ...prev, sample: { ...cur } };
-      return { sample: cur };
+    if (prev && prev.nanoCores !== undefined && cur.timestamp - prev.sample.timestamp < this.minWindowMs) {
+      return { ...prev, sample: { ...cur } };
     }
     const rate = prev ? cpuRate(prev.sample, cur) : undefined;
+    // Same instant as the first sample: keep the first, so the next one has a window.
+    if (prev && !rate && prev.nanoCores === undefined && cur.timestamp <= prev.sample.timestamp) return { sample: cur };
     const next: CachedSample = rate ? { sample: cur, ...rate } : { sample: cur };
     this.samples.set(id, next);
     return next;

@@ -115,6 +115,22 @@ describe.skipIf(!hasDocker || !hasKubectl)('metrics and the HorizontalPodAutosca
     expect(row.slice(3, 5)).toEqual(['1', '3']);
     const desc = await kubectl(['describe', 'hpa', 'burn']);
     expect(desc.stdout).toMatch(/SuccessfulRescale\s.*New size: [23]; reason: cpu resource utilization \(percentage of request\) above target/);
+
+    // minikube-lite's own get/describe/autoscale print the same.
+    const own = await cluster.cli(['get', 'hpa']);
+    expect(rows(own.stdout)[0]).toEqual(head);
+    expect(rows(own.stdout)[1][2]).toMatch(/^cpu: \d+%\/50%$/);
+    const ownDesc = await cluster.cli(['describe', 'hpa', 'burn']);
+    expect(ownDesc.stdout).toMatch(/Reference:\s+Deployment\/burn/);
+    expect(ownDesc.stdout).toMatch(/resource cpu on pods  \(as a percentage of request\):\s+\d+% \(\d+m\) \/ 50%/);
+    expect(ownDesc.stdout).toMatch(/ScalingActive\s+True\s+ValidMetricFound/);
+    const dry = await cluster.cli(['autoscale', 'deployment', 'burn', '--max', '2', '--cpu-percent', '30', '--name', 'other', '--dry-run', 'client', '-o', 'json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ apiVersion: 'autoscaling/v2', metadata: { name: 'other' },
+      spec: { maxReplicas: 2, scaleTargetRef: { kind: 'Deployment', name: 'burn' }, metrics: [{ resource: { target: { averageUtilization: 30 } } }] } });
+    const bad = await cluster.cli(['autoscale', 'configmap', 'load', '--max', '2']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('cannot autoscale a ConfigMap');
   }, 150_000);
 
   it('kubectl top pods (-l, -A, --containers) and client-node Metrics show the busy pods\' real usage', async () => {

@@ -173,6 +173,9 @@ describe('the kubelet summary over the fake runtime', () => {
     const cache = new SampleCache(1000);
     expect(cache.record('a', { timestamp: 0, cpuUsageCoreNanoSeconds: 5e9, memoryWorkingSetBytes: 0 }).nanoCores).toBeUndefined();
     expect(cache.record('a', { timestamp: 1000, cpuUsageCoreNanoSeconds: 1e9, memoryWorkingSetBytes: 0 }).nanoCores).toBeUndefined();
+    // Without a rate yet, a second sample sooner than the minimum window still makes one.
+    expect(cache.record('a', { timestamp: 1800, cpuUsageCoreNanoSeconds: 1.4e9, memoryWorkingSetBytes: 0 })).toMatchObject({ nanoCores: 5e8, windowMs: 800 });
+    expect(cache.record('a', { timestamp: 2000, cpuUsageCoreNanoSeconds: 9e9, memoryWorkingSetBytes: 0 })).toMatchObject({ nanoCores: 5e8, windowMs: 800 });
   });
 });
 

@@ -19,7 +19,8 @@ export interface AutoscaleFlags {
   min: number;
   max: number;
   cpuPercent: number;
-  name?: string;
+  /** `--name` after `autoscale` (renamed by `exposeArgv`, since `--name` is also the cluster option). */
+  hpaName?: string;
   dryRun?: string;
   output?: string;
 }
@@ -30,7 +31,7 @@ export function autoscaleObject(target: { apiVersion: string; kind: string; name
   if (f.max < f.min) throw new CliError(`--max=MAXPODS must be larger or equal to --min=MINPODS, max: ${f.max}, min: ${f.min}`);
   return {
     apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler',
-    metadata: { name: f.name || target.name, namespace },
+    metadata: { name: f.hpaName || target.name, namespace },
     spec: {
       scaleTargetRef: { apiVersion: target.apiVersion, kind: target.kind, name: target.name },
       maxReplicas: f.max,
@@ -77,7 +78,7 @@ export function autoscaleCommand(deps: CommandDeps, globals: () => GlobalOptions
     .option('--min <n>', 'The lower limit for the number of pods that can be set by the autoscaler. If it\'s not specified or negative, the server will apply a default value.', (v) => parseIntFlag(v, '--min'), -1)
     .option('--max <n>', 'The upper limit for the number of pods that can be set by the autoscaler. Required.', (v) => parseIntFlag(v, '--max'), -1)
     .option('--cpu-percent <n>', 'The target average CPU utilization (represented as a percent of requested CPU) over all the pods. If it\'s not specified or negative, a default autoscaling policy will be used.', (v) => parseIntFlag(v, '--cpu-percent'), -1)
-    .option('--name <name>', 'The name for the newly created object. If not specified, the name of the input resource will be used.')
+    .option('--hpa-name <name>', 'The name for the newly created object (also accepted as --name after autoscale, as in kubectl). If not specified, the name of the input resource will be used.')
     .option('--dry-run <strategy>', 'Must be "none" or "client". With client, only print the object that would be sent.')
     .option('-o, --output <format>', 'Output format: json, yaml or name.')
     .addHelpText('after', '\nExamples:\n  # Auto scale a deployment "foo", with the number of pods between 2 and 10, no target CPU utilization specified so a default autoscaling policy will be used\n' +
