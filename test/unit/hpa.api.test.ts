@@ -108,10 +108,11 @@ describe('the kubelet summary over the fake runtime', () => {
   const labels = (uid: string, name: string) => ({
     [LABEL_CLUSTER]: 'c', [LABEL_NODE]: 'n1', [LABEL_POD_UID]: uid, [LABEL_POD_NAME]: name, [LABEL_POD_NAMESPACE]: 'default', [LABEL_CONTAINER_NAME]: 'app',
   });
-  async function setup() {
+  /** `early`: timers fire that many ms before they are due (Node's may, by a millisecond). */
+  async function setup(early = 0) {
     let t = Date.parse('2030-01-01T00:00:00Z');
     const waits: number[] = [];
-    const clock = { now: () => new Date(t), after: (ms: number, fn: () => void) => { waits.push(ms); t += ms; fn(); return () => undefined; } };
+    const clock = { now: () => new Date(t), after: (ms: number, fn: () => void) => { waits.push(ms); t += ms - early; fn(); return () => undefined; } };
     const runtime = new FakeRuntime({ now: () => new Date(t) });
     runtime.addImage('registry.k8s.io/pause:3.10');
     runtime.addImage('busybox:latest', { cmd: ['sh'] });
@@ -146,6 +147,14 @@ describe('the kubelet summary over the fake runtime', () => {
     // The node: its pods plus the kubelet (10 ms of CPU per 15 s sample here).
     expect(second.node.memory.workingSetBytes).toBe(8 * 1024 * 1024 + 50e6);
     expect(second.node.systemContainers.map((x) => x.name)).toEqual(['kubelet']);
+  });
+  it('reports every container in the first summary even when the timer fires early', async () => {
+    const s = await setup(1);
+    const first = await s.stats.summary();
+    expect(first.pods.map((p) => p.podRef.name)).toEqual(['p']);
+    expect(first.pods[0].containers[0].cpu.usageNanoCores).toBe(250_000_000);
+    expect(first.pods[0].containers[0].usageWindowSeconds).toBe(0.999);
+    expect(first.node.systemContainers.map((x) => x.name)).toEqual(['kubelet']);
   });
   it('reuses the last rate when asked again within the minimum window', async () => {
     const s = await setup();
