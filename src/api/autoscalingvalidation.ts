@@ -153,6 +153,12 @@ export function validateHorizontalPodAutoscaler(hpa: HorizontalPodAutoscaler, ol
 /** Warnings for metrics the controller cannot read here (no custom or external metrics API). */
 export function hpaWarnings(hpa: HorizontalPodAutoscaler): string[] {
   const out: string[] = [];
+  for (const dir of ['scaleUp', 'scaleDown'] as const) {
+    // Not in kubernetes-types' 1.32 types, but in the schema objects are decoded with.
+    if ((hpa.spec?.behavior?.[dir] as { tolerance?: unknown } | undefined)?.tolerance !== undefined) {
+      out.push(`spec.behavior.${dir}.tolerance: not honoured (a Kubernetes 1.33 alpha field; this cluster imitates 1.32): the controller's tolerance (0.1) applies`);
+    }
+  }
   (hpa.spec?.metrics ?? []).forEach((m, i) => {
     if (m.type === 'Pods' || m.type === 'Object') {
       out.push(`spec.metrics[${i}].type: ${m.type} metrics come from the custom.metrics.k8s.io API, which minikube-lite does not serve: this metric will not be available (ScalingActive=False)`);

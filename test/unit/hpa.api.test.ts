@@ -63,6 +63,10 @@ describe('HorizontalPodAutoscaler validation', () => {
     applyHpaDefaults(h);
     expect(validateHorizontalPodAutoscaler(h)).toEqual([]);
   });
+  it('warns about the 1.33 per-direction tolerance, which it does not honour', () => {
+    const h = hpa({ behavior: { scaleUp: { tolerance: '0.05', policies: [{ type: 'Pods', value: 1, periodSeconds: 15 }] } as never } });
+    expect(hpaWarnings(h)).toEqual([expect.stringContaining('spec.behavior.scaleUp.tolerance: not honoured')]);
+  });
   it('warns about metrics no API here serves', () => {
     const w = hpaWarnings(hpa({ metrics: [{ type: 'Pods', pods: { metric: { name: 'rps' }, target: { type: 'AverageValue', averageValue: '1' } } }, cpu(50)] }));
     expect(w).toHaveLength(1);
