@@ -17,6 +17,7 @@ import { resourceMetricReplicas, setCondition, type PodMetricsItem } from '../..
 import { averageValueReplicas, decideReplicasWithoutBehavior, sampleTrusted } from '../../src/controllers/hpaplan.js';
 import { nodeTable, podTable } from '../../src/cli/commands/top.js';
 import { autoscaleObject } from '../../src/cli/commands/autoscale.js';
+import { decodeProtobuf, encodeProtobuf } from '../../src/apiserver/protobuf.js';
 
 const hpa = (spec: Partial<NonNullable<HorizontalPodAutoscaler['spec']>>): HorizontalPodAutoscaler => ({
   apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web', namespace: 'default' },
@@ -270,5 +271,18 @@ describe('the top and autoscale commands', () => {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, maxReplicas: 3, metrics: [cpu(50)] });
     expect(() => autoscaleObject({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, 'default', { min: 4, max: 3, cpuPercent: -1 }))
       .toThrow('--max=MAXPODS must be larger or equal to --min=MINPODS, max: 3, min: 4');
+  });
+});
+
+describe('protobuf', () => {
+  it('round-trips an autoscaling/v2 HPA and a PodMetrics through the protobuf envelope', () => {
+    const h = hpa({ minReplicas: 2, metrics: [cpu(50)], behavior: { scaleDown: { stabilizationWindowSeconds: 60, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 10, periodSeconds: 15 }] } } });
+    h.status = { currentReplicas: 2, desiredReplicas: 3, conditions: [{ type: 'AbleToScale', status: 'True', reason: 'SucceededRescale', message: 'm', lastTransitionTime: '2030-01-01T00:00:00Z' }] };
+    const pb = encodeProtobuf(h as unknown as Record<string, unknown>);
+    expect(pb).toBeDefined();
+    expect(decodeProtobuf(pb as Buffer)).toEqual(h);
+    const pm = { kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', metadata: { name: 'p', namespace: 'default' }, timestamp: '2030-01-01T00:00:00Z', window: '15s',
+      containers: [{ name: 'app', usage: { cpu: '1234567n', memory: '8Mi' } }] };
+    expect(decodeProtobuf(encodeProtobuf(pm) as Buffer)).toEqual(pm);
   });
 });
