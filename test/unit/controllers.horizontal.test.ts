@@ -102,6 +102,27 @@ describe('the horizontal pod autoscaler with a FakeRuntime kubelet', () => {
     expect(events).toContain('New size: 1; reason: All metrics below target');
   }, 60_000);
 
+  it('scales a ReplicationController on an AverageValue memory target through its scale subresource', async () => {
+    await c.client.create({ group: '', version: 'v1', resource: 'replicationcontrollers', namespace: NS }, {
+      apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'mem' },
+      spec: { replicas: 1, selector: { app: 'mem' }, template: { metadata: { labels: { app: 'mem' } },
+        spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'nginx:1', resources: { requests: { memory: '1Mi' } } }] } } },
+    } as KubeObject);
+    // Every container holds 4 MiB (applyBurn): twice the 2 MiB target per pod.
+    await c.client.create({ ...HPAS, namespace: NS }, {
+      apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'mem' },
+      spec: { scaleTargetRef: { apiVersion: 'v1', kind: 'ReplicationController', name: 'mem' }, maxReplicas: 2,
+        metrics: [{ type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '2Mi' } } }] },
+    } as HPA);
+    const h = await c.until('the RC HPA to scale to 2', () => {
+      const x = hpas.get(`${NS}/mem`);
+      return x?.status?.desiredReplicas === 2 ? x : undefined;
+    }, 20_000);
+    expect(h.status?.currentMetrics?.[0]).toEqual({ type: 'Resource', resource: { name: 'memory', current: { averageValue: '4194304' } } });
+    const rc = await c.client.get<KubeObject & { spec?: { replicas?: number } }>({ group: '', version: 'v1', resource: 'replicationcontrollers', namespace: NS }, 'mem');
+    expect(rc.spec?.replicas).toBe(2);
+  }, 30_000);
+
   it('reports a target without a scale subresource as AbleToScale False', async () => {
     await c.client.create({ ...HPAS, namespace: NS }, {
       apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'nothing' },
