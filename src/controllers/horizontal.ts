@@ -209,7 +209,17 @@ export class HorizontalController extends Controller {
     this.syncPeriodMs = ctx.syncPeriodMs ?? 15_000;
     this.downscaleWindowMs = ctx.downscaleStabilizationMs ?? 300_000;
     this.tolerance = ctx.tolerance ?? DEFAULT_TOLERANCE;
-    this.hpas.addHandlers(this.enqueueHandlers((h) => this.history.delete(`${h.metadata?.namespace ?? ''}/${h.metadata?.name ?? ''}`)));
+    // As Kubernetes: an update (the controller's own status writes included) is looked at on the
+    // next sync period, never at once, so one measurement cannot scale twice in a row. A new HPA
+    // is looked at now (Kubernetes waits a period for it, too; minikube-lite does not).
+    this.hpas.addHandlers({
+      onAdd: (h) => this.enqueue(h),
+      onUpdate: (_old, h) => this.queue.addAfter(`${h.metadata?.namespace ?? ''}/${h.metadata?.name ?? ''}`, this.syncPeriodMs),
+      onDelete: (h) => {
+        this.history.delete(`${h.metadata?.namespace ?? ''}/${h.metadata?.name ?? ''}`);
+        this.enqueue(h);
+      },
+    });
   }
 
   /** The HPA's behaviour with autoscaling/v2's defaults and the controller's downscale window. */
