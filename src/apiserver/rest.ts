@@ -289,7 +289,7 @@ export class RestStorage {
     const sdef = this.storageDef(def);
     const out = await this.write(sdef, namespace, name, opts, (stored) => {
       const cur = this.served(def, stored);
-      const served = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject), opts);
+      const served = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject), opts, true);
       const patched = conv ? conv.toStorage(served) : served;
       const pm = meta(patched);
       // A resourceVersion written by the patch is a precondition, as in Kubernetes.
@@ -557,12 +557,13 @@ export class RestStorage {
   /**
    * The object with every field of the declared type (400 otherwise) and without unknown
    * fields, which `opts.fieldValidation` refuses (Strict) or reports in `opts.warnings` (Warn).
+   * `patched`: `obj` is the result of a patch (Kubernetes words its strict errors differently).
    * Changes `obj` in place and returns it.
    */
-  private decode(def: ResourceDef, obj: KubeObject, opts: WriteOptions): KubeObject {
+  private decode(def: ResourceDef, obj: KubeObject, opts: WriteOptions, patched = false): KubeObject {
     const apiVersion = apiVersionOf(def);
     const { unknown } = decodeObject(apiVersion, def.kind, obj as Record<string, unknown>);
-    const warnings = fieldProblems(opts.fieldValidation ?? 'Warn', apiVersion, def.kind, unknown, opts.duplicates ?? []);
+    const warnings = fieldProblems(opts.fieldValidation ?? 'Warn', apiVersion, def.kind, unknown, opts.duplicates ?? [], patched);
     for (const w of warnings) if (opts.warnings && !opts.warnings.includes(w)) opts.warnings.push(w);
     return obj;
   }
