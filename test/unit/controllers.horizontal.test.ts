@@ -172,6 +172,8 @@ describe('the horizontal pod autoscaler with a FakeRuntime kubelet', () => {
     await expect(c.client.create(v1ref, { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'bad' },
       spec: { scaleTargetRef: { kind: 'Deployment', name: 'busy' }, minReplicas: 0, maxReplicas: 1 } } as KubeObject))
       .rejects.toThrow('HorizontalPodAutoscaler.autoscaling "bad" is invalid: spec.minReplicas: Invalid value: 0: must be greater than or equal to 1');
+    await expect(c.client.create({ ...HPAS, namespace: NS }, { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'huge' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'busy' }, maxReplicas: 2 ** 31 } } as HPA)).rejects.toMatchObject({ code: 400 });
     const res = await fetch(`${c.server.url}/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers`, {
       headers: { Authorization: `Bearer ${TOKEN}`, Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
     const table = await res.json() as { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
