@@ -12,8 +12,9 @@
  * AverageValue targets; Pods, Object and External metrics need metrics APIs minikube-lite does
  * not serve and make ScalingActive False, as in a Kubernetes cluster without them.
  *
- * Keys are HPA keys. The recommendation and scale-event history of each HPA lives in memory,
- * as in Kubernetes (a restarted controller starts with none).
+ * A sync reads (the scale, the metrics), plans with the pure {@link planHorizontal}, then acts
+ * (events, the new scale, the status). Keys are HPA keys. The recommendation and scale-event
+ * history of each HPA lives in memory, as in Kubernetes (a restarted controller starts with none).
  */
 import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, MetricSpec, MetricStatus, MetricValueStatus } from 'kubernetes-types/autoscaling/v2.js';
 import { ApiError } from '../api/errors.js';
@@ -194,7 +195,7 @@ const LIMIT_MESSAGES: Record<string, string> = {
 };
 
 /** Per-HPA memory: past recommendations (stabilisation) and scale changes (rate policies). */
-interface History { recommendations: Recommendation[]; events: ScaleEvent[] }
+export interface History { recommendations: Recommendation[]; events: ScaleEvent[] }
 
 export class HorizontalController extends Controller {
   private readonly hpas = this.informer<HPA>(HPAS);
@@ -256,121 +257,57 @@ export class HorizontalController extends Controller {
 
   private async reconcile(key: string, hpa: HPA): Promise<void> {
     const now = this.clock();
-    const nowMs = now.getTime();
     const { namespace } = splitKey(key);
     const spec = hpa.spec;
-    const old = hpa.status ?? { currentReplicas: 0, desiredReplicas: 0 };
-    let conds = old.conditions ?? [];
-    const ref = `${spec?.scaleTargetRef.kind ?? ''}/${spec?.scaleTargetRef.name ?? ''}`;
     const write = async (st: Status): Promise<void> => {
       const next = { ...st, ...(hpa.metadata?.generation !== undefined ? { observedGeneration: hpa.metadata.generation } : {}) };
       if (JSON.stringify(next) === JSON.stringify(hpa.status)) return;
       await this.client.updateStatus<HPA>({ ...HPAS, namespace }, { ...hpa, status: next });
     };
 
-    // The target's scale.
+    // Read: the target's scale, then (when the count is in range) every metric.
     const target = this.targetRef(hpa);
     let scale: Scale | undefined;
-    let scaleError: string | undefined;
-    if (target.error !== undefined) scaleError = target.error;
-    else {
+    let scaleError = target.error;
+    if (target.error === undefined) {
       try {
         scale = await this.client.request<Scale>('GET', resourcePath(target.ref, spec?.scaleTargetRef.name ?? '', 'scale'));
       } catch (e) {
         scaleError = (e as Error).message;
       }
     }
-    if (!scale || target.error !== undefined) {
-      void this.recorder.event(hpa, 'Warning', 'FailedGetScale', scaleError ?? '');
-      conds = setCondition(conds, 'AbleToScale', 'False', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: ${scaleError ?? ''}`, now);
-      await write({ ...old, conditions: conds });
-      return;
-    }
-    conds = setCondition(conds, 'AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale', now);
-    const current = scale.spec?.replicas ?? 0;
-    const minReplicas = spec?.minReplicas ?? 1;
-    const maxReplicas = spec?.maxReplicas ?? 1;
-    let desired: number;
-    let rescaleReason = '';
-    let currentMetrics: MetricStatus[] | undefined = old.currentMetrics;
+    const current = scale?.spec?.replicas ?? 0;
+    const results = scale && needsMetrics(hpa, current) ? await this.metricResults(hpa, scale, current, now.getTime()) : undefined;
 
-    if (current === 0 && minReplicas !== 0) {
-      // Autoscaling is off while the target is scaled to zero.
-      desired = 0;
-      conds = setCondition(conds, 'ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero', now);
-      currentMetrics = undefined;
-    } else if (current > maxReplicas) {
-      desired = maxReplicas;
-      rescaleReason = 'Current number of replicas above Spec.MaxReplicas';
-    } else if (current < minReplicas) {
-      desired = minReplicas;
-      rescaleReason = 'Current number of replicas below Spec.MinReplicas';
-    } else {
-      const results = await this.metricResults(hpa, scale, current, nowMs);
-      const good = results.filter((r): r is Extract<MetricResult, { ok: true }> => r.ok);
-      const bad = results.filter((r): r is Extract<MetricResult, { ok: false }> => !r.ok);
-      currentMetrics = results.map((r, i) => (r.ok ? r.status : emptyStatus((spec?.metrics ?? [])[i])));
-      for (const b of bad) void this.recorder.event(hpa, 'Warning', b.reason, b.message);
-      let best = good[0];
-      for (const g of good) if (g.replicas > best.replicas) best = g;
-      // Kubernetes: with an invalid metric, never scale down (and with only invalid ones, not at all).
-      if (!best || (bad.length && best.replicas < current)) {
-        const first = bad[0];
-        void this.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', `invalid metrics (${bad.length} invalid out of ${results.length}), first error is: ${first?.message ?? ''}`);
-        conds = setCondition(conds, 'ScalingActive', 'False', first?.reason ?? 'FailedGetResourceMetric', `the HPA was unable to compute the replica count: ${first?.message ?? ''}`, now);
-        await write({ ...old, currentReplicas: scale.status?.replicas ?? 0, desiredReplicas: old.desiredReplicas ?? 0, currentMetrics, conditions: conds });
-        return;
-      }
-      conds = setCondition(conds, 'ScalingActive', 'True', 'ValidMetricFound', `the HPA was able to successfully calculate a replica count from ${best.name}`, now);
-      const hist = this.history.get(key) ?? { recommendations: [], events: [] };
-      const behavior = this.behaviorOf(hpa);
-      // Without spec.behavior, Kubernetes' older rules (a scale-up of at most max(2x, 4)); with it, its policies.
-      const legacy = spec?.behavior ? undefined : decideReplicasWithoutBehavior({
-        current, recommended: best.replicas, minReplicas, maxReplicas, downscaleWindowMs: this.downscaleWindowMs, history: hist.recommendations, nowMs });
-      const decision = legacy ?? decideReplicas({ current, recommended: best.replicas, minReplicas, maxReplicas, behavior, history: hist.recommendations, events: hist.events, nowMs });
-      const stable = legacy ? legacy.stabilized : stabilize(current, best.replicas, hist.recommendations, behavior, nowMs);
-      const keepMs = legacy ? this.downscaleWindowMs : 1000 * Math.max(behavior.scaleUp.stabilizationWindowSeconds, behavior.scaleDown.stabilizationWindowSeconds,
-        ...behavior.scaleUp.policies.map((p) => p.periodSeconds), ...behavior.scaleDown.policies.map((p) => p.periodSeconds));
-      hist.recommendations = [...hist.recommendations.filter((r) => r.atMs > nowMs - keepMs), { atMs: nowMs, replicas: best.replicas }];
-      hist.events = hist.events.filter((e) => e.atMs > nowMs - keepMs);
-      this.history.set(key, hist);
-      desired = decision.replicas;
-      if (stable < best.replicas) conds = setCondition(conds, 'AbleToScale', 'True', 'ScaleUpStabilized', 'recent recommendations were lower than current one, applying the lowest recent recommendation', now);
-      else if (stable > best.replicas) conds = setCondition(conds, 'AbleToScale', 'True', 'ScaleDownStabilized', 'recent recommendations were higher than current one, applying the highest recent recommendation', now);
-      else if (desired === current) conds = setCondition(conds, 'AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size', now);
-      conds = decision.limitedBy
-        ? setCondition(conds, 'ScalingLimited', 'True', decision.limitedBy, LIMIT_MESSAGES[decision.limitedBy], now)
-        : setCondition(conds, 'ScalingLimited', 'False', 'DesiredWithinRange', 'the desired count is within the acceptable range', now);
-      if (desired > current) rescaleReason = `${best.name} above target`;
-      else if (desired < current) rescaleReason = 'All metrics below target';
-    }
+    // Plan (pure).
+    const plan = planHorizontal({
+      hpa, now, scale: scale ? { replicas: current, statusReplicas: scale.status?.replicas ?? 0 } : { error: scaleError ?? '' },
+      metrics: results, history: this.history.get(key) ?? { recommendations: [], events: [] },
+      behavior: this.behaviorOf(hpa), downscaleWindowMs: this.downscaleWindowMs,
+    });
 
-    let lastScaleTime = old.lastScaleTime;
-    if (desired !== current && target.error === undefined) {
+    // Act: events, history, the new scale, the status.
+    for (const e of plan.warnings) void this.recorder.event(hpa, 'Warning', e.reason, e.message);
+    if (plan.history) this.history.set(key, plan.history);
+    let { status } = plan;
+    if (plan.rescale && target.error === undefined && scale) {
+      const { replicas, reason } = plan.rescale;
       try {
-        await this.client.request<Scale>('PUT', resourcePath(target.ref, spec?.scaleTargetRef.name ?? '', 'scale'), { ...scale, spec: { replicas: desired } });
+        await this.client.request<Scale>('PUT', resourcePath(target.ref, spec?.scaleTargetRef.name ?? '', 'scale'), { ...scale, spec: { replicas } });
       } catch (e) {
         const msg = (e as Error).message;
-        void this.recorder.event(hpa, 'Warning', 'FailedRescale', `New size: ${desired}; reason: ${rescaleReason}; error: ${msg}`);
-        conds = setCondition(conds, 'AbleToScale', 'False', 'FailedUpdateScale', `the HPA controller was unable to update the target scale: ${msg}`, now);
-        await write({ ...old, currentReplicas: scale.status?.replicas ?? 0, desiredReplicas: current, conditions: conds, ...(currentMetrics ? { currentMetrics } : {}) });
+        void this.recorder.event(hpa, 'Warning', 'FailedRescale', `New size: ${replicas}; reason: ${reason}; error: ${msg}`);
+        const conditions = setCondition(status.conditions ?? [], 'AbleToScale', 'False', 'FailedUpdateScale', `the HPA controller was unable to update the target scale: ${msg}`, now);
+        await write({ ...status, desiredReplicas: current, lastScaleTime: hpa.status?.lastScaleTime, conditions });
         throw e;
       }
       const hist = this.history.get(key) ?? { recommendations: [], events: [] };
-      hist.events.push({ atMs: nowMs, change: desired - current });
-      this.history.set(key, hist);
-      conds = setCondition(conds, 'AbleToScale', 'True', 'SucceededRescale', `the HPA controller was able to update the target scale to ${desired}`, now);
-      void this.recorder.event(hpa, 'Normal', 'SuccessfulRescale', `New size: ${desired}; reason: ${rescaleReason}`);
-      this.log(`${this.name}: ${key}: ${ref} ${current} -> ${desired} (${rescaleReason})`);
-      lastScaleTime = kubeTime(now);
+      this.history.set(key, { ...hist, events: [...hist.events, { atMs: now.getTime(), change: replicas - current }] });
+      status = { ...status, conditions: setCondition(status.conditions ?? [], 'AbleToScale', 'True', 'SucceededRescale', `the HPA controller was able to update the target scale to ${replicas}`, now) };
+      void this.recorder.event(hpa, 'Normal', 'SuccessfulRescale', `New size: ${replicas}; reason: ${reason}`);
+      this.log(`${this.name}: ${key}: ${spec?.scaleTargetRef.kind ?? ''}/${spec?.scaleTargetRef.name ?? ''} ${current} -> ${replicas} (${reason})`);
     }
-    const st: Status = {
-      currentReplicas: scale.status?.replicas ?? 0, desiredReplicas: desired,
-      ...(lastScaleTime ? { lastScaleTime } : {}),
-      ...(currentMetrics?.length ? { currentMetrics } : {}),
-      conditions: conds,
-    };
-    await write(st);
+    await write(status);
   }
 
   /** Every metric of the HPA, read through the API (PodMetrics of the target's selector). */
@@ -406,6 +343,130 @@ export class HorizontalController extends Controller {
       return resourceMetricReplicas(s, current, pods, metrics, nowMs, this.tolerance);
     });
   }
+}
+
+/** Whether the metrics must be read: the target's count is within [min, max] and not zero. */
+export function needsMetrics(hpa: HorizontalPodAutoscaler, current: number): boolean {
+  const min = hpa.spec?.minReplicas ?? 1;
+  const max = hpa.spec?.maxReplicas ?? 1;
+  return !(current === 0 && min !== 0) && current <= max && current >= min;
+}
+
+/** What {@link planHorizontal} decides from. */
+export interface HorizontalPlanInput {
+  hpa: HorizontalPodAutoscaler;
+  now: Date;
+  /** The target's scale (desired and current replicas), or why it could not be read. */
+  scale: { replicas: number; statusReplicas: number } | { error: string };
+  /** Each metric's outcome, when {@link needsMetrics}. */
+  metrics?: readonly MetricResult[];
+  /** Past recommendations and scale changes of this HPA. */
+  history: Readonly<History>;
+  behavior: Behavior;
+  downscaleWindowMs: number;
+}
+
+/** The plan of one sync: what to record, whether to rescale, and the status to write after. */
+export interface HorizontalPlan {
+  /** Warning events to record (metrics that could not be read, a scale that could not be got). */
+  warnings: { reason: string; message: string }[];
+  /** The history to keep (this recommendation added, old entries dropped), if it changed. */
+  history?: History;
+  /** A new replica count for the target and the reason the SuccessfulRescale event gives. */
+  rescale?: { replicas: number; reason: string };
+  /** The status to write (with a rescale: before its outcome is known; lastScaleTime set). */
+  status: Status;
+}
+
+/**
+ * One HPA sync as Kubernetes' `reconcileAutoscaler` decides it, without I/O: the conditions
+ * (AbleToScale, ScalingActive, ScalingLimited with Kubernetes' reasons and messages), the
+ * current metrics, the desired count after stabilisation, rate limits and bounds, and whether
+ * the target must be rescaled. Pure.
+ */
+export function planHorizontal(i: HorizontalPlanInput): HorizontalPlan {
+  const { hpa, now } = i;
+  const nowMs = now.getTime();
+  const spec = hpa.spec;
+  const old: Status = hpa.status ?? { currentReplicas: 0, desiredReplicas: 0 };
+  let conds = old.conditions ?? [];
+  const warnings: HorizontalPlan['warnings'] = [];
+  if ('error' in i.scale) {
+    warnings.push({ reason: 'FailedGetScale', message: i.scale.error });
+    conds = setCondition(conds, 'AbleToScale', 'False', 'FailedGetScale', `the HPA controller was unable to get the target's current scale: ${i.scale.error}`, now);
+    return { warnings, status: { ...old, conditions: conds } };
+  }
+  conds = setCondition(conds, 'AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale', now);
+  const current = i.scale.replicas;
+  const statusReplicas = i.scale.statusReplicas;
+  const minReplicas = spec?.minReplicas ?? 1;
+  const maxReplicas = spec?.maxReplicas ?? 1;
+  let desired: number;
+  let reason = '';
+  let currentMetrics: MetricStatus[] | undefined = old.currentMetrics;
+  let history: History | undefined;
+
+  if (current === 0 && minReplicas !== 0) {
+    // Autoscaling is off while the target is scaled to zero.
+    desired = 0;
+    conds = setCondition(conds, 'ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero', now);
+    currentMetrics = undefined;
+  } else if (current > maxReplicas) {
+    desired = maxReplicas;
+    reason = 'Current number of replicas above Spec.MaxReplicas';
+  } else if (current < minReplicas) {
+    desired = minReplicas;
+    reason = 'Current number of replicas below Spec.MinReplicas';
+  } else {
+    const results = i.metrics ?? [];
+    const good = results.filter((r): r is Extract<MetricResult, { ok: true }> => r.ok);
+    const bad = results.filter((r): r is Extract<MetricResult, { ok: false }> => !r.ok);
+    currentMetrics = results.map((r, n) => (r.ok ? r.status : emptyStatus((spec?.metrics ?? [])[n])));
+    warnings.push(...bad.map((b) => ({ reason: b.reason, message: b.message })));
+    let best = good[0];
+    for (const g of good) if (g.replicas > best.replicas) best = g;
+    // Kubernetes: with an invalid metric, never scale down (and with only invalid ones, not at all).
+    if (!best || (bad.length && best.replicas < current)) {
+      const first = bad[0];
+      warnings.push({ reason: 'FailedComputeMetricsReplicas', message: `invalid metrics (${bad.length} invalid out of ${results.length}), first error is: ${first?.message ?? ''}` });
+      conds = setCondition(conds, 'ScalingActive', 'False', first?.reason ?? 'FailedGetResourceMetric', `the HPA was unable to compute the replica count: ${first?.message ?? ''}`, now);
+      return { warnings, status: { ...old, currentReplicas: statusReplicas, desiredReplicas: old.desiredReplicas ?? 0, currentMetrics, conditions: conds } };
+    }
+    conds = setCondition(conds, 'ScalingActive', 'True', 'ValidMetricFound', `the HPA was able to successfully calculate a replica count from ${best.name}`, now);
+    const b = i.behavior;
+    const hist = i.history;
+    // Without spec.behavior, Kubernetes' older rules (a scale-up of at most max(2x, 4)); with it, its policies.
+    const legacy = spec?.behavior ? undefined : decideReplicasWithoutBehavior({
+      current, recommended: best.replicas, minReplicas, maxReplicas, downscaleWindowMs: i.downscaleWindowMs, history: hist.recommendations, nowMs });
+    const decision = legacy ?? decideReplicas({ current, recommended: best.replicas, minReplicas, maxReplicas, behavior: b, history: hist.recommendations, events: hist.events, nowMs });
+    const stable = legacy ? legacy.stabilized : stabilize(current, best.replicas, hist.recommendations, b, nowMs);
+    const keepMs = legacy ? i.downscaleWindowMs : 1000 * Math.max(b.scaleUp.stabilizationWindowSeconds, b.scaleDown.stabilizationWindowSeconds,
+      ...b.scaleUp.policies.map((p) => p.periodSeconds), ...b.scaleDown.policies.map((p) => p.periodSeconds));
+    history = {
+      recommendations: [...hist.recommendations.filter((r) => r.atMs > nowMs - keepMs), { atMs: nowMs, replicas: best.replicas }],
+      events: hist.events.filter((e) => e.atMs > nowMs - keepMs),
+    };
+    desired = decision.replicas;
+    if (stable < best.replicas) conds = setCondition(conds, 'AbleToScale', 'True', 'ScaleUpStabilized', 'recent recommendations were lower than current one, applying the lowest recent recommendation', now);
+    else if (stable > best.replicas) conds = setCondition(conds, 'AbleToScale', 'True', 'ScaleDownStabilized', 'recent recommendations were higher than current one, applying the highest recent recommendation', now);
+    else if (desired === current) conds = setCondition(conds, 'AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size', now);
+    conds = decision.limitedBy
+      ? setCondition(conds, 'ScalingLimited', 'True', decision.limitedBy, LIMIT_MESSAGES[decision.limitedBy], now)
+      : setCondition(conds, 'ScalingLimited', 'False', 'DesiredWithinRange', 'the desired count is within the acceptable range', now);
+    if (desired > current) reason = `${best.name} above target`;
+    else if (desired < current) reason = 'All metrics below target';
+  }
+  const rescale = desired !== current ? { replicas: desired, reason } : undefined;
+  const lastScaleTime = rescale ? kubeTime(now) : old.lastScaleTime;
+  return {
+    warnings, history, rescale,
+    status: {
+      currentReplicas: statusReplicas, desiredReplicas: desired,
+      ...(lastScaleTime ? { lastScaleTime } : {}),
+      ...(currentMetrics?.length ? { currentMetrics } : {}),
+      conditions: conds,
+    },
+  };
 }
 
 /** The status entry of a metric that could not be read (its type and name, no current value). */

@@ -13,7 +13,8 @@ import { nodeMetrics, podMetrics, usageOf } from '../../src/apiserver/metrics.js
 import { SampleCache, StatsProvider, cpuRate } from '../../src/kubelet/stats.js';
 import { FakeRuntime } from '../../src/runtime/fake.js';
 import { LABEL_CLUSTER, LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, type Pod } from '../../src/api/types.js';
-import { resourceMetricReplicas, setCondition, type PodMetricsItem } from '../../src/controllers/horizontal.js';
+import { planHorizontal, resourceMetricReplicas, setCondition, type MetricResult, type PodMetricsItem } from '../../src/controllers/horizontal.js';
+import { withDefaultBehavior } from '../../src/controllers/hpaplan.js';
 import { averageValueReplicas, decideReplicasWithoutBehavior, sampleTrusted } from '../../src/controllers/hpaplan.js';
 import { nodeTable, podTable } from '../../src/cli/commands/top.js';
 import { autoscaleObject } from '../../src/cli/commands/autoscale.js';
@@ -284,5 +285,41 @@ describe('protobuf', () => {
     const pm = { kind: 'PodMetrics', apiVersion: 'metrics.k8s.io/v1beta1', metadata: { name: 'p', namespace: 'default' }, timestamp: '2030-01-01T00:00:00Z', window: '15s',
       containers: [{ name: 'app', usage: { cpu: '1234567n', memory: '8Mi' } }] };
     expect(decodeProtobuf(encodeProtobuf(pm) as Buffer)).toEqual(pm);
+  });
+});
+
+describe('planning one HPA sync', () => {
+  const now = new Date('2030-01-01T00:00:00Z');
+  const ok = (replicas: number): MetricResult => ({ ok: true, replicas, name: 'cpu resource utilization (percentage of request)',
+    status: { type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 90 } } } });
+  const bad: MetricResult = { ok: false, reason: 'FailedGetPodsMetric', message: 'no custom metrics API' };
+  const plan = (scale: { replicas: number; statusReplicas: number } | { error: string }, metrics?: MetricResult[], spec: Partial<NonNullable<HorizontalPodAutoscaler['spec']>> = {}) =>
+    planHorizontal({ hpa: hpa({ minReplicas: 1, maxReplicas: 5, metrics: [cpu(50)], ...spec }), now, scale, metrics,
+      history: { recommendations: [], events: [] }, behavior: withDefaultBehavior(undefined), downscaleWindowMs: 300_000 });
+  const cond = (p: ReturnType<typeof plan>, type: string) => p.status.conditions?.find((c) => c.type === type);
+
+  it.each([
+    ['scales up to what the metric asks', { replicas: 1, statusReplicas: 1 }, [ok(3)], { replicas: 3, reason: 'cpu resource utilization (percentage of request) above target' }, 'ScalingLimited', 'DesiredWithinRange'],
+    ['stops at maxReplicas', { replicas: 4, statusReplicas: 4 }, [ok(9)], { replicas: 5, reason: 'cpu resource utilization (percentage of request) above target' }, 'ScalingLimited', 'TooManyReplicas'],
+    ['brings a count above max down without metrics', { replicas: 7, statusReplicas: 7 }, undefined, { replicas: 5, reason: 'Current number of replicas above Spec.MaxReplicas' }, 'AbleToScale', 'SucceededGetScale'],
+    ['keeps the count when the metric agrees', { replicas: 2, statusReplicas: 2 }, [ok(2)], undefined, 'AbleToScale', 'ReadyForNewScale'],
+    ['does nothing for a target scaled to zero', { replicas: 0, statusReplicas: 0 }, undefined, undefined, 'ScalingActive', 'ScalingDisabled'],
+    ['does not scale down while a metric is invalid', { replicas: 3, statusReplicas: 3 }, [ok(1), bad], undefined, 'ScalingActive', 'FailedGetPodsMetric'],
+    ['still scales up on the valid metric', { replicas: 1, statusReplicas: 1 }, [ok(2), bad], { replicas: 2, reason: 'cpu resource utilization (percentage of request) above target' }, 'ScalingActive', 'ValidMetricFound'],
+    ['reports a scale it could not read', { error: 'deployments.apps "web" not found' }, undefined, undefined, 'AbleToScale', 'FailedGetScale'],
+  ])('%s', (_n, scale, metrics, rescale, type, reason) => {
+    const p = plan(scale, metrics as MetricResult[] | undefined);
+    expect(p.rescale).toEqual(rescale);
+    expect(cond(p, type)?.reason).toBe(reason);
+    if (rescale) expect(p.status.lastScaleTime).toBe('2030-01-01T00:00:00Z');
+  });
+  it('names the invalid metrics in a warning and keeps the last desired count', () => {
+    const p = plan({ replicas: 3, statusReplicas: 3 }, [bad]);
+    expect(p.warnings.map((w) => w.reason)).toEqual(['FailedGetPodsMetric', 'FailedComputeMetricsReplicas']);
+    expect(p.warnings[1].message).toBe('invalid metrics (1 invalid out of 1), first error is: no custom metrics API');
+    expect(p.history).toBeUndefined();
+  });
+  it('remembers the recommendation for the stabilisation window', () => {
+    expect(plan({ replicas: 2, statusReplicas: 2 }, [ok(1)]).history?.recommendations).toEqual([{ atMs: now.getTime(), replicas: 1 }]);
   });
 });
