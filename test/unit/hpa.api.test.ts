@@ -261,6 +261,7 @@ describe('the top and autoscale commands', () => {
     const rows = nodeTable([{ metadata: { name: 'n1' }, status: { allocatable: { cpu: '2', memory: '4Gi' } } }],
       [{ metadata: { name: 'n1' }, usage: { cpu: '250000000n', memory: '1Gi' } }]);
     expect(rows).toEqual([['NAME', 'CPU(cores)', 'CPU(%)', 'MEMORY(bytes)', 'MEMORY(%)'], ['n1', '250m', '12%', '1024Mi', '25%']]);
+    expect(nodeTable([{ metadata: { name: 'n2' } }], [])[1]).toEqual(['n2', '<unknown>', '<unknown>', '<unknown>', '<unknown>']);
   });
   it('prints top pods per pod, per container, across namespaces', () => {
     const m = [{ metadata: { name: 'p', namespace: 'ns' }, containers: [{ name: 'a', usage: { cpu: '1500000n', memory: '3Mi' } }, { name: 'b', usage: { cpu: '1m', memory: '1Mi' } }] }];

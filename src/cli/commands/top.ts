@@ -34,13 +34,17 @@ const whole = (v: string | undefined): number => {
 export const cpuCell = (v: string | undefined): string => `${milli(v)}m`;
 export const memoryCell = (v: string | undefined): string => `${Math.floor(whole(v) / (1024 * 1024))}Mi`;
 
-/** The `top nodes` table (pure): one row per node that has metrics, in the nodes' order. */
+/** The `top nodes` table (pure): one row per node, in the nodes' order (`<unknown>` without metrics). */
 export function nodeTable(nodes: readonly Node[], metrics: readonly NodeMetrics[], showCapacity = false): string[][] {
   const byName = new Map(metrics.map((m) => [m.metadata?.name ?? '', m]));
   const rows: string[][] = [['NAME', 'CPU(cores)', 'CPU(%)', 'MEMORY(bytes)', 'MEMORY(%)']];
   for (const n of nodes) {
     const m = byName.get(n.metadata?.name ?? '');
-    if (!m) continue;
+    if (!m) {
+      // As kubectl: a node whose kubelet did not answer is listed without numbers.
+      rows.push([n.metadata?.name ?? '', '<unknown>', '<unknown>', '<unknown>', '<unknown>']);
+      continue;
+    }
     const avail = (showCapacity ? n.status?.capacity : n.status?.allocatable) ?? {};
     const pct = (used: number, total: number): string => (total > 0 ? `${Math.floor((used * 100) / total)}%` : '<unknown>');
     rows.push([
