@@ -150,6 +150,14 @@ describe('the horizontal pod autoscaler with a FakeRuntime kubelet', () => {
     expect(none.items).toEqual([]);
     await expect(c.client.request('GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/ghost')).rejects.toThrow('podmetrics.metrics.k8s.io "default/ghost" not found');
     await expect(c.client.request('DELETE', '/apis/metrics.k8s.io/v1beta1/nodes/node-1')).rejects.toMatchObject({ code: 405 });
+    // Content negotiation: protobuf when asked first (client-go's default for built-in groups), JSON otherwise.
+    const ask = (accept: string) => fetch(`${c.server.url}/apis/metrics.k8s.io/v1beta1/nodes`, { headers: { Authorization: `Bearer ${TOKEN}`, Accept: accept } });
+    const pb = await ask('application/vnd.kubernetes.protobuf, application/json');
+    expect(pb.headers.get('content-type')).toBe('application/vnd.kubernetes.protobuf');
+    expect(Buffer.from(await pb.arrayBuffer()).subarray(0, 4)).toEqual(Buffer.from([0x6b, 0x38, 0x73, 0x00]));
+    const json = await ask('application/json, */*');
+    expect(json.headers.get('content-type')).toBe('application/json');
+    expect((await json.json() as { kind: string }).kind).toBe('NodeMetricsList');
   });
 
   it('serves the same HPA as autoscaling/v1, converting both ways and keeping v2-only fields', async () => {
