@@ -19,6 +19,10 @@ import { averageValueReplicas, decideReplicasWithoutBehavior, sampleTrusted } fr
 import { nodeTable, podTable } from '../../src/cli/commands/top.js';
 import { autoscaleObject } from '../../src/cli/commands/autoscale.js';
 import { decodeProtobuf, encodeProtobuf } from '../../src/apiserver/protobuf.js';
+import { readFileSync } from 'node:fs';
+import { loadYamlDocuments } from '../../src/api/yaml.js';
+import { findKind } from '../../src/api/registry.js';
+import type { KubeObject } from '../../src/api/types.js';
 
 const hpa = (spec: Partial<NonNullable<HorizontalPodAutoscaler['spec']>>): HorizontalPodAutoscaler => ({
   apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web', namespace: 'default' },
@@ -322,5 +326,19 @@ describe('planning one HPA sync', () => {
   });
   it('remembers the recommendation for the stabilisation window', () => {
     expect(plan({ replicas: 2, statusReplicas: 2 }, [ok(1)]).history?.recommendations).toEqual([{ atMs: now.getTime(), replicas: 1 }]);
+  });
+});
+
+describe('examples/hpa.yaml', () => {
+  it('is a valid ConfigMap, Deployment and HorizontalPodAutoscaler', () => {
+    const docs = loadYamlDocuments(readFileSync(new URL('../../examples/hpa.yaml', import.meta.url), 'utf8')) as KubeObject[];
+    expect(docs.map((d) => d.kind)).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler']);
+    for (const d of docs) {
+      const def = findKind(d.apiVersion ?? '', d.kind ?? '');
+      expect(def, d.kind).toBeDefined();
+      const obj = { ...d, metadata: { ...d.metadata, namespace: 'default' } } as KubeObject;
+      def?.applyDefaults(obj);
+      expect(def?.validate(obj), d.kind).toEqual([]);
+    }
   });
 });
