@@ -90,9 +90,10 @@ export interface Reply<T = Record<string, unknown>> {
 /** One HTTP request to the server; the body is sent as JSON unless it is a string. */
 export async function call<T = Record<string, unknown>>(
   base: string, method: string, path: string,
-  opts: { body?: unknown; token?: string | null; contentType?: string; accept?: string } = {},
+  opts: { body?: unknown; token?: string | null; contentType?: string; accept?: string; userAgent?: string } = {},
 ): Promise<Reply<T>> {
   const headers: Record<string, string> = {};
+  if (opts.userAgent) headers['User-Agent'] = opts.userAgent;
   if (opts.token !== null) headers.Authorization = `Bearer ${opts.token ?? TOKEN}`;
   if (opts.body !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json';
   if (opts.accept) headers.Accept = opts.accept;

@@ -519,7 +519,7 @@ describe('patch', () => {
     const invalid = await api<Status>('PATCH', podsPath('default', 'pa-6'), { spec: { containers: [{ name: 'app', image: null }] } },
       { contentType: 'application/merge-patch+json' });
     expect(invalid.status).toBe(422);
-    const r = await api<Status>('PATCH', podsPath('default', 'pa-6'), {}, { contentType: 'application/apply-patch+yaml' });
+    const r = await api<Status>('PATCH', podsPath('default', 'pa-6'), {}, { contentType: 'application/apply-patch+cbor' });
     expect(r.status).toBe(415);
     expect(r.body.reason).toBe('UnsupportedMediaType');
   });
