@@ -17,7 +17,15 @@ export interface ClientConfig {
    * fields dropped, for instance); the CLI prints them as kubectl does. Default: ignored.
    */
   onWarning?: (warning: string) => void;
+  /**
+   * The User-Agent sent with every request, e.g. `kubelet/v1.32.0`: the API server names the
+   * field manager of a write after its first word (see apiserver/managedfields.ts).
+   */
+  userAgent?: string;
 }
+
+/** The User-Agent of a minikube-lite component, shaped as client-go shapes it. */
+export const componentUserAgent = (component: string): string => `${component}/v1.32.0 (${process.platform}/${process.arch}) minikube-lite`;
 
 /** The texts of `Warning` header values (`299 - "unknown field \"spec.foo\""`, possibly several joined by commas). */
 export function parseWarnings(header: string | null): string[] {
@@ -124,6 +132,7 @@ export class ApiClient {
   async raw(method: string, path: string, body?: string | Buffer, contentType = 'application/json', signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.config.token}`, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = contentType;
+    if (this.config.userAgent) headers['User-Agent'] = this.config.userAgent;
     try {
       return await fetch(this.config.server + path, { method, headers, body: body as BodyInit | undefined, signal });
     } catch (e) {

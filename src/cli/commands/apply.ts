@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
+import { patchStrategyOf } from '../../api/listtypes.js';
 import { findKind } from '../../api/registry.js';
 import type { KubeObject } from '../../api/types.js';
 import { CliError, type GlobalOptions } from '../context.js';
@@ -40,20 +41,13 @@ export function lastAppliedValue(manifest: KubeObject): string {
 }
 
 /**
- * The key strategic merge uses to match list items, by field name; lists not named here (and
- * lists whose items lack the key) are replaced wholesale.
+ * The key strategic merge uses to match list items, from the API's list table (by field name:
+ * a manifest is untyped here); lists without one (and lists whose items lack the key) are
+ * replaced wholesale.
  */
-const MERGE_KEYS: Record<string, string[]> = {
-  containers: ['name'], initContainers: ['name'], ephemeralContainers: ['name'], volumes: ['name'], env: ['name'],
-  imagePullSecrets: ['name'], volumeMounts: ['mountPath'], ports: ['containerPort', 'port'], hostAliases: ['ip'],
-  readinessGates: ['conditionType'], topologySpreadConstraints: ['topologyKey'],
-};
-
 function mergeKeyOf(field: string, items: unknown[]): string | undefined {
-  for (const key of MERGE_KEYS[field] ?? []) {
-    if (items.every((i) => isObj(i) && i[key] !== undefined)) return key;
-  }
-  return undefined;
+  const key = patchStrategyOf(undefined, field, items.filter(isObj)).mergeKey;
+  return key && items.every((i) => isObj(i) && i[key] !== undefined) ? key : undefined;
 }
 
 /**
