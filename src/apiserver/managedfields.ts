@@ -112,11 +112,26 @@ export function decodeManagedFields(obj: KubeObject, def: ResourceDef): Map<stri
 }
 
 /**
+ * The managers an Update starts from, given the managedFields the request `sent` (undefined
+ * when it sent none) and the stored object (`live`, undefined on create). As in Kubernetes,
+ * sending none, `[]` or the stored ones keeps the stored managers (clients unaware of the
+ * field never strip it); `[{}]` resets them to none; anything else replaces them.
+ */
+export function managersForUpdate(def: ResourceDef, live: KubeObject | undefined, sent: unknown): Map<string, Manager> {
+  const stored = (live?.metadata as { managedFields?: unknown } | undefined)?.managedFields;
+  const keep = (): Map<string, Manager> => (live ? decodeManagedFields(live, def) : new Map());
+  if (sent === undefined || sent === null || (Array.isArray(sent) && sent.length === 0)) return keep();
+  if (Array.isArray(sent) && sent.every((e) => e !== null && typeof e === 'object' && Object.keys(e as object).length === 0)) return new Map();
+  if (JSON.stringify(sent) === JSON.stringify(stored)) return keep();
+  return decodeManagedFields({ ...(live ?? {}), metadata: { ...(live?.metadata ?? {}), managedFields: sent } } as KubeObject, def);
+}
+
+/**
  * Kubernetes' order of managedFields: Apply before Update, then by time, manager, apiVersion
  * and subresource.
  */
 export function encodeManagedFields(managers: Map<string, Manager>): ManagedFieldsEntry[] {
-  const list = [...managers.values()].filter((m) => m.set.size > 0);
+  const list = [...capUpdateManagers(managers).values()].filter((m) => m.set.size > 0);
   list.sort((p, q) => {
     if (p.operation !== q.operation) return p.operation < q.operation ? -1 : 1;
     const pt = p.time ? Date.parse(p.time) : 0;
@@ -130,6 +145,29 @@ export function encodeManagedFields(managers: Map<string, Manager>): ManagedFiel
     manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, ...(m.time ? { time: m.time } : {}),
     fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(m.set), ...(m.subresource ? { subresource: m.subresource } : {}),
   }));
+}
+
+/** Most Update entries an object keeps; older ones merge into `ancient-changes` (Kubernetes' cap). */
+export const MAX_UPDATE_MANAGERS = 10;
+const ANCIENT_CHANGES = 'ancient-changes';
+
+/**
+ * The managers with at most {@link MAX_UPDATE_MANAGERS} Update entries: the oldest are merged,
+ * per apiVersion, into an Update entry of `ancient-changes` that keeps the newest time merged.
+ */
+function capUpdateManagers(managers: Map<string, Manager>): Map<string, Manager> {
+  const out = new Map([...managers].filter(([, m]) => m.set.size > 0));
+  const updaters = () => [...out].filter(([, m]) => m.operation === 'Update');
+  const time = (m: Manager): number => (m.time ? Date.parse(m.time) : 0);
+  for (const [key, m] of updaters().filter(([, u]) => u.manager !== ANCIENT_CHANGES).sort(([, a], [, b]) => time(a) - time(b))) {
+    if (updaters().length <= MAX_UPDATE_MANAGERS) break;
+    const bucket: Manager = { manager: ANCIENT_CHANGES, operation: 'Update', apiVersion: m.apiVersion, subresource: '', set: m.set, time: m.time };
+    const bucketKey = identity(bucket);
+    const prev = out.get(bucketKey);
+    out.delete(key);
+    out.set(bucketKey, prev ? { ...prev, set: prev.set.union(m.set), time: time(m) >= time(prev) ? m.time : prev.time } : bucket);
+  }
+  return out;
 }
 
 /** Metadata fields no manager ever owns (the server sets them). */
@@ -223,6 +261,16 @@ export interface ApplyResult {
 export function applyConfiguration(def: ResourceDef, live: KubeObject | undefined, config: KubeObject, owner: FieldOwner, force: boolean, now: string): ApplyResult {
   const rootRef = rootRefOf(def);
   const base = live ? decodeManagedFields(live, def) : new Map<string, Manager>();
+  if (live && base.size === 0) {
+    // An object nobody manages yet (stored before fields were tracked): as in Kubernetes, its
+    // fields count as set by an Update of `before-first-apply`, so the first apply cannot
+    // silently change them.
+    const existing = compare({}, trackedPart(def, live, owner.subresource), rootRef).added;
+    if (existing.size) {
+      const m: Manager = { manager: 'before-first-apply', operation: 'Update', apiVersion: apiVersionOf(def), subresource: '', set: existing };
+      base.set(identity(m), m);
+    }
+  }
   const self: Manager = { manager: owner.manager, operation: 'Apply', apiVersion: apiVersionOf(def), subresource: owner.subresource, set: new FieldSet() };
   const key = identity(self);
   const applied = fieldSetOf(trackedPart(def, config, owner.subresource), rootRef);

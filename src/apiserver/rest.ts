@@ -17,7 +17,7 @@ import type { KubeList, KubeObject, ObjectMeta, Scale } from '../api/types.js';
 import { collectionKey, objectKey, parseResourceVersion, qualifiedResource, type Store } from '../store/types.js';
 import { admit, type AdmissionPlugin, type ObjectReader } from './admission.js';
 import { kindType } from '../api/listtypes.js';
-import { applyConfiguration, decodeManagedFields, recordUpdate, type FieldOwner } from './managedfields.js';
+import { applyConfiguration, managersForUpdate, recordUpdate, type FieldOwner } from './managedfields.js';
 import { applyPatch, type Json, type PatchType } from './patch.js';
 import { podGracePeriod } from './pods.js';
 import { checkScaleBody } from './scale.js';
@@ -238,7 +238,7 @@ export class RestStorage {
       delete om.selfLink;
       def.applyDefaults(obj);
       if (tracking.operation === 'Update') {
-        const base = decodeManagedFields(body, def);
+        const base = managersForUpdate(def, undefined, (body.metadata as { managedFields?: unknown } | undefined)?.managedFields);
         om.managedFields = recordUpdate(def, undefined, obj, base, tracking.owner, now) as ObjectMeta['managedFields'];
       }
       def.prepareForCreate?.(obj);
@@ -564,9 +564,9 @@ export class RestStorage {
   /**
    * Sets `next`'s managedFields for an update of `cur` with `body` (as Kubernetes' field
    * manager: after defaults, before the kind's update rules). An Update starts from the
-   * managers `body` carries when they differ from the stored ones (a client resetting or
-   * rewriting them, as kubectl does when it moves client-side apply to server-side apply), else
-   * from the stored ones; an Apply has set them already (`applyConfiguration`).
+   * managers `body` carries when it rewrites them (as kubectl does when it moves client-side
+   * apply to server-side apply; see `managersForUpdate`), else from the stored ones; an Apply
+   * has set them already (`applyConfiguration`).
    */
   private track(def: ResourceDef, cur: AnyObject, body: AnyObject, next: AnyObject, tracking: Tracking): void {
     const nm = meta(next) as Omit<MutableMeta, 'managedFields'> & { managedFields?: unknown };
@@ -575,9 +575,7 @@ export class RestStorage {
       nm.managedFields = sent;
       return;
     }
-    const stored = (cur.metadata as { managedFields?: unknown } | undefined)?.managedFields;
-    const fromBody = tracking.owner.subresource === '' && sent !== undefined && !sameJson(sent, stored);
-    const base = decodeManagedFields((fromBody ? body : cur) as KubeObject, def);
+    const base = managersForUpdate(def, cur, tracking.owner.subresource === '' ? sent : undefined);
     nm.managedFields = recordUpdate(def, cur, next, base, tracking.owner, rfc3339(this.clock()));
   }
 

@@ -11,7 +11,9 @@ import type { KubeObject } from '../../src/api/types.js';
 import { ApiError } from '../../src/api/errors.js';
 import { patchStrategyOf } from '../../src/api/listtypes.js';
 import { compare, FieldSet, fieldSetOf, fromFieldsV1, mergeApplied, pathString, toFieldsV1, type Json } from '../../src/apiserver/fieldpath.js';
-import { applyConfiguration, decodeManagedFields, managerFromUserAgent, recordUpdate, type ManagedFieldsEntry } from '../../src/apiserver/managedfields.js';
+import {
+  applyConfiguration, decodeManagedFields, managerFromUserAgent, managersForUpdate, MAX_UPDATE_MANAGERS, recordUpdate, type ManagedFieldsEntry,
+} from '../../src/apiserver/managedfields.js';
 
 type JsonObject = { [k: string]: Json };
 const deployments = findKind('apps/v1', 'Deployment') as ResourceDef;
@@ -166,6 +168,37 @@ describe('managedFields of Update operations', () => {
     ]);
   });
 
+  it('keeps at most 10 Update entries, merging the oldest into ancient-changes', () => {
+    let obj = deployment({});
+    for (let i = 0; i < MAX_UPDATE_MANAGERS + 2; i++) {
+      const next = { ...obj, metadata: { ...obj.metadata, annotations: { ...obj.metadata?.annotations, [`a${i}`]: 'x' } } } as KubeObject;
+      const time = new Date(Date.parse(NOW) + i * 1000).toISOString().replace('.000', '');
+      obj = withManaged(next, recordUpdate(deployments, obj, next, decodeManagedFields(obj, deployments), { manager: `m${i}`, subresource: '' }, time));
+    }
+    const managers = fieldsOf(obj).map((m) => m.manager);
+    expect(managers).toHaveLength(MAX_UPDATE_MANAGERS);
+    expect(managers[0]).toBe('ancient-changes');
+    expect(managers).not.toContain('m0');
+    expect(managers).not.toContain('m2');
+    expect(managers).toContain('m3');
+    expect(fieldsOf(obj)[0]).toMatchObject({ time: '2025-03-01T12:00:02Z', fieldsV1: { 'f:metadata': { 'f:annotations': { 'f:a0': {}, 'f:a1': {}, 'f:a2': {} } } } });
+  });
+
+  it.each<[string, unknown, string[]]>([
+    ['none sent keeps the stored managers', undefined, ['a']],
+    ['[] keeps the stored managers (clients unaware of the field)', [], ['a']],
+    ['[{}] resets them', [{}], []],
+    ['other entries replace them', [{ manager: 'z', operation: 'Update', apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }], ['z']],
+  ])('an Update that sends managedFields: %s', (_name, sent, want) => {
+    const live = withManaged(deployment({ replicas: 1 }), recordUpdate(deployments, undefined, deployment({ replicas: 1 }), new Map(), { manager: 'a', subresource: '' }, NOW));
+    expect([...managersForUpdate(deployments, live, sent).values()].map((m) => m.manager)).toEqual(want);
+  });
+
+  it('refuses malformed managedFields with the field path (422)', () => {
+    expect(() => managersForUpdate(deployments, undefined, [{ manager: 'x', operation: 'Bogus', fieldsType: 'FieldsV1', fieldsV1: {} }]))
+      .toThrow('Deployment.apps "" is invalid: metadata.managedFields[0].operation: Invalid value: "Bogus": must be `Apply` or `Update`');
+  });
+
   it('derives the manager from the User-Agent as Kubernetes does', () => {
     expect(managerFromUserAgent('kubectl/v1.32.0 (linux/amd64) kubernetes/70d3cc9')).toBe('kubectl');
     expect(managerFromUserAgent('OpenAPI-Generator/31.0.0/python')).toBe('OpenAPI-Generator');
@@ -198,6 +231,13 @@ describe('Apply operations', () => {
       message: 'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas',
       details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "kubectl-client-side-apply" using apps/v1', field: '.spec.replicas' }] },
     });
+  });
+
+  it('treats the fields of an object nobody manages as before-first-apply\'s', () => {
+    expect(() => apply(deployment({ replicas: 1 }), deployment({ replicas: 2 }), 'kubectl'))
+      .toThrow('Apply failed with 1 conflict: conflict with "before-first-apply" using apps/v1: .spec.replicas');
+    const forced = apply(deployment({ replicas: 1, paused: true }), deployment({ replicas: 2 }), 'kubectl', true);
+    expect(fieldsOf(forced).map((m) => [m.manager, m.fieldsV1])).toEqual([['kubectl', { 'f:spec': { 'f:replicas': {} } }], ['before-first-apply', { 'f:spec': { 'f:paused': {} } }]]);
   });
 
   it('lists several conflicts by manager', () => {
