@@ -215,6 +215,19 @@ describe('kubectl apply --server-side against the server', () => {
     expect((await k('get', 'deployment', 'web', '-o', 'yaml')).out).not.toContain('managedFields');
   });
 
+  it.skipIf(skip)('records kubectl create (a protobuf request and answer) as kubectl-create\'s Update', async () => {
+    expect(await k('create', 'deployment', 'pb', '--image=nginx', '--port=80')).toEqual({ out: 'deployment.apps/pb created\n', code: 0 });
+    const d = JSON.parse((await k('get', 'deployment', 'pb', '-o', 'json', '--show-managed-fields')).out) as Obj;
+    expect(owners(d)).toEqual([['kubectl-create', 'Update', undefined]]);
+    expect(managed(d)[0].fieldsV1).toMatchObject({ 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"nginx"}': {
+      'f:ports': { '.': {}, 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {}, 'f:protocol': {} } },
+    } } } } } });
+    // The protobuf answer of a typed read carries them too.
+    const pb = await k('get', 'deployment', 'pb', '-o', 'yaml', '--show-managed-fields', '-v=8');
+    expect(pb.code).toBe(0);
+    expect(pb.out).toContain('manager: kubectl-create');
+  });
+
   it.skipIf(skip)('moves an object from client-side apply to server-side apply, which then prunes what it no longer applies', async () => {
     const cm = (data: string[]): string[] => ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: settings', 'data:', ...data];
     expect(await k('apply', '-f', file('cm.yaml', cm(['  a: "1"', '  b: "2"'])))).toEqual({ out: 'configmap/settings created\n', code: 0 });
