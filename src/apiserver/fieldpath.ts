@@ -9,10 +9,11 @@
  * a set list). Lists and structs are typed by `api/listtypes.ts`; a list without a declared list
  * type, an atomic struct and a scalar are leaves.
  */
+import { jsonEqual } from '../api/json.js';
 import { isValueStruct, listTypeOf, shapeOf, type ListType } from '../api/listtypes.js';
+import type { Json, JsonObject } from './patch.js';
 
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type JsonObject = { [k: string]: Json };
+export type { Json };
 
 /** One path element, as in FieldsV1 (`f:spec`, `k:{"name":"a"}`, `v:"x"`, `i:0`). */
 export type PathElement = string;
@@ -266,7 +267,7 @@ export function compare(lhs: JsonObject, rhs: JsonObject, rootRef: string | unde
     if (b === undefined) return all(a, t, path, removed);
     const leaf = isLeaf(t, a) || isLeaf(t, b) || Array.isArray(a) !== Array.isArray(b) || isObject(a) !== isObject(b);
     if (leaf) {
-      if (JSON.stringify(a) !== JSON.stringify(b) && path.length) modified.insert(path);
+      if (!jsonEqual(a, b) && path.length) modified.insert(path);
       return;
     }
     if (Array.isArray(a) && Array.isArray(b)) {
@@ -294,11 +295,16 @@ export function mergeApplied(live: JsonObject, config: JsonObject, rootRef: stri
   const walk = (a: Json | undefined, b: Json, t: Typed, root: boolean): Json => {
     if (a === undefined || isLeaf(t, b) || isLeaf(t, a) || Array.isArray(a) !== Array.isArray(b)) return structuredClone(b);
     if (Array.isArray(a) && Array.isArray(b)) {
-      const la = listItems(t, a);
+      // Item by item over the live list (not a map of it), so that live duplicates are kept.
+      const list = t.list ?? { type: 'atomic' };
       const lb = listItems(t, b);
-      const out: Json[] = [];
-      for (const [e, item] of la) out.push(lb.has(e) ? walk(item, lb.get(e) as Json, elemType(t), false) : structuredClone(item));
-      for (const [e, item] of lb) if (!la.has(e)) out.push(structuredClone(item));
+      const seen = new Set<PathElement>();
+      const out: Json[] = a.map((item, i) => {
+        const e = itemElement(list, item, i);
+        seen.add(e);
+        return lb.has(e) ? walk(item, lb.get(e) as Json, elemType(t), false) : structuredClone(item);
+      });
+      for (const [e, item] of lb) if (!seen.has(e)) out.push(structuredClone(item));
       return out;
     }
     if (!isObject(a) || !isObject(b)) return structuredClone(b);

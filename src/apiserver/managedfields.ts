@@ -14,12 +14,13 @@
  *   a field another manager owns, unless forced (then the field moves to the applier).
  */
 import { ApiError, invalid, type FieldError } from '../api/errors.js';
+import { jsonEqual } from '../api/json.js';
 import { kindType } from '../api/listtypes.js';
 import { apiVersionOf, type ResourceDef } from '../api/resource.js';
 import type { KubeObject } from '../api/types.js';
-import { compare, fieldSetOf, FieldSet, fromFieldsV1, mergeApplied, pathString, removeFields, toFieldsV1, type FieldPath, type Json } from './fieldpath.js';
+import { compare, fieldSetOf, FieldSet, fromFieldsV1, mergeApplied, pathString, removeFields, toFieldsV1, type FieldPath } from './fieldpath.js';
+import type { JsonObject } from './patch.js';
 
-type JsonObject = { [k: string]: Json };
 
 /** One `metadata.managedFields` item, as Kubernetes writes it. */
 export interface ManagedFieldsEntry {
@@ -122,7 +123,7 @@ export function managersForUpdate(def: ResourceDef, live: KubeObject | undefined
   const keep = (): Map<string, Manager> => (live ? decodeManagedFields(live, def) : new Map());
   if (sent === undefined || sent === null || (Array.isArray(sent) && sent.length === 0)) return keep();
   if (Array.isArray(sent) && sent.every((e) => e !== null && typeof e === 'object' && Object.keys(e as object).length === 0)) return new Map();
-  if (JSON.stringify(sent) === JSON.stringify(stored)) return keep();
+  if (jsonEqual(sent, stored)) return keep();
   return decodeManagedFields({ ...(live ?? {}), metadata: { ...(live?.metadata ?? {}), managedFields: sent } } as KubeObject, def);
 }
 

@@ -240,6 +240,18 @@ describe('Apply operations', () => {
     expect(fieldsOf(forced).map((m) => [m.manager, m.fieldsV1])).toEqual([['kubectl', { 'f:spec': { 'f:replicas': {} } }], ['before-first-apply', { 'f:spec': { 'f:paused': {} } }]]);
   });
 
+  it('does not see a change (nor a conflict) in an atomic value whose keys come in another order', () => {
+    const first = apply(undefined, deployment({ selector: { matchLabels: { a: '1', b: '2' } } }), 'alice');
+    const second = apply(first, deployment({ selector: { matchLabels: { b: '2', a: '1' } } }), 'bob');
+    expect(fieldsOf(second).map((m) => m.manager)).toEqual(['alice', 'bob']);
+  });
+
+  it('keeps live duplicates of a list-map key when merging', () => {
+    const live = { spec: { containers: [container('a', { env: [{ name: 'X', value: '1' }, { name: 'X', value: '2' }] })] } };
+    const merged = mergeApplied(live, { spec: { containers: [container('a', { env: [{ name: 'Y', value: '3' }] })] } }, 'Pod');
+    expect(merged).toEqual({ spec: { containers: [container('a', { env: [{ name: 'X', value: '1' }, { name: 'X', value: '2' }, { name: 'Y', value: '3' }] })] } });
+  });
+
   it('lists several conflicts by manager', () => {
     const first = apply(undefined, deployment({ replicas: 1, paused: false }), 'alice');
     expect(() => apply(first, deployment({ replicas: 2, paused: true }), 'bob'))
