@@ -3,19 +3,15 @@
  * real kinds), and stock kubectl's `apply --server-side` against it: create, conflicts with
  * kubectl's words, `--force-conflicts`, moving from client-side apply, `--show-managed-fields`.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESOURCES } from '../../src/api/registry.js';
 import type { KubeObject, Status } from '../../src/api/types.js';
 import type { ManagedFieldsEntry } from '../../src/apiserver/managedfields.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
-import { selfSignedCertificate } from '../../src/apiserver/tls.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { call, TOKEN } from './apiserver.fixtures.js';
+import { call, startKubectlServer, TOKEN, type KubectlServer } from './apiserver.fixtures.js';
 
 type Obj = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown>; data?: Record<string, string> };
 
@@ -158,20 +154,10 @@ describe('PATCH application/apply-patch+yaml', () => {
 });
 
 describe('kubectl apply --server-side against the server', () => {
-  const kubectl = '/usr/bin/kubectl';
-  const skip = !existsSync(kubectl);
-  let s: ApiServer;
+  const skip = !existsSync('/usr/bin/kubectl');
+  let ks: KubectlServer;
   let dir: string;
-  const run = promisify(execFile);
-  const k = async (...args: string[]): Promise<{ out: string; code: number }> => {
-    try {
-      const r = await run(kubectl, ['--kubeconfig', join(dir, 'config'), '--cache-dir', join(dir, 'cache'), ...args], { timeout: 20_000 });
-      return { out: r.stdout + r.stderr, code: 0 };
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; code?: number };
-      return { out: (err.stdout ?? '') + (err.stderr ?? ''), code: err.code ?? -1 };
-    }
-  };
+  const k = (...args: string[]): Promise<{ out: string; code: number }> => ks.kubectl(...args);
   const file = (name: string, lines: string[]): string => {
     writeFileSync(join(dir, name), lines.join('\n') + '\n');
     return join(dir, name);
@@ -184,19 +170,11 @@ describe('kubectl apply --server-side against the server', () => {
 
   beforeAll(async () => {
     if (skip) return;
-    dir = mkdtempSync(join(tmpdir(), 'mkl-ssa-'));
-    const tls = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
-    s = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: TOKEN, tls, logger: { info: () => undefined, error: () => undefined } });
-    writeFileSync(join(dir, 'config'), [
-      'apiVersion: v1', 'kind: Config', 'current-context: test',
-      'clusters:', '- name: test', '  cluster:', `    server: ${s.url}`, `    certificate-authority-data: ${Buffer.from(tls.cert).toString('base64')}`,
-      'users:', '- name: test', '  user:', `    token: ${TOKEN}`,
-      'contexts:', '- name: test', '  context:', '    cluster: test', '    user: test', '',
-    ].join('\n'));
+    ks = await startKubectlServer();
+    dir = ks.dir;
   });
   afterAll(async () => {
-    await s?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await ks?.close();
   });
 
   it.skipIf(skip)('creates, conflicts with kubectl scale in kubectl\'s words, and wins with --force-conflicts', async () => {
