@@ -193,6 +193,24 @@ describe('kubectl apply --server-side against the server', () => {
     expect((await k('get', 'deployment', 'web', '-o', 'yaml')).out).not.toContain('managedFields');
   });
 
+  it.skipIf(skip)('dry-runs on the server, and keys service ports by port and protocol', async () => {
+    const svc = (ports: string[]): string[] => ['apiVersion: v1', 'kind: Service', 'metadata:', '  name: svc', 'spec:', '  selector: {app: web}', '  ports:', ...ports];
+    const f = file('svc.yaml', svc(['  - {port: 80, targetPort: 8080, name: http}', '  - {port: 53, protocol: UDP, name: dns}']));
+    expect(await k('apply', '--server-side', '--dry-run=server', '-f', f)).toEqual({ out: 'service/svc serverside-applied (server dry run)\n', code: 0 });
+    expect((await k('get', 'service', 'svc')).code).toBe(1);
+    expect(await k('apply', '--server-side', '-f', f)).toEqual({ out: 'service/svc serverside-applied\n', code: 0 });
+    const got = JSON.parse((await k('get', 'service', 'svc', '-o', 'json', '--show-managed-fields')).out) as Obj;
+    expect(managed(got)[0].fieldsV1).toMatchObject({ 'f:spec': { 'f:ports': {
+      'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:name': {}, 'f:port': {}, 'f:targetPort': {} },
+      'k:{"port":53,"protocol":"UDP"}': { '.': {}, 'f:name': {}, 'f:port': {}, 'f:protocol': {} },
+    } } });
+    // Dropping the UDP port from the manifest removes it; the server's allocations stay.
+    expect((await k('apply', '--server-side', '-f', file('svc2.yaml', svc(['  - {port: 80, targetPort: 8080, name: http}'])))).code).toBe(0);
+    const after = JSON.parse((await k('get', 'service', 'svc', '-o', 'json')).out) as Obj;
+    expect((after.spec?.ports as { port: number }[]).map((p) => p.port)).toEqual([80]);
+    expect(after.spec?.clusterIP).toBe(got.spec?.clusterIP);
+  });
+
   it.skipIf(skip)('records kubectl create (a protobuf request and answer) as kubectl-create\'s Update', async () => {
     expect(await k('create', 'deployment', 'pb', '--image=nginx', '--port=80')).toEqual({ out: 'deployment.apps/pb created\n', code: 0 });
     const d = JSON.parse((await k('get', 'deployment', 'pb', '-o', 'json', '--show-managed-fields')).out) as Obj;
