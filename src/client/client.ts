@@ -45,6 +45,8 @@ export function parseWarnings(header: string | null): string[] {
 export interface WriteQuery {
   /** `Strict` refuses unknown and duplicate fields (400), `Warn` drops them with a warning, `Ignore` silently. */
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** The field manager recorded in managedFields (default: the User-Agent's first word). */
+  fieldManager?: string;
 }
 
 /** Which collection a call is about: group/version/resource and, for namespaced kinds, namespace. */
@@ -168,12 +170,12 @@ export class ApiClient {
 
   /** POST; `opts.fieldValidation` says what the server does with unknown fields (default Warn). */
   create<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery = {}): Promise<T> {
-    return this.request<T>('POST', resourcePath(ref) + query({ fieldValidation: opts.fieldValidation }), obj);
+    return this.request<T>('POST', resourcePath(ref) + query({ fieldValidation: opts.fieldValidation, fieldManager: opts.fieldManager }), obj);
   }
 
   /** PUT; with `metadata.resourceVersion` set, a stale object gets 409 Conflict. */
   update<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery = {}): Promise<T> {
-    return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? '') + query({ fieldValidation: opts.fieldValidation }), obj);
+    return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? '') + query({ fieldValidation: opts.fieldValidation, fieldManager: opts.fieldManager }), obj);
   }
 
   /** PUT to the status subresource: only `status` is taken from `obj`. */

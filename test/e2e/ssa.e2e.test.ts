@@ -99,6 +99,24 @@ describe.skipIf(!hasDocker || !hasKubectl)('server-side apply on a real cluster'
     expect((await managedOf(['configmap', 'settings'])).map((m) => [m.manager, m.operation])).toEqual([['kubectl', 'Apply'], ['kubectl-last-applied', 'Apply']]);
   }, 60_000);
 
+  it('minikube-lite apply is client-side apply that kubectl apply --server-side takes over; minikube-lite get hides managedFields unless asked', async () => {
+    const cm = (data: string[]): string[] => ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: mkl', 'data:', ...data];
+    const r = await cluster.cli(['apply', '-f', file('mkl.yaml', cm(['  a: "1"', '  b: "2"']))]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('configmap/mkl created\n');
+    expect((await managedOf(['configmap', 'mkl'])).map((m) => [m.manager, m.operation])).toEqual([['kubectl-client-side-apply', 'Update']]);
+    const ssa = await kubectl(['apply', '--server-side', '-f', file('mkl2.yaml', cm(['  a: "1"']))]);
+    expect(ssa.code, ssa.stderr).toBe(0);
+    expect(JSON.parse((await kubectl(['get', 'configmap', 'mkl', '-o', 'jsonpath={.data}'])).stdout)).toEqual({ a: '1' });
+    expect((await cluster.cli(['get', 'configmap', 'mkl', '-o', 'yaml'])).stdout).not.toContain('managedFields');
+    const shown = await cluster.cli(['get', 'configmap', 'mkl', '-o', 'yaml', '--show-managed-fields']);
+    expect(shown.stdout).toContain('manager: kubectl\n');
+    // Writes from the minikube-lite CLI itself are named after its User-Agent.
+    const scaled = await cluster.cli(['scale', 'deployment', 'web', '--replicas=2']);
+    expect(scaled.code, scaled.stderr).toBe(0);
+    expect((await managedOf(['deployment', 'web'])).map((m) => [m.manager, m.subresource])).toContainEqual(['minikube-lite', 'scale']);
+  }, 60_000);
+
   it('client-node applies a pod server-side and its informer sees it added, updated and deleted', async () => {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig());

@@ -162,6 +162,12 @@ const MISSING_ANNOTATION_WARNING = (what: string): string =>
   'kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. ' +
   'The missing annotation will be patched automatically.\n';
 
+/**
+ * The field manager of client-side apply, kubectl's name for it: `kubectl apply --server-side`
+ * then takes over the fields this command applied, as it does after `kubectl apply`.
+ */
+export const CLIENT_SIDE_APPLY_MANAGER = 'kubectl-client-side-apply';
+
 /** Re-reads and retries a PUT that lost a race this many times before giving up. */
 const CONFLICT_RETRIES = 3;
 
@@ -212,13 +218,13 @@ export async function runApply(deps: CommandDeps, globals: GlobalOptions, files:
         const plan = planApply(manifest, live);
         if (plan.action === 'create') {
           verb = 'creating';
-          await client.create(ref, plan.object, { fieldValidation });
+          await client.create(ref, plan.object, { fieldValidation, fieldManager: CLIENT_SIDE_APPLY_MANAGER });
           io.out(`${what} created\n`);
         } else if (plan.action === 'configure') {
           if (attempt === 0 && !live?.metadata?.annotations?.[LAST_APPLIED]) io.err(MISSING_ANNOTATION_WARNING(`${resourceString(doc.def)}/${name}`));
           verb = 'patching';
           try {
-            await client.update(ref, plan.object, { fieldValidation });
+            await client.update(ref, plan.object, { fieldValidation, fieldManager: CLIENT_SIDE_APPLY_MANAGER });
           } catch (e) {
             if (e instanceof ApiError && e.code === 409 && e.reason === 'Conflict' && attempt < CONFLICT_RETRIES) continue;
             throw e;
