@@ -326,7 +326,7 @@ export class RestStorage {
   /** PATCH of the object or of its `status` subresource. */
   async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
     return this.write(def, namespace, name, opts, (cur) => {
-      const patched = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch, kindType(apiVersionOf(def), def.kind)) as KubeObject), opts);
+      const patched = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch, kindType(apiVersionOf(def), def.kind)) as KubeObject), opts, true);
       const pm = meta(patched);
       // A resourceVersion written by the patch is a precondition, as in Kubernetes.
       if (pm.resourceVersion !== undefined && pm.resourceVersion !== cur.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
@@ -607,12 +607,13 @@ export class RestStorage {
   /**
    * The object with every field of the declared type (400 otherwise) and without unknown
    * fields, which `opts.fieldValidation` refuses (Strict) or reports in `opts.warnings` (Warn).
+   * `patched`: `obj` is the result of a patch (Kubernetes words its strict errors differently).
    * Changes `obj` in place and returns it.
    */
-  private decode(def: ResourceDef, obj: KubeObject, opts: WriteOptions): KubeObject {
+  private decode(def: ResourceDef, obj: KubeObject, opts: WriteOptions, patched = false): KubeObject {
     const apiVersion = apiVersionOf(def);
     const { unknown } = decodeObject(apiVersion, def.kind, obj as Record<string, unknown>);
-    const warnings = fieldProblems(opts.fieldValidation ?? 'Warn', apiVersion, def.kind, unknown, opts.duplicates ?? []);
+    const warnings = fieldProblems(opts.fieldValidation ?? 'Warn', apiVersion, def.kind, unknown, opts.duplicates ?? [], patched);
     for (const w of warnings) if (opts.warnings && !opts.warnings.includes(w)) opts.warnings.push(w);
     return obj;
   }

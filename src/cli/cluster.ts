@@ -257,7 +257,7 @@ export async function connectRuntime(cluster?: string): Promise<DockerRuntime> {
   return runtime;
 }
 
-/** What a component's start is waited for by, before the components after it start. */
+/** What `up` waits for to call a component started (see {@link bringUp} for the order). */
 export type ComponentGate = 'apiserver' | 'proxy' | 'nodes' | 'dns';
 
 /**
@@ -351,8 +351,9 @@ export function isUp(g: GlobalOptions): Promise<boolean> {
 
 /**
  * Starts what of the cluster is not running and adopts what is: a component whose lock is held
- * is left alone (never a second kubelet for one node), the others are spawned in order, each
- * gate waited for. A component that exits while we wait fails the command with the end of its
+ * is left alone (never a second kubelet for one node). With the service proxy's guard
+ * programmed first, every component starts at once; then the API server, the proxy's first
+ * sync, the nodes' readiness and the DNS are waited for, in that order. A component that exits while we wait fails the command with the end of its
  * log. Used by `up` and `start`.
  */
 export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: ComponentSpec[], deadline: number, out: Out): Promise<void> {
@@ -388,13 +389,14 @@ export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: Compo
     },
     dns: { what: 'the cluster DNS', log: `${dir}/dns.log`, check: () => dnsAnswers(gatewaysOf(cfg)[0]) },
   };
-  for (const spec of specs) {
+  const start = (spec: ComponentSpec) => {
     if (live.has(spec.id)) {
       out(`* ${spec.id} is already running${live.get(spec.id) ? ` (pid ${live.get(spec.id)})` : ''}: adopting it`);
-    } else if (live.size > 0) {
+      return;
+    }
+    if (live.size > 0) {
       // A half-dead cluster: only what is missing starts.
       out(`* ${spec.id} was not running: started it again`);
-      spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
     } else {
       if (spec.id === 'controlplane') out(`* Starting control plane: API server on ${cfg.server}`);
       if (spec.id === 'proxy') out(`* Starting service proxy: service CIDR ${cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR}, NodePorts and LoadBalancers on ${cfg.listenAddress ?? '127.0.0.1'}`);
@@ -405,12 +407,26 @@ export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: Compo
       if (spec.id === `kubelet-${cfg.nodes[0]}`) {
         out(`* Starting ${cfg.nodes.length} node${cfg.nodes.length > 1 ? 's' : ''}: ${cfg.nodes.map((n, i) => `${n} (${nodeCIDR(cfg.podCIDR, i + 1)})`).join(', ')}`);
       }
-      spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
     }
-    const gate = spec.gate ? gates[spec.gate] : undefined;
-    if (gate) await waitFor(gate.what, deadline, async () => (exited(), gate.check()), gate.log);
+    spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
+  };
+  const pass = async (gate: ComponentGate) => {
+    const g = gates[gate];
+    await waitFor(g.what, deadline, async () => (exited(), g.check()), g.log);
+  };
+  // No pod may send a packet for a cluster address before the rules that keep it on this
+  // machine exist: with the proxy not running, program its guard here first. Then every
+  // process starts at once (each waits for the API server itself): process start-up is most of
+  // `up`'s time, and two cores start two at once.
+  if (specs.some((s) => s.id === 'proxy') && !live.has('proxy')) {
+    const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+    const { installGuard } = await import('../proxy/proxier.js');
+    await installGuard(new LinuxHostNetwork(), { cluster: g.name, serviceCIDR: cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR, clusterCIDR: cfg.podCIDR });
   }
-  if (!specs.some((s) => s.gate === 'nodes')) await waitFor(gates.nodes.what, deadline, async () => (exited(), gates.nodes.check()), gates.nodes.log);
+  for (const spec of specs) start(spec);
+  for (const gate of ['apiserver', 'proxy', 'nodes', 'dns'] as const) {
+    if (gate === 'nodes' || specs.some((s) => s.gate === gate)) await pass(gate);
+  }
 }
 
 /**
