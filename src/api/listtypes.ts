@@ -3,13 +3,16 @@
  * merge patch (`x-kubernetes-patch-merge-key`, `x-kubernetes-patch-strategy`) and server-side
  * apply (`x-kubernetes-list-type`, `x-kubernetes-list-map-keys`, `x-kubernetes-map-type`).
  *
- * The values are those of the Kubernetes v1.32 OpenAPI extensions (the `+listType`,
- * `+listMapKey`, `+patchMergeKey`, `+patchStrategy` and `+structType` markers of k8s.io/api).
- * No kept source on npm carries these extensions (@kubernetes/client-node's models and
- * kubernetes-types drop them, and the descriptors embedded in kubectl have no comments), so
- * the table is written out here, keyed by the type names of `schema.data.ts`. A list that is
- * not in the table is atomic, as structured-merge-diff treats lists without a list type.
+ * Patch strategies and merge keys come from the kept OpenAPI definitions (`openapi.data.ts`,
+ * generated from kubectl's Go struct tags). From them follows what structured-merge-diff does
+ * with a list that declares no list type: a merge key makes it a list-map keyed by it, a merge
+ * strategy without key a set, anything else atomic. The list-type markers themselves
+ * (`+listType`, `+listMapKey`) are Go comments that no kept source carries, so the lists where
+ * Kubernetes v1.32 declares something else (several map keys, atomic despite a merge key, a
+ * map or set without patch strategy) are written out in `LIST_TYPES`, keyed by the type names
+ * of `schema.data.ts`.
  */
+import { DEFINITIONS_JSON } from './openapi.data.js';
 import { FIELD_TYPES, KIND_TYPES } from './schema.data.js';
 
 /** The semantics of one list field. */
@@ -18,70 +21,52 @@ export interface ListType {
   readonly type: 'map' | 'set' | 'atomic';
   /** For `map`: the fields that identify an item, in the order Kubernetes declares them. */
   readonly keys?: readonly string[];
-  /**
-   * For strategic merge patch: the merge key (`x-kubernetes-patch-merge-key`); absent when the
-   * list is replaced by a strategic merge patch. For `set` lists a merge strategy without key.
-   */
+  /** For strategic merge patch: the merge key (`x-kubernetes-patch-merge-key`); absent when a patch replaces the list. */
   readonly patchMergeKey?: string;
-  /** Strategic merge patch merges this primitive list as a set (`patchStrategy: merge`). */
+  /** Strategic merge patch merges this primitive list as a set (`patchStrategy: merge` without key). */
   readonly patchMergeSet?: boolean;
 }
 
-const map = (keys: string[], patchMergeKey: string | undefined = keys[0]): ListType => ({ type: 'map', keys, patchMergeKey });
+const map = (keys: string[], patchMergeKey?: string): ListType => ({ type: 'map', keys, patchMergeKey });
 const ATOMIC: ListType = { type: 'atomic' };
-/** Atomic for apply, yet merged by `type` by strategic merge patch (Job conditions). */
-const atomicMergedBy = (patchMergeKey: string): ListType => ({ type: 'atomic', patchMergeKey });
-const SET: ListType = { type: 'set', patchMergeSet: true };
-const byType = map(['type']);
-const byName = map(['name']);
 
-/** List semantics by `Type.field` (type names as in `schema.data.ts`). */
+/**
+ * List types Kubernetes v1.32 declares that do not follow from the patch strategy, by
+ * `Type.field`. A merge key given here is used only where the OpenAPI data has none
+ * (EphemeralContainer's fields, which Go declares in an embedded struct, and autoscaling/v2).
+ */
 export const LIST_TYPES: Readonly<Record<string, ListType>> = {
-  'ObjectMeta.finalizers': SET,
-  'ObjectMeta.ownerReferences': map(['uid']),
-  'PodSpec.containers': byName,
-  'PodSpec.initContainers': byName,
-  'PodSpec.ephemeralContainers': byName,
-  'PodSpec.volumes': byName,
-  'PodSpec.imagePullSecrets': byName,
-  'PodSpec.hostAliases': map(['ip']),
-  'PodSpec.topologySpreadConstraints': map(['topologyKey', 'whenUnsatisfiable']),
-  'PodSpec.resourceClaims': byName,
-  'PodSpec.schedulingGates': byName,
   'Container.ports': map(['containerPort', 'protocol']),
-  'Container.env': byName,
-  'Container.volumeMounts': map(['mountPath']),
-  'Container.volumeDevices': map(['devicePath']),
-  'EphemeralContainer.ports': map(['containerPort', 'protocol']),
-  'EphemeralContainer.env': byName,
-  'EphemeralContainer.volumeMounts': map(['mountPath']),
-  'EphemeralContainer.volumeDevices': map(['devicePath']),
-  'ResourceRequirements.claims': byName,
-  'PodStatus.conditions': byType,
-  'PodStatus.podIPs': map(['ip']),
-  'PodStatus.hostIPs': map(['ip']),
-  'PodStatus.resourceClaimStatuses': byName,
-  'PodStatus.containerStatuses': ATOMIC,
-  'PodStatus.initContainerStatuses': ATOMIC,
-  'PodStatus.ephemeralContainerStatuses': ATOMIC,
-  'NodeSpec.podCIDRs': SET,
-  'NodeStatus.addresses': byType,
-  'NodeStatus.conditions': byType,
-  'NamespaceStatus.conditions': byType,
+  'EphemeralContainer.ports': map(['containerPort', 'protocol'], 'containerPort'),
+  'EphemeralContainer.env': map(['name'], 'name'),
+  'EphemeralContainer.volumeMounts': map(['mountPath'], 'mountPath'),
+  'EphemeralContainer.volumeDevices': map(['devicePath'], 'devicePath'),
   'ServiceSpec.ports': map(['port', 'protocol']),
-  'ServiceStatus.conditions': byType,
-  'ServiceAccount.secrets': byName,
-  'PersistentVolumeClaimStatus.conditions': byType,
-  'ReplicationControllerStatus.conditions': byType,
-  'DeploymentStatus.conditions': byType,
-  'ReplicaSetStatus.conditions': byType,
-  'DaemonSetStatus.conditions': byType,
-  'StatefulSetStatus.conditions': byType,
-  'JobStatus.conditions': atomicMergedBy('type'),
-  'HorizontalPodAutoscalerStatus.conditions': byType,
-  'PodDisruptionBudgetStatus.conditions': byType,
+  'PodSpec.topologySpreadConstraints': map(['topologyKey', 'whenUnsatisfiable']),
+  'ResourceRequirements.claims': map(['name']),
+  'HorizontalPodAutoscalerStatus.conditions': map(['type'], 'type'),
+  // +listType=atomic although strategic merge patch merges them by type.
+  'JobStatus.conditions': ATOMIC,
   'Endpoint.addresses': { type: 'set' },
 };
+
+/** `Type.field` → the patch strategy and merge key of the OpenAPI definitions (parsed on first use). */
+let patchExtensions: Map<string, { strategy: string; key?: string }> | undefined;
+function patchExtensionsOf(typeName: string, field: string): { strategy: string; key?: string } | undefined {
+  if (!patchExtensions) {
+    patchExtensions = new Map();
+    type Definition = { properties?: Record<string, { 'x-kubernetes-patch-strategy'?: string; 'x-kubernetes-patch-merge-key'?: string }> };
+    for (const [name, d] of Object.entries(JSON.parse(DEFINITIONS_JSON) as Record<string, Definition>)) {
+      const short = name.slice(name.lastIndexOf('.') + 1);
+      for (const [f, prop] of Object.entries(d.properties ?? {})) {
+        const strategy = prop['x-kubernetes-patch-strategy'];
+        const k = `${short}.${f}`;
+        if (strategy && !patchExtensions.has(k)) patchExtensions.set(k, { strategy, key: prop['x-kubernetes-patch-merge-key'] });
+      }
+    }
+  }
+  return patchExtensions.get(`${typeName}.${field}`);
+}
 
 /** Structs that apply and managedFields treat as one value (`x-kubernetes-map-type: atomic`). */
 export const ATOMIC_STRUCTS: ReadonlySet<string> = new Set([
@@ -102,25 +87,27 @@ const VALUE_STRUCTS: ReadonlySet<string> = new Set([
   'PodSpec.containers',
 ]);
 
-/** The list semantics of `field` in struct type `typeName` (atomic when not declared). */
+/** The list semantics of `field` in struct type `typeName` (see the file's comment). */
 export function listTypeOf(typeName: string | undefined, field: string): ListType {
-  return (typeName && LIST_TYPES[`${typeName}.${field}`]) || ATOMIC;
+  if (!typeName) return ATOMIC;
+  const explicit = LIST_TYPES[`${typeName}.${field}`];
+  const patch = patchExtensionsOf(typeName, field);
+  const merges = patch?.strategy.split(',').includes('merge') ?? false;
+  const patchMergeKey = (merges ? patch?.key : undefined) ?? explicit?.patchMergeKey;
+  const patchMergeSet = merges && !patch?.key ? true : undefined;
+  if (explicit) return { ...explicit, patchMergeKey, patchMergeSet };
+  if (patchMergeKey) return { type: 'map', keys: [patchMergeKey], patchMergeKey };
+  if (patchMergeSet) return { type: 'set', patchMergeSet };
+  return ATOMIC;
 }
 
-/** Field name → every declared list type with that name, for values of unknown type. */
-const BY_FIELD: ReadonlyMap<string, ListType[]> = (() => {
-  const out = new Map<string, ListType[]>();
-  for (const [k, v] of Object.entries(LIST_TYPES)) {
-    const field = k.slice(k.indexOf('.') + 1);
-    out.set(field, [...(out.get(field) ?? []), v]);
-  }
-  return out;
-})();
+/** Field name → the list types of the structs with a list of that name (filled on use). */
+const listsNamed = new Map<string, ListType[]>();
 
 /**
  * The strategic-merge behaviour of a list: its merge key, `set` for primitive lists merged as
  * sets, or neither (replaced). `typeName` is the struct holding it when known; otherwise the
- * field name decides, taking the first declaration of that name whose merge key all `items`
+ * field name decides, taking the first struct with such a list whose merge key all `items`
  * have (so `ports` merges by `containerPort` in containers and by `port` in services).
  */
 export function patchStrategyOf(typeName: string | undefined, field: string, items: readonly Record<string, unknown>[] = []): { mergeKey?: string; set?: boolean } {
@@ -128,8 +115,12 @@ export function patchStrategyOf(typeName: string | undefined, field: string, ite
     const t = listTypeOf(typeName, field);
     return { mergeKey: t.patchMergeKey, set: t.patchMergeSet };
   }
-  const candidates = BY_FIELD.get(field) ?? [];
-  const t = candidates.find((c) => c.patchMergeKey !== undefined && items.every((i) => c.patchMergeKey! in i)) ?? candidates.find((c) => c.patchMergeSet);
+  let candidates = listsNamed.get(field);
+  if (!candidates) {
+    candidates = Object.entries(FIELD_TYPES).filter(([, fields]) => fields[field]?.startsWith('[]')).map(([name]) => listTypeOf(name, field));
+    listsNamed.set(field, candidates);
+  }
+  const t = candidates.find((c) => c.patchMergeKey !== undefined && items.every((i) => (c.patchMergeKey as string) in i)) ?? candidates.find((c) => c.patchMergeSet);
   return { mergeKey: t?.patchMergeKey, set: t?.patchMergeSet };
 }
 

@@ -9,7 +9,7 @@ import { findKind } from '../../src/api/registry.js';
 import type { ResourceDef } from '../../src/api/resource.js';
 import type { KubeObject } from '../../src/api/types.js';
 import { ApiError } from '../../src/api/errors.js';
-import { patchStrategyOf } from '../../src/api/listtypes.js';
+import { LIST_TYPES, listTypeOf, patchStrategyOf } from '../../src/api/listtypes.js';
 import { compare, FieldSet, fieldSetOf, fromFieldsV1, mergeApplied, pathString, toFieldsV1, type Json } from '../../src/apiserver/fieldpath.js';
 import {
   applyConfiguration, decodeManagedFields, managerFromUserAgent, managersForUpdate, MAX_UPDATE_MANAGERS, recordUpdate, type ManagedFieldsEntry,
@@ -111,6 +111,16 @@ describe('merging an applied configuration', () => {
     expect(patchStrategyOf('ObjectMeta', 'finalizers')).toEqual({ mergeKey: undefined, set: true });
     expect(patchStrategyOf('PodSpec', 'tolerations')).toEqual({ mergeKey: undefined, set: undefined });
     expect(patchStrategyOf(undefined, 'ports', [{ port: 80 }])).toEqual({ mergeKey: 'port', set: undefined });
+  });
+
+  it.each<[string, string, object]>([
+    ['PodSpec', 'containers', { type: 'map', keys: ['name'], patchMergeKey: 'name' }],
+    ['Container', 'volumeMounts', { type: 'map', keys: ['mountPath'], patchMergeKey: 'mountPath' }],
+    ['NodeSpec', 'podCIDRs', { type: 'set', patchMergeSet: true }],
+    ['PodSpec', 'tolerations', { type: 'atomic' }],
+  ])('derives %s.%s from the OpenAPI patch strategy, with no entry of its own', (type, field, want) => {
+    expect(LIST_TYPES[`${type}.${field}`]).toBeUndefined();
+    expect(listTypeOf(type, field)).toEqual(want);
   });
 });
 
