@@ -205,6 +205,16 @@ export class ApiClient {
     return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? '', 'status'), obj);
   }
 
+  /**
+   * Server-side apply (`PATCH` with `application/apply-patch+yaml`): creates `obj` or merges it
+   * into the stored object as `opts.fieldManager`; 409 when that changes fields other managers
+   * own, unless `opts.force`.
+   */
+  apply<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery & { fieldManager: string; force?: boolean }): Promise<T> {
+    const q = query({ fieldManager: opts.fieldManager, force: opts.force ? 'true' : undefined, fieldValidation: opts.fieldValidation });
+    return this.request<T>('PATCH', resourcePath(ref, obj.metadata?.name ?? '') + q, obj, 'application/apply-patch+yaml');
+  }
+
   /** JSON merge patch (RFC 7386) of an object or of a subresource. */
   patch<T extends KubeObject>(ref: ResourceRef, name: string, patch: unknown, subresource?: string): Promise<T> {
     return this.request<T>('PATCH', resourcePath(ref, name, subresource), patch, 'application/merge-patch+json');

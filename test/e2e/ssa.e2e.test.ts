@@ -111,6 +111,15 @@ describe.skipIf(!hasDocker || !hasKubectl)('server-side apply on a real cluster'
     expect((await cluster.cli(['get', 'configmap', 'mkl', '-o', 'yaml'])).stdout).not.toContain('managedFields');
     const shown = await cluster.cli(['get', 'configmap', 'mkl', '-o', 'yaml', '--show-managed-fields']);
     expect(shown.stdout).toContain('manager: kubectl\n');
+    // minikube-lite's own server-side apply: a conflict with kubectl's manager, then forced.
+    const mine = file('mkl3.yaml', cm(['  a: "3"']));
+    const refused = await cluster.cli(['apply', '--server-side', '-f', mine]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: Apply failed with 1 conflict: conflict with "kubectl": \.data\.a\nPlease review the fields above/);
+    const forced = await cluster.cli(['apply', '--server-side', '--force-conflicts', '-f', mine]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toBe('configmap/mkl serverside-applied\n');
+    expect((await managedOf(['configmap', 'mkl'])).map((m) => [m.manager, m.operation, m.fieldsV1])).toContainEqual(['minikube-lite', 'Apply', { 'f:data': { 'f:a': {} } }]);
     // Writes from the minikube-lite CLI itself are named after its User-Agent.
     const scaled = await cluster.cli(['scale', 'deployment', 'web', '--replicas=2']);
     expect(scaled.code, scaled.stderr).toBe(0);
