@@ -5,6 +5,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESOURCES } from '../../src/api/registry.js';
 import type { KubeObject, Status } from '../../src/api/types.js';
@@ -209,6 +210,18 @@ describe('kubectl apply --server-side against the server', () => {
     const after = JSON.parse((await k('get', 'service', 'svc', '-o', 'json')).out) as Obj;
     expect((after.spec?.ports as { port: number }[]).map((p) => p.port)).toEqual([80]);
     expect(after.spec?.clusterIP).toBe(got.spec?.clusterIP);
+  });
+
+  it.skipIf(skip)('runs the walkthrough of examples/server-side-apply.yaml as its comments say', async () => {
+    const example = fileURLToPath(new URL('../../examples/server-side-apply.yaml', import.meta.url));
+    expect(await k('apply', '--server-side', '-f', example)).toEqual({ out: 'deployment.apps/ssa-web serverside-applied\n', code: 0 });
+    expect((await k('scale', 'deployment', 'ssa-web', '--replicas=3')).code).toBe(0);
+    const conflict = await k('apply', '--server-side', '-f', example);
+    expect(conflict.code).toBe(1);
+    expect(conflict.out).toContain('error: Apply failed with 1 conflict: conflict with "kubectl" using apps/v1: .spec.replicas');
+    expect((await k('apply', '--server-side', '--force-conflicts', '-f', example)).code).toBe(0);
+    expect((await k('get', 'deployment', 'ssa-web', '-o', 'jsonpath={.spec.replicas}')).out).toBe('2');
+    expect((await k('delete', '-f', example)).out).toBe('deployment.apps "ssa-web" deleted\n');
   });
 
   it.skipIf(skip)('still explains fields from the OpenAPI documents that now carry list types', async () => {
