@@ -33,6 +33,11 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 export const INLINE_FIELDS: ReadonlySet<string> = new Set([
   'core.v1.Volume.volumeSource', 'core.v1.PersistentVolumeSpec.persistentVolumeSource', 'core.v1.Probe.handler',
   'core.v1.EphemeralContainer.ephemeralContainerCommon', 'networking.v1.IngressRule.ingressRuleValue',
+  // LocalObjectReference (`name`) embedded in the ConfigMap/Secret references.
+  'core.v1.ConfigMapVolumeSource.localObjectReference', 'core.v1.ConfigMapProjection.localObjectReference',
+  'core.v1.ConfigMapEnvSource.localObjectReference', 'core.v1.ConfigMapKeySelector.localObjectReference',
+  'core.v1.SecretProjection.localObjectReference', 'core.v1.SecretEnvSource.localObjectReference',
+  'core.v1.SecretKeySelector.localObjectReference',
 ]);
 
 export const KEEP_ZERO: ReadonlySet<string> = new Set([
@@ -256,6 +261,9 @@ export const isProtobuf = (contentType: string | undefined): boolean =>
 /** The message of `group/version/Kind` (core kinds as `v1/Kind`), if the table has it. */
 export const messageOf = (gvk: string): string | undefined => KINDS[gvk];
 
+/** Older group versions whose message is field for field the newer one (old clients still send them). */
+const OLDER_VERSIONS: Readonly<Record<string, string>> = { 'policy/v1beta1/Eviction': 'policy.v1.Eviction' };
+
 /**
  * Decodes a protobuf body into the JSON object it stands for. The kind is the envelope's
  * (`expected`, `group/version/Kind`, when the envelope names none). 415 for kinds the table
@@ -275,7 +283,7 @@ export function decodeProtobuf(body: Buffer, expected?: string): Record<string, 
   const enc = env.find((f) => f.field === 3)?.value;
   if (Buffer.isBuffer(enc) && enc.length > 0) throw badRequest(`protobuf content encoding ${JSON.stringify(enc.toString())} is not supported`);
   const gvk = typeMeta.apiVersion && typeMeta.kind ? `${typeMeta.apiVersion}/${typeMeta.kind}` : expected;
-  const message = gvk ? KINDS[gvk] : undefined;
+  const message = gvk ? KINDS[gvk] ?? OLDER_VERSIONS[gvk] : undefined;
   if (!message) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF_CONTENT_TYPE} (no protobuf message for ${gvk ?? 'an envelope without apiVersion/kind'})`);
   }

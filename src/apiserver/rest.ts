@@ -10,7 +10,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { ApiError, badRequest, conflict, invalid, notFound, type FieldError } from '../api/errors.js';
-import { apiVersionOf, type ResourceDef } from '../api/resource.js';
+import { apiVersionOf, type ResourceDef, type UpdateSubresource } from '../api/resource.js';
 import { decodeObject, fieldProblems, type FieldValidation } from '../api/schema.js';
 import { scaleOf, validateScale, type Scalable } from '../api/scale.js';
 import type { KubeList, KubeObject, ObjectMeta, Scale } from '../api/types.js';
@@ -19,7 +19,7 @@ import { admit, type AdmissionPlugin, type ObjectReader } from './admission.js';
 import { kindType } from '../api/listtypes.js';
 import { applyConfiguration, managersForUpdate, recordUpdate, type FieldOwner } from './managedfields.js';
 import { applyPatch, type Json, type PatchType } from './patch.js';
-import { podGracePeriod } from './pods.js';
+import { podGracePeriod, withEphemeralContainers } from './pods.js';
 import { checkScaleBody } from './scale.js';
 import type { ObjectFilter } from './selectors.js';
 
@@ -264,10 +264,10 @@ export class RestStorage {
   }
 
   /**
-   * UPDATE (PUT) of the object or of its `status` subresource. A resourceVersion in `body`
+   * UPDATE (PUT) of the object or of its `status` (or a pod's `ephemeralcontainers`) subresource. A resourceVersion in `body`
    * makes it conditional (409 if stale); none makes it unconditional.
    */
-  async update(def: ResourceDef, namespace: string, name: string, input: KubeObject, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
+  async update(def: ResourceDef, namespace: string, name: string, input: KubeObject, subresource: UpdateSubresource, opts: WriteOptions = {}): Promise<KubeObject> {
     const body = this.decode(def, this.withTypeMeta(def, input), opts);
     const m = meta(body);
     this.checkNamespace(def, namespace, m);
@@ -285,7 +285,7 @@ export class RestStorage {
    * its `status` subresource, by `opts.fieldManager` (required: the caller checks it). Creates
    * the object when it does not exist (`created` true). 409 on conflicts unless `opts.force`.
    */
-  async apply(def: ResourceDef, namespace: string, name: string, config: unknown, subresource: '' | 'status', opts: WriteOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
+  async apply(def: ResourceDef, namespace: string, name: string, config: unknown, subresource: UpdateSubresource, opts: WriteOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) throw badRequest('error decoding YAML: the applied configuration must be an object');
     const input = config as KubeObject;
     if (!input.apiVersion) throw badRequest(`Object 'apiVersion' is missing in '${JSON.stringify(input)}'`);
@@ -323,8 +323,8 @@ export class RestStorage {
     }
   }
 
-  /** PATCH of the object or of its `status` subresource. */
-  async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
+  /** PATCH of the object or of its `status` (or a pod's `ephemeralcontainers`) subresource. */
+  async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: UpdateSubresource, opts: WriteOptions = {}): Promise<KubeObject> {
     return this.write(def, namespace, name, opts, (cur) => {
       const patched = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch, kindType(apiVersionOf(def), def.kind)) as KubeObject), opts, true);
       const pm = meta(patched);
@@ -519,10 +519,12 @@ export class RestStorage {
   }
 
   /** The object to store for an update of `cur` with `body` (already name- and namespace-checked). */
-  private prepareUpdate(def: ResourceDef, cur: AnyObject, body: AnyObject, subresource: '' | 'status', tracking: Tracking): KubeObject {
+  private prepareUpdate(def: ResourceDef, cur: AnyObject, body: AnyObject, subresource: UpdateSubresource, tracking: Tracking): KubeObject {
     const old = cur.metadata ?? {};
     let next: AnyObject;
-    if (subresource === 'status') {
+    if (subresource === 'ephemeralcontainers') {
+      next = withEphemeralContainers(cur, body) as AnyObject;
+    } else if (subresource === 'status') {
       // The status subresource changes status only; everything else stays as stored.
       next = { ...copyJson(cur), status: copyJson(body.status) };
       if (body.status === undefined) delete next.status;
@@ -557,7 +559,7 @@ export class RestStorage {
     def.prepareForUpdate?.(next, cur, body, subresource);
     const extra: FieldError[] = [];
     if (uid && uid !== old.uid) extra.push({ field: 'metadata.uid', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` });
-    this.validate(def, next, cur, old.name ?? '', extra);
+    this.validate(def, next, cur, old.name ?? '', extra, subresource);
     return next;
   }
 
@@ -579,12 +581,12 @@ export class RestStorage {
     nm.managedFields = recordUpdate(def, cur, next, base, tracking.owner, rfc3339(this.clock()));
   }
 
-  private validate(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, name: string, extra: FieldError[] = []): void {
+  private validate(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, name: string, extra: FieldError[] = [], subresource: UpdateSubresource = ''): void {
     const errs = [...extra];
     for (const msg of pathSegmentErrors(name)) {
       errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(name)}: ${msg}` });
     }
-    errs.push(...def.validate(obj, old));
+    errs.push(...def.validate(obj, old, subresource));
     if (errs.length) throw invalid(def.kind, name, errs, def.group);
   }
 

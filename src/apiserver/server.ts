@@ -13,7 +13,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, badRequest, forbidden, invalid, invalidValue, notSupported, type FieldError } from '../api/errors.js';
+import { ApiError, badRequest, conflict, forbidden, invalid, invalidValue, notSupported, type FieldError } from '../api/errors.js';
 import { decodeObject } from '../api/schema.js';
 import type { ResourceDef } from '../api/resource.js';
 import { scaleOf, type Scalable } from '../api/scale.js';
@@ -24,8 +24,9 @@ import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
 import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import {
   asObject, decodeJson, errorStatus, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
-  setWarnings, unsupportedMediaType, parseJsonObject, boolParam, partialMetadata, partialMetadataVersion, type ApiServerLogger, type DecodedBody,
+  setWarnings, unsupportedMediaType, parseJsonObject, boolParam, partialMetadata, partialMetadataVersion, successStatus, type ApiServerLogger, type DecodedBody,
 } from './http.js';
+import { evictPod, parseEviction, withDisruptionTarget, type Budget, type EvictionStore } from './eviction.js';
 import { fieldManagerErrors, managerFromUserAgent } from './managedfields.js';
 import { applyPatch, APPLY_PATCH_CONTENT_TYPE, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, proxyUpgrade, resolveContainer, writeStatusOnSocket } from './pods.js';
@@ -276,17 +277,21 @@ function withFieldManager(wo: WriteOptions & { warnings: string[] }, req: Incomi
  * given together with orphanDependents, as Kubernetes' `ValidateDeleteOptions` words it.
  */
 function deleteOptions(req: IncomingMessage, q: URLSearchParams, body: Buffer): { options: DeleteOptions; write: WriteOptions } {
+  const type = mediaType(req);
+  if (body.length > 0 && type !== '' && type !== 'application/json') throw unsupportedMediaType(type);
+  return deleteOptionsFrom(q, body.length > 0 && body.toString('utf8').trim() !== '' ? asObject(parseJson(body)) : undefined);
+}
+
+/** {@link deleteOptions} from an already decoded DeleteOptions object (or none), e.g. an Eviction's. */
+function deleteOptionsFrom(q: URLSearchParams, b: Record<string, unknown> | undefined): { options: DeleteOptions; write: WriteOptions } {
   const opts: DeleteOptions = {};
   let dryRun: unknown[] = [];
   const grace = intParam(q, 'gracePeriodSeconds');
-  const type = mediaType(req);
-  if (body.length > 0 && type !== '' && type !== 'application/json') throw unsupportedMediaType(type);
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   let policy: unknown = q.get('propagationPolicy') || undefined;
   const orphanParam = q.get('orphanDependents');
   let orphan: unknown = orphanParam === null || orphanParam === '' ? undefined : boolParam(q, 'orphanDependents');
-  if (body.length > 0 && body.toString('utf8').trim() !== '') {
-    const b = asObject(parseJson(body));
+  if (b) {
     if (b.kind !== undefined && b.kind !== 'DeleteOptions') {
       throw badRequest(`${String(b.kind)} in version ${JSON.stringify(b.apiVersion ?? '')} cannot be handled as a DeleteOptions: the kind of the object does not match the endpoint`);
     }
@@ -403,7 +408,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   /** The stored object before a main-resource update of a kind that warns (warnings name only new problems). */
   async function previousForWarnings(def: ResourceDef, ns: string, name: string, sub: string): Promise<KubeObject | undefined> {
-    if (!def.warnings || sub !== '') return undefined;
+    if (!def.warnings || (sub !== '' && sub !== 'ephemeralcontainers')) return undefined;
     return rest.get(def, ns, name).catch(() => undefined);
   }
 
@@ -499,7 +504,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return;
       }
       case '':
-      case 'status': {
+      case 'status':
+      case 'ephemeralcontainers': {
+        // ephemeralcontainers: GET is the pod; PUT and PATCH change spec.ephemeralContainers only.
         const sub = r.subresource;
         switch (method) {
           case 'GET': {
@@ -598,6 +605,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         sendJson(res, 201, bindingCreated());
         return;
       }
+      case 'eviction': {
+        if (method !== 'POST') throw methodNotAllowed();
+        const raw = await readBody(req);
+        const body = isProtobuf(req.headers['content-type']) ? decodeProtobuf(raw, 'policy/v1/Eviction') : parseJsonObject(raw);
+        const { deleteOptions: embedded } = parseEviction(body, ns, r.name);
+        const { options, write } = deleteOptionsFrom(q, embedded);
+        const result = await evictPod(evictionStore(def, ns, r.name, write), options, write.dryRun ?? false);
+        if (result.evicted) sendJson(res, 201, successStatus(201));
+        else sendJson(res, result.status.code ?? 500, result.status);
+        return;
+      }
       case 'exec':
       case 'attach':
       case 'portforward':
@@ -684,6 +702,35 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   }
 
   /** The kubelet serving `pod`: its node's address and kubelet port; 400 for an unscheduled pod. */
+  /** The eviction subresource's view of storage for pod `name` (see eviction.ts). */
+  function evictionStore(podsDef: ResourceDef, ns: string, name: string, write: WriteOptions): EvictionStore {
+    const pdbs = opts.resources.find((d) => d.group === 'policy' && d.resource === 'poddisruptionbudgets');
+    return {
+      getPod: async () => (await rest.get(podsDef, ns, name)) as Pod & KubeObject,
+      listBudgets: async () => (pdbs ? (await rest.list(pdbs, ns, { selective: false, matches: () => true })).items as Budget[] : []),
+      getBudget: async (pdb) => {
+        if (!pdbs) throw new ApiError(404, 'NotFound', `poddisruptionbudgets.policy "${pdb}" not found`);
+        return (await rest.get(pdbs, ns, pdb)) as Budget;
+      },
+      updateBudgetStatus: async (pdb) => {
+        if (pdbs) await rest.update(pdbs, ns, pdb.metadata?.name ?? '', pdb, 'status', {});
+      },
+      markDisruptionTarget: (pre) => rest.modify(podsDef, ns, name, (cur) => {
+        const m = cur.metadata ?? {};
+        if (pre?.uid && pre.uid !== m.uid) throw conflict('pods', name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${m.uid ?? ''}`);
+        if (pre?.resourceVersion && pre.resourceVersion !== m.resourceVersion) {
+          throw conflict('pods', name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion ?? ''}`);
+        }
+        const pod = cur as Pod;
+        return { ...pod, status: { ...pod.status, conditions: withDisruptionTarget(pod.status?.conditions ?? [], clock()) } } as KubeObject;
+      }),
+      deletePod: async (options) => {
+        await rest.delete(podsDef, ns, name, options, write);
+      },
+      now: clock,
+    };
+  }
+
   async function kubeletOf(pod: Pod): Promise<{ host: string; port: number }> {
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) throw badRequest(`pod ${pod.metadata?.name ?? ''} does not have a host assigned`);

@@ -523,8 +523,14 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const stopped = await stopClusterProcesses(dir, g.name, g.home, componentIds(cfg));
   const filter = { [LABEL_CLUSTER]: g.name };
   const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes(filter), runtime.listContainers(filter)]);
-  await Promise.all(containers.map((c) => runtime.removeContainer(c.id)));
-  await Promise.all(sandboxes.map((s) => runtime.removePodSandbox(s.id)));
+  // A removal the engine refuses (a dead container whose root filesystem is still mounted) does
+  // not stop `down`: what is left is said below, with how to clean it.
+  const failures = new Map<string, string>();
+  const remove = (id: string, fn: (id: string) => Promise<void>) => fn(id).catch((e: unknown) => void failures.set(id, (e as Error).message));
+  await Promise.all(containers.map((c) => remove(c.id, (id) => runtime.removeContainer(id))));
+  await Promise.all(sandboxes.map((s) => remove(s.id, (id) => runtime.removePodSandbox(id))));
+  const [sandboxesLeft, containersLeft] = await Promise.all([runtime.listPodSandboxes(filter), runtime.listContainers(filter)]);
+  const left = [...sandboxesLeft, ...containersLeft];
   const volumes = await runtime.listVolumes(filter);
   await Promise.all(volumes.map((v) => runtime.removeVolume(v.name)));
   const networks = await runtime.listNetworks(filter);
@@ -537,14 +543,24 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const cidrs = await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: podCIDR });
   // Without a config or a node network left, the pod CIDR comes from the proxy's rules.
   if (!podCIDR && cidrs.clusterCIDR) await runtime.disallowPodTraffic(cidrs.clusterCIDR);
-  for (const n of networks) await runtime.removeNetwork(n.name);
+  const networksLeft: string[] = [];
+  for (const n of networks) await runtime.removeNetwork(n.name).catch((e: unknown) => void networksLeft.push(`${n.name} (${(e as Error).message})`));
   const existed = cfg !== undefined || existsSync(dir) || stopped + containers.length + sandboxes.length + networks.length + volumes.length > 0;
   rmSync(dir, { recursive: true, force: true });
   if (!existed) {
     out(`* Cluster "${g.name}" does not exist; nothing to remove`);
     return;
   }
-  out(`* Deleted cluster "${g.name}": ${stopped} processes stopped; removed ${containers.length + sandboxes.length} containers, ${networks.length} networks, ${volumes.length} volumes`);
+  const removed = containers.length + sandboxes.length - left.length;
+  out(`* Deleted cluster "${g.name}": ${stopped} processes stopped; removed ${removed} containers, ${networks.length - networksLeft.length} networks, ${volumes.length} volumes`);
+  if (left.length) {
+    const why = left.map((o) => failures.get(o.id)).find((m) => m) ?? 'the engine still removes them ("Removal In Progress")';
+    out(`! ${left.length} container(s) of the cluster could not be removed: ${left.map((o) => o.name).join(', ')}`);
+    out(`  The engine says: ${why}`);
+    out('  Dead containers whose root filesystem is still mounted (left by a Docker engine restart) can be removed after the engine');
+    out(`  unmounts what it left behind: sudo MKL_ENGINE_RESTART=1 bash scripts/engine.sh; then: docker rm -f $(docker ps -aq --filter label=${LABEL_CLUSTER}=${g.name})`);
+  }
+  if (networksLeft.length) out(`! network(s) left: ${networksLeft.join('; ')}; remove them with "docker network rm" once their containers are gone`);
 }
 
 /** Prints the cluster's state; false (exit code 1) when it does not exist, is damaged or is not running. */

@@ -141,7 +141,7 @@ node.command('add [name]')
     (await import('./nodes.js')).nodeAdd(globals(), name, o.labels.join(','), o.taints.join(','), o.wait * 1000, print));
 node.command('delete <name>')
   .description('Remove a node from the running cluster: drain it, stop its kubelet, remove its network and its Node object')
-  .option('--timeout <seconds>', 'how long to wait for its pods to terminate', (v) => Number(v), 60)
+  .option('--timeout <seconds>', 'how long to wait for its pods to be evicted (PodDisruptionBudgets honoured) and to terminate', (v) => Number(v), 60)
   .addHelpText('after', '\nExample:\n  minikube-lite node delete node-4')
   .action(async (name: string, o: { timeout: number }) => (await import('./nodes.js')).nodeDelete(globals(), name, o.timeout * 1000, print));
 

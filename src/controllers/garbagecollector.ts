@@ -22,10 +22,10 @@
  */
 import { ApiError } from '../api/errors.js';
 import type { KubeObject, OwnerReference } from '../api/types.js';
-import { PODS, resourcePath, type ResourceRef } from '../client/client.js';
+import { PODS, PVCS, resourcePath, type ResourceRef } from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { Controller, type ControllerContext } from './base.js';
-import { DEPLOYMENTS, REPLICASETS } from './types.js';
+import { DEPLOYMENTS, REPLICASETS, STATEFULSETS } from './types.js';
 
 export const FINALIZER_ORPHAN = 'orphan';
 export const FINALIZER_FOREGROUND = 'foregroundDeletion';
@@ -42,6 +42,9 @@ export const DEFAULT_GC_RESOURCES: readonly GCResource[] = [
   { ref: PODS, apiVersion: 'v1', kind: 'Pod', namespaced: true },
   { ref: REPLICASETS, apiVersion: 'apps/v1', kind: 'ReplicaSet', namespaced: true },
   { ref: DEPLOYMENTS, apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
+  // StatefulSets own their pods and (retention policy Delete) their claims; pods own scaled-away claims.
+  { ref: STATEFULSETS, apiVersion: 'apps/v1', kind: 'StatefulSet', namespaced: true },
+  { ref: PVCS, apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespaced: true },
 ];
 
 /**

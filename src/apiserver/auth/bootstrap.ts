@@ -38,6 +38,7 @@ const editRules: PolicyRule[] = [
   rule(READ, [''], ['secrets', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'services/proxy']),
   rule(['create'], [''], ['serviceaccounts/token']),
   rule(['impersonate'], [''], ['serviceaccounts']),
+  rule(['create'], [''], ['pods/eviction']),
   rule(WRITE, ['apps'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale']),
   rule(WRITE, ['autoscaling'], ['horizontalpodautoscalers']),
   rule(WRITE, ['batch'], ['cronjobs', 'jobs']),

@@ -9,6 +9,7 @@ import { applyCommand } from './apply.js';
 import { createWithWorkloadsCommand } from './createworkloads.js';
 import { debugCommand } from './debug.js';
 import { deleteCommand } from './delete.js';
+import { drainCommands } from './drain.js';
 import { describeCommand } from './describe.js';
 import { execCommand } from './exec.js';
 import { exposeCommand } from './expose.js';
@@ -33,6 +34,7 @@ export function registerResourceCommands(program: Command, globals: () => Global
     scaleCommand, setCommand, rolloutCommand, waitCommand, serviceCommand, exposeCommand, createWithWorkloadsCommand, ingressCommand, traceCommand, dashboardCommand]) {
     program.addCommand(make(deps, globals));
   }
+  for (const c of drainCommands(deps, globals)) program.addCommand(c);
 }
 
 export type { CommandDeps, CommandIO } from './shared.js';

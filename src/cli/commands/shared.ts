@@ -4,7 +4,7 @@
  */
 import { ApiError } from '../../api/errors.js';
 import type { ResourceDef } from '../../api/resource.js';
-import type { KubeObject, Scale } from '../../api/types.js';
+import type { KubeObject, Pod, Scale } from '../../api/types.js';
 import { resolveResourceName } from '../../api/registry.js';
 import { ApiClient, resourcePath, type ResourceRef } from '../../client/client.js';
 import { CliError, clientFor, type GlobalOptions } from '../context.js';
@@ -46,11 +46,16 @@ export function processIO(): CommandIO {
  * What commands use to reach the cluster: the API client's calls, narrowed so tests can fake
  * them, plus the `scale` subresource (autoscaling/v1 Scale) that `scale` reads and writes.
  */
-export interface Client extends Pick<ApiClient, 'get' | 'list' | 'create' | 'update' | 'apply' | 'delete' | 'watch' | 'logs' | 'exec' | 'createSubresource'> {
+export interface Client extends Pick<ApiClient, 'get' | 'list' | 'create' | 'update' | 'apply' | 'delete' | 'watch' | 'logs' | 'exec' | 'createSubresource' | 'patch'> {
   /** GET `.../{name}/scale`. */
   getScale(ref: ResourceRef, name: string): Promise<Scale>;
   /** PUT `.../{name}/scale`; with `metadata.resourceVersion` set, a stale Scale gets 409 Conflict. */
   updateScale(ref: ResourceRef, name: string, scale: Scale): Promise<Scale>;
+  /**
+   * PUT `pods/{name}/ephemeralcontainers`: only `spec.ephemeralContainers` of `pod` is taken; with
+   * `metadata.resourceVersion` set, a stale pod gets 409 Conflict.
+   */
+  updateEphemeralContainers(ref: ResourceRef, pod: Pod): Promise<Pod>;
 }
 
 /** The API client with the subresource calls {@link Client} adds. Stateless like ApiClient. */
@@ -61,6 +66,10 @@ export class CliClient extends ApiClient implements Client {
 
   updateScale(ref: ResourceRef, name: string, scale: Scale): Promise<Scale> {
     return this.request<Scale>('PUT', resourcePath(ref, name, 'scale'), scale);
+  }
+
+  updateEphemeralContainers(ref: ResourceRef, pod: Pod): Promise<Pod> {
+    return this.request<Pod>('PUT', resourcePath(ref, pod.metadata?.name ?? '', 'ephemeralcontainers'), pod);
   }
 }
 
