@@ -24,6 +24,7 @@ import { STORAGE_RESOURCES } from './kinds/storage.js';
 import { POLICY_RESOURCES } from './kinds/policy.js';
 import { CLIENT_REVIEW_RESOURCES } from './kinds/clients.js';
 import { WORKLOAD_RESOURCES } from './kinds/workloads.js';
+import { AUTOSCALING_RESOURCES } from './kinds/autoscaling.js';
 
 type Subresource = UpdateSubresource;
 
@@ -182,6 +183,7 @@ export const RESOURCES: ResourceDef[] = [
   ...CLIENT_REVIEW_RESOURCES,
   ...TRACE_RESOURCES,
   ...WORKLOAD_RESOURCES,
+  ...AUTOSCALING_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

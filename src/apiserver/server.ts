@@ -48,6 +48,7 @@ import type { TokenIssuer } from './auth/tokens.js';
 import { createToken } from './tokenrequest.js';
 import { reviewAttributes, reviewBody, reviewResponse, rulesReviewResponse, selfReviewResponse } from './accessreview.js';
 import { decodeProtobuf, isProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
+import { METRICS_GROUP, metricsSource, serveNodeMetrics, servePodMetrics } from './metrics.js';
 import { OpenApiHandler } from './openapi.js';
 
 export type { ApiServerLogger } from './http.js';
@@ -434,6 +435,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const method = req.method ?? 'GET';
     const ns = r.namespace;
+    if (def.group === METRICS_GROUP) return serveMetrics(req, res, def, r, q);
 
     if (!r.name) {
       switch (method) {
@@ -449,8 +451,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
               timeoutSeconds: intParam(q, 'timeoutSeconds', 0),
               allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
               sendInitialEvents: q.has('sendInitialEvents') ? boolParam(q, 'sendInitialEvents') : undefined,
-              asTable: tv ? (obj) => toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv)
-                : pm ? (obj) => partialMetadata(obj, pm) : undefined,
+              asTable: tv ? (obj) => toTable(def, [rest.served(def, obj)], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv)
+                : pm ? (obj) => partialMetadata(obj, pm)
+                  : def.conversion ? (obj) => rest.served(def, obj) : undefined,
             }, { store: opts.store, logger, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, defaultTimeout: defaultWatchTimeout, track });
             return;
           }
@@ -699,6 +702,33 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       return;
     }
     await serveResource(req, res, r, url.searchParams, user);
+  }
+
+  /**
+   * metrics.k8s.io (NodeMetrics, PodMetrics): read-only, computed from the kubelets' summaries
+   * (see metrics.ts); as a Table when kubectl asks for one.
+   */
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse, def: ResourceDef, r: ResourceRequest, q: URLSearchParams): Promise<void> {
+    if (req.method !== 'GET' || r.subresource || boolParam(q, 'watch')) throw methodNotAllowed();
+    const nodesDef = core('nodes');
+    const podsDef = core('pods');
+    if (!nodesDef || !podsDef) throw new ApiError(503, 'ServiceUnavailable', 'this server does not serve nodes and pods, so it has no metrics');
+    checkReadParams(q);
+    const underlying = def.resource === 'nodes' ? nodesDef : podsDef;
+    const filter = buildFilter(underlying, q.get('labelSelector'), q.get('fieldSelector'));
+    const src = metricsSource({
+      get: (d, ns, name) => rest.get(d, ns, name),
+      list: async (d, ns) => (await rest.list(d, ns, { selective: false, matches: () => true })).items,
+      nodesDef, podsDef, token: opts.token, clock, log: (m, e) => logger.info(`${m}: ${(e as Error).message}`),
+    });
+    const out = def.resource === 'nodes' ? await serveNodeMetrics(src, r.name, filter) : await servePodMetrics(src, r.namespace, r.name, filter);
+    const tv = tableVersion(req);
+    if (tv) {
+      const items = r.name ? [out] : ((out as unknown as { items: KubeObject[] }).items);
+      sendJson(res, 200, toTable(def, items, '', clock(), includeObject(q), tv));
+      return;
+    }
+    sendJson(res, 200, out);
   }
 
   /** The kubelet serving `pod`: its node's address and kubelet port; 400 for an unscheduled pod. */

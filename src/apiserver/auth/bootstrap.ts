@@ -30,6 +30,8 @@ const viewRules: PolicyRule[] = [
   rule(READ, ['discovery.k8s.io'], ['endpointslices']),
   rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
   rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
+  // metrics-server's `system:aggregated-metrics-reader`, which aggregates into view, edit and admin.
+  rule(READ, ['metrics.k8s.io'], ['pods', 'nodes']),
 ];
 const editRules: PolicyRule[] = [
   ...viewRules,
