@@ -148,6 +148,22 @@ describe('PATCH application/apply-patch+yaml', () => {
     });
   });
 
+  it('applies a kind served in a version it is not stored in (autoscaling/v1 HPA, stored as v2)', async () => {
+    const hpa = (max: number) => ({
+      apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' },
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'ssa' }, minReplicas: 1, maxReplicas: max, targetCPUUtilizationPercentage: 50 },
+    });
+    const path = '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/web?fieldManager=tester';
+    const created = await api('PATCH', path, hpa(3), { contentType: APPLY });
+    expect(created.status, created.text).toBe(201);
+    const updated = await api('PATCH', path, hpa(5), { contentType: APPLY });
+    expect(updated.status, updated.text).toBe(200);
+    expect(updated.body).toMatchObject({ apiVersion: 'autoscaling/v1', spec: { maxReplicas: 5, targetCPUUtilizationPercentage: 50 } });
+    const v2 = await api('GET', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/web');
+    expect(v2.body.spec).toMatchObject({ maxReplicas: 5 });
+    expect(owners(v2.body)).toContainEqual(['tester', 'Apply', undefined]);
+  });
+
   it('refuses CBOR apply bodies with 415', async () => {
     const r = await api<Status>('PATCH', `${deploys}/ssa?fieldManager=x`, '{}', { contentType: 'application/apply-patch+cbor' });
     expect(r.status).toBe(415);
