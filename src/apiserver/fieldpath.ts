@@ -52,10 +52,6 @@ export class FieldSet {
     return this.paths.size;
   }
 
-  keys(): string[] {
-    return [...this.paths];
-  }
-
   list(): FieldPath[] {
     return [...this.paths].sort().map((k) => JSON.parse(k) as string[]);
   }
@@ -70,12 +66,6 @@ export class FieldSet {
 
   difference(o: FieldSet): FieldSet {
     return FieldSet.ofKeys([...this.paths].filter((k) => !o.paths.has(k)));
-  }
-
-  /** This set without the paths of `o` and every path below them. */
-  recursiveDifference(o: FieldSet): FieldSet {
-    const prefixes = o.list();
-    return new FieldSet(this.list().filter((p) => !prefixes.some((q) => isPrefix(q, p))));
   }
 
   /** Whether some path of the set is `p` or lies below it. */
