@@ -59,6 +59,42 @@ const gvOf = (group: string, version: string): string => (group ? `${group}/${ve
 const gvPath = (group: string, version: string): string => (group ? `apis/${group}/${version}` : `api/${version}`);
 
 /**
+ * The resource metrics API's kinds (k8s.io/metrics `metrics.k8s.io/v1beta1`), which
+ * kubernetes-types does not describe: named and described as metrics-server publishes them.
+ */
+const METRICS = 'io.k8s.metrics.pkg.apis.metrics.v1beta1';
+const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
+const usage = { description: 'The memory usage is the memory working set.', type: 'object', additionalProperties: { $ref: QUANTITY } };
+const window = { description: 'The following fields define time interval from which metrics were collected from the interval [Timestamp-Window, Timestamp].', type: 'string' };
+const METRICS_DEFINITIONS: Record<string, Schema> = {
+  [`${METRICS}.NodeMetrics`]: {
+    description: 'NodeMetrics sets resource usage metrics of a node.', type: 'object', required: ['timestamp', 'window', 'usage'],
+    properties: {
+      apiVersion: { description: 'APIVersion defines the versioned schema of this representation of an object.', type: 'string' },
+      kind: { description: 'Kind is a string value representing the REST resource this object represents.', type: 'string' },
+      metadata: { description: "Standard object's metadata.", $ref: `${META}.ObjectMeta` },
+      timestamp: { ...window, format: 'date-time' }, window: { ...window, description: 'The window of the usage, as a duration (e.g. "20.5s").' }, usage,
+    },
+    'x-kubernetes-group-version-kind': [{ group: 'metrics.k8s.io', kind: 'NodeMetrics', version: 'v1beta1' }],
+  },
+  [`${METRICS}.PodMetrics`]: {
+    description: 'PodMetrics sets resource usage metrics of a pod.', type: 'object', required: ['timestamp', 'window', 'containers'],
+    properties: {
+      apiVersion: { description: 'APIVersion defines the versioned schema of this representation of an object.', type: 'string' },
+      kind: { description: 'Kind is a string value representing the REST resource this object represents.', type: 'string' },
+      metadata: { description: "Standard object's metadata.", $ref: `${META}.ObjectMeta` },
+      timestamp: { ...window, format: 'date-time' }, window: { ...window, description: 'The window of the usage, as a duration (e.g. "20.5s").' },
+      containers: { description: 'Metrics for all containers are collected within the same time window.', type: 'array', items: { $ref: `${METRICS}.ContainerMetrics` } },
+    },
+    'x-kubernetes-group-version-kind': [{ group: 'metrics.k8s.io', kind: 'PodMetrics', version: 'v1beta1' }],
+  },
+  [`${METRICS}.ContainerMetrics`]: {
+    description: 'ContainerMetrics sets resource usage metrics of a container.', type: 'object', required: ['name', 'usage'],
+    properties: { name: { description: 'Container name corresponding to the one from pod.spec.containers.', type: 'string' }, usage },
+  },
+};
+
+/**
  * The definition name of a kind that kubernetes-types does not describe (minikube-lite's own
  * kinds, metrics): as Kubernetes names a CRD's schema, by the reversed group.
  */
@@ -96,7 +132,8 @@ export class OpenApiSchemas {
   readonly synthesized = new Set<string>();
   readonly definitions: Record<string, Schema>;
 
-  constructor(generated: Definitions, resources: readonly ResourceDef[]) {
+  constructor(generatedTypes: Definitions, resources: readonly ResourceDef[]) {
+    const generated: Definitions = { ...generatedTypes, ...METRICS_DEFINITIONS };
     this.definitions = Object.fromEntries(Object.entries(generated).map(([name, d]) => [name, withListTypes(name, d)]));
     for (const [name, d] of Object.entries(generated)) {
       for (const g of (d['x-kubernetes-group-version-kind'] as { group: string; version: string; kind: string }[] | undefined) ?? []) {

@@ -113,15 +113,25 @@ describe.skipIf(!hasDocker || !hasKubectl)('OpenAPI with stock kubectl', () => {
   });
 
   it('kubectl explain works for every resource kubectl api-resources lists', async () => {
-    const names = (await kubectl(['api-resources', '-o', 'name'])).stdout.trim().split('\n');
-    expect(names.length).toBeGreaterThan(30);
+    // NAME and APIVERSION: `explain nodes.metrics.k8s.io` would be read as the core nodes'
+    // field path (kubectl's parsing, on any cluster); --api-version names the group.
+    const rows = (await kubectl(['api-resources', '--no-headers'])).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    expect(rows.length).toBeGreaterThan(30);
     const failed: string[] = [];
-    for (const name of names) {
-      const r = await kubectl(['explain', name]);
-      if (r.code !== 0 || !/^(GROUP:\s+\S+\n)?KIND:/.test(r.stdout)) failed.push(`${name}: ${r.stderr.trim()}`);
+    for (const row of rows) {
+      const [name, apiVersion] = [row[0], row.find((c) => /^([a-z0-9.-]+\/)?v\d+((alpha|beta)\d+)?$/.test(c)) ?? ''];
+      const r = await kubectl(['explain', name, `--api-version=${apiVersion}`]);
+      if (r.code !== 0 || !/^(GROUP:\s+\S+\n)?KIND:/.test(r.stdout)) failed.push(`${name} ${apiVersion}: ${r.stderr.trim()}`);
     }
     expect(failed).toEqual([]);
   }, 120_000);
+
+  it('kubectl explain describes the metrics API\'s kinds', async () => {
+    const r = await kubectl(['explain', 'pods.containers', '--api-version=metrics.k8s.io/v1beta1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(flat(r.stdout)).toContain('Metrics for all containers are collected within the same time window.');
+    expect(r.stdout).toMatch(/usage\s+<map\[string\]Quantity>/);
+  });
 
   it('kubectl apply with its default validation creates, then patches lists by their merge keys', async () => {
     const first = await kubectl(['apply', '-f', manifest('web.yaml', deployment(80)), '-v=6']);
