@@ -4,10 +4,12 @@
  * columns and values, messages, exit codes). Covers what streams.e2e (exec, cp, port-forward,
  * attach, run) and clients.e2e (protobuf creates, auth, leases, namespace deletion) do not:
  * `create` of services, configmaps from files, TLS and registry secrets, jobs, cronjobs and
- * `job --from=cronjob`; `get` columns of every workload kind, `--chunk-size` paging, field and
- * label selectors; `describe`; `events`; `wait`; `diff`; `label`/`annotate`/`patch`; `rollout`
- * for Deployments, DaemonSets and StatefulSets (ControllerRevisions: history, undo, restart);
- * `delete` with `--cascade=orphan|foreground|background`. Skipped with a printed reason where
+ * `job --from=cronjob`; `logs` windows (`--since`, `--since-time`, `--limit-bytes`) and the
+ * answer for a container that never started; `get` columns of every workload kind,
+ * `--chunk-size` paging, field and label selectors; `describe`; `events`; `wait`; `diff`;
+ * `label`/`annotate`/`patch`; `rollout` for Deployments, DaemonSets and StatefulSets
+ * (ControllerRevisions: history, undo, restart); `delete` with
+ * `--cascade=orphan|foreground|background`. Skipped with a printed reason where
  * kubectl or Docker is absent.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,6 +98,15 @@ const steps: Step[] = [
   { args: ['wait', '--for=condition=complete', 'job/once', 'job/manual', '--timeout=90s'], out: 'job.batch/once condition met\njob.batch/manual condition met' },
   { args: ['logs', 'job/once'], out: 'job-out' },
   { args: ['logs', 'job/manual'], out: 'cron-out' },
+  { args: ['logs', 'job/once', '--limit-bytes=3'], out: 'job' },
+  { args: ['logs', 'job/once', '--since=1h'], out: 'job-out' },
+  { args: ['logs', 'job/once', '--since-time=2099-01-01T00:00:00Z'], out: '' },
+  { args: ['logs', 'job/once', '--since-time=2020-01-01T00:00:00Z', '--timestamps'], match: [/^\d{4}-\d\d-\d\dT[\d:.]+Z job-out$/] },
+  { args: ['run', 'nopull', '--image=nosuch.invalid/app:1', '--restart=Never'], out: 'pod/nopull created' },
+  { args: ['wait', '--for=jsonpath={.status.containerStatuses[0].state.waiting.reason}=ImagePullBackOff', 'pod/nopull', '--timeout=60s'], out: 'pod/nopull condition met' },
+  { args: ['logs', 'nopull'], code: 1,
+    err: /^Error from server \(BadRequest\): container "nopull" in pod "nopull" is waiting to start: (trying and failing to pull image|image can't be pulled)$/m },
+  { args: ['delete', 'pod', 'nopull'], out: 'pod "nopull" deleted' },
   { args: ['get', 'jobs', 'once', '-o', 'wide'], header: ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR'],
     rows: [/^once\s+Complete\s+1\/1\s+\d+s\s+\S+\s+once\s+busybox\s+batch\.kubernetes\.io\/controller-uid=[0-9a-f-]{36}$/] },
   { args: ['get', 'cronjobs', '-o', 'wide'], header: ['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST', 'SCHEDULE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR'],
