@@ -13,8 +13,9 @@ start=$SECONDS
 # Every apt package the three steps need, installed in one go (one `apt-get update` at most,
 # and none when nothing is missing). dockerd/iptables may come from elsewhere (docker-ce):
 # only ask for docker.io when there is no dockerd at all.
-# python3-kubernetes: the Python client the e2e suite drives (clients.e2e.test.ts).
-pkgs=(mmdebstrap docker-registry busybox-static gcc libc6-dev curl python3-kubernetes)
+# python3-kubernetes and ruby-kubeclient: the Python and Ruby clients the tests drive
+# (clients.e2e.test.ts, clients.ruby.test.ts).
+pkgs=(mmdebstrap docker-registry busybox-static gcc libc6-dev curl python3-kubernetes ruby-kubeclient)
 command -v dockerd >/dev/null 2>&1 || pkgs+=(docker.io)
 command -v iptables >/dev/null 2>&1 || pkgs+=(iptables)
 # Headless Chromium for the dashboard's browser test (driven by playwright-core, which downloads

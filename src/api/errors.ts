@@ -22,6 +22,9 @@ export interface FieldError {
  * `Status` object back into it. User mistakes are ApiErrors; anything else is a bug.
  */
 export class ApiError extends Error {
+  /** A `continue` token the Status carries in its list metadata (410 for an expired continue). */
+  listContinue?: string;
+
   constructor(
     readonly code: number,
     readonly reason: StatusReason,
@@ -40,7 +43,7 @@ export class ApiError extends Error {
       details.causes = this.causes.map((c): StatusCause => ({ reason: c.type, message: c.message, field: c.field }));
     }
     return {
-      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
+      kind: 'Status', apiVersion: 'v1', metadata: this.listContinue ? { continue: this.listContinue } : {}, status: 'Failure',
       message: this.message, reason: this.reason, details, code: this.code,
     };
   }

@@ -1,11 +1,10 @@
 /**
  * `limit` and `continue` on LIST, as Kubernetes pages lists: at most `limit` items, then a
  * `metadata.continue` token and `remainingItemCount`; the next request passes the token back
- * and gets the items after the last one returned.
- *
- * Deviation: Kubernetes serves every page from the snapshot of the first (etcd keeps old
- * revisions); this store keeps only the current state, so later pages show the objects as they
- * are when each page is read, and carry the first page's resourceVersion.
+ * and gets the items after the last one returned, from the same snapshot as the first page
+ * (the store rebuilds the list at the token's resourceVersion from its change log). Once the
+ * log no longer reaches back that far, 410 Expired with Kubernetes' message and a token that
+ * continues from the current state (resourceVersion -1, as Kubernetes' inconsistent continue).
  */
 import { ApiError, badRequest } from '../api/errors.js';
 import type { KubeList, KubeObject } from '../api/types.js';
@@ -30,6 +29,27 @@ function decodeToken(token: string): Token {
 }
 
 /**
+ * The resourceVersion a `continue` token's pages are read at, or undefined to read the current
+ * state (a token handed out with a 410). 400 for a token this server did not make.
+ */
+export function continueResourceVersion(token: string): number | undefined {
+  const rv = decodeToken(token).rv;
+  return rv < 0 ? undefined : rv;
+}
+
+/** Kubernetes' 410 for a continue token older than the retained history, with a token to go on inconsistently. */
+export function continueExpired(token: string): ApiError {
+  const t = decodeToken(token);
+  const next: Token = { v: 'meta.k8s.io/v1', rv: -1, start: t.start };
+  const e = new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. ' +
+    'You can start a new list without the continue parameter, or use the continue token in this response to retrieve the ' +
+    'remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were ' +
+    'created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+  e.listContinue = Buffer.from(JSON.stringify(next)).toString('base64url');
+  return e;
+}
+
+/**
  * One page of `list` (already filtered and ordered): `limit` 0 or undefined means all, and
  * `token` a `continue` value from an earlier page. 400 for a token this server did not make.
  */
@@ -40,7 +60,7 @@ export function paginate<T extends KubeObject>(list: KubeList<T>, limit: number 
   if (token) {
     const t = decodeToken(token);
     items = items.filter((o) => position(o) > t.start);
-    rv = String(t.rv);
+    if (t.rv >= 0) rv = String(t.rv);
   }
   if (!limit || items.length <= limit) return { ...list, metadata: { resourceVersion: rv }, items };
   const page = items.slice(0, limit);

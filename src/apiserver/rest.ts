@@ -182,9 +182,13 @@ export class RestStorage {
     return obj;
   }
 
-  /** LIST: matching objects of one namespace (or all, when `namespace` is empty). */
-  async list(def: ResourceDef, namespace: string, filter: ObjectFilter): Promise<KubeList> {
-    const { items, resourceVersion } = await this.store.list(collectionKey(def, def.namespaced && namespace ? namespace : undefined));
+  /**
+   * LIST: matching objects of one namespace (or all, when `namespace` is empty), as they are now
+   * or, given `at`, as they were at that resourceVersion.
+   */
+  async list(def: ResourceDef, namespace: string, filter: ObjectFilter, at?: number): Promise<KubeList> {
+    const prefix = collectionKey(def, def.namespaced && namespace ? namespace : undefined);
+    const { items, resourceVersion } = await (at === undefined ? this.store.list(prefix) : this.store.listAt(prefix, at));
     return {
       kind: def.listKind,
       apiVersion: apiVersionOf(def),

@@ -17,7 +17,7 @@ import { ApiError, badRequest, forbidden, invalid, invalidValue, notSupported, t
 import { decodeObject } from '../api/schema.js';
 import type { ResourceDef } from '../api/resource.js';
 import { scaleOf, type Scalable } from '../api/scale.js';
-import type { KubeObject, Node, Pod } from '../api/types.js';
+import type { KubeList, KubeObject, Node, Pod } from '../api/types.js';
 import { collectionKey, type Store } from '../store/types.js';
 import * as discovery from './discovery.js';
 import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
@@ -28,11 +28,11 @@ import {
 } from './http.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, proxyUpgrade, resolveContainer, writeStatusOnSocket } from './pods.js';
-import { paginate } from './paging.js';
+import { continueExpired, continueResourceVersion, paginate } from './paging.js';
 import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
 import { apiServerTracer, podTraceHooks, traceBinding } from '../trace/apiserver.js';
 import { PROPAGATION_POLICIES, RestStorage, rfc3339, type DeleteOptions, type PropagationPolicy, type WriteOptions } from './rest.js';
-import { buildFilter } from './selectors.js';
+import { buildFilter, type ObjectFilter } from './selectors.js';
 import { includeObject, tableVersion, toTable } from './table.js';
 import { ensureKubernetesService, kubernetesService, ServiceAllocations } from './services.js';
 import { API_SERVER_CIPHERS, type ServingCertificate } from './tls.js';
@@ -301,12 +301,38 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const tracer = apiServerTracer(opts.trace, { create: (d, ns, o) => rest.create(d, ns, o) }, opts.resources, clock);
   const rest = new RestStorage(opts.store, clock, opts.resources, { ...(servicesDef ? { '/services': serviceAllocations } : {}), '/pods': podTraceHooks(tracer) }, opts.admission ?? []);
   const auth = new Authenticator({ adminToken: opts.token, issuer: opts.tokenIssuer, objects: rest.objects, clock });
+  // The authorizer keeps the RBAC policy it read until an RBAC object changes.
+  const rbacWatches = await Promise.all(opts.resources
+    .filter((d) => d.group === 'rbac.authorization.k8s.io')
+    .map((d) => opts.store.watch(collectionKey(d), {}, () => auth.policyChanged())));
   const streams = new Set<() => void>();
   const track = (end: () => void): (() => void) => {
     streams.add(end);
     return () => streams.delete(end);
   };
   let address = '';
+
+  /**
+   * The list a LIST request reads: the snapshot of its `continue` token (410 Expired with
+   * Kubernetes' message once compacted), the exact `resourceVersion` it names with
+   * `resourceVersionMatch=Exact`, or else the current state (any other resourceVersion is
+   * "not older than", which the current state always is).
+   */
+  async function listAt(def: ResourceDef, ns: string, filter: ObjectFilter, q: URLSearchParams): Promise<KubeList> {
+    const token = q.get('continue') || undefined;
+    const rv = q.get('resourceVersion') || undefined;
+    if (token && rv && rv !== '0') throw badRequest('specifying resource version is not allowed when using continue');
+    if (token) {
+      try {
+        return await rest.list(def, ns, filter, continueResourceVersion(token));
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 410) throw continueExpired(token);
+        throw e;
+      }
+    }
+    if (rv && q.get('resourceVersionMatch') === 'Exact') return rest.list(def, ns, filter, Number(rv));
+    return rest.list(def, ns, filter);
+  }
 
   /** What a request asks, in RBAC's terms (Kubernetes' RequestInfo + authorizer Attributes). */
   function attributesOf(user: UserInfo, method: string, path: string, q: URLSearchParams): Attributes {
@@ -389,7 +415,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             }, { store: opts.store, logger, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, defaultTimeout: defaultWatchTimeout, track });
             return;
           }
-          const list = paginate(await rest.list(def, ns, filter), intParam(q, 'limit', 0), q.get('continue') || undefined);
+          const list = paginate(await listAt(def, ns, filter, q), intParam(q, 'limit', 0), q.get('continue') || undefined);
           if (pm) {
             sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${pm}`, metadata: list.metadata, items: list.items.map((o) => partialMetadata(o, pm)) });
             return;
@@ -744,6 +770,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     ...(securePort !== undefined ? { secureUrl: `https://${hostForUrl}:${securePort}` } : {}),
     close: () => {
       clearInterval(repairTimer);
+      for (const w of rbacWatches) w.cancel();
       closing ??= Promise.all([server, ...(secureServer ? [secureServer] : [])].map((srv) => new Promise<void>((resolve) => {
         srv.close(() => resolve());
         for (const end of [...streams]) end();

@@ -16,12 +16,12 @@ import { ApiError } from '../api/errors.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import { findKind } from '../api/registry.js';
 import type { KubeObject, OwnerReference, Pod } from '../api/types.js';
-import { PODS, type ResourceRef } from '../client/client.js';
+import { PDBS, PODS } from '../client/client.js';
 import { Controller, type ControllerContext } from './base.js';
 import { scaledValue } from './deploymentutil.js';
 import { controllerRef, isPodReady } from './podutil.js';
+export { PDBS } from '../client/client.js';
 
-export const PDBS: ResourceRef = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' };
 
 type PDB = PodDisruptionBudget & KubeObject;
 type PDBStatus = NonNullable<PodDisruptionBudget['status']>;

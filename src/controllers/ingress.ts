@@ -31,9 +31,9 @@ import { renderNginx, type TLSPair } from '../ingress/render.js';
 import { selfSignedCertificate } from '../apiserver/tls.js';
 import { Controller, type ControllerContext } from './base.js';
 import { DEPLOYMENTS } from './types.js';
+import { INGRESSES, INGRESSCLASSES } from '../client/client.js';
+export { INGRESSES, INGRESSCLASSES } from '../client/client.js';
 
-export const INGRESSES: ResourceRef = { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses' };
-export const INGRESSCLASSES: ResourceRef = { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses' };
 
 export const INGRESS_NAMESPACE = 'ingress-nginx';
 export const INGRESS_CONTROLLER_NAME = 'ingress-nginx-controller';

@@ -11,13 +11,12 @@ import { RESOURCES } from '../api/registry.js';
 import { addUsage, quotaUsed, usageOf } from '../api/resourcequota.js';
 import type { Quantity } from '../api/quantity.js';
 import type { KubeObject } from '../api/types.js';
-import { PODS, type ResourceRef } from '../client/client.js';
+import { PODS, RESOURCEQUOTAS } from '../client/client.js';
 import { Controller, type ControllerContext } from './base.js';
 import { canonicalJson, keyOf, splitKey } from './podutil.js';
 import { inNamespace, type PodObject } from './types.js';
 
 export const QUOTA_RESYNC_MS = 15_000;
-const RESOURCEQUOTAS: ResourceRef = { group: '', version: 'v1', resource: 'resourcequotas' };
 type QuotaObject = ResourceQuota & KubeObject;
 
 /** The kind (group, resource) whose objects a quota resource name counts. */

@@ -8,10 +8,10 @@
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
 import type { KubeObject, Namespace } from '../api/types.js';
-import { NAMESPACES, type ResourceRef } from '../client/client.js';
+import { CONFIGMAPS, NAMESPACES } from '../client/client.js';
 import { Controller, type ControllerContext } from './base.js';
+export { CONFIGMAPS } from '../client/client.js';
 
-export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', resource: 'configmaps' };
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 const DESCRIPTION = 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.';
 

@@ -6,10 +6,10 @@
 import type { ServiceAccount } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
 import type { KubeObject, Namespace } from '../api/types.js';
-import { NAMESPACES, type ResourceRef } from '../client/client.js';
+import { NAMESPACES, SERVICE_ACCOUNTS } from '../client/client.js';
 import { Controller, type ControllerContext } from './base.js';
+export { SERVICE_ACCOUNTS } from '../client/client.js';
 
-export const SERVICE_ACCOUNTS: ResourceRef = { group: '', version: 'v1', resource: 'serviceaccounts' };
 /** The accounts every namespace gets. */
 export const DEFAULT_SERVICE_ACCOUNTS = ['default'];
 

@@ -8,6 +8,7 @@ import type { DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { ReplicationController } from 'kubernetes-types/core/v1.js';
 import type { KubeObject, Node, Pod } from '../api/types.js';
 import type { ResourceRef } from '../client/client.js';
+export { DAEMONSETS, STATEFULSETS, CONTROLLERREVISIONS, REPLICATIONCONTROLLERS, JOBS, CRONJOBS, REPLICASETS, DEPLOYMENTS } from '../client/client.js';
 
 export type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetStatus };
 
@@ -22,15 +23,6 @@ export type CronJobObject = CronJob & KubeObject;
 export type DaemonSetObject = DaemonSet & KubeObject;
 export type StatefulSetObject = StatefulSet & KubeObject;
 export type ReplicationControllerObject = ReplicationController & KubeObject;
-
-export const DAEMONSETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'daemonsets' };
-export const STATEFULSETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'statefulsets' };
-export const CONTROLLERREVISIONS: ResourceRef = { group: 'apps', version: 'v1', resource: 'controllerrevisions' };
-export const REPLICATIONCONTROLLERS: ResourceRef = { group: '', version: 'v1', resource: 'replicationcontrollers' };
-export const JOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'jobs' };
-export const CRONJOBS: ResourceRef = { group: 'batch', version: 'v1', resource: 'cronjobs' };
-export const REPLICASETS: ResourceRef = { group: 'apps', version: 'v1', resource: 'replicasets' };
-export const DEPLOYMENTS: ResourceRef = { group: 'apps', version: 'v1', resource: 'deployments' };
 
 /** The collection of `ref` in one namespace. */
 export const inNamespace = (ref: ResourceRef, namespace: string | undefined): ResourceRef => ({ ...ref, namespace: namespace || 'default' });

@@ -6,10 +6,8 @@
  */
 import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../api/errors.js';
-import type { ApiClient } from '../client/client.js';
+import { PVCS, PVS, type ApiClient } from '../client/client.js';
 
-const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
-const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
 
 /** The host directory of a claim, or why the pod must wait. */
 export type ClaimVolume = { ok: true; path: string; hostPathType: string } | { ok: false; reason: string };

@@ -16,7 +16,7 @@
  */
 import { ApiError } from '../api/errors.js';
 import type { KubeObject, Node, Pod, PodCondition } from '../api/types.js';
-import { NODES, PODS, type ApiClient } from '../client/client.js';
+import { NODES, PODS, PVCS, PVS, STORAGE_CLASSES, type ApiClient } from '../client/client.js';
 import { EventRecorder, kubeTime } from '../client/events.js';
 import { Informer, objectKey } from '../client/informer.js';
 import { WorkQueue } from '../client/workqueue.js';
@@ -32,9 +32,6 @@ import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/c
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { checkPodClaims, claimBound, preFilterMessage, SELECTED_NODE_ANNOTATION, volumeNodeAffinityFilter } from './volumebinding.js';
 
-const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
-const STORAGE_CLASSES = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' };
-const PVS = { group: '', version: 'v1', resource: 'persistentvolumes' };
 type ClaimObject = PersistentVolumeClaim & KubeObject;
 type ClassObject = StorageClass & KubeObject;
 type VolumeObject = PersistentVolume & KubeObject;

@@ -132,6 +132,7 @@ export class SqliteStore implements Store {
   private readonly stmt: {
     get: Database.Statement<[string], ObjectRow>;
     list: Database.Statement<[string, string], { value: string }>;
+    listKeyed: Database.Statement<[string, string], { key: string; value: string }>;
     insert: Database.Statement<[string, number, string]>;
     replace: Database.Statement<[number, string, string]>;
     remove: Database.Statement<[string]>;
@@ -171,6 +172,7 @@ export class SqliteStore implements Store {
     this.stmt = {
       get: this.db.prepare('SELECT rv, value FROM objects WHERE key = ?'),
       list: this.db.prepare('SELECT value FROM objects WHERE key >= ? AND key < ? ORDER BY key'),
+      listKeyed: this.db.prepare('SELECT key, value FROM objects WHERE key >= ? AND key < ?'),
       insert: this.db.prepare('INSERT INTO objects (key, rv, value) VALUES (?, ?, ?)'),
       replace: this.db.prepare('UPDATE objects SET rv = ?, value = ? WHERE key = ?'),
       remove: this.db.prepare('DELETE FROM objects WHERE key = ?'),
@@ -198,6 +200,26 @@ export class SqliteStore implements Store {
     const values = this.stmt.list.all(prefix, prefixEnd(prefix)).map((r) => r.value);
     // One parse of the joined rows is markedly faster than one parse per row.
     return { items: JSON.parse(`[${values.join(',')}]`) as KubeObject[], resourceVersion: this.rv };
+  }
+
+  async listAt(prefix: string, resourceVersion: number): Promise<{ items: KubeObject[]; resourceVersion: number }> {
+    this.assertOpen();
+    if (resourceVersion > this.rv) throw tooLargeResourceVersion(resourceVersion, this.rv);
+    if (resourceVersion < this.compacted) throw tooOldResourceVersion(resourceVersion, this.compacted);
+    // Both reads in one synchronous step: no commit can fall between them.
+    const rows = new Map(this.stmt.listKeyed.all(prefix, prefixEnd(prefix)).map((r) => [r.key, r.value]));
+    const later = this.stmt.history.all(resourceVersion, prefix, prefixEnd(prefix));
+    // Undo the changes after the snapshot, newest first.
+    for (let i = later.length - 1; i >= 0; i--) {
+      const c = later[i];
+      if (c.type === 'ADDED') rows.delete(c.key);
+      else if (c.prev !== null) rows.set(c.key, c.prev);
+      // A deletion logged before deletions kept their object (older stores): the tombstone
+      // holds the object as it was, stamped with the deletion's resourceVersion.
+      else rows.set(c.key, c.value);
+    }
+    const values = [...rows.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
+    return { items: JSON.parse(`[${values.join(',')}]`) as KubeObject[], resourceVersion };
   }
 
   async create(key: string, obj: KubeObject): Promise<KubeObject> {
@@ -251,7 +273,8 @@ export class SqliteStore implements Store {
       last = cur.value;
       tombstone = stamp(JSON.parse(cur.value) as KubeObject, rv);
       this.stmt.remove.run(key);
-      this.stmt.log.run(rv, 'DELETED', key, tombstone, null);
+      // The object before the deletion is kept, for lists at an earlier resourceVersion.
+      this.stmt.log.run(rv, 'DELETED', key, tombstone, last);
     });
     this.hub.publish({ type: 'DELETED', key, resourceVersion: rv, json: tombstone });
     return JSON.parse(last) as KubeObject;
@@ -286,7 +309,7 @@ export class SqliteStore implements Store {
       if (from < this.compacted) throw tooOldResourceVersion(from, this.compacted);
       if (from > this.rv) throw tooLargeResourceVersion(from, this.rv);
       history = this.stmt.history.all(from, prefix, prefixEnd(prefix)).map((r) => ({
-        type: r.type, key: r.key, resourceVersion: r.rv, json: r.value, prevJson: r.prev ?? undefined,
+        type: r.type, key: r.key, resourceVersion: r.rv, json: r.value, prevJson: r.type === 'MODIFIED' ? r.prev ?? undefined : undefined,
       }));
     }
     // Reading history and registering happen in one synchronous step: no commit can fall between.

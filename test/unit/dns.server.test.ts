@@ -82,7 +82,8 @@ describe('DNS server on loopback', () => {
     const r = await queryDns('127.0.0.1', port, 'example.com');
     expect(rcodeOf(r)).toBe(3);
     expect(r.flag_aa).toBe(false);
-    expect(Date.now() - t0).toBeLessThan(500);
+    // No upstream is asked (a resolver's timeout is seconds); the bound leaves room for a loaded machine.
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 
   it('truncates a large answer over UDP (TC set, as many records as fit in 512 bytes) and sends it whole over TCP', async () => {

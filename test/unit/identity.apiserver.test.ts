@@ -93,6 +93,13 @@ describe('service-account bearer tokens', () => {
     expect(e.message).toBe('pods is forbidden: User "system:serviceaccount:default:default" cannot create resource "pods" in API group "" in the namespace "default"');
     const discovery = await client.raw('GET', '/api');
     expect(discovery.status).toBe(200);
+    // The authorizer keeps the policy it read, and forgets it when RBAC changes.
+    const rb = await admin.get(ROLEBINDINGS, 'read-pods');
+    await admin.delete(ROLEBINDINGS, 'read-pods');
+    e = await failure(client.list(PODS_IN_DEFAULT));
+    expect(e.code).toBe(403);
+    await admin.create(ROLEBINDINGS, { ...rb, metadata: { name: 'read-pods' } });
+    expect((await client.list(PODS_IN_DEFAULT)).kind).toBe('PodList');
   });
   it('stop working when their account is deleted', async () => {
     await admin.create(SA, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'temp' } });

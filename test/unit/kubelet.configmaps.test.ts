@@ -11,18 +11,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigMap, KubeObject, Pod, Secret } from '../../src/api/types.js';
-import { RESOURCES } from '../../src/api/registry.js';
-import { startApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, CONFIGMAPS, PODS, SECRETS } from '../../src/client/client.js';
 import { Informer } from '../../src/client/informer.js';
 import { Kubelet } from '../../src/kubelet/kubelet.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID, LABEL_VOLUME_NAME } from '../../src/kubelet/naming.js';
 import type { FakeRuntime } from '../../src/runtime/fake.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import { FakeClock, MemoryRecorder, fakeRuntime, waitForCachedPod } from './kubelet.fixtures.js';
+import { FakeClock, MemoryRecorder, startKubeletHarness, waitForCachedPod, type KubeletHarness } from './kubelet.fixtures.js';
 
 type PodObject = Pod & KubeObject;
-const TOKEN = 'kubelet-config-token';
 const ref = { ...PODS, namespace: 'default' };
 
 let server: Awaited<ReturnType<typeof startApiServer>>;
@@ -33,26 +29,16 @@ let kubelet: Kubelet;
 let pods: Informer<PodObject>;
 let rootDir: string;
 
+let h: KubeletHarness;
+
 beforeEach(async () => {
-  server = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: TOKEN, logger: { info: () => {}, error: () => {} } });
-  client = new ApiClient({ server: server.url, token: TOKEN });
-  const clock = new FakeClock();
-  fake = fakeRuntime(clock);
-  recorder = new MemoryRecorder();
   rootDir = mkdtempSync(join(tmpdir(), 'mkl-kubelet-root-'));
-  kubelet = new Kubelet({
-    client, runtime: fake, cluster: 'test', nodeName: 'node-1', podCIDR: '10.244.1.0/24', token: TOKEN, address: '127.0.0.1',
-    clock, recorder, heartbeatMs: 3_600_000, resyncMs: 3_600_000, log: () => {}, rootDir,
-  });
-  await kubelet.start();
-  pods = new Informer<PodObject>(client, ref);
-  await pods.start();
+  h = await startKubeletHarness({ rootDir });
+  ({ server, client, fake, recorder, kubelet, pods } = h);
 });
 
 afterEach(async () => {
-  pods.stop();
-  await kubelet.stop();
-  await server.close();
+  await h.stop();
   rmSync(rootDir, { recursive: true, force: true });
 });
 

@@ -1,10 +1,16 @@
 /**
  * Test doubles for the kubelet's unit tests: a clock whose time and timers the test moves, a
- * recorder that keeps events in memory, and a fake runtime with the images the tests use.
+ * recorder that keeps events in memory, a fake runtime with the images the tests use, and a
+ * harness that runs one kubelet against a real API server (in-process, in-memory store).
  */
 import type { KubeObject, Pod } from '../../src/api/types.js';
-import type { Informer } from '../../src/client/informer.js';
+import { RESOURCES } from '../../src/api/registry.js';
+import { startApiServer } from '../../src/apiserver/server.js';
+import { ApiClient, PODS } from '../../src/client/client.js';
+import { Informer } from '../../src/client/informer.js';
 import type { Clock } from '../../src/kubelet/clock.js';
+import { Kubelet, type KubeletOptions } from '../../src/kubelet/kubelet.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Recorder } from '../../src/kubelet/images.js';
 import { FakeRuntime } from '../../src/runtime/fake.js';
 import { NGINX_WELCOME } from '../../src/runtime/fake-process.js';
@@ -129,4 +135,48 @@ export function waitForCachedPod<P extends Pod & KubeObject>(pods: Informer<P>, 
     pods.addHandlers({ onAdd: check, onUpdate: check });
     check();
   });
+}
+
+type PodObject = Pod & KubeObject;
+
+/** One kubelet (node-1) on the fake runtime and a fake clock, against an in-process API server. */
+export interface KubeletHarness {
+  server: Awaited<ReturnType<typeof startApiServer>>;
+  client: ApiClient;
+  clock: FakeClock;
+  fake: FakeRuntime;
+  recorder: MemoryRecorder;
+  kubelet: Kubelet;
+  /** An informer on the default namespace's pods, started. */
+  pods: Informer<PodObject>;
+  /** Stops the informer, the kubelet and the API server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the harness. `opts` are passed to the kubelet over the defaults (hour-long heartbeat
+ * and resync, so only the test's own actions and clock moves cause work).
+ */
+export async function startKubeletHarness(opts: Partial<KubeletOptions> = {}): Promise<KubeletHarness> {
+  const token = 'kubelet-test-token';
+  const server = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token, logger: { info: () => {}, error: () => {} } });
+  const client = new ApiClient({ server: server.url, token });
+  const clock = new FakeClock();
+  const fake = fakeRuntime(clock);
+  const recorder = new MemoryRecorder();
+  const kubelet = new Kubelet({
+    client, runtime: fake, cluster: 'test', nodeName: 'node-1', podCIDR: '10.244.1.0/24', token, address: '127.0.0.1',
+    clock, recorder, heartbeatMs: 3_600_000, resyncMs: 3_600_000, log: () => {}, ...opts,
+  });
+  await kubelet.start();
+  const pods = new Informer<PodObject>(client, { ...PODS, namespace: 'default' });
+  await pods.start();
+  return {
+    server, client, clock, fake, recorder, kubelet, pods,
+    async stop() {
+      pods.stop();
+      await kubelet.stop();
+      await server.close();
+    },
+  };
 }

@@ -6,18 +6,14 @@
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Container, KubeObject, Pod } from '../../src/api/types.js';
-import { RESOURCES } from '../../src/api/registry.js';
-import { startApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, PODS } from '../../src/client/client.js';
 import { Informer } from '../../src/client/informer.js';
 import { Kubelet } from '../../src/kubelet/kubelet.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID, LABEL_RESTART_COUNT } from '../../src/kubelet/naming.js';
 import type { FakeRuntime } from '../../src/runtime/fake.js';
-import { SqliteStore } from '../../src/store/sqlite.js';
-import { FakeClock, MemoryRecorder, fakeRuntime, waitForCachedPod } from './kubelet.fixtures.js';
+import { FakeClock, MemoryRecorder, startKubeletHarness, waitForCachedPod, type KubeletHarness } from './kubelet.fixtures.js';
 
 type PodObject = Pod & KubeObject;
-const TOKEN = 'kubelet-test-token';
 const ref = { ...PODS, namespace: 'default' };
 
 let server: Awaited<ReturnType<typeof startApiServer>>;
@@ -28,26 +24,14 @@ let recorder: MemoryRecorder;
 let kubelet: Kubelet;
 let pods: Informer<PodObject>;
 
+let h: KubeletHarness;
+
 beforeEach(async () => {
-  server = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: TOKEN, logger: { info: () => {}, error: () => {} } });
-  client = new ApiClient({ server: server.url, token: TOKEN });
-  clock = new FakeClock();
-  fake = fakeRuntime(clock);
-  recorder = new MemoryRecorder();
-  kubelet = new Kubelet({
-    client, runtime: fake, cluster: 'test', nodeName: 'node-1', podCIDR: '10.244.1.0/24', token: TOKEN, address: '127.0.0.1',
-    clock, recorder, backoff: { baseMs: 1000, capMs: 4000, resetMs: 8000 }, heartbeatMs: 3_600_000, resyncMs: 3_600_000, log: () => {},
-  });
-  await kubelet.start();
-  pods = new Informer<PodObject>(client, ref);
-  await pods.start();
+  h = await startKubeletHarness({ backoff: { baseMs: 1000, capMs: 4000, resetMs: 8000 } });
+  ({ server, client, clock, fake, recorder, kubelet, pods } = h);
 });
 
-afterEach(async () => {
-  pods.stop();
-  await kubelet.stop();
-  await server.close();
-});
+afterEach(() => h.stop());
 
 const settle = () => kubelet.idle();
 

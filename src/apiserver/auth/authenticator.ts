@@ -5,7 +5,9 @@
  * `system:serviceaccount:<ns>:<name>`, groups `system:serviceaccounts`,
  * `system:serviceaccounts:<ns>`, `system:authenticated`), valid while its account, and the pod
  * it is bound to, still exist with the uids it names. Anything else is 401. Every other user
- * goes through RBAC, reading the policy objects from the store on each request.
+ * goes through RBAC. The policy objects are read from the store once per namespace and kept
+ * until {@link Authenticator.policyChanged} says an RBAC object changed (the API server calls it
+ * from a store watch, as Kubernetes' RBAC authorizer reads through informers).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
@@ -32,6 +34,8 @@ export interface AuthOptions {
 export class Authenticator {
   private readonly adminDigest: Buffer;
   readonly audiences: string[];
+  /** The policy of each namespace ('' = cluster only) read since the last RBAC change. */
+  private readonly policies = new Map<string, Promise<Policy>>();
 
   constructor(private readonly opts: AuthOptions) {
     this.adminDigest = createHash('sha256').update(opts.adminToken).digest();
@@ -103,6 +107,7 @@ export class Authenticator {
 
   /** Whether RBAC (or membership of `system:masters`) allows the request. */
   async authorize(a: Attributes): Promise<boolean> {
+    if (a.user.groups.includes('system:masters')) return true;
     return (await this.authorizer(a.namespace))(a);
   }
 
@@ -123,8 +128,23 @@ export class Authenticator {
     return rulesFor(user, namespace, await this.policy(namespace));
   }
 
-  /** The RBAC objects of the cluster and of one namespace. */
-  private async policy(namespace: string): Promise<Policy> {
+  /** Forgets every policy read so far: an RBAC object was created, changed or deleted. */
+  policyChanged(): void {
+    this.policies.clear();
+  }
+
+  /** The RBAC objects of the cluster and of one namespace, read once per RBAC change. */
+  private policy(namespace: string): Promise<Policy> {
+    const cached = this.policies.get(namespace);
+    if (cached) return cached;
+    // A change during the read clears the map, so this read is never kept past a change.
+    const read = this.readPolicy(namespace);
+    this.policies.set(namespace, read);
+    read.catch(() => { if (this.policies.get(namespace) === read) this.policies.delete(namespace); });
+    return read;
+  }
+
+  private async readPolicy(namespace: string): Promise<Policy> {
     const o = this.opts.objects;
     const [clusterRoles, clusterRoleBindings, roles, roleBindings] = await Promise.all([
       o.list(RBAC, 'clusterroles'), o.list(RBAC, 'clusterrolebindings'),

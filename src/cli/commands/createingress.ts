@@ -6,12 +6,12 @@
  */
 import { Command } from 'commander';
 import type { HTTPIngressPath, Ingress, IngressBackend, IngressRule, IngressTLS } from '../../api/ingressvalidation.js';
-import type { ResourceRef } from '../../client/client.js';
+import { INGRESSES } from '../../client/client.js';
 import { CliError, type GlobalOptions } from '../context.js';
 import { collect, type CommandDeps } from './shared.js';
 import { finish, withOutput, type OutputFlags } from './create.js';
+export { INGRESSES } from '../../client/client.js';
 
-export const INGRESSES: ResourceRef = { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses' };
 
 const RULE = /^(?<host>[\w*\-.]*)(?<path>\/.*)=(?<svc>[\w-]+):(?<port>[\w-]+)(,(?<tls>tls)=?(?<secret>[\w-]+)?)?$/;
 

@@ -11,15 +11,13 @@ import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/c
 import type { StorageClass } from 'kubernetes-types/storage/v1.js';
 import { ApiError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types.js';
-import type { ResourceRef } from '../../client/client.js';
+import { PVCS, PVS, STORAGE_CLASSES } from '../../client/client.js';
 import { Controller, type ControllerContext } from '../base.js';
 import {
   ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_STORAGE_PROVISIONER, planClaim, planVolume, type Event,
 } from './binder.js';
+export { PVS, PVCS, STORAGE_CLASSES } from '../../client/client.js';
 
-export const PVS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumes' };
-export const PVCS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
-export const STORAGE_CLASSES: ResourceRef = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' };
 export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 
 export type PV = PersistentVolume & KubeObject;
