@@ -22,11 +22,12 @@
  */
 import { ApiError } from '../api/errors.js';
 import type { KubeObject, OwnerReference } from '../api/types.js';
-import { CONFIGMAPS, PODS, resourcePath, SECRETS, SERVICES, type ResourceRef } from '../client/client.js';
+import {
+  CONFIGMAPS, CONTROLLERREVISIONS, CRONJOBS, DAEMONSETS, DEPLOYMENTS, JOBS, PODS, PVCS, REPLICASETS, REPLICATIONCONTROLLERS,
+  resourcePath, SECRETS, SERVICES, STATEFULSETS, type ResourceRef,
+} from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { Controller, type ControllerContext } from './base.js';
-import { PVCS } from './volume/pvcontroller.js';
-import { CONTROLLERREVISIONS, CRONJOBS, DAEMONSETS, DEPLOYMENTS, JOBS, REPLICASETS, REPLICATIONCONTROLLERS, STATEFULSETS } from './types.js';
 
 export const FINALIZER_ORPHAN = 'orphan';
 export const FINALIZER_FOREGROUND = 'foregroundDeletion';
