@@ -1,6 +1,6 @@
 /**
  * One table per kind: the server's Table (what stock kubectl prints) and `minikube-lite get`
- * have the same columns in the same order, and the same cells, for the workload and event kinds.
+ * have the same columns in the same order, and the same cells, for the workload, event and core kinds.
  */
 import { describe, expect, it } from 'vitest';
 import { RESOURCES } from '../../src/api/registry.js';
@@ -29,6 +29,20 @@ const objects: [string, string, KubeObject][] = [
     spec: { replicas: 3, serviceName: 'db', selector: { matchLabels: { app: 'a' } }, template: tmpl }, status: { replicas: 3, readyReplicas: 2 } } as KubeObject],
   ['', 'replicationcontrollers', { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'rc', namespace: 'default', creationTimestamp: created },
     spec: { replicas: 2, selector: { app: 'a' }, template: tmpl }, status: { replicas: 2, readyReplicas: 1 } } as KubeObject],
+  ['apps', 'deployments', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default', creationTimestamp: created },
+    spec: { replicas: 3, selector: { matchLabels: { app: 'a' } }, template: tmpl }, status: { replicas: 3, readyReplicas: 2, updatedReplicas: 3, availableReplicas: 2 } } as KubeObject],
+  ['apps', 'replicasets', { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-1', namespace: 'default', creationTimestamp: created },
+    spec: { replicas: 3, selector: { matchLabels: { app: 'a' } }, template: tmpl }, status: { replicas: 3, readyReplicas: 2 } } as KubeObject],
+  ['apps', 'controllerrevisions', { apiVersion: 'apps/v1', kind: 'ControllerRevision', revision: 2,
+    metadata: { name: 'ds-1', namespace: 'default', creationTimestamp: created, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'ds', uid: 'u', controller: true }] } } as KubeObject],
+  ['', 'services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'default', creationTimestamp: created },
+    spec: { type: 'NodePort', clusterIP: '10.96.0.5', selector: { app: 'a' }, ports: [{ port: 80, nodePort: 30080, protocol: 'TCP' }] } } as KubeObject],
+  ['', 'configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default', creationTimestamp: created }, data: { a: 'b' }, binaryData: { x: 'eA==' } } as KubeObject],
+  ['', 'secrets', { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 't', namespace: 'default', creationTimestamp: created }, data: { 'tls.crt': 'eA==', 'tls.key': 'eA==' } } as KubeObject],
+  ['', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns', creationTimestamp: created }, status: { phase: 'Active' } } as KubeObject],
+  ['', 'limitranges', { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'lr', namespace: 'default', creationTimestamp: created }, spec: { limits: [] } } as KubeObject],
+  ['', 'resourcequotas', { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q', namespace: 'default', creationTimestamp: created },
+    spec: { hard: { pods: '10', 'limits.cpu': '2' } }, status: { hard: { pods: '10', 'limits.cpu': '2' }, used: { pods: '1', 'limits.cpu': '0' } } } as KubeObject],
 ];
 
 describe('the server Table and minikube-lite get agree', () => {
