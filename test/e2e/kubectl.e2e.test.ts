@@ -190,9 +190,15 @@ const steps: Step[] = [
   // Undo re-uses revision 1's ControllerRevision as revision 3, as Kubernetes does.
   { args: ['rollout', 'history', 'daemonset/ds'], match: [/^REVISION\s+CHANGE-CAUSE\n2\s+<none>\n3\s+<none>$/m] },
   { args: ['rollout', 'pause', 'daemonset/ds'], code: 1, err: /^error: daemonsets\.apps "ds" pausing is not supported$/m },
+  // A DaemonSet may switch to OnDelete by its type alone (the defaulted rollingUpdate stays).
+  { args: ['patch', 'daemonset', 'ds', '-p', '{"spec":{"updateStrategy":{"type":"OnDelete"}}}'], out: 'daemonset.apps/ds patched' },
+  { args: ['rollout', 'status', 'daemonset/ds'], code: 1, err: /^error: rollout status is only available for RollingUpdate strategy type$/m },
+  { args: ['annotate', 'statefulset', 'db', 'kubernetes.io/change-cause=mode two'], out: 'statefulset.apps/db annotated' },
   { args: ['set', 'env', 'statefulset/db', 'MODE=two'], out: 'statefulset.apps/db env updated' },
   { args: ['rollout', 'status', 'statefulset/db', '--timeout=120s'], match: [/partitioned roll out complete: 2 new pods have been updated\.\.\.$/] },
   { args: ['exec', 'db-0', '--', 'sh', '-c', 'echo $MODE'], out: 'two' },
+  // The revision carries the set's annotations: CHANGE-CAUSE.
+  { args: ['rollout', 'history', 'statefulset/db'], match: [/^REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+mode two$/m] },
   { args: ['rollout', 'history', 'statefulset/db', '--revision=2'], match: [/^statefulset\.apps\/db with revision #2$/m, /^\s+MODE:\s+two$/m] },
   { args: ['rollout', 'undo', 'statefulset/db', '--to-revision=1'], out: 'statefulset.apps/db rolled back' },
   { args: ['rollout', 'status', 'statefulset/db', '--timeout=120s'], match: [/partitioned roll out complete: 2 new pods have been updated\.\.\.$/] },
