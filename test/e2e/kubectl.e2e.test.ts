@@ -79,6 +79,8 @@ const steps: Step[] = [
     rows: [/^web\s+NodePort\s+10\.105\.\d+\.\d+\s+<none>\s+80:3\d{4}\/TCP\s+\S+\s+app=web$/] },
   { args: ['create', 'configmap', 'conf', '--from-literal=a=b', '--from-file=PATH:txt'], out: 'configmap/conf created' },
   { args: ['get', 'configmap', 'conf', '-o', 'jsonpath={.data}'], json: { a: 'b', 'f.txt': 'hello\n' } },
+  // Only kinds whose controllers observe it have a generation.
+  { args: ['get', 'configmap/conf', 'service/web', 'deployment/web', '-o', 'jsonpath={range .items[*]}{.kind}={.metadata.generation};{end}'], out: 'ConfigMap=;Service=;Deployment=1;' },
   { args: ['create', 'secret', 'tls', 'tls1', '--cert=PATH:crt', '--key=PATH:key'], out: 'secret/tls1 created' },
   { args: ['create', 'secret', 'docker-registry', 'reg', '--docker-server=registry.example', '--docker-username=u', '--docker-password=p'], out: 'secret/reg created' },
   { args: ['get', 'secrets', 'tls1', 'reg'], header: ['NAME', 'TYPE', 'DATA', 'AGE'],
