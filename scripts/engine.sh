@@ -1,6 +1,20 @@
 #!/usr/bin/env bash
 # Ensure the Docker engine runs, with the local registry (127.0.0.1:5000) as registry mirror.
 # Idempotent: returns in a fraction of a second when dockerd already runs with the mirror.
+#
+#   MKL_ENGINE_RESTART=1       stop dockerd (SIGTERM, as `systemctl restart docker` does) and start it again
+#   MKL_ENGINE_DIR=/run/NAME   a private engine instead of the machine's: its own dockerd and
+#                              containerd, socket NAME/docker.sock (DOCKER_HOST=unix://…),
+#                              exec root NAME/exec, data root MKL_ENGINE_DATA_ROOT (default
+#                              /var/lib/mkl-engine/NAME), no default bridge, no iptables rules.
+#                              For tests that restart an engine without disturbing the machine's.
+#   MKL_ENGINE_DELETE=1        (with MKL_ENGINE_DIR only) stop the private engine and delete its
+#                              roots and mounts
+#
+# Before dockerd starts, mounts that a previous dockerd left under its data and exec roots are
+# unmounted (see clean_stale_mounts): without that, containers created while it shut down keep
+# their overlay mounts hidden under the new dockerd's bind mount of its root and can never be
+# removed ("Removal In Progress", "unlinkat …/merged: device or resource busy").
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -9,15 +23,33 @@ DAEMON_JSON=/etc/docker/daemon.json
 PIDFILE=/var/run/docker.pid
 CONTAINERD_PIDFILE=/var/run/docker/containerd/containerd.pid
 LOGFILE=/var/log/dockerd.log
+DATA_ROOT=/var/lib/docker
+EXEC_ROOT=/var/run/docker
+DOCKERD_ARGS=()
 START_TIMEOUT=60
+PRIVATE=${MKL_ENGINE_DIR:-}
 
 need_root
+
+if [[ -n $PRIVATE ]]; then
+  [[ $PRIVATE == /* && $PRIVATE != / ]] || die "MKL_ENGINE_DIR must be an absolute directory, not '$PRIVATE'"
+  DAEMON_JSON=$PRIVATE/daemon.json
+  PIDFILE=$PRIVATE/docker.pid
+  EXEC_ROOT=$PRIVATE/exec
+  CONTAINERD_PIDFILE=$EXEC_ROOT/containerd/containerd.pid
+  LOGFILE=$PRIVATE/dockerd.log
+  DATA_ROOT=${MKL_ENGINE_DATA_ROOT:-/var/lib/mkl-engine/$(basename "$PRIVATE")}
+  export DOCKER_HOST=unix://$PRIVATE/docker.sock
+  DOCKERD_ARGS=(--config-file "$DAEMON_JSON" --host "$DOCKER_HOST" --data-root "$DATA_ROOT" --exec-root "$EXEC_ROOT"
+    --pidfile "$PIDFILE" --bridge none --iptables=false --ip-masq=false)
+  mkdir -p "$PRIVATE" "$DATA_ROOT"
+fi
 
 # Mirrors of the running daemon as JSON; fails when the daemon does not answer.
 daemon_mirrors() { docker info --format '{{json .RegistryConfig.Mirrors}}' 2>/dev/null; }
 mirror_active() { local m; m=$(daemon_mirrors) && [[ $m == *"${MKL_REGISTRY_ADDR}"* ]]; }
 
-if [[ ${MKL_ENGINE_RESTART:-0} != 1 ]] && mirror_active && grep -qF "\"${MKL_MIRROR_URL}\"" "$DAEMON_JSON" 2>/dev/null; then
+if [[ ${MKL_ENGINE_RESTART:-0} != 1 && ${MKL_ENGINE_DELETE:-0} != 1 ]] && mirror_active && grep -qF "\"${MKL_MIRROR_URL}\"" "$DAEMON_JSON" 2>/dev/null; then
   log "docker engine running (mirror ${MKL_MIRROR_URL})"
   exit 0
 fi
@@ -99,6 +131,8 @@ dockerd_pid() {
       return 0
     fi
   fi
+  # A private engine is known by its pid file only: any other dockerd is not ours.
+  [[ -z $PRIVATE ]] || return 0
   for pid in $(pgrep -x dockerd 2>/dev/null || true); do
     if proc_alive "$pid" dockerd; then
       printf '%s\n' "$pid"
@@ -137,15 +171,56 @@ start_dockerd() {
       rm -f "$CONTAINERD_PIDFILE"
     fi
   fi
-  log "starting dockerd (log: $LOGFILE)"
+  clean_stale_mounts
+  log "starting dockerd${PRIVATE:+ (private engine $DOCKER_HOST)} (log: $LOGFILE)"
   mkdir -p "$(dirname "$LOGFILE")"
   # setsid: own session, so dockerd outlives this script and the shell that ran it.
-  setsid dockerd >>"$LOGFILE" 2>&1 </dev/null &
+  setsid dockerd "${DOCKERD_ARGS[@]}" >>"$LOGFILE" 2>&1 </dev/null &
   local pid=$!
   if ! wait_for_daemon "$pid"; then
     tail -n 20 "$LOGFILE" >&2 || true
     die "dockerd exited during startup (see $LOGFILE)"
   fi
+}
+
+# Mount points under the engine's data and exec roots, deepest first (the roots themselves last).
+engine_mounts() {
+  local root
+  for root in "$@"; do
+    awk -v r="$root" '$5 == r || index($5, r "/") == 1 { print $5 }' /proc/self/mountinfo
+  done | sort -ru
+}
+
+# Unmounts what a dockerd that is no longer running left under its roots; call it only while
+# no dockerd of these roots runs. Docker 20.10 makes its data root a shared bind mount of
+# itself and, on shutdown, unmounts its containers' overlays and then that bind (MNT_DETACH).
+# A container created or started during the shutdown (a request on a connection the daemon
+# still served) mounts its overlay after that, on the directory beneath; the next dockerd's bind
+# mount then hides it, and removing the container fails for good ("Removal In Progress",
+# "unlinkat …/merged: device or resource busy"). Unmounting the stale bind first makes such
+# mounts visible, hence the passes. With live-restore containers outlive dockerd: nothing is
+# touched then.
+clean_stale_mounts() {
+  if grep -qE '"live-restore"[[:space:]]*:[[:space:]]*true' "$DAEMON_JSON" 2>/dev/null; then
+    return 0
+  fi
+  local roots=() r pass m n=0 mounts
+  for r in "$DATA_ROOT" "$EXEC_ROOT"; do
+    [[ -e $r ]] && roots+=("$(realpath "$r")")
+  done
+  ((${#roots[@]})) || return 0
+  for pass in 1 2 3 4; do
+    mounts=$(engine_mounts "${roots[@]}")
+    [[ -n $mounts ]] || break
+    while IFS= read -r m; do
+      if umount "$m" 2>/dev/null; then n=$((n + 1)); fi
+    done <<<"$mounts"
+  done
+  mounts=$(engine_mounts "${roots[@]}")
+  if [[ -n $mounts ]]; then
+    log "warning: could not unmount under ${roots[*]}: $(tr '\n' ' ' <<<"$mounts")"
+  fi
+  if ((n > 0)); then log "unmounted $n mount(s) the previous dockerd left under ${roots[*]}"; fi
 }
 
 stop_dockerd() {
@@ -158,8 +233,21 @@ stop_dockerd() {
   done
 }
 
-changed=$(merge_daemon_json)
-[[ $changed == changed ]] && log "registry mirror ${MKL_MIRROR_URL} added to $DAEMON_JSON"
+if [[ -n $PRIVATE ]]; then
+  # The private engine's own configuration: only the registry mirror.
+  [[ -s $DAEMON_JSON ]] || printf '{\n  "registry-mirrors": ["%s"]\n}\n' "$MKL_MIRROR_URL" >"$DAEMON_JSON"
+  if [[ ${MKL_ENGINE_DELETE:-0} == 1 ]]; then
+    pid=$(dockerd_pid)
+    if [[ -n $pid ]]; then stop_dockerd "$pid"; fi
+    clean_stale_mounts
+    rm -rf "$DATA_ROOT" "$PRIVATE"
+    log "private engine $PRIVATE deleted (data root $DATA_ROOT)"
+    exit 0
+  fi
+else
+  changed=$(merge_daemon_json)
+  [[ $changed == changed ]] && log "registry mirror ${MKL_MIRROR_URL} added to $DAEMON_JSON"
+fi
 
 pid=$(dockerd_pid)
 if [[ -n $pid && ${MKL_ENGINE_RESTART:-0} == 1 ]]; then

@@ -144,6 +144,8 @@ function applyPodSpecDefaults(spec: PodSpec, isPod: boolean): void {
       for (const p of objects(c.ports)) if (!p.hostPort) p.hostPort = p.containerPort;
     }
   }
+  // Ephemeral containers get the container defaults too (they may set no resources or ports).
+  for (const c of objects(spec.ephemeralContainers)) applyContainerDefaults(c as Container);
 }
 
 /** A positive quantity; malformed ones count as absent (validation reports them). */

@@ -7,6 +7,7 @@
  * `restartPolicy` or port `protocol` is reported `Required value`, as Kubernetes would.
  * Pure functions; they never throw for user mistakes.
  */
+import type { EphemeralContainer } from 'kubernetes-types/core/v1.js';
 import type {
   Container, ContainerPort, EnvVar, EnvFromSource, LifecycleHandler, Pod, PodSpec, Probe,
   ResourceRequirements, Toleration, Volume, VolumeMount,
@@ -466,6 +467,58 @@ function validateInitContainers(inits: readonly Container[], regular: readonly C
   return errs;
 }
 
+// ---- ephemeral containers ----
+
+/**
+ * The fields of an ephemeral container that may be set (Kubernetes' `allowedEphemeralContainerFields`):
+ * ephemeral containers are not relied on for the pod's own work, so ports, probes, lifecycle
+ * hooks and resources are refused.
+ */
+const EPHEMERAL_ALLOWED_FIELDS = new Set([
+  'name', 'image', 'command', 'args', 'workingDir', 'envFrom', 'env', 'volumeMounts', 'terminationMessagePath',
+  'terminationMessagePolicy', 'imagePullPolicy', 'securityContext', 'stdin', 'stdinOnce', 'tty', 'targetContainerName',
+]);
+/** Container fields in Kubernetes' declaration order, so refusals come in the order Kubernetes lists them. */
+const CONTAINER_FIELD_ORDER = [
+  'name', 'image', 'command', 'args', 'workingDir', 'ports', 'envFrom', 'env', 'resources', 'resizePolicy', 'restartPolicy',
+  'volumeMounts', 'volumeDevices', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'terminationMessagePath',
+  'terminationMessagePolicy', 'imagePullPolicy', 'securityContext', 'stdin', 'stdinOnce', 'tty',
+];
+const EPHEMERAL_FORBIDDEN = 'cannot be set for an Ephemeral Container';
+
+/** Go's zero value test for a JSON field: absent, null, '', 0, false, [] and {} are unset. */
+const isZero = (v: unknown): boolean => v === undefined || v === null || v === '' || v === 0 || v === false ||
+  (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+
+/**
+ * Ephemeral containers (`validateEphemeralContainers`): each checked as a container, with a name
+ * unique among all the pod's containers, a `targetContainerName` naming an app or init container,
+ * and none of the fields outside the allow list (ports, resources, probes, lifecycle...), no
+ * `subPath`/`subPathExpr` mounts and no `restartPolicy`.
+ */
+function validateEphemeralContainers(ephemeral: readonly EphemeralContainer[], containers: readonly Container[], inits: readonly Container[],
+  volumes: Set<string>, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const others = new Set([...containers, ...inits].map((c) => c.name ?? ''));
+  const all = new Set(others);
+  ephemeral.forEach((ec, i) => {
+    const p = `${path}[${i}]`;
+    errs.push(...validateContainerCommon(ec as Container, volumes, p));
+    if (all.has(ec.name ?? '')) errs.push(duplicate(`${p}.name`, ec.name ?? ''));
+    else all.add(ec.name ?? '');
+    if (ec.targetContainerName && !others.has(ec.targetContainerName)) errs.push(notFoundValue(`${p}.targetContainerName`, ec.targetContainerName));
+    const fields = ec as unknown as Record<string, unknown>;
+    for (const f of [...CONTAINER_FIELD_ORDER, ...Object.keys(fields).filter((k) => !CONTAINER_FIELD_ORDER.includes(k))]) {
+      if (!EPHEMERAL_ALLOWED_FIELDS.has(f) && !isZero(fields[f])) errs.push(forbidden(`${p}.${f}`, EPHEMERAL_FORBIDDEN));
+    }
+    list<VolumeMount>(ec.volumeMounts).forEach((m, j) => {
+      if (m.subPath) errs.push(forbidden(`${p}.volumeMounts[${j}].subPath`, EPHEMERAL_FORBIDDEN));
+      if (m.subPathExpr) errs.push(forbidden(`${p}.volumeMounts[${j}].subPathExpr`, EPHEMERAL_FORBIDDEN));
+    });
+  });
+  return errs;
+}
+
 // ---- pod spec ----
 
 function validateTolerations(tolerations: readonly Toleration[], path: string): FieldError[] {
@@ -507,6 +560,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Field
   const containers = list(s.containers);
   errs.push(...validateContainers(containers, vols.names, grace ?? undefined, `${path}.containers`));
   errs.push(...validateInitContainers(list(s.initContainers), containers, vols.names, grace ?? undefined, `${path}.initContainers`));
+  errs.push(...validateEphemeralContainers(list(s.ephemeralContainers), containers, list(s.initContainers), vols.names, `${path}.ephemeralContainers`));
   if (s.hostNetwork) {
     containers.forEach((c, ci) => list(c.ports).forEach((port, pi) => {
       if ((port.hostPort ?? 0) !== port.containerPort) {
@@ -535,6 +589,10 @@ export function validatePodSpec(spec: PodSpec | undefined, path = 'spec'): Field
     if (v) for (const msg of isDNS1123Label(v)) errs.push(invalidValue(`${path}.${field}`, v, msg));
   }
   errs.push(...validateTolerations(list(s.tolerations), `${path}.tolerations`));
+  // Kubernetes keeps both under the pod's security context internally, hence the field path.
+  if (s.shareProcessNamespace && s.hostPID) {
+    errs.push(invalidValue(`${path}.securityContext.shareProcessNamespace`, true, 'ShareProcessNamespace and HostPID cannot both be enabled'));
+  }
   return errs;
 }
 
@@ -632,5 +690,29 @@ export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
   const oldGrace = oldSpec.terminationGracePeriodSeconds;
   if (oldGrace !== undefined && oldGrace < 0 && munged.terminationGracePeriodSeconds === 1) munged.terminationGracePeriodSeconds = oldGrace;
   if (!sameValue(munged, oldSpec)) errs.push(forbidden('spec', POD_UPDATE_FORBIDDEN_MESSAGE));
+  return errs;
+}
+
+/**
+ * An update through the `ephemeralcontainers` subresource (`ValidatePodEphemeralContainersUpdate`):
+ * the pod as a whole must be valid, new ephemeral containers follow the ephemeral rules (checked
+ * with the spec), and the ones already there may be neither removed nor changed (matched by
+ * name, as a patch may reorder them). `pod` is the stored pod with only the ephemeral
+ * containers replaced (see `withEphemeralContainers`).
+ */
+export function validatePodEphemeralContainersUpdate(pod: Pod, old: Pod): FieldError[] {
+  // Static (mirror) pods run from the node's files: nothing can be added to them.
+  if (old.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined) return [forbidden('', 'static pods do not support ephemeral containers')];
+  const errs = [...validateObjectMetaUpdate(pod.metadata, old.metadata), ...validateObjectMeta(pod.metadata, true, nameIsDNSSubdomain), ...validatePodSpec(pod.spec)];
+  const byName = new Map(list(pod.spec?.ephemeralContainers).map((c) => [c.name, c]));
+  for (const prev of list(old.spec?.ephemeralContainers)) {
+    const next = byName.get(prev.name);
+    if (!next) errs.push(forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be removed\n`));
+    else if (!sameValue(prev, next)) {
+      const keys = [...new Set([...Object.keys(prev), ...Object.keys(next)])].sort();
+      const changed = keys.filter((k) => !sameValue((prev as unknown as Record<string, unknown>)[k], (next as unknown as Record<string, unknown>)[k]));
+      errs.push(forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be changed\n(changed: ${changed.join(', ')})`));
+    }
+  }
   return errs;
 }

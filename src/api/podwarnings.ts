@@ -28,9 +28,6 @@ const has = (v: unknown): boolean => v !== undefined && v !== null && !(Array.is
 /** Pod-level fields the kubelet (or scheduler) of minikube-lite ignores. */
 export const UNHONOURED_POD_FIELDS: readonly PodRule[] = [
   { field: 'hostNetwork', set: (s) => s.hostNetwork === true, why: 'the pod gets its own address on the pod network, not the node\'s network' },
-  { field: 'hostPID', set: (s) => s.hostPID === true, why: 'the pod has its own process namespace' },
-  { field: 'hostIPC', set: (s) => s.hostIPC === true, why: 'the pod has its own IPC namespace' },
-  { field: 'shareProcessNamespace', set: (s) => s.shareProcessNamespace === true, why: 'containers do not see each other\'s processes' },
   { field: 'securityContext', set: (s) => has(s.securityContext), why: 'pod security settings (runAsUser, fsGroup, sysctls, seccomp...) are not applied' },
   { field: 'hostUsers', set: (s) => s.hostUsers === false, why: 'user namespaces are not used' },
   { field: 'activeDeadlineSeconds', set: (s) => has(s.activeDeadlineSeconds), why: 'the kubelet does not end pods at their deadline' },
@@ -109,6 +106,7 @@ export function podSpecWarnings(spec: PodSpec | undefined, path = 'spec'): strin
   const list = (x: readonly Container[] | undefined): readonly Container[] => (Array.isArray(x) ? x.filter((c) => c && typeof c === 'object') : []);
   list(spec.initContainers).forEach((c, i) => out.push(...containerWarnings(c, `${path}.initContainers[${i}]`, true)));
   list(spec.containers).forEach((c, i) => out.push(...containerWarnings(c, `${path}.containers[${i}]`, false)));
+  list(spec.ephemeralContainers as Container[] | undefined).forEach((c, i) => out.push(...containerWarnings(c, `${path}.ephemeralContainers[${i}]`, false)));
   return out;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Deployment, Event, KubeObject, Namespace, Node, Pod, ReplicaSet } from './types.js';
 import type { FieldError } from './errors.js';
-import type { ResourceDef } from './resource.js';
+import type { ResourceDef, UpdateSubresource } from './resource.js';
 import { SERVICE_KINDS } from './kinds/services.js';
 import { INGRESS_KINDS } from './kinds/ingress.js';
 import { apiVersionOf } from './resource.js';
@@ -25,13 +25,13 @@ import { POLICY_RESOURCES } from './kinds/policy.js';
 import { CLIENT_REVIEW_RESOURCES } from './kinds/clients.js';
 import { WORKLOAD_RESOURCES } from './kinds/workloads.js';
 
-type Subresource = '' | 'status';
+type Subresource = UpdateSubresource;
 
 /** Builds a ResourceDef from typed strategy functions (the casts from KubeObject live here only). */
 export function defineResource<T>(def: Omit<ResourceDef, 'applyDefaults' | 'validate' | 'fieldLabels' | 'listKind' | 'prepareForCreate' | 'prepareForUpdate' | 'warnings'> & {
   listKind?: string;
   applyDefaults?: (obj: T) => void;
-  validate: (obj: T, old?: T) => FieldError[];
+  validate: (obj: T, old?: T, subresource?: Subresource) => FieldError[];
   fieldLabels?: (obj: T) => Record<string, string>;
   prepareForCreate?: (obj: T) => void;
   prepareForUpdate?: (obj: T, old: T, requested: T, subresource: Subresource) => void;
@@ -45,7 +45,7 @@ export function defineResource<T>(def: Omit<ResourceDef, 'applyDefaults' | 'vali
       if (!def.namespaced) clearNamespace(obj);
       applyDefaults?.(obj as unknown as T);
     },
-    validate: (obj: KubeObject, old?: KubeObject) => validate(obj as unknown as T, old as unknown as T | undefined),
+    validate: (obj: KubeObject, old?: KubeObject, sub?: Subresource) => validate(obj as unknown as T, old as unknown as T | undefined, sub),
   };
   if (fieldLabels) resource.fieldLabels = (obj: KubeObject) => fieldLabels(obj as unknown as T);
   if (warnings) resource.warnings = (obj: KubeObject, old?: KubeObject) => warnings(obj as unknown as T, old as unknown as T | undefined);
@@ -99,7 +99,7 @@ function prepareReplicaSetUpdate(rs: ReplicaSet, _old: ReplicaSet, requested: Re
 export const RESOURCES: ResourceDef[] = [
   defineResource<Pod>({
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
-    shortNames: ['po'], subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'],
+    shortNames: ['po'], subresources: ['status', 'ephemeralcontainers', 'binding', 'log', 'exec', 'attach', 'portforward'],
     applyDefaults: applyPodDefaults,
     validate: validatePod,
     warnings: (pod, old) => newWarnings(podSpecWarnings(pod.spec), old && podSpecWarnings(old.spec)),

@@ -2,6 +2,12 @@ import type { FieldError } from './errors.js';
 import type { KubeObject } from './types.js';
 
 /**
+ * The subresources an update (PUT or PATCH) of an object can come through: the object itself,
+ * its `status`, or a pod's `ephemeralcontainers` (which changes `spec.ephemeralContainers` only).
+ */
+export type UpdateSubresource = '' | 'status' | 'ephemeralcontainers';
+
+/**
  * How the API server serves one kind: its REST names, scope and strategy (defaults and
  * validation). The set of these is `src/api/registry.ts`'s `RESOURCES`; the API server is
  * generic over it, so adding a kind (ReplicaSet, Deployment, Service) is adding one entry.
@@ -29,9 +35,10 @@ export interface ResourceDef {
   applyDefaults(obj: KubeObject): void;
   /**
    * Validates an object about to be stored. `old` is set on update, so immutable fields can
-   * be checked. Returns every problem found (empty = valid); never throws for user mistakes.
+   * be checked; `subresource` names the subresource the update came through (pods'
+   * `ephemeralcontainers` has its own rules). Returns every problem found (empty = valid); never throws for user mistakes.
    */
-  validate(obj: KubeObject, old?: KubeObject): FieldError[];
+  validate(obj: KubeObject, old?: KubeObject, subresource?: UpdateSubresource): FieldError[];
   /**
    * Kind-specific changes to a new object, after defaults and before validation (Kubernetes'
    * strategy `PrepareForCreate`), e.g. dropping a status clients may not set. Optional.
@@ -44,7 +51,7 @@ export interface ResourceDef {
    * spec changed; status: everything but the status kept), and before validation. `requested`
    * is the object the client sent (after any patch); `old` is the stored object (read-only).
    */
-  prepareForUpdate?(obj: KubeObject, old: KubeObject, requested: KubeObject, subresource: '' | 'status'): void;
+  prepareForUpdate?(obj: KubeObject, old: KubeObject, requested: KubeObject, subresource: UpdateSubresource): void;
   /**
    * Values selectable with `fieldSelector` besides `metadata.name`/`metadata.namespace`,
    * e.g. `spec.nodeName` and `status.phase` for pods.

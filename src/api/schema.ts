@@ -176,14 +176,16 @@ export function decodeObject(apiVersion: string, kind: string, obj: Record<strin
  * Applies the `fieldValidation` mode to what decoding and the JSON scan found: Strict throws
  * 400 `<Kind> in version "v1" cannot be handled as a <Kind>: strict decoding error: unknown
  * field "spec.foo", duplicate field "spec.replicas"`; Warn returns those as warnings; Ignore
- * returns none.
+ * returns none. For a patched object (`patched`) the message is only `strict decoding error: …`,
+ * as Kubernetes' patch handler words it (it decodes the patched map, not a request body).
  */
-export function fieldProblems(mode: FieldValidation, apiVersion: string, kind: string, unknown: readonly string[], duplicates: readonly string[]): string[] {
+export function fieldProblems(mode: FieldValidation, apiVersion: string, kind: string, unknown: readonly string[], duplicates: readonly string[], patched = false): string[] {
   if (mode === 'Ignore') return [];
   const problems = [...duplicates.map((p) => `duplicate field "${p}"`), ...unknown.map((p) => `unknown field "${p}"`)];
   if (mode === 'Strict' && problems.length) {
     const version = apiVersion.includes('/') ? apiVersion.slice(apiVersion.indexOf('/') + 1) : apiVersion;
-    throw new ApiError(400, 'BadRequest', `${kind} in version "${version}" cannot be handled as a ${kind}: strict decoding error: ${problems.join(', ')}`);
+    const prefix = patched ? '' : `${kind} in version "${version}" cannot be handled as a ${kind}: `;
+    throw new ApiError(400, 'BadRequest', `${prefix}strict decoding error: ${problems.join(', ')}`);
   }
   return problems;
 }

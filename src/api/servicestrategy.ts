@@ -6,6 +6,7 @@
  * `nodePort` is a no-op), and wipes type-dependent fields the user did not touch when the type
  * changes (so ClusterIP → ExternalName releases the IP). Pure: changes the object in place.
  */
+import type { UpdateSubresource } from './resource.js';
 import type { Service, ServiceSpec, ServiceStatus } from './types.js';
 import { externallyAccessible } from './servicevalidation.js';
 
@@ -113,7 +114,7 @@ export function prepareServiceCreate(svc: Service): void {
  * `PrepareForUpdate` of the main resource (the generic rules have already kept the stored
  * status) and of `status` (nothing but status changes, so nothing to do here).
  */
-export function prepareServiceUpdate(svc: Service, old: Service, _requested: Service, subresource: '' | 'status'): void {
+export function prepareServiceUpdate(svc: Service, old: Service, _requested: Service, subresource: UpdateSubresource): void {
   if (subresource === 'status') return;
   patchAllocatedValues(svc, old);
   normalizeClusterIPs(svc, old);

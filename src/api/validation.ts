@@ -9,6 +9,7 @@
  */
 import type { Deployment, Endpoints, EndpointSlice, Event, Namespace, Node, Pod, ReplicaSet, Service } from './types.js';
 import type { FieldError } from './errors.js';
+import type { UpdateSubresource } from './resource.js';
 import { invalidValue, required, requiredWithDetail } from './errors.js';
 import { isDNS1123Subdomain, nameIsDNSLabel, nameIsDNSSubdomain } from './names.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
@@ -34,9 +35,12 @@ function unique(errs: FieldError[]): FieldError[] {
 
 /**
  * A pod on create, or on update when `old` is given (then the spec is immutable except for
- * images, a shorter activeDeadlineSeconds, added tolerations).
+ * images, a shorter activeDeadlineSeconds, added tolerations). An update through the
+ * `ephemeralcontainers` subresource has its own rules: ephemeral containers may be added, never
+ * changed or removed.
  */
-export function validatePod(pod: Pod, old?: Pod): FieldError[] {
+export function validatePod(pod: Pod, old?: Pod, subresource?: UpdateSubresource): FieldError[] {
+  if (old && subresource === 'ephemeralcontainers') return unique(pods.validatePodEphemeralContainersUpdate(pod, old));
   return unique(old ? pods.validatePodUpdate(pod, old) : pods.validatePod(pod));
 }
 

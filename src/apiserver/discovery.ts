@@ -1,8 +1,7 @@
 /**
  * Discovery documents, shaped like Kubernetes' so that kubectl and client libraries can find
- * every resource: `/version`, `/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}`, plus the
- * smallest OpenAPI v3 index that tells kubectl the server validates fields itself (so that
- * `kubectl apply` needs no client-side schema). All of it is derived from the ResourceDefs.
+ * every resource: `/version`, `/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}`. All of it is
+ * derived from the ResourceDefs. The OpenAPI documents are `openapi.ts`'s.
  */
 import { apiVersionOf, type ResourceDef } from '../api/resource.js';
 
@@ -15,6 +14,7 @@ const ALL_CATEGORY = new Set(['pods', 'services', 'replicationcontrollers', 'dep
 const ITEM_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 const SUBRESOURCE_VERBS: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
+  ephemeralcontainers: ['get', 'patch', 'update'],
   scale: ['get', 'patch', 'update'],
   binding: ['create'],
   log: ['get'],
@@ -111,40 +111,4 @@ export function apiResourceList(resources: ResourceDef[], group: string, version
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources: list };
-}
-
-const gvPath = (group: string, version: string): string => (group ? `apis/${group}/${version}` : `api/${version}`);
-
-/** `/openapi/v3`: one entry per group version, pointing at `openApiV3Doc`. */
-export function openApiV3Index(resources: ResourceDef[]): Record<string, unknown> {
-  const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const r of resources) {
-    const p = gvPath(r.group, r.version);
-    paths[p] = { serverRelativeURL: `/openapi/v3/${p}` };
-  }
-  return { paths };
-}
-
-/**
- * `/openapi/v3/api/v1` and the like: only the PATCH operation of each kind with its
- * `fieldValidation` parameter, which is what kubectl looks for to leave validation to the
- * server. Carries no schemas (kubectl then computes patches from its built-in types).
- */
-export function openApiV3Doc(resources: ResourceDef[], group: string, version: string): Record<string, unknown> | undefined {
-  const defs = resources.filter((r) => r.group === group && r.version === version);
-  if (defs.length === 0) return undefined;
-  const paths: Record<string, unknown> = {};
-  for (const r of defs) {
-    const base = `/${gvPath(group, version)}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.resource}/{name}`;
-    paths[base] = {
-      patch: {
-        operationId: `patch${r.kind}`,
-        'x-kubernetes-action': 'patch',
-        'x-kubernetes-group-version-kind': { group, version, kind: r.kind },
-        parameters: [{ name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } }],
-        responses: { '200': { description: 'OK' } },
-      },
-    };
-  }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: SERVER_VERSION.gitVersion }, paths };
 }

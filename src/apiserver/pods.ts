@@ -1,6 +1,6 @@
 /**
  * Pod-only API behaviour: the deletion grace period, the `binding` subresource the scheduler
- * posts to, and the `log` and `exec` subresources, which the API server proxies to the kubelet
+ * posts to, what the `ephemeralcontainers` subresource may change, and the `log` and `exec` subresources, which the API server proxies to the kubelet
  * of the pod's node (found in the Node object's addresses and daemon endpoint).
  */
 import http from 'node:http';
@@ -78,6 +78,20 @@ function withCondition(conditions: readonly PodCondition[], cond: PodCondition, 
   return conditions.map((c, j) => (j === i ? { ...c, ...cond, ...(changed ? { lastTransitionTime: now } : {}) } : c));
 }
 
+/**
+ * The pod an update through `pods/{name}/ephemeralcontainers` stores (Kubernetes'
+ * `dropNonEphemeralContainerUpdates`): the stored pod with only `spec.ephemeralContainers` taken
+ * from `requested`; every other change the client sent is dropped. `cur` is not changed.
+ */
+export function withEphemeralContainers(cur: KubeObject, requested: KubeObject): KubeObject {
+  const pod = JSON.parse(JSON.stringify(cur)) as Pod;
+  const wanted = (requested as Pod).spec?.ephemeralContainers;
+  const spec = { ...pod.spec, containers: pod.spec?.containers ?? [] };
+  if (wanted === undefined || wanted === null) delete spec.ephemeralContainers;
+  else spec.ephemeralContainers = JSON.parse(JSON.stringify(wanted)) as typeof wanted;
+  return { ...pod, spec } as KubeObject;
+}
+
 /** The 201 Success Status a binding answers with. */
 export const bindingCreated = (): Status => successStatus(201);
 
@@ -97,6 +111,7 @@ export function resolveContainer(pod: Pod, requested: string | null): string {
   if (main.length === 1) return main[0];
   let msg = `a container name must be specified for pod ${name}, choose one of: [${main.join(' ')}]`;
   if (init.length) msg += ` or one of the init containers: [${init.join(' ')}]`;
+  if (ephemeral.length) msg += ` or one of the ephemeral containers: [${ephemeral.join(' ')}]`;
   throw badRequest(msg);
 }
 

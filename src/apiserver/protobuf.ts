@@ -33,6 +33,11 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 export const INLINE_FIELDS: ReadonlySet<string> = new Set([
   'core.v1.Volume.volumeSource', 'core.v1.PersistentVolumeSpec.persistentVolumeSource', 'core.v1.Probe.handler',
   'core.v1.EphemeralContainer.ephemeralContainerCommon', 'networking.v1.IngressRule.ingressRuleValue',
+  // LocalObjectReference (`name`) embedded in the ConfigMap/Secret references.
+  'core.v1.ConfigMapVolumeSource.localObjectReference', 'core.v1.ConfigMapProjection.localObjectReference',
+  'core.v1.ConfigMapEnvSource.localObjectReference', 'core.v1.ConfigMapKeySelector.localObjectReference',
+  'core.v1.SecretProjection.localObjectReference', 'core.v1.SecretEnvSource.localObjectReference',
+  'core.v1.SecretKeySelector.localObjectReference',
 ]);
 
 export const KEEP_ZERO: ReadonlySet<string> = new Set([

@@ -11,14 +11,14 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { hasGeneration } from '../api/generation.js';
 import { ApiError, badRequest, conflict, invalid, notFound, type FieldError } from '../api/errors.js';
-import { apiVersionOf, type ResourceDef } from '../api/resource.js';
+import { apiVersionOf, type ResourceDef, type UpdateSubresource } from '../api/resource.js';
 import { decodeObject, fieldProblems, type FieldValidation } from '../api/schema.js';
 import { scaleOf, validateScale, type Scalable } from '../api/scale.js';
 import type { KubeList, KubeObject, ObjectMeta, Scale } from '../api/types.js';
 import { collectionKey, objectKey, parseResourceVersion, qualifiedResource, type Store } from '../store/types.js';
 import { admit, type AdmissionPlugin, type ObjectReader } from './admission.js';
 import { applyPatch, type Json, type PatchType } from './patch.js';
-import { podGracePeriod } from './pods.js';
+import { podGracePeriod, withEphemeralContainers } from './pods.js';
 import { checkScaleBody } from './scale.js';
 import type { ObjectFilter } from './selectors.js';
 
@@ -246,10 +246,10 @@ export class RestStorage {
   }
 
   /**
-   * UPDATE (PUT) of the object or of its `status` subresource. A resourceVersion in `body`
+   * UPDATE (PUT) of the object or of its `status` (or a pod's `ephemeralcontainers`) subresource. A resourceVersion in `body`
    * makes it conditional (409 if stale); none makes it unconditional.
    */
-  async update(def: ResourceDef, namespace: string, name: string, input: KubeObject, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
+  async update(def: ResourceDef, namespace: string, name: string, input: KubeObject, subresource: UpdateSubresource, opts: WriteOptions = {}): Promise<KubeObject> {
     const body = this.decode(def, this.withTypeMeta(def, input), opts);
     const m = meta(body);
     this.checkNamespace(def, namespace, m);
@@ -262,10 +262,10 @@ export class RestStorage {
     });
   }
 
-  /** PATCH of the object or of its `status` subresource. */
-  async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: '' | 'status', opts: WriteOptions = {}): Promise<KubeObject> {
+  /** PATCH of the object or of its `status` (or a pod's `ephemeralcontainers`) subresource. */
+  async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: UpdateSubresource, opts: WriteOptions = {}): Promise<KubeObject> {
     return this.write(def, namespace, name, opts, (cur) => {
-      const patched = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject), opts);
+      const patched = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject), opts, true);
       const pm = meta(patched);
       // A resourceVersion written by the patch is a precondition, as in Kubernetes.
       if (pm.resourceVersion !== undefined && pm.resourceVersion !== cur.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
@@ -458,10 +458,12 @@ export class RestStorage {
   }
 
   /** The object to store for an update of `cur` with `body` (already name- and namespace-checked). */
-  private prepareUpdate(def: ResourceDef, cur: AnyObject, body: AnyObject, subresource: '' | 'status'): KubeObject {
+  private prepareUpdate(def: ResourceDef, cur: AnyObject, body: AnyObject, subresource: UpdateSubresource): KubeObject {
     const old = cur.metadata ?? {};
     let next: AnyObject;
-    if (subresource === 'status') {
+    if (subresource === 'ephemeralcontainers') {
+      next = withEphemeralContainers(cur, body) as AnyObject;
+    } else if (subresource === 'status') {
       // The status subresource changes status only; everything else stays as stored.
       next = { ...copyJson(cur), status: copyJson(body.status) };
       if (body.status === undefined) delete next.status;
@@ -495,16 +497,16 @@ export class RestStorage {
     def.prepareForUpdate?.(next, cur, body, subresource);
     const extra: FieldError[] = [];
     if (uid && uid !== old.uid) extra.push({ field: 'metadata.uid', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` });
-    this.validate(def, next, cur, old.name ?? '', extra);
+    this.validate(def, next, cur, old.name ?? '', extra, subresource);
     return next;
   }
 
-  private validate(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, name: string, extra: FieldError[] = []): void {
+  private validate(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, name: string, extra: FieldError[] = [], subresource: UpdateSubresource = ''): void {
     const errs = [...extra];
     for (const msg of pathSegmentErrors(name)) {
       errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(name)}: ${msg}` });
     }
-    errs.push(...def.validate(obj, old));
+    errs.push(...def.validate(obj, old, subresource));
     if (errs.length) throw invalid(def.kind, name, errs, def.group);
   }
 
@@ -527,12 +529,13 @@ export class RestStorage {
   /**
    * The object with every field of the declared type (400 otherwise) and without unknown
    * fields, which `opts.fieldValidation` refuses (Strict) or reports in `opts.warnings` (Warn).
+   * `patched`: `obj` is the result of a patch (Kubernetes words its strict errors differently).
    * Changes `obj` in place and returns it.
    */
-  private decode(def: ResourceDef, obj: KubeObject, opts: WriteOptions): KubeObject {
+  private decode(def: ResourceDef, obj: KubeObject, opts: WriteOptions, patched = false): KubeObject {
     const apiVersion = apiVersionOf(def);
     const { unknown } = decodeObject(apiVersion, def.kind, obj as Record<string, unknown>);
-    const warnings = fieldProblems(opts.fieldValidation ?? 'Warn', apiVersion, def.kind, unknown, opts.duplicates ?? []);
+    const warnings = fieldProblems(opts.fieldValidation ?? 'Warn', apiVersion, def.kind, unknown, opts.duplicates ?? [], patched);
     for (const w of warnings) if (opts.warnings && !opts.warnings.includes(w)) opts.warnings.push(w);
     return obj;
   }

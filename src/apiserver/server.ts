@@ -46,6 +46,7 @@ import type { TokenIssuer } from './auth/tokens.js';
 import { createToken } from './tokenrequest.js';
 import { reviewAttributes, reviewBody, reviewResponse, rulesReviewResponse, selfReviewResponse } from './accessreview.js';
 import { decodeProtobuf, isProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
+import { OpenApiHandler } from './openapi.js';
 
 export type { ApiServerLogger } from './http.js';
 
@@ -311,6 +312,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return () => streams.delete(end);
   };
   let address = '';
+  const openapi = new OpenApiHandler(opts.resources, clock);
 
   /**
    * The list a LIST request reads: the snapshot of its `continue` token (410 Expired with
@@ -357,9 +359,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     else if (parts[0] === 'api' && parts.length === 2) doc = discovery.apiResourceList(opts.resources, '', parts[1]);
     else if (parts[0] === 'apis' && parts.length === 2) doc = discovery.apiGroupDoc(opts.resources, parts[1]);
     else if (parts[0] === 'apis' && parts.length === 3) doc = discovery.apiResourceList(opts.resources, parts[1], parts[2]);
-    else if (path === '/openapi/v3') doc = discovery.openApiV3Index(opts.resources);
-    else if (parts[0] === 'openapi' && parts[1] === 'v3' && parts[2] === 'api' && parts.length === 4) doc = discovery.openApiV3Doc(opts.resources, '', parts[3]);
-    else if (parts[0] === 'openapi' && parts[1] === 'v3' && parts[2] === 'apis' && parts.length === 5) doc = discovery.openApiV3Doc(opts.resources, parts[3], parts[4]);
     else return false;
     if (!doc) throw notFoundPath();
     if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
@@ -369,7 +368,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   /** The stored object before a main-resource update of a kind that warns (warnings name only new problems). */
   async function previousForWarnings(def: ResourceDef, ns: string, name: string, sub: string): Promise<KubeObject | undefined> {
-    if (!def.warnings || sub !== '') return undefined;
+    if (!def.warnings || (sub !== '' && sub !== 'ephemeralcontainers')) return undefined;
     return rest.get(def, ns, name).catch(() => undefined);
   }
 
@@ -465,7 +464,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         return;
       }
       case '':
-      case 'status': {
+      case 'status':
+      case 'ephemeralcontainers': {
+        // ephemeralcontainers: GET is the pod; PUT and PATCH change spec.ephemeralContainers only.
         const sub = r.subresource;
         switch (method) {
           case 'GET': {
@@ -611,7 +612,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       }
     }
     if (await serveDiscovery(req, res, path)) return;
-    if (path === '/openapi/v2') throw notFoundPath();
+    if (await openapi.serve(req, res, path, url.searchParams)) return;
     const r = parseResourcePath(path);
     if (!r) throw notFoundPath();
     if (r.group === 'authorization.k8s.io' && r.resource === 'selfsubjectaccessreviews') {

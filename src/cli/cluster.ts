@@ -257,7 +257,7 @@ export async function connectRuntime(cluster?: string): Promise<DockerRuntime> {
   return runtime;
 }
 
-/** What a component's start is waited for by, before the components after it start. */
+/** What `up` waits for to call a component started (see {@link bringUp} for the order). */
 export type ComponentGate = 'apiserver' | 'proxy' | 'nodes' | 'dns';
 
 /**
@@ -351,8 +351,9 @@ export function isUp(g: GlobalOptions): Promise<boolean> {
 
 /**
  * Starts what of the cluster is not running and adopts what is: a component whose lock is held
- * is left alone (never a second kubelet for one node), the others are spawned in order, each
- * gate waited for. A component that exits while we wait fails the command with the end of its
+ * is left alone (never a second kubelet for one node). With the service proxy's guard
+ * programmed first, every component starts at once; then the API server, the proxy's first
+ * sync, the nodes' readiness and the DNS are waited for, in that order. A component that exits while we wait fails the command with the end of its
  * log. Used by `up` and `start`.
  */
 export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: ComponentSpec[], deadline: number, out: Out): Promise<void> {
@@ -388,13 +389,14 @@ export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: Compo
     },
     dns: { what: 'the cluster DNS', log: `${dir}/dns.log`, check: () => dnsAnswers(gatewaysOf(cfg)[0]) },
   };
-  for (const spec of specs) {
+  const start = (spec: ComponentSpec) => {
     if (live.has(spec.id)) {
       out(`* ${spec.id} is already running${live.get(spec.id) ? ` (pid ${live.get(spec.id)})` : ''}: adopting it`);
-    } else if (live.size > 0) {
+      return;
+    }
+    if (live.size > 0) {
       // A half-dead cluster: only what is missing starts.
       out(`* ${spec.id} was not running: started it again`);
-      spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
     } else {
       if (spec.id === 'controlplane') out(`* Starting control plane: API server on ${cfg.server}`);
       if (spec.id === 'proxy') out(`* Starting service proxy: service CIDR ${cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR}, NodePorts and LoadBalancers on ${cfg.listenAddress ?? '127.0.0.1'}`);
@@ -405,12 +407,26 @@ export async function bringUp(g: GlobalOptions, cfg: ClusterConfig, specs: Compo
       if (spec.id === `kubelet-${cfg.nodes[0]}`) {
         out(`* Starting ${cfg.nodes.length} node${cfg.nodes.length > 1 ? 's' : ''}: ${cfg.nodes.map((n, i) => `${n} (${nodeCIDR(cfg.podCIDR, i + 1)})`).join(', ')}`);
       }
-      spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
     }
-    const gate = spec.gate ? gates[spec.gate] : undefined;
-    if (gate) await waitFor(gate.what, deadline, async () => (exited(), gate.check()), gate.log);
+    spawned.set(spec.id, { pid: spawnComponent(dir, spec.id, spec.args), at: Date.now() });
+  };
+  const pass = async (gate: ComponentGate) => {
+    const g = gates[gate];
+    await waitFor(g.what, deadline, async () => (exited(), g.check()), g.log);
+  };
+  // No pod may send a packet for a cluster address before the rules that keep it on this
+  // machine exist: with the proxy not running, program its guard here first. Then every
+  // process starts at once (each waits for the API server itself): process start-up is most of
+  // `up`'s time, and two cores start two at once.
+  if (specs.some((s) => s.id === 'proxy') && !live.has('proxy')) {
+    const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
+    const { installGuard } = await import('../proxy/proxier.js');
+    await installGuard(new LinuxHostNetwork(), { cluster: g.name, serviceCIDR: cfg.serviceCIDR ?? DEFAULT_SERVICE_CIDR, clusterCIDR: cfg.podCIDR });
   }
-  if (!specs.some((s) => s.gate === 'nodes')) await waitFor(gates.nodes.what, deadline, async () => (exited(), gates.nodes.check()), gates.nodes.log);
+  for (const spec of specs) start(spec);
+  for (const gate of ['apiserver', 'proxy', 'nodes', 'dns'] as const) {
+    if (gate === 'nodes' || specs.some((s) => s.gate === gate)) await pass(gate);
+  }
 }
 
 /**
@@ -507,8 +523,14 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const stopped = await stopClusterProcesses(dir, g.name, g.home, componentIds(cfg));
   const filter = { [LABEL_CLUSTER]: g.name };
   const [sandboxes, containers] = await Promise.all([runtime.listPodSandboxes(filter), runtime.listContainers(filter)]);
-  await Promise.all(containers.map((c) => runtime.removeContainer(c.id)));
-  await Promise.all(sandboxes.map((s) => runtime.removePodSandbox(s.id)));
+  // A removal the engine refuses (a dead container whose root filesystem is still mounted) does
+  // not stop `down`: what is left is said below, with how to clean it.
+  const failures = new Map<string, string>();
+  const remove = (id: string, fn: (id: string) => Promise<void>) => fn(id).catch((e: unknown) => void failures.set(id, (e as Error).message));
+  await Promise.all(containers.map((c) => remove(c.id, (id) => runtime.removeContainer(id))));
+  await Promise.all(sandboxes.map((s) => remove(s.id, (id) => runtime.removePodSandbox(id))));
+  const [sandboxesLeft, containersLeft] = await Promise.all([runtime.listPodSandboxes(filter), runtime.listContainers(filter)]);
+  const left = [...sandboxesLeft, ...containersLeft];
   const volumes = await runtime.listVolumes(filter);
   await Promise.all(volumes.map((v) => runtime.removeVolume(v.name)));
   const networks = await runtime.listNetworks(filter);
@@ -521,14 +543,24 @@ export async function down(g: GlobalOptions, out: Out): Promise<void> {
   const cidrs = await cleanupHost(new LinuxHostNetwork(), g.name, { serviceCIDR: cfg?.serviceCIDR, clusterCIDR: podCIDR });
   // Without a config or a node network left, the pod CIDR comes from the proxy's rules.
   if (!podCIDR && cidrs.clusterCIDR) await runtime.disallowPodTraffic(cidrs.clusterCIDR);
-  for (const n of networks) await runtime.removeNetwork(n.name);
+  const networksLeft: string[] = [];
+  for (const n of networks) await runtime.removeNetwork(n.name).catch((e: unknown) => void networksLeft.push(`${n.name} (${(e as Error).message})`));
   const existed = cfg !== undefined || existsSync(dir) || stopped + containers.length + sandboxes.length + networks.length + volumes.length > 0;
   rmSync(dir, { recursive: true, force: true });
   if (!existed) {
     out(`* Cluster "${g.name}" does not exist; nothing to remove`);
     return;
   }
-  out(`* Deleted cluster "${g.name}": ${stopped} processes stopped; removed ${containers.length + sandboxes.length} containers, ${networks.length} networks, ${volumes.length} volumes`);
+  const removed = containers.length + sandboxes.length - left.length;
+  out(`* Deleted cluster "${g.name}": ${stopped} processes stopped; removed ${removed} containers, ${networks.length - networksLeft.length} networks, ${volumes.length} volumes`);
+  if (left.length) {
+    const why = left.map((o) => failures.get(o.id)).find((m) => m) ?? 'the engine still removes them ("Removal In Progress")';
+    out(`! ${left.length} container(s) of the cluster could not be removed: ${left.map((o) => o.name).join(', ')}`);
+    out(`  The engine says: ${why}`);
+    out('  Dead containers whose root filesystem is still mounted (left by a Docker engine restart) can be removed after the engine');
+    out(`  unmounts what it left behind: sudo MKL_ENGINE_RESTART=1 bash scripts/engine.sh; then: docker rm -f $(docker ps -aq --filter label=${LABEL_CLUSTER}=${g.name})`);
+  }
+  if (networksLeft.length) out(`! network(s) left: ${networksLeft.join('; ')}; remove them with "docker network rm" once their containers are gone`);
 }
 
 /** Prints the cluster's state; false (exit code 1) when it does not exist, is damaged or is not running. */

@@ -63,6 +63,9 @@ export function componentToken(path: string): string {
   }
 }
 
+/** How long a component started beside the API server waits for it to answer `/readyz`. */
+const API_READY_TIMEOUT_MS = 120_000;
+
 /** The control plane: API server (with its SQLite store), scheduler and controller manager. */
 export async function runControlPlane(opts: {
   cluster: string; dataDir: string; port: number; securePort?: number; tokenFile: string; host: string;
@@ -137,6 +140,7 @@ export async function runKubelet(opts: {
   const runtime = new DockerRuntime({ clusterLabel: opts.cluster, socketPath: dockerSocket() });
   const { Kubelet } = await import('../kubelet/kubelet.js');
   const client = new ApiClient({ server: opts.server, token });
+  await client.waitUntilReady(API_READY_TIMEOUT_MS);
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token,
     nodeLabels: opts.labels, nodeTaints: opts.taints, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
@@ -164,6 +168,7 @@ export async function runDns(opts: {
     throw new CliError((e as Error).message);
   }
   const client = new ApiClient({ server: opts.server, token });
+  await client.waitUntilReady(API_READY_TIMEOUT_MS);
   const dns = new ClusterDns({
     client, listen: opts.listen, port: opts.port, serviceIP: opts.serviceIP, domain: opts.domain, ttl: opts.ttl, upstream, log: log('dns'),
   });
@@ -187,6 +192,8 @@ export async function runProxy(opts: {
   const { LinuxHostNetwork } = await import('../runtime/hostnet.js');
   const { createServer } = await import('node:http');
   const client = new ApiClient({ server: opts.server, token });
+  // `up` starts this process beside the API server: wait for it rather than fail the first list.
+  await client.waitUntilReady(API_READY_TIMEOUT_MS);
   const proxier = new Proxier({
     client, host: new LinuxHostNetwork(), cluster: opts.cluster, serviceCIDR: opts.serviceCIDR, clusterCIDR: opts.clusterCIDR,
     listenAddress: opts.listenAddress, apiSecurePort: opts.apiSecurePort, localNodes: opts.localNodes, log: log('proxy'),

@@ -149,6 +149,28 @@ export class ApiClient {
     }
   }
 
+  /**
+   * Resolves once the API server answers `/readyz` with 200, asking every `intervalMs`; throws
+   * the last reason after `timeoutMs`. For components started beside the API server (`up`
+   * spawns them together), which would otherwise fail their first list.
+   */
+  async waitUntilReady(timeoutMs: number, intervalMs = 50): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let why: string;
+      try {
+        const res = await this.raw('GET', '/readyz');
+        const text = await res.text();
+        if (res.ok) return;
+        why = `readyz answered ${res.status}: ${text.trim().split('\n').find((l) => l.includes('failed')) ?? text.slice(0, 200)}`;
+      } catch (e) {
+        why = (e as Error).message;
+      }
+      if (Date.now() >= deadline) throw new ApiError(503, 'ServiceUnavailable', `the API server at ${this.config.server} was not ready within ${Math.round(timeoutMs / 1000)} s: ${why}`);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+
   get<T extends KubeObject>(ref: ResourceRef, name: string): Promise<T> {
     return this.request<T>('GET', resourcePath(ref, name));
   }

@@ -31,6 +31,8 @@ export interface ClusterDnsOptions {
   upstream?: Upstream;
   /** How long to wait before retrying an address that could not be bound (ms). */
   retryMs?: number;
+  /** How long `start` waits for the first address to be bindable (ms, default 60 s). */
+  bindTimeoutMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -99,15 +101,24 @@ export class ClusterDns {
    * Rejects when no address binds.
    */
   async start(): Promise<void> {
-    await this.bindAll();
+    // The addresses are the node networks' gateways: they exist once the kubelets created their
+    // networks, which may be just after this process starts (`up` starts both at once).
+    const deadline = Date.now() + (this.o.bindTimeoutMs ?? 60_000);
+    await this.bindAll(false);
+    while (this.bound.size === 0 && !this.stopped && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      await this.bindAll(false);
+    }
     if (this.bound.size === 0) throw new Error(`could not listen on any of ${this.o.listen.join(', ')} port ${this.o.port ?? DNS_PORT}`);
+    await this.bindAll();
     await Promise.all([this.services.start(), this.slices.start(), this.pods.start()]);
     this.synced = true;
     this.invalidate();
     await this.publish();
   }
 
-  private async bindAll(): Promise<void> {
+  /** Binds what it can; with `retryLater`, retries the rest in the background. */
+  private async bindAll(retryLater = true): Promise<void> {
     for (const address of this.o.listen) {
       if (this.bound.has(address)) continue;
       try {
@@ -115,10 +126,10 @@ export class ClusterDns {
         this.bound.set(address, udpPort);
         this.log(`listening on ${address}:${udpPort} (udp, tcp)`);
       } catch (e) {
-        this.log(`cannot listen on ${address}:${this.o.port ?? DNS_PORT} yet: ${(e as Error).message}`);
+        if (retryLater) this.log(`cannot listen on ${address}:${this.o.port ?? DNS_PORT} yet: ${(e as Error).message}`);
       }
     }
-    if (this.bound.size < this.o.listen.length && !this.stopped) {
+    if (retryLater && this.bound.size < this.o.listen.length && !this.stopped) {
       this.retry = setTimeout(() => void this.bindAll().then(() => this.requestPublish()).catch((e: unknown) => this.log(`rebind: ${(e as Error).message}`)), this.o.retryMs ?? 2000);
     }
   }

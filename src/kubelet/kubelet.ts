@@ -41,6 +41,8 @@ import { serviceEnvFor } from './envvars.js';
 
 export const DEFAULT_PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 export const KUBELET_VERSION = 'v1.32.0-minikube-lite';
+/** How long the runtime may take to answer the kubelet's health ping before it counts as down. */
+export const RUNTIME_PING_TIMEOUT_MS = 10_000;
 
 export interface KubeletOptions {
   client: ApiClient;
@@ -72,6 +74,12 @@ export interface KubeletOptions {
   clock?: Clock;
   heartbeatMs?: number;
   resyncMs?: number;
+  /**
+   * How often the kubelet pings the container runtime (Kubernetes' `updateRuntimeUp`, default
+   * 2 s). While it does not answer, the Node is Ready=False ("container runtime is down: …");
+   * when it answers again every pod is re-listed and synced at once.
+   */
+  runtimeCheckMs?: number;
   /** Restart (and image pull) back-off; default 10 s doubling to 5 min. */
   backoff?: BackoffPolicy;
   log?: (msg: string) => void;
@@ -131,6 +139,11 @@ export class Kubelet {
   private unsubscribeRuntime?: () => void;
   private server?: KubeletServer;
   private stopped = false;
+  /** Why the runtime does not answer (undefined while it does). */
+  private runtimeDown?: string;
+  private checkingRuntime = false;
+  /** Containers and sandboxes the engine refused to remove, by id → its sentence (retried on later syncs). */
+  private readonly unremovable = new Map<string, string>();
 
   constructor(private readonly opts: KubeletOptions) {
     this.client = opts.client;
@@ -224,6 +237,61 @@ export class Kubelet {
     await this.cleanupOrphans();
     this.timers.push(setInterval(() => void this.heartbeat(), this.opts.heartbeatMs ?? 10_000));
     this.timers.push(setInterval(() => void this.resync(), this.opts.resyncMs ?? 10_000));
+    this.timers.push(setInterval(() => void this.checkRuntime(), this.opts.runtimeCheckMs ?? 2_000));
+  }
+
+  /**
+   * Pings the runtime and acts on a change: down → the Node's Ready condition turns False with
+   * "container runtime is down" (as the kubelet reports a runtime that fails its status check);
+   * back up → Ready again, and every pod of the node is re-listed and synced at once, since the
+   * engine's events of the outage are lost (a restarted dockerd keeps none). Never throws.
+   */
+  async checkRuntime(): Promise<void> {
+    if (this.checkingRuntime) return;
+    this.checkingRuntime = true;
+    let down: string | undefined;
+    try {
+      down = await this.pingRuntime();
+    } finally {
+      this.checkingRuntime = false;
+    }
+    if (this.stopped || (down === undefined) === (this.runtimeDown === undefined)) {
+      this.runtimeDown = down;
+      return;
+    }
+    this.runtimeDown = down;
+    this.transitions.set('Ready', rfc3339(this.clock.now()));
+    const name = this.opts.nodeName;
+    if (down !== undefined) {
+      this.log(`container runtime is down: ${down}; the node is NotReady until it answers again`);
+      this.recorder.event(nodeRef(name), 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+    } else {
+      this.log('container runtime answers again: the node is Ready; re-listing its pods');
+      this.recorder.event(nodeRef(name), 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
+    }
+    await this.heartbeat();
+    if (down === undefined) await this.resync();
+  }
+
+  /** Pings the runtime within RUNTIME_PING_TIMEOUT_MS on the kubelet's clock; resolves to why it is down, or undefined. */
+  private pingRuntime(): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const cancel = this.clock.after(RUNTIME_PING_TIMEOUT_MS, () => resolve(`the container runtime did not answer a ping within ${RUNTIME_PING_TIMEOUT_MS / 1000} s`));
+      this.runtime.ping().then(
+        () => resolve(undefined),
+        (e: unknown) => resolve((e as Error).message || 'the container runtime does not answer'),
+      ).finally(cancel);
+    });
+  }
+
+  /** Whether the runtime answered its last ping (for tests and status). */
+  get runtimeReady(): boolean {
+    return this.runtimeDown === undefined;
+  }
+
+  /** Containers and sandboxes the engine refused to remove so far (retried on later syncs). */
+  get unremovableCount(): number {
+    return this.unremovable.size;
   }
 
   async stop(): Promise<void> {
@@ -296,7 +364,8 @@ export class Kubelet {
   }
 
   private syncFailed(uid: string, state: string, e: unknown): void {
-    if (this.stopped) return;
+    // While the runtime is down every sync fails the same way; the node condition says it once.
+    if (this.stopped || this.runtimeDown !== undefined) return;
     this.log(`sync (${state}) of pod ${this.uidToKey.get(uid) ?? uid} failed: ${(e as Error).message}`);
   }
 
@@ -323,7 +392,7 @@ export class Kubelet {
     if (actions.duplicates.containers.length || actions.duplicates.sandboxes.length) await this.killDuplicates(pod, actions.duplicates);
     if (actions.killPod) {
       if (state.sandboxes.length) this.recorder.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
-      await this.killPodResources(state);
+      await this.stopPodResources(state);
     }
     const podIP = currentSandbox(state)?.ip ?? '';
     await Promise.all(actions.containersToKill.map(async (k) => {
@@ -351,15 +420,27 @@ export class Kubelet {
       }
     }
     if (prepared && sandbox) {
-      await Promise.all(actions.containersToRemove.map((id) => this.runtime.removeContainer(id)));
+      await this.removeStopped(pod, actions.containersToRemove.map((id) => ({ id, sandbox: false })));
+      await this.removeStopped(pod, actions.sandboxesToRemove.map((id) => ({ id, sandbox: true })));
       const files = actions.containersToStart.length ? this.writePodFiles(pod, sandbox.ip, actions.createSandbox) : undefined;
       for (const start of actions.containersToStart) {
         const c = specOf(pod, start.name);
         if (!c || !files) continue;
+        let pidNamespaceOf: string | undefined;
+        if (start.ephemeral) {
+          const target = this.ephemeralTarget(pod, start.name, state, sandbox.id);
+          if (target.error) {
+            this.recorder.event(pod, 'Warning', 'Failed', `Error: ${target.error}`);
+            waiting[c.name] = { reason: 'CreateContainerConfigError', message: target.error };
+            retryIn = Math.min(retryIn, 10_000);
+            continue;
+          }
+          pidNamespaceOf = target.id;
+        }
         const failed = await this.containers.start(pod, c, sandbox, start.restartCount, (env) => {
           const own = this.volumes.mountsFor(c, prepared, env);
           return [...own, ...podFileMounts(files, own)];
-        });
+        }, pidNamespaceOf);
         if (failed) {
           waiting[c.name] = failed.waiting;
           retryIn = Math.min(retryIn, failed.retryInMs);
@@ -367,7 +448,7 @@ export class Kubelet {
       }
     }
     const dups = actions.duplicates.containers.length + actions.duplicates.sandboxes.length;
-    if (dups || actions.killPod || actions.containersToKill.length || actions.containersToStart.length || actions.containersToRemove.length) {
+    if (dups || actions.killPod || actions.containersToKill.length || actions.containersToStart.length || actions.containersToRemove.length || actions.sandboxesToRemove.length) {
       state = await this.runtimeState(uid);
     }
     this.probes.syncPod(pod, this.runningContainers(pod, state));
@@ -377,18 +458,30 @@ export class Kubelet {
     if (retryIn !== Infinity) this.workers.wakeAfter(uid, retryIn);
   }
 
+  /**
+   * The running container whose process namespace an ephemeral container joins (its
+   * `targetContainerName`), in the current sandbox; none without a target; an error worded as
+   * the kubelet's when the target is not running.
+   */
+  private ephemeralTarget(pod: Pod, name: string, state: PodRuntimeState, sandboxId: string): { id?: string; error?: string } {
+    const target = (pod.spec?.ephemeralContainers ?? []).find((e) => e.name === name)?.targetContainerName;
+    if (!target) return {};
+    const running = instancesOf(state, target, sandboxId).find((c) => c.state === 'running');
+    return running ? { id: running.id } : { error: `unable to find target container ${target}` };
+  }
+
   /** Stops and removes a pod's duplicate containers and sandboxes, each with a `Killing` event. */
   private async killDuplicates(pod: Pod, d: PodActions['duplicates']): Promise<void> {
     await Promise.all(d.containers.map(async (c) => {
       this.recorder.event(pod, 'Normal', 'Killing', c.message);
       if (c.running) await this.runtime.stopContainer(c.id, MIN_GRACE_SECONDS);
-      await this.runtime.removeContainer(c.id);
     }));
+    await this.removeStopped(pod, d.containers.map((c) => ({ id: c.id, sandbox: false })));
     await Promise.all(d.sandboxes.map(async (s) => {
       this.recorder.event(pod, 'Normal', 'Killing', s.message);
       await this.runtime.stopPodSandbox(s.id);
-      await this.runtime.removePodSandbox(s.id);
     }));
+    await this.removeStopped(pod, d.sandboxes.map((s) => ({ id: s.id, sandbox: true })));
     this.log(`pod ${podKey(pod)}: removed ${d.containers.length} duplicate container(s) and ${d.sandboxes.length} duplicate sandbox(es)`);
   }
 
@@ -508,7 +601,12 @@ export class Kubelet {
       await Promise.all(state.sandboxes.filter((s) => s.state === 'ready').map((s) => this.runtime.stopPodSandbox(s.id)));
       return false;
     }
-    await this.killPodResources(state);
+    // Removal is forced (it kills what still runs). Containers first: they join the sandbox's namespaces.
+    const left = await this.removeStopped(pod, state.containers.map((c) => ({ id: c.id, sandbox: false })))
+      + await this.removeStopped(pod, state.sandboxes.map((s) => ({ id: s.id, sandbox: true })));
+    // What the engine cannot remove yet does not hold the pod's deletion (Kubernetes deletes a pod
+    // once nothing of it runs): the orphan cleanup of every resync retries it.
+    if (left && !pod) this.log(`pod ${uid}: ${left} stopped container(s) the engine cannot remove yet; retried on the next resync`);
     await this.volumes.tearDown(uid);
     this.tokens.forget(uid);
     this.podFiles.remove(uid);
@@ -524,16 +622,37 @@ export class Kubelet {
     return false; // the watch's DELETED event brings the last update
   }
 
-  /** Stops at once and removes every container and sandbox in `state` (graceful stops come first, from the caller). */
-  private async killPodResources(state: PodRuntimeState): Promise<void> {
-    await Promise.all(state.containers.map(async (c) => {
-      if (c.state === 'running') await this.runtime.stopContainer(c.id, 0);
-      await this.runtime.removeContainer(c.id);
+  /** Stops at once every running container and ready sandbox in `state` (graceful stops come first, from the caller); removes nothing. */
+  private async stopPodResources(state: PodRuntimeState): Promise<void> {
+    await Promise.all(state.containers.filter((c) => c.state === 'running').map((c) => this.runtime.stopContainer(c.id, 0)));
+    await Promise.all(state.sandboxes.filter((s) => s.state === 'ready').map((s) => this.runtime.stopPodSandbox(s.id)));
+  }
+
+  /**
+   * Removes stopped containers or sandboxes (the kubelet's container GC). A removal the engine
+   * refuses — typically a dead container whose root filesystem is still mounted, which Docker
+   * shows as "Removal In Progress" — never fails the sync: it is counted, reported once per object
+   * (a `ContainerGCFailed` warning event on the pod, a log line), and tried again by later syncs
+   * and resyncs. Resolves to how many are left.
+   */
+  private async removeStopped(pod: Pod | undefined, objects: { id: string; sandbox: boolean }[]): Promise<number> {
+    const results = await Promise.all(objects.map(async (o) => {
+      try {
+        await (o.sandbox ? this.runtime.removePodSandbox(o.id) : this.runtime.removeContainer(o.id));
+        this.unremovable.delete(o.id);
+        return 0;
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (!this.unremovable.has(o.id)) {
+          const what = `${o.sandbox ? 'pod sandbox' : 'container'} ${o.id.slice(0, 12)}`;
+          this.log(`could not remove ${what}${pod ? ` of pod ${podKey(pod)}` : ''}: ${msg} (${this.unremovable.size + 1} left that the engine cannot remove; retried later)`);
+          if (pod) this.recorder.event(pod, 'Warning', 'ContainerGCFailed', `Failed to remove ${what}: ${msg}; it is retried later`);
+        }
+        this.unremovable.set(o.id, msg);
+        return 1;
+      }
     }));
-    await Promise.all(state.sandboxes.map(async (s) => {
-      await this.runtime.stopPodSandbox(s.id);
-      await this.runtime.removePodSandbox(s.id);
-    }));
+    return results.reduce((a: number, b: number) => a + b, 0);
   }
 
   /** Removes runtime objects of pods this node no longer has (after a restart or a force delete). */
@@ -561,7 +680,9 @@ export class Kubelet {
       cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
       cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
       cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-      cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+      this.runtimeDown === undefined
+        ? cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
+        : cond('Ready', 'False', 'KubeletNotReady', `container runtime is down: ${this.runtimeDown}`),
     ];
   }
   private readonly transitions = new Map<string, string>();

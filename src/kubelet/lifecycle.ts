@@ -58,9 +58,13 @@ export interface ContainerLifecycleOptions {
   serviceEnv?: (pod: Pod) => Readonly<Record<string, string>>;
 }
 
-/** The spec of a container of the pod, app or init, by name. */
+/**
+ * The spec of a container of the pod, app, init or ephemeral, by name (names are unique across
+ * all three). An ephemeral container is returned as a Container: it has a subset of its fields.
+ */
 export function specOf(pod: Pod, name: string): Container | undefined {
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === name);
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...((pod.spec?.ephemeralContainers ?? []) as Container[])]
+    .find((c) => c.name === name);
 }
 
 /**
@@ -83,10 +87,11 @@ export class ContainerLifecycle {
    * Resolves the container's environment and mounts (`mountsFor` gets the environment, for
    * `subPathExpr`), pulls, creates and starts one container, then runs its postStart hook.
    * Returns why it waits when it could not start (or its hook failed and it was killed), else
-   * undefined.
+   * undefined. `pidNamespaceOf` (an ephemeral container's target) is the id of the running
+   * container whose process namespace it joins.
    */
   async start(pod: Pod, c: Container, sandbox: { id: string; ip: string }, restartCount: number,
-    mountsFor: (env: readonly EnvVarValue[]) => ContainerConfig['mounts']): Promise<StartFailure | undefined> {
+    mountsFor: (env: readonly EnvVarValue[]) => ContainerConfig['mounts'], pidNamespaceOf?: string): Promise<StartFailure | undefined> {
     const { runtime, recorder } = this.o;
     const reader = this.o.config ?? { configMap: () => undefined, secret: () => undefined };
     const ns = pod.metadata?.namespace ?? 'default';
@@ -134,6 +139,11 @@ export class ContainerLifecycle {
       tty: c.tty === true,
       stdin: c.stdin === true,
       stdinOnce: c.stdinOnce === true,
+      // The node's process namespace (`hostPID`); or one for the pod (`shareProcessNamespace`):
+      // the sandbox's, whose pause process is PID 1; else an ephemeral container's target's, else
+      // the container's own. `hostIPC`: the node's IPC namespace instead of the sandbox's.
+      ...(pod.spec?.hostPID ? { hostPid: true } : pod.spec?.shareProcessNamespace ? { pidNamespaceOf: sandbox.id } : pidNamespaceOf ? { pidNamespaceOf } : {}),
+      ...(pod.spec?.hostIPC ? { hostIpc: true } : {}),
     };
     const slot = this.o.startSlot ?? (<T>(fn: () => Promise<T>) => fn());
     let id: string;

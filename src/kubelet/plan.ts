@@ -9,7 +9,9 @@
  * their place in that order, and the next init container starts once the sidecar has started
  * (its startup probe passed, or it has none); they then keep running beside the app containers,
  * are restarted with back-off whatever the pod's restartPolicy, and are stopped once the app
- * containers of a `Never`/`OnFailure` pod have all ended for good.
+ * containers of a `Never`/`OnFailure` pod have all ended for good. Ephemeral containers (added
+ * through the `ephemeralcontainers` subresource) start once in the running sandbox, whatever
+ * the init containers do, and are never restarted.
  */
 import type { Container, ContainerStatus as K8sContainerStatus, Pod } from '../api/types.js';
 import type { ContainerStatus, SandboxStatus } from '../runtime/types.js';
@@ -26,6 +28,8 @@ export interface ContainerToStart {
   name: string;
   /** An init container (runs to completion before the app containers start). */
   init: boolean;
+  /** An ephemeral container (started once in the running sandbox, never restarted). */
+  ephemeral?: true;
   /** The restart count the new instance carries (0 for the first). */
   restartCount: number;
   reason: 'first start' | 'restart' | 'sandbox recreated' | 'failed liveness probe' | 'failed startup probe';
@@ -62,7 +66,12 @@ export interface Duplicates {
 export interface PodActions {
   /** Duplicates to stop and remove before anything else. */
   duplicates: Duplicates;
-  /** Stop and remove every container and sandbox of the pod before anything else. */
+  /**
+   * Stop every running container and ready sandbox of the pod before anything else (Kubernetes'
+   * `killPodWithSyncResult`). Nothing is removed here: the stopped instances keep the restart
+   * counts and sandbox attempts the next ones are numbered from, and their removal is the
+   * garbage collection below, whose failures never hold back the new sandbox.
+   */
   killPod: boolean;
   /** Create a new sandbox with this attempt number. */
   createSandbox: boolean;
@@ -76,6 +85,11 @@ export interface PodActions {
   backoff: Record<string, number>;
   /** Exited instances no longer needed (older than the last two per container). */
   containersToRemove: string[];
+  /**
+   * Stopped sandboxes older than the current ready one that no kept container belongs to
+   * (Kubernetes' container GC removes such sandboxes).
+   */
+  sandboxesToRemove: string[];
 }
 
 /** Whether an init container is a native sidecar (`restartPolicy: Always`). */
@@ -111,16 +125,35 @@ export function reportedStatus(pod: Pod, name: string, init: boolean): K8sContai
   return ((init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses) ?? []).find((s) => s.name === name);
 }
 
+/** The status the API server holds for an ephemeral container (from an earlier report). */
+export function reportedEphemeralStatus(pod: Pod, name: string): K8sContainerStatus | undefined {
+  return (pod.status?.ephemeralContainerStatuses ?? []).find((s) => s.name === name);
+}
+
+/**
+ * Whether an ephemeral container has been started already: the runtime has an instance of it,
+ * or an earlier report shows it ran (its instance was removed with an old sandbox). Ephemeral
+ * containers run at most once.
+ */
+export function ephemeralStarted(pod: Pod, state: PodRuntimeState, name: string): boolean {
+  if (instancesOf(state, name).some((c) => c.state === 'running' || c.state === 'exited')) return true;
+  const reported = reportedEphemeralStatus(pod, name);
+  return reported?.state?.running !== undefined || reported?.state?.terminated !== undefined;
+}
+
 /**
  * The restart count of a container's next instance: one more than its newest instance's; or,
- * when the runtime lost every instance (removed behind the kubelet's back), one more than the
- * count last reported for one that ran; else 0.
+ * when the runtime lost the instance last reported (removed behind the kubelet's back — older,
+ * stopped instances may remain, e.g. in the sandbox before an engine restart), one more than the
+ * count reported for it, if that is higher; else 0.
  */
 export function nextRestartCount(pod: Pod, state: PodRuntimeState, name: string, init: boolean): number {
   const last = instancesOf(state, name)[0];
-  if (last) return restartCountOf(last) + 1;
+  const fromRuntime = last ? restartCountOf(last) + 1 : 0;
   const reported = reportedStatus(pod, name, init);
-  return reported?.containerID ? (reported.restartCount ?? 0) + 1 : 0;
+  const id = reported?.containerID?.replace(/^[a-z]+:\/\//, '') ?? '';
+  const lost = id !== '' && !state.containers.some((c) => c.id === id);
+  return lost ? Math.max(fromRuntime, (reported?.restartCount ?? 0) + 1) : fromRuntime;
 }
 
 /** Whether every app container of the pod ended and may not restart under its restartPolicy. */
@@ -179,7 +212,7 @@ export function findDuplicates(pod: Pod, state: PodRuntimeState): { duplicates: 
       duplicates.containers.push({ id: c.id, name, running: true, message: `Stopping container ${name} left running in old pod sandbox ${shortId(c.sandboxId)}` });
       gone.add(c.id);
     }
-    for (const spec of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const spec of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]) {
       const mine = instancesOf(state, spec.name, current.id).filter((c) => !gone.has(c.id));
       const running = mine.filter((c) => c.state === 'running');
       for (const c of running.slice(1)) {
@@ -208,6 +241,30 @@ export function computePodActions(
   pod: Pod, observed: PodRuntimeState, now: number, backoff: BackoffPolicy, probeFailures: ProbeFailures = {},
   startupPassed: ReadonlySet<string> = new Set(),
 ): PodActions {
+  const actions = planContainers(pod, observed, now, backoff, probeFailures, startupPassed);
+  if (actions.sandboxId) {
+    // An ended ephemeral container of an older sandbox is not started again (its report says it
+    // ran): it only keeps that sandbox from being collected.
+    const ephemeral = new Set((pod.spec?.ephemeralContainers ?? []).map((e) => e.name));
+    for (const c of observed.containers) {
+      if (ephemeral.has(c.labels[LABEL_CONTAINER_NAME] ?? '') && c.sandboxId !== actions.sandboxId && c.state === 'exited' && !actions.containersToRemove.includes(c.id)) {
+        actions.containersToRemove.push(c.id);
+      }
+    }
+    const removed = new Set([...actions.containersToRemove, ...actions.duplicates.containers.map((c) => c.id)]);
+    const used = new Set(observed.containers.filter((c) => !removed.has(c.id)).map((c) => c.sandboxId));
+    const extra = new Set(actions.duplicates.sandboxes.map((s) => s.id));
+    actions.sandboxesToRemove = observed.sandboxes
+      .filter((s) => s.id !== actions.sandboxId && s.state !== 'ready' && !used.has(s.id) && !extra.has(s.id))
+      .map((s) => s.id);
+  }
+  return actions;
+}
+
+function planContainers(
+  pod: Pod, observed: PodRuntimeState, now: number, backoff: BackoffPolicy, probeFailures: ProbeFailures,
+  startupPassed: ReadonlySet<string>,
+): PodActions {
   const { duplicates, rest: state } = findDuplicates(pod, observed);
   const inits: Container[] = pod.spec?.initContainers ?? [];
   const containers: Container[] = pod.spec?.containers ?? [];
@@ -215,6 +272,7 @@ export function computePodActions(
   const sandbox = currentSandbox(state);
   const actions: PodActions = {
     duplicates, killPod: false, createSandbox: false, sandboxAttempt: 0, containersToKill: [], containersToStart: [], backoff: {}, containersToRemove: [],
+    sandboxesToRemove: [],
   };
   const start = (c: Container, init: boolean, reason?: ContainerToStart['reason']) => {
     const restartCount = nextRestartCount(pod, state, c.name, init);
@@ -269,6 +327,16 @@ export function computePodActions(
     actions.containersToRemove.push(last.id);
     actions.containersToStart.push({ name: c.name, init, restartCount: restartCountOf(last), reason: 'first start' });
   };
+
+  // Ephemeral containers start once the sandbox runs, before init containers (so that a pod stuck
+  // in an init container can be debugged), and are never restarted (Kubernetes' step 6).
+  for (const ec of pod.spec?.ephemeralContainers ?? []) {
+    const last = instancesOf(state, ec.name)[0];
+    if (last && (last.state === 'created' || last.state === 'unknown')) {
+      actions.containersToRemove.push(last.id);
+    } else if (ephemeralStarted(pod, state, ec.name)) continue;
+    actions.containersToStart.push({ name: ec.name, init: false, ephemeral: true, restartCount: 0, reason: 'first start' });
+  }
 
   // Init containers, in order, in this sandbox; an app container that ran here means they are done.
   const appStarted = containers.some((c) => instancesOf(state, c.name, sandbox.id).length > 0);

@@ -13,6 +13,7 @@ import { refuseUpgrade, serveStream } from './streaming.js';
 import type { Pod } from '../api/types.js';
 import type { ContainerStatus, LogOptions, Runtime } from '../runtime/types.js';
 import { instancesOf, currentSandbox, type PodRuntimeState } from './plan.js';
+import { specOf } from './lifecycle.js';
 
 export interface KubeletServer {
   port: number;
@@ -114,7 +115,7 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     }
     const inst = pickInstance(state, container, false);
     if (!inst || inst.state !== 'running') return refuseUpgrade(socket, 400, `container ${container} is not running`);
-    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((c) => c.name === container);
+    const spec = specOf(pod, container);
     if (verb === 'attach' && url.searchParams.get('tty') === 'true' && !spec?.tty) {
       return refuseUpgrade(socket, 400, `Unable to use a TTY - container ${container} did not allocate one`);
     }

@@ -5,8 +5,9 @@
  * errors, failed hooks), restart back-off and the probes' verdicts.
  */
 import type { Container, ContainerState as K8sState, ContainerStatus as K8sContainerStatus, Pod, PodCondition, PodStatus } from '../api/types.js';
+import type { EphemeralContainer } from 'kubernetes-types/core/v1.js';
 import type { ContainerStatus } from '../runtime/types.js';
-import { currentSandbox, instancesOf, isSidecar, reportedStatus, restartCountOf, shouldRestart, type PodRuntimeState } from './plan.js';
+import { currentSandbox, instancesOf, isSidecar, reportedEphemeralStatus, reportedStatus, restartCountOf, shouldRestart, type PodRuntimeState } from './plan.js';
 import { containerReadiness, type ContainerProbeResults } from './probes.js';
 
 /** A reason a container is not running that only the kubelet knows (e.g. `ErrImagePull`). */
@@ -86,6 +87,36 @@ function containerStatusFor(inputs: StatusInputs, spec: Container, init: boolean
     return { ...base, ...ids, ready: init && !isSidecar(spec) && last.exitCode === 0, lastState, state: terminated(last) };
   }
   return { ...base, ...ids, lastState, state: waitingState(w?.reason ?? defaultReason, w?.message) };
+}
+
+/**
+ * An ephemeral container's status: waiting (ContainerCreating, or why it cannot start), running,
+ * or terminated for good (it is never restarted). Never ready, no `started` (Kubernetes probes
+ * neither). An instance lost with an old sandbox keeps its last report; one reported running
+ * then is terminated with `ContainerStatusUnknown`, as the kubelet reports a vanished container.
+ */
+function ephemeralStatusFor(inputs: StatusInputs, spec: EphemeralContainer): K8sContainerStatus {
+  const { state, waiting, pod } = inputs;
+  const name = spec.name;
+  const last = instancesOf(state, name)[0];
+  const base = { name, image: spec.image ?? '', imageID: '', ready: false, restartCount: 0, lastState: {} };
+  const w = waiting[name];
+  if (!last || last.state === 'created' || last.state === 'unknown') {
+    const reported = reportedEphemeralStatus(pod, name);
+    if (!last && reported?.state?.terminated) return reported;
+    if (!last && reported?.state?.running) {
+      return {
+        ...reported,
+        state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: reported.state.running.startedAt } },
+      };
+    }
+    return { ...base, state: waitingState(w?.reason ?? 'ContainerCreating', w?.message) };
+  }
+  const ids = { imageID: last.imageRef ? `docker-pullable://${last.imageRef}` : '', containerID: `docker://${last.id}` };
+  if (last.state === 'running') {
+    return { ...base, ...ids, state: { running: { startedAt: last.startedAt ? rfc3339(last.startedAt) : rfc3339(inputs.now) } } };
+  }
+  return { ...base, ...ids, state: terminated(last) };
 }
 
 /**
@@ -213,6 +244,7 @@ export function computePodStatus(inputs: StatusInputs): PodStatus {
     startTime: old.startTime ?? rfc3339(now),
     ...(initSpecs.length ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
+    ...(pod.spec?.ephemeralContainers?.length ? { ephemeralContainerStatuses: pod.spec.ephemeralContainers.map((c) => ephemeralStatusFor(inputs, c)) } : {}),
     qosClass: old.qosClass,
   };
   if (podIP) {

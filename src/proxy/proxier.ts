@@ -368,6 +368,18 @@ export async function syncRoutes(host: HostNetwork, routes: readonly HostRoute[]
 }
 
 /**
+ * Programs the guard of a cluster whose proxy is not running yet: the rules the proxy starts
+ * with (no Service known), so nothing addressed to the service CIDR leaves the host and every
+ * such packet is refused. `up` calls it before it starts any process, so the kubelets need not
+ * wait for the proxy; the proxy's first sync then replaces these rules with its own.
+ */
+export async function installGuard(host: HostNetwork, o: { cluster: string; serviceCIDR: string; clusterCIDR: string }): Promise<void> {
+  const plan = planRules({ ...o, services: [], slices: [], localNodes: [] });
+  await host.restore(restoreText(plan, { nat: await host.save('nat'), filter: await host.save('filter') }));
+  await syncRoutes(host, plan.routes);
+}
+
+/**
  * Removes every rule, chain and route of `cluster` from the host, whether or not its proxy is
  * still running (stop it first, or it puts them back). Idempotent; used by `down`. CIDRs not
  * given are read back from the cluster's guard chain; returns the CIDRs it used.

@@ -8,6 +8,8 @@
  * `(HTTP code …)` prefix); 404s set `notFound`. Every method may be called concurrently.
  */
 import { mkdir } from 'node:fs/promises';
+import { Agent } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import Docker from 'dockerode';
@@ -74,6 +76,12 @@ export interface DockerRuntimeOptions {
   oomKillCounter?: () => number | undefined;
   /** Grace period given to the pause container by `stopPodSandbox`. */
   sandboxStopTimeoutSeconds?: number;
+  /**
+   * How long a short engine call (list, inspect, create, start, remove, ping…) may take before it
+   * fails with "the Docker engine did not answer …" (default 60 s; `ping` gets a sixth of it).
+   * Stops get their grace period on top. Pulls, logs, exec and attach streams have no limit.
+   */
+  callTimeoutMs?: number;
 }
 
 /** The shape of errors produced by docker-modem (plus Node's socket errors). */
@@ -98,6 +106,7 @@ export class DockerRuntime implements Runtime {
   private readonly podTraffic: PodTrafficRules;
   private readonly events: ContainerEventHub;
   private readonly sandboxStopTimeout: number;
+  private readonly callTimeoutMs: number;
   /** In-flight pulls by normalized reference: concurrent pulls of one image share one. */
   private readonly pulls = new SingleFlight<ImageStatus>();
   /** In-flight ensureNetwork by name: Docker's duplicate-name check is best effort. */
@@ -111,7 +120,12 @@ export class DockerRuntime implements Runtime {
 
   constructor(opts: DockerRuntimeOptions = {}) {
     this.socketPath = opts.socketPath ?? '/var/run/docker.sock';
-    this.docker = new Docker({ socketPath: this.socketPath });
+    // A fresh connection per request (no keep-alive): a dockerd that is shutting down closes its
+    // listener at once but keeps serving requests on connections it already has, so a kept-alive
+    // connection would let a kubelet create and mount containers during the engine's shutdown
+    // (seen: their overlay mounts outlive dockerd and block the containers' removal for good).
+    this.docker = new Docker({ socketPath: this.socketPath, agent: new Agent({ keepAlive: false }) } as Docker.DockerOptions);
+    this.callTimeoutMs = opts.callTimeoutMs ?? 60_000;
     this.clusterLabel = opts.clusterLabel;
     this.podTraffic = new PodTrafficRules(opts.commandRunner, opts.iptablesPath ?? 'iptables', opts.clusterLabel);
     this.sandboxStopTimeout = opts.sandboxStopTimeoutSeconds ?? 2;
@@ -125,7 +139,7 @@ export class DockerRuntime implements Runtime {
 
   async ping(): Promise<void> {
     try {
-      await this.docker.ping();
+      await this.call('ping', (abortSignal) => (this.docker.ping as (o: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal }), Math.max(1000, this.callTimeoutMs / 6));
     } catch (err) {
       throw this.error(err);
     }
@@ -133,7 +147,7 @@ export class DockerRuntime implements Runtime {
 
   async version(): Promise<string> {
     try {
-      const v = await this.docker.version();
+      const v = await this.call('version', (abortSignal) => (this.docker.version as (o: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>).call(this.docker, { abortSignal }));
       return `docker ${v.Version}`;
     } catch (err) {
       throw this.error(err);
@@ -160,13 +174,14 @@ export class DockerRuntime implements Runtime {
     const existing = await this.inspectNetwork(spec.name);
     if (existing) return checkSubnet(spec, existing);
     try {
-      await this.docker.createNetwork({
+      await this.call(`create network ${spec.name}`, (abortSignal) => this.docker.createNetwork({
+        abortSignal,
         Name: spec.name,
         Driver: 'bridge',
         CheckDuplicate: true,
         IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
         Labels: this.ownLabels(spec.labels),
-      });
+      }));
     } catch (err) {
       // Created concurrently by another process: fine if it is the same network.
       const raced = statusOf(err) === 409 ? await this.inspectNetwork(spec.name) : undefined;
@@ -177,7 +192,7 @@ export class DockerRuntime implements Runtime {
 
   private async inspectNetwork(name: string): Promise<Docker.NetworkInspectInfo | undefined> {
     try {
-      return (await this.docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
+      return (await this.call(`inspect network ${name}`, () => this.docker.getNetwork(name).inspect())) as Docker.NetworkInspectInfo;
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw this.error(err);
@@ -186,7 +201,7 @@ export class DockerRuntime implements Runtime {
 
   async removeNetwork(name: string): Promise<void> {
     try {
-      await this.docker.getNetwork(name).remove();
+      await this.call(`remove network ${name}`, (abortSignal) => this.docker.getNetwork(name).remove({ abortSignal }));
     } catch (err) {
       if (statusOf(err) !== 404) throw this.error(err);
     }
@@ -202,7 +217,7 @@ export class DockerRuntime implements Runtime {
 
   async listNetworks(filter: LabelFilter): Promise<{ name: string; subnet: string; labels: Record<string, string> }[]> {
     try {
-      const nets = await this.docker.listNetworks({ filters: { label: this.labelFilters(filter) } });
+      const nets = await this.call('list networks', (abortSignal) => this.docker.listNetworks({ abortSignal, filters: { label: this.labelFilters(filter) } }));
       return nets.map((n) => ({ name: n.Name, subnet: n.IPAM?.Config?.[0]?.Subnet ?? '', labels: { ...(n.Labels ?? {}) } }));
     } catch (err) {
       throw this.error(err);
@@ -236,7 +251,7 @@ export class DockerRuntime implements Runtime {
     };
     const container = await this.createWithImage(create);
     try {
-      await container.start();
+      await this.call(`start sandbox ${config.name}`, (abortSignal) => container.start({ abortSignal }));
     } catch (err) {
       const failure = this.error(err);
       await this.removeQuietly(container.id, failure);
@@ -250,15 +265,35 @@ export class DockerRuntime implements Runtime {
   /** Creates a container; a missing image is pulled once (the CRI pulls the pause image itself). */
   private async createWithImage(create: Docker.ContainerCreateOptions): Promise<Docker.Container> {
     try {
-      return await this.docker.createContainer(create);
+      return await this.createNamed(create);
     } catch (err) {
       if (statusOf(err) !== 404 || !create.Image || !/no such image/i.test(engineMessage(err))) throw this.error(err);
     }
     await this.pullImage(create.Image);
     try {
-      return await this.docker.createContainer(create);
+      return await this.createNamed(create);
     } catch (err) {
       throw this.error(err);
+    }
+  }
+
+  /**
+   * Creates a container under its name. When a dead container the engine cannot remove
+   * ("Removal In Progress", e.g. its root filesystem still mounted after an engine restart)
+   * holds that name, the new one gets the name plus a random suffix, as dockershim did
+   * (`recoverFromCreationConflictIfNeeded`): labels, not names, identify a pod's containers.
+   * A live holder is a real conflict and its error is passed on.
+   */
+  private async createNamed(create: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    const attempt = (name: string | undefined) =>
+      this.call(`create container ${name ?? ''}`, (abortSignal) => this.docker.createContainer({ ...create, name, abortSignal }));
+    try {
+      return await attempt(create.name);
+    } catch (err) {
+      if (!create.name || statusOf(err) !== 409 || !/already in use/i.test(engineMessage(err))) throw err;
+      const holder = await this.inspect(create.name);
+      if (holder && !isDeadState(holder.State.Status, holder.State.Dead)) throw err;
+      return attempt(`${create.name}_${randomBytes(4).toString('hex')}`);
     }
   }
 
@@ -286,10 +321,11 @@ export class DockerRuntime implements Runtime {
   async listPodSandboxes(filter: LabelFilter): Promise<SandboxStatus[]> {
     let list: Docker.ContainerInfo[];
     try {
-      list = await this.docker.listContainers({
+      list = await this.call('list sandboxes', (abortSignal) => this.docker.listContainers({
         all: true,
+        abortSignal,
         filters: { label: this.labelFilters(filter, `${SANDBOX_LABEL}=true`) },
-      });
+      }));
     } catch (err) {
       throw this.error(err);
     }
@@ -358,7 +394,7 @@ export class DockerRuntime implements Runtime {
 
   async imageStatus(image: string): Promise<ImageStatus | undefined> {
     try {
-      const info = await this.docker.getImage(familiarImageReference(image)).inspect();
+      const info = await this.call(`inspect image ${image}`, () => this.docker.getImage(familiarImageReference(image)).inspect());
       return { id: info.Id, repoDigests: [...(info.RepoDigests ?? [])] };
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
@@ -396,7 +432,8 @@ export class DockerRuntime implements Runtime {
       StdinOnce: (config.stdin ?? false) && (config.stdinOnce ?? false),
       HostConfig: {
         NetworkMode: `container:${sandboxId}`,
-        IpcMode: `container:${sandboxId}`,
+        IpcMode: config.hostIpc ? 'host' : `container:${sandboxId}`,
+        PidMode: config.hostPid ? 'host' : config.pidNamespaceOf ? `container:${config.pidNamespaceOf}` : undefined,
         Binds: binds,
         Mounts: mounts,
         NanoCpus: config.nanoCpus || undefined,
@@ -406,7 +443,7 @@ export class DockerRuntime implements Runtime {
       },
     };
     try {
-      const c = await this.docker.createContainer(create);
+      const c = await this.createNamed(create);
       this.oom.created(c.id, (config.memoryBytes ?? 0) > 0);
       return c.id;
     } catch (err) {
@@ -418,7 +455,7 @@ export class DockerRuntime implements Runtime {
   private async volumeSubPath(volume: string, subPath: string): Promise<string> {
     let mountpoint: string;
     try {
-      mountpoint = (await this.docker.getVolume(volume).inspect()).Mountpoint;
+      mountpoint = (await this.call(`inspect volume ${volume}`, (abortSignal) => this.docker.getVolume(volume).inspect({ abortSignal }))).Mountpoint;
     } catch (err) {
       throw this.error(err);
     }
@@ -435,7 +472,7 @@ export class DockerRuntime implements Runtime {
     this.inspectCache.delete(id);
     this.oom.started(id);
     try {
-      await this.docker.getContainer(id).start();
+      await this.call(`start container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).start({ abortSignal }));
     } catch (err) {
       if (statusOf(err) !== 304) throw this.error(err);
     } finally {
@@ -446,7 +483,8 @@ export class DockerRuntime implements Runtime {
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     this.oom.stopRequested(id);
     try {
-      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.round(timeoutSeconds)) });
+      const t = Math.max(0, Math.round(timeoutSeconds));
+      await this.call(`stop container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).stop({ t, abortSignal }), this.callTimeoutMs + t * 1000);
     } catch (err) {
       const code = statusOf(err);
       if (code !== 304 && code !== 404) throw this.error(err);
@@ -459,7 +497,7 @@ export class DockerRuntime implements Runtime {
     this.inspectCache.delete(id);
     this.oom.stopRequested(id);
     try {
-      await this.docker.getContainer(id).remove({ force: true, v: true });
+      await this.call(`remove container ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).remove({ force: true, v: true, abortSignal }));
     } catch (err) {
       const code = statusOf(err);
       // 409 "removal … is already in progress": a concurrent remove will finish the job.
@@ -476,7 +514,7 @@ export class DockerRuntime implements Runtime {
   async listContainers(filter: LabelFilter): Promise<ContainerStatus[]> {
     let list: Docker.ContainerInfo[];
     try {
-      list = await this.docker.listContainers({ all: true, filters: { label: this.labelFilters(filter, SANDBOX_ID_LABEL) } });
+      list = await this.call('list containers', (abortSignal) => this.docker.listContainers({ all: true, abortSignal, filters: { label: this.labelFilters(filter, SANDBOX_ID_LABEL) } }));
     } catch (err) {
       throw this.error(err);
     }
@@ -534,7 +572,10 @@ export class DockerRuntime implements Runtime {
     let st: Docker.ContainerStats;
     try {
       // one-shot: one sample at once, without Docker's second read a second later.
-      st = await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true });
+      st = await this.call(`stats of ${id.slice(0, 12)}`, (abortSignal) => {
+        const c = this.docker.getContainer(id);
+        return (c.stats as (o: { stream: false; 'one-shot': true; abortSignal: AbortSignal }) => Promise<Docker.ContainerStats>).call(c, { stream: false, 'one-shot': true, abortSignal });
+      });
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw this.error(err);
@@ -555,7 +596,7 @@ export class DockerRuntime implements Runtime {
 
   private async inspect(id: string): Promise<Docker.ContainerInspectInfo | undefined> {
     try {
-      return await this.docker.getContainer(id).inspect();
+      return await this.call(`inspect ${id.slice(0, 12)}`, (abortSignal) => this.docker.getContainer(id).inspect({ abortSignal }));
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw this.error(err);
@@ -645,7 +686,11 @@ export class DockerRuntime implements Runtime {
         stream: true, hijack: true, stdin: io.stdin !== undefined && info.Config.OpenStdin,
         stdout: io.stdout !== undefined, stderr: io.stderr !== undefined || info.Config.Tty,
       });
-      const done = this.sessionOutput(stream, io, info.Config.Tty).then(() => ({})).catch((err: unknown) => { throw this.error(err); });
+      // Docker closes an attachment's output when its stdin is half-closed, unless the container
+      // has StdinOnce (then it closes the process's stdin instead). The kubelet's attach (CRI,
+      // containerd) keeps the output flowing after the client's stdin ended: so only half-close
+      // for StdinOnce containers, and otherwise just stop sending.
+      const done = this.sessionOutput(stream, io, info.Config.Tty, info.Config.StdinOnce === true).then(() => ({})).catch((err: unknown) => { throw this.error(err); });
       return {
         resize: (size) => resizeSoon(() => container.resize({ h: size.height, w: size.width })),
         done,
@@ -658,9 +703,10 @@ export class DockerRuntime implements Runtime {
 
   /**
    * Wires a hijacked engine stream to a session's streams (raw with a terminal, demultiplexed
-   * without) and settles when the engine's side ends.
+   * without) and settles when the engine's side ends. The end of `io.stdin` half-closes the
+   * connection (the process's EOF) when `closeOnStdinEnd`, else it only stops the input.
    */
-  private sessionOutput(stream: NodeJS.ReadWriteStream, io: StreamIO, tty: boolean): Promise<void> {
+  private sessionOutput(stream: NodeJS.ReadWriteStream, io: StreamIO, tty: boolean, closeOnStdinEnd = true): Promise<void> {
     const duplex = stream as Duplex;
     const done = new Promise<void>((resolve, reject) => {
       duplex.once('end', resolve);
@@ -671,10 +717,10 @@ export class DockerRuntime implements Runtime {
     sink.resume();
     if (tty) duplex.on('data', (chunk: Buffer) => (io.stdout ?? sink).write(chunk));
     else this.docker.modem.demuxStream(duplex, io.stdout ?? sink, io.stderr ?? sink);
-    // Ending stdin half-closes the hijacked connection, which is the process's EOF.
+    // Ending stdin half-closes the hijacked connection (exec, stdinOnce attach: the process's EOF).
     if (io.stdin) {
       io.stdin.on('data', (chunk: Buffer) => { if (!duplex.destroyed) duplex.write(chunk); });
-      io.stdin.once('end', () => { if (!duplex.destroyed) duplex.end(); });
+      io.stdin.once('end', () => { if (closeOnStdinEnd && !duplex.destroyed) duplex.end(); });
     }
     return done;
   }
@@ -739,7 +785,7 @@ export class DockerRuntime implements Runtime {
     const driverOpts = opts.tmpfs ? { type: 'tmpfs', device: 'tmpfs', ...(size > 0 ? { o: `size=${size}` } : {}) } : undefined;
     try {
       // Creating an existing local volume returns it unchanged.
-      await this.docker.createVolume({ Name: name, Labels: this.ownLabels(labels), ...(driverOpts ? { Driver: 'local', DriverOpts: driverOpts } : {}) });
+      await this.call(`create volume ${name}`, (abortSignal) => this.docker.createVolume({ abortSignal, Name: name, Labels: this.ownLabels(labels), ...(driverOpts ? { Driver: 'local', DriverOpts: driverOpts } : {}) }));
     } catch (err) {
       throw this.error(err);
     }
@@ -747,7 +793,7 @@ export class DockerRuntime implements Runtime {
 
   async removeVolume(name: string): Promise<void> {
     try {
-      await this.docker.getVolume(name).remove();
+      await this.call(`remove volume ${name}`, (abortSignal) => this.docker.getVolume(name).remove({ abortSignal }));
     } catch (err) {
       if (statusOf(err) !== 404) throw this.error(err);
     }
@@ -755,7 +801,7 @@ export class DockerRuntime implements Runtime {
 
   async listVolumes(filter: LabelFilter): Promise<{ name: string; labels: Record<string, string> }[]> {
     try {
-      const res = await this.docker.listVolumes({ filters: { label: this.labelFilters(filter) } });
+      const res = await this.call('list volumes', (abortSignal) => this.docker.listVolumes({ abortSignal, filters: { label: this.labelFilters(filter) } }));
       // `Volumes` is null, not [], when there are none.
       return (res.Volumes ?? []).map((v) => ({ name: v.Name, labels: { ...(v.Labels ?? {}) } }));
     } catch (err) {
@@ -780,6 +826,25 @@ export class DockerRuntime implements Runtime {
   }
 
   // ---- helpers ----------------------------------------------------------------------------
+
+  /**
+   * Runs one short engine call with a deadline (`callTimeoutMs` unless given): the request is
+   * aborted and the call rejects with a RuntimeError saying the engine did not answer, so a
+   * dockerd that hangs (or restarts under an open request) never holds a pod worker forever.
+   * Other errors are passed through unchanged for the caller's status-code checks.
+   */
+  private async call<T>(what: string, fn: (abortSignal: AbortSignal) => Promise<T>, ms = this.callTimeoutMs): Promise<T> {
+    const signal = AbortSignal.timeout(ms);
+    const timedOut = () => new RuntimeError(
+      `The Docker engine at unix://${this.socketPath} did not answer ${what} within ${Math.round(ms / 1000)} s (is dockerd restarting or overloaded?).`,
+    );
+    // Raced as well as passed on: a few dockerode calls do not hand the signal to the request.
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(timedOut());
+      signal.addEventListener('abort', onAbort, { once: true });
+      fn(signal).then(resolve, (err: unknown) => reject(signal.aborted ? timedOut() : err)).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
 
   /** The caller's labels plus the cluster label. */
   private ownLabels(labels: Record<string, string>): Record<string, string> {
@@ -816,6 +881,11 @@ function checkSubnet(spec: NetworkSpec, existing: Docker.NetworkInspectInfo): vo
       `Network ${spec.name} already exists with subnet ${subnets.join(', ') || '(none)'}, not ${spec.subnet}; remove it or choose another subnet.`,
     );
   }
+}
+
+/** A container the engine has given up on (`dead`) or is removing ("Removal In Progress"). */
+function isDeadState(status: string | undefined, dead?: boolean): boolean {
+  return dead === true || status === 'dead' || status === 'removing';
 }
 
 function containerState(status: string): ContainerState {

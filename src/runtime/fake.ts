@@ -7,7 +7,8 @@
  * `createContainer`, stop/remove are idempotent, events are emitted asynchronously.
  *
  * Test hooks: `addImage`, `publishImage`, `failPull`, `pullCount`, `exitContainer`,
- * `failPing`, `podTrafficCidrs`. Pod-network requests (`podHttpGet`, `podTcpConnect`) reach the
+ * `failPing`, `podTrafficCidrs`, `restartEngine`, `failRemoval`; {@link EngineFaults} makes every
+ * call fail or hang, as a stopped or stuck engine does. Pod-network requests (`podHttpGet`, `podTcpConnect`) reach the
  * stand-in servers of `fake-process.ts` (nginx) listening in the target sandbox.
  */
 import { createHash } from 'node:crypto';
@@ -131,6 +132,7 @@ export class FakeRuntime implements Runtime {
   private readonly usage = new Map<string, { cpuCores: number; memoryBytes: number; since: number; baseNanos: number }>();
   private pulls = 0;
   private pingFailure?: string;
+  private readonly removalFailures = new Map<string, string>();
   private readonly networks = new Map<string, FakeNetwork>();
   private readonly sandboxes = new Map<string, FakeSandbox>();
   private readonly containers = new Map<string, FakeContainer>();
@@ -189,6 +191,31 @@ export class FakeRuntime implements Runtime {
   /** Makes `ping` fail with `message` (the engine is "down"); `undefined` brings it back. */
   failPing(message: string | undefined): void {
     this.pingFailure = message;
+  }
+
+  /**
+   * What a dockerd restart (no live-restore) leaves behind: every container stopped (as by
+   * SIGKILL, exit code 137) and every sandbox not ready, with no events — the restarted engine
+   * has none of the outage to replay.
+   */
+  restartEngine(): void {
+    const handlers = new Set(this.handlers);
+    this.handlers.clear();
+    try {
+      for (const c of this.containers.values()) if (c.state === 'running') this.finish(c, 137, '');
+      for (const sb of this.sandboxes.values()) if (sb.state === 'ready') this.releaseSandbox(sb);
+    } finally {
+      for (const h of handlers) this.handlers.add(h);
+    }
+  }
+
+  /**
+   * Makes removing container or sandbox `id` fail with `message` (Docker's "Removal In Progress"
+   * case: a dead container whose root filesystem is still mounted); `undefined` lets it go.
+   */
+  failRemoval(id: string, message: string | undefined): void {
+    if (message === undefined) this.removalFailures.delete(id);
+    else this.removalFailures.set(id, message);
   }
 
   /** CIDRs currently allowed by allowPodTraffic. */
@@ -296,6 +323,8 @@ export class FakeRuntime implements Runtime {
   async removePodSandbox(id: string): Promise<void> {
     const s = this.findSandbox(id);
     if (!s) return;
+    const failure = this.removalFailures.get(s.id);
+    if (failure) throw new RuntimeError(failure);
     if (s.state === 'ready') {
       this.releaseSandbox(s);
       this.emit({ id: s.id, action: 'die', labels: s.labels });
@@ -384,6 +413,10 @@ export class FakeRuntime implements Runtime {
     if (!sandbox || sandbox.state !== 'ready') {
       throw new RuntimeError(`cannot join network of a non running container: ${c.sandboxId}`);
     }
+    const pidOf = c.config.pidNamespaceOf;
+    if (pidOf !== undefined && !c.config.hostPid && this.findContainer(pidOf)?.state !== 'running' && this.findSandbox(pidOf)?.state !== 'ready') {
+      throw new RuntimeError(`cannot join PID of a non running container: ${pidOf}`);
+    }
     c.state = 'running';
     c.startedAt = this.now();
     c.finishedAt = undefined;
@@ -402,6 +435,11 @@ export class FakeRuntime implements Runtime {
   async removeContainer(id: string): Promise<void> {
     const c = this.findContainer(id);
     if (!c) return;
+    const failure = this.removalFailures.get(c.id);
+    if (failure) {
+      if (c.state === 'running') this.finish(c, 137, '');
+      throw new RuntimeError(failure);
+    }
     if (c.state === 'running') this.finish(c, 137, '');
     this.containers.delete(c.id);
     this.emit({ id: c.id, action: 'destroy', labels: c.labels });
@@ -549,6 +587,12 @@ export class FakeRuntime implements Runtime {
 
   async createVolume(name: string, labels: Record<string, string>, opts: VolumeOptions = {}): Promise<void> {
     if (!this.volumes.has(name)) this.volumes.set(name, { labels: this.ownLabels(labels), files: new Map(), ...(opts.tmpfs ? { tmpfs: opts.tmpfs } : {}) });
+  }
+
+  /** The configuration a container was created with (for tests), or undefined when it is gone. */
+  containerConfig(id: string): ContainerConfig | undefined {
+    const c = this.findContainer(id);
+    return c ? structuredClone(c.config) : undefined;
   }
 
   /** How a volume is backed (for tests of `emptyDir.medium: Memory`). */
@@ -821,4 +865,57 @@ async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks).toString();
+}
+
+/** How the engine behind {@link EngineFaults.wrap} answers: normally, not at all (refused), or never (hung). */
+export type EngineMode = 'up' | 'down' | 'hang';
+
+/**
+ * Faults of the engine itself, for any Runtime: `down` rejects every call as a stopped dockerd
+ * does (its socket refuses connections), `hang` holds every call until the mode changes (then it
+ * proceeds), `up` passes calls through. Event subscriptions are not affected.
+ */
+export class EngineFaults {
+  private current: EngineMode = 'up';
+  private readonly held = new Set<() => void>();
+
+  constructor(private readonly message = 'Cannot connect to the Docker engine at unix:///var/run/docker.sock: is dockerd running?') {}
+
+  get mode(): EngineMode {
+    return this.current;
+  }
+
+  /** Calls currently held by `hang`. */
+  get hung(): number {
+    return this.held.size;
+  }
+
+  set(mode: EngineMode): void {
+    this.current = mode;
+    if (mode === 'hang') return;
+    const waiting = [...this.held];
+    this.held.clear();
+    for (const release of waiting) release();
+  }
+
+  /** `runtime` behind these faults. */
+  wrap(runtime: Runtime): Runtime {
+    return new Proxy(runtime, {
+      get: (target, prop) => {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (typeof value !== 'function') return value;
+        const fn = value as (...args: unknown[]) => unknown;
+        if (prop === 'onContainerEvent') return fn.bind(target);
+        return (...args: unknown[]) => this.gate(() => fn.apply(target, args));
+      },
+    });
+  }
+
+  private async gate(call: () => unknown): Promise<unknown> {
+    while (this.current !== 'up') {
+      if (this.current === 'down') throw new RuntimeError(this.message);
+      await new Promise<void>((resolve) => this.held.add(resolve));
+    }
+    return call();
+  }
 }

@@ -81,6 +81,16 @@ export interface ContainerConfig {
   stdin?: boolean;
   /** Close the process's stdin when the first attached client closes it (Kubernetes `stdinOnce`). */
   stdinOnce?: boolean;
+  /**
+   * Join the process namespace of this running container (or of the sandbox itself, by its id)
+   * instead of getting its own: an ephemeral container's `targetContainerName`, or the sandbox
+   * for a pod with `shareProcessNamespace`. Starting fails when it is not running.
+   */
+  pidNamespaceOf?: string;
+  /** Use the node's own process namespace (a pod's `hostPID`); wins over `pidNamespaceOf`. */
+  hostPid?: boolean;
+  /** Use the node's own IPC namespace (a pod's `hostIPC`) instead of the sandbox's. */
+  hostIpc?: boolean;
 }
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';

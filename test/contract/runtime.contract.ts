@@ -252,6 +252,16 @@ export function runtimeContract(
         expect((await rt.containerStatus(server))?.state).toBe('running');
       }, timeout);
 
+      it("a container may join a running container's process namespace (pidNamespaceOf), not a stopped one's", async () => {
+        const target = await startIn(sandbox, sleeper);
+        const joined = await startIn(sandbox, { ...sleeper, pidNamespaceOf: target });
+        expect((await rt.containerStatus(joined))?.state).toBe('running');
+        await rt.stopContainer(target, 0);
+        const late = await createIn(sandbox, { ...sleeper, pidNamespaceOf: target });
+        await expect(rt.startContainer(late)).rejects.toBeInstanceOf(RuntimeError);
+        await rt.stopContainer(joined, 0);
+      }, timeout);
+
       it.each([
         { name: 'args alone replace the image CMD', config: { cmd: ['echo', 'from-args'] }, out: 'from-args\n' },
         { name: 'command replaces ENTRYPOINT and drops the image CMD', config: { entrypoint: ['echo', 'from-command'] }, out: 'from-command\n' },

@@ -29,6 +29,8 @@ function whyNoDocker(): string | undefined {
 }
 
 const skip = whyNoDocker();
+/** The engine `docker` talks to: DOCKER_HOST's unix socket when set (e.g. a private test engine), else Docker's default. */
+const socketPath = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : undefined;
 let cluster = '';
 
 describe.skipIf(skip !== undefined)('DockerRuntime on a real engine', () => {
@@ -36,7 +38,7 @@ describe.skipIf(skip !== undefined)('DockerRuntime on a real engine', () => {
     'DockerRuntime contract',
     (ctx) => {
       cluster = ctx.cluster;
-      return { runtime: new DockerRuntime({ clusterLabel: ctx.cluster }) };
+      return { runtime: new DockerRuntime({ clusterLabel: ctx.cluster, socketPath }) };
     },
     {
       skip,
@@ -48,7 +50,7 @@ describe.skipIf(skip !== undefined)('DockerRuntime on a real engine', () => {
   );
 
   describe('Docker-only behaviour', () => {
-    const rt = () => new DockerRuntime({ clusterLabel: cluster });
+    const rt = () => new DockerRuntime({ clusterLabel: cluster, socketPath });
 
     it('a container over its memory limit is reported as OOMKilled, each of 5 times, even when the engine loses its oom event', async () => {
       // Docker 20.10 on cgroup v1 often drops the OOM notification of a container whose only

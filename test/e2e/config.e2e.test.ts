@@ -303,8 +303,8 @@ spec:
     expect(d).not.toContain('hunter2');
     const bad = await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kbad}\ndata: {"..": x}\n');
     expect(bad.stderr).toContain('data[..]: Invalid value: "..": must not be \'..\'');
-    const w = await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: kwarn}\nspec:\n  hostPID: true\n  containers: [{name: c, image: busybox, command: [sleep, "3600"]}]\n');
-    expect(w.stderr).toContain('Warning: spec.hostPID: ignored by minikube-lite: the pod has its own process namespace');
+    const w = await k(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {name: kwarn}\nspec:\n  hostUsers: false\n  containers: [{name: c, image: busybox, command: [sleep, "3600"]}]\n');
+    expect(w.stderr).toContain('Warning: spec.hostUsers: ignored by minikube-lite: user namespaces are not used');
     expect(w.stdout).toBe('pod/kwarn created\n');
   }, 60_000);
 

@@ -129,6 +129,14 @@ describe('finding 5: wrong types are refused before anything reads them', () => 
       expect(r.status).toBe(400);
       expect(r.body.message).toBe('Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.foo"');
     });
+    it.each([['strategic-merge-patch+json'], ['merge-patch+json']])('Strict refuses an unknown field in a %s patch, worded as Kubernetes\' patch handler', async (type) => {
+      const created = await call(base, 'POST', pods, { body: validPod('fvp') });
+      expect(created.status).toBe(201);
+      const r = await call<StatusBody>(base, 'PATCH', `${pods}/fvp?fieldValidation=Strict`, { body: { spec: { foo: 1 } }, contentType: `application/${type}` });
+      expect(r.status).toBe(400);
+      expect(r.body.message).toBe('strict decoding error: unknown field "spec.foo"');
+      await call(base, 'DELETE', `${pods}/fvp`);
+    });
     it('Strict refuses a duplicate field', async () => {
       const text = JSON.stringify(validDeployment('dup')).replace('"replicas":2', '"replicas":2,"replicas":3');
       const r = await call<StatusBody>(base, 'POST', `${deploys}?fieldValidation=Strict`, { body: text });

@@ -141,7 +141,7 @@ describe('discovery', () => {
     expect(apps.body.resources.map((x) => x.name)).toEqual(['deployments', 'deployments/status']);
   });
 
-  it.each(['/apis/nope/v1', '/api/v2', '/openapi/v2', '/nothing/here', '/api/v1/widgets', '/api/v1/namespaces/default/pods/a/b/c'])(
+  it.each(['/apis/nope/v1', '/api/v2', '/openapi/v3/apis/nope/v1', '/nothing/here', '/api/v1/widgets', '/api/v1/namespaces/default/pods/a/b/c'])(
     'answers an unknown path (%s) with a 404 Status', async (path) => {
       const r = await api<Status>('GET', path);
       expect(r.status).toBe(404);
@@ -150,8 +150,8 @@ describe('discovery', () => {
 
   it('tells kubectl through OpenAPI v3 that it validates fields itself', async () => {
     const index = await api<{ paths: Record<string, { serverRelativeURL: string }> }>('GET', '/openapi/v3');
-    expect(index.body.paths['api/v1'].serverRelativeURL).toBe('/openapi/v3/api/v1');
-    const doc = await api<{ paths: Record<string, { patch: { parameters: { name: string }[] } }> }>('GET', '/openapi/v3/api/v1');
+    expect(index.body.paths['api/v1'].serverRelativeURL).toMatch(/^\/openapi\/v3\/api\/v1\?hash=[0-9A-F]{128}$/);
+    const doc = await api<{ paths: Record<string, { patch: { parameters: { name: string }[] } }> }>('GET', index.body.paths['api/v1'].serverRelativeURL);
     expect(doc.body.paths['/api/v1/namespaces/{namespace}/pods/{name}'].patch.parameters.map((p) => p.name)).toContain('fieldValidation');
   });
 });
@@ -772,7 +772,9 @@ describe('watch', () => {
   it('ends open watches when the server closes', async () => {
     const s = await start([PODS_DEF, NAMESPACES_DEF]);
     const w = new WatchReader(s.url, `${podsPath()}?watch=true`);
-    await new Promise((r) => setTimeout(r, 50));
+    // An event proves the watch is open (a fixed pause did not, on a loaded machine).
+    await call(s.url, 'POST', podsPath(), { body: pod('before-close') });
+    expect((await w.next()).type).toBe('ADDED');
     await s.close();
     await w.done;
   });

@@ -3,7 +3,7 @@
  * watches, logs, exec) and an I/O that records what a command printed.
  */
 import { ApiError, notFound, conflict } from '../../src/api/errors.js';
-import type { KubeList, KubeObject, LabelSelector, Scale, WatchEvent } from '../../src/api/types.js';
+import type { KubeList, KubeObject, LabelSelector, Pod, Scale, WatchEvent } from '../../src/api/types.js';
 import type { DeleteOptions, ListOptions, ResourceRef, WatchHandle, WatchOptions } from '../../src/client/client.js';
 import type { GlobalOptions } from '../../src/cli/context.js';
 import type { Client, CommandDeps, CommandIO } from '../../src/cli/commands/shared.js';
@@ -251,6 +251,25 @@ export class FakeClient implements Client {
       },
       done,
     };
+  }
+
+  /** Called after each PUT of `pods/{name}/ephemeralcontainers` (to script the debug container's progress). */
+  onEphemeral?: (pod: Pod) => void;
+
+  /** PUT `pods/{name}/ephemeralcontainers`: takes `spec.ephemeralContainers` only, 409 on a stale resourceVersion. */
+  async updateEphemeralContainers(ref: ResourceRef, pod: Pod): Promise<Pod> {
+    const name = pod.metadata?.name ?? '';
+    this.calls.push(`PUT ${ref.resource}/ephemeralcontainers ${name}`);
+    const cur = this.objects.get(this.key(ref, name)) as Pod | undefined;
+    if (!cur) throw notFound(ref.resource, name);
+    if (pod.metadata?.resourceVersion && pod.metadata.resourceVersion !== cur.metadata?.resourceVersion) throw conflict(ref.resource, name);
+    const next = clone(cur) as Pod & KubeObject;
+    next.spec = { ...next.spec, containers: next.spec?.containers ?? [], ephemeralContainers: clone(pod.spec?.ephemeralContainers ?? []) };
+    next.metadata = { ...next.metadata, resourceVersion: String(++this.rv) };
+    this.objects.set(this.key(ref, name), next);
+    this.emit(ref, 'MODIFIED', next);
+    this.onEphemeral?.(clone(next));
+    return clone(next);
   }
 
   /** How many watches are open (a command must close its own). */

@@ -13,6 +13,7 @@ import { Kubelet, type KubeletOptions } from '../../src/kubelet/kubelet.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Recorder } from '../../src/kubelet/images.js';
 import { FakeRuntime } from '../../src/runtime/fake.js';
+import type { Runtime } from '../../src/runtime/types.js';
 import { NGINX_WELCOME } from '../../src/runtime/fake-process.js';
 
 export const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -155,9 +156,10 @@ export interface KubeletHarness {
 
 /**
  * Starts the harness. `opts` are passed to the kubelet over the defaults (hour-long heartbeat
- * and resync, so only the test's own actions and clock moves cause work).
+ * and resync, so only the test's own actions and clock moves cause work). `wrap` puts something
+ * between the kubelet and the fake runtime (e.g. EngineFaults).
  */
-export async function startKubeletHarness(opts: Partial<KubeletOptions> = {}): Promise<KubeletHarness> {
+export async function startKubeletHarness(opts: Partial<KubeletOptions> = {}, wrap: (fake: FakeRuntime) => Runtime = (f) => f): Promise<KubeletHarness> {
   const token = 'kubelet-test-token';
   const server = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token, logger: { info: () => {}, error: () => {} } });
   const client = new ApiClient({ server: server.url, token });
@@ -165,7 +167,7 @@ export async function startKubeletHarness(opts: Partial<KubeletOptions> = {}): P
   const fake = fakeRuntime(clock);
   const recorder = new MemoryRecorder();
   const kubelet = new Kubelet({
-    client, runtime: fake, cluster: 'test', nodeName: 'node-1', podCIDR: '10.244.1.0/24', token, address: '127.0.0.1',
+    client, runtime: wrap(fake), cluster: 'test', nodeName: 'node-1', podCIDR: '10.244.1.0/24', token, address: '127.0.0.1',
     clock, recorder, heartbeatMs: 3_600_000, resyncMs: 3_600_000, log: () => {}, ...opts,
   });
   await kubelet.start();

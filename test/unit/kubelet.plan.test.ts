@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/types.js';
 import type { ContainerStatus, SandboxStatus } from '../../src/runtime/types.js';
 import { restartDelayMs, DEFAULT_BACKOFF } from '../../src/kubelet/backoff.js';
-import { computePodActions, shouldRestart } from '../../src/kubelet/plan.js';
+import { computePodActions, nextRestartCount, shouldRestart } from '../../src/kubelet/plan.js';
 import { computePodStatus, podPhase } from '../../src/kubelet/status.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -442,5 +442,58 @@ describe('computePodStatus with native sidecars', () => {
     ['makes a Never pod Failed once the sidecar was stopped after the app failed', 'Never', [exited('log', 143), exited('web', 1)], 'Failed'],
   ])('%s', (_name, restartPolicy, containers, phase) => {
     expect(status(sidecarPod(restartPolicy), containers).phase).toBe(phase);
+  });
+});
+
+describe('computePodActions after an engine restart: stopped sandboxes are garbage once no kept container uses them', () => {
+  const old = sandbox({ id: 'sb0', state: 'notready', ip: '', labels: { 'io.kubernetes.sandbox.attempt': '0' } });
+  const cur = sandbox({ id: 'sb1', labels: { 'io.kubernetes.sandbox.attempt': '1' } });
+  const dead = (restart: number, sandboxId: string) => ctr('web', { state: 'exited', exitCode: 137, restart, sandboxId, finishedAt: new Date(T0) });
+  const cases: { name: string; sandboxes: SandboxStatus[]; containers: ContainerStatus[]; remove: string[]; removeContainers: string[] }[] = [
+    { name: 'keeps the old sandbox while its stopped container is one of the two kept instances', sandboxes: [old, cur], containers: [dead(0, 'sb0'), ctr('web', { restart: 1 })], remove: [], removeContainers: [] },
+    { name: 'removes the old sandbox together with its container once that is older than the last two', sandboxes: [old, cur], containers: [dead(0, 'sb0'), dead(1, 'sb1'), ctr('web', { restart: 2 })], remove: ['sb0'], removeContainers: ['web-0'] },
+    { name: 'removes an old sandbox that has no container at all', sandboxes: [old, cur], containers: [ctr('web', { restart: 1 })], remove: ['sb0'], removeContainers: [] },
+    { name: 'removes nothing while the current sandbox is the only one', sandboxes: [cur], containers: [ctr('web', { restart: 1 })], remove: [], removeContainers: [] },
+    { name: 'removes nothing while a new sandbox is still to be made (the old one numbers the next attempt)', sandboxes: [old], containers: [dead(0, 'sb0')], remove: [], removeContainers: [] },
+  ];
+  it.each(cases)('$name', ({ sandboxes, containers, remove, removeContainers }) => {
+    const a = computePodActions(pod(), { sandboxes, containers }, T0, policy);
+    expect(a.sandboxesToRemove).toEqual(remove);
+    expect(a.containersToRemove).toEqual(removeContainers);
+  });
+
+  it('stops what is left when the sandbox died and numbers the next sandbox and container on from the stopped ones', () => {
+    const a = computePodActions(pod(), { sandboxes: [cur, old].map((s) => ({ ...s, state: 'notready' as const, ip: '' })), containers: [dead(0, 'sb0'), dead(1, 'sb1')] }, T0, policy);
+    expect(a).toMatchObject({ killPod: true, createSandbox: true, sandboxAttempt: 2, sandboxesToRemove: [], containersToRemove: [] });
+    expect(a.containersToStart).toEqual([{ name: 'web', init: false, restartCount: 2, reason: 'sandbox recreated' }]);
+  });
+});
+
+describe('nextRestartCount when the newest instance was removed behind the kubelet\'s back', () => {
+  const withStatus = (containerID: string, restartCount: number): Pod => ({
+    ...pod(), status: { phase: 'Running', containerStatuses: [{ name: 'web', image: 'nginx', imageID: '', ready: true, restartCount, containerID }] },
+  });
+  const older = ctr('web', { state: 'exited', restart: 0, sandboxId: 'sb0' });
+  it.each([
+    { name: 'counts on from the reported status when an older, stopped instance is all that is left', p: withStatus('docker://web-1', 1), containers: [older], next: 2 },
+    { name: 'counts on from the newest instance while the reported one is still there', p: withStatus('docker://web-0', 0), containers: [older], next: 1 },
+    { name: 'counts on from the reported status when nothing is left', p: withStatus('docker://web-3', 3), containers: [], next: 4 },
+    { name: 'starts at 0 for a container never reported', p: pod(), containers: [], next: 0 },
+  ])('$name', ({ p, containers, next }) => {
+    expect(nextRestartCount(p, { sandboxes: [sandbox()], containers }, 'web', false)).toBe(next);
+  });
+});
+
+describe('computePodActions: an ended ephemeral container of an older sandbox', () => {
+  it('is removed with that sandbox, and not started again in the new one', () => {
+    const p: Pod = { ...pod(), spec: { ...pod().spec, containers: [{ name: 'web', image: 'nginx' }], ephemeralContainers: [{ name: 'debug', image: 'busybox' }] },
+      status: { phase: 'Running', ephemeralContainerStatuses: [{ name: 'debug', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } }] } };
+    const old = sandbox({ id: 'sb0', state: 'notready', ip: '', labels: { 'io.kubernetes.sandbox.attempt': '0' } });
+    const cur = sandbox({ id: 'sb1', labels: { 'io.kubernetes.sandbox.attempt': '1' } });
+    const debug = ctr('debug', { state: 'exited', sandboxId: 'sb0' });
+    const a = computePodActions(p, { sandboxes: [old, cur], containers: [debug, ctr('web', { restart: 1 })] }, T0, policy);
+    expect(a.containersToRemove).toEqual(['debug-0']);
+    expect(a.sandboxesToRemove).toEqual(['sb0']);
+    expect(a.containersToStart).toEqual([]);
   });
 });

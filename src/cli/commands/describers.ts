@@ -399,6 +399,8 @@ export function describePod(pod: Pod, events: Event[] | undefined, now: number):
   if (st.nominatedNodeName) out.w(0, `NominatedNodeName:\t${st.nominatedNodeName}\n`);
   if (spec.initContainers?.length) describeContainers(out, 'Init Containers', pod, spec.initContainers, st.initContainerStatuses);
   describeContainers(out, 'Containers', pod, spec.containers ?? [], st.containerStatuses);
+  // As kubectl: ephemeral containers are described as containers (their common fields).
+  if (spec.ephemeralContainers?.length) describeContainers(out, 'Ephemeral Containers', pod, spec.ephemeralContainers as Container[], st.ephemeralContainerStatuses);
   if (spec.readinessGates?.length) {
     out.w(0, 'Readiness Gates:\n  Type\tStatus\n');
     for (const g of spec.readinessGates) {

@@ -4,7 +4,7 @@
  */
 import { ApiError } from '../../api/errors.js';
 import type { ResourceDef } from '../../api/resource.js';
-import type { KubeObject, Scale } from '../../api/types.js';
+import type { KubeObject, Pod, Scale } from '../../api/types.js';
 import { resolveResourceName } from '../../api/registry.js';
 import { ApiClient, resourcePath, type ResourceRef } from '../../client/client.js';
 import { CliError, clientFor, type GlobalOptions } from '../context.js';
@@ -51,6 +51,11 @@ export interface Client extends Pick<ApiClient, 'get' | 'list' | 'create' | 'upd
   getScale(ref: ResourceRef, name: string): Promise<Scale>;
   /** PUT `.../{name}/scale`; with `metadata.resourceVersion` set, a stale Scale gets 409 Conflict. */
   updateScale(ref: ResourceRef, name: string, scale: Scale): Promise<Scale>;
+  /**
+   * PUT `pods/{name}/ephemeralcontainers`: only `spec.ephemeralContainers` of `pod` is taken; with
+   * `metadata.resourceVersion` set, a stale pod gets 409 Conflict.
+   */
+  updateEphemeralContainers(ref: ResourceRef, pod: Pod): Promise<Pod>;
 }
 
 /** The API client with the subresource calls {@link Client} adds. Stateless like ApiClient. */
@@ -61,6 +66,10 @@ export class CliClient extends ApiClient implements Client {
 
   updateScale(ref: ResourceRef, name: string, scale: Scale): Promise<Scale> {
     return this.request<Scale>('PUT', resourcePath(ref, name, 'scale'), scale);
+  }
+
+  updateEphemeralContainers(ref: ResourceRef, pod: Pod): Promise<Pod> {
+    return this.request<Pod>('PUT', resourcePath(ref, pod.metadata?.name ?? '', 'ephemeralcontainers'), pod);
   }
 }
 
