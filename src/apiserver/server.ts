@@ -245,13 +245,15 @@ function deleteOptions(req: IncomingMessage, q: URLSearchParams, body: Buffer): 
   let dryRun: unknown[] = [];
   const grace = intParam(q, 'gracePeriodSeconds');
   const type = mediaType(req);
-  if (body.length > 0 && type !== '' && type !== 'application/json') throw unsupportedMediaType(type);
+  // client-go's typed clients (kubectl drain's pod deletes) send DeleteOptions as protobuf.
+  const protobuf = type === PROTOBUF_CONTENT_TYPE;
+  if (body.length > 0 && type !== '' && type !== 'application/json' && !protobuf) throw unsupportedMediaType(type);
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   let policy: unknown = q.get('propagationPolicy') || undefined;
   const orphanParam = q.get('orphanDependents');
   let orphan: unknown = orphanParam === null || orphanParam === '' ? undefined : boolParam(q, 'orphanDependents');
-  if (body.length > 0 && body.toString('utf8').trim() !== '') {
-    const b = asObject(parseJson(body));
+  if (body.length > 0 && (protobuf || body.toString('utf8').trim() !== '')) {
+    const b = protobuf ? decodeProtobuf(body, 'v1/DeleteOptions') : asObject(parseJson(body));
     if (b.kind !== undefined && b.kind !== 'DeleteOptions') {
       throw badRequest(`${String(b.kind)} in version ${JSON.stringify(b.apiVersion ?? '')} cannot be handled as a DeleteOptions: the kind of the object does not match the endpoint`);
     }
