@@ -585,9 +585,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     if (HEALTH_PATHS.has(path)) {
       // livez/healthz: the process serves. readyz: it can also store what it is sent.
-      const why = path === '/readyz' ? opts.store.health?.() : undefined;
-      if (why) sendText(res, 500, `[-]store failed: ${why}\nreadyz check failed\n`);
-      else sendText(res, 200, 'ok');
+      const checks: [string, string | undefined][] = [['ping', undefined], ...(path === '/readyz' ? [['store', opts.store.health?.()] as [string, string | undefined]] : [])];
+      const failed = checks.some(([, why]) => why);
+      // As Kubernetes: one line per check with `?verbose` or when one fails, else just `ok`.
+      if (!failed && !url.searchParams.has('verbose')) sendText(res, 200, 'ok');
+      else {
+        const lines = checks.map(([check, why]) => (why ? `[-]${check} failed: ${why}` : `[+]${check} ok`));
+        sendText(res, failed ? 500 : 200, `${lines.join('\n')}\n${path.slice(1)} check ${failed ? 'failed' : 'passed'}\n`);
+      }
       return;
     }
     const authenticated = await auth.authenticate(req.headers.authorization);

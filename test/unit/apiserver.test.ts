@@ -83,6 +83,11 @@ const bind = (name: string, node: string, ns = 'default') =>
 const rv = (o: KubeObject): number => Number(o.metadata?.resourceVersion);
 
 describe('health and authentication', () => {
+  it.each([['/readyz?verbose', '[+]ping ok\n[+]store ok\nreadyz check passed\n'], ['/livez?verbose', '[+]ping ok\nlivez check passed\n']])('answers %s with one line per check, as kubectl get --raw shows it', async (path, text) => {
+    const r = await fetch(`${server.url}${path}`);
+    expect([r.status, await r.text()]).toEqual([200, text]);
+  });
+
   it.each(['/healthz', '/readyz', '/livez'])('answers %s with ok, without a token', async (path) => {
     const r = await api('GET', path, undefined, { token: null });
     expect([r.status, r.text]).toEqual([200, 'ok']);
