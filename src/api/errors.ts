@@ -4,7 +4,7 @@ import type { Status, StatusCause } from './types.js';
 export type StatusReason =
   | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'AlreadyExists' | 'Conflict'
   | 'Invalid' | 'Gone' | 'MethodNotAllowed' | 'UnsupportedMediaType' | 'InternalError'
-  | 'ServiceUnavailable' | 'Timeout' | 'Expired' | 'RequestEntityTooLarge' | 'NotAcceptable';
+  | 'ServiceUnavailable' | 'Timeout' | 'Expired' | 'RequestEntityTooLarge' | 'NotAcceptable' | 'TooManyRequests';
 
 /** One field problem, printed as `spec.containers[0].image: Required value`. */
 export interface FieldError {

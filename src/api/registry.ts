@@ -24,6 +24,7 @@ import { STORAGE_RESOURCES } from './kinds/storage.js';
 import { POLICY_RESOURCES } from './kinds/policy.js';
 import { CLIENT_REVIEW_RESOURCES } from './kinds/clients.js';
 import { WORKLOAD_RESOURCES } from './kinds/workloads.js';
+import { AUTOSCALING_RESOURCES } from './kinds/autoscaling.js';
 
 type Subresource = UpdateSubresource;
 
@@ -99,7 +100,7 @@ function prepareReplicaSetUpdate(rs: ReplicaSet, _old: ReplicaSet, requested: Re
 export const RESOURCES: ResourceDef[] = [
   defineResource<Pod>({
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,
-    shortNames: ['po'], subresources: ['status', 'ephemeralcontainers', 'binding', 'log', 'exec', 'attach', 'portforward'],
+    shortNames: ['po'], subresources: ['status', 'ephemeralcontainers', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'],
     applyDefaults: applyPodDefaults,
     validate: validatePod,
     warnings: (pod, old) => newWarnings(podSpecWarnings(pod.spec), old && podSpecWarnings(old.spec)),
@@ -182,6 +183,7 @@ export const RESOURCES: ResourceDef[] = [
   ...CLIENT_REVIEW_RESOURCES,
   ...TRACE_RESOURCES,
   ...WORKLOAD_RESOURCES,
+  ...AUTOSCALING_RESOURCES,
 ];
 
 /** The kind served at `/api[s]/{group}/{version}/.../{resource}`, if any. */

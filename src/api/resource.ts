@@ -63,6 +63,22 @@ export interface ResourceDef {
    * header; kubectl and the CLI print them as `Warning: ...`. Optional.
    */
   warnings?(obj: KubeObject, old?: KubeObject): string[];
+  /**
+   * Set when this version is served from objects stored in another version of the same
+   * group/resource (autoscaling/v1 HPAs are stored as autoscaling/v2): the API server converts
+   * on every read and write. Defaults, validation and warnings are then the storage version's,
+   * applied to the converted object.
+   */
+  conversion?: VersionConversion;
+}
+
+/** How one served version maps to the storage version (Kubernetes' conversion functions). */
+export interface VersionConversion {
+  storageVersion: string;
+  /** A served-version object (type meta included) as it is stored. */
+  toStorage(obj: KubeObject): KubeObject;
+  /** A stored object as this version serves it. */
+  fromStorage(obj: KubeObject): KubeObject;
 }
 
 /** `apiVersion` as written in manifests: `v1` for core, `apps/v1` otherwise. */

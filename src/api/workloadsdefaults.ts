@@ -6,6 +6,7 @@
 import type { DaemonSet, DaemonSetSpec, StatefulSet, StatefulSetSpec } from 'kubernetes-types/apps/v1.js';
 import type { ReplicationController, ReplicationControllerSpec } from 'kubernetes-types/core/v1.js';
 import { applyPodTemplateDefaults, isObject } from './defaults.js';
+import { applyPersistentVolumeClaimDefaults } from './storagevalidation.js';
 
 /** The annotation DaemonSets still carry with their template generation (apps/v1beta2 compatibility). */
 export const DEPRECATED_TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
@@ -57,6 +58,8 @@ export function applyStatefulSetDefaults(ss: StatefulSet): void {
   if (!isObject(spec.persistentVolumeClaimRetentionPolicy)) spec.persistentVolumeClaimRetentionPolicy = {};
   spec.persistentVolumeClaimRetentionPolicy.whenDeleted ||= 'Retain';
   spec.persistentVolumeClaimRetentionPolicy.whenScaled ||= 'Retain';
+  // `SetObjectDefaults_StatefulSet`: each claim template gets the claim defaults (volumeMode, phase Pending).
+  if (Array.isArray(spec.volumeClaimTemplates)) for (const t of spec.volumeClaimTemplates) if (isObject(t)) applyPersistentVolumeClaimDefaults(t);
   if (!isObject(spec.template)) spec.template = { spec: { containers: [] } };
   applyPodTemplateDefaults(spec.template);
 }

@@ -6,19 +6,50 @@
  */
 import type { ControllerRevision, DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { ReplicationController } from 'kubernetes-types/core/v1.js';
-import type { LabelSelector } from './types.js';
+import type { LabelSelector, PodTemplateSpec } from './types.js';
 import type { FieldError } from './errors.js';
-import { forbidden, invalidFormatted, invalidValue, notSupported, required, requiredWithDetail } from './errors.js';
+import { duplicate, forbidden, invalidFormatted, invalidValue, notSupported, required, requiredWithDetail } from './errors.js';
 import {
   intOrPercentValue, nonNegative, selectorUnchanged, semanticallyEqual, validateIntOrPercent, validateSelector, validateTemplate,
 } from './appsvalidation.js';
 import { goIntOrString, goLabelSelector, goStringMap } from './gofmt.js';
 import { fromLabelSelector } from './labels.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './metavalidation.js';
-import { nameIsDNSSubdomain } from './names.js';
+import { isDNS1123Label, nameIsDNSSubdomain } from './names.js';
+import { validatePersistentVolumeClaim } from './storagevalidation.js';
 
-/** Whether the StatefulSet controller makes PVCs from volumeClaimTemplates (not yet: they are refused). */
-export const PVC_SUPPORTED = false;
+/**
+ * The claim templates (`spec.volumeClaimTemplates[i]`): each a claim as `validatePersistentVolumeClaim`
+ * checks it (named as the pod of ordinal 0 would get it), its own name a unique DNS-1123 label
+ * (it is the pod's volume name). Kubernetes leaves this to the claim's creation; minikube-lite
+ * refuses at once, with the template's field path, what every claim would fail.
+ */
+function validateClaimTemplates(ss: StatefulSet, errs: FieldError[]): void {
+  const seen = new Set<string>();
+  (ss.spec?.volumeClaimTemplates ?? []).forEach((t, i) => {
+    const path = `spec.volumeClaimTemplates[${i}]`;
+    const name = t.metadata?.name ?? '';
+    if (!name) {
+      errs.push(required(`${path}.metadata.name`));
+      return;
+    }
+    const nameErrs = isDNS1123Label(name).map((msg) => invalidValue(`${path}.metadata.name`, name, msg));
+    if (seen.has(name)) nameErrs.push(duplicate(`${path}.metadata.name`, name));
+    seen.add(name);
+    errs.push(...nameErrs);
+    const claim = { ...t, metadata: { ...t.metadata, name: `${name}-${ss.metadata?.name ?? ''}-0`, namespace: ss.metadata?.namespace || 'default' } };
+    for (const e of validatePersistentVolumeClaim(claim)) errs.push({ ...e, field: `${path}.${e.field}` });
+  });
+}
+
+/** The pod template as the set's pods get it: the claim templates' volumes added (replacing same-named ones). */
+function templateWithClaims(ss: StatefulSet): PodTemplateSpec | undefined {
+  const spec = ss.spec ?? ({} as NonNullable<StatefulSet['spec']>);
+  const names = new Set((spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name ?? '').filter(Boolean));
+  if (!names.size || !spec.template?.spec) return spec.template;
+  const claimVolumes = [...names].map((name) => ({ name, persistentVolumeClaim: { claimName: `${name}-${ss.metadata?.name ?? ''}-0` } }));
+  return { ...spec.template, spec: { ...spec.template.spec, volumes: [...claimVolumes, ...(spec.template.spec.volumes ?? []).filter((v) => !names.has(v.name))] } };
+}
 
 /** A selector that is set, valid and not empty (`empty selector is invalid for <kind>`). */
 function nonEmptySelector(ls: LabelSelector | undefined, path: string, kind: string, errs: FieldError[]) {
@@ -103,10 +134,8 @@ export function validateStatefulSet(ss: StatefulSet, old?: StatefulSet): FieldEr
   errs.push(...nonNegative(spec.revisionHistoryLimit, 'spec.revisionHistoryLimit'));
   if (spec.ordinals) errs.push(...nonNegative(spec.ordinals.start, 'spec.ordinals.start'));
   const sel = nonEmptySelector(spec.selector, 'spec.selector', 'statefulset', errs);
-  if (sel) errs.push(...validateTemplate(spec.template, sel, 'spec.template', 'StatefulSet'));
-  if ((spec.volumeClaimTemplates ?? []).length > 0 && !PVC_SUPPORTED) {
-    errs.push(forbidden('spec.volumeClaimTemplates', 'the StatefulSet controller of this minikube-lite cluster does not create PersistentVolumeClaims from volumeClaimTemplates yet; remove them (create the claims yourself and mount them, or use an emptyDir volume)'));
-  }
+  if (sel) errs.push(...validateTemplate(templateWithClaims(ss), sel, 'spec.template', 'StatefulSet'));
+  validateClaimTemplates(ss, errs);
   if (old) {
     const fixed = (x: typeof spec) => ({
       ...x, replicas: undefined, ordinals: undefined, template: undefined, updateStrategy: undefined, revisionHistoryLimit: undefined,

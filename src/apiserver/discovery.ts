@@ -17,6 +17,7 @@ const SUBRESOURCE_VERBS: Record<string, string[]> = {
   ephemeralcontainers: ['get', 'patch', 'update'],
   scale: ['get', 'patch', 'update'],
   binding: ['create'],
+  eviction: ['create'],
   log: ['get'],
   exec: ['create', 'get'],
   attach: ['create', 'get'],
@@ -26,6 +27,7 @@ const SUBRESOURCE_VERBS: Record<string, string[]> = {
 /** Kinds a subresource takes or returns when it is not the parent's kind. */
 const SUBRESOURCE_KINDS: Record<string, { group?: string; version?: string; kind: string }> = {
   binding: { kind: 'Binding' },
+  eviction: { group: 'policy', version: 'v1', kind: 'Eviction' },
   log: { kind: 'Pod' },
   exec: { kind: 'PodExecOptions' },
   attach: { kind: 'PodAttachOptions' },

@@ -265,6 +265,9 @@ export const isProtobuf = (contentType: string | undefined): boolean =>
  */
 export const messageOf = (gvk: string): string | undefined => KINDS[gvk] ?? (gvk.endsWith('/DeleteOptions') ? KINDS['v1/DeleteOptions'] : undefined);
 
+/** Older group versions whose message is field for field the newer one (old clients still send them). */
+const OLDER_VERSIONS: Readonly<Record<string, string>> = { 'policy/v1beta1/Eviction': 'policy.v1.Eviction' };
+
 /**
  * Decodes a protobuf body into the JSON object it stands for. The kind is the envelope's
  * (`expected`, `group/version/Kind`, when the envelope names none). 415 for kinds the table
@@ -284,7 +287,7 @@ export function decodeProtobuf(body: Buffer, expected?: string): Record<string, 
   const enc = env.find((f) => f.field === 3)?.value;
   if (Buffer.isBuffer(enc) && enc.length > 0) throw badRequest(`protobuf content encoding ${JSON.stringify(enc.toString())} is not supported`);
   const gvk = typeMeta.apiVersion && typeMeta.kind ? `${typeMeta.apiVersion}/${typeMeta.kind}` : expected;
-  const message = gvk ? messageOf(gvk) : undefined;
+  const message = gvk ? messageOf(gvk) ?? OLDER_VERSIONS[gvk] : undefined;
   if (!message) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF_CONTENT_TYPE} (no protobuf message for ${gvk ?? 'an envelope without apiVersion/kind'})`);
   }

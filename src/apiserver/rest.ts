@@ -180,7 +180,21 @@ export class RestStorage {
   async get(def: ResourceDef, namespace: string, name: string): Promise<KubeObject> {
     const obj = await this.store.get(this.key(def, namespace, name));
     if (!obj) throw notFound(def.resource, name, def.group);
-    return obj;
+    return this.served(def, obj);
+  }
+
+  /** The def objects of `def`'s group/resource are stored as (itself, unless it converts). */
+  storageDef(def: ResourceDef): ResourceDef {
+    const conv = def.conversion;
+    if (!conv) return def;
+    const s = this.resources.find((d) => d.group === def.group && d.resource === def.resource && d.version === conv.storageVersion);
+    if (!s) throw new ApiError(500, 'InternalError', `no storage version ${conv.storageVersion} for ${def.resource}.${def.group}`);
+    return s;
+  }
+
+  /** A stored object as `def`'s version serves it. */
+  served(def: ResourceDef, obj: KubeObject): KubeObject {
+    return def.conversion ? def.conversion.fromStorage(obj) : obj;
   }
 
   /**
@@ -194,12 +208,16 @@ export class RestStorage {
       kind: def.listKind,
       apiVersion: apiVersionOf(def),
       metadata: { resourceVersion: String(resourceVersion) },
-      items: filter.selective ? items.filter((o) => filter.matches(o)) : items,
+      items: (filter.selective ? items.filter((o) => filter.matches(o)) : items).map((o) => this.served(def, o)),
     };
   }
 
   /** CREATE: 201-worthy object, or 400/404/409/422. `body` becomes the caller-visible object. */
   async create(def: ResourceDef, namespace: string, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    if (def.conversion) {
+      const converted = def.conversion.toStorage(this.decode(def, this.withTypeMeta(def, input), opts));
+      return this.served(def, await this.create(this.storageDef(def), namespace, converted, opts));
+    }
     const body = this.decode(def, this.withTypeMeta(def, input), opts);
     const m = meta(body);
     this.checkNamespace(def, namespace, m);
@@ -250,6 +268,10 @@ export class RestStorage {
    * makes it conditional (409 if stale); none makes it unconditional.
    */
   async update(def: ResourceDef, namespace: string, name: string, input: KubeObject, subresource: UpdateSubresource, opts: WriteOptions = {}): Promise<KubeObject> {
+    if (def.conversion) {
+      const converted = def.conversion.toStorage(this.decode(def, this.withTypeMeta(def, input), opts));
+      return this.served(def, await this.update(this.storageDef(def), namespace, name, converted, subresource, opts));
+    }
     const body = this.decode(def, this.withTypeMeta(def, input), opts);
     const m = meta(body);
     this.checkNamespace(def, namespace, m);
@@ -264,8 +286,13 @@ export class RestStorage {
 
   /** PATCH of the object or of its `status` (or a pod's `ephemeralcontainers`) subresource. */
   async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, subresource: UpdateSubresource, opts: WriteOptions = {}): Promise<KubeObject> {
-    return this.write(def, namespace, name, opts, (cur) => {
-      const patched = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject), opts, true);
+    // A patch applies to the object as the request's version serves it.
+    const conv = def.conversion;
+    const sdef = this.storageDef(def);
+    const out = await this.write(sdef, namespace, name, opts, (stored) => {
+      const cur = this.served(def, stored);
+      const served = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject), opts, true);
+      const patched = conv ? conv.toStorage(served) : served;
       const pm = meta(patched);
       // A resourceVersion written by the patch is a precondition, as in Kubernetes.
       if (pm.resourceVersion !== undefined && pm.resourceVersion !== cur.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
@@ -273,8 +300,9 @@ export class RestStorage {
       if (def.namespaced && pm.namespace !== cur.metadata?.namespace) {
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
-      return this.prepareUpdate(def, cur as AnyObject, patched as AnyObject, subresource);
+      return this.prepareUpdate(sdef, stored as AnyObject, patched as AnyObject, subresource);
     });
+    return this.served(def, out);
   }
 
   /**
@@ -290,6 +318,10 @@ export class RestStorage {
    * finalizer; the outcome is the same, without the finalizer ever being visible.
    */
   async delete(def: ResourceDef, namespace: string, name: string, options: DeleteOptions, opts: WriteOptions = {}): Promise<{ object: KubeObject; deleted: boolean }> {
+    if (def.conversion) {
+      const r = await this.delete(this.storageDef(def), namespace, name, options, opts);
+      return { ...r, object: this.served(def, r.object) };
+    }
     if (def.group === '' && def.resource === 'namespaces' && UNDELETABLE_NAMESPACES.has(name)) {
       throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, [], { name, kind: 'namespaces' });
     }

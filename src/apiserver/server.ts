@@ -13,7 +13,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, badRequest, forbidden, invalid, invalidValue, notSupported, type FieldError } from '../api/errors.js';
+import { ApiError, badRequest, conflict, forbidden, invalid, invalidValue, notSupported, type FieldError } from '../api/errors.js';
 import { decodeObject } from '../api/schema.js';
 import type { ResourceDef } from '../api/resource.js';
 import { scaleOf, type Scalable } from '../api/scale.js';
@@ -24,8 +24,9 @@ import { FIELD_VALIDATION_MODES, type FieldValidation } from '../api/schema.js';
 import { loadYamlDocuments, YamlError } from '../api/yaml.js';
 import {
   asObject, decodeJson, errorStatus, mediaType, methodNotAllowed, notFoundPath, parseJson, readBody, sendError, sendJson, sendText,
-  setWarnings, unsupportedMediaType, parseJsonObject, boolParam, partialMetadata, partialMetadataVersion, type ApiServerLogger, type DecodedBody,
+  setWarnings, unsupportedMediaType, parseJsonObject, boolParam, partialMetadata, partialMetadataVersion, successStatus, type ApiServerLogger, type DecodedBody,
 } from './http.js';
+import { evictPod, parseEviction, withDisruptionTarget, type Budget, type EvictionStore } from './eviction.js';
 import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, proxyUpgrade, resolveContainer, writeStatusOnSocket } from './pods.js';
 import { continueExpired, continueResourceVersion, paginate } from './paging.js';
@@ -46,6 +47,7 @@ import type { TokenIssuer } from './auth/tokens.js';
 import { createToken } from './tokenrequest.js';
 import { reviewAttributes, reviewBody, reviewResponse, rulesReviewResponse, selfReviewResponse } from './accessreview.js';
 import { decodeProtobuf, isProtobuf, PROTOBUF_CONTENT_TYPE } from './protobuf.js';
+import { METRICS_GROUP, metricsSource, serveNodeMetrics, servePodMetrics } from './metrics.js';
 import { OpenApiHandler } from './openapi.js';
 
 export type { ApiServerLogger } from './http.js';
@@ -241,19 +243,23 @@ function writeOptions(q: URLSearchParams, fromBody: readonly unknown[] = [], dup
  * given together with orphanDependents, as Kubernetes' `ValidateDeleteOptions` words it.
  */
 function deleteOptions(req: IncomingMessage, q: URLSearchParams, body: Buffer): { options: DeleteOptions; write: WriteOptions } {
+  const type = mediaType(req);
+  // client-go's typed clients (kubectl drain's pod deletes) send DeleteOptions as protobuf.
+  if (type === PROTOBUF_CONTENT_TYPE && body.length > 0) return deleteOptionsFrom(q, decodeProtobuf(body, 'v1/DeleteOptions'));
+  if (body.length > 0 && type !== '' && type !== 'application/json') throw unsupportedMediaType(type);
+  return deleteOptionsFrom(q, body.length > 0 && body.toString('utf8').trim() !== '' ? asObject(parseJson(body)) : undefined);
+}
+
+/** {@link deleteOptions} from an already decoded DeleteOptions object (or none), e.g. an Eviction's. */
+function deleteOptionsFrom(q: URLSearchParams, b: Record<string, unknown> | undefined): { options: DeleteOptions; write: WriteOptions } {
   const opts: DeleteOptions = {};
   let dryRun: unknown[] = [];
   const grace = intParam(q, 'gracePeriodSeconds');
-  const type = mediaType(req);
-  // client-go's typed clients (kubectl drain's pod deletes) send DeleteOptions as protobuf.
-  const protobuf = type === PROTOBUF_CONTENT_TYPE;
-  if (body.length > 0 && type !== '' && type !== 'application/json' && !protobuf) throw unsupportedMediaType(type);
   if (grace !== undefined) opts.gracePeriodSeconds = grace;
   let policy: unknown = q.get('propagationPolicy') || undefined;
   const orphanParam = q.get('orphanDependents');
   let orphan: unknown = orphanParam === null || orphanParam === '' ? undefined : boolParam(q, 'orphanDependents');
-  if (body.length > 0 && (protobuf || body.toString('utf8').trim() !== '')) {
-    const b = protobuf ? decodeProtobuf(body, 'v1/DeleteOptions') : asObject(parseJson(body));
+  if (b) {
     if (b.kind !== undefined && b.kind !== 'DeleteOptions') {
       throw badRequest(`${String(b.kind)} in version ${JSON.stringify(b.apiVersion ?? '')} cannot be handled as a DeleteOptions: the kind of the object does not match the endpoint`);
     }
@@ -396,6 +402,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const method = req.method ?? 'GET';
     const ns = r.namespace;
+    if (def.group === METRICS_GROUP) return serveMetrics(req, res, def, r, q);
 
     if (!r.name) {
       switch (method) {
@@ -411,8 +418,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
               timeoutSeconds: intParam(q, 'timeoutSeconds', 0),
               allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
               sendInitialEvents: q.has('sendInitialEvents') ? boolParam(q, 'sendInitialEvents') : undefined,
-              asTable: tv ? (obj) => toTable(def, [obj], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv)
-                : pm ? (obj) => partialMetadata(obj, pm) : undefined,
+              asTable: tv ? (obj) => toTable(def, [rest.served(def, obj)], obj.metadata?.resourceVersion ?? '', clock(), includeObject(q), tv)
+                : pm ? (obj) => partialMetadata(obj, pm)
+                  : def.conversion ? (obj) => rest.served(def, obj) : undefined,
             }, { store: opts.store, logger, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000, defaultTimeout: defaultWatchTimeout, track });
             return;
           }
@@ -556,6 +564,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         sendJson(res, 201, bindingCreated());
         return;
       }
+      case 'eviction': {
+        if (method !== 'POST') throw methodNotAllowed();
+        const raw = await readBody(req);
+        const body = isProtobuf(req.headers['content-type']) ? decodeProtobuf(raw, 'policy/v1/Eviction') : parseJsonObject(raw);
+        const { deleteOptions: embedded } = parseEviction(body, ns, r.name);
+        const { options, write } = deleteOptionsFrom(q, embedded);
+        const result = await evictPod(evictionStore(def, ns, r.name, write), options, write.dryRun ?? false);
+        if (result.evicted) sendJson(res, 201, successStatus(201));
+        else sendJson(res, result.status.code ?? 500, result.status);
+        return;
+      }
       case 'exec':
       case 'attach':
       case 'portforward':
@@ -646,7 +665,63 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     await serveResource(req, res, r, url.searchParams, user);
   }
 
+  /**
+   * metrics.k8s.io (NodeMetrics, PodMetrics): read-only, computed from the kubelets' summaries
+   * (see metrics.ts); as a Table when kubectl asks for one.
+   */
+  async function serveMetrics(req: IncomingMessage, res: ServerResponse, def: ResourceDef, r: ResourceRequest, q: URLSearchParams): Promise<void> {
+    if (req.method !== 'GET' || r.subresource || boolParam(q, 'watch')) throw methodNotAllowed();
+    const nodesDef = core('nodes');
+    const podsDef = core('pods');
+    if (!nodesDef || !podsDef) throw new ApiError(503, 'ServiceUnavailable', 'this server does not serve nodes and pods, so it has no metrics');
+    checkReadParams(q);
+    const underlying = def.resource === 'nodes' ? nodesDef : podsDef;
+    const filter = buildFilter(underlying, q.get('labelSelector'), q.get('fieldSelector'));
+    const src = metricsSource({
+      get: (d, ns, name) => rest.get(d, ns, name),
+      list: async (d, ns) => (await rest.list(d, ns, { selective: false, matches: () => true })).items,
+      nodesDef, podsDef, token: opts.token, clock, log: (m, e) => logger.info(`${m}: ${(e as Error).message}`),
+    });
+    const out = def.resource === 'nodes' ? await serveNodeMetrics(src, r.name, filter) : await servePodMetrics(src, r.namespace, r.name, filter);
+    const tv = tableVersion(req);
+    if (tv) {
+      const items = r.name ? [out] : ((out as unknown as { items: KubeObject[] }).items);
+      sendJson(res, 200, toTable(def, items, '', clock(), includeObject(q), tv));
+      return;
+    }
+    sendJson(res, 200, out);
+  }
+
   /** The kubelet serving `pod`: its node's address and kubelet port; 400 for an unscheduled pod. */
+  /** The eviction subresource's view of storage for pod `name` (see eviction.ts). */
+  function evictionStore(podsDef: ResourceDef, ns: string, name: string, write: WriteOptions): EvictionStore {
+    const pdbs = opts.resources.find((d) => d.group === 'policy' && d.resource === 'poddisruptionbudgets');
+    return {
+      getPod: async () => (await rest.get(podsDef, ns, name)) as Pod & KubeObject,
+      listBudgets: async () => (pdbs ? (await rest.list(pdbs, ns, { selective: false, matches: () => true })).items as Budget[] : []),
+      getBudget: async (pdb) => {
+        if (!pdbs) throw new ApiError(404, 'NotFound', `poddisruptionbudgets.policy "${pdb}" not found`);
+        return (await rest.get(pdbs, ns, pdb)) as Budget;
+      },
+      updateBudgetStatus: async (pdb) => {
+        if (pdbs) await rest.update(pdbs, ns, pdb.metadata?.name ?? '', pdb, 'status', {});
+      },
+      markDisruptionTarget: (pre) => rest.modify(podsDef, ns, name, (cur) => {
+        const m = cur.metadata ?? {};
+        if (pre?.uid && pre.uid !== m.uid) throw conflict('pods', name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${m.uid ?? ''}`);
+        if (pre?.resourceVersion && pre.resourceVersion !== m.resourceVersion) {
+          throw conflict('pods', name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${m.resourceVersion ?? ''}`);
+        }
+        const pod = cur as Pod;
+        return { ...pod, status: { ...pod.status, conditions: withDisruptionTarget(pod.status?.conditions ?? [], clock()) } } as KubeObject;
+      }),
+      deletePod: async (options) => {
+        await rest.delete(podsDef, ns, name, options, write);
+      },
+      now: clock,
+    };
+  }
+
   async function kubeletOf(pod: Pod): Promise<{ host: string; port: number }> {
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) throw badRequest(`pod ${pod.metadata?.name ?? ''} does not have a host assigned`);

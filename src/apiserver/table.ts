@@ -19,6 +19,8 @@ import {
 import type { ControllerRevision, DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { ReplicationController } from 'kubernetes-types/core/v1.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
+import { hpaRow } from '../api/autoscalingstatus.js';
 
 interface Column { name: string; type: string; format?: string; description: string; priority: number }
 type Cell = string | number;
@@ -235,6 +237,22 @@ for (const [key, rows] of Object.entries({ ...IDENTITY_STORAGE_ROWS, ...ADMISSIO
   PRINTERS[key] = {
     columns: rows.columns.map((c, i) => col(c.name, 'string', c.wide ? 1 : 0, i === 0 ? 'name' : undefined)),
     row: (obj, now) => rows.row(obj, now),
+  };
+}
+
+PRINTERS['autoscaling/horizontalpodautoscalers'] = {
+  columns: [col('Name', 'string', 0, 'name'), col('Reference'), col('Targets'), col('MinPods', 'string'), col('MaxPods', 'integer'), col('Replicas', 'integer'), col('Age')],
+  row: (h, now) => [str(h.metadata?.name), ...hpaRow(h as HorizontalPodAutoscaler), age(h, now)],
+};
+// metrics-server's columns for `kubectl get nodes.metrics.k8s.io` / `pods.metrics.k8s.io`.
+for (const resource of ['nodes', 'pods']) {
+  PRINTERS[`metrics.k8s.io/${resource}`] = {
+    columns: [col('Name', 'string', 0, 'name'), col('CPU'), col('Memory'), col('Window')],
+    row: (m) => {
+      const usage = (m as { usage?: { cpu?: string; memory?: string } }).usage
+        ?? { cpu: list(g(m, 'containers')).map((c) => String(g(c, 'usage.cpu'))).join(','), memory: list(g(m, 'containers')).map((c) => String(g(c, 'usage.memory'))).join(',') };
+      return [str(m.metadata?.name), str(usage.cpu), str(usage.memory), str(g(m, 'window'))];
+    },
   };
 }
 

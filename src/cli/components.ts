@@ -74,6 +74,8 @@ export async function runControlPlane(opts: {
   serviceCIDR?: string; nodePortRange?: string;
   /** Run the ingress controller, its Service on these ports; its nginx configuration lives in `<dataDir>/ingress-nginx`. */
   ingress?: { httpPort: number; httpsPort: number };
+  /** The HPA controller's sync period and default scale-down stabilisation window. */
+  hpaSyncPeriodMs?: number; hpaDownscaleStabilizationMs?: number;
 }): Promise<void> {
   await lockComponent(opts.cluster, 'controlplane');
   const token = componentToken(opts.tokenFile);
@@ -111,6 +113,7 @@ export async function runControlPlane(opts: {
     ...(tokenIssuer ? { tokenSigner: tokenIssuer } : {}),
     volumeDirectories: new LocalHostDirectories(join(opts.dataDir, 'volumes')),
     nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
+    hpaSyncPeriodMs: opts.hpaSyncPeriodMs, hpaDownscaleStabilizationMs: opts.hpaDownscaleStabilizationMs,
     ...(opts.ingress ? { ingress: { ...opts.ingress, confDir: join(opts.dataDir, 'ingress-nginx') } } : {}),
   });
   const pruner = startTracePruner(client, { log: log('trace-pruner') });

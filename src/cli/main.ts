@@ -61,6 +61,8 @@ program.command('up')
   .option('--wait <seconds>', 'how long to wait for the cluster to be ready', (v) => Number(v), 60)
   .option('--node-monitor-grace-period <duration>', 'how long a node may miss heartbeats before it is NotReady (default 40s)')
   .option('--pod-eviction-timeout <duration>', 'how long pods stay on a NotReady node before they are evicted (default 5m)')
+  .option('--hpa-sync-period <duration>', 'how often the horizontal pod autoscaler evaluates each HPA (default 15s)')
+  .option('--hpa-downscale-stabilization <duration>', 'scale-down stabilisation window of HPAs whose behavior sets none (default 5m)')
   .option('--node-status-update-frequency <duration>', 'how often each kubelet posts its node status heartbeat (default 10s)')
   .option('--kubelet-backoff-base <duration>', 'first container restart back-off of every kubelet, e.g. 10s (default 10s)')
   .option('--kubelet-backoff-cap <duration>', 'longest container restart back-off of every kubelet, e.g. 5m (default 5m)')
@@ -70,6 +72,7 @@ program.command('up')
   .addHelpText('after', '\nExamples:\n  minikube-lite up\n  minikube-lite up --nodes 3 --node-labels node-2:gpu=true\n  minikube-lite --name dev up --pod-cidr 10.250.0.0/16')
   .action(async (o: { nodes: number; nodeLabels: string[]; port?: number; podCidr?: string; serviceCidr?: string; listenAddress?: string; nodeCpu?: string; nodeMemory?: string; wait: number;
     kubeletBackoffBase?: string; kubeletBackoffCap?: string; nodeMonitorGracePeriod?: string; podEvictionTimeout?: string; nodeStatusUpdateFrequency?: string;
+    hpaSyncPeriod?: string; hpaDownscaleStabilization?: string;
     upstreamDns?: string; ingressPort?: number; ingressTlsPort?: number }) => {
     const ms = (flag: string, v?: string) => {
       if (v === undefined) return [];
@@ -90,7 +93,8 @@ program.command('up')
     const { up } = await import('./cluster.js');
     await up(globals(), {
       nodes: o.nodes, nodeLabels: o.nodeLabels, port: o.port, podCidr: o.podCidr, serviceCidr: o.serviceCidr, listenAddress: o.listenAddress, nodeCpu: o.nodeCpu, nodeMemory: o.nodeMemory, waitMs: o.wait * 1000,
-      controlPlaneArgs: [...ms('--node-monitor-grace-period-ms', o.nodeMonitorGracePeriod), ...ms('--pod-eviction-timeout-ms', o.podEvictionTimeout)],
+      controlPlaneArgs: [...ms('--node-monitor-grace-period-ms', o.nodeMonitorGracePeriod), ...ms('--pod-eviction-timeout-ms', o.podEvictionTimeout),
+        ...ms('--hpa-sync-period-ms', o.hpaSyncPeriod), ...ms('--hpa-downscale-stabilization-ms', o.hpaDownscaleStabilization)],
       kubeletArgs: [...kubeletBackoffArgs(o.kubeletBackoffBase, o.kubeletBackoffCap), ...ms('--node-status-update-frequency-ms', o.nodeStatusUpdateFrequency)],
       upstreamDns: o.upstreamDns, ingressPort: o.ingressPort, ingressTlsPort: o.ingressTlsPort,
     }, print);
@@ -141,7 +145,7 @@ node.command('add [name]')
     (await import('./nodes.js')).nodeAdd(globals(), name, o.labels.join(','), o.taints.join(','), o.wait * 1000, print));
 node.command('delete <name>')
   .description('Remove a node from the running cluster: drain it, stop its kubelet, remove its network and its Node object')
-  .option('--timeout <seconds>', 'how long to wait for its pods to terminate', (v) => Number(v), 60)
+  .option('--timeout <seconds>', 'how long to wait for its pods to be evicted (PodDisruptionBudgets honoured) and to terminate', (v) => Number(v), 60)
   .addHelpText('after', '\nExample:\n  minikube-lite node delete node-4')
   .action(async (name: string, o: { timeout: number }) => (await import('./nodes.js')).nodeDelete(globals(), name, o.timeout * 1000, print));
 
@@ -154,16 +158,20 @@ program.command('controlplane', { hidden: true })
   .option('--secure-port <port>', 'also serve HTTPS (for kubectl) on this port, with <data-dir>/cert.pem', (v) => Number(v))
   .option('--node-monitor-grace-period-ms <ms>', 'node lifecycle: heartbeat grace period', (v) => Number(v))
   .option('--pod-eviction-timeout-ms <ms>', 'node lifecycle: eviction delay', (v) => Number(v))
+  .option('--hpa-sync-period-ms <ms>', 'horizontal pod autoscaler: sync period', (v) => Number(v))
+  .option('--hpa-downscale-stabilization-ms <ms>', 'horizontal pod autoscaler: default scale-down stabilisation window', (v) => Number(v))
   .option('--service-cidr <cidr>', 'IPv4 CIDR Service ClusterIPs are allocated from', '10.96.0.0/16')
   .option('--service-node-port-range <range>', 'range node ports are allocated from', '30000-32767')
   .option('--ingress-port <port>', 'run the ingress controller, its LoadBalancer Service listening on this HTTP port', (v) => Number(v))
   .option('--ingress-tls-port <port>', 'HTTPS port of the ingress controller\'s Service (with --ingress-port)', (v) => Number(v))
   .action(async (o: { port: number; securePort?: number; tokenFile: string; dataDir: string; host: string; nodeMonitorGracePeriodMs?: number; podEvictionTimeoutMs?: number;
+    hpaSyncPeriodMs?: number; hpaDownscaleStabilizationMs?: number;
     serviceCidr: string; serviceNodePortRange: string; ingressPort?: number; ingressTlsPort?: number }) => {
     const { runControlPlane } = await import('./components.js');
     await runControlPlane({
       cluster: globals().name, dataDir: o.dataDir, port: o.port, securePort: o.securePort, tokenFile: o.tokenFile, host: o.host,
       nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, podEvictionTimeoutMs: o.podEvictionTimeoutMs,
+      hpaSyncPeriodMs: o.hpaSyncPeriodMs, hpaDownscaleStabilizationMs: o.hpaDownscaleStabilizationMs,
       serviceCIDR: o.serviceCidr, nodePortRange: o.serviceNodePortRange,
       ...(o.ingressPort ? { ingress: { httpPort: o.ingressPort, httpsPort: o.ingressTlsPort ?? o.ingressPort + 1 } } : {}),
     });

@@ -2,8 +2,9 @@
  * `node add [NAME] [--labels k=v] [--taints k=v:Effect]` and `node delete NAME` on a running
  * cluster. Adding starts one more kubelet (its own Docker network with the next free pod
  * subnet; it registers the Node, with the taints, itself). Deleting drains the node as
- * `kubectl drain` would (cordon, then delete every pod on it but those a DaemonSet owns, and
- * wait until the kubelet has stopped them), stops the kubelet, removes what is left of its
+ * `kubectl drain --ignore-daemonsets --delete-emptydir-data --force` would (cordon, then evict
+ * every pod on it but those a DaemonSet owns through the eviction API, honouring
+ * PodDisruptionBudgets, and wait until they are gone), stops the kubelet, removes what is left of its
  * containers and its network, deletes the pods still bound to it (the pod garbage collector's
  * job for pods of a node that no longer exists) and the Node object.
  */
@@ -16,6 +17,7 @@ import { nodeNetworkName } from '../kubelet/naming.js';
 import { connectRuntime, isUp, nodeCIDR, nodeReady, waitFor } from './cluster.js';
 import { CliError, clusterDir, readClusterConfig, writeClusterConfig, type GlobalOptions } from './context.js';
 import { spawnComponent, stopComponent } from './processes.js';
+import { drainNode } from './drain.js';
 
 type Out = (line: string) => void;
 const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
@@ -75,8 +77,6 @@ export async function nodeAdd(g: GlobalOptions, name: string | undefined, labels
   out(`* Node ${node} added (${subnet}) and Ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
-const ownedByDaemonSet = (p: Pod): boolean => (p.metadata?.ownerReferences ?? []).some((o) => o.controller && o.kind === 'DaemonSet');
-
 export async function nodeDelete(g: GlobalOptions, node: string, timeoutMs: number, out: Out): Promise<void> {
   const cfg = readClusterConfig(g.home, g.name);
   if (!cfg || !(await isUp(g))) throw new CliError(`cluster "${g.name}" is not running: start it with "minikube-lite up"`);
@@ -84,26 +84,22 @@ export async function nodeDelete(g: GlobalOptions, node: string, timeoutMs: numb
   if (cfg.nodes.length === 1) throw new CliError(`node "${node}" is the cluster's last node; use "minikube-lite down" instead`);
   const client = new ApiClient({ server: cfg.server, token: cfg.token });
   const dir = clusterDir(g.home, g.name);
-  // Drain: cordon, then delete what is not a DaemonSet's, and wait for the kubelet to stop it.
+  // Drain through the eviction API, as `kubectl drain --ignore-daemonsets --delete-emptydir-data --force`
+  // would: every PodDisruptionBudget is honoured (a refused eviction is retried until the timeout).
+  const registered = await client.get<Node & KubeObject>(NODES, node).then(() => true, (e: unknown) => {
+    if (e instanceof ApiError && e.code === 404) return false;
+    throw e;
+  });
   try {
-    await client.patch(NODES, node, { spec: { unschedulable: true } });
-    out(`* node/${node} cordoned`);
+    // A node whose kubelet never registered has nothing scheduled on it to drain.
+    if (registered) await drainNode(client, node, { ignoreDaemonSets: true, deleteEmptyDirData: true, force: true, timeoutMs }, (line) => out(`  ${line}`));
   } catch (e) {
-    if (!(e instanceof ApiError && e.code === 404)) throw e;
-  }
-  const onNode = async () => (await client.list<Pod & KubeObject>(PODS, { fieldSelector: `spec.nodeName=${node}` })).items;
-  const evict = (await onNode()).filter((p) => !ownedByDaemonSet(p) && !p.metadata?.deletionTimestamp);
-  await Promise.all(evict.map(async (p) => {
-    try {
-      await client.delete({ ...PODS, namespace: p.metadata?.namespace }, p.metadata?.name ?? '');
-      out(`  evicting pod ${p.metadata?.namespace}/${p.metadata?.name}`);
-    } catch (e) {
-      if (!(e instanceof ApiError && e.code === 404)) throw e;
+    if (e instanceof CliError) {
+      throw new CliError(`node "${node}" was not deleted: ${e.message}. If a PodDisruptionBudget holds its pods, scale the workload up or relax ` +
+        `the budget, or retry with a larger --timeout; the node stays cordoned ("minikube-lite uncordon ${node}" undoes that)`);
     }
-  }));
-  await waitFor(`the pods of node ${node} to terminate`, Date.now() + timeoutMs,
-    async () => (await onNode()).every((p) => ownedByDaemonSet(p) || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed'),
-    `${dir}/kubelet-${node}.log`);
+    throw e;
+  }
   out(`* node/${node} drained`);
   // The node goes: kubelet, containers, network, then the API objects.
   await stopComponent(dir, g.name, `kubelet-${node}`);
@@ -115,6 +111,7 @@ export async function nodeDelete(g: GlobalOptions, node: string, timeoutMs: numb
   const volumes = await runtime.listVolumes(filter);
   await Promise.all(volumes.map((v) => runtime.removeVolume(v.name)));
   await runtime.removeNetwork(nodeNetworkName(g.name, node));
+  const onNode = async () => (await client.list<Pod & KubeObject>(PODS, { fieldSelector: `spec.nodeName=${node}` })).items;
   for (const p of await onNode()) {
     try {
       await client.delete({ ...PODS, namespace: p.metadata?.namespace }, p.metadata?.name ?? '', { gracePeriodSeconds: 0 });

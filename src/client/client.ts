@@ -73,6 +73,9 @@ export const INGRESSCLASSES: ResourceRef = { group: 'networking.k8s.io', version
 export const PVS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumes' };
 export const PVCS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
 export const STORAGE_CLASSES: ResourceRef = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' };
+export const HPAS: ResourceRef = { group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers' };
+export const NODE_METRICS: ResourceRef = { group: 'metrics.k8s.io', version: 'v1beta1', resource: 'nodes' };
+export const POD_METRICS: ResourceRef = { group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods' };
 
 export interface ListOptions {
   labelSelector?: string;

@@ -1,5 +1,6 @@
 /**
- * The disruption controller (Kubernetes' `disruption` controller): keeps each
+ * The disruption controller (Kubernetes' `disruption` controller): resets the DisruptionTarget
+ * condition of pods an eviction marked but did not delete, after 2 minutes, and keeps each
  * PodDisruptionBudget's status — `expectedPods`, `currentHealthy` (Ready pods not being
  * deleted), `desiredHealthy`, `disruptionsAllowed`, `observedGeneration` and the
  * `DisruptionAllowed` condition (SufficientPods / InsufficientPods / SyncFailed). Keys are
@@ -43,14 +44,15 @@ export const needsScale = (pdb: PodDisruptionBudget): boolean =>
  */
 export function budgetStatus(pdb: PodDisruptionBudget, pods: readonly Pod[], scale: number | string, now: Date): PDBStatus {
   const old = pdb.status;
-  const currentHealthy = pods.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).length;
+  const { disrupted } = disruptedPods(pdb, pods, now);
+  const currentHealthy = pods.filter((p) => !p.metadata?.deletionTimestamp && !((p.metadata?.name ?? '') in disrupted) && isPodReady(p)).length;
   const condition = (status: 'True' | 'False', reason: string, message: string): Condition => {
     const prev = old?.conditions?.find((c) => c.type === 'DisruptionAllowed');
     const same = prev?.status === status && prev.reason === reason && prev.message === message;
     return { type: 'DisruptionAllowed', status, reason, message, observedGeneration: pdb.metadata?.generation,
       lastTransitionTime: same && prev?.lastTransitionTime ? prev.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z') };
   };
-  const base = { observedGeneration: pdb.metadata?.generation, disruptedPods: old?.disruptedPods };
+  const base = { observedGeneration: pdb.metadata?.generation, ...(Object.keys(disrupted).length ? { disruptedPods: disrupted } : {}) };
   if (needsScale(pdb) && typeof scale === 'string') {
     return { ...base, currentHealthy, desiredHealthy: old?.desiredHealthy ?? 0, expectedPods: old?.expectedPods ?? 0, disruptionsAllowed: 0,
       conditions: [condition('False', 'SyncFailed', scale)] };
@@ -77,6 +79,52 @@ export function budgetStatus(pdb: PodDisruptionBudget, pods: readonly Pod[], sca
   };
 }
 
+/** How long an eviction's `disruptedPods` entry holds before the pod counts again (Kubernetes' `DeletionTimeout`). */
+export const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
+
+/**
+ * `buildDisruptedPodMap`: the `disruptedPods` entries (written by the eviction subresource) that
+ * still hold: the pod exists, is not being deleted yet, and its entry is younger than
+ * {@link DELETION_TIMEOUT_MS}. `expired` names the pods whose deletion never came; `recheckAt`
+ * is when the next kept entry runs out.
+ */
+export function disruptedPods(pdb: PodDisruptionBudget, pods: readonly Pod[], now: Date): { disrupted: Record<string, string>; expired: string[]; recheckAt?: number } {
+  const old = pdb.status?.disruptedPods ?? {};
+  const disrupted: Record<string, string> = {};
+  const expired: string[] = [];
+  let recheckAt: number | undefined;
+  for (const p of pods) {
+    const name = p.metadata?.name ?? '';
+    const at = old[name];
+    if (p.metadata?.deletionTimestamp || at === undefined) continue;
+    const due = Date.parse(at) + DELETION_TIMEOUT_MS;
+    if (!(due > now.getTime())) {
+      expired.push(name);
+      continue;
+    }
+    disrupted[name] = at;
+    recheckAt = recheckAt === undefined ? due : Math.min(recheckAt, due);
+  }
+  return { disrupted, expired, recheckAt };
+}
+
+/** How long a pod may carry DisruptionTarget=True without being deleted (Kubernetes' `stalePodDisruptionTimeout`). */
+export const STALE_DISRUPTION_MS = 2 * 60 * 1000;
+
+/**
+ * For a pod not being deleted whose DisruptionTarget condition is True (an eviction that did not
+ * end in a delete): ms until that condition is stale (≤ 0: now). Undefined: nothing to clean.
+ */
+export function staleDisruptionIn(pod: Pod, now: Date): number | undefined {
+  if (pod.metadata?.deletionTimestamp) return undefined;
+  const c = pod.status?.conditions?.find((x) => x.type === 'DisruptionTarget' && x.status === 'True');
+  if (!c) return undefined;
+  const since = c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN;
+  return Number.isNaN(since) ? 0 : since + STALE_DISRUPTION_MS - now.getTime();
+}
+
+const STALE_PREFIX = 'stale-pod:';
+
 export class DisruptionController extends Controller {
   private readonly budgets = this.informer<PDB>(PDBS);
   private readonly pods = this.informer<Pod & KubeObject>(PODS);
@@ -87,7 +135,29 @@ export class DisruptionController extends Controller {
     const forPod = (p: Pod) => {
       for (const b of this.budgets.list()) if (podsOfBudget(b, [p]).length) this.enqueue(b);
     };
-    this.pods.addHandlers({ onAdd: forPod, onUpdate: (o, p) => { forPod(o); forPod(p); }, onDelete: forPod });
+    // A pod left with DisruptionTarget=True (its eviction did not delete it) gets the condition reset once stale.
+    const stale = (p: Pod & KubeObject) => {
+      const due = staleDisruptionIn(p, this.clock());
+      if (due !== undefined) this.queue.addAfter(`${STALE_PREFIX}${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`, Math.max(0, due) + 100);
+    };
+    this.pods.addHandlers({ onAdd: (p) => { forPod(p); stale(p); }, onUpdate: (o, p) => { forPod(o); forPod(p); stale(p); }, onDelete: forPod });
+  }
+
+  /** `syncStalePodDisruption`: DisruptionTarget goes False on a pod its eviction left alive. */
+  private async syncStalePod(key: string): Promise<void> {
+    const pod = this.pods.get(key);
+    if (!pod) return;
+    const now = this.clock();
+    const due = staleDisruptionIn(pod, now);
+    if (due === undefined) return;
+    if (due > 0) {
+      this.queue.addAfter(`${STALE_PREFIX}${key}`, due + 100);
+      return;
+    }
+    const at = now.toISOString().replace(/\.\d+Z$/, 'Z');
+    const conditions = (pod.status?.conditions ?? []).map((c) => (c.type === 'DisruptionTarget' ? { type: c.type, status: 'False', lastTransitionTime: at } : c));
+    await this.client.patch({ ...PODS, namespace: pod.metadata?.namespace }, pod.metadata?.name ?? '',
+      { metadata: { resourceVersion: pod.metadata?.resourceVersion }, status: { conditions } }, 'status');
   }
 
   /** The sum of the pods' controllers' `spec.replicas` (each controller once), or why it is unknown. */
@@ -124,6 +194,10 @@ export class DisruptionController extends Controller {
   }
 
   protected async sync(key: string): Promise<void> {
+    if (key.startsWith(STALE_PREFIX)) {
+      await this.syncStalePod(key.slice(STALE_PREFIX.length));
+      return;
+    }
     const pdb = this.budgets.get(key);
     if (!pdb || pdb.metadata?.deletionTimestamp) return;
     const pods = podsOfBudget(pdb, this.pods.list());
@@ -131,7 +205,14 @@ export class DisruptionController extends Controller {
     if (typeof scale === 'string') {
       void this.recorder.event(pdb, 'Warning', 'CalculateExpectedPodCountFailed', `Failed to calculate the number of expected pods: ${scale}`);
     }
-    const status = budgetStatus(pdb, pods, scale, this.clock());
+    const now = this.clock();
+    const { expired, recheckAt } = disruptedPods(pdb, pods, now);
+    for (const name of expired) {
+      const pod = pods.find((p) => p.metadata?.name === name);
+      if (pod) void this.recorder.event(pod as KubeObject, 'Warning', 'NotDeleted', `Pod was expected by PDB ${pdb.metadata?.namespace ?? ''}/${pdb.metadata?.name ?? ''} to be deleted but it wasn't`);
+    }
+    if (recheckAt !== undefined) this.queue.addAfter(key, Math.max(0, recheckAt - now.getTime()) + 100);
+    const status = budgetStatus(pdb, pods, scale, now);
     if (JSON.stringify(status) === JSON.stringify(pdb.status)) return;
     await this.client.updateStatus<PDB>({ ...PDBS, namespace: pdb.metadata?.namespace }, { ...pdb, status });
   }

@@ -53,6 +53,7 @@ export const DEFAULT_GC_RESOURCES: readonly GCResource[] = [
   { ref: REPLICASETS, apiVersion: 'apps/v1', kind: 'ReplicaSet', namespaced: true },
   { ref: DEPLOYMENTS, apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
   { ref: DAEMONSETS, apiVersion: 'apps/v1', kind: 'DaemonSet', namespaced: true },
+  // StatefulSets own their pods and (retention policy Delete) their claims; pods own scaled-away claims.
   { ref: STATEFULSETS, apiVersion: 'apps/v1', kind: 'StatefulSet', namespaced: true },
   { ref: CONTROLLERREVISIONS, apiVersion: 'apps/v1', kind: 'ControllerRevision', namespaced: true },
   { ref: JOBS, apiVersion: 'batch/v1', kind: 'Job', namespaced: true },

@@ -167,3 +167,82 @@ export function decideReplicas(o: {
   if (stable < o.minReplicas) return { replicas: o.minReplicas, limitedBy: 'TooFewReplicas' };
   return { replicas: stable };
 }
+
+/**
+ * Kubernetes' `calcPlainMetricReplicas` for a per-pod average `target` (an `AverageValue`
+ * resource target): the average usage of the measured ready pods against the target, with
+ * missing pods counted at the target on a scale-down (0 on a scale-up) and unready pods at 0
+ * when they would make a scale-up.
+ */
+export function averageValueReplicas(current: number, target: number, pods: readonly PodSample[], tolerance = DEFAULT_TOLERANCE): { ok: true; replicas: number; average: number } | { ok: false; reason: string } {
+  if (!pods.length) return { ok: false, reason: 'no pods returned by selector while calculating replica count' };
+  const measured = pods.filter((p) => p.usage !== undefined && p.ready).map((p) => p.usage ?? 0);
+  const unready = pods.filter((p) => p.usage !== undefined && !p.ready).length;
+  const missing = pods.filter((p) => p.usage === undefined).length;
+  if (!measured.length) return { ok: false, reason: 'did not receive metrics for targeted pods (pods might be unready)' };
+  const avg = (xs: readonly number[]): number => xs.reduce((n, x) => n + x, 0) / xs.length;
+  const average = avg(measured);
+  const ratio = average / target;
+  const scaleUpWithUnready = unready > 0 && ratio > 1;
+  if (!scaleUpWithUnready && !missing) {
+    if (Math.abs(1 - ratio) <= tolerance) return { ok: true, replicas: current, average };
+    return { ok: true, replicas: Math.ceil(ratio * measured.length), average };
+  }
+  const all = [...measured];
+  for (let i = 0; i < missing; i++) all.push(ratio < 1 ? target : 0);
+  if (scaleUpWithUnready) for (let i = 0; i < unready; i++) all.push(0);
+  const next = avg(all) / target;
+  if (Math.abs(1 - next) <= tolerance || (ratio < 1 && next > 1) || (ratio > 1 && next < 1)) return { ok: true, replicas: current, average };
+  const replicas = Math.ceil(next * all.length);
+  if ((next < 1 && replicas > current) || (next > 1 && replicas < current)) return { ok: true, replicas: current, average };
+  return { ok: true, replicas, average };
+}
+
+/** Kubernetes' `--horizontal-pod-autoscaler-cpu-initialization-period` default (5 minutes). */
+export const CPU_INITIALIZATION_PERIOD_MS = 5 * 60_000;
+/** Kubernetes' `--horizontal-pod-autoscaler-initial-readiness-delay` default (30 s). */
+export const INITIAL_READINESS_DELAY_MS = 30_000;
+
+/** What {@link sampleTrusted} needs of a pod and of its metric sample. */
+export interface ReadinessInput {
+  /** `status.startTime` (ms), if set. */
+  startMs?: number;
+  /** The Ready condition: its status and lastTransitionTime (ms), if the pod has one. */
+  ready?: { status: string; transitionMs: number };
+  /** The sample's timestamp and window (ms). */
+  sampleMs: number;
+  windowMs: number;
+}
+
+/**
+ * Whether a CPU sample counts as from a ready pod (Kubernetes' `groupPods`): within the CPU
+ * initialisation period, only if the pod is Ready and the sample was taken a whole window after
+ * it turned Ready; later, unless the pod is unready and has never been ready (its Ready
+ * condition last changed within the initial readiness delay of its start). Other resources: always.
+ */
+export function sampleTrusted(resource: string, p: ReadinessInput, nowMs: number): boolean {
+  if (resource !== 'cpu') return true;
+  if (!p.ready || p.startMs === undefined) return false;
+  if (p.startMs + CPU_INITIALIZATION_PERIOD_MS > nowMs) {
+    return p.ready.status !== 'False' && p.sampleMs >= p.ready.transitionMs + p.windowMs;
+  }
+  return !(p.ready.status === 'False' && p.startMs + INITIAL_READINESS_DELAY_MS > p.ready.transitionMs);
+}
+
+/**
+ * Kubernetes' `normalizeDesiredReplicas`, for an HPA without `spec.behavior`: the highest
+ * recommendation of the downscale stabilisation window (none newer than the window is lower
+ * than what is kept), a scale-up of at most max(2 × current, 4), then [min, max].
+ */
+export function decideReplicasWithoutBehavior(o: {
+  current: number; recommended: number; minReplicas: number; maxReplicas: number;
+  downscaleWindowMs: number; history: readonly Recommendation[]; nowMs: number;
+}): ScaleDecision & { stabilized: number } {
+  let stabilized = o.recommended;
+  for (const r of o.history) if (r.atMs > o.nowMs - o.downscaleWindowMs) stabilized = Math.max(stabilized, r.replicas);
+  const scaleUpLimit = Math.max(2 * o.current, 4);
+  const maximum = Math.min(o.maxReplicas, scaleUpLimit);
+  if (stabilized < o.minReplicas) return { replicas: o.minReplicas, limitedBy: 'TooFewReplicas', stabilized };
+  if (stabilized > maximum) return { replicas: maximum, limitedBy: maximum === scaleUpLimit && scaleUpLimit < o.maxReplicas ? 'ScaleUpLimit' : 'TooManyReplicas', stabilized };
+  return { replicas: stabilized, stabilized };
+}

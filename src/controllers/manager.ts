@@ -2,7 +2,7 @@
  * The controller manager (Kubernetes' `kube-controller-manager`, in miniature): runs the
  * ReplicaSet, Deployment, garbage-collector, node-lifecycle, endpoints, endpointslice,
  * endpointslice-mirroring, service-account, service-account-token, root-CA publisher,
- * PersistentVolume and PVC-protection controllers and the host-path provisioner in one
+ * PersistentVolume and PVC-protection controllers, the horizontal pod autoscaler and the host-path provisioner in one
  * process over one set of shared informers, talking to the cluster only through the API client.
  */
 import type { Tracer } from '../trace/recorder.js';
@@ -32,6 +32,7 @@ import { StatefulSetController } from './statefulset.js';
 import { ReplicationControllerController } from './replicationcontroller.js';
 import { ResourceQuotaController } from './resourcequota.js';
 import { TTLAfterFinishedController } from './ttlafterfinished.js';
+import { HorizontalController } from './horizontal.js';
 
 export interface ControllerManagerOptions {
   client: ApiClient;
@@ -55,6 +56,9 @@ export interface ControllerManagerOptions {
   tokenSigner?: LegacyTokenSigner;
   /** Where the host-path provisioner makes volume directories; none: no provisioner runs. */
   volumeDirectories?: HostDirectories;
+  /** See {@link HorizontalController}: sync period (default 15 s) and scale-down stabilisation (default 5 min). */
+  hpaSyncPeriodMs?: number;
+  hpaDownscaleStabilizationMs?: number;
 }
 
 export interface ControllerManager {
@@ -98,6 +102,7 @@ export async function startControllers(opts: ControllerManagerOptions): Promise<
     new PersistentVolumeController(common),
     new PVCProtectionController(common),
     new DisruptionController(common),
+    new HorizontalController({ ...common, syncPeriodMs: opts.hpaSyncPeriodMs, downscaleStabilizationMs: opts.hpaDownscaleStabilizationMs }),
     ...(opts.volumeDirectories ? [new HostPathProvisioner(common, opts.volumeDirectories)] : []),
   ];
   if (opts.ingress) controllers.push(new IngressController({ ...common, ...opts.ingress }));

@@ -12,14 +12,14 @@
 import { ApiError } from '../api/errors.js';
 import { fromLabelSelector, matches } from '../api/labels.js';
 import type { KubeObject } from '../api/types.js';
-import { PODS } from '../client/client.js';
+import { PODS, PVCS } from '../client/client.js';
 import { Controller, type ControllerContext } from './base.js';
 import { Expectations } from './expectations.js';
 import { CONTROLLER_REVISION_HASH, planHistory, RevisionHistory, templateOfRevision, type ControllerRevisionObject } from './history.js';
 import { ownedPodHandlers, resolveOwner } from './ownedpods.js';
 import { canonicalJson, controllerRef, keyOf, splitKey } from './podutil.js';
 import { ControllerRefManager } from './refmanager.js';
-import { planStatefulSet, statefulPodFor } from './statefulsetutil.js';
+import { claimNotUsable, claimOwnerReferences, claimsFor, isCondemned, ordinalOf, planStatefulSet, statefulPodFor, type ClaimObject } from './statefulsetutil.js';
 import { CONTROLLERREVISIONS, inNamespace, STATEFULSETS, type PodObject, type StatefulSetObject } from './types.js';
 
 const ssRef = (ss: KubeObject): KubeObject => ({ kind: 'StatefulSet', apiVersion: 'apps/v1', metadata: ss.metadata });
@@ -29,6 +29,7 @@ export class StatefulSetController extends Controller {
   private readonly sets;
   private readonly pods;
   private readonly revisions;
+  private readonly claims;
   private readonly history: RevisionHistory;
 
   /** Workers default to Kubernetes' `--concurrent-statefulset-syncs` (5). */
@@ -53,6 +54,69 @@ export class StatefulSetController extends Controller {
       if (ss) this.enqueue(ss);
     };
     this.revisions.addHandlers({ onAdd: byRevision, onUpdate: (_o, r) => byRevision(r), onDelete: byRevision });
+    // A pod waits for a stale or terminating claim of its name to go away: its deletion wakes the set.
+    this.claims = this.informer<ClaimObject>(PVCS);
+    this.claims.addHandlers({
+      onDelete: (c) => {
+        const ns = c.metadata?.namespace;
+        for (const ss of this.sets.list()) {
+          if (ss.metadata?.namespace !== ns) continue;
+          const prefixes = (ss.spec?.volumeClaimTemplates ?? []).map((t) => `${t.metadata?.name ?? ''}-${ss.metadata?.name ?? ''}-`);
+          if (prefixes.some((p) => (c.metadata?.name ?? '').startsWith(p))) this.enqueue(ss);
+        }
+      },
+    });
+  }
+
+  /**
+   * Puts the owner references the retention policy wants on the claims of the set's live pods
+   * (the pod's own reference once it is scaled away with whenScaled=Delete). Claims not in the
+   * cache yet are left for a later sync.
+   */
+  private async syncClaimOwners(ss: StatefulSetObject, pods: readonly PodObject[]): Promise<void> {
+    if (!(ss.spec?.volumeClaimTemplates ?? []).length) return;
+    const namespace = ss.metadata?.namespace ?? '';
+    for (const pod of pods) {
+      const ordinal = ordinalOf(ss.metadata?.name ?? '', pod.metadata?.name ?? '');
+      if (ordinal === undefined || pod.metadata?.deletionTimestamp) continue;
+      for (const want of claimsFor(ss, ordinal).values()) {
+        const claim = this.claims.get(keyOf(want));
+        if (!claim || claim.metadata?.deletionTimestamp) continue;
+        const current = claim.metadata?.ownerReferences ?? [];
+        const refs = claimOwnerReferences(current, ss, pod, isCondemned(ss, ordinal));
+        if (canonicalJson(refs) === canonicalJson(current)) continue;
+        await this.client.patch<ClaimObject>(inNamespace(PVCS, namespace), claim.metadata?.name ?? '', {
+          metadata: { ownerReferences: refs, resourceVersion: claim.metadata?.resourceVersion },
+        });
+      }
+    }
+  }
+
+  /**
+   * Creates the claims of the pod of `ordinal` that do not exist (`createPersistentVolumeClaims`).
+   * Returns why the pod must wait instead (a claim being deleted, or still owned by an earlier pod).
+   */
+  private async createClaims(ss: StatefulSetObject, ordinal: number, podName: string): Promise<string | undefined> {
+    const namespace = ss.metadata?.namespace ?? '';
+    for (const claim of claimsFor(ss, ordinal).values()) {
+      const name = claim.metadata?.name ?? '';
+      const existing = this.claims.get(keyOf(claim));
+      if (existing) {
+        const why = claimNotUsable(existing, podName);
+        if (why) return why;
+        continue;
+      }
+      try {
+        await this.client.create<ClaimObject>(inNamespace(PVCS, namespace), claim);
+        void this.recorder.event(ssRef(ss), 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${podName} in StatefulSet ${ss.metadata?.name ?? ''} success`);
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 409) continue;
+        void this.recorder.event(ssRef(ss), 'Warning', 'FailedCreate',
+          `create Claim ${name} for Pod ${podName} in StatefulSet ${ss.metadata?.name ?? ''} failed error: ${(e as Error).message}`);
+        throw e;
+      }
+    }
+    return undefined;
   }
 
   private selects(ss: StatefulSetObject, pod: PodObject): boolean {
@@ -90,6 +154,7 @@ export class StatefulSetController extends Controller {
     const currentRevision = revisions.find((r) => r.metadata?.name === currentName);
     const plan = planStatefulSet(ss, owned, { current: currentName, update }, this.clock(), this.expectations.satisfied(key));
     const podsRef = inNamespace(PODS, namespace);
+    await this.syncClaimOwners(ss, owned);
     if (plan.delete.length) {
       this.expectations.expectDeletions(key, plan.delete.map(keyOf));
       for (const pod of plan.delete) {
@@ -108,6 +173,16 @@ export class StatefulSetController extends Controller {
         const useCurrent = c.revision === 'current' && currentRevision;
         const template = useCurrent ? templateOfRevision(currentRevision) : ss.spec?.template;
         const pod = statefulPodFor(ss, template, c.ordinal, useCurrent ? currentName : update);
+        const wait = await this.createClaims(ss, c.ordinal, pod.metadata?.name ?? '').catch((e: unknown) => {
+          this.expectations.creationObserved(key);
+          throw e;
+        });
+        if (wait) {
+          // Woken by the claim's deletion (see the claim handler).
+          this.expectations.creationObserved(key);
+          this.log(`statefulset ${key}: pod ${pod.metadata?.name ?? ''} waits: ${wait}`);
+          continue;
+        }
         try {
           await this.client.create<PodObject>(podsRef, pod);
           void this.recorder.event(ssRef(ss), 'Normal', 'SuccessfulCreate', `create Pod ${pod.metadata?.name ?? ''} in StatefulSet ${name} successful`);

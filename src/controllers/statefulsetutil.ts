@@ -7,7 +7,8 @@
  * down to `partition` (RollingUpdate) or left to the user (OnDelete).
  */
 import type { StatefulSet, StatefulSetStatus } from 'kubernetes-types/apps/v1.js';
-import type { PodTemplateSpec } from '../api/types.js';
+import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
+import type { KubeObject, OwnerReference, PodSpec, PodTemplateSpec } from '../api/types.js';
 import { CONTROLLER_REVISION_HASH } from './history.js';
 import { isPodAvailable, isPodReady, newControllerRef } from './podutil.js';
 import type { PodObject } from './types.js';
@@ -31,7 +32,7 @@ export function ordinalOf(setName: string, podName: string): number | undefined 
 export function statefulPodFor(ss: StatefulSet, template: PodTemplateSpec | undefined, ordinal: number, revision: string): PodObject {
   const t = structuredClone(template ?? {});
   const name = `${ss.metadata?.name ?? ''}-${ordinal}`;
-  const spec = t.spec ?? { containers: [] };
+  const spec = withClaimVolumes(ss, t.spec ?? { containers: [] }, ordinal);
   spec.hostname = name;
   if (ss.spec?.serviceName) spec.subdomain = ss.spec.serviceName;
   return {
@@ -155,4 +156,88 @@ export function planStatefulSet(ss: StatefulSet, pods: readonly PodObject[], rev
   if (!status.updatedReplicas) delete status.updatedReplicas;
   if (!manage) return { create: [], delete: [], status, requeueAfterMs };
   return { create, delete: del, status, requeueAfterMs };
+}
+
+// ---------------------------------------------------------------------------------------------
+// volumeClaimTemplates: one claim per template and ordinal (`stateful_set_utils.go`)
+
+export type ClaimObject = PersistentVolumeClaim & KubeObject;
+
+/** `<template>-<set>-<ordinal>` (`getPersistentVolumeClaimName`). */
+export const claimName = (template: string, setName: string, ordinal: number): string => `${template}-${setName}-${ordinal}`;
+
+/**
+ * The claims the pod of `ordinal` uses, keyed by template name (`getPersistentVolumeClaims`):
+ * each template's copy named {@link claimName}, in the set's namespace, labelled with the set's
+ * `selector.matchLabels` over the template's own labels. With whenDeleted=Delete the set owns
+ * it from the start (the pod reference comes later, see {@link claimOwnerReferences}).
+ */
+export function claimsFor(ss: StatefulSet, ordinal: number): Map<string, ClaimObject> {
+  const out = new Map<string, ClaimObject>();
+  const setName = ss.metadata?.name ?? '';
+  for (const t of ss.spec?.volumeClaimTemplates ?? []) {
+    const template = t.metadata?.name ?? '';
+    const { status: _status, ...claim } = structuredClone(t);
+    const labels = { ...(claim.metadata?.labels ?? {}), ...(ss.spec?.selector?.matchLabels ?? {}) };
+    const meta = { ...claim.metadata, name: claimName(template, setName, ordinal), namespace: ss.metadata?.namespace, labels };
+    delete meta.resourceVersion;
+    delete meta.uid;
+    delete meta.creationTimestamp;
+    const owners = claimOwnerReferences([], ss, undefined, false);
+    if (owners.length) meta.ownerReferences = owners;
+    out.set(template, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...claim, metadata: meta });
+  }
+  return out;
+}
+
+/**
+ * The pod spec with one `persistentVolumeClaim` volume per template (`updateStorage`): the
+ * claims first, in template order, replacing template volumes of the same name.
+ */
+export function withClaimVolumes(ss: StatefulSet, spec: PodSpec, ordinal: number): PodSpec {
+  const claims = claimsFor(ss, ordinal);
+  if (claims.size === 0) return spec;
+  const volumes = [...claims].map(([name, c]) => ({ name, persistentVolumeClaim: { claimName: c.metadata?.name ?? '' } }));
+  return { ...spec, volumes: [...volumes, ...(spec.volumes ?? []).filter((v) => !claims.has(v.name))] };
+}
+
+const sameRef = (r: OwnerReference, o: { uid?: string; kind: string; name?: string }): boolean => r.uid === o.uid && r.kind === o.kind && r.name === o.name;
+
+/**
+ * The claim's owner references as the retention policy wants them
+ * (`updateClaimOwnerRefForSetAndPod`), keeping references to anything else:
+ * - Retain/Retain: neither the set nor the pod;
+ * - whenDeleted=Delete: the set as controller, so deleting the set deletes the claim;
+ * - whenScaled=Delete and the pod scaled away (`condemned`): the pod instead of the set (the
+ *   garbage collector deletes the claim once the pod is gone); otherwise no pod reference.
+ * `pod` absent (a claim being created): the set's part only.
+ */
+export function claimOwnerReferences(current: readonly OwnerReference[], ss: StatefulSet, pod: KubeObject | undefined, condemned: boolean): OwnerReference[] {
+  const policy = ss.spec?.persistentVolumeClaimRetentionPolicy;
+  const toPod = !!pod && policy?.whenScaled === 'Delete' && condemned;
+  const setOwner = { uid: ss.metadata?.uid, kind: 'StatefulSet', name: ss.metadata?.name };
+  const podOwner = { uid: pod?.metadata?.uid, kind: 'Pod', name: pod?.metadata?.name };
+  const out = current.filter((r) => !sameRef(r, setOwner) && !(pod && sameRef(r, podOwner)));
+  if (policy?.whenDeleted === 'Delete' && !toPod) out.push(current.find((r) => sameRef(r, setOwner)) ?? newControllerRef(ss as KubeObject, 'apps/v1', 'StatefulSet'));
+  if (toPod) out.push(current.find((r) => sameRef(r, podOwner)) ?? { apiVersion: 'v1', kind: 'Pod', name: podOwner.name ?? '', uid: podOwner.uid ?? '' });
+  return out;
+}
+
+/**
+ * Why the pod `podName` may not be created yet over `claim` (`PodClaimIsStale`, and the
+ * claim-being-deleted check of `createPersistentVolumeClaims`), or undefined: a claim that is
+ * being deleted, or that an earlier pod of that name still owns (the garbage collector is about
+ * to delete it), must go first.
+ */
+export function claimNotUsable(claim: ClaimObject, podName: string): string | undefined {
+  const name = claim.metadata?.name ?? '';
+  if (claim.metadata?.deletionTimestamp) return `pvc ${name} is being deleted`;
+  if ((claim.metadata?.ownerReferences ?? []).some((r) => r.kind === 'Pod' && r.name === podName)) return `pvc ${name} is still owned by an earlier pod ${podName}`;
+  return undefined;
+}
+
+/** Whether a pod of `ordinal` is outside the set's range (being scaled away). */
+export function isCondemned(ss: StatefulSet, ordinal: number): boolean {
+  const start = ss.spec?.ordinals?.start ?? 0;
+  return ordinal < start || ordinal >= start + (ss.spec?.replicas ?? 1);
 }

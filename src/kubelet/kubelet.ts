@@ -33,6 +33,7 @@ import { ApiClaimResolver } from './claims.js';
 import { ConfigSource, referencedObjects } from './configsource.js';
 import { TokenManager } from './tokens.js';
 import { startKubeletServer, type KubeletServer } from './server.js';
+import { StatsProvider } from './stats.js';
 import { jsonEqual } from '../api/json.js';
 import { formatResolvConf, hostResolvConf, PodFiles, podFileMounts, podHostname, podHostsFile, podResolvConf, type KubeletDnsSettings } from './dns.js';
 import { NO_TRACE, type Tracer } from '../trace/recorder.js';
@@ -133,6 +134,8 @@ export class Kubelet {
   private informer?: Informer<Pod>;
   private services?: Informer<Service>;
   private readonly podFiles: PodFiles;
+  /** `/stats/summary`: CPU and memory of this node's pods and of the kubelet. */
+  private readonly stats: StatsProvider;
   private dns: KubeletDnsSettings;
   private readonly uidToKey = new Map<string, string>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -183,6 +186,10 @@ export class Kubelet {
     this.podFiles = new PodFiles(rootDir);
     this.dns = { clusterDNS: opts.clusterDNS ?? [], clusterDomain: opts.clusterDomain ?? 'cluster.local' };
     const runner = new ActionRunner(this.runtime, this.clock);
+    this.stats = new StatsProvider({
+      runtime: this.runtime, cluster: opts.cluster, nodeName: opts.nodeName, clock: this.clock,
+      pods: () => this.informer?.list() ?? [], startTime: this.clock.now(),
+    });
     this.probes = new ProbeManager({ runner, clock: this.clock, recorder: this.recorder, tracer: this.tracer, onChange: (uid) => this.enqueue(uid) });
     this.containers = new ContainerLifecycle({
       runtime: this.runtime, recorder: this.recorder, tracer: this.tracer, images: this.images, runner, clock: this.clock, id: this.id, hostIP: this.hostIP, log: this.log,
@@ -211,6 +218,7 @@ export class Kubelet {
     this.server = await startKubeletServer({
       host: this.hostIP, port: this.opts.serverPort ?? 0, token: this.opts.token,
       runtime: this.runtime, findPod: (ns, name) => this.informer?.get(`${ns}/${name}`), podState: (uid) => this.runtimeState(uid),
+      summary: () => this.stats.summary(),
     });
     await this.registerNode();
     this.dns.host = this.readHostResolvConf();

@@ -1,6 +1,7 @@
 /**
  * The kubelet's own HTTP server, which the API server proxies `pods/log` and `pods/exec` to:
  *   GET  /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=&previous=&timestamps=&sinceSeconds=&sinceTime=&limitBytes=
+ *   GET  /stats/summary   (node, pod and container CPU and memory, see stats.ts)
  * and, by an HTTP upgrade (WebSocket or SPDY/3.1, see streaming.ts), the interactive
  *   /exec/{ns}/{pod}/{container}, /attach/{ns}/{pod}/{container} and /portforward/{ns}/{pod}.
  * Every request needs the cluster's bearer token.
@@ -13,6 +14,7 @@ import { refuseUpgrade, serveStream } from './streaming.js';
 import type { Pod } from '../api/types.js';
 import type { ContainerStatus, LogOptions, Runtime } from '../runtime/types.js';
 import { instancesOf, currentSandbox, type PodRuntimeState } from './plan.js';
+import type { StatsSummary } from './stats.js';
 import { specOf } from './lifecycle.js';
 
 export interface KubeletServer {
@@ -27,6 +29,8 @@ export interface KubeletServerOptions {
   runtime: Runtime;
   findPod(namespace: string, name: string): Pod | undefined;
   podState(uid: string): Promise<PodRuntimeState>;
+  /** The `/stats/summary` document (see stats.ts); without it the endpoint is 404. */
+  summary?(): Promise<StatsSummary>;
 }
 
 function fail(res: ServerResponse, code: number, message: string): void {
@@ -133,6 +137,13 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     const url = new URL(req.url ?? '/', 'http://kubelet');
     if (url.pathname === '/healthz') return fail(res, 200, 'ok');
     if (!authorized(req, opts.token)) return fail(res, 401, 'Unauthorized');
+    if (url.pathname === '/stats/summary' && opts.summary) {
+      if (req.method !== 'GET') return fail(res, 405, 'method not allowed');
+      const body = JSON.stringify(await opts.summary());
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     const m = /^\/(containerLogs)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (!m) return fail(res, 404, 'not found');
     const [, verb, ns, podName, container] = m.map(decodeURIComponent);

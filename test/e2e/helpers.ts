@@ -7,9 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Pod } from '../../src/api/types.js';
-import { ApiClient, PODS } from '../../src/client/client.js';
+import type { KubeObject, Pod } from '../../src/api/types.js';
+import { ApiClient, PODS, type ResourceRef } from '../../src/client/client.js';
 import { readClusterConfig } from '../../src/cli/context.js';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'dist/cli/main.js');
@@ -109,3 +110,47 @@ export class TestCluster {
 
 export const isRunning = (p: Pod): boolean =>
   p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.ready) && !!p.status.podIP;
+
+/**
+ * Resolves with the first state of `ref`/`name` that `ok` accepts — `undefined` once it is
+ * deleted (or when it does not exist yet and `ok(undefined)`) — by watch; fails after `ms` with
+ * the last status seen.
+ */
+export function waitForObject<T extends KubeObject>(client: ApiClient, ref: ResourceRef, name: string, ok: (o: T | undefined) => boolean, ms = 90_000): Promise<T | undefined> {
+  let last: T | undefined;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      handle.stop();
+      reject(new Error(`timed out waiting for ${ref.resource}/${name}; last seen: ${JSON.stringify((last as { status?: unknown } | undefined)?.status ?? null)}`));
+    }, ms);
+    const handle = client.watch<T>(ref, { fieldSelector: `metadata.name=${name}` }, (e) => {
+      if (e.type === 'ERROR' || e.type === 'BOOKMARK') return;
+      last = e.type === 'DELETED' ? undefined : e.object;
+      if (ok(last)) {
+        clearTimeout(timer);
+        handle.stop();
+        resolve(last);
+      }
+    });
+    handle.done.catch((err: unknown) => {
+      clearTimeout(timer);
+      reject(err as Error);
+    });
+  });
+}
+
+/**
+ * Registers a test file's cluster life cycle: beforeAll runs `up --nodes N` (then `setup`),
+ * afterAll runs `down` and checks that no container, network or volume of the cluster is left.
+ */
+export function useCluster(cluster: TestCluster, nodes: number, setup: () => Promise<void> = async () => undefined): void {
+  beforeAll(async () => {
+    const r = await cluster.cli(['up', '--nodes', String(nodes), '--pod-cidr', cluster.podCIDR]);
+    expect(r.code, r.stderr).toBe(0);
+    await setup();
+  }, 720_000);
+  afterAll(async () => {
+    await cluster.destroy();
+    expect(await cluster.leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
+  }, 120_000);
+}

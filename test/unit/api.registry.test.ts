@@ -9,7 +9,7 @@ interface Widget extends KubeObject {
 
 describe('RESOURCES', () => {
   it.each([
-    ['pods', 'Pod', true, ['po'], ['status', 'ephemeralcontainers', 'binding', 'log', 'exec', 'attach', 'portforward']],
+    ['pods', 'Pod', true, ['po'], ['status', 'ephemeralcontainers', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward']],
     ['nodes', 'Node', false, ['no'], ['status']],
     ['namespaces', 'Namespace', false, ['ns'], ['status', 'finalize']],
     ['events', 'Event', true, ['ev'], []],

@@ -36,7 +36,7 @@ describe('resource commands in the program', () => {
     const program = new Command();
     registerResourceCommands(program, () => ({ name: 'x', home: '/x', namespace: 'default' }), fakeDeps(new FakeClient()));
     // Order-free: each area appends its commands to the one list in src/cli/commands/index.ts.
-    expect(program.commands.map((c) => c.name()).sort()).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait', 'expose', 'service', 'create', 'ingress', 'trace', 'dashboard'].sort());
+    expect(program.commands.map((c) => c.name()).sort()).toEqual(['apply', 'get', 'describe', 'delete', 'logs', 'exec', 'debug', 'scale', 'set', 'rollout', 'wait', 'expose', 'service', 'create', 'ingress', 'trace', 'dashboard', 'drain', 'cordon', 'uncordon', 'autoscale', 'top'].sort());
     const all = program.commands.flatMap((c) => [c, ...c.commands]);
     expect(all.map((c) => c.name())).toEqual(expect.arrayContaining(['image', 'status', 'history', 'undo', 'pause', 'resume', 'restart', 'token']));
     for (const c of all) {

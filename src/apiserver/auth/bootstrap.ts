@@ -30,6 +30,8 @@ const viewRules: PolicyRule[] = [
   rule(READ, ['discovery.k8s.io'], ['endpointslices']),
   rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
   rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
+  // metrics-server's `system:aggregated-metrics-reader`, which aggregates into view, edit and admin.
+  rule(READ, ['metrics.k8s.io'], ['pods', 'nodes']),
 ];
 const editRules: PolicyRule[] = [
   ...viewRules,
@@ -38,6 +40,7 @@ const editRules: PolicyRule[] = [
   rule(READ, [''], ['secrets', 'pods/attach', 'pods/exec', 'pods/portforward', 'pods/proxy', 'services/proxy']),
   rule(['create'], [''], ['serviceaccounts/token']),
   rule(['impersonate'], [''], ['serviceaccounts']),
+  rule(['create'], [''], ['pods/eviction']),
   rule(WRITE, ['apps'], ['daemonsets', 'deployments', 'deployments/rollback', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale']),
   rule(WRITE, ['autoscaling'], ['horizontalpodautoscalers']),
   rule(WRITE, ['batch'], ['cronjobs', 'jobs']),

@@ -19,6 +19,8 @@ import type { LimitRange, ReplicationController, ResourceQuota } from 'kubernete
 import type { DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import { describeEndpoints, describeService } from './servicedescribers.js';
+import { describeHorizontalPodAutoscaler } from './hpadescriber.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 import { describeLimitRange, describePodDisruptionBudget, describeResourceQuota } from './admissiondescribers.js';
 import { describeIngress } from './ingressdescriber.js';
 import type { Ingress } from '../../api/ingressvalidation.js';
@@ -61,6 +63,7 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
   if (def.resource === 'poddisruptionbudgets' && def.group === 'policy') return describePodDisruptionBudget(obj as PodDisruptionBudget, events, now);
   if (def.resource === 'limitranges' && !def.group) return describeLimitRange(obj as LimitRange);
   if (def.resource === 'resourcequotas' && !def.group) return describeResourceQuota(obj as ResourceQuota);
+  if (def.resource === 'horizontalpodautoscalers' && def.group === 'autoscaling' && def.version === 'v2') return describeHorizontalPodAutoscaler(obj as HorizontalPodAutoscaler, events, now);
   if (def.resource === 'nodes' && !def.group) {
     const name = obj.metadata?.name ?? '';
     const pods = await listWithFieldSelector<Pod & KubeObject>(client, PODS,

@@ -121,11 +121,20 @@ export function describeStatefulSet(ss: StatefulSet, pods: PodPhaseCounts, event
   describeTemplateInto(out, ss.spec?.template);
   const claims = ss.spec?.volumeClaimTemplates ?? [];
   out.w(0, `Volume Claims:${claims.length ? '' : '\t<none>'}\n`);
+  // kubectl's describeVolumeClaimTemplates: labels and annotations indented under each claim.
+  const indented = (title: string, values: Record<string, string> | undefined) => {
+    const keys = Object.keys(values ?? {}).sort();
+    out.w(1, `${title}:\t${keys.length ? '' : '<none>\n'}`);
+    keys.forEach((k, i) => out.w(0, `${i ? '  \t' : ''}${k}=${values?.[k] ?? ''}\n`));
+  };
   for (const c of claims) {
     out.w(1, `Name:\t${c.metadata?.name ?? ''}\n`);
     out.w(1, `StorageClass:\t${c.spec?.storageClassName ?? ''}\n`);
-    out.w(1, `Capacity:\t${String(c.spec?.resources?.requests?.storage ?? '')}\n`);
-    out.w(1, `Access Modes:\t${(c.spec?.accessModes ?? []).join(', ')}\n`);
+    indented('Labels', c.metadata?.labels);
+    indented('Annotations', c.metadata?.annotations);
+    const storage = c.spec?.resources?.requests?.storage;
+    out.w(1, `Capacity:\t${storage === undefined ? '<default>' : String(storage)}\n`);
+    out.w(1, `Access Modes:\t[${(c.spec?.accessModes ?? []).join(' ')}]\n`);
   }
   describeEvents(out, events, now);
   return out.toString();

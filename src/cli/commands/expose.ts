@@ -36,19 +36,24 @@ const OUTPUTS = ['yaml', 'json', 'name'];
 /** Global options that take a value (to find where the subcommand starts in argv). */
 const GLOBAL_VALUED = new Set(['--name', '--home', '-n', '--namespace']);
 
+/** Subcommands whose own `--name` (kubectl's) names what they create, and what it is renamed to. */
+const OWN_NAME_FLAG: Record<string, string> = { expose: '--service-name', autoscale: '--hpa-name' };
+
 /**
- * `expose --name NAME` names the Service, as in kubectl, but `--name` is also the global
- * cluster option, which commander recognises anywhere. So after the `expose` subcommand,
- * `--name` is renamed to `--service-name` before parsing; before it, it stays the cluster's.
+ * `expose --name NAME` names the Service and `autoscale --name NAME` the HPA, as in kubectl,
+ * but `--name` is also the global cluster option, which commander recognises anywhere. So
+ * after those subcommands, `--name` is renamed (`--service-name`, `--hpa-name`) before
+ * parsing; before them, it stays the cluster's.
  */
 export function exposeArgv(argv: readonly string[]): string[] {
   const out = [...argv];
   let i = 2;
   while (i < out.length && out[i].startsWith('-')) i += GLOBAL_VALUED.has(out[i]) ? 2 : 1;
-  if (out[i] !== 'expose') return out;
+  const renamed = OWN_NAME_FLAG[out[i] ?? ''];
+  if (!renamed) return out;
   for (let j = i + 1; j < out.length && out[j] !== '--'; j++) {
-    if (out[j] === '--name') out[j] = '--service-name';
-    else if (out[j].startsWith('--name=')) out[j] = `--service-name=${out[j].slice('--name='.length)}`;
+    if (out[j] === '--name') out[j] = renamed;
+    else if (out[j].startsWith('--name=')) out[j] = `${renamed}=${out[j].slice('--name='.length)}`;
   }
   return out;
 }

@@ -103,7 +103,7 @@ export function parseGetArgs(args: string[]): { requests: GetRequest[]; single: 
 /** What `get all` lists, as kubectl's `all` category: the workload kinds the server serves. */
 function allCategory(): ResourceDef[] {
   const order = ['pods', 'services', 'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'jobs', 'cronjobs'];
-  return order.flatMap((r) => RESOURCES.filter((d) => d.resource === r));
+  return order.flatMap((r) => RESOURCES.filter((d) => d.resource === r && d.group !== 'metrics.k8s.io'));
 }
 
 /** Fills in apiVersion/kind, which items of a LIST may lack. */

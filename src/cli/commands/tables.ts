@@ -21,6 +21,8 @@ import { IDENTITY_STORAGE_ROWS } from '../../api/identityrows.js';
 import { ADMISSION_ROWS } from '../../api/admissionrows.js';
 import { eventTime } from './describers.js';
 import { kindString } from './shared.js';
+import { hpaRow } from '../../api/autoscalingstatus.js';
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 
 interface Column {
   header: string;
@@ -186,6 +188,15 @@ const INGRESSCLASSES: TableSpec = {
   row: (obj, now) => ({ ...ingressClassRow(obj as IngressClass, new Date(now)) }),
 };
 
+const HPAS: TableSpec = {
+  columns: [col('NAME', 'name'), col('REFERENCE', 'reference'), col('TARGETS', 'targets'), col('MINPODS', 'minPods'), col('MAXPODS', 'maxPods'),
+    col('REPLICAS', 'replicas'), col('AGE', 'age')],
+  row: (obj, now) => {
+    const [reference, targets, minPods, maxPods, replicas] = hpaRow(obj as HorizontalPodAutoscaler).map(String);
+    return { name: obj.metadata?.name ?? '', reference, targets, minPods, maxPods, replicas, age: age(obj.metadata?.creationTimestamp, now) };
+  },
+};
+
 const GENERIC: TableSpec = {
   columns: [col('NAME', 'name'), col('AGE', 'age')],
   row: (obj, now) => ({ name: obj.metadata?.name ?? '', age: age(obj.metadata?.creationTimestamp, now) }),
@@ -198,6 +209,7 @@ const SPECS: Record<string, TableSpec> = {
   configmaps: CONFIGMAPS, secrets: SECRETS,
   endpoints: ENDPOINTS, endpointslices: ENDPOINTSLICES,
   ingresses: INGRESSES, ingressclasses: INGRESSCLASSES,
+  horizontalpodautoscalers: HPAS,
 };
 
 /** The identity and storage kinds' tables, by `group/resource`, from their shared rows. */
