@@ -228,6 +228,22 @@ export function legacyWatch(url: URL): void {
   url.searchParams.set('watch', 'true');
 }
 
+/** The kinds whose storage answers a completed DELETE with the object itself (`ReturnDeletedObject`). */
+const RETURNS_DELETED_OBJECT = new Set(['/pods', '/services', '/namespaces']);
+
+/**
+ * What a DELETE that removed the object answers: the object for pods, services and namespaces,
+ * else a `Success` Status naming it (with its uid, which `kubectl delete --wait` waits on), as
+ * Kubernetes' generic store does. An object that stays (grace period, finalizers) is answered itself.
+ */
+function deletedAnswer(def: ResourceDef, object: KubeObject): KubeObject | Record<string, unknown> {
+  if (RETURNS_DELETED_OBJECT.has(`${def.group}/${def.resource}`)) return object;
+  return {
+    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+    details: { name: object.metadata?.name ?? '', group: def.group, kind: def.resource, uid: object.metadata?.uid ?? '' },
+  };
+}
+
 /** `dryRun` from the query, plus (for DELETE, where kubectl sends it in DeleteOptions) from the body. */
 function writeOptions(q: URLSearchParams, fromBody: readonly unknown[] = [], duplicates: readonly string[] = []): WriteOptions & { warnings: string[] } {
   const dry = [...q.getAll('dryRun'), ...fromBody].filter((v) => v !== '');
@@ -516,7 +532,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             const { object, deleted } = await rest.delete(def, ns, r.name, options, write);
             // Kubernetes answers 202 only when the object stays and the client asked for
             // cascading with the deprecated orphanDependents=false.
-            sendJson(res, !deleted && options.orphanDependents === false ? 202 : 200, object);
+            sendJson(res, !deleted && options.orphanDependents === false ? 202 : 200, deleted ? deletedAnswer(def, object) : object);
             return;
           }
           default:

@@ -23,6 +23,9 @@ const KUBECTL = '/usr/bin/kubectl';
 const hasDocker = await dockerAvailable();
 const hasKubectl = (await sh(KUBECTL, ['version', '--client']).catch(() => ({ code: 1 }))).code === 0;
 if (!hasDocker || !hasKubectl) console.log(`kubectl e2e skipped: ${!hasDocker ? 'no Docker engine' : `no kubectl at ${KUBECTL}`}`);
+const PYTHON = '/usr/bin/python3'; // Debian's, where python3-kubernetes installs
+const hasPython = (await sh(PYTHON, ['-c', 'import kubernetes']).catch(() => ({ code: 1 }))).code === 0;
+if (!hasPython) console.log('kubectl e2e: python3-kubernetes is absent (scripts/setup.sh installs it), the Python client case is skipped');
 
 const NS = 'kc';
 const work = mkdtempSync(join(tmpdir(), 'mkl-kubectl-'));
@@ -260,6 +263,45 @@ describe.skipIf(!hasDocker || !hasKubectl)('stock kubectl on a real cluster', ()
 
   /** `PATH:name` in an argument stands for a file beforeAll wrote. */
   const expand = (a: string): string => a.replace(/PATH:(\w+)/, (_m, k: keyof typeof paths) => paths[k]);
+
+  /** Debian's Python client (python3-kubernetes) on the same cluster: the everyday calls, and log windows. */
+  it.skipIf(!hasPython)('the Python client: create, patch (strategic, JSON), paged and selected lists, log windows, delete', async () => {
+    const script = [
+      'import sys',
+      'from kubernetes import client, config',
+      'config.load_kube_config(config_file=sys.argv[1])',
+      'v1 = client.CoreV1Api()',
+      "v1.create_namespaced_config_map('py', {'metadata': {'name': 'c1', 'labels': {'k': 'v'}}, 'data': {'a': '1'}})",
+      "v1.patch_namespaced_config_map('c1', 'py', {'data': {'b': '2'}})",
+      "print('DATA', sorted(v1.patch_namespaced_config_map('c1', 'py', [{'op': 'add', 'path': '/data/c', 'value': '3'}]).data.items()))",
+      "v1.create_namespaced_config_map('py', {'metadata': {'name': 'c2'}})",
+      "page = v1.list_namespaced_config_map('py', limit=1)",
+      "print('PAGE', len(page.items), bool(page.metadata._continue))",
+      "print('LABEL', [c.metadata.name for c in v1.list_namespaced_config_map('py', label_selector='k=v').items])",
+      "pod = v1.list_namespaced_pod('py', label_selector='job-name=pyjob').items[0].metadata.name",
+      "print('LOG', repr(v1.read_namespaced_pod_log(pod, 'py')))",
+      "print('LIMIT', repr(v1.read_namespaced_pod_log(pod, 'py', limit_bytes=2)))",
+      "print('SINCE', repr(v1.read_namespaced_pod_log(pod, 'py', since_seconds=3600)))",
+      "print('DELETED', v1.delete_namespaced_config_map('c1', 'py', propagation_policy='Background').status)",
+    ].join('\n');
+    const kc = kubeconfig();
+    for (const args of [['create', 'namespace', 'py'], ['-n', 'py', 'create', 'job', 'pyjob', '--image=busybox', '--', 'echo', 'py-log'],
+      ['-n', 'py', 'wait', '--for=condition=complete', 'job/pyjob', '--timeout=60s']]) {
+      const r = await sh(KUBECTL, ['--kubeconfig', kc, ...args]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const r = await sh(PYTHON, ['-c', script, kc], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      "DATA [('a', '1'), ('b', '2'), ('c', '3')]",
+      'PAGE 1 True',
+      "LABEL ['c1']",
+      "LOG 'py-log\\n'",
+      "LIMIT 'py'",
+      "SINCE 'py-log\\n'",
+      'DELETED Success',
+    ]);
+  }, 120_000);
 
   for (const step of steps) {
     it(`kubectl ${step.args.join(' ')}${step.code ? ` fails (exit ${step.code})` : ''}`, async () => {

@@ -569,6 +569,18 @@ describe('binding', () => {
 });
 
 describe('delete', () => {
+  it('answers a DELETE that removed the object with a Success Status naming it (uid too); a pod with the pod, as Kubernetes', async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments';
+    const d = (await api('POST', path, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'del-status' }, spec: {} })).body;
+    const r = await api('DELETE', `${path}/del-status`);
+    expect([r.status, r.body]).toEqual([200, {
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'del-status', group: 'apps', kind: 'deployments', uid: d.metadata?.uid },
+    }]);
+    await createPod('del-obj');
+    const p = await api('DELETE', podsPath('default', 'del-obj'));
+    expect([p.status, p.body.kind, p.body.metadata?.name]).toEqual([200, 'Pod', 'del-obj']);
+  });
+
   it('deletes an unbound pod at once and answers with the object', async () => {
     await createPod('d-1');
     const r = await api('DELETE', podsPath('default', 'd-1'));
