@@ -11,7 +11,8 @@ export interface FieldError {
   /** Field path, e.g. `spec.containers[0].image`. */
   field: string;
   /** Kubernetes cause type, e.g. `FieldValueRequired`, `FieldValueInvalid`, `FieldValueDuplicate`. */
-  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueTooMany' | 'FieldValueTooLong';
+  type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueDuplicate' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueTooMany' | 'FieldValueTooLong'
+    | 'FieldManagerConflict';
   /** Human detail, e.g. `Required value` or `Invalid value: "Foo": a lowercase RFC 1123 ...`. */
   message: string;
 }

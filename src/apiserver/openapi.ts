@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { ApiError } from '../api/errors.js';
+import { ATOMIC_STRUCTS, LIST_TYPES, listTypeOf } from '../api/listtypes.js';
 import type { ResourceDef } from '../api/resource.js';
 import { SERVER_VERSION } from './discovery.js';
 import { methodNotAllowed, notFoundPath } from './http.js';
@@ -65,6 +66,29 @@ function synthesizedName(r: { group: string; version: string; kind: string }): s
   return `${r.group.split('.').reverse().join('.')}.${r.version}.${r.kind}`;
 }
 
+/**
+ * `d` with the list and map types server-side apply merges by (src/api/listtypes.ts, the table
+ * strategic merge patch uses too): `x-kubernetes-list-type` `map` (with
+ * `x-kubernetes-list-map-keys`) or `set` on lists, `atomic` where Kubernetes declares it,
+ * and `x-kubernetes-map-type: atomic` on atomic structs. Other lists carry no list type.
+ */
+function withListTypes(name: string, d: Schema): Schema {
+  const short = name.slice(name.lastIndexOf('.') + 1);
+  const props = d.properties as Record<string, Schema> | undefined;
+  const out: Schema = ATOMIC_STRUCTS.has(short) ? { ...d, 'x-kubernetes-map-type': 'atomic' } : { ...d };
+  if (!props) return out;
+  const typed: Record<string, Schema> = {};
+  for (const [field, p] of Object.entries(props)) {
+    const lt = p.type === 'array' ? listTypeOf(short, field) : undefined;
+    if (lt?.type === 'map') typed[field] = { ...p, 'x-kubernetes-list-map-keys': [...(lt.keys ?? [])], 'x-kubernetes-list-type': 'map' };
+    else if (lt?.type === 'set') typed[field] = { ...p, 'x-kubernetes-list-type': 'set' };
+    else if (lt && LIST_TYPES[`${short}.${field}`]?.type === 'atomic') typed[field] = { ...p, 'x-kubernetes-list-type': 'atomic' };
+    else typed[field] = p;
+  }
+  out.properties = typed;
+  return out;
+}
+
 /** The served kinds and the definitions they need, with the GVK → definition name index. */
 export class OpenApiSchemas {
   private readonly byGvk = new Map<string, string>();
@@ -73,7 +97,7 @@ export class OpenApiSchemas {
   readonly definitions: Record<string, Schema>;
 
   constructor(generated: Definitions, resources: readonly ResourceDef[]) {
-    this.definitions = { ...generated };
+    this.definitions = Object.fromEntries(Object.entries(generated).map(([name, d]) => [name, withListTypes(name, d)]));
     for (const [name, d] of Object.entries(generated)) {
       for (const g of (d['x-kubernetes-group-version-kind'] as { group: string; version: string; kind: string }[] | undefined) ?? []) {
         this.byGvk.set(`${g.group}/${g.version}/${g.kind}`, name);

@@ -6,10 +6,12 @@
  * - Strategic merge patch: like merge patch, except that lists Kubernetes declares with a merge
  *   key (containers by `name`, ports by `containerPort`, conditions by `type`, ...) merge item by
  *   item, and the `$patch`, `$setElementOrder/`, `$retainKeys`, `$deleteFromPrimitiveList/`
- *   directives kubectl sends are honoured. Minimal: merge keys are known by field name.
+ *   directives kubectl sends are honoured. Merge keys come from the list table of
+ *   `api/listtypes.ts`, found by the declared type of each list.
  * - JSON patch (RFC 6902): add, remove, replace, move, copy, test.
  */
 import { ApiError } from '../api/errors.js';
+import { patchStrategyOf, shapeOf } from '../api/listtypes.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -23,23 +25,30 @@ export const PATCH_CONTENT_TYPES: Record<string, PatchType> = {
   'application/strategic-merge-patch+json': 'strategic',
 };
 
-export function unsupportedPatchType(contentType: string): ApiError {
+/** Server-side apply's PATCH content type (the body is YAML or JSON); see `managedfields.ts`. */
+export const APPLY_PATCH_CONTENT_TYPE = 'application/apply-patch+yaml';
+
+export function unsupportedPatchType(contentType: string, apply = true): ApiError {
   return new ApiError(415, 'UnsupportedMediaType',
-    `the body of the request was in an unknown format (${contentType || 'none'}) - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+    `the body of the request was in an unknown format (${contentType || 'none'}) - accepted media types include: application/json-patch+json, application/merge-patch+json, ${apply ? `${APPLY_PATCH_CONTENT_TYPE}, ` : ''}application/strategic-merge-patch+json`);
 }
 
 const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
 const clone = <T extends Json>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
-/** Applies a patch of the given type; 400 for a malformed patch, 422 for one that cannot apply. */
-export function applyPatch(type: PatchType, target: JsonObject, patch: unknown): JsonObject {
+/**
+ * Applies a patch of the given type; 400 for a malformed patch, 422 for one that cannot apply.
+ * `rootType` (a type name of `schema.data.ts`, e.g. `Deployment`) lets a strategic merge patch
+ * find each list's merge key by its declared type; without it, list field names decide.
+ */
+export function applyPatch(type: PatchType, target: JsonObject, patch: unknown, rootType?: string): JsonObject {
   switch (type) {
     case 'merge':
       if (!isObject(patch)) throw new ApiError(400, 'BadRequest', 'a merge patch must be a JSON object');
       return mergePatch(target, patch) as JsonObject;
     case 'strategic':
       if (!isObject(patch)) throw new ApiError(400, 'BadRequest', 'a strategic merge patch must be a JSON object');
-      return strategicMerge(target, patch) as JsonObject;
+      return strategicMerge(target, patch, rootType) as JsonObject;
     case 'json': {
       if (!Array.isArray(patch)) throw new ApiError(400, 'BadRequest', 'a JSON patch must be a JSON array of operations');
       const out = jsonPatch(target, patch);
@@ -61,25 +70,31 @@ export function mergePatch(target: Json | undefined, patch: Json): Json {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Strategic merge patch (minimal)
+// Strategic merge patch
 
-/** Lists that merge by key instead of being replaced, by field name. */
-const MERGE_KEYS: Record<string, string> = {
-  containers: 'name', initContainers: 'name', ephemeralContainers: 'name', env: 'name', volumes: 'name',
-  imagePullSecrets: 'name', volumeMounts: 'mountPath', volumeDevices: 'devicePath', conditions: 'type',
-  addresses: 'type', ownerReferences: 'uid', hostAliases: 'ip', topologySpreadConstraints: 'topologyKey',
-  resourceClaims: 'name', containerStatuses: 'name', initContainerStatuses: 'name',
-};
-/** Primitive lists that merge as sets. */
-const SET_LISTS = new Set(['finalizers']);
-
-/** `ports` merges by `containerPort` in containers and by `port` in services. */
-function mergeKeyFor(field: string, items: Json[]): string | undefined {
-  if (field === 'ports') return items.some((i) => isObject(i) && 'containerPort' in i) ? 'containerPort' : 'port';
-  return MERGE_KEYS[field];
+/** The type reference of field `k` of a value of type `ref` (undefined when unknown). */
+function childRef(ref: string | undefined, k: string): string | undefined {
+  const s = shapeOf(ref);
+  if (s.shape === 'struct') return s.fields[k];
+  if (s.shape === 'map') return s.elem;
+  return undefined;
 }
 
-function strategicMerge(target: Json | undefined, patch: Json): Json | undefined {
+/** The struct type name `ref` denotes, if it is one. */
+const structName = (ref: string | undefined): string | undefined => {
+  const s = shapeOf(ref);
+  return s.shape === 'struct' ? s.name : undefined;
+};
+
+/**
+ * How a strategic merge patch merges list `field` of struct type `owner` (merge key, set, or
+ * replace), from the one list table of `listtypes.ts`; by field name when the type is unknown.
+ */
+function strategyFor(owner: string | undefined, field: string, items: Json[]): { mergeKey?: string; set?: boolean } {
+  return patchStrategyOf(owner, field, items.filter(isObject));
+}
+
+function strategicMerge(target: Json | undefined, patch: Json, ref: string | undefined): Json | undefined {
   if (!isObject(patch)) return clone(patch);
   const directive = patch.$patch;
   if (directive === 'delete') return undefined;
@@ -87,6 +102,7 @@ function strategicMerge(target: Json | undefined, patch: Json): Json | undefined
     const { $patch: _drop, ...rest } = patch;
     return clone(rest);
   }
+  const owner = structName(ref);
   const out: JsonObject = isObject(target) ? { ...target } : {};
   const orders: [string, Json[]][] = [];
   for (const [k, v] of Object.entries(patch)) {
@@ -110,26 +126,28 @@ function strategicMerge(target: Json | undefined, patch: Json): Json | undefined
       delete out[k];
       continue;
     }
-    const merged = Array.isArray(v) ? mergeList(out[k], v, k) : strategicMerge(out[k], v);
+    const merged = Array.isArray(v) ? mergeList(out[k], v, owner, k, childRef(ref, k)) : strategicMerge(out[k], v, childRef(ref, k));
     if (merged === undefined) delete out[k];
     else out[k] = merged;
   }
   for (const [k, order] of orders) {
     const list = out[k];
-    if (Array.isArray(list)) out[k] = reorder(list, order, mergeKeyFor(k, list));
+    if (Array.isArray(list)) out[k] = reorder(list, order, strategyFor(owner, k, list).mergeKey);
   }
   return out;
 }
 
-function mergeList(target: Json | undefined, patch: Json[], field: string): Json[] {
+function mergeList(target: Json | undefined, patch: Json[], owner: string | undefined, field: string, ref: string | undefined): Json[] {
   const cur = Array.isArray(target) ? target : [];
-  if (SET_LISTS.has(field)) return [...cur, ...patch.filter((p) => !cur.includes(p))].map((x) => clone(x));
-  const key = mergeKeyFor(field, [...cur, ...patch]);
+  const strategy = strategyFor(owner, field, [...cur, ...patch]);
+  if (strategy.set) return [...cur, ...patch.filter((p) => !cur.includes(p))].map((x) => clone(x));
+  const key = strategy.mergeKey;
   if (!key || !patch.every(isObject)) return patch.map((x) => clone(x));
   // A list-level `$patch: replace` item replaces the whole list with the other items.
   if (patch.some((p) => isObject(p) && p.$patch === 'replace' && !(key in p))) {
     return patch.filter((p) => !(isObject(p) && p.$patch === 'replace' && !(key in p))).map((x) => clone(x));
   }
+  const elem = ref?.startsWith('[]') ? ref.slice(2) : undefined;
   const out: Json[] = cur.map((x) => clone(x));
   for (const item of patch as JsonObject[]) {
     const at = out.findIndex((o) => isObject(o) && o[key] === item[key]);
@@ -138,7 +156,7 @@ function mergeList(target: Json | undefined, patch: Json[], field: string): Json
       continue;
     }
     if (at >= 0) {
-      const merged = strategicMerge(out[at], item);
+      const merged = strategicMerge(out[at], item, elem);
       if (merged === undefined) out.splice(at, 1);
       else out[at] = merged;
     } else {

@@ -17,6 +17,8 @@ import { scaleOf, validateScale, type Scalable } from '../api/scale.js';
 import type { KubeList, KubeObject, ObjectMeta, Scale } from '../api/types.js';
 import { collectionKey, objectKey, parseResourceVersion, qualifiedResource, type Store } from '../store/types.js';
 import { admit, type AdmissionPlugin, type ObjectReader } from './admission.js';
+import { kindType } from '../api/listtypes.js';
+import { applyConfiguration, managersForUpdate, recordUpdate, type FieldOwner } from './managedfields.js';
 import { applyPatch, type Json, type PatchType } from './patch.js';
 import { podGracePeriod, withEphemeralContainers } from './pods.js';
 import { checkScaleBody } from './scale.js';
@@ -84,7 +86,21 @@ export interface WriteOptions {
   duplicates?: readonly string[];
   /** Where warnings for the client's `Warning` headers are appended (e.g. unknown fields). */
   warnings?: string[];
+  /**
+   * The field manager recorded in managedFields (`fieldManager`, else from the User-Agent);
+   * writes the server makes itself are `kube-apiserver`'s.
+   */
+  fieldManager?: string;
+  /** Server-side apply only: take the fields of conflicting managers (`force=true`). */
+  force?: boolean;
 }
+
+/** How a write records managedFields: an Update by a manager, or an Apply already recorded. */
+type Tracking = { operation: 'Update'; owner: FieldOwner } | { operation: 'Apply' };
+
+/** The manager of writes that name none (the server's own, e.g. the built-in namespaces). */
+const SERVER_MANAGER = 'kube-apiserver';
+const updateBy = (opts: WriteOptions, subresource: string): Tracking => ({ operation: 'Update', owner: { manager: opts.fieldManager ?? SERVER_MANAGER, subresource } });
 
 /** Namespaces that can never be deleted, as in Kubernetes. */
 const UNDELETABLE_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
@@ -213,10 +229,10 @@ export class RestStorage {
   }
 
   /** CREATE: 201-worthy object, or 400/404/409/422. `body` becomes the caller-visible object. */
-  async create(def: ResourceDef, namespace: string, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+  async create(def: ResourceDef, namespace: string, input: KubeObject, opts: WriteOptions = {}, tracking: Tracking = updateBy(opts, '')): Promise<KubeObject> {
     if (def.conversion) {
       const converted = def.conversion.toStorage(this.decode(def, this.withTypeMeta(def, input), opts));
-      return this.served(def, await this.create(this.storageDef(def), namespace, converted, opts));
+      return this.served(def, await this.create(this.storageDef(def), namespace, converted, opts, tracking));
     }
     const body = this.decode(def, this.withTypeMeta(def, input), opts);
     const m = meta(body);
@@ -241,6 +257,10 @@ export class RestStorage {
       delete om.deletionGracePeriodSeconds;
       delete om.selfLink;
       def.applyDefaults(obj);
+      if (tracking.operation === 'Update') {
+        const base = managersForUpdate(def, undefined, (body.metadata as { managedFields?: unknown } | undefined)?.managedFields);
+        om.managedFields = recordUpdate(def, undefined, obj, base, tracking.owner, now) as ObjectMeta['managedFields'];
+      }
       def.prepareForCreate?.(obj);
       if (this.admission.length) {
         await admit(this.admission, { operation: 'CREATE', def, object: obj, namespace: om.namespace ?? '', name: generate ? '' : name }, this.objects);
@@ -280,8 +300,55 @@ export class RestStorage {
     const expected = parseResourceVersion(m.resourceVersion);
     return this.write(def, namespace, name, opts, (cur) => {
       if (expected !== undefined && String(expected) !== cur.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
-      return this.prepareUpdate(def, cur as AnyObject, body as AnyObject, subresource);
+      return this.prepareUpdate(def, cur as AnyObject, body as AnyObject, subresource, updateBy(opts, subresource));
     });
+  }
+
+  /**
+   * Server-side apply (PATCH with `application/apply-patch+yaml`) of `config` to the object or
+   * its `status` subresource, by `opts.fieldManager` (required: the caller checks it). Creates
+   * the object when it does not exist (`created` true). 409 on conflicts unless `opts.force`.
+   */
+  async apply(def: ResourceDef, namespace: string, name: string, config: unknown, subresource: UpdateSubresource, opts: WriteOptions = {}): Promise<{ object: KubeObject; created: boolean }> {
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw badRequest('error decoding YAML: the applied configuration must be an object');
+    const input = config as KubeObject;
+    if (!input.apiVersion) throw badRequest(`Object 'apiVersion' is missing in '${JSON.stringify(input)}'`);
+    if (!input.kind) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(input)}'`);
+    const body = this.decode(def, this.withTypeMeta(def, input), opts);
+    const m = meta(body);
+    if ((m as { managedFields?: unknown }).managedFields !== undefined) throw badRequest('metadata.managedFields must be nil');
+    if (m.name !== undefined && m.name !== name) throw badRequest(`the name of the object (${m.name}) does not match the name on the URL (${name})`);
+    m.name = name;
+    this.checkNamespace(def, namespace, m);
+    const owner: FieldOwner = { manager: opts.fieldManager ?? '', subresource };
+    const expected = parseResourceVersion(m.resourceVersion);
+    for (;;) {
+      const cur = await this.store.get(this.key(def, namespace, name));
+      if (!cur) {
+        if (subresource) throw notFound(def.resource, name, def.group);
+        if (expected !== undefined) throw conflict(qualifiedResource(def), name);
+        const { object } = applyConfiguration(def, undefined, copyJson(body), owner, opts.force ?? false, rfc3339(this.clock()));
+        try {
+          return { object: await this.create(def, namespace, object, opts, { operation: 'Apply' }), created: true };
+        } catch (e) {
+          // Created by someone else meanwhile: apply to theirs.
+          if (e instanceof ApiError && e.reason === 'AlreadyExists') continue;
+          throw e;
+        }
+      }
+      // The configuration applies to the object as the request's version serves it.
+      const sdef = this.storageDef(def);
+      const object = await this.write(sdef, namespace, name, opts, (stored) => {
+        if (expected !== undefined && String(expected) !== stored.metadata?.resourceVersion) throw conflict(qualifiedResource(def), name);
+        const live = this.served(def, stored);
+        const { object: applied } = applyConfiguration(def, live, copyJson(body), owner, opts.force ?? false, rfc3339(this.clock()));
+        const am = meta(applied);
+        am.resourceVersion = stored.metadata?.resourceVersion;
+        const toStore = def.conversion ? def.conversion.toStorage(applied) : applied;
+        return this.prepareUpdate(sdef, stored as AnyObject, toStore as AnyObject, subresource, { operation: 'Apply' });
+      });
+      return { object: this.served(def, object), created: false };
+    }
   }
 
   /** PATCH of the object or of its `status` (or a pod's `ephemeralcontainers`) subresource. */
@@ -291,7 +358,7 @@ export class RestStorage {
     const sdef = this.storageDef(def);
     const out = await this.write(sdef, namespace, name, opts, (stored) => {
       const cur = this.served(def, stored);
-      const served = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch) as KubeObject), opts, true);
+      const served = this.decode(def, this.withTypeMeta(def, applyPatch(type, cur as { [k: string]: Json }, patch, kindType(apiVersionOf(def), def.kind)) as KubeObject), opts, true);
       const patched = conv ? conv.toStorage(served) : served;
       const pm = meta(patched);
       // A resourceVersion written by the patch is a precondition, as in Kubernetes.
@@ -300,7 +367,7 @@ export class RestStorage {
       if (def.namespaced && pm.namespace !== cur.metadata?.namespace) {
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
-      return this.prepareUpdate(sdef, stored as AnyObject, patched as AnyObject, subresource);
+      return this.prepareUpdate(sdef, stored as AnyObject, patched as AnyObject, subresource, updateBy(opts, subresource));
     });
     return this.served(def, out);
   }
@@ -414,7 +481,7 @@ export class RestStorage {
       const next = copyJson(cur) as AnyObject;
       const spec = (next.spec !== null && typeof next.spec === 'object' ? next.spec : (next.spec = {})) as { replicas?: number };
       spec.replicas = wanted.spec?.replicas ?? 0;
-      return this.prepareUpdate(def, cur as AnyObject, next, '');
+      return this.prepareUpdate(def, cur as AnyObject, next, '', updateBy(opts, 'scale'));
     });
     return scaleOf(out as Scalable);
   }
@@ -490,7 +557,7 @@ export class RestStorage {
   }
 
   /** The object to store for an update of `cur` with `body` (already name- and namespace-checked). */
-  private prepareUpdate(def: ResourceDef, cur: AnyObject, body: AnyObject, subresource: UpdateSubresource): KubeObject {
+  private prepareUpdate(def: ResourceDef, cur: AnyObject, body: AnyObject, subresource: UpdateSubresource, tracking: Tracking): KubeObject {
     const old = cur.metadata ?? {};
     let next: AnyObject;
     if (subresource === 'ephemeralcontainers') {
@@ -525,12 +592,31 @@ export class RestStorage {
     if (old.deletionGracePeriodSeconds !== undefined) nm.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
     else delete nm.deletionGracePeriodSeconds;
     def.applyDefaults(next);
+    this.track(def, cur, body, next, tracking);
     if (subresource === '' && old.generation !== undefined && !sameJson(next.spec, cur.spec)) nm.generation = old.generation + 1;
     def.prepareForUpdate?.(next, cur, body, subresource);
     const extra: FieldError[] = [];
     if (uid && uid !== old.uid) extra.push({ field: 'metadata.uid', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(uid)}: field is immutable` });
     this.validate(def, next, cur, old.name ?? '', extra, subresource);
     return next;
+  }
+
+  /**
+   * Sets `next`'s managedFields for an update of `cur` with `body` (as Kubernetes' field
+   * manager: after defaults, before the kind's update rules). An Update starts from the
+   * managers `body` carries when it rewrites them (as kubectl does when it moves client-side
+   * apply to server-side apply; see `managersForUpdate`), else from the stored ones; an Apply
+   * has set them already (`applyConfiguration`).
+   */
+  private track(def: ResourceDef, cur: AnyObject, body: AnyObject, next: AnyObject, tracking: Tracking): void {
+    const nm = meta(next) as Omit<MutableMeta, 'managedFields'> & { managedFields?: unknown };
+    const sent = (body.metadata as { managedFields?: unknown } | undefined)?.managedFields;
+    if (tracking.operation === 'Apply') {
+      nm.managedFields = sent;
+      return;
+    }
+    const base = managersForUpdate(def, cur, tracking.owner.subresource === '' ? sent : undefined);
+    nm.managedFields = recordUpdate(def, cur, next, base, tracking.owner, rfc3339(this.clock()));
   }
 
   private validate(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, name: string, extra: FieldError[] = [], subresource: UpdateSubresource = ''): void {

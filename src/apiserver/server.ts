@@ -27,7 +27,8 @@ import {
   setWarnings, unsupportedMediaType, parseJsonObject, boolParam, partialMetadata, partialMetadataVersion, successStatus, type ApiServerLogger, type DecodedBody,
 } from './http.js';
 import { evictPod, parseEviction, withDisruptionTarget, type Budget, type EvictionStore } from './eviction.js';
-import { applyPatch, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
+import { fieldManagerErrors, managerFromUserAgent } from './managedfields.js';
+import { applyPatch, APPLY_PATCH_CONTENT_TYPE, PATCH_CONTENT_TYPES, unsupportedPatchType, type JsonObject } from './patch.js';
 import { bindingCreated, kubeletAddress, logQuery, planBinding, proxyToKubelet, proxyUpgrade, resolveContainer, writeStatusOnSocket } from './pods.js';
 import { continueExpired, continueResourceVersion, paginate } from './paging.js';
 import { parseResourcePath, type ResourceRequest } from './requestinfo.js';
@@ -187,6 +188,24 @@ async function readObject(req: IncomingMessage): Promise<DecodedBody & { value: 
 }
 
 /**
+ * The body of a server-side apply: one YAML document (JSON is YAML too), aliases and depth
+ * bounded as for `application/yaml` objects; 400 `error decoding YAML: ...` otherwise.
+ */
+function decodeApplyConfiguration(body: Buffer): DecodedBody {
+  const text = body.toString('utf8');
+  if (/^\s*\{/.test(text)) return decodeJson(body);
+  let docs: unknown[];
+  try {
+    docs = loadYamlDocuments(text);
+  } catch (e) {
+    if (e instanceof YamlError) throw badRequest(`error decoding YAML: ${e.message}`);
+    throw e;
+  }
+  if (docs.length !== 1) throw badRequest(`error decoding YAML: expected exactly one YAML document, got ${docs.length}`);
+  return { value: docs[0], duplicates: [] };
+}
+
+/**
  * 400 for a request path whose segments, once decoded, are `.` or `..`, contain `/` or NUL, or
  * are not valid percent-encoding. Checked on the raw path, before URL parsing would resolve
  * `pods/..` to the namespace itself (a DELETE of `pods/..` must not delete the namespace).
@@ -251,6 +270,22 @@ function writeOptions(q: URLSearchParams, fromBody: readonly unknown[] = [], dup
     if (v !== 'All') throw badRequest(`dryRun: Unsupported value: ${JSON.stringify(v)}: supported values: "All"`);
   }
   return { dryRun: dry.length > 0, fieldValidation: fieldValidation(q), duplicates, warnings: [] };
+}
+
+/**
+ * The field manager of a create, update or patch (`optionsKind`: `CreateOptions`,
+ * `UpdateOptions`, `PatchOptions`): `fieldManager`, else the User-Agent's product name, as the
+ * Kubernetes API server derives it. `force` is only for apply, and apply needs a fieldManager:
+ * both are 422 as in Kubernetes' `ValidatePatchOptions`.
+ */
+function withFieldManager(wo: WriteOptions & { warnings: string[] }, req: IncomingMessage, q: URLSearchParams, optionsKind: string, apply = false): WriteOptions & { warnings: string[] } {
+  const given = q.get('fieldManager') ?? '';
+  const errs: FieldError[] = fieldManagerErrors(given);
+  if (apply && given === '') errs.push({ field: 'fieldManager', type: 'FieldValueRequired', message: 'Required value: is required for apply patch' });
+  if (!apply && q.has('force')) errs.push(forbidden('force', 'may not be specified for non-apply patch'));
+  if (errs.length) throw invalid(optionsKind, '', errs, 'meta.k8s.io');
+  const header = req.headers['user-agent'];
+  return { ...wo, fieldManager: given || managerFromUserAgent(Array.isArray(header) ? header[0] : header), force: apply && boolParam(q, 'force') };
 }
 
 /**
@@ -454,7 +489,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         }
         case 'POST': {
           const { value, duplicates } = await readObject(req);
-          const wo = writeOptions(q, [], duplicates);
+          const wo = withFieldManager(writeOptions(q, [], duplicates), req, q, 'CreateOptions');
           await guardEscalation(def, user, (w) => rest.create(def, ns, value as KubeObject, w), q);
           const created = await rest.create(def, ns, value as KubeObject, wo);
           setWarnings(res, [...(wo.warnings ?? []), ...(def.warnings?.(created) ?? [])]);
@@ -505,7 +540,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           }
           case 'PUT': {
             const { value, duplicates } = await readObject(req);
-            const wo = writeOptions(q, [], duplicates);
+            const wo = withFieldManager(writeOptions(q, [], duplicates), req, q, 'UpdateOptions');
             await guardEscalation(def, user, (w) => rest.update(def, ns, r.name, value as KubeObject, sub, w), q);
             const old = await previousForWarnings(def, ns, r.name, sub);
             const updated = await rest.update(def, ns, r.name, value as KubeObject, sub, wo);
@@ -515,10 +550,20 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           }
           case 'PATCH': {
             const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+            if (ct === APPLY_PATCH_CONTENT_TYPE) {
+              const config = decodeApplyConfiguration(await readBody(req));
+              const wo = withFieldManager(writeOptions(q, [], config.duplicates), req, q, 'PatchOptions', true);
+              await guardEscalation(def, user, async (w) => (await rest.apply(def, ns, r.name, config.value, sub, w)).object, q);
+              const old = await previousForWarnings(def, ns, r.name, sub);
+              const { object, created } = await rest.apply(def, ns, r.name, config.value, sub, wo);
+              setWarnings(res, [...(wo.warnings ?? []), ...(old ? def.warnings?.(object, old) ?? [] : def.warnings?.(object) ?? [])]);
+              sendJson(res, created ? 201 : 200, object);
+              return;
+            }
             const type = PATCH_CONTENT_TYPES[ct];
             if (!type) throw unsupportedPatchType(ct);
             const { value: patch, duplicates } = decodeJson(await readBody(req));
-            const wo = writeOptions(q, [], duplicates);
+            const wo = withFieldManager(writeOptions(q, [], duplicates), req, q, 'PatchOptions');
             await guardEscalation(def, user, (w) => rest.patch(def, ns, r.name, type, patch, sub, w), q);
             const old = await previousForWarnings(def, ns, r.name, sub);
             const patched = await rest.patch(def, ns, r.name, type, patch, sub, wo);
@@ -546,15 +591,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             return;
           case 'PUT': {
             const body = (await readObject(req)).value;
-            sendJson(res, 200, await rest.updateScale(def, ns, r.name, () => body, writeOptions(q)));
+            sendJson(res, 200, await rest.updateScale(def, ns, r.name, () => body, withFieldManager(writeOptions(q), req, q, 'UpdateOptions')));
             return;
           }
           case 'PATCH': {
             const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
             const type = PATCH_CONTENT_TYPES[ct];
-            if (!type) throw unsupportedPatchType(ct);
+            if (!type) throw unsupportedPatchType(ct, false);
             const patch = parseJson(await readBody(req));
-            sendJson(res, 200, await rest.updateScale(def, ns, r.name, (current) => applyPatch(type, current as unknown as JsonObject, patch), writeOptions(q)));
+            sendJson(res, 200, await rest.updateScale(def, ns, r.name, (current) => applyPatch(type, current as unknown as JsonObject, patch, 'Scale'),
+              withFieldManager(writeOptions(q), req, q, 'PatchOptions')));
             return;
           }
           default:

@@ -16,7 +16,7 @@ import { TokenIssuer } from '../apiserver/auth/tokens.js';
 import { SERVICE_ACCOUNT_KEY_FILE } from '../apiserver/auth/signingkey.js';
 import { serviceAccountAdmission } from '../apiserver/admission/serviceaccount.js';
 import { defaultStorageClassAdmission, storageProtectionAdmission } from '../apiserver/admission/storage.js';
-import { ApiClient } from '../client/client.js';
+import { ApiClient, componentUserAgent } from '../client/client.js';
 import type { BackoffPolicy } from '../kubelet/backoff.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { startControllers } from '../controllers/manager.js';
@@ -104,8 +104,9 @@ export async function runControlPlane(opts: {
     admission: [limitRangerAdmission, serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission, defaultIngressClassAdmission, resourceQuotaAdmission],
     serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange, trace: tracingEnabled(),
   });
-  const client = new ApiClient({ server: server.url, token });
-  const scheduler = new Scheduler({ client, log: log('scheduler'), tracer: componentTracer(client, 'default-scheduler') });
+  const client = new ApiClient({ server: server.url, token, userAgent: componentUserAgent('kube-controller-manager') });
+  const schedulerClient = new ApiClient({ server: server.url, token, userAgent: componentUserAgent('kube-scheduler') });
+  const scheduler = new Scheduler({ client: schedulerClient, log: log('scheduler'), tracer: componentTracer(schedulerClient, 'default-scheduler') });
   await scheduler.start();
   const controllers = await startControllers({
     client, log: log('controller-manager'), tracer: componentTracer(client, 'kube-controller-manager'),
@@ -142,7 +143,7 @@ export async function runKubelet(opts: {
   const { DockerRuntime } = await import('../runtime/docker.js');
   const runtime = new DockerRuntime({ clusterLabel: opts.cluster, socketPath: dockerSocket() });
   const { Kubelet } = await import('../kubelet/kubelet.js');
-  const client = new ApiClient({ server: opts.server, token });
+  const client = new ApiClient({ server: opts.server, token, userAgent: componentUserAgent('kubelet') });
   await client.waitUntilReady(API_READY_TIMEOUT_MS);
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token,

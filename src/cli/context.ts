@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../client/client.js';
+import { ApiClient, componentUserAgent } from '../client/client.js';
 
 export const DEFAULT_CLUSTER = 'minikube-lite';
 
@@ -92,7 +92,7 @@ export function clientFor(opts: GlobalOptions): { client: ApiClient; config: Clu
     throw new CliError(`cluster "${opts.name}" is not running: start it with "minikube-lite up${opts.name === DEFAULT_CLUSTER ? '' : ' --name ' + opts.name}"`);
   }
   const onWarning = (w: string): void => void process.stderr.write(`Warning: ${w}\n`);
-  return { client: new ApiClient({ server: config.server, token: config.token, onWarning }), config };
+  return { client: new ApiClient({ server: config.server, token: config.token, onWarning, userAgent: componentUserAgent('minikube-lite') }), config };
 }
 
 /** The engine's socket: DOCKER_HOST when it names a unix socket, else Docker's default. */

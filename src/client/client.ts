@@ -17,7 +17,15 @@ export interface ClientConfig {
    * fields dropped, for instance); the CLI prints them as kubectl does. Default: ignored.
    */
   onWarning?: (warning: string) => void;
+  /**
+   * The User-Agent sent with every request, e.g. `kubelet/v1.32.0`: the API server names the
+   * field manager of a write after its first word (see apiserver/managedfields.ts).
+   */
+  userAgent?: string;
 }
+
+/** The User-Agent of a minikube-lite component, shaped as client-go shapes it. */
+export const componentUserAgent = (component: string): string => `${component}/v1.32.0 (${process.platform}/${process.arch}) minikube-lite`;
 
 /** The texts of `Warning` header values (`299 - "unknown field \"spec.foo\""`, possibly several joined by commas). */
 export function parseWarnings(header: string | null): string[] {
@@ -37,6 +45,8 @@ export function parseWarnings(header: string | null): string[] {
 export interface WriteQuery {
   /** `Strict` refuses unknown and duplicate fields (400), `Warn` drops them with a warning, `Ignore` silently. */
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  /** The field manager recorded in managedFields (default: the User-Agent's first word). */
+  fieldManager?: string;
 }
 
 /** Which collection a call is about: group/version/resource and, for namespaced kinds, namespace. */
@@ -143,6 +153,7 @@ export class ApiClient {
   async raw(method: string, path: string, body?: string | Buffer, contentType = 'application/json', signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.config.token}`, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = contentType;
+    if (this.config.userAgent) headers['User-Agent'] = this.config.userAgent;
     try {
       return await fetch(this.config.server + path, { method, headers, body: body as BodyInit | undefined, signal });
     } catch (e) {
@@ -184,17 +195,27 @@ export class ApiClient {
 
   /** POST; `opts.fieldValidation` says what the server does with unknown fields (default Warn). */
   create<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery = {}): Promise<T> {
-    return this.request<T>('POST', resourcePath(ref) + query({ fieldValidation: opts.fieldValidation }), obj);
+    return this.request<T>('POST', resourcePath(ref) + query({ fieldValidation: opts.fieldValidation, fieldManager: opts.fieldManager }), obj);
   }
 
   /** PUT; with `metadata.resourceVersion` set, a stale object gets 409 Conflict. */
   update<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery = {}): Promise<T> {
-    return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? '') + query({ fieldValidation: opts.fieldValidation }), obj);
+    return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? '') + query({ fieldValidation: opts.fieldValidation, fieldManager: opts.fieldManager }), obj);
   }
 
   /** PUT to the status subresource: only `status` is taken from `obj`. */
   updateStatus<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {
     return this.request<T>('PUT', resourcePath(ref, obj.metadata?.name ?? '', 'status'), obj);
+  }
+
+  /**
+   * Server-side apply (`PATCH` with `application/apply-patch+yaml`): creates `obj` or merges it
+   * into the stored object as `opts.fieldManager`; 409 when that changes fields other managers
+   * own, unless `opts.force`.
+   */
+  apply<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery & { fieldManager: string; force?: boolean }): Promise<T> {
+    const q = query({ fieldManager: opts.fieldManager, force: opts.force ? 'true' : undefined, fieldValidation: opts.fieldValidation });
+    return this.request<T>('PATCH', resourcePath(ref, obj.metadata?.name ?? '') + q, obj, 'application/apply-patch+yaml');
   }
 
   /** JSON merge patch (RFC 7386) of an object or of a subresource. */

@@ -54,7 +54,7 @@ const ready = (p: PodObject) => !p.metadata?.deletionTimestamp && (p.status?.con
 describe.skipIf(!hasDocker || !hasKubectl)('eviction and kubectl drain on a real Docker engine (skipped without a Docker engine or /usr/bin/kubectl)', () => {
   const cluster = new TestCluster(`e2e-ste-drain-${process.pid}`, '10.208.0.0/16');
   const kubectl = (args: string[], timeoutMs = 120_000) => sh('kubectl', ['--kubeconfig', join(cluster.home, 'clusters', cluster.name, 'kubeconfig'), ...args], { timeoutMs });
-  useCluster(cluster, 2, async () => {
+  useCluster(cluster, { nodes: 2, setup: async () => {
     // All three pods on node-2: node-1 is cordoned while they are placed.
     expect((await kubectl(['cordon', 'node-1'])).stdout).toBe('node/node-1 cordoned\n');
     expect((await cluster.cli(['apply', '-f', '-'], { input: MANIFEST })).code).toBe(0);
@@ -63,7 +63,7 @@ describe.skipIf(!hasDocker || !hasKubectl)('eviction and kubectl drain on a real
       (d) => d.status?.readyReplicas === 3, 120_000);
     expect((await kubectl(['uncordon', 'node-1'])).stdout).toBe('node/node-1 uncordoned\n');
     await waitFor<PDB>(client, pdbs, 'web', (b) => b.status?.currentHealthy === 3 && b.status.observedGeneration === b.metadata?.generation);
-  });
+  } });
 
   it('keeps node-2 when its pods\' budget allows no eviction (node delete gives up at its timeout)', async () => {
     const client = cluster.client();

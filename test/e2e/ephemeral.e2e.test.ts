@@ -9,11 +9,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/api/types.js';
 import { readClusterConfig } from '../../src/cli/context.js';
 import { PODS } from '../../src/client/client.js';
-import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
+import { ROOT, TestCluster, dockerAvailable, isRunning, sh, useCluster } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const KUBECTL = '/usr/bin/kubectl';
@@ -47,9 +47,7 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
   let kubeconfig = '';
   const kubectl = (args: string[], input = '', timeoutMs?: number) => run(KUBECTL, ['--kubeconfig', kubeconfig, ...args], input, timeoutMs);
 
-  beforeAll(async () => {
-    const r = await cluster.cli(['up', '--pod-cidr', cluster.podCIDR], { timeoutMs: 120_000 });
-    expect(r.code, r.stderr).toBe(0);
+  useCluster(cluster, { setup: async () => {
     kubeconfig = readClusterConfig(cluster.home, cluster.name)?.kubeconfig ?? '';
     await cluster.client().create(ref, {
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', labels: { app: 'web' } },
@@ -58,12 +56,7 @@ describe.skipIf(!hasDocker || !hasKubectl)('ephemeral containers with the stock 
     const ex = await cluster.cli(['apply', '-f', join(ROOT, 'examples/debug-ephemeral.yaml')]);
     expect(ex.code, ex.stderr).toBe(0);
     await Promise.all([cluster.waitForPod('web', isRunning, 90_000), cluster.waitForPod('web-debug', isRunning, 90_000)]);
-  }, 180_000);
-
-  afterAll(async () => {
-    await cluster.destroy();
-    expect(await cluster.leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
-  }, 120_000);
+  } });
 
   it('kubectl debug -i --target=app: the debug shell reaches the app on localhost and sees its processes', async () => {
     const t0 = Date.now();

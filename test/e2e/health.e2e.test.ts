@@ -173,12 +173,15 @@ describe.skipIf(!hasDocker)('health checks and the container lifecycle on a real
     };
     const [graceful, slow] = await Promise.all([timedDelete('graceful'), timedDelete('slow-prestop')]);
     expect(readFileSync(join(hostDir, 'graceful', 'log'), 'utf8')).toBe('started\nprestop\nterm\n');
+    // Ended by the TERM after the hook, not by the 10 s grace period running out (under load
+    // the hook's exec and the status reaching the CLI take seconds too).
     expect(graceful).toBeGreaterThanOrEqual(1);
-    expect(graceful).toBeLessThan(6);
+    expect(graceful).toBeLessThan(10);
     // The hook had the whole grace period (3s); the stop signal still got the minimum 2s.
     expect(readFileSync(join(hostDir, 'slow', 'log'), 'utf8')).toBe('started\nprestop\nterm\n');
     expect(slow).toBeGreaterThanOrEqual(3);
-    expect(slow).toBeLessThan(9);
+    // Not the hook's 30 s: the grace period cut it short.
+    expect(slow).toBeLessThan(15);
   }, 60_000);
 
   it('runs postStart right after the start, and kills and restarts a container whose postStart fails', async () => {

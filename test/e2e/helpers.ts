@@ -140,17 +140,18 @@ export function waitForObject<T extends KubeObject>(client: ApiClient, ref: Reso
 }
 
 /**
- * Registers a test file's cluster life cycle: beforeAll runs `up --nodes N` (then `setup`),
- * afterAll runs `down` and checks that no container, network or volume of the cluster is left.
+ * Registers a test file's cluster life cycle: beforeAll runs `up --nodes N` with `upArgs`
+ * (then `setup`), afterAll runs `down` and checks that no container, network or volume of the
+ * cluster is left.
  */
-export function useCluster(cluster: TestCluster, nodes: number, setup: () => Promise<void> = async () => undefined): void {
+export function useCluster(cluster: TestCluster, o: { nodes?: number; upArgs?: string[]; setup?: () => Promise<void> } = {}): void {
   beforeAll(async () => {
-    const r = await cluster.cli(['up', '--nodes', String(nodes), '--pod-cidr', cluster.podCIDR]);
+    const r = await cluster.cli(['up', '--nodes', String(o.nodes ?? 1), '--pod-cidr', cluster.podCIDR, ...(o.upArgs ?? [])], { timeoutMs: 180_000 });
     expect(r.code, r.stderr).toBe(0);
-    await setup();
+    await o.setup?.();
   }, 720_000);
   afterAll(async () => {
     await cluster.destroy();
     expect(await cluster.leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
-  }, 120_000);
+  }, 180_000);
 }

@@ -8,11 +8,11 @@
  * stabilisation window). Skipped with a printed reason without Docker or kubectl.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KubeConfig, Metrics } from '@kubernetes/client-node';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
 import type { KubeObject } from '../../src/api/types.js';
-import { TestCluster, dockerAvailable, sh } from './helpers.js';
+import { TestCluster, dockerAvailable, sh, useCluster } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const hasKubectl = (await sh('kubectl', ['version', '--client']).catch(() => ({ code: 1 }))).code === 0;
@@ -66,14 +66,7 @@ describe.skipIf(!hasDocker || !hasKubectl)('metrics and the HorizontalPodAutosca
     });
   });
 
-  beforeAll(async () => {
-    const r = await cluster.cli(['up', '--nodes', '2', '--pod-cidr', cluster.podCIDR, '--hpa-sync-period', '2s', '--hpa-downscale-stabilization', '10s']);
-    expect(r.code, r.stderr).toBe(0);
-  }, 180_000);
-  afterAll(async () => {
-    await cluster.destroy();
-    expect(await cluster.leftovers()).toEqual({ containers: [], networks: [], volumes: [] });
-  }, 180_000);
+  useCluster(cluster, { nodes: 2, upArgs: ['--hpa-sync-period', '2s', '--hpa-downscale-stabilization', '10s'] });
 
   it('kubectl top nodes shows every node with real, non-zero usage', async () => {
     const r = await kubectl(['top', 'nodes']);

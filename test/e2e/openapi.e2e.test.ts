@@ -10,8 +10,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCluster, dockerAvailable, sh } from './helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TestCluster, dockerAvailable, sh, useCluster } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const hasKubectl = (await sh('kubectl', ['version', '--client']).catch(() => ({ code: 1 }))).code === 0;
@@ -54,16 +54,8 @@ describe.skipIf(!hasDocker || !hasKubectl)('OpenAPI with stock kubectl', () => {
     return f;
   };
 
-  beforeAll(async () => {
-    const r = await cluster.cli(['up', '--nodes', '1', '--pod-cidr', cluster.podCIDR]);
-    expect(r.code, r.stderr).toBe(0);
-  }, 180_000);
-  afterAll(async () => {
-    await cluster.destroy();
-    rmSync(work, { recursive: true, force: true });
-    const left = await cluster.leftovers();
-    expect(left).toEqual({ containers: [], networks: [], volumes: [] });
-  }, 180_000);
+  useCluster(cluster);
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('serves the documents on first use, quickly', async () => {
     const cfg = JSON.parse(readFileSync(join(cluster.home, 'clusters', cluster.name, 'config.json'), 'utf8')) as { server: string; token: string };

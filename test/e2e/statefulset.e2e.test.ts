@@ -23,7 +23,7 @@ type SS = KubeObject & { status?: { readyReplicas?: number; replicas?: number } 
 describe.skipIf(!hasDocker)('StatefulSet volumeClaimTemplates on a real Docker engine (skipped when no Docker engine answers `docker info`)', () => {
   const cluster = new TestCluster(`e2e-ste-sts-${process.pid}`, '10.245.0.0/16');
   let firstLineOfWeb2 = '';
-  useCluster(cluster, 1);
+  useCluster(cluster);
 
   it('starts web-0, web-1, web-2 in order, each with its own claim, its hostname in its volume, and its stable DNS name', async () => {
     const client = cluster.client();

@@ -1,15 +1,25 @@
 /**
  * Helpers for the API server tests: small ResourceDefs of their own (so the tests pin the
  * server's behaviour, not the registry's validation rules), an HTTP helper, a watch reader
- * that waits for events without polling, and a fake kubelet for the log/exec proxy.
+ * that waits for events without polling, a fake kubelet for the log/exec proxy, and an HTTPS
+ * server with a kubeconfig for stock kubectl.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { required, type FieldError } from '../../src/api/errors.js';
 import type { ResourceDef } from '../../src/api/resource.js';
 import type { KubeObject, WatchEvent } from '../../src/api/types.js';
+import { RESOURCES } from '../../src/api/registry.js';
+import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
+import { selfSignedCertificate } from '../../src/apiserver/tls.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 
 type Obj = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
 
@@ -90,9 +100,10 @@ export interface Reply<T = Record<string, unknown>> {
 /** One HTTP request to the server; the body is sent as JSON unless it is a string. */
 export async function call<T = Record<string, unknown>>(
   base: string, method: string, path: string,
-  opts: { body?: unknown; token?: string | null; contentType?: string; accept?: string } = {},
+  opts: { body?: unknown; token?: string | null; contentType?: string; accept?: string; userAgent?: string } = {},
 ): Promise<Reply<T>> {
   const headers: Record<string, string> = {};
+  if (opts.userAgent) headers['User-Agent'] = opts.userAgent;
   if (opts.token !== null) headers.Authorization = `Bearer ${opts.token ?? TOKEN}`;
   if (opts.body !== undefined) headers['Content-Type'] = opts.contentType ?? 'application/json';
   if (opts.accept) headers.Accept = opts.accept;
@@ -253,5 +264,45 @@ export async function startFakeKubelet(token: string): Promise<FakeKubelet> {
     requests,
     followClosed,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+/** An API server (every kind, in-memory store) over HTTPS, with a kubeconfig for stock kubectl in `dir`. */
+export interface KubectlServer {
+  server: ApiServer;
+  /** A temporary folder holding `config` (the kubeconfig); tests may write manifests there. */
+  dir: string;
+  /** Runs kubectl with the kubeconfig: stdout + stderr, and the exit code (0 on success). */
+  kubectl(...args: string[]): Promise<{ out: string; code: number }>;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link KubectlServer}; kubectl sends a kubeconfig's token only over TLS, hence HTTPS. */
+export async function startKubectlServer(kubectl = '/usr/bin/kubectl'): Promise<KubectlServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'mkl-kubectl-'));
+  const tls = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
+  const server = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: TOKEN, tls, logger: { info: () => undefined, error: () => undefined } });
+  writeFileSync(join(dir, 'config'), [
+    'apiVersion: v1', 'kind: Config', 'current-context: test',
+    'clusters:', '- name: test', '  cluster:', `    server: ${server.url}`, `    certificate-authority-data: ${Buffer.from(tls.cert).toString('base64')}`,
+    'users:', '- name: test', '  user:', `    token: ${TOKEN}`,
+    'contexts:', '- name: test', '  context:', '    cluster: test', '    user: test', '',
+  ].join('\n'));
+  const run = promisify(execFile);
+  return {
+    server, dir,
+    kubectl: async (...args) => {
+      try {
+        const r = await run(kubectl, ['--kubeconfig', join(dir, 'config'), '--cache-dir', join(dir, 'cache'), ...args], { timeout: 20_000 });
+        return { out: r.stdout + r.stderr, code: 0 };
+      } catch (e) {
+        const err = e as { stdout?: string; stderr?: string; code?: number };
+        return { out: (err.stdout ?? '') + (err.stderr ?? ''), code: typeof err.code === 'number' ? err.code : -1 };
+      }
+    },
+    close: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

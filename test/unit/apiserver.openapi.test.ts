@@ -59,6 +59,19 @@ describe('the v3 documents', () => {
     expect(props('io.k8s.api.core.v1.ServiceSpec').selector).not.toHaveProperty('x-kubernetes-patch-strategy');
   });
 
+  it('carry the list types server-side apply merges by, from the same table', () => {
+    const core = (name: string) => schemasOf(v3.get('api/v1')!)[name]!;
+    const props = (name: string) => core(name).properties as Record<string, Schema>;
+    expect(props('io.k8s.api.core.v1.PodSpec').containers).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] });
+    expect(props('io.k8s.api.core.v1.Container').ports).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['containerPort', 'protocol'] });
+    expect(props('io.k8s.api.core.v1.ServiceSpec').ports).toMatchObject({ 'x-kubernetes-list-map-keys': ['port', 'protocol'] });
+    expect(props('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta').finalizers).toMatchObject({ 'x-kubernetes-list-type': 'set' });
+    expect(props('io.k8s.api.core.v1.PodSpec').tolerations).not.toHaveProperty('x-kubernetes-list-type');
+    expect(core('io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector')).toMatchObject({ 'x-kubernetes-map-type': 'atomic' });
+    const batch = schemasOf(v3.get('apis/batch/v1')!)['io.k8s.api.batch.v1.JobStatus']!.properties as Record<string, Schema>;
+    expect(batch.conditions).toMatchObject({ 'x-kubernetes-list-type': 'atomic', 'x-kubernetes-patch-merge-key': 'type' });
+  });
+
   it.each([...v3.keys()])('%s: every $ref resolves within the document', (gv) => {
     const doc = v3.get(gv)!;
     const schemas = schemasOf(doc);

@@ -4,22 +4,17 @@
  * subresources, patches, deletion, selectors, watch semantics, the kubelet proxy, Tables, and
  * the real kubectl against it.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceDef } from '../../src/api/resource.js';
-import { RESOURCES } from '../../src/api/registry.js';
 import type { KubeObject, Status } from '../../src/api/types.js';
 import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
-import { selfSignedCertificate } from '../../src/apiserver/tls.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import {
-  call, NAMESPACES_DEF, PODS_DEF, startFakeKubelet, TEST_RESOURCES, TOKEN, WatchReader, type FakeKubelet,
+  call, NAMESPACES_DEF, PODS_DEF, startFakeKubelet, startKubectlServer, TEST_RESOURCES, TOKEN, WatchReader, type FakeKubelet, type KubectlServer,
 } from './apiserver.fixtures.js';
 
 type Obj = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown>; [k: string]: unknown };
@@ -527,7 +522,7 @@ describe('patch', () => {
     const invalid = await api<Status>('PATCH', podsPath('default', 'pa-6'), { spec: { containers: [{ name: 'app', image: null }] } },
       { contentType: 'application/merge-patch+json' });
     expect(invalid.status).toBe(422);
-    const r = await api<Status>('PATCH', podsPath('default', 'pa-6'), {}, { contentType: 'application/apply-patch+yaml' });
+    const r = await api<Status>('PATCH', podsPath('default', 'pa-6'), {}, { contentType: 'application/apply-patch+cbor' });
     expect(r.status).toBe(415);
     expect(r.body.reason).toBe('UnsupportedMediaType');
   });
@@ -912,28 +907,15 @@ describe('log and exec (proxied to the kubelet)', () => {
 });
 
 describe('kubectl against the server', () => {
-  const kubectl = '/usr/bin/kubectl';
-  const skip = !existsSync(kubectl);
-  let s: ApiServer;
+  const skip = !existsSync('/usr/bin/kubectl');
+  let ks: KubectlServer;
   let dir: string;
-  const run = promisify(execFile);
-  const k = async (...args: string[]): Promise<string> => {
-    const r = await run(kubectl, ['--kubeconfig', join(dir, 'config'), '--cache-dir', join(dir, 'cache'), ...args], { timeout: 20_000 });
-    return r.stdout + r.stderr;
-  };
+  const k = async (...args: string[]): Promise<string> => (await ks.kubectl(...args)).out;
 
   beforeAll(async () => {
     if (skip) return;
-    dir = mkdtempSync(join(tmpdir(), 'mkl-kubectl-'));
-    // kubectl sends a kubeconfig's token only over TLS, so this server serves HTTPS.
-    const tls = await selfSignedCertificate({ hosts: ['127.0.0.1', 'localhost'] });
-    s = await startApiServer({ store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: TOKEN, tls });
-    writeFileSync(join(dir, 'config'), [
-      'apiVersion: v1', 'kind: Config', 'current-context: test',
-      'clusters:', '- name: test', '  cluster:', `    server: ${s.url}`, `    certificate-authority-data: ${Buffer.from(tls.cert).toString('base64')}`,
-      'users:', '- name: test', '  user:', `    token: ${TOKEN}`,
-      'contexts:', '- name: test', '  context:', '    cluster: test', '    user: test', '',
-    ].join('\n'));
+    ks = await startKubectlServer();
+    dir = ks.dir;
     writeFileSync(join(dir, 'pod.yaml'), [
       'apiVersion: v1', 'kind: Pod', 'metadata:', '  name: web', '  labels:', '    app: web',
       'spec:', '  containers:', '  - name: nginx', '    image: nginx:1.27', '',
@@ -944,8 +926,7 @@ describe('kubectl against the server', () => {
     ].join('\n'));
   });
   afterAll(async () => {
-    await s?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await ks?.close();
   });
 
   it.skipIf(skip)('gets, applies and deletes pods and gets nodes (skipped when /usr/bin/kubectl is missing)', async () => {

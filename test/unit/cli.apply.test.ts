@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { invalid, required } from '../../src/api/errors.js';
 import type { KubeObject, Pod } from '../../src/api/types.js';
-import { LAST_APPLIED, lastAppliedValue, looseEqual, merge3, planApply, runApply } from '../../src/cli/commands/apply.js';
+import { CONFLICT_ADVICE, LAST_APPLIED, lastAppliedValue, looseEqual, merge3, planApply, runApply } from '../../src/cli/commands/apply.js';
 import { FakeClient, GLOBALS, POD_REF, fakeDeps } from './cli.fakes.js';
 
 const manifest = (): Pod & KubeObject => ({
@@ -140,6 +140,21 @@ describe('runApply', () => {
     const live = await client.get<Pod>(POD_REF, 'web');
     expect(live.metadata?.namespace).toBe('default');
     expect(live.spec?.containers[0].image).toBe('nginx:2');
+  });
+
+  it('applies on the server with --server-side: serverside-applied, a conflict in kubectl\'s words, then --force-conflicts', async () => {
+    const client = new FakeClient();
+    const deps = fakeDeps(client);
+    const dir = files({ 'p.yaml': POD('web') });
+    await runApply(deps, GLOBALS, [join(dir, 'p.yaml')], 'strict', { fieldManager: 'alice' });
+    expect(deps.io.stdout).toBe('pod/web serverside-applied\n');
+    writeFileSync(join(dir, 'p.yaml'), POD('web', 'nginx:2'));
+    await runApply(deps, GLOBALS, [join(dir, 'p.yaml')], 'strict', { fieldManager: 'bob' });
+    expect(deps.io.stderr).toBe(`error: Apply failed with 1 conflict: conflict with "alice": .spec.containers[name="c"].image\n${CONFLICT_ADVICE}\n`);
+    expect(deps.io.exitCode).toBe(1);
+    await runApply(deps, GLOBALS, [join(dir, 'p.yaml')], 'strict', { fieldManager: 'bob', forceConflicts: true });
+    expect(client.calls.filter((c) => c.startsWith('APPLY'))).toEqual(['APPLY pods web alice', 'APPLY pods web bob', 'APPLY pods web bob force']);
+    expect((await client.get<Pod>(POD_REF, 'web')).spec?.containers[0].image).toBe('nginx:2');
   });
 
   it('applies nothing when one document has an unknown kind', async () => {

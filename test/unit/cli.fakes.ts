@@ -4,7 +4,9 @@
  */
 import { ApiError, notFound, conflict } from '../../src/api/errors.js';
 import type { KubeList, KubeObject, LabelSelector, Pod, Scale, WatchEvent } from '../../src/api/types.js';
-import type { DeleteOptions, ListOptions, ResourceRef, WatchHandle, WatchOptions } from '../../src/client/client.js';
+import type { DeleteOptions, ListOptions, ResourceRef, WatchHandle, WatchOptions, WriteQuery } from '../../src/client/client.js';
+import { findKind } from '../../src/api/registry.js';
+import { applyConfiguration } from '../../src/apiserver/managedfields.js';
 import type { GlobalOptions } from '../../src/cli/context.js';
 import type { Client, CommandDeps, CommandIO } from '../../src/cli/commands/shared.js';
 import { matchesFieldSelector } from '../../src/cli/commands/shared.js';
@@ -126,6 +128,20 @@ export class FakeClient implements Client {
       .filter((o) => labelsMatch(o.metadata?.labels, opts.labelSelector))
       .filter((o) => !opts.fieldSelector || matchesFieldSelector(o, opts.fieldSelector));
     return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(this.rv) }, items: clone(items) as T[] };
+  }
+
+  /** Server-side apply with the API server's own merge and conflict rules (`applyConfiguration`). */
+  async apply<T extends KubeObject>(ref: ResourceRef, obj: T, opts: WriteQuery & { fieldManager: string; force?: boolean }): Promise<T> {
+    const name = obj.metadata?.name ?? '';
+    this.calls.push(`APPLY ${ref.resource} ${name} ${opts.fieldManager}${opts.force ? ' force' : ''}`);
+    const def = findKind(obj.apiVersion ?? '', obj.kind ?? '');
+    if (!def) throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
+    const live = this.objects.get(this.key(ref, name));
+    const { object } = applyConfiguration(def, live, clone(obj) as KubeObject, { manager: opts.fieldManager, subresource: '' }, opts.force ?? false, new Date(NOW).toISOString());
+    object.metadata = { ...object.metadata, namespace: ref.namespace, uid: live?.metadata?.uid ?? `uid-${name}`, resourceVersion: String(++this.rv) };
+    this.objects.set(this.key(ref, name), object);
+    this.emit(ref, live ? 'MODIFIED' : 'ADDED', object);
+    return clone(object) as T;
   }
 
   async create<T extends KubeObject>(ref: ResourceRef, obj: T): Promise<T> {

@@ -166,6 +166,16 @@ describe('get -o yaml|json|name', () => {
     expect(io.stdout.startsWith('{\n    "apiVersion": "v1",\n    "items": [')).toBe(true);
   });
 
+  it('hides managedFields in yaml and json as kubectl does, and shows them with --show-managed-fields', async () => {
+    const c = new FakeClient();
+    const managedFields = [{ manager: 'kubectl', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
+    c.seed(POD_REF, { ...nginxPod(), metadata: { ...nginxPod().metadata, managedFields } } as KubeObject);
+    expect((await get(['pod', 'nginx'], { output: 'yaml' }, c)).stdout).not.toContain('managedFields');
+    expect((await get(['pods'], { output: 'json' }, c)).stdout).not.toContain('managedFields');
+    expect((await get(['pod', 'nginx'], { output: 'yaml', showManagedFields: true }, c)).stdout).toContain('  managedFields:\n  - apiVersion: v1\n');
+    expect(JSON.parse((await get(['pods'], { output: 'json', showManagedFields: true }, c)).stdout).items[0].metadata.managedFields).toEqual(managedFields);
+  });
+
   it('prints kind/name with -o name', async () => {
     expect((await get(['pods,nodes'], { output: 'name' })).stdout).toBe('pod/nginx\npod/nowhere\nnode/node-1\nnode/node-2\n');
   });

@@ -235,9 +235,21 @@ export function hostileCases(): HostileCase[] {
   // JSON sent as protobuf: read as protobuf, refused for the missing magic.
   cases.push({ family: 'content type', name: 'POST JSON as protobuf', method: 'POST', path: pods, body: JSON.stringify(validPod('ct')), contentType: 'application/vnd.kubernetes.protobuf', status: 400, message: 'no k8s magic prefix' });
   cases.push({ family: 'content type', name: 'PUT JSON as protobuf', method: 'PUT', path: `${pods}/${SEED.pod}`, body: JSON.stringify(validPod(SEED.pod)), contentType: 'application/vnd.kubernetes.protobuf', status: 400 });
-  for (const ct of ['text/plain', 'application/json', 'application/yaml', 'application/apply-patch+yaml', '']) {
+  for (const ct of ['text/plain', 'application/json', 'application/yaml', 'application/apply-patch+cbor', '']) {
     cases.push({ family: 'content type', name: `PATCH ${ct || 'none'}`, method: 'PATCH', path: `${deploys}/${SEED.deployment}`, body: '{"spec":{"replicas":9}}', contentType: ct || undefined, status: 415 });
   }
+  // Server-side apply: a field manager is required, the body is one YAML document, managedFields may not be sent.
+  const apply = 'application/apply-patch+yaml';
+  const applyDeploy = (extra: Record<string, unknown>): string => JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: SEED.deployment, ...extra }, spec: { replicas: 9 } });
+  cases.push({ family: 'apply', name: 'apply without fieldManager', method: 'PATCH', path: `${deploys}/${SEED.deployment}`, body: applyDeploy({}), contentType: apply, status: 422, message: 'fieldManager: Required value' });
+  cases.push({ family: 'apply', name: 'apply with managedFields', method: 'PATCH', path: `${deploys}/${SEED.deployment}?fieldManager=h`, body: applyDeploy({ managedFields: [] }), contentType: apply, status: 400, message: 'managedFields must be nil' });
+  cases.push({ family: 'apply', name: 'apply of two YAML documents', method: 'PATCH', path: `${deploys}/${SEED.deployment}?fieldManager=h`, body: 'a: 1\n---\nb: 2\n', contentType: apply, status: 400 });
+  cases.push({ family: 'apply', name: 'apply of a YAML list', method: 'PATCH', path: `${deploys}/${SEED.deployment}?fieldManager=h`, body: '- 1\n- 2\n', contentType: apply, status: 400 });
+  cases.push({ family: 'apply', name: 'apply with another name', method: 'PATCH', path: `${deploys}/${SEED.deployment}?fieldManager=h`, body: applyDeploy({ name: 'other' }), contentType: apply, status: 400 });
+  cases.push({ family: 'apply', name: 'apply with a 129-character manager', method: 'PATCH', path: `${deploys}/${SEED.deployment}?fieldManager=${'m'.repeat(129)}`, body: applyDeploy({}), contentType: apply, status: 422 });
+  cases.push({ family: 'apply', name: 'force on a merge patch', method: 'PATCH', path: `${deploys}/${SEED.deployment}?force=true`, body: '{}', contentType: 'application/merge-patch+json', status: 422 });
+  cases.push({ family: 'apply', name: 'apply billion laughs', method: 'PATCH', path: `${deploys}/${SEED.deployment}?fieldManager=h`, body: BILLION_LAUGHS, contentType: apply, status: 400 });
+  cases.push({ family: 'apply', name: 'apply of a wrong type', method: 'PATCH', path: `${deploys}/${SEED.deployment}?fieldManager=h`, body: '{"apiVersion":"apps/v1","kind":"Deployment","spec":{"replicas":"x"}}', contentType: apply, status: 400 });
 
   // 9. Query parameters.
   const queries = ['resourceVersion=abc', 'resourceVersion=-1', 'resourceVersion=1e3', 'resourceVersion=1.5', 'resourceVersion=99999999999999999999999',

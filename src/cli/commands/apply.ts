@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
+import { patchStrategyOf } from '../../api/listtypes.js';
 import { findKind } from '../../api/registry.js';
 import type { KubeObject } from '../../api/types.js';
 import { CliError, type GlobalOptions } from '../context.js';
@@ -40,20 +41,13 @@ export function lastAppliedValue(manifest: KubeObject): string {
 }
 
 /**
- * The key strategic merge uses to match list items, by field name; lists not named here (and
- * lists whose items lack the key) are replaced wholesale.
+ * The key strategic merge uses to match list items, from the API's list table (by field name:
+ * a manifest is untyped here); lists without one (and lists whose items lack the key) are
+ * replaced wholesale.
  */
-const MERGE_KEYS: Record<string, string[]> = {
-  containers: ['name'], initContainers: ['name'], ephemeralContainers: ['name'], volumes: ['name'], env: ['name'],
-  imagePullSecrets: ['name'], volumeMounts: ['mountPath'], ports: ['containerPort', 'port'], hostAliases: ['ip'],
-  readinessGates: ['conditionType'], topologySpreadConstraints: ['topologyKey'],
-};
-
 function mergeKeyOf(field: string, items: unknown[]): string | undefined {
-  for (const key of MERGE_KEYS[field] ?? []) {
-    if (items.every((i) => isObj(i) && i[key] !== undefined)) return key;
-  }
-  return undefined;
+  const key = patchStrategyOf(undefined, field, items.filter(isObj)).mergeKey;
+  return key && items.every((i) => isObj(i) && i[key] !== undefined) ? key : undefined;
 }
 
 /**
@@ -168,6 +162,12 @@ const MISSING_ANNOTATION_WARNING = (what: string): string =>
   'kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. ' +
   'The missing annotation will be patched automatically.\n';
 
+/**
+ * The field manager of client-side apply, kubectl's name for it: `kubectl apply --server-side`
+ * then takes over the fields this command applied, as it does after `kubectl apply`.
+ */
+export const CLIENT_SIDE_APPLY_MANAGER = 'kubectl-client-side-apply';
+
 /** Re-reads and retries a PUT that lost a race this many times before giving up. */
 const CONFLICT_RETRIES = 3;
 
@@ -189,8 +189,30 @@ export function fieldValidationFlag(v: string): 'Strict' | 'Warn' | 'Ignore' {
   }
 }
 
-export async function runApply(deps: CommandDeps, globals: GlobalOptions, files: string[], validate = 'strict'): Promise<void> {
+/** `apply --server-side`: the field manager (kubectl's default is `kubectl`) and `--force-conflicts`. */
+export interface ServerSideFlags {
+  fieldManager: string;
+  forceConflicts?: boolean;
+}
+
+/** kubectl's advice after a server-side apply conflict (printed under the server's message). */
+export const CONFLICT_ADVICE = [
+  'Please review the fields above--they currently have other managers. Here',
+  'are the ways you can resolve this warning:',
+  '* If you intend to manage all of these fields, please re-run the apply',
+  '  command with the `--force-conflicts` flag.',
+  '* If you do not intend to manage all of the fields, please edit your',
+  '  manifest to remove references to the fields that should keep their',
+  '  current managers.',
+  '* You may co-own fields by updating your manifest to match the existing',
+  '  value; in this case, you\'ll become the manager if the other manager(s)',
+  '  stop managing the field (remove it from their configuration).',
+  'See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts',
+].join('\n');
+
+export async function runApply(deps: CommandDeps, globals: GlobalOptions, files: string[], validate = 'strict', serverSide?: ServerSideFlags): Promise<void> {
   const fieldValidation = fieldValidationFlag(validate);
+  if (serverSide && !serverSide.fieldManager) throw new CliError('--field-manager may not be empty');
   const { io } = deps;
   if (!files.length) throw new CliError('must specify one of -f and -k');
   const docs = mapManifests(await readManifests(files, async () => (await io.readStdin()).toString('utf8')), findKind);
@@ -212,19 +234,25 @@ export async function runApply(deps: CommandDeps, globals: GlobalOptions, files:
     const what = `${kindString(doc.def)}/${name}`;
     let verb = 'retrieving current configuration of';
     try {
+      if (serverSide) {
+        verb = 'patching';
+        await client.apply(ref, manifest, { fieldManager: serverSide.fieldManager, force: serverSide.forceConflicts, fieldValidation });
+        io.out(`${what} serverside-applied\n`);
+        continue;
+      }
       for (let attempt = 0; ; attempt++) {
         verb = 'retrieving current configuration of';
         const live = await getOrUndefined(client.get(ref, name));
         const plan = planApply(manifest, live);
         if (plan.action === 'create') {
           verb = 'creating';
-          await client.create(ref, plan.object, { fieldValidation });
+          await client.create(ref, plan.object, { fieldValidation, fieldManager: CLIENT_SIDE_APPLY_MANAGER });
           io.out(`${what} created\n`);
         } else if (plan.action === 'configure') {
           if (attempt === 0 && !live?.metadata?.annotations?.[LAST_APPLIED]) io.err(MISSING_ANNOTATION_WARNING(`${resourceString(doc.def)}/${name}`));
           verb = 'patching';
           try {
-            await client.update(ref, plan.object, { fieldValidation });
+            await client.update(ref, plan.object, { fieldValidation, fieldManager: CLIENT_SIDE_APPLY_MANAGER });
           } catch (e) {
             if (e instanceof ApiError && e.code === 409 && e.reason === 'Conflict' && attempt < CONFLICT_RETRIES) continue;
             throw e;
@@ -237,6 +265,12 @@ export async function runApply(deps: CommandDeps, globals: GlobalOptions, files:
       }
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
+      if (serverSide && e.code === 409 && e.causes.some((c) => c.type === 'FieldManagerConflict')) {
+        // As kubectl: the server's conflict message, then how to resolve it.
+        io.err(`error: ${e.message}\n${CONFLICT_ADVICE}\n`);
+        io.setExitCode(1);
+        continue;
+      }
       errors.push(withSource(e, verb, doc.source));
     }
   }
@@ -276,6 +310,9 @@ export function applyCommand(deps: CommandDeps, globals: () => GlobalOptions): C
     .usage('-f FILENAME [options]')
     .option('-f, --filename <file>', 'The files that contain the configurations to apply (a file, a directory of .yaml/.yml/.json files, or - for stdin); repeatable', collect, [])
     .option('--validate <mode>', 'What the server does with unknown or duplicate fields: strict (or true) refuses them, warn drops them with a warning, ignore (or false) drops them', 'strict')
+    .option('--server-side', 'If true, apply runs in the server instead of the client (server-side apply: the server merges and records field ownership).')
+    .option('--force-conflicts', 'If true, server-side apply will force the changes against conflicts.')
+    .option('--field-manager <name>', 'Name of the manager used to track field ownership (server-side apply).', 'minikube-lite')
     .addHelpText('after', [
       '',
       'Examples:',
@@ -287,8 +324,12 @@ export function applyCommand(deps: CommandDeps, globals: () => GlobalOptions): C
       '',
       '  # Apply the YAML passed into stdin to a pod',
       '  cat pod.yaml | minikube-lite apply -f -',
+      '',
+      '  # Apply on the server, taking fields other managers own',
+      '  minikube-lite apply --server-side --force-conflicts -f ./deployment.yaml',
     ].join('\n'))
-    .action(async (opts: { filename: string[]; validate: string }) => {
-      await runApply(deps, globals(), opts.filename, opts.validate);
+    .action(async (opts: { filename: string[]; validate: string; serverSide?: boolean; forceConflicts?: boolean; fieldManager: string }) => {
+      if (opts.forceConflicts && !opts.serverSide) throw new CliError('--force-conflicts only works with --server-side');
+      await runApply(deps, globals(), opts.filename, opts.validate, opts.serverSide ? { fieldManager: opts.fieldManager, forceConflicts: opts.forceConflicts } : undefined);
     });
 }

@@ -23,6 +23,19 @@ export interface GetFlags {
   showLabels?: boolean;
   noHeaders?: boolean;
   ignoreNotFound?: boolean;
+  /** Keep `metadata.managedFields` in `-o yaml|json` (kubectl hides them by default). */
+  showManagedFields?: boolean;
+}
+
+/** `obj` without `metadata.managedFields` (for a List, without its items'), as kubectl prints by default. */
+export function omitManagedFields(obj: KubeObject): KubeObject {
+  const strip = (o: KubeObject): KubeObject => {
+    if (!o.metadata || !('managedFields' in o.metadata)) return o;
+    const { managedFields: _hidden, ...metadata } = o.metadata;
+    return { ...o, metadata } as KubeObject;
+  };
+  const items = (obj as { items?: unknown }).items;
+  return Array.isArray(items) ? ({ ...obj, items: items.map((i) => strip(i as KubeObject)) } as KubeObject) : strip(obj);
 }
 
 /** How `-o` asked for the objects to be printed. */
@@ -183,7 +196,8 @@ export async function runGet(deps: CommandDeps, globals: GlobalOptions, args: st
   // One object asked for by name prints as itself; anything else as a List.
   const doc = (): KubeObject => (single && found.length === 1 ? found[0].obj : asList(found.map((x) => x.obj)));
   if (output.kind === 'yaml' || output.kind === 'json') {
-    if (!(single && errors.length)) io.out(output.kind === 'yaml' ? toYaml(doc()) : toJson(doc()));
+    const shown = f.showManagedFields ? doc() : omitManagedFields(doc());
+    if (!(single && errors.length)) io.out(output.kind === 'yaml' ? toYaml(shown) : toJson(shown));
   } else if (output.kind === 'jsonpath') {
     if (!(single && errors.length)) io.out(executeJsonPath(output.template, doc()));
   } else if (output.kind === 'custom-columns') {
@@ -222,8 +236,8 @@ async function watchGet(deps: CommandDeps, globals: GlobalOptions, requests: Get
   let headerPending = (output.kind === 'table' || output.kind === 'custom-columns') && !f.noHeaders;
   let printedDocs = 0;
   const print = (obj: KubeObject): void => {
-    if (output.kind === 'yaml') io.out((printedDocs++ ? '---\n' : '') + toYaml(obj));
-    else if (output.kind === 'json') io.out(toJson(obj));
+    if (output.kind === 'yaml') io.out((printedDocs++ ? '---\n' : '') + toYaml(f.showManagedFields ? obj : omitManagedFields(obj)));
+    else if (output.kind === 'json') io.out(toJson(f.showManagedFields ? obj : omitManagedFields(obj)));
     else if (output.kind === 'name') io.out(`${kindString(def)}/${obj.metadata?.name ?? ''}\n`);
     else if (output.kind === 'jsonpath') io.out(executeJsonPath(output.template, obj));
     else if (output.kind === 'custom-columns') {
@@ -299,6 +313,7 @@ export function getCommand(deps: CommandDeps, globals: () => GlobalOptions): Com
     .option('--show-labels', 'When printing, show all labels as the last column (default hide labels column)')
     .option('--no-headers', 'When using the default or custom-column output format, don\'t print headers (default print headers).')
     .option('--ignore-not-found', 'If the requested object does not exist the command will return exit code 0.')
+    .option('--show-managed-fields', 'If true, keep the managedFields when printing objects in JSON or YAML format.')
     .addHelpText('after', [
       '',
       'Examples:',

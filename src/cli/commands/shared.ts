@@ -46,7 +46,7 @@ export function processIO(): CommandIO {
  * What commands use to reach the cluster: the API client's calls, narrowed so tests can fake
  * them, plus the `scale` subresource (autoscaling/v1 Scale) that `scale` reads and writes.
  */
-export interface Client extends Pick<ApiClient, 'get' | 'list' | 'create' | 'update' | 'delete' | 'watch' | 'logs' | 'exec' | 'createSubresource' | 'patch'> {
+export interface Client extends Pick<ApiClient, 'get' | 'list' | 'create' | 'update' | 'apply' | 'delete' | 'watch' | 'logs' | 'exec' | 'createSubresource' | 'patch'> {
   /** GET `.../{name}/scale`. */
   getScale(ref: ResourceRef, name: string): Promise<Scale>;
   /** PUT `.../{name}/scale`; with `metadata.resourceVersion` set, a stale Scale gets 409 Conflict. */
