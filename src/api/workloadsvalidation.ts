@@ -85,9 +85,9 @@ export function validateDaemonSet(ds: DaemonSet, old?: DaemonSet): FieldError[] 
         errs.push(invalidFormatted('spec.updateStrategy.rollingUpdate.maxSurge', goIntOrString(ru.maxSurge), 'may not be set when maxUnavailable is non-zero'));
       }
     }
-  } else if (type === 'OnDelete') {
-    if (strategy.rollingUpdate) errs.push(forbidden('spec.updateStrategy.rollingUpdate', "may not be specified when strategy `type` is 'OnDelete'"));
-  } else {
+  } else if (type !== 'OnDelete') {
+    // OnDelete with a leftover rollingUpdate (`kubectl patch` of the type alone) is valid for a
+    // DaemonSet, unlike a StatefulSet or a Deployment's Recreate.
     errs.push(notSupported('spec.updateStrategy.type', type, ['OnDelete', 'RollingUpdate']));
   }
   if (old) errs.push(...selectorUnchanged(spec.selector, old.spec?.selector, 'spec.selector'));

@@ -258,8 +258,12 @@ function special(message: string, obj: Record<string, unknown>, path: string): u
 export const isProtobuf = (contentType: string | undefined): boolean =>
   (contentType ?? '').split(';')[0].trim().toLowerCase() === PROTOBUF_CONTENT_TYPE;
 
-/** The message of `group/version/Kind` (core kinds as `v1/Kind`), if the table has it. */
-export const messageOf = (gvk: string): string | undefined => KINDS[gvk];
+/**
+ * The message of `group/version/Kind` (core kinds as `v1/Kind`), if the table has it. Options
+ * kinds are registered in every group version (client-go sends `apps/v1` DeleteOptions through
+ * an apps client), all as the one meta.k8s.io message.
+ */
+export const messageOf = (gvk: string): string | undefined => KINDS[gvk] ?? (gvk.endsWith('/DeleteOptions') ? KINDS['v1/DeleteOptions'] : undefined);
 
 /** Older group versions whose message is field for field the newer one (old clients still send them). */
 const OLDER_VERSIONS: Readonly<Record<string, string>> = { 'policy/v1beta1/Eviction': 'policy.v1.Eviction' };
@@ -283,7 +287,7 @@ export function decodeProtobuf(body: Buffer, expected?: string): Record<string, 
   const enc = env.find((f) => f.field === 3)?.value;
   if (Buffer.isBuffer(enc) && enc.length > 0) throw badRequest(`protobuf content encoding ${JSON.stringify(enc.toString())} is not supported`);
   const gvk = typeMeta.apiVersion && typeMeta.kind ? `${typeMeta.apiVersion}/${typeMeta.kind}` : expected;
-  const message = gvk ? KINDS[gvk] ?? OLDER_VERSIONS[gvk] : undefined;
+  const message = gvk ? messageOf(gvk) ?? OLDER_VERSIONS[gvk] : undefined;
   if (!message) {
     throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF_CONTENT_TYPE} (no protobuf message for ${gvk ?? 'an envelope without apiVersion/kind'})`);
   }
@@ -367,7 +371,7 @@ export function encodeMessage(value: unknown, message: string): Buffer {
 export function encodeProtobuf(obj: Record<string, unknown>): Buffer | undefined {
   const apiVersion = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
   const kind = typeof obj.kind === 'string' ? obj.kind : '';
-  const message = KINDS[`${apiVersion}/${kind}`];
+  const message = messageOf(`${apiVersion}/${kind}`);
   if (!message) return undefined;
   const typeMeta = Buffer.concat([encodeValue(1, 's', apiVersion), encodeValue(2, 's', kind)]);
   return Buffer.concat([MAGIC, lenDelimited(1, typeMeta), lenDelimited(2, encodeMessage(obj, message)), encodeValue(3, 's', ''), encodeValue(4, 's', '')]);

@@ -9,6 +9,7 @@
  * or a precondition, so a lost race is retried or answered 409, never silently overwritten.
  */
 import { randomInt, randomUUID } from 'node:crypto';
+import { hasGeneration } from '../api/generation.js';
 import { ApiError, badRequest, conflict, invalid, notFound, type FieldError } from '../api/errors.js';
 import { apiVersionOf, type ResourceDef, type UpdateSubresource } from '../api/resource.js';
 import { decodeObject, fieldProblems, type FieldValidation } from '../api/schema.js';
@@ -249,7 +250,8 @@ export class RestStorage {
       const name = om.name ?? '';
       om.uid = randomUUID();
       om.creationTimestamp = now;
-      om.generation = 1;
+      if (hasGeneration(def)) om.generation = 1;
+      else delete om.generation;
       delete om.resourceVersion;
       delete om.deletionTimestamp;
       delete om.deletionGracePeriodSeconds;

@@ -247,6 +247,22 @@ export function legacyWatch(url: URL): void {
   url.searchParams.set('watch', 'true');
 }
 
+/** The kinds whose storage answers a completed DELETE with the object itself (`ReturnDeletedObject`). */
+const RETURNS_DELETED_OBJECT = new Set(['/pods', '/services', '/namespaces']);
+
+/**
+ * What a DELETE that removed the object answers: the object for pods, services and namespaces,
+ * else a `Success` Status naming it (with its uid, which `kubectl delete --wait` waits on), as
+ * Kubernetes' generic store does. An object that stays (grace period, finalizers) is answered itself.
+ */
+function deletedAnswer(def: ResourceDef, object: KubeObject): KubeObject | Record<string, unknown> {
+  if (RETURNS_DELETED_OBJECT.has(`${def.group}/${def.resource}`)) return object;
+  return {
+    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+    details: { name: object.metadata?.name ?? '', group: def.group, kind: def.resource, uid: object.metadata?.uid ?? '' },
+  };
+}
+
 /** `dryRun` from the query, plus (for DELETE, where kubectl sends it in DeleteOptions) from the body. */
 function writeOptions(q: URLSearchParams, fromBody: readonly unknown[] = [], duplicates: readonly string[] = []): WriteOptions & { warnings: string[] } {
   const dry = [...q.getAll('dryRun'), ...fromBody].filter((v) => v !== '');
@@ -279,6 +295,8 @@ function withFieldManager(wo: WriteOptions & { warnings: string[] }, req: Incomi
  */
 function deleteOptions(req: IncomingMessage, q: URLSearchParams, body: Buffer): { options: DeleteOptions; write: WriteOptions } {
   const type = mediaType(req);
+  // client-go's typed clients (kubectl drain's pod deletes) send DeleteOptions as protobuf.
+  if (type === PROTOBUF_CONTENT_TYPE && body.length > 0) return deleteOptionsFrom(q, decodeProtobuf(body, 'v1/DeleteOptions'));
   if (body.length > 0 && type !== '' && type !== 'application/json') throw unsupportedMediaType(type);
   return deleteOptionsFrom(q, body.length > 0 && body.toString('utf8').trim() !== '' ? asObject(parseJson(body)) : undefined);
 }
@@ -559,7 +577,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
             const { object, deleted } = await rest.delete(def, ns, r.name, options, write);
             // Kubernetes answers 202 only when the object stays and the client asked for
             // cascading with the deprecated orphanDependents=false.
-            sendJson(res, !deleted && options.orphanDependents === false ? 202 : 200, object);
+            sendJson(res, !deleted && options.orphanDependents === false ? 202 : 200, deleted ? deletedAnswer(def, object) : object);
             return;
           }
           default:
@@ -648,9 +666,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     if (HEALTH_PATHS.has(path)) {
       // livez/healthz: the process serves. readyz: it can also store what it is sent.
-      const why = path === '/readyz' ? opts.store.health?.() : undefined;
-      if (why) sendText(res, 500, `[-]store failed: ${why}\nreadyz check failed\n`);
-      else sendText(res, 200, 'ok');
+      const checks: [string, string | undefined][] = [['ping', undefined], ...(path === '/readyz' ? [['store', opts.store.health?.()] as [string, string | undefined]] : [])];
+      const failed = checks.some(([, why]) => why);
+      // As Kubernetes: one line per check with `?verbose` or when one fails, else just `ok`.
+      if (!failed && !url.searchParams.has('verbose')) sendText(res, 200, 'ok');
+      else {
+        const lines = checks.map(([check, why]) => (why ? `[-]${check} failed: ${why}` : `[+]${check} ok`));
+        sendText(res, failed ? 500 : 200, `${lines.join('\n')}\n${path.slice(1)} check ${failed ? 'failed' : 'passed'}\n`);
+      }
       return;
     }
     const authenticated = await auth.authenticate(req.headers.authorization);

@@ -91,8 +91,9 @@ const PRINTERS: Record<string, Printer> = {
     row: (ns, now) => [str(ns.metadata?.name), str(g(ns, 'status.phase'), ''), age(ns, now)],
   },
   '/events': {
-    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Message'),
-      col('Subobject', 'string', 1), col('Source', 'string', 1), col('First Seen', 'string', 1), col('Count', 'integer', 1), col('Name', 'string', 1, 'name')],
+    // Kubernetes' order: the wide-only Subobject and Source come before Message.
+    columns: [col('Last Seen'), col('Type'), col('Reason'), col('Object'), col('Subobject', 'string', 1), col('Source', 'string', 1), col('Message'),
+      col('First Seen', 'string', 1), col('Count', 'integer', 1), col('Name', 'string', 1, 'name')],
     row: (e, now) => {
       const created = e.metadata?.creationTimestamp;
       const last = g(e, 'lastTimestamp') ?? g(e, 'eventTime') ?? created;
@@ -100,8 +101,8 @@ const PRINTERS: Record<string, Printer> = {
       const since = (t: unknown): string => (typeof t === 'string' ? humanDuration(now.getTime() - Date.parse(t)) : '<unknown>');
       const source = [g(e, 'source.component'), g(e, 'source.host')].filter((x) => x).map(String).join(', ');
       return [since(last), str(g(e, 'type'), ''), str(g(e, 'reason'), ''),
-        `${str(g(e, 'involvedObject.kind'), '').toLowerCase()}/${str(g(e, 'involvedObject.name'), '')}`, str(g(e, 'message'), ''),
-        str(g(e, 'involvedObject.fieldPath'), ''), source, since(first), num(g(e, 'count') ?? 1), str(e.metadata?.name)];
+        `${str(g(e, 'involvedObject.kind'), '').toLowerCase()}/${str(g(e, 'involvedObject.name'), '')}`,
+        str(g(e, 'involvedObject.fieldPath'), ''), source, str(g(e, 'message'), '').trim(), since(first), num(g(e, 'count') ?? 1), str(e.metadata?.name)];
     },
   },
   '/services': {

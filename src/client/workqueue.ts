@@ -12,15 +12,25 @@ export interface QueueTimers {
   clearTimeout(handle: unknown): void;
 }
 
-/** The process's real timers (unref'd, so a pending delayed add never keeps a process alive). */
+/** Node's longest timer; a longer delay would fire after 1 ms (with a TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The process's real timers (unref'd, so a pending delayed add never keeps a process alive).
+ * Delays longer than Node's 24.8-day timer limit (a CronJob's yearly schedule) are chained.
+ */
 export const realTimers: QueueTimers = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
+    const handle: { timer?: NodeJS.Timeout } = {};
+    const arm = (left: number): void => {
+      handle.timer = setTimeout(() => (left > MAX_TIMER_MS ? arm(left - MAX_TIMER_MS) : fn()), Math.min(left, MAX_TIMER_MS));
+      handle.timer.unref?.();
+    };
+    arm(ms);
+    return handle;
   },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  clearTimeout: (h) => clearTimeout((h as { timer?: NodeJS.Timeout }).timer),
 };
 
 export interface WorkQueueOptions {

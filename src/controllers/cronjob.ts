@@ -39,11 +39,25 @@ export class CronJobController extends Controller {
   }
 
   protected async sync(key: string): Promise<void> {
-    const cj = this.cronjobs.get(key);
+    let cj = this.cronjobs.get(key);
     if (!cj) return;
-    const { namespace } = splitKey(key);
-    const owned = this.jobs.list().filter((j) => j.metadata?.namespace === namespace && controllerRef(j)?.uid === cj.metadata?.uid);
-    const plan = planCronJob(cj, owned, this.clock());
+    const { namespace, name } = splitKey(key);
+    const uid = cj.metadata?.uid;
+    const owned = this.jobs.list().filter((j) => j.metadata?.namespace === namespace && controllerRef(j)?.uid === uid);
+    let plan = planCronJob(cj, owned, this.clock());
+    if (plan.events.some((e) => e.reason === 'UnexpectedJob')) {
+      // As Kubernetes does before that warning: re-read the CronJob, since the cache may not show
+      // yet the status write that listed a Job this controller just created.
+      const live = await this.client.get<CronJobObject>(inNamespace(CRONJOBS, namespace), name).catch((e: unknown) => {
+        if (e instanceof ApiError && e.code === 404) return undefined;
+        throw e;
+      });
+      if (!live || live.metadata?.uid !== uid) return;
+      if (live.metadata?.resourceVersion !== cj.metadata?.resourceVersion) {
+        cj = live;
+        plan = planCronJob(live, owned, this.clock());
+      }
+    }
     const jobsRef = inNamespace(JOBS, namespace);
     for (const { job, reason } of plan.delete) {
       try {

@@ -22,10 +22,12 @@
  */
 import { ApiError } from '../api/errors.js';
 import type { KubeObject, OwnerReference } from '../api/types.js';
-import { PODS, PVCS, resourcePath, type ResourceRef } from '../client/client.js';
+import {
+  CONFIGMAPS, CONTROLLERREVISIONS, CRONJOBS, DAEMONSETS, DEPLOYMENTS, JOBS, PODS, PVCS, REPLICASETS, REPLICATIONCONTROLLERS,
+  resourcePath, SECRETS, SERVICES, STATEFULSETS, type ResourceRef,
+} from '../client/client.js';
 import type { Informer } from '../client/informer.js';
 import { Controller, type ControllerContext } from './base.js';
-import { DEPLOYMENTS, REPLICASETS, STATEFULSETS } from './types.js';
 
 export const FINALIZER_ORPHAN = 'orphan';
 export const FINALIZER_FOREGROUND = 'foregroundDeletion';
@@ -38,13 +40,29 @@ export interface GCResource {
   namespaced: boolean;
 }
 
+/**
+ * The kinds the collector watches by default: every workload kind and what the workload
+ * controllers own (pods, ReplicaSets, ControllerRevisions, Jobs, PersistentVolumeClaims of
+ * StatefulSets), and the kinds users most often give owners (ConfigMaps, Secrets, Services).
+ * An object of a kind not listed here is never collected, and an owner of such a kind counts as
+ * alive (`unknown`). Kubernetes watches every deletable resource from discovery; events and
+ * leases, which churn and never carry owners here, are left out on purpose.
+ */
 export const DEFAULT_GC_RESOURCES: readonly GCResource[] = [
   { ref: PODS, apiVersion: 'v1', kind: 'Pod', namespaced: true },
   { ref: REPLICASETS, apiVersion: 'apps/v1', kind: 'ReplicaSet', namespaced: true },
   { ref: DEPLOYMENTS, apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
+  { ref: DAEMONSETS, apiVersion: 'apps/v1', kind: 'DaemonSet', namespaced: true },
   // StatefulSets own their pods and (retention policy Delete) their claims; pods own scaled-away claims.
   { ref: STATEFULSETS, apiVersion: 'apps/v1', kind: 'StatefulSet', namespaced: true },
+  { ref: CONTROLLERREVISIONS, apiVersion: 'apps/v1', kind: 'ControllerRevision', namespaced: true },
+  { ref: JOBS, apiVersion: 'batch/v1', kind: 'Job', namespaced: true },
+  { ref: CRONJOBS, apiVersion: 'batch/v1', kind: 'CronJob', namespaced: true },
+  { ref: REPLICATIONCONTROLLERS, apiVersion: 'v1', kind: 'ReplicationController', namespaced: true },
   { ref: PVCS, apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespaced: true },
+  { ref: CONFIGMAPS, apiVersion: 'v1', kind: 'ConfigMap', namespaced: true },
+  { ref: SECRETS, apiVersion: 'v1', kind: 'Secret', namespaced: true },
+  { ref: SERVICES, apiVersion: 'v1', kind: 'Service', namespaced: true },
 ];
 
 /**

@@ -75,6 +75,9 @@ export function planHistory(owner: KubeObject, kind: string, template: PodTempla
       metadata: {
         name, namespace: owner.metadata?.namespace,
         labels: { ...(template?.metadata?.labels ?? {}), [CONTROLLER_REVISION_HASH]: hash },
+        // The owner's annotations, as Kubernetes copies them: `kubernetes.io/change-cause` is
+        // what `kubectl rollout history` shows as CHANGE-CAUSE.
+        ...(owner.metadata?.annotations ? { annotations: { ...owner.metadata.annotations } } : {}),
         ownerReferences: [newControllerRef(owner, 'apps/v1', kind)],
       },
       data: revisionData(template),

@@ -1,6 +1,6 @@
 /**
  * The kubelet's own HTTP server, which the API server proxies `pods/log` and `pods/exec` to:
- *   GET  /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=&previous=&timestamps=
+ *   GET  /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=&previous=&timestamps=&sinceSeconds=&sinceTime=&limitBytes=
  *   GET  /stats/summary   (node, pod and container CPU and memory, see stats.ts)
  * and, by an HTTP upgrade (WebSocket or SPDY/3.1, see streaming.ts), the interactive
  *   /exec/{ns}/{pod}/{container}, /attach/{ns}/{pod}/{container} and /portforward/{ns}/{pod}.
@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { refuseUpgrade, serveStream } from './streaming.js';
 import type { Pod } from '../api/types.js';
-import type { ContainerStatus, Runtime } from '../runtime/types.js';
+import type { ContainerStatus, LogOptions, Runtime } from '../runtime/types.js';
 import { instancesOf, currentSandbox, type PodRuntimeState } from './plan.js';
 import type { StatsSummary } from './stats.js';
 import { specOf } from './lifecycle.js';
@@ -52,6 +52,38 @@ function pickInstance(state: PodRuntimeState, container: string, previous: boole
     return all.find((c) => !sb || c.sandboxId === sb.id) ?? all[0];
   }
   return all.slice(1).find((c) => c.state === 'exited');
+}
+
+/**
+ * The runtime log options of a `containerLogs` query (the API server has checked its values):
+ * `sinceSeconds` counts back from `now`, `sinceTime` is RFC 3339 (the later of the two wins,
+ * as only one is allowed), and `limitBytes` caps the bytes sent.
+ */
+export function logRequest(q: URLSearchParams, now: Date): LogOptions & { limitBytes?: number } {
+  const out: LogOptions & { limitBytes?: number } = {
+    follow: q.get('follow') === 'true',
+    timestamps: q.get('timestamps') === 'true',
+  };
+  const tail = q.get('tailLines');
+  if (tail) out.tail = Number(tail);
+  const seconds = q.get('sinceSeconds');
+  const time = q.get('sinceTime');
+  const since = [seconds ? now.getTime() - Number(seconds) * 1000 : NaN, time ? Date.parse(time) : NaN].filter((t) => !Number.isNaN(t));
+  if (since.length) out.since = new Date(Math.max(...since));
+  const limit = q.get('limitBytes');
+  if (limit) out.limitBytes = Number(limit);
+  return out;
+}
+
+/**
+ * The kubelet's answer to a log request for a container that has not started: its waiting
+ * reason, with Kubernetes' wording for the two image-pull ones.
+ */
+export function waitingToStartMessage(pod: Pod, container: string): string {
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  const reason = statuses.find((c) => c.name === container)?.state?.waiting?.reason || 'ContainerCreating';
+  const why = reason === 'ErrImagePull' ? "image can't be pulled" : reason === 'ImagePullBackOff' ? 'trying and failing to pull image' : reason;
+  return `container "${container}" in pod "${pod.metadata?.name ?? ''}" is waiting to start: ${why}`;
 }
 
 export async function startKubeletServer(opts: KubeletServerOptions): Promise<KubeletServer> {
@@ -123,20 +155,30 @@ export async function startKubeletServer(opts: KubeletServerOptions): Promise<Ku
     if (!inst) {
       const msg = previous
         ? `previous terminated container "${container}" in pod "${podName}" not found`
-        : `container "${container}" in pod "${podName}" is waiting to start: ContainerCreating`;
+        : waitingToStartMessage(pod, container);
       return fail(res, 400, msg);
     }
     if (verb === 'containerLogs') {
       if (req.method !== 'GET') return fail(res, 405, 'method not allowed');
-      const tail = url.searchParams.get('tailLines');
-      const stream = await opts.runtime.logs(inst.id, {
-        follow: url.searchParams.get('follow') === 'true',
-        tail: tail ? Number(tail) : undefined,
-        timestamps: url.searchParams.get('timestamps') === 'true',
-      });
+      const { limitBytes, ...logOpts } = logRequest(url.searchParams, new Date());
+      const stream = await opts.runtime.logs(inst.id, logOpts);
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
       res.on('close', () => stream.destroy());
-      stream.pipe(res);
+      if (limitBytes === undefined) {
+        stream.pipe(res);
+        return;
+      }
+      let left = limitBytes;
+      stream.on('data', (chunk: Buffer) => {
+        if (left <= 0) return;
+        res.write(chunk.subarray(0, left));
+        left -= chunk.length;
+        if (left <= 0) {
+          res.end();
+          stream.destroy();
+        }
+      });
+      stream.on('end', () => res.end());
       return;
     }
   }

@@ -754,6 +754,8 @@ export class DockerRuntime implements Runtime {
     const query: Docker.ContainerLogsOptions = { stdout: true, stderr: true, timestamps: opts.timestamps ?? false };
     // Undefined query values would be sent as `tail=`; leave them out.
     if (opts.tail !== undefined) query.tail = opts.tail;
+    // The engine takes fractional Unix seconds.
+    if (opts.since !== undefined) query.since = opts.since.getTime() / 1000;
     const out = new PassThrough();
     let source: NodeJS.ReadableStream;
     try {

@@ -569,7 +569,9 @@ export class FakeRuntime implements Runtime {
     const c = this.mustContainer(id);
     const out = new PassThrough();
     const format = (l: LogLine) => (opts.timestamps ? `${l.time.toISOString()} ${l.text}` : l.text);
-    const lines = opts.tail === undefined ? c.log : opts.tail <= 0 ? [] : c.log.slice(-opts.tail);
+    const since = opts.since?.getTime();
+    const recent = since === undefined ? c.log : c.log.filter((l) => l.time.getTime() >= since);
+    const lines = opts.tail === undefined ? recent : opts.tail <= 0 ? [] : recent.slice(-opts.tail);
     for (const l of lines) out.write(format(l));
     if (opts.follow && c.state === 'running') {
       const follower = { out, format };

@@ -187,9 +187,11 @@ export interface PodNetworkOptions {
 
 export interface LogOptions {
   follow?: boolean;
-  /** Only the last N lines. */
+  /** Only the last N lines (of those since `since`). */
   tail?: number;
   timestamps?: boolean;
+  /** Only lines written at or after this time (Kubernetes' `sinceSeconds` / `sinceTime`). */
+  since?: Date;
 }
 
 /** One sample of a container's usage (CRI `ContainerStats`). */

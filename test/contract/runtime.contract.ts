@@ -153,7 +153,7 @@ export function runtimeContract(
 
     const runToExit = async (sandbox: SandboxStatus, config: Partial<ContainerConfig>) => untilExited(await startIn(sandbox, config));
 
-    const logsOf = async (id: string, o: { tail?: number; timestamps?: boolean } = {}) => readText(await rt.logs(id, o));
+    const logsOf = async (id: string, o: { tail?: number; timestamps?: boolean; since?: Date } = {}) => readText(await rt.logs(id, o));
 
     const execIn = async (id: string, cmd: string[], stdin?: string) => {
       const stdout = collector();
@@ -454,6 +454,15 @@ export function runtimeContract(
         expect(await logsOf(status.id, { tail: 2 })).toBe('4\n5\n');
         const stamped = (await logsOf(status.id, { tail: 1, timestamps: true })).trimEnd();
         expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z 5$/);
+      }, timeout);
+
+      it('logs since a time leave out the lines written before it', async () => {
+        const status = await runToExit(sandbox, { entrypoint: ['seq', '1', '3'] });
+        const started = status.startedAt?.getTime() ?? 0;
+        const finished = status.finishedAt?.getTime() ?? 0;
+        expect(await logsOf(status.id, { since: new Date(started - 2000) })).toBe('1\n2\n3\n');
+        expect(await logsOf(status.id, { since: new Date(finished + 2000) })).toBe('');
+        expect(await logsOf(status.id, { since: new Date(started - 2000), tail: 1 })).toBe('3\n');
       }, timeout);
 
       it('following logs streams output and ends when the container stops', async () => {

@@ -78,6 +78,11 @@ const bind = (name: string, node: string, ns = 'default') =>
 const rv = (o: KubeObject): number => Number(o.metadata?.resourceVersion);
 
 describe('health and authentication', () => {
+  it.each([['/readyz?verbose', '[+]ping ok\n[+]store ok\nreadyz check passed\n'], ['/livez?verbose', '[+]ping ok\nlivez check passed\n']])('answers %s with one line per check, as kubectl get --raw shows it', async (path, text) => {
+    const r = await fetch(`${server.url}${path}`);
+    expect([r.status, await r.text()]).toEqual([200, text]);
+  });
+
   it.each(['/healthz', '/readyz', '/livez'])('answers %s with ok, without a token', async (path) => {
     const r = await api('GET', path, undefined, { token: null });
     expect([r.status, r.text]).toEqual([200, 'ok']);
@@ -220,9 +225,10 @@ describe('namespaces', () => {
 });
 
 describe('create', () => {
-  it('sets uid, creationTimestamp (RFC 3339, whole seconds), resourceVersion and generation', async () => {
+  it('sets uid, creationTimestamp (RFC 3339, whole seconds) and resourceVersion; no generation on a Pod, as in Kubernetes 1.32', async () => {
     const p = await createPod('created');
-    expect(p.metadata).toMatchObject({ name: 'created', namespace: 'default', generation: 1, creationTimestamp: '2025-03-01T12:00:00Z' });
+    expect(p.metadata).toMatchObject({ name: 'created', namespace: 'default', creationTimestamp: '2025-03-01T12:00:00Z' });
+    expect(p.metadata?.generation).toBeUndefined();
     expect(p.metadata?.uid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(p.metadata?.resourceVersion).toMatch(/^\d+$/);
     expect([p.kind, p.apiVersion]).toEqual(['Pod', 'v1']);
@@ -412,10 +418,12 @@ describe('update', () => {
   });
 
   it('bumps generation when spec changes, not when only metadata does', async () => {
-    const p = await createPod('upd-5');
-    const labelled = await api('PUT', podsPath('default', 'upd-5'), { ...p, metadata: { ...p.metadata, labels: { x: 'y' } } });
+    const path = '/apis/apps/v1/namespaces/default/deployments';
+    const d = (await api('POST', path, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'upd-5' }, spec: {} })).body;
+    expect(d.metadata?.generation).toBe(1);
+    const labelled = await api('PUT', `${path}/upd-5`, { ...d, metadata: { ...d.metadata, labels: { x: 'y' } } });
     expect(labelled.body.metadata?.generation).toBe(1);
-    const respec = await api('PUT', podsPath('default', 'upd-5'), { ...labelled.body, spec: { ...labelled.body.spec, activeDeadlineSeconds: 5 } });
+    const respec = await api('PUT', `${path}/upd-5`, { ...labelled.body, spec: { replicas: 5 } });
     expect(respec.body.metadata?.generation).toBe(2);
   });
 
@@ -447,7 +455,7 @@ describe('status subresource', () => {
     expect(r.body.status).toEqual({ phase: 'Running' });
     expect(r.body.spec).toEqual(p.spec);
     expect(r.body.metadata?.labels).toBeUndefined();
-    expect(r.body.metadata?.generation).toBe(1);
+    expect(r.body.metadata?.generation).toBeUndefined();
   });
 
   it('keeps the stored status when the main resource is updated', async () => {
@@ -556,6 +564,18 @@ describe('binding', () => {
 });
 
 describe('delete', () => {
+  it('answers a DELETE that removed the object with a Success Status naming it (uid too); a pod with the pod, as Kubernetes', async () => {
+    const path = '/apis/apps/v1/namespaces/default/deployments';
+    const d = (await api('POST', path, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'del-status' }, spec: {} })).body;
+    const r = await api('DELETE', `${path}/del-status`);
+    expect([r.status, r.body]).toEqual([200, {
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'del-status', group: 'apps', kind: 'deployments', uid: d.metadata?.uid },
+    }]);
+    await createPod('del-obj');
+    const p = await api('DELETE', podsPath('default', 'del-obj'));
+    expect([p.status, p.body.kind, p.body.metadata?.name]).toEqual([200, 'Pod', 'del-obj']);
+  });
+
   it('deletes an unbound pod at once and answers with the object', async () => {
     await createPod('d-1');
     const r = await api('DELETE', podsPath('default', 'd-1'));

@@ -224,6 +224,18 @@ describe('rollout pause, resume, restart', () => {
     expect(d.spec?.template?.metadata?.annotations).toEqual({ 'kubectl.kubernetes.io/restartedAt': rfc3339Local(NOW) });
   });
 
+  it.each([['daemonsets', 'daemonset.apps/ds'], ['statefulsets', 'statefulset.apps/ds']])('restarts %s too (kubectl does), and refuses to pause them', async (resource, ref) => {
+    const c = cluster();
+    const setRef = { group: 'apps', version: 'v1', resource, namespace: 'default' };
+    c.seed(setRef, { apiVersion: 'apps/v1', kind: resource === 'daemonsets' ? 'DaemonSet' : 'StatefulSet', metadata: { name: 'ds', namespace: 'default' }, spec: { template: myappTemplate('nginx') } } as KubeObject);
+    const deps = fakeDeps(c);
+    await runRolloutChange(deps, GLOBALS, 'restart', [ref]);
+    expect(deps.io.stdout).toBe(`${ref} restarted\n`);
+    const set = await c.get<Deployment & KubeObject>(setRef, 'ds');
+    expect(set.spec?.template?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBe(rfc3339Local(NOW));
+    await expect(runRolloutChange(deps, GLOBALS, 'pause', [ref])).rejects.toThrow(`${resource}.apps "ds" pausing is not supported`);
+  });
+
   it('writes RFC 3339 in local time as Go does', () => {
     const tz = process.env.TZ;
     process.env.TZ = 'UTC';

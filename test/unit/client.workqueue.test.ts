@@ -123,4 +123,14 @@ describe('WorkQueue', () => {
     q.shutdown();
     await running;
   });
+
+  it('with the real timers, a key added 30 days ahead (past Node\'s 24.8-day timer limit) is not added at once', async () => {
+    const q = new WorkQueue();
+    q.addAfter('yearly', 30 * 24 * 3600 * 1000);
+    q.addAfter('soon', 20);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(q.length).toBe(1);
+    expect(await q.get()).toBe('soon');
+    q.shutdown();
+  });
 });

@@ -151,6 +151,26 @@ describe.skipIf(!haveKubectl)('kubectl create against the API server (protobuf b
   });
 });
 
+describe('DELETE with a protobuf DeleteOptions body (client-go typed clients: kubectl drain without eviction)', () => {
+  const del = (path: string, body: Buffer): Promise<Response> => fetch(`${api.url}${path}`, {
+    method: 'DELETE', body, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/vnd.kubernetes.protobuf', Accept: 'application/json' },
+  });
+  const post = (path: string, obj: unknown): Promise<Response> => fetch(`${api.url}${path}`, {
+    method: 'POST', body: JSON.stringify(obj), headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+  });
+  it.each([['v1', '/api/v1/namespaces/default/configmaps'], ['apps/v1', '/apis/apps/v1/namespaces/default/controllerrevisions']])('reads %s DeleteOptions: dryRun keeps the object, then it is deleted', async (apiVersion, path) => {
+    const kind = path.endsWith('configmaps') ? 'ConfigMap' : 'ControllerRevision';
+    const name = `pb-del-${kind.toLowerCase()}`;
+    expect((await post(path, { apiVersion, kind, metadata: { name }, ...(kind === 'ControllerRevision' ? { revision: 1, data: {} } : {}) })).status).toBe(201);
+    const dry = await del(`${path}/${name}`, encodeProtobuf({ apiVersion, kind: 'DeleteOptions', dryRun: ['All'], propagationPolicy: 'Background' }) as Buffer);
+    expect(dry.status).toBe(200);
+    expect((await fetch(`${api.url}${path}/${name}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    const real = await del(`${path}/${name}`, encodeProtobuf({ apiVersion, kind: 'DeleteOptions', gracePeriodSeconds: 0 }) as Buffer);
+    expect(real.status).toBe(200);
+    expect((await fetch(`${api.url}${path}/${name}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+  });
+});
+
 describe('the codec', () => {
   it('reads the well-known types as Kubernetes prints them', () => {
     const obj = {

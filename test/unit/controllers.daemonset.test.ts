@@ -53,6 +53,9 @@ describe('DaemonSet defaults and validation', () => {
   ])('%s', (_n, spec, msg) => {
     expect(validateDaemonSet(ds(spec)).map((e) => `${e.field}: ${e.message}`)).toContain(msg);
   });
+  it('accepts OnDelete with a leftover rollingUpdate, as Kubernetes does (kubectl patch of the type alone)', () => {
+    expect(validateDaemonSet(ds({ updateStrategy: { type: 'OnDelete', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } } }))).toEqual([]);
+  });
 });
 
 describe('which nodes run a daemon pod', () => {
@@ -144,5 +147,10 @@ describe('revision history', () => {
     expect(back.create).toBeUndefined();
     expect(back.renumber).toEqual({ revision: r1, to: 3 });
     expect(planHistory(owner, 'DaemonSet', t2, [r1, r2], 0, new Set()).delete).toEqual([r1]);
+  });
+  it("copies the owner's annotations into a new revision (kubectl rollout history's CHANGE-CAUSE)", () => {
+    const annotated = { metadata: { ...owner.metadata, annotations: { 'kubernetes.io/change-cause': 'kubectl set image ds/agent a=nginx:1.23' } } };
+    expect(planHistory(annotated, 'DaemonSet', t2, [], 10, new Set()).create?.metadata?.annotations)
+      .toEqual({ 'kubernetes.io/change-cause': 'kubectl set image ds/agent a=nginx:1.23' });
   });
 });

@@ -5,9 +5,10 @@
  * collection of pods whose owner never existed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PODS } from '../../src/client/client.js';
+import { CONFIGMAPS, PODS, type ResourceRef } from '../../src/client/client.js';
+import type { KubeObject } from '../../src/api/types.js';
 import { startControllers, type ControllerManager } from '../../src/controllers/manager.js';
-import { DEPLOYMENTS, inNamespace, REPLICASETS, type DeploymentObject, type PodObject, type ReplicaSetObject } from '../../src/controllers/types.js';
+import { CRONJOBS, DAEMONSETS, DEPLOYMENTS, inNamespace, JOBS, REPLICASETS, REPLICATIONCONTROLLERS, STATEFULSETS, type DeploymentObject, type PodObject, type ReplicaSetObject } from '../../src/controllers/types.js';
 import type { Kubelet } from '../../src/kubelet/kubelet.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { activePodsOf, deploymentManifest, NS, replicaSetManifest, startKubelet, startTestCluster, type TestCluster } from './controllers.fixtures.js';
@@ -162,5 +163,29 @@ describe('controllers with a scheduler and two FakeRuntime kubelets', () => {
     };
     await c.client.create(podRef, pod);
     await c.until('stray pod gone', () => !c.pods.get(`${NS}/stray`), 20_000);
+  }, 30_000);
+
+  const template = (app: string) => ({ metadata: { labels: { app } }, spec: { containers: [{ name: 'app', image: 'nginx:1' }], terminationGracePeriodSeconds: 1 } });
+  const selector = (app: string) => ({ matchLabels: { app } });
+  const owners: { kind: string; ref: ResourceRef; manifest: (name: string) => KubeObject; podsToo: boolean }[] = [
+    { kind: 'DaemonSet', ref: DAEMONSETS, podsToo: true, manifest: (n) => ({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: n }, spec: { selector: selector(n), template: template(n) } }) },
+    { kind: 'StatefulSet', ref: STATEFULSETS, podsToo: true, manifest: (n) => ({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: n }, spec: { replicas: 1, serviceName: n, selector: selector(n), template: template(n) } }) },
+    { kind: 'Job', ref: JOBS, podsToo: true, manifest: (n) => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: n }, spec: { template: { ...template(n), spec: { ...template(n).spec, restartPolicy: 'Never' } } } }) },
+    { kind: 'ReplicationController', ref: REPLICATIONCONTROLLERS, podsToo: true, manifest: (n) => ({ apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: n }, spec: { replicas: 1, selector: { app: n }, template: template(n) } }) },
+    { kind: 'CronJob', ref: CRONJOBS, podsToo: false, manifest: (n) => ({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: n }, spec: { schedule: '0 0 1 1 *', jobTemplate: { spec: { template: { ...template(n), spec: { ...template(n).spec, restartPolicy: 'Never' } } } } } }) },
+  ];
+  it.each(owners)('deletes what a $kind owns (its pods and a ConfigMap naming it as owner) after the $kind (background cascade)', async ({ kind, ref, manifest, podsToo }) => {
+    const name = `gc-${kind.toLowerCase()}`;
+    const owner = await c.client.create<KubeObject>(inNamespace(ref, NS), manifest(name));
+    const cmRef = inNamespace(CONFIGMAPS, NS);
+    const configMaps = await c.follow<KubeObject>(CONFIGMAPS);
+    await c.client.create(cmRef, {
+      apiVersion: 'v1', kind: 'ConfigMap',
+      metadata: { name, ownerReferences: [{ apiVersion: owner.apiVersion ?? '', kind, name, uid: owner.metadata?.uid ?? '' }] }, data: { a: 'b' },
+    });
+    const owned = () => c.pods.list().filter((p) => p.metadata?.ownerReferences?.some((r) => r.uid === owner.metadata?.uid));
+    if (podsToo) await c.until(`a pod of ${name}`, () => owned().length > 0, 20_000);
+    await c.client.delete(inNamespace(ref, NS), name, { propagationPolicy: 'Background' });
+    await c.until(`${name}'s pods and ConfigMap gone`, () => owned().length === 0 && !configMaps.get(`${NS}/${name}`), 20_000);
   }, 30_000);
 });

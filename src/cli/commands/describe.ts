@@ -14,16 +14,18 @@ import { CliError, type GlobalOptions } from '../context.js';
 import { formatApiError } from '../print.js';
 import { replicaSetsOf, selectorString, splitReplicaSets } from './apps.js';
 import { describeConfigMap, describeDeployment, describeGeneric, describeNode, describePod, describeReplicaSet, describeSecret } from './describers.js';
-import { describeCronJob, describeDaemonSet, describeJob, describeStatefulSet } from './describeworkloads.js';
+import { describeCronJob, describeDaemonSet, describeJob, describeReplicationController, describeStatefulSet } from './describeworkloads.js';
+import type { LimitRange, ReplicationController, ResourceQuota } from 'kubernetes-types/core/v1.js';
 import type { DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import { describeEndpoints, describeService } from './servicedescribers.js';
 import { describeHorizontalPodAutoscaler } from './hpadescriber.js';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2.js';
-import { describePodDisruptionBudget } from './admissiondescribers.js';
+import { describeLimitRange, describePodDisruptionBudget, describeResourceQuota } from './admissiondescribers.js';
 import { describeIngress } from './ingressdescriber.js';
 import type { Ingress } from '../../api/ingressvalidation.js';
 import { LABEL_SERVICE_NAME } from '../../api/endpoints.js';
+import { formatLabels } from '../../api/labels.js';
 import { listWithFieldSelector, refFor, resolveType, splitTypeName, type Client, type CommandDeps } from './shared.js';
 
 export interface DescribeFlags {
@@ -59,6 +61,8 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
   if (def.resource === 'configmaps' && !def.group) return describeConfigMap(obj as ConfigMap, events, now);
   if (def.resource === 'secrets' && !def.group) return describeSecret(obj as Secret);
   if (def.resource === 'poddisruptionbudgets' && def.group === 'policy') return describePodDisruptionBudget(obj as PodDisruptionBudget, events, now);
+  if (def.resource === 'limitranges' && !def.group) return describeLimitRange(obj as LimitRange);
+  if (def.resource === 'resourcequotas' && !def.group) return describeResourceQuota(obj as ResourceQuota);
   if (def.resource === 'horizontalpodautoscalers' && def.group === 'autoscaling' && def.version === 'v2') return describeHorizontalPodAutoscaler(obj as HorizontalPodAutoscaler, events, now);
   if (def.resource === 'nodes' && !def.group) {
     const name = obj.metadata?.name ?? '';
@@ -92,7 +96,7 @@ async function describeOne(client: Client, def: ResourceDef, obj: KubeObject, sh
   return workload ?? describeGeneric(obj, events, now);
 }
 
-/** `describe job|cronjob|daemonset|statefulset`; undefined for other kinds. */
+/** `describe job|cronjob|daemonset|statefulset|replicationcontroller`; undefined for other kinds. */
 async function describeWorkload(client: Client, def: ResourceDef, obj: KubeObject, events: Event[] | undefined, now: number): Promise<string | undefined> {
   const podsOf = async (selector: LabelSelector | undefined): Promise<Pod[]> =>
     (await client.list<Pod & KubeObject>({ ...PODS, namespace: obj.metadata?.namespace }, { labelSelector: selectorString(selector) })).items;
@@ -103,6 +107,11 @@ async function describeWorkload(client: Client, def: ResourceDef, obj: KubeObjec
     case 'apps/daemonsets': {
       const ds = obj as DaemonSet;
       return describeDaemonSet(ds, podPhaseCounts(await podsOf(ds.spec?.selector), uid), events, now);
+    }
+    case '/replicationcontrollers': {
+      const rc = obj as ReplicationController;
+      const pods = (await client.list<Pod & KubeObject>({ ...PODS, namespace: obj.metadata?.namespace }, { labelSelector: Object.keys(rc.spec?.selector ?? {}).length ? formatLabels(rc.spec?.selector) : undefined })).items;
+      return describeReplicationController(rc, podPhaseCounts(pods, uid), events, now);
     }
     case 'apps/statefulsets': {
       const ss = obj as StatefulSet;

@@ -453,7 +453,7 @@ export function describePodTemplate(t: PodTemplateSpec | undefined, raw = false)
 }
 
 /** `Conditions:` of a workload: `Type  Status  Reason` rows, nothing when there are none. */
-function describeWorkloadConditions(out: Out, conditions: { type: string; status: string; reason?: string }[] | undefined): void {
+export function describeWorkloadConditions(out: Out, conditions: { type: string; status: string; reason?: string }[] | undefined): void {
   if (!conditions?.length) return;
   out.w(0, 'Conditions:\n  Type\tStatus\tReason\n');
   out.w(1, '----\t------\t------\n');

@@ -1,7 +1,7 @@
 /**
- * The text of `describe job|cronjob|daemonset|statefulset`, laid out as kubectl lays it out
- * (`pkg/describe/describe.go`: `JobDescriber`, `CronJobDescriber`, `DaemonSetDescriber`,
- * `StatefulSetDescriber`). Pure functions of the objects, their pods' phase counts, events and
+ * The text of `describe job|cronjob|daemonset|statefulset|replicationcontroller`, laid out as
+ * kubectl lays it out (`pkg/describe/describe.go`: `JobDescriber`, `CronJobDescriber`,
+ * `DaemonSetDescriber`, `StatefulSetDescriber`, `ReplicationControllerDescriber`). Pure functions of the objects, their pods' phase counts, events and
  * the current time.
  */
 import type { DaemonSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
@@ -9,7 +9,9 @@ import type { CronJob, Job } from 'kubernetes-types/batch/v1.js';
 import type { Event } from '../../api/types.js';
 import { formatLabelSelector } from '../../api/appsstatus.js';
 import { humanDuration, podsStatusLine, type PodPhaseCounts } from '../../api/podstatus.js';
-import { annotationsMultiline, describeEvents, describeTemplateInto, multiline, Out, time } from './describers.js';
+import { annotationsMultiline, describeEvents, describeTemplateInto, describeWorkloadConditions, multiline, Out, time } from './describers.js';
+import type { ReplicationController } from 'kubernetes-types/core/v1.js';
+import { formatLabels } from '../../api/labels.js';
 
 /** kubectl's `Pods Statuses:` of a Job: `1 Active (1 Ready) / 2 Succeeded / 0 Failed`. */
 function jobPodsStatuses(job: Job): string {
@@ -137,3 +139,21 @@ export function describeStatefulSet(ss: StatefulSet, pods: PodPhaseCounts, event
   describeEvents(out, events, now);
   return out.toString();
 }
+
+/** kubectl's `describeReplicationController`: like a ReplicaSet's, with a map selector. */
+export function describeReplicationController(rc: ReplicationController, pods: PodPhaseCounts, events: Event[] | undefined, now: number): string {
+  const out = new Out();
+  const m = rc.metadata ?? {};
+  out.w(0, `Name:\t${m.name ?? ''}\n`);
+  out.w(0, `Namespace:\t${m.namespace ?? ''}\n`);
+  out.w(0, `Selector:\t${formatLabels(rc.spec?.selector)}\n`);
+  multiline(out, 'Labels', m.labels);
+  annotationsMultiline(out, m.annotations);
+  out.w(0, `Replicas:\t${rc.status?.replicas ?? 0} current / ${rc.spec?.replicas ?? 1} desired\n`);
+  out.w(0, `Pods Status:\t${podsStatusLine(pods)}\n`);
+  describeTemplateInto(out, rc.spec?.template);
+  describeWorkloadConditions(out, rc.status?.conditions);
+  describeEvents(out, events, now);
+  return out.toString();
+}
+

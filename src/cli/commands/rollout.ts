@@ -187,10 +187,10 @@ export async function runRolloutUndo(deps: CommandDeps, globals: GlobalOptions, 
 // ---------------------------------------------------------------------------------------------
 // pause, resume, restart
 
-/** What `pause`, `resume` and `restart` do to a Deployment; throws the reason it cannot. */
+/** What `pause`, `resume` and `restart` do to a Deployment (or a DaemonSet or StatefulSet: restart only); throws the reason it cannot. */
 type DeploymentChange = (d: Deployment, now: number) => void;
 
-const CHANGES: Record<'pause' | 'resume' | 'restart', { verb: string; unsupported: string; change: DeploymentChange }> = {
+const CHANGES: Record<'pause' | 'resume' | 'restart', { verb: string; unsupported: string; sets?: boolean; change: DeploymentChange }> = {
   pause: {
     verb: 'paused',
     unsupported: 'pausing is not supported',
@@ -210,6 +210,8 @@ const CHANGES: Record<'pause' | 'resume' | 'restart', { verb: string; unsupporte
   restart: {
     verb: 'restarted',
     unsupported: 'restarting is not supported',
+    // kubectl restarts DaemonSets and StatefulSets the same way (their template changes, so they roll).
+    sets: true,
     change: (d, now) => {
       if (d.spec?.paused) throw new CliError("can't restart paused deployment (run rollout resume first)");
       const template = (d.spec!.template ??= {});
@@ -218,14 +220,14 @@ const CHANGES: Record<'pause' | 'resume' | 'restart', { verb: string; unsupporte
   },
 };
 
-/** Pauses, resumes or restarts each Deployment named, printing one line each; errors come last. */
+/** Pauses, resumes or restarts each Deployment (restarts each DaemonSet and StatefulSet) named, printing one line each; errors come last. */
 export async function runRolloutChange(deps: CommandDeps, globals: GlobalOptions, what: keyof typeof CHANGES, args: string[]): Promise<void> {
-  const { verb, unsupported, change } = CHANGES[what];
+  const { verb, unsupported, sets, change } = CHANGES[what];
   const client = deps.client(globals);
   const errors: string[] = [];
   for (const t of await targetsOf(client, globals, args)) {
     const who = `${resourceString(t.def)} "${t.name}"`;
-    if (!isDeployment(t)) {
+    if (!isDeployment(t) && !(sets && isRevisionedSet(t))) {
       errors.push(`${who} ${unsupported}`);
       continue;
     }
