@@ -13,7 +13,6 @@
  */
 import { isIP } from 'node:net';
 import tls from 'node:tls';
-import selfsigned from 'selfsigned';
 
 export interface ServingCertificate {
   /** PEM certificate: serve it, and trust it as the CA in clients. */
@@ -28,6 +27,8 @@ export interface ServingCertificate {
  */
 export async function selfSignedCertificate(opts: { hosts: string[]; days?: number; commonName?: string; now?: Date }): Promise<ServingCertificate> {
   const now = opts.now ?? new Date();
+  // Loaded on use: it costs every CLI command ~60 ms to load, and only `up` needs it.
+  const { default: selfsigned } = await import('selfsigned');
   const pems = await selfsigned.generate([{ name: 'commonName', value: opts.commonName ?? 'minikube-lite' }], {
     keyType: 'rsa', keySize: 2048, algorithm: 'sha256',
     notBeforeDate: new Date(now.getTime() - 3600_000),

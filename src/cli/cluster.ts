@@ -466,10 +466,13 @@ export async function prepareCluster(g: GlobalOptions, o: UpOptions, out: Out): 
   const securePort = previous?.secureServer ? Number(new URL(previous.secureServer).port) : await freePort();
   const secureServer = `https://127.0.0.1:${securePort}`;
   writeTokenFile(dir, token);
-  const kubeconfig = await writeServingFiles(dir, g.name, secureServer, token, previous !== undefined);
-  // The key service-account tokens are signed with; kept across restarts so tokens stay valid.
+  // The key service-account tokens are signed with (kept across restarts so tokens stay valid),
+  // made while the serving certificate is: each RSA key takes 60-200 ms.
   const saKey = join(dir, SERVICE_ACCOUNT_KEY_FILE);
-  if (!existsSync(saKey)) writeFileSync(saKey, generateSigningKey(), { mode: 0o600 });
+  const [kubeconfig] = await Promise.all([
+    writeServingFiles(dir, g.name, secureServer, token, previous !== undefined),
+    existsSync(saKey) ? undefined : generateSigningKey().then((k) => writeFileSync(saKey, k, { mode: 0o600 })),
+  ]);
   const clusterDNS = clusterDnsIP(serviceCIDR);
   const ingressPort = o.ingressPort ?? previous?.ingressPort ?? (await freePort());
   let ingressTLSPort = o.ingressTlsPort ?? previous?.ingressTLSPort ?? (await freePort());

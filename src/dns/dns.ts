@@ -29,7 +29,10 @@ export interface ClusterDnsOptions {
   domain?: string;
   ttl?: number;
   upstream?: Upstream;
-  /** How long to wait before retrying an address that could not be bound (ms). */
+  /**
+   * The longest wait before retrying an address that could not be bound (ms, default 2 s); the
+   * first retries come sooner (100 ms, doubling), since a node network usually appears at once.
+   */
   retryMs?: number;
   /** How long `start` waits for the first address to be bindable (ms, default 60 s). */
   bindTimeoutMs?: number;
@@ -47,6 +50,8 @@ export class ClusterDns {
   private synced = false;
   private readonly bound = new Map<string, number>();
   private retry?: NodeJS.Timeout;
+  /** The last wait before a rebind (doubles up to `retryMs`). */
+  private retryDelay = 50;
   private stopped = false;
   /** The publish running now, and whether another was asked for meanwhile (one at a time, the last request wins). */
   private publishing?: Promise<void>;
@@ -130,7 +135,8 @@ export class ClusterDns {
       }
     }
     if (retryLater && this.bound.size < this.o.listen.length && !this.stopped) {
-      this.retry = setTimeout(() => void this.bindAll().then(() => this.requestPublish()).catch((e: unknown) => this.log(`rebind: ${(e as Error).message}`)), this.o.retryMs ?? 2000);
+      this.retryDelay = Math.min(this.o.retryMs ?? 2000, this.retryDelay * 2);
+      this.retry = setTimeout(() => void this.bindAll().then(() => this.requestPublish()).catch((e: unknown) => this.log(`rebind: ${(e as Error).message}`)), this.retryDelay);
     }
   }
 

@@ -50,7 +50,7 @@ async function failure(p: Promise<unknown>): Promise<ApiError> {
 beforeAll(async () => {
   server = await startApiServer({
     store: new SqliteStore(':memory:'), resources: RESOURCES, port: 0, token: 'admin-token', clock: () => now,
-    tokenIssuer: new TokenIssuer(generateSigningKey(), undefined, () => now),
+    tokenIssuer: new TokenIssuer(await generateSigningKey(), undefined, () => now),
     admission: [serviceAccountAdmission, defaultStorageClassAdmission, storageProtectionAdmission],
   });
   admin = new ApiClient({ server: server.url, token: 'admin-token' });

@@ -17,7 +17,7 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { generateSigningKey } from '../../src/apiserver/auth/signingkey.js';
 import { TokenIssuer } from '../../src/apiserver/auth/tokens.js';
 
-const issuer = new TokenIssuer(generateSigningKey());
+const issuer = new TokenIssuer(await generateSigningKey());
 
 class MemoryDirectories implements HostDirectories {
   readonly dirs = new Set<string>();

@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { generateSigningKey } from '../../src/apiserver/auth/signingkey.js';
 import { DEFAULT_ISSUER, TokenIssuer } from '../../src/apiserver/auth/tokens.js';
 
-const key = generateSigningKey();
-const otherKey = generateSigningKey();
+const key = await generateSigningKey();
+const otherKey = await generateSigningKey();
 const t0 = new Date('2026-01-01T00:00:00Z');
 const request = {
   namespace: 'default', serviceAccount: { name: 'robot', uid: 'sa-uid' }, pod: { name: 'web', uid: 'pod-uid' },

@@ -3,13 +3,17 @@
  * (mode 0600) and read by the control plane. Separate from `tokens.ts` so that the CLI does not
  * load the JWT library to create it.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 
 /** File in the cluster directory holding the key (PKCS#8 PEM). */
 export const SERVICE_ACCOUNT_KEY_FILE = 'sa.key';
 
-/** A new RSA private key (PKCS#8 PEM) for signing service-account tokens. */
-export function generateSigningKey(): string {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+/**
+ * A new RSA private key (PKCS#8 PEM) for signing service-account tokens. Generated off the main
+ * thread (libuv's pool), so `up` makes it while it makes the serving certificate.
+ */
+export async function generateSigningKey(): Promise<string> {
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
