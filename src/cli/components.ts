@@ -144,12 +144,13 @@ export async function runKubelet(opts: {
   const runtime = new DockerRuntime({ clusterLabel: opts.cluster, socketPath: dockerSocket() });
   const { Kubelet } = await import('../kubelet/kubelet.js');
   const client = new ApiClient({ server: opts.server, token, userAgent: componentUserAgent('kubelet') });
-  await client.waitUntilReady(API_READY_TIMEOUT_MS);
   const kubelet = new Kubelet({
     client, runtime, cluster: opts.cluster, nodeName: opts.node, podCIDR: opts.podCIDR, clusterCIDR: opts.clusterCIDR, token,
     nodeLabels: opts.labels, nodeTaints: opts.taints, capacity: { cpu: opts.cpu, memory: opts.memory }, backoff: opts.backoff, heartbeatMs: opts.heartbeatMs, log: log(`kubelet[${opts.node}]`),
     clusterDNS: opts.clusterDNS, clusterDomain: opts.clusterDomain, resolvConf: opts.resolvConf, rootDir: opts.rootDir,
     tracer: componentTracer(client, 'kubelet', opts.node),
+    // `up` starts it beside the API server: its network is made meanwhile, then it waits.
+    apiReadyTimeoutMs: API_READY_TIMEOUT_MS,
   });
   await kubelet.start();
   log(`kubelet[${opts.node}]`)(`node ${opts.node} registered (${opts.podCIDR})`);

@@ -47,6 +47,11 @@ export const RUNTIME_PING_TIMEOUT_MS = 10_000;
 
 export interface KubeletOptions {
   client: ApiClient;
+  /**
+   * When set, `start` makes the node's network first and then waits up to this long for the
+   * API server's readyz (a kubelet started beside the API server); else the API must answer.
+   */
+  apiReadyTimeoutMs?: number;
   runtime: Runtime;
   cluster: string;
   nodeName: string;
@@ -215,6 +220,8 @@ export class Kubelet {
       labels: { [LABEL_CLUSTER]: this.opts.cluster, [LABEL_NODE]: this.opts.nodeName },
     });
     if (this.opts.clusterCIDR) await this.runtime.allowPodTraffic(this.opts.clusterCIDR);
+    // Everything above is this host's; from here on the API server must answer.
+    if (this.opts.apiReadyTimeoutMs) await this.client.waitUntilReady(this.opts.apiReadyTimeoutMs);
     this.server = await startKubeletServer({
       host: this.hostIP, port: this.opts.serverPort ?? 0, token: this.opts.token,
       runtime: this.runtime, findPod: (ns, name) => this.informer?.get(`${ns}/${name}`), podState: (uid) => this.runtimeState(uid),
