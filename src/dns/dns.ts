@@ -119,7 +119,17 @@ export class ClusterDns {
     await Promise.all([this.services.start(), this.slices.start(), this.pods.start()]);
     this.synced = true;
     this.invalidate();
-    await this.publish();
+    // The first publish holds the same slot as the later ones, so a rebind that asks for one
+    // meanwhile (an address that became bindable) waits for it instead of racing it.
+    const first = this.publish();
+    this.publishing = first.catch(() => undefined).finally(() => {
+      this.publishing = undefined;
+      if (this.publishAgain) {
+        this.publishAgain = false;
+        this.requestPublish();
+      }
+    });
+    await first;
   }
 
   /** Binds what it can; with `retryLater`, retries the rest in the background. */
@@ -185,7 +195,15 @@ export class ClusterDns {
     } catch (e) {
       if (!(e instanceof ApiError && e.code === 404)) throw e;
     }
-    if (!existing) return this.o.client.create(r, want);
+    if (!existing) {
+      try {
+        return await this.o.client.create(r, want);
+      } catch (e) {
+        // Made meanwhile by someone else (an earlier run of this server): use it.
+        if (!(e instanceof ApiError && e.code === 409)) throw e;
+        existing = await this.o.client.get<KubeObject>(r, name);
+      }
+    }
     if (!update) return existing;
     const { metadata: _m, apiVersion: _a, kind: _k, ...wantBody } = want as KubeObject & Record<string, unknown>;
     const { metadata: _em, apiVersion: _ea, kind: _ek, ...haveBody } = existing as KubeObject & Record<string, unknown>;

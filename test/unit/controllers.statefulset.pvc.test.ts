@@ -43,13 +43,16 @@ describe('StatefulSet claims and the garbage collector on a real API server', ()
   const namesWhen = (ref: typeof claims, want: string[]) => new Promise<void>((resolve, reject) => {
     const check = async () => {
       const names = (await client.list(ref)).items.filter((o) => !o.metadata?.deletionTimestamp).map((o) => o.metadata?.name ?? '').sort();
-      if (JSON.stringify(names) === JSON.stringify(want)) { clearTimeout(timer); h.stop(); resolve(); }
+      if (JSON.stringify(names) === JSON.stringify(want)) { settled = true; clearTimeout(timer); h.stop(); resolve(); }
       return names;
     };
     let last: string[] = [];
-    const timer = setTimeout(() => { h.stop(); reject(new Error(`timed out waiting for ${ref.resource} ${want.join(',')}; have ${last.join(',')}`)); }, 10_000);
-    const h = client.watch(ref, {}, () => { void check().then((n) => { last = n; }); });
-    void check().then((n) => { last = n; });
+    let settled = false;
+    const timer = setTimeout(() => { settled = true; h.stop(); reject(new Error(`timed out waiting for ${ref.resource} ${want.join(',')}; have ${last.join(',')}`)); }, 10_000);
+    // A list that fails once this wait is over (the server closed after the test) is no error.
+    const recheck = () => void check().then((n) => { last = n; }, (e: unknown) => { if (!settled) reject(e as Error); });
+    const h = client.watch(ref, {}, recheck);
+    recheck();
   });
 
   it('makes a claim per pod, deletes scaled-away claims with whenScaled=Delete, and the rest with the set with whenDeleted=Delete', async () => {

@@ -75,6 +75,15 @@ describe('cluster DNS component', () => {
     expect((await client.get<EndpointSlice & KubeObject>(inNs(ENDPOINTSLICES, 'kube-system'), 'kube-dns')).metadata?.resourceVersion).toBe(rv);
   });
 
+  it('two DNS servers publishing at once (or a rebind racing the first publish) both succeed, writing one Service', async () => {
+    for (const ref of [SERVICES, ENDPOINTS, ENDPOINTSLICES]) await client.delete(inNs(ref, 'kube-system'), 'kube-dns');
+    const other = new ClusterDns({ client, listen: ['127.0.0.1'], port: 0, serviceIP: '10.96.0.10', advertise: ['10.244.1.1'], log: () => {} });
+    await Promise.all([dns.publish(), other.publish(), dns.publish()]);
+    expect((await client.list(inNs(SERVICES, 'kube-system'))).items.map((o) => o.metadata?.name)).toEqual(['kube-dns']);
+    const ep = await client.get<Endpoints & KubeObject>(inNs(ENDPOINTS, 'kube-system'), 'kube-dns');
+    expect(ep.subsets?.[0].addresses?.map((a) => a.ip)).toEqual(['10.244.1.1']);
+  });
+
   it('writes the kube-dns Service and EndpointSlice again when someone deletes them', async () => {
     const watchFor = (ref: ResourceRef, name: string) => new Promise<void>((resolve, reject) => {
       const h = client.watch<KubeObject>(ref, { fieldSelector: `metadata.name=${name}` }, (e) => {
