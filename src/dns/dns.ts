@@ -177,7 +177,8 @@ export class ClusterDns {
   /** Creates the kube-dns Service if missing, and points its Endpoints and EndpointSlice at where we listen. */
   async publish(): Promise<void> {
     if (this.o.serviceIP === undefined) return;
-    const addresses = this.o.advertise ?? [...this.bound.keys()];
+    // In the configured order, whichever address was bound first.
+    const addresses = this.o.advertise ?? this.o.listen.filter((a) => this.bound.has(a));
     const svc = await this.ensure(SERVICES, kubeDnsService(this.o.serviceIP), false);
     const ip = (svc as Service | undefined)?.spec?.clusterIP;
     if (ip && ip !== this.o.serviceIP) this.log(`warning: Service kube-system/kube-dns has ClusterIP ${ip}, not ${this.o.serviceIP}; pods' resolv.conf name ${this.o.serviceIP}`);
