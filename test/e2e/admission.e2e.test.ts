@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { KubeObject } from '../../src/api/types.js';
-import { ROOT, TestCluster, dockerAvailable, isRunning, sh } from './helpers.js';
+import { ROOT, TestCluster, dockerAvailable, sh } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const hasKubectl = (await sh('kubectl', ['version', '--client']).catch(() => ({ code: 1 }))).code === 0;

@@ -16,7 +16,7 @@ const hasDocker = await dockerAvailable();
 const ref = { ...PODS, namespace: 'default' };
 
 function podOf(name: string, spec: Record<string, unknown>): Pod {
-  return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: spec as Pod['spec'] };
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: spec as unknown as Pod['spec'] };
 }
 
 describe.skipIf(!hasDocker)('the pod lifecycle on a real Docker engine (skipped when no Docker engine answers `docker info`)', () => {

@@ -295,7 +295,8 @@ describe.skipIf(!hasDocker)('Services on a real Docker engine (skipped when no D
     let answer: string | undefined;
     while (!answer && Date.now() < deadline) {
       const reply = await queryDns('127.0.0.1', nodePort, 'myapp.default.svc.cluster.local', { timeoutMs: 500 }).catch(() => undefined);
-      answer = reply?.answers?.find((x) => x.type === 'A')?.data as string | undefined;
+      const a = reply?.answers?.find((x) => x.type === 'A');
+      answer = a && 'data' in a ? String(a.data) : undefined;
     }
     expect(answer).toBe(vip);
   }, 60_000);

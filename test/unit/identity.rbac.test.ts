@@ -3,7 +3,7 @@
  * non-resource URLs), bindings (cluster-wide, namespaced, ClusterRole through a RoleBinding),
  * subjects (User, Group, ServiceAccount) and Kubernetes' Forbidden messages.
  */
-import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
+import type { ClusterRoleBinding, PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import { describe, expect, it } from 'vitest';
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES } from '../../src/apiserver/auth/bootstrap.js';
 import { authorize, forbiddenMessage, requestVerb, type Attributes, type Policy, type UserInfo } from '../../src/apiserver/auth/rbac.js';

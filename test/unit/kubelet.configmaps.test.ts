@@ -13,19 +13,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConfigMap, KubeObject, Pod, Secret } from '../../src/api/types.js';
 import { ApiClient, CONFIGMAPS, PODS, SECRETS } from '../../src/client/client.js';
 import { Informer } from '../../src/client/informer.js';
-import { Kubelet } from '../../src/kubelet/kubelet.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID, LABEL_VOLUME_NAME } from '../../src/kubelet/naming.js';
 import type { FakeRuntime } from '../../src/runtime/fake.js';
-import { FakeClock, MemoryRecorder, startKubeletHarness, waitForCachedPod, type KubeletHarness } from './kubelet.fixtures.js';
+import { MemoryRecorder, startKubeletHarness, waitForCachedPod, type KubeletHarness } from './kubelet.fixtures.js';
 
 type PodObject = Pod & KubeObject;
 const ref = { ...PODS, namespace: 'default' };
 
-let server: Awaited<ReturnType<typeof startApiServer>>;
 let client: ApiClient;
 let fake: FakeRuntime;
 let recorder: MemoryRecorder;
-let kubelet: Kubelet;
 let pods: Informer<PodObject>;
 let rootDir: string;
 
@@ -34,7 +31,7 @@ let h: KubeletHarness;
 beforeEach(async () => {
   rootDir = mkdtempSync(join(tmpdir(), 'mkl-kubelet-root-'));
   h = await startKubeletHarness({ rootDir });
-  ({ server, client, fake, recorder, kubelet, pods } = h);
+  ({ client, fake, recorder, pods } = h);
 });
 
 afterEach(async () => {

@@ -9,7 +9,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EphemeralContainer } from 'kubernetes-types/core/v1.js';
 import type { KubeObject, Pod, Status } from '../../src/api/types.js';
 import { applyPodDefaults } from '../../src/api/defaults.js';
-import { RESOURCES } from '../../src/api/registry.js';
 import { validatePod } from '../../src/api/validation.js';
 import { decodeProtobuf, encodeProtobuf } from '../../src/apiserver/protobuf.js';
 import { PODS } from '../../src/client/client.js';

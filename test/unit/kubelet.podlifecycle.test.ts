@@ -17,7 +17,6 @@ type PodObject = Pod & KubeObject;
 const ref = { ...PODS, namespace: 'default' };
 const ID = { cluster: 'test', node: 'node-1' };
 
-let server: Awaited<ReturnType<typeof startApiServer>>;
 let client: ApiClient;
 let clock: FakeClock;
 let fake: FakeRuntime;
@@ -29,7 +28,7 @@ let h: KubeletHarness;
 
 beforeEach(async () => {
   h = await startKubeletHarness({ backoff: { baseMs: 1000, capMs: 4000, resetMs: 8000 } });
-  ({ server, client, clock, fake, recorder, kubelet, pods } = h);
+  ({ client, clock, fake, recorder, kubelet, pods } = h);
 });
 
 afterEach(() => h.stop());

@@ -75,6 +75,7 @@ function countingStore(inner: Store): { store: Store; writes: Map<string, number
     health: () => inner.health?.(),
     get: (k) => inner.get(k),
     list: (p) => inner.list(p),
+    listAt: (p, rv) => inner.listAt(p, rv),
     create: (k, o) => (count(k), inner.create(k, o)),
     update: (k, o, pre) => (count(k), inner.update(k, o, pre)),
     delete: (k, pre) => (count(k), inner.delete(k, pre)),
