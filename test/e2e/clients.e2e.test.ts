@@ -8,8 +8,8 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCluster, dockerAvailable, sh } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { TestCluster, dockerAvailable, sh, useCluster } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const hasKubectl = (await sh('kubectl', ['version', '--client']).catch(() => ({ code: 1 }))).code === 0;
@@ -23,15 +23,7 @@ describe.skipIf(!hasDocker || !hasKubectl)('real clients on a real cluster', () 
   const kubeconfig = () => join(cluster.home, 'clusters', cluster.name, 'kubeconfig');
   const kubectl = (args: string[]) => sh('kubectl', ['--kubeconfig', kubeconfig(), ...args]);
 
-  beforeAll(async () => {
-    const r = await cluster.cli(['up', '--nodes', '1', '--pod-cidr', cluster.podCIDR, '--service-cidr', '10.146.0.0/16']);
-    expect(r.code, r.stderr).toBe(0);
-  }, 180_000);
-  afterAll(async () => {
-    await cluster.destroy();
-    const left = await cluster.leftovers();
-    expect(left).toEqual({ containers: [], networks: [], volumes: [] });
-  }, 180_000);
+  useCluster(cluster, { upArgs: ['--service-cidr', '10.146.0.0/16'] });
 
   it.each([
     [['create', 'namespace', 'cla'], 'namespace/cla'],

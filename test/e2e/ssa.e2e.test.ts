@@ -10,8 +10,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, makeInformer, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCluster, dockerAvailable, sh } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { TestCluster, dockerAvailable, sh, useCluster } from './helpers.js';
 
 const hasDocker = await dockerAvailable();
 const hasKubectl = (await sh('kubectl', ['version', '--client']).catch(() => ({ code: 1 }))).code === 0;
@@ -37,15 +37,7 @@ describe.skipIf(!hasDocker || !hasKubectl)('server-side apply on a real cluster'
   const managedOf = async (args: string[]): Promise<Entry[]> =>
     (JSON.parse((await kubectl(['get', ...args, '-o', 'json', '--show-managed-fields'])).stdout) as Managed).metadata.managedFields ?? [];
 
-  beforeAll(async () => {
-    const r = await cluster.cli(['up', '--nodes', '1', '--pod-cidr', cluster.podCIDR]);
-    expect(r.code, r.stderr).toBe(0);
-  }, 180_000);
-  afterAll(async () => {
-    await cluster.destroy();
-    const left = await cluster.leftovers();
-    expect(left).toEqual({ containers: [], networks: [], volumes: [] });
-  }, 180_000);
+  useCluster(cluster);
 
   it('kubectl apply --server-side creates a Deployment that rolls out; its managedFields name kubectl, the controller and the kubelet', async () => {
     const r = await kubectl(['apply', '--server-side', '-f', file('web.yaml', deployment(1))]);

@@ -12,6 +12,7 @@ import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, PODS } from '../../src/client/client.js';
 import { DisruptionController, PDBS, budgetStatus, podsOfBudget } from '../../src/controllers/disruption.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { waitForObject } from '../e2e/helpers.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const pdb = (spec: PodDisruptionBudget['spec']): PodDisruptionBudget => ({ metadata: { name: 'b', namespace: 'default', generation: 1 }, spec });
@@ -89,12 +90,8 @@ describe('the disruption controller against a real API server', () => {
     await server?.close();
   });
 
-  const budgetWhen = (ok: (b: PodDisruptionBudget) => boolean) => new Promise<PodDisruptionBudget>((resolve, reject) => {
-    const timer = setTimeout(() => { h.stop(); reject(new Error('timed out waiting for the budget')); }, 10_000);
-    const h = client.watch<PodDisruptionBudget & KubeObject>(ns(PDBS), { fieldSelector: 'metadata.name=web' }, (e) => {
-      if (e.type !== 'ERROR' && e.type !== 'DELETED' && ok(e.object)) { clearTimeout(timer); h.stop(); resolve(e.object); }
-    });
-  });
+  const budgetWhen = async (ok: (b: PodDisruptionBudget) => boolean): Promise<PodDisruptionBudget> =>
+    (await waitForObject<PodDisruptionBudget & KubeObject>(client, ns(PDBS), 'web', (b) => b !== undefined && ok(b), 10_000)) as PodDisruptionBudget;
 
   it('follows the pods becoming Ready and going away', async () => {
     await client.create(ns(PDBS), { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'web' }, spec: { minAvailable: 1, selector: sel } } as KubeObject);

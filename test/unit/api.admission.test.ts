@@ -60,29 +60,39 @@ describe('LimitRange', () => {
   });
 });
 
-describe('LimitRanger admission in the API server', () => {
+/**
+ * Registers an API server with the LimitRanger and ResourceQuota admission plugins for the
+ * enclosing describe, with `seed` (a LimitRange or ResourceQuota of `resource`) created in
+ * `default`; the returned getter gives its client.
+ */
+function useAdmissionServer(resource: string, seed: KubeObject): () => ApiClient {
   let server: ApiServer;
   let client: ApiClient;
   const store = new SqliteStore(':memory:');
   beforeAll(async () => {
     server = await startApiServer({ store, resources: RESOURCES, port: 0, token: 't', admission: [limitRangerAdmission, resourceQuotaAdmission] });
     client = new ApiClient({ server: server.url, token: 't' });
-    await client.create({ group: '', version: 'v1', resource: 'limitranges', namespace: 'default' },
-      { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'cpu' }, spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '250m' }, max: { cpu: '1' } }] } } as KubeObject);
+    await client.create({ group: '', version: 'v1', resource, namespace: 'default' }, seed);
   });
   afterAll(async () => {
     await server.close();
     store.close();
   });
+  return () => client;
+}
+
+describe('LimitRanger admission in the API server', () => {
+  const api = useAdmissionServer('limitranges',
+    { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'cpu' }, spec: { limits: [{ type: 'Container', default: { cpu: '500m' }, defaultRequest: { cpu: '250m' }, max: { cpu: '1' } }] } } as KubeObject);
 
   it('lands the default in a created pod and makes it Burstable', async () => {
-    const created = await client.create<Pod & KubeObject>({ ...PODS, namespace: 'default' }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'defaulted' }, spec: { containers: [{ name: 'web', image: 'nginx' }] } });
+    const created = await api().create<Pod & KubeObject>({ ...PODS, namespace: 'default' }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'defaulted' }, spec: { containers: [{ name: 'web', image: 'nginx' }] } });
     expect(created.spec?.containers[0].resources).toEqual({ limits: { cpu: '500m' }, requests: { cpu: '250m' } });
     expect(created.status?.qosClass).toBe('Burstable');
   });
 
   it('refuses a pod over the max with 403 Forbidden', async () => {
-    const e = await client.create({ ...PODS, namespace: 'default' }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'big' },
+    const e = await api().create({ ...PODS, namespace: 'default' }, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'big' },
       spec: { containers: [{ name: 'web', image: 'nginx', resources: { limits: { cpu: '2' } } }] } } as KubeObject).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ApiError);
     expect((e as ApiError).code).toBe(403);
@@ -112,22 +122,11 @@ describe('ResourceQuota', () => {
 });
 
 describe('ResourceQuota admission in the API server', () => {
-  let server: ApiServer;
-  let client: ApiClient;
-  const store = new SqliteStore(':memory:');
-  beforeAll(async () => {
-    server = await startApiServer({ store, resources: RESOURCES, port: 0, token: 't', admission: [limitRangerAdmission, resourceQuotaAdmission] });
-    client = new ApiClient({ server: server.url, token: 't' });
-    await client.create({ group: '', version: 'v1', resource: 'resourcequotas', namespace: 'default' },
-      { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'two-pods' }, spec: { hard: { pods: '2' } } } as KubeObject);
-  });
-  afterAll(async () => {
-    await server.close();
-    store.close();
-  });
+  const api = useAdmissionServer('resourcequotas',
+    { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'two-pods' }, spec: { hard: { pods: '2' } } } as KubeObject);
 
   it('admits pods up to the quota and refuses the next with 403 exceeded quota', async () => {
-    const mk = (name: string) => client.create({ ...PODS, namespace: 'default' }, { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as KubeObject);
+    const mk = (name: string) => api().create({ ...PODS, namespace: 'default' }, { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } as KubeObject);
     await mk('a');
     await mk('b');
     const e = await mk('c').catch((x: unknown) => x);

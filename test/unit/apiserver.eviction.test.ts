@@ -19,6 +19,7 @@ import { startApiServer, type ApiServer } from '../../src/apiserver/server.js';
 import { ApiClient, PODS } from '../../src/client/client.js';
 import { DisruptionController, PDBS, budgetStatus, disruptedPods, staleDisruptionIn } from '../../src/controllers/disruption.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { waitForObject } from '../e2e/helpers.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const sel = { matchLabels: { app: 'web' } };
@@ -227,12 +228,8 @@ describe('pods/eviction on a real API server', () => {
     await server?.close();
   });
 
-  const budgetWhen = (ok: (b: PodDisruptionBudget) => boolean) => new Promise<PodDisruptionBudget>((resolve, reject) => {
-    const timer = setTimeout(() => { h.stop(); reject(new Error('timed out waiting for the budget')); }, 10_000);
-    const h = client.watch<PodDisruptionBudget & KubeObject>(ns(PDBS), { fieldSelector: 'metadata.name=web' }, (e) => {
-      if (e.type !== 'ERROR' && e.type !== 'DELETED' && ok(e.object)) { clearTimeout(timer); h.stop(); resolve(e.object); }
-    });
-  });
+  const budgetWhen = async (ok: (b: PodDisruptionBudget) => boolean): Promise<PodDisruptionBudget> =>
+    (await waitForObject<PodDisruptionBudget & KubeObject>(client, ns(PDBS), 'web', (b) => b !== undefined && ok(b), 10_000)) as PodDisruptionBudget;
 
   it('is listed in discovery as policy/v1 Eviction (kubectl drain looks for it there)', async () => {
     const res = await fetch(`${server.url}/api/v1`, { headers: { Authorization: 'Bearer t' } });
